@@ -1,0 +1,185 @@
+//! The Account page: who the account is, its balance and its most recent ledger entries.
+
+use crate::auth::AccountStatus;
+use crate::error::AppError;
+use crate::ledger::LedgerEntry;
+use crate::shell::RequireViewer;
+use crate::ui::{format_hkt, EmptyState, Loading, Notice, NoticeKind, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+use sms::Money;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountOverview {
+    pub login_name: String,
+    pub company_name: String,
+    pub contact_email: String,
+    pub mobile: String,
+    pub status: AccountStatus,
+    pub balance: Money,
+    pub created_at: i64,
+    pub recent_entries: Vec<LedgerEntry>,
+}
+
+#[server(endpoint = "account_overview")]
+pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
+    crate::error::with_status(store::overview().await)
+}
+
+#[cfg(feature = "ssr")]
+mod store {
+    use super::*;
+    use crate::auth::context::{require_viewer, server_state};
+    use sqlx::Row;
+
+    pub async fn overview() -> Result<AccountOverview, AppError> {
+        let viewer = require_viewer()?;
+        let db = server_state()?.db;
+        // Every read is scoped to the caller's own account id.
+        let row = sqlx::query(
+            "SELECT login_name, company_name, contact_email, mobile, status, balance_minor, created_at \
+             FROM accounts WHERE id = $1",
+        )
+        .bind(viewer.account_id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(AppError::NotFound)?;
+        let status: String = row.try_get(4)?;
+        let entries = sqlx::query(
+            "SELECT id, account_id, kind, amount_minor, balance_after, description, created_at \
+             FROM ledger_entries WHERE account_id = $1 ORDER BY id DESC LIMIT 20",
+        )
+        .bind(viewer.account_id)
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(LedgerEntry {
+                id: r.try_get(0)?,
+                account_id: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                amount: Money::from_minor(r.try_get(3)?),
+                balance_after: Money::from_minor(r.try_get(4)?),
+                description: r.try_get(5)?,
+                created_at: r.try_get(6)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(AccountOverview {
+            login_name: row.try_get(0)?,
+            company_name: row.try_get(1)?,
+            contact_email: row.try_get(2)?,
+            mobile: row.try_get(3)?,
+            status: AccountStatus::parse(&status)
+                .ok_or_else(|| AppError::internal("account status", status))?,
+            balance: Money::from_minor(row.try_get(5)?),
+            created_at: row.try_get(6)?,
+            recent_entries: entries,
+        })
+    }
+}
+
+fn entry_kind_label(kind: &str) -> &'static str {
+    match kind {
+        "trial_credit" => "Trial credit",
+        "top_up" => "Top-up",
+        "bonus" => "Bonus",
+        "charge" => "Charge",
+        "refund" => "Refund",
+        "transfer_in" => "Transfer in",
+        "transfer_out" => "Transfer out",
+        "fee" => "Fee",
+        _ => "Other",
+    }
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    view! {
+        <Title text="Account"/>
+        <RequireViewer>
+            <AccountDetails/>
+        </RequireViewer>
+    }
+}
+
+#[component]
+fn AccountDetails() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| get_account_overview());
+    view! {
+        <PageHeader title="Account"/>
+        <Suspense fallback=|| view! { <Loading what="your account"/> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => view! { <AccountSummary overview=o/> }.into_any(),
+                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AccountSummary(overview: AccountOverview) -> impl IntoView {
+    let is_trial = overview.status == AccountStatus::Trial;
+    let entries = overview.recent_entries;
+    view! {
+        <div class="grid-2">
+            <section class="card" aria-labelledby="balance-heading">
+                <h2 id="balance-heading">"Balance"</h2>
+                <p class="big-figure" data-testid="account-balance">{overview.balance.to_string()}</p>
+                <p class="muted">"Prepaid. Top-ups never expire."</p>
+            </section>
+            <section class="card" aria-labelledby="profile-heading">
+                <h2 id="profile-heading">"Profile"</h2>
+                <dl class="facts">
+                    <dt>"Company"</dt><dd>{overview.company_name}</dd>
+                    <dt>"Login name"</dt><dd>{overview.login_name}</dd>
+                    <dt>"Status"</dt>
+                    <dd><span class="badge" class:badge-warn=is_trial>{overview.status.label()}</span></dd>
+                    <dt>"Registered mobile"</dt><dd>{format!("+{}", overview.mobile)}</dd>
+                    <dt>"Contact email"</dt><dd>{overview.contact_email}</dd>
+                    <dt>"Member since"</dt><dd>{format_hkt(overview.created_at)}</dd>
+                </dl>
+            </section>
+        </div>
+        {is_trial.then(|| view! {
+            <Notice kind=NoticeKind::Info>
+                "This is a trial account: messages can only go to your registered mobile number. "
+                "Upload your business registration certificate to send to anyone."
+            </Notice>
+        })}
+        <section class="card" aria-labelledby="statement-heading">
+            <h2 id="statement-heading">"Recent statement entries"</h2>
+            {if entries.is_empty() {
+                view! { <EmptyState title="No entries yet"><p>"Top-ups and charges will appear here."</p></EmptyState> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead><tr>
+                                <th scope="col">"Date (HKT)"</th>
+                                <th scope="col">"Type"</th>
+                                <th scope="col">"Description"</th>
+                                <th scope="col" class="num">"Amount"</th>
+                                <th scope="col" class="num">"Balance"</th>
+                            </tr></thead>
+                            <tbody>
+                                {entries.into_iter().map(|e| view! {
+                                    <tr>
+                                        <td>{format_hkt(e.created_at)}</td>
+                                        <td>{entry_kind_label(&e.kind)}</td>
+                                        <td>{e.description}</td>
+                                        <td class="num">{e.amount.to_string()}</td>
+                                        <td class="num">{e.balance_after.to_string()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}

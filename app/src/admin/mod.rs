@@ -1,0 +1,143 @@
+//! The staff console's start page: the installation at a glance and recent sign-ins (§13).
+//! Every server function here checks the staff role itself; hiding the link is not security.
+
+use crate::error::AppError;
+use crate::shell::RequireViewer;
+use crate::ui::{format_hkt, EmptyState, Loading, Notice, NoticeKind, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRecord {
+    pub login_name: String,
+    pub ip: String,
+    pub succeeded: bool,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminOverview {
+    pub customer_accounts: i64,
+    pub trial_accounts: i64,
+    pub staff_accounts: i64,
+    pub recent_sign_ins: Vec<SignInRecord>,
+}
+
+#[server(endpoint = "admin_overview")]
+pub async fn get_admin_overview() -> Result<AdminOverview, AppError> {
+    crate::error::with_status(store::overview().await)
+}
+
+#[cfg(feature = "ssr")]
+mod store {
+    use super::*;
+    use crate::auth::context::{require_staff, server_state};
+    use sqlx::Row;
+
+    pub async fn overview() -> Result<AdminOverview, AppError> {
+        require_staff()?;
+        let db = server_state()?.db;
+        let counts = sqlx::query(
+            "SELECT \
+               CAST(COALESCE(SUM(CASE WHEN role = 'customer' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN status = 'trial' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN role = 'staff' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM accounts",
+        )
+        .fetch_one(db.pool())
+        .await?;
+        let sign_ins = sqlx::query(
+            "SELECT login_name, ip, succeeded, at FROM login_attempts ORDER BY id DESC LIMIT 50",
+        )
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(SignInRecord {
+                login_name: r.try_get(0)?,
+                ip: r.try_get(1)?,
+                succeeded: r.try_get::<i64, _>(2)? != 0,
+                at: r.try_get(3)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(AdminOverview {
+            customer_accounts: counts.try_get(0)?,
+            trial_accounts: counts.try_get(1)?,
+            staff_accounts: counts.try_get(2)?,
+            recent_sign_ins: sign_ins,
+        })
+    }
+}
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    view! {
+        <Title text="Admin console"/>
+        <RequireViewer staff=true>
+            <AdminHome/>
+        </RequireViewer>
+    }
+}
+
+#[component]
+fn AdminHome() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| get_admin_overview());
+    view! {
+        <PageHeader title="Admin console" subtitle="Approvals, sender IDs, payments and price lists arrive here as their features land."/>
+        <Suspense fallback=|| view! { <Loading what="the console"/> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => view! { <AdminSummary overview=o/> }.into_any(),
+                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AdminSummary(overview: AdminOverview) -> impl IntoView {
+    let sign_ins = overview.recent_sign_ins;
+    view! {
+        <div class="grid-3">
+            <section class="card stat"><h2>"Customer accounts"</h2><p class="big-figure">{overview.customer_accounts}</p></section>
+            <section class="card stat"><h2>"On trial"</h2><p class="big-figure">{overview.trial_accounts}</p></section>
+            <section class="card stat"><h2>"Staff"</h2><p class="big-figure">{overview.staff_accounts}</p></section>
+        </div>
+        <section class="card" aria-labelledby="signins-heading">
+            <h2 id="signins-heading">"Recent sign-in attempts"</h2>
+            {if sign_ins.is_empty() {
+                view! { <EmptyState title="No sign-ins yet"><p>"Attempts appear here with their source address."</p></EmptyState> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead><tr>
+                                <th scope="col">"Time (HKT)"</th>
+                                <th scope="col">"Login name"</th>
+                                <th scope="col">"Source IP"</th>
+                                <th scope="col">"Result"</th>
+                            </tr></thead>
+                            <tbody>
+                                {sign_ins.into_iter().map(|s| view! {
+                                    <tr>
+                                        <td>{format_hkt(s.at)}</td>
+                                        <td>{s.login_name}</td>
+                                        <td><code>{s.ip}</code></td>
+                                        <td>
+                                            <span class="badge" class:badge-ok=s.succeeded class:badge-bad=!s.succeeded>
+                                                {if s.succeeded { "Signed in" } else { "Failed" }}
+                                            </span>
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,131 @@
+//! Server-side request context: the database, the auth settings, the caller's IP and account.
+//!
+//! The server's session middleware resolves the cookie once per request and stores a
+//! [`RequestContext`] in the request's extensions; pages and server functions read it here.
+
+use super::Viewer;
+use crate::db::Db;
+use crate::error::AppError;
+use leptos::prelude::*;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Settings the sign-in code needs, taken from Ferry's configuration.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub session_ttl: Duration,
+    /// Adds `Secure` to the session cookie; on whenever Ferry is served over HTTPS.
+    pub secure_cookies: bool,
+    pub max_failures_per_account: i64,
+    pub max_failures_per_ip: i64,
+    pub throttle_window: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            session_ttl: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+            max_failures_per_account: 5,
+            max_failures_per_ip: 5,
+            throttle_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// What every page and server function on the server can reach.
+#[derive(Debug, Clone)]
+pub struct ServerState {
+    pub db: Db,
+    pub auth: AuthSettings,
+}
+
+pub fn server_state() -> Result<ServerState, AppError> {
+    use_context::<ServerState>()
+        .ok_or_else(|| AppError::internal("context", "ServerState missing from context"))
+}
+
+/// Who sent this request and from where.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub ip: IpAddr,
+    pub viewer: Option<Viewer>,
+    /// SHA-256 of the presented session token, when it named a live session.
+    pub session_token_hash: Option<String>,
+}
+
+pub fn request_context() -> Result<RequestContext, AppError> {
+    let parts = use_context::<http::request::Parts>()
+        .ok_or_else(|| AppError::internal("context", "request parts missing from context"))?;
+    parts
+        .extensions
+        .get::<RequestContext>()
+        .cloned()
+        .ok_or_else(|| AppError::internal("context", "session middleware did not run"))
+}
+
+pub fn require_viewer() -> Result<Viewer, AppError> {
+    request_context()?.viewer.ok_or(AppError::Unauthenticated)
+}
+
+pub fn require_staff() -> Result<Viewer, AppError> {
+    let viewer = require_viewer()?;
+    if viewer.is_staff() {
+        Ok(viewer)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+pub const SESSION_COOKIE: &str = "ferry_session";
+
+/// The session cookie: HttpOnly (no script can read it) and SameSite=Strict (no other site's
+/// form or fetch carries it, the first line of CSRF defence).
+pub fn session_cookie(token: &str, settings: &AuthSettings) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        settings.session_ttl.as_secs(),
+        if settings.secure_cookies { "; Secure" } else { "" }
+    )
+}
+
+pub fn clear_session_cookie(settings: &AuthSettings) -> String {
+    format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if settings.secure_cookies { "; Secure" } else { "" }
+    )
+}
+
+/// Reads the session token from a `Cookie` header value.
+pub fn session_token_from_cookies(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
+        .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_session_token_among_other_cookies() {
+        assert_eq!(
+            session_token_from_cookies("a=1; ferry_session=abc; b=2"),
+            Some("abc")
+        );
+        assert_eq!(session_token_from_cookies("ferry_session="), None);
+        assert_eq!(session_token_from_cookies("other=1"), None);
+    }
+
+    #[test]
+    fn session_cookie_is_http_only_and_same_site_strict() {
+        let mut settings = AuthSettings::default();
+        let c = session_cookie("tok", &settings);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"));
+        settings.secure_cookies = true;
+        assert!(session_cookie("tok", &settings).ends_with("; Secure"));
+    }
+}

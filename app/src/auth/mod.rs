@@ -1,0 +1,170 @@
+//! Accounts and sign-in (PRODUCT.md §2, §13): sign-up into a trial account with HK$5.00 of
+//! credit, login/logout with Argon2id and server-side sessions, throttled failed logins.
+
+mod pages;
+pub mod signup_form;
+
+#[cfg(feature = "ssr")]
+pub mod context;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use pages::{LoginPage, SignupPage};
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use sms::Money;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Customer,
+    Staff,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Staff => "staff",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "customer" => Some(Role::Customer),
+            "staff" => Some(Role::Staff),
+            _ => None,
+        }
+    }
+}
+
+/// Trial accounts may only send to their own registered mobile (§2) until staff approve the
+/// business registration; staff accounts never send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountStatus {
+    Trial,
+    Normal,
+    Staff,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Trial => "trial",
+            AccountStatus::Normal => "normal",
+            AccountStatus::Staff => "staff",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AccountStatus> {
+        match s {
+            "trial" => Some(AccountStatus::Trial),
+            "normal" => Some(AccountStatus::Normal),
+            "staff" => Some(AccountStatus::Staff),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountStatus::Trial => "Trial",
+            AccountStatus::Normal => "Normal",
+            AccountStatus::Staff => "Staff",
+        }
+    }
+}
+
+/// Who is looking at the page: the signed-in account, as the portal shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub account_id: i64,
+    pub login_name: String,
+    pub company_name: String,
+    pub role: Role,
+    pub status: AccountStatus,
+    pub balance: Money,
+}
+
+impl Viewer {
+    pub fn is_staff(&self) -> bool {
+        self.role == Role::Staff
+    }
+}
+
+/// The signed-in account, or `None` for a visitor.
+#[server(endpoint = "viewer")]
+pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
+    Ok(context::request_context()?.viewer)
+}
+
+#[server(endpoint = "signup")]
+pub async fn signup(
+    login_name: String,
+    password: String,
+    password_confirmation: String,
+    company_name: String,
+    contact_email: String,
+    mobile: String,
+) -> Result<(), AppError> {
+    crate::error::with_status(
+        store::signup(signup_form::SignupForm {
+            login_name,
+            password,
+            password_confirmation,
+            company_name,
+            contact_email,
+            mobile,
+        })
+        .await,
+    )
+}
+
+#[server(endpoint = "login")]
+pub async fn login(login_name: String, password: String) -> Result<(), AppError> {
+    crate::error::with_status(store::login(&login_name, &password).await)
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    crate::error::with_status(store::logout().await)
+}
+
+/// The auth actions and the viewer resource they refresh, shared by the whole portal.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub login: ServerAction<Login>,
+    pub signup: ServerAction<Signup>,
+    pub logout: ServerAction<Logout>,
+    pub viewer: Resource<Result<Option<Viewer>, AppError>>,
+}
+
+impl Session {
+    pub fn provide() -> Session {
+        let login = ServerAction::<Login>::new();
+        let signup = ServerAction::<Signup>::new();
+        let logout = ServerAction::<Logout>::new();
+        let viewer = Resource::new(
+            move || {
+                (
+                    login.version().get(),
+                    signup.version().get(),
+                    logout.version().get(),
+                )
+            },
+            |_| current_viewer(),
+        );
+        let session = Session {
+            login,
+            signup,
+            logout,
+            viewer,
+        };
+        provide_context(session);
+        session
+    }
+
+    pub fn expect() -> Session {
+        expect_context::<Session>()
+    }
+}

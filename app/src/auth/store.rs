@@ -1,0 +1,567 @@
+//! Accounts, passwords, sessions and the sign-in throttle: the queries behind §2 and §13.
+
+use super::context::{
+    clear_session_cookie, request_context, server_state, session_cookie, AuthSettings,
+};
+use super::signup_form::{validate_signup, SignupForm, ValidSignup};
+use super::{AccountStatus, Role, Viewer};
+use crate::db::{now_ms, Db};
+use crate::error::AppError;
+use crate::ledger::store::{post, Posting};
+use crate::ledger::EntryKind;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use http::header::SET_COOKIE;
+use http::HeaderValue;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sms::Money;
+use sqlx::Row;
+use std::net::IpAddr;
+
+/// §2: a new account starts as a trial with HK$5.00 of credit.
+pub const TRIAL_CREDIT: Money = Money::hkd(5);
+
+/// Argon2id with the crate's defaults (19 MiB, 2 passes): OWASP's recommended minimum.
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| AppError::internal("hash task", e))?
+    .map_err(|e| AppError::internal("hash password", e))
+}
+
+pub async fn verify_password(hash: String, password: String) -> bool {
+    tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    })
+    .await
+    .unwrap_or(false)
+}
+
+
+pub struct NewAccount<'a> {
+    pub login_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub status: AccountStatus,
+    pub company_name: &'a str,
+    pub contact_email: &'a str,
+    pub mobile: &'a str,
+    pub opening_credit: Option<Money>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAccountError {
+    #[error("this login name is taken")]
+    LoginTaken,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::store::LedgerError),
+}
+
+/// Creates the account and its opening ledger entry in one transaction: there is never an
+/// account whose trial credit is missing from its statement.
+pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<i64, CreateAccountError> {
+    let mut tx = db.pool().begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO accounts (login_name, password_hash, role, status, company_name, contact_email, mobile, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(new.login_name)
+    .bind(new.password_hash)
+    .bind(new.role.as_str())
+    .bind(new.status.as_str())
+    .bind(new.company_name)
+    .bind(new.contact_email)
+    .bind(new.mobile)
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await;
+    let account_id: i64 = match inserted {
+        Ok(row) => row.try_get(0)?,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(CreateAccountError::LoginTaken)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(credit) = new.opening_credit {
+        post(
+            &mut tx,
+            Posting {
+                account_id,
+                kind: EntryKind::TrialCredit,
+                amount: credit,
+                description: "Trial credit",
+                reference: Some("signup"),
+                created_by: None,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(account_id)
+}
+
+pub async fn signup(form: SignupForm) -> Result<(), AppError> {
+    let ValidSignup {
+        login_name,
+        password,
+        company_name,
+        contact_email,
+        mobile,
+    } = validate_signup(form)?;
+    let state = server_state()?;
+    let ctx = request_context()?;
+    let password_hash = hash_password(password).await?;
+    let account_id = create_account(
+        &state.db,
+        NewAccount {
+            login_name: &login_name,
+            password_hash: &password_hash,
+            role: Role::Customer,
+            status: AccountStatus::Trial,
+            company_name: &company_name,
+            contact_email: &contact_email,
+            mobile: mobile.as_str(),
+            opening_credit: Some(TRIAL_CREDIT),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        CreateAccountError::LoginTaken => AppError::field(
+            "login_name",
+            "This login name is taken. Choose another one.",
+        ),
+        other => AppError::internal("create account", other),
+    })?;
+    tracing::info!(account_id, login = %login_name, ip = %ctx.ip, "account created");
+    // A new customer is signed in straight away; the sign-in is recorded like any other.
+    record_login_attempt(&state.db, &login_name, Some(account_id), ctx.ip, true).await?;
+    start_session(&state.db, &state.auth, account_id, ctx.ip).await
+}
+
+pub async fn login(login_name: &str, password: &str) -> Result<(), AppError> {
+    let state = server_state()?;
+    let ctx = request_context()?;
+    let login_name = super::signup_form::normalize_login_name(login_name);
+    let mut errors = crate::error::FieldErrors::default();
+    if login_name.is_empty() {
+        errors.add("login_name", "Enter your login name.");
+    }
+    if password.is_empty() {
+        errors.add("password", "Enter your password.");
+    }
+    errors.into_result()?;
+
+    check_throttle(&state.db, &state.auth, &login_name, ctx.ip).await?;
+
+    let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE login_name = $1")
+        .bind(&login_name)
+        .fetch_optional(state.db.pool())
+        .await?;
+    let (account_id, ok) = match row {
+        Some(row) => {
+            let hash: String = row.try_get(1)?;
+            (
+                Some(row.try_get::<i64, _>(0)?),
+                verify_password(hash, password.to_string()).await,
+            )
+        }
+        None => {
+            // Hash anyway, so an unknown login name takes as long as a wrong password and
+            // timing does not reveal which login names exist.
+            let _ = hash_password(password.to_string()).await;
+            (None, false)
+        }
+    };
+    record_login_attempt(&state.db, &login_name, account_id, ctx.ip, ok).await?;
+    match account_id {
+        Some(id) if ok => {
+            tracing::info!(account_id = id, ip = %ctx.ip, "signed in");
+            start_session(&state.db, &state.auth, id, ctx.ip).await
+        }
+        _ => {
+            tracing::info!(login = %login_name, ip = %ctx.ip, "failed sign-in");
+            Err(AppError::Invalid(vec![crate::error::FieldError {
+                field: "password".into(),
+                message: "The login name or password is incorrect.".into(),
+            }]))
+        }
+    }
+}
+
+pub async fn logout() -> Result<(), AppError> {
+    let state = server_state()?;
+    let ctx = request_context()?;
+    if let Some(hash) = ctx.session_token_hash {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(hash)
+            .execute(state.db.pool())
+            .await?;
+    }
+    set_cookie(&clear_session_cookie(&state.auth))
+}
+
+async fn start_session(
+    db: &Db,
+    settings: &AuthSettings,
+    account_id: i64,
+    ip: IpAddr,
+) -> Result<(), AppError> {
+    let token = create_session(db, account_id, ip, settings).await?;
+    set_cookie(&session_cookie(&token, settings))
+}
+
+fn set_cookie(cookie: &str) -> Result<(), AppError> {
+    let response = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+        .ok_or_else(|| AppError::internal("context", "ResponseOptions missing"))?;
+    let value = HeaderValue::from_str(cookie).map_err(|e| AppError::internal("cookie", e))?;
+    response.append_header(SET_COOKIE, value);
+    Ok(())
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Creates a session and returns its token (256 random bits); only the token's hash is stored.
+pub async fn create_session(
+    db: &Db,
+    account_id: i64,
+    ip: IpAddr,
+    settings: &AuthSettings,
+) -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let now = now_ms();
+    let ttl_ms = i64::try_from(settings.session_ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, ip, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(hash_token(&token))
+    .bind(account_id)
+    .bind(ip.to_string())
+    .bind(now)
+    .bind(now + ttl_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(token)
+}
+
+/// The account behind a session token, if the session exists and has not expired.
+pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<(Viewer, String)>, sqlx::Error> {
+    let token_hash = hash_token(token);
+    let row = sqlx::query(
+        "SELECT a.id, a.login_name, a.company_name, a.role, a.status, a.balance_minor \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(&token_hash)
+    .bind(now_ms())
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let role: String = row.try_get(3)?;
+    let status: String = row.try_get(4)?;
+    let (Some(role), Some(status)) = (Role::parse(&role), AccountStatus::parse(&status)) else {
+        tracing::error!(%role, %status, "account row with unknown role or status");
+        return Ok(None);
+    };
+    Ok(Some((
+        Viewer {
+            account_id: row.try_get(0)?,
+            login_name: row.try_get(1)?,
+            company_name: row.try_get(2)?,
+            role,
+            status,
+            balance: Money::from_minor(row.try_get(5)?),
+        },
+        token_hash,
+    )))
+}
+
+pub async fn record_login_attempt(
+    db: &Db,
+    login_name: &str,
+    account_id: Option<i64>,
+    ip: IpAddr,
+    succeeded: bool,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO login_attempts (login_name, account_id, ip, succeeded, at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(login_name)
+    .bind(account_id)
+    .bind(ip.to_string())
+    .bind(i64::from(succeeded))
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Refuses a sign-in while the login name or the source IP has too many recent failures.
+/// Failures before the last successful sign-in (of that login, or from that IP) do not count.
+pub async fn check_throttle(
+    db: &Db,
+    settings: &AuthSettings,
+    login_name: &str,
+    ip: IpAddr,
+) -> Result<(), AppError> {
+    let now = now_ms();
+    let window_ms = i64::try_from(settings.throttle_window.as_millis()).unwrap_or(i64::MAX / 2);
+    let since = now - window_ms;
+    let checks = [
+        ("login_name", login_name.to_string(), settings.max_failures_per_account, "this account"),
+        ("ip", ip.to_string(), settings.max_failures_per_ip, "your network address"),
+    ];
+    for (column, value, limit, whom) in checks {
+        // `column` is one of two literals above, never input.
+        let sql = format!(
+            "SELECT COUNT(*), CAST(COALESCE(MIN(at), 0) AS BIGINT) FROM login_attempts \
+             WHERE {column} = $1 AND succeeded = 0 AND at > $2 \
+             AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE {column} = $1 AND succeeded = 1), 0)"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&value)
+            .bind(since)
+            .fetch_one(db.pool())
+            .await?;
+        let failures: i64 = row.try_get(0)?;
+        let oldest: i64 = row.try_get(1)?;
+        if failures >= limit {
+            let wait_ms = (oldest + window_ms - now).max(0);
+            let minutes = (wait_ms + 59_999) / 60_000;
+            tracing::warn!(%value, column, failures, "sign-in throttled");
+            return Err(AppError::Throttled(format!(
+                "Too many failed sign-in attempts for {whom}. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every authenticated call with its source IP and time (§13).
+pub async fn record_access(
+    db: &Db,
+    account_id: i64,
+    ip: IpAddr,
+    method: &str,
+    path: &str,
+    status: u16,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO access_log (account_id, ip, method, path, status, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(account_id)
+    .bind(ip.to_string())
+    .bind(method)
+    .bind(path)
+    .bind(i64::from(status))
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// On first start there is no staff account: create `admin` with a random password and return
+/// it so the caller can print it once. Returns `None` when a staff account already exists.
+pub async fn ensure_first_staff(db: &Db) -> Result<Option<(String, String)>, AppError> {
+    let row = sqlx::query("SELECT COUNT(*) FROM accounts WHERE role = 'staff'")
+        .fetch_one(db.pool())
+        .await?;
+    let staff: i64 = row.try_get(0)?;
+    if staff > 0 {
+        return Ok(None);
+    }
+    let password = random_password();
+    let hash = hash_password(password.clone()).await?;
+    match create_account(
+        db,
+        NewAccount {
+            login_name: "admin",
+            password_hash: &hash,
+            role: Role::Staff,
+            status: AccountStatus::Staff,
+            company_name: "Ferry staff",
+            contact_email: "admin@localhost",
+            mobile: "",
+            opening_credit: None,
+        },
+    )
+    .await
+    {
+        Ok(_) => Ok(Some(("admin".to_string(), password))),
+        // Another process created it between our count and insert.
+        Err(CreateAccountError::LoginTaken) => Ok(None),
+        Err(e) => Err(AppError::internal("create staff", e)),
+    }
+}
+
+/// 20 characters from an alphabet without look-alikes (no 0/O, 1/l/I): ~115 bits.
+fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::all_backends;
+    use crate::ledger::store::balance_and_entry_sum;
+
+    async fn customer(db: &Db, login: &str) -> i64 {
+        create_account(
+            db,
+            NewAccount {
+                login_name: login,
+                password_hash: "h",
+                role: Role::Customer,
+                status: AccountStatus::Trial,
+                company_name: "Co",
+                contact_email: "a@b.example",
+                mobile: "85291234567",
+                opening_credit: Some(TRIAL_CREDIT),
+            },
+        )
+        .await
+        .expect("create")
+    }
+
+    #[tokio::test]
+    async fn a_new_trial_account_has_hk5_as_a_ledger_entry() {
+        for t in all_backends().await {
+            let id = customer(&t.db, "trial").await;
+            let mut conn = t.db.pool().acquire().await.expect("conn");
+            let (balance, sum) = balance_and_entry_sum(&mut conn, id).await.expect("sums");
+            assert_eq!(balance, Money::hkd(5), "{}", t.name);
+            assert_eq!(sum, Money::hkd(5), "{}", t.name);
+            let kind: String = sqlx::query("SELECT kind FROM ledger_entries WHERE account_id = $1")
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await
+                .expect("entry")
+                .try_get(0)
+                .expect("kind");
+            assert_eq!(kind, "trial_credit", "{}", t.name);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_taken_login_name_is_refused_without_a_second_account_or_entry() {
+        for t in all_backends().await {
+            customer(&t.db, "taken").await;
+            let err = create_account(
+                &t.db,
+                NewAccount {
+                    login_name: "taken",
+                    password_hash: "h",
+                    role: Role::Customer,
+                    status: AccountStatus::Trial,
+                    company_name: "Co",
+                    contact_email: "a@b.example",
+                    mobile: "85291234567",
+                    opening_credit: Some(TRIAL_CREDIT),
+                },
+            )
+            .await
+            .expect_err("duplicate");
+            assert!(matches!(err, CreateAccountError::LoginTaken), "{}", t.name);
+            let n: i64 = sqlx::query("SELECT COUNT(*) FROM ledger_entries")
+                .fetch_one(t.db.pool())
+                .await
+                .expect("count")
+                .try_get(0)
+                .expect("n");
+            assert_eq!(n, 1, "{}", t.name);
+        }
+    }
+
+    #[tokio::test]
+    async fn sessions_resolve_until_they_expire() {
+        for t in all_backends().await {
+            let id = customer(&t.db, "sess").await;
+            let ip: IpAddr = "192.0.2.7".parse().expect("ip");
+            let token = create_session(&t.db, id, ip, &AuthSettings::default())
+                .await
+                .expect("session");
+            let (viewer, _) = resolve_session(&t.db, &token)
+                .await
+                .expect("query")
+                .expect("live session");
+            assert_eq!(viewer.account_id, id);
+            assert_eq!(viewer.balance, Money::hkd(5));
+            assert!(resolve_session(&t.db, "not-a-token").await.expect("q").is_none());
+            sqlx::query("UPDATE sessions SET expires_at = 0")
+                .execute(t.db.pool())
+                .await
+                .expect("expire");
+            assert!(resolve_session(&t.db, &token).await.expect("q").is_none(), "{}", t.name);
+        }
+    }
+
+    #[tokio::test]
+    async fn throttle_blocks_after_five_failures_per_login_and_per_ip() {
+        for t in all_backends().await {
+            let settings = AuthSettings::default();
+            let ip: IpAddr = "198.51.100.1".parse().expect("ip");
+            let other_ip: IpAddr = "198.51.100.2".parse().expect("ip");
+            for _ in 0..4 {
+                record_login_attempt(&t.db, "victim", None, ip, false).await.expect("rec");
+            }
+            check_throttle(&t.db, &settings, "victim", ip).await.expect("4 failures pass");
+            record_login_attempt(&t.db, "victim", None, other_ip, false).await.expect("rec");
+            // Five failures for the login (from two IPs): the account is throttled everywhere.
+            let err = check_throttle(&t.db, &settings, "victim", "203.0.113.9".parse().expect("ip"))
+                .await
+                .expect_err("throttled");
+            assert!(err.to_string().contains("Try again in 15 minutes"), "{}: {err}", t.name);
+            // IP throttle: five failures from one address across different logins.
+            for login in ["a1", "a2", "a3", "a4"] {
+                record_login_attempt(&t.db, login, None, other_ip, false).await.expect("rec");
+            }
+            let err = check_throttle(&t.db, &settings, "someone-else", other_ip)
+                .await
+                .expect_err("ip throttled");
+            assert!(err.to_string().contains("network address"), "{}: {err}", t.name);
+            // A success clears the count for that login.
+            record_login_attempt(&t.db, "victim", None, ip, true).await.expect("rec");
+            check_throttle(&t.db, &settings, "victim", ip).await.expect("after success");
+        }
+    }
+
+    #[tokio::test]
+    async fn first_start_creates_one_staff_account_with_a_random_password() {
+        for t in all_backends().await {
+            let (login, password) = ensure_first_staff(&t.db).await.expect("ok").expect("created");
+            assert_eq!(login, "admin");
+            assert_eq!(password.len(), 20);
+            assert!(ensure_first_staff(&t.db).await.expect("ok").is_none(), "{}", t.name);
+            let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE login_name = 'admin'")
+                .fetch_one(t.db.pool())
+                .await
+                .expect("row")
+                .try_get(0)
+                .expect("hash");
+            assert!(hash.starts_with("$argon2id$"));
+            assert!(verify_password(hash.clone(), password).await);
+            assert!(!verify_password(hash, "wrong".into()).await);
+        }
+    }
+}

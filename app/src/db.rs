@@ -1,0 +1,223 @@
+//! The store: one pool over SQLite (embedded default) or PostgreSQL (scale-out), chosen by URL.
+//!
+//! Queries are written once with `$1` placeholders, which both backends accept through sqlx's
+//! `Any` driver; the few statements that must differ (row locking, upserts with special
+//! semantics) branch on [`Backend`].
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres://, got {0:?}")]
+    UnsupportedUrl(String),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle to the database, cheap to clone (the pool is reference-counted).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+impl Db {
+    /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://...`). For SQLite the file and
+    /// its directory are created when missing, and the journal is switched to WAL.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::UnsupportedUrl(url.to_string()));
+        };
+        let url = match backend {
+            Backend::Sqlite => sqlite_url_with_create(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(DbError::Connect)?
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                // SQLite serialises writers anyway; a few readers keep pages responsive.
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // FULL: a commit is on disk before we answer, so an accepted message or
+                        // charge survives power loss, not only a process crash.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(DbError::Connect)?;
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if path != ":memory:" {
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|source| DbError::DataDir {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+    }
+    Ok(match query {
+        Some(q) if q.contains("mode=") => format!("sqlite://{path}?{q}"),
+        Some(q) => format!("sqlite://{path}?{q}&mode=rwc"),
+        None => format!("sqlite://{path}?mode=rwc"),
+    })
+}
+
+/// Milliseconds since the Unix epoch: the one timestamp format of the schema.
+pub fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Throwaway databases for store tests: every test runs against SQLite and, when the test
+/// script has started a PostgreSQL cluster (`FERRY_TEST_PG_URL`), against PostgreSQL too.
+#[cfg(any(test, feature = "ssr"))]
+pub mod testing {
+    use super::*;
+
+    /// A fresh, migrated database per call so tests stay independent and parallel-safe.
+    pub struct TestDb {
+        pub db: Db,
+        pub name: String,
+        _dir: Option<TempDir>,
+    }
+
+    /// Removes the SQLite test directory when dropped.
+    pub struct TempDir(std::path::PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn unique_suffix() -> String {
+        use rand::Rng;
+        let n: u64 = rand::thread_rng().gen();
+        format!("{}_{n:016x}", std::process::id())
+    }
+
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("ferry-test-{}", unique_suffix()));
+        let url = format!("sqlite://{}/ferry.db", dir.display());
+        let db = Db::connect(&url).await.expect("connect sqlite");
+        db.migrate().await.expect("migrate sqlite");
+        TestDb {
+            db,
+            name: "sqlite".into(),
+            _dir: Some(TempDir(dir)),
+        }
+    }
+
+    /// A new database on the test cluster; `None` when no cluster was started (plain
+    /// `cargo test`). The README's test command sets `FERRY_REQUIRE_PG=1`, which turns a
+    /// missing cluster into a failure so CI can never skip PostgreSQL silently.
+    pub async fn postgres() -> Option<TestDb> {
+        let Ok(base) = std::env::var("FERRY_TEST_PG_URL") else {
+            if std::env::var("FERRY_REQUIRE_PG").as_deref() == Ok("1") {
+                panic!("FERRY_REQUIRE_PG=1 but FERRY_TEST_PG_URL is not set");
+            }
+            eprintln!("note: FERRY_TEST_PG_URL not set; PostgreSQL half of this test skipped");
+            return None;
+        };
+        let name = format!("ferry_test_{}", unique_suffix());
+        let admin = Db::connect(&format!("{base}/postgres"))
+            .await
+            .expect("connect to the test cluster");
+        admin
+            .pool()
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let db = Db::connect(&format!("{base}/{name}"))
+            .await
+            .expect("connect test database");
+        db.migrate().await.expect("migrate postgres");
+        Some(TestDb {
+            db,
+            name: "postgres".into(),
+            _dir: None,
+        })
+    }
+
+    /// Every backend available to this run: SQLite always, PostgreSQL when configured.
+    pub async fn all_backends() -> Vec<TestDb> {
+        let mut dbs = vec![sqlite().await];
+        if let Some(pg) = postgres().await {
+            dbs.push(pg);
+        }
+        dbs
+    }
+}

@@ -1,0 +1,252 @@
+//! Posting entries and checking the ledger's invariant.
+
+use super::{EntryKind, LedgerEntry};
+use crate::db::now_ms;
+use sms::Money;
+use sqlx::{AnyConnection, Row};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("insufficient balance: {shortfall} more is needed")]
+    InsufficientBalance { shortfall: Money },
+    #[error("account {0} does not exist")]
+    NoSuchAccount(i64),
+    #[error("this posting was already recorded")]
+    AlreadyPosted,
+    #[error("an amount of {0} is not allowed for this kind of entry")]
+    BadAmount(Money),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A posting to make: `amount` is positive; debits are negated from `kind`.
+#[derive(Debug, Clone)]
+pub struct Posting<'a> {
+    pub account_id: i64,
+    pub kind: EntryKind,
+    pub amount: Money,
+    pub description: &'a str,
+    /// Makes the posting idempotent: the same (account, kind, reference) posts once.
+    pub reference: Option<&'a str>,
+    /// The staff member who made it, for transfers, top-up confirmations and fees.
+    pub created_by: Option<i64>,
+}
+
+/// Posts one entry inside the caller's transaction. The balance update comes first so the
+/// transaction takes its write lock before reading anything (SQLite upgrades from a read lock
+/// can fail under contention; starting with the write avoids that), and its guard
+/// `balance + delta >= 0` makes check-and-debit one atomic step on both backends.
+pub async fn post(
+    conn: &mut AnyConnection,
+    posting: Posting<'_>,
+) -> Result<LedgerEntry, LedgerError> {
+    if posting.amount.minor() <= 0 {
+        return Err(LedgerError::BadAmount(posting.amount));
+    }
+    let delta = if posting.kind.is_debit() {
+        -posting.amount.minor()
+    } else {
+        posting.amount.minor()
+    };
+    let updated = sqlx::query(
+        "UPDATE accounts SET balance_minor = balance_minor + $1 \
+         WHERE id = $2 AND balance_minor + $1 >= 0 RETURNING balance_minor",
+    )
+    .bind(delta)
+    .bind(posting.account_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let balance_after: i64 = match updated {
+        Some(row) => row.try_get(0)?,
+        None => {
+            let row = sqlx::query("SELECT balance_minor FROM accounts WHERE id = $1")
+                .bind(posting.account_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            return Err(match row {
+                Some(row) => {
+                    let balance: i64 = row.try_get(0)?;
+                    LedgerError::InsufficientBalance {
+                        shortfall: Money::from_minor(-(balance + delta)),
+                    }
+                }
+                None => LedgerError::NoSuchAccount(posting.account_id),
+            });
+        }
+    };
+    let created_at = now_ms();
+    let inserted = sqlx::query(
+        "INSERT INTO ledger_entries \
+         (account_id, kind, amount_minor, balance_after, description, reference, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(posting.account_id)
+    .bind(posting.kind.as_str())
+    .bind(delta)
+    .bind(balance_after)
+    .bind(posting.description)
+    .bind(posting.reference)
+    .bind(posting.created_by)
+    .bind(created_at)
+    .fetch_one(&mut *conn)
+    .await;
+    let id: i64 = match inserted {
+        Ok(row) => row.try_get(0)?,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(LedgerError::AlreadyPosted)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(LedgerEntry {
+        id,
+        account_id: posting.account_id,
+        kind: posting.kind.as_str().to_string(),
+        amount: Money::from_minor(delta),
+        balance_after: Money::from_minor(balance_after),
+        description: posting.description.to_string(),
+        created_at,
+    })
+}
+
+/// The account's cached balance and the sum of its entries; equal unless something is broken.
+pub async fn balance_and_entry_sum(
+    conn: &mut AnyConnection,
+    account_id: i64,
+) -> Result<(Money, Money), LedgerError> {
+    let row = sqlx::query(
+        "SELECT a.balance_minor, \
+                CAST(COALESCE((SELECT SUM(amount_minor) FROM ledger_entries e WHERE e.account_id = a.id), 0) AS BIGINT) \
+         FROM accounts a WHERE a.id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(LedgerError::NoSuchAccount(account_id))?;
+    Ok((
+        Money::from_minor(row.try_get(0)?),
+        Money::from_minor(row.try_get(1)?),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::all_backends;
+    use crate::db::Db;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    async fn new_account(db: &Db, login: &str) -> i64 {
+        let row = sqlx::query(
+            "INSERT INTO accounts (login_name, password_hash, role, status, company_name, contact_email, mobile, created_at) \
+             VALUES ($1, 'x', 'customer', 'normal', 'Co', 'a@b.example', '85291234567', $2) RETURNING id",
+        )
+        .bind(login)
+        .bind(now_ms())
+        .fetch_one(db.pool())
+        .await
+        .expect("insert account");
+        row.try_get(0).expect("id")
+    }
+
+    async fn post_in_tx(db: &Db, posting: Posting<'_>) -> Result<LedgerEntry, LedgerError> {
+        let mut tx = db.pool().begin().await?;
+        let entry = post(&mut tx, posting).await?;
+        tx.commit().await?;
+        Ok(entry)
+    }
+
+    fn top_up(account_id: i64, amount: Money) -> Posting<'static> {
+        Posting {
+            account_id,
+            kind: EntryKind::TopUp,
+            amount,
+            description: "top-up",
+            reference: None,
+            created_by: None,
+        }
+    }
+
+    fn charge(account_id: i64, amount: Money) -> Posting<'static> {
+        Posting {
+            kind: EntryKind::Charge,
+            description: "charge",
+            ..top_up(account_id, amount)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_charge_equal_to_the_balance_is_accepted_and_one_cent_more_is_not() {
+        // playSMS #363: the exact boundary must pass.
+        for t in all_backends().await {
+            let id = new_account(&t.db, "boundary").await;
+            post_in_tx(&t.db, top_up(id, Money::from_minor(500)))
+                .await
+                .expect("top up");
+            let err = post_in_tx(&t.db, charge(id, Money::from_minor(501)))
+                .await
+                .expect_err("over balance");
+            assert!(
+                matches!(err, LedgerError::InsufficientBalance { shortfall } if shortfall == Money::from_minor(1)),
+                "{}: {err:?}",
+                t.name
+            );
+            let entry = post_in_tx(&t.db, charge(id, Money::from_minor(500)))
+                .await
+                .expect("exact balance");
+            assert_eq!(entry.balance_after, Money::ZERO, "{}", t.name);
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_charges_never_overdraw() {
+        // playSMS #522: N racing charges against a balance covering N-1 → exactly N-1 succeed.
+        const N: usize = 12;
+        for t in all_backends().await {
+            let id = new_account(&t.db, "race").await;
+            post_in_tx(&t.db, top_up(id, Money::from_minor(100 * (N as i64 - 1))))
+                .await
+                .expect("top up");
+            let accepted = Arc::new(AtomicUsize::new(0));
+            let mut tasks = Vec::new();
+            for _ in 0..N {
+                let db = t.db.clone();
+                let accepted = accepted.clone();
+                tasks.push(tokio::spawn(async move {
+                    match post_in_tx(&db, charge(id, Money::from_minor(100))).await {
+                        Ok(_) => {
+                            accepted.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(LedgerError::InsufficientBalance { .. }) => {}
+                        Err(e) => panic!("unexpected error: {e}"),
+                    }
+                }));
+            }
+            for task in tasks {
+                task.await.expect("task");
+            }
+            assert_eq!(accepted.load(Ordering::SeqCst), N - 1, "{}", t.name);
+            let mut conn = t.db.pool().acquire().await.expect("conn");
+            let (balance, sum) = balance_and_entry_sum(&mut conn, id).await.expect("sums");
+            assert_eq!(balance, Money::ZERO, "{}", t.name);
+            assert_eq!(balance, sum, "{}", t.name);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reference_posts_only_once() {
+        for t in all_backends().await {
+            let id = new_account(&t.db, "idem").await;
+            let posting = Posting {
+                reference: Some("payment-7"),
+                ..top_up(id, Money::hkd(300))
+            };
+            post_in_tx(&t.db, posting.clone()).await.expect("first");
+            let err = post_in_tx(&t.db, posting).await.expect_err("second");
+            assert!(matches!(err, LedgerError::AlreadyPosted), "{}: {err:?}", t.name);
+            let mut conn = t.db.pool().acquire().await.expect("conn");
+            let (balance, sum) = balance_and_entry_sum(&mut conn, id).await.expect("sums");
+            assert_eq!((balance, sum), (Money::hkd(300), Money::hkd(300)), "{}", t.name);
+        }
+    }
+}

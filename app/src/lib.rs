@@ -1,0 +1,70 @@
+//! Ferry's portal: every page, component and server function, with the queries behind them.
+//! One folder per capability; `ui` holds the shared components, `error` the one error type.
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod shell;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+pub mod ledger;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    auth::Session::provide();
+    // Set once the WASM has taken over the page; browser tests wait for it.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="ferry" href="/pkg/ferry.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Ferry".to_string() } else { format!("{page} · Ferry") }/>
+        <Router>
+            <div id="app" data-hydrated=move || hydrated.get().to_string()>
+                <a class="skip-link" href="#main">"Skip to content"</a>
+                <shell::TopBar/>
+                <main id="main" tabindex="-1">
+                    <Routes fallback=shell::NotFound>
+                        <Route path=path!("") view=shell::Home ssr=SsrMode::Async/>
+                        <Route path=path!("login") view=auth::LoginPage/>
+                        <Route path=path!("signup") view=auth::SignupPage/>
+                        <Route path=path!("broadcast") view=shell::BroadcastPage ssr=SsrMode::Async/>
+                        <Route path=path!("results") view=shell::ResultsPage ssr=SsrMode::Async/>
+                        <Route path=path!("address-book") view=shell::AddressBookPage ssr=SsrMode::Async/>
+                        <Route path=path!("account") view=account::AccountPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async/>
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}

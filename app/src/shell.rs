@@ -1,0 +1,173 @@
+//! The frame around every page: the top bar with navigation and balance, access guards, and
+//! the pages whose capabilities have not landed yet.
+
+use crate::auth::{Session, Viewer};
+use crate::ui::{ComingSoon, Loading, Notice, NoticeKind, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Redirect, A};
+
+#[component]
+pub fn TopBar() -> impl IntoView {
+    let session = Session::expect();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Ferry"</a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match session.viewer.await {
+                        Ok(Some(viewer)) => view! { <SignedInNav viewer/> }.into_any(),
+                        _ => view! {
+                            <nav class="nav" aria-label="Account">
+                                <A href="/login">"Sign in"</A>
+                                <A href="/signup">"Create account"</A>
+                            </nav>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </header>
+    }
+}
+
+#[component]
+fn SignedInNav(viewer: Viewer) -> impl IntoView {
+    let session = Session::expect();
+    let logout = session.logout;
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            navigate("/login", Default::default());
+        }
+    });
+    let is_staff = viewer.is_staff();
+    view! {
+        <nav class="nav" aria-label="Main">
+            {(!is_staff).then(|| view! {
+                <A href="/broadcast">"Broadcast SMS"</A>
+                <A href="/results">"Delivery Results"</A>
+                <A href="/address-book">"Address Book"</A>
+            })}
+            <A href="/account">
+                "Account "
+                <span class="balance" data-testid="nav-balance" title="Balance">{viewer.balance.to_string()}</span>
+            </A>
+            {is_staff.then(|| view! { <A href="/admin">"Admin console"</A> })}
+        </nav>
+        <div class="topbar-user">
+            <span class="who">{viewer.login_name.clone()}</span>
+            <ActionForm action=logout attr:class="inline-form">
+                <button type="submit" class="button button-quiet" disabled=move || logout.pending().get()>
+                    {move || if logout.pending().get() { "Signing out…" } else { "Sign out" }}
+                </button>
+            </ActionForm>
+        </div>
+    }
+}
+
+/// Shows `children` to a signed-in viewer (a staff member when `staff` is set). A visitor is
+/// sent to the sign-in page; a customer on a staff page gets 403. The server functions behind
+/// each page check the same again: this guard is for people, not for security.
+#[component]
+pub fn RequireViewer(#[prop(optional)] staff: bool, children: ChildrenFn) -> impl IntoView {
+    let session = Session::expect();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match session.viewer.await {
+                    Ok(Some(viewer)) if !staff || viewer.is_staff() => {
+                        children.with_value(|c| c()).into_any()
+                    }
+                    Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <Title text="No access"/>
+        <PageHeader title="No access"/>
+        <Notice kind=NoticeKind::Error>"Your account does not have access to this page."</Notice>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <PageHeader title="Page not found"/>
+        <p>"There is nothing at this address. " <a href="/">"Go to the start page"</a></p>
+    }
+}
+
+/// `/`: customers start at the composer, staff at the console, visitors at sign-in.
+#[component]
+pub fn Home() -> impl IntoView {
+    let session = Session::expect();
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                let to = match session.viewer.await {
+                    Ok(Some(v)) if v.is_staff() => "/admin",
+                    Ok(Some(_)) => "/broadcast",
+                    _ => "/login",
+                };
+                view! { <Redirect path=to/> }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn BroadcastPage() -> impl IntoView {
+    view! {
+        <Title text="Broadcast SMS"/>
+        <RequireViewer>
+            <ComingSoon
+                title="Broadcast SMS"
+                what="Compose a message with a live count of characters, parts and cost, choose recipients and schedule it. This page arrives with the composer and the delivery engine."
+            />
+        </RequireViewer>
+    }
+}
+
+#[component]
+pub fn ResultsPage() -> impl IntoView {
+    view! {
+        <Title text="Delivery Results"/>
+        <RequireViewer>
+            <ComingSoon
+                title="Delivery Results"
+                what="Search your batches by period, follow each message from UPLOAD SUCCESS to DELIVERED, export them and resend failures."
+            />
+        </RequireViewer>
+    }
+}
+
+#[component]
+pub fn AddressBookPage() -> impl IntoView {
+    view! {
+        <Title text="Address Book"/>
+        <RequireViewer>
+            <ComingSoon
+                title="Address Book"
+                what="Keep contacts and groups for this account and use them as recipients."
+            />
+        </RequireViewer>
+    }
+}

@@ -1,0 +1,192 @@
+//! Ferry's small set of UI components: one visual language for every page (see style/main.css).
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The title block at the top of every page.
+#[component]
+pub fn PageHeader(
+    #[prop(into)] title: String,
+    #[prop(optional, into)] subtitle: Option<String>,
+) -> impl IntoView {
+    view! {
+        <header class="page-header">
+            <h1>{title}</h1>
+            {subtitle.map(|s| view! { <p class="page-subtitle">{s}</p> })}
+        </header>
+    }
+}
+
+/// A labelled text input with its own error line, wired for screen readers.
+#[component]
+pub fn TextField(
+    #[prop(into)] label: String,
+    #[prop(into)] name: String,
+    #[prop(optional, into)] kind: Option<String>,
+    #[prop(optional, into)] autocomplete: Option<String>,
+    #[prop(optional, into)] hint: Option<String>,
+    #[prop(optional, into)] placeholder: Option<String>,
+    #[prop(optional)] required: bool,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described_by = {
+        let error_id = error_id.clone();
+        let hint_id = hint_id.clone();
+        let has_hint = hint.is_some();
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            ids.join(" ")
+        }
+    };
+    view! {
+        <div class="field" class:field-invalid=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
+            <input
+                id=id
+                name=name
+                type=kind.unwrap_or_else(|| "text".into())
+                autocomplete=autocomplete
+                placeholder=placeholder
+                required=required
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=described_by
+            />
+            <p class="field-error" id=error_id role="alert">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// A submit button that says what is happening while its action runs.
+#[component]
+pub fn SubmitButton(
+    #[prop(into)] label: String,
+    #[prop(into)] pending_label: String,
+    #[prop(into)] pending: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <button type="submit" class="button button-primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+            {move || if pending.get() { pending_label.clone() } else { label.clone() }}
+        </button>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Info,
+    Success,
+    Error,
+}
+
+/// A message box: errors are announced to screen readers immediately.
+#[component]
+pub fn Notice(kind: NoticeKind, children: Children) -> impl IntoView {
+    let (class, role) = match kind {
+        NoticeKind::Info => ("notice notice-info", "status"),
+        NoticeKind::Success => ("notice notice-success", "status"),
+        NoticeKind::Error => ("notice notice-error", "alert"),
+    };
+    view! { <div class=class role=role>{children()}</div> }
+}
+
+/// An error that is not about one field (throttling, server trouble), or nothing.
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().and_then(|e| match e {
+            // Field errors are shown next to their fields.
+            AppError::Invalid(_) => None,
+            other => Some(view! { <Notice kind=NoticeKind::Error>{other.to_string()}</Notice> }),
+        })
+    }
+}
+
+/// The field errors of an action's last result, by field name.
+pub fn field_error<T, S>(value: S, field: &'static str) -> Signal<Option<String>>
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || match value.get() {
+        Some(Err(e)) => e.message_for(field),
+        _ => None,
+    })
+}
+
+/// The action's last error, if any.
+pub fn action_error<T, S>(value: S) -> Signal<Option<AppError>>
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || match value.get() {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    })
+}
+
+#[component]
+pub fn Loading(#[prop(optional, into)] what: Option<String>) -> impl IntoView {
+    view! {
+        <p class="loading" role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            {format!("Loading {}…", what.unwrap_or_else(|| "".into())).replace("  ", " ").replace(" …", "…")}
+        </p>
+    }
+}
+
+/// What a list shows when it has nothing in it yet.
+#[component]
+pub fn EmptyState(#[prop(into)] title: String, children: Children) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <h2>{title}</h2>
+            {children()}
+        </div>
+    }
+}
+
+/// A page whose capability has not landed yet; it says which issue brings it.
+#[component]
+pub fn ComingSoon(#[prop(into)] title: String, #[prop(into)] what: String) -> impl IntoView {
+    view! {
+        <PageHeader title=title.clone()/>
+        <section class="card">
+            <EmptyState title="Coming soon">
+                <p>{what}</p>
+            </EmptyState>
+        </section>
+    }
+}
+
+/// Formats Unix milliseconds as Hong Kong time (UTC+8), e.g. `2026-11-26 21:05`.
+pub fn format_hkt(ms: i64) -> String {
+    use time::macros::{format_description, offset};
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+    else {
+        return String::from("—");
+    };
+    t.to_offset(offset!(+8))
+        .format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
+        .unwrap_or_else(|_| String::from("—"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_hong_kong_time() {
+        assert_eq!(super::format_hkt(0), "1970-01-01 08:00");
+        assert_eq!(super::format_hkt(1_795_000_000_000), "2026-11-18 19:06");
+    }
+}

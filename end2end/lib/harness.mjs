@@ -1,0 +1,106 @@
+// Starts a real Ferry (its own port, its own SQLite data directory) and a headless Debian
+// Chromium driven by playwright-core. Never downloads a browser.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `ferry serve` and resolves once it listens, with the staff login it printed. */
+export async function startFerry() {
+  const bin = process.env.FERRY_BIN;
+  const site = process.env.FERRY_SITE_DIR;
+  if (!bin || !site) throw new Error('FERRY_BIN and FERRY_SITE_DIR must be set (scripts/test.sh sets them)');
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-'));
+  const env = { ...process.env, FERRY_DATA_DIR: dataDir, FERRY_SITE_DIR: site, FERRY_LOG: 'warn' };
+  delete env.DATABASE_URL;
+  delete env.FERRY_DATABASE_URL;
+  const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ferry did not start in 60 s\n${out}\n${err}`)), 60_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('Ferry is running at')) { clearTimeout(timer); resolve(); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`ferry exited with ${code}\n${out}\n${err}`)); });
+  });
+  await ready;
+  const login = /staff login:\s+(\S+)/.exec(out)?.[1];
+  const password = /staff password:\s+(\S+)/.exec(out)?.[1];
+  return {
+    url: `http://127.0.0.1:${port}`,
+    staff: { login, password },
+    stdout: () => out,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Waits until the WASM has hydrated the page (the app root says so). */
+export async function waitHydrated(page) {
+  await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+/** Collects console errors and failed requests so a test can assert the page is clean. */
+export function watchPage(page) {
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  return problems;
+}
+
+let counter = 0;
+export function uniqueLogin(prefix = 'user') {
+  counter += 1;
+  return `${prefix}${process.pid}${counter}${Date.now() % 100000}`;
+}
+
+export async function signUp(page, base, login, password = 'a long enough password') {
+  await page.goto(`${base}/signup`);
+  await waitHydrated(page);
+  await page.getByLabel('Login name').fill(login);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Confirm password').fill(password);
+  await page.getByLabel('Company name').fill('Acme Trading Ltd');
+  await page.getByLabel('Contact email').fill('ops@acme.example');
+  await page.getByLabel('Registered mobile number').fill('9123 4567');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${base}/account`);
+}
+
+export async function logIn(page, base, login, password) {
+  await page.goto(`${base}/login`);
+  await waitHydrated(page);
+  await page.getByLabel('Login name').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}

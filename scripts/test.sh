@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, checks formatting and lints, builds,
+# starts a throwaway PostgreSQL, runs every Rust test against SQLite and PostgreSQL, then the
+# browser tests in headless Chromium. Exits non-zero on any failure.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+start=$(date +%s)
+
+"$FERRY_ROOT/scripts/setup.sh" --test
+cd "$FERRY_ROOT"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy (server side, browser side)"
+cargo clippy -p sms -p app --features app/ssr -p server --all-targets -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+"$FERRY_ROOT/scripts/build.sh" --dev
+
+source "$FERRY_ROOT/scripts/pg-cluster.sh"
+export FERRY_REQUIRE_PG=1
+
+log "cargo test (SQLite and PostgreSQL)"
+cargo test -p sms -p app --features app/ssr -p server
+
+log "browser tests (headless Chromium)"
+export FERRY_BIN="$CARGO_TARGET_DIR/debug/ferry"
+export FERRY_SITE_DIR="$FERRY_SITE_OUT"
+(cd "$FERRY_NODE_DIR" && node --test --test-concurrency=2 tests/*.test.mjs)
+
+log "all tests passed in $(( $(date +%s) - start )) s"

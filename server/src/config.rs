@@ -1,0 +1,150 @@
+//! Ferry's configuration: built-in defaults, then an optional TOML file, then `FERRY_*`
+//! environment variables (nested keys with `__`, e.g. `FERRY_LOGIN_THROTTLE__MAX_FAILURES_PER_IP`).
+//! `DATABASE_URL` is honoured too, as most tooling expects it.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Config {
+    /// Where the portal listens.
+    pub listen: SocketAddr,
+    /// Where Ferry keeps its SQLite file and uploads.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; defaults to `<data_dir>/ferry.db`.
+    pub database_url: Option<String>,
+    /// The built browser half (WASM, JS, CSS) as produced by `scripts/build.sh`.
+    pub site_dir: PathBuf,
+    /// Marks the session cookie `Secure`; set it when Ferry is served over HTTPS.
+    pub secure_cookies: bool,
+    /// Take the client IP from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+    pub session_ttl_minutes: u64,
+    pub login_throttle: LoginThrottle,
+    /// `tracing` filter, e.g. `info` or `ferry=debug,sqlx=warn`.
+    pub log: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LoginThrottle {
+    pub max_failures_per_account: i64,
+    pub max_failures_per_ip: i64,
+    pub window_minutes: u64,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle {
+            max_failures_per_account: 5,
+            max_failures_per_ip: 5,
+            window_minutes: 15,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            site_dir: PathBuf::from("site"),
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            session_ttl_minutes: 12 * 60,
+            login_throttle: LoginThrottle::default(),
+            log: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+}
+
+impl Config {
+    /// Loads the configuration. An explicitly named file must exist; `ferry.toml` in the
+    /// working directory is read when present.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.into())),
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None => figment = figment.merge(Toml::file("ferry.toml")),
+        }
+        figment = figment
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(
+                Env::prefixed("FERRY_")
+                    .split("__")
+                    .ignore(&["CONFIG", "TEST_PG_URL", "REQUIRE_PG"]),
+            );
+        figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => format!("sqlite://{}", self.data_dir.join("ferry.db").display()),
+        }
+    }
+
+    pub fn auth_settings(&self) -> app::auth::context::AuthSettings {
+        app::auth::context::AuthSettings {
+            session_ttl: Duration::from_secs(self.session_ttl_minutes * 60),
+            secure_cookies: self.secure_cookies,
+            max_failures_per_account: self.login_throttle.max_failures_per_account,
+            max_failures_per_ip: self.login_throttle.max_failures_per_ip,
+            throttle_window: Duration::from_secs(self.login_throttle.window_minutes * 60),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_start_on_loopback_with_sqlite_in_the_data_dir() {
+        figment::Jail::expect_with(|_jail| {
+            let c = Config::load(None).expect("defaults");
+            assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
+            assert_eq!(c.database_url(), "sqlite://data/ferry.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "custom.toml",
+                "listen = \"0.0.0.0:8080\"\n[login_throttle]\nmax_failures_per_ip = 9\n",
+            )?;
+            jail.set_env("FERRY_LISTEN", "127.0.0.1:4000");
+            jail.set_env("DATABASE_URL", "postgres://u@localhost/ferry");
+            let c = Config::load(Some(Path::new("custom.toml"))).expect("load");
+            assert_eq!(c.listen.to_string(), "127.0.0.1:4000");
+            assert_eq!(c.login_throttle.max_failures_per_ip, 9);
+            assert_eq!(c.login_throttle.max_failures_per_account, 5);
+            assert_eq!(c.database_url(), "postgres://u@localhost/ferry");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_file_that_does_not_exist_is_an_error() {
+        let err = Config::load(Some(Path::new("/nonexistent/ferry.toml"))).expect_err("missing");
+        assert!(err.to_string().contains("does not exist"));
+    }
+}

@@ -1,0 +1,216 @@
+//! The HTTP stack: the Leptos portal and its server functions, static files, and the
+//! middleware every request passes (client IP, session, CSRF guard, access log, headers).
+
+use crate::config::Config;
+use app::auth::context::{session_token_from_cookies, RequestContext, ServerState};
+use app::auth::store::{record_access, resolve_session};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use http::{header, HeaderValue, Method, StatusCode};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::{IpAddr, SocketAddr};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Per-process settings the middleware needs.
+#[derive(Clone)]
+struct Guard {
+    state: ServerState,
+    trust_forwarded_for: bool,
+}
+
+/// Builds the whole application router for `state`, serving the browser half from
+/// `config.site_dir`.
+pub fn router(config: &Config, state: ServerState) -> Router {
+    let options = leptos_options(config);
+    let routes = generate_route_list(app::App);
+    let pkg_dir = config.site_dir.join("pkg");
+
+    // Server functions are registered by `leptos_routes_with_context` under /api/ with the
+    // same context as the pages.
+    let context_state = state.clone();
+    let provide = move || provide_context(context_state.clone());
+
+    let guard = Guard {
+        state,
+        trust_forwarded_for: config.trust_forwarded_for,
+    };
+
+    Router::new()
+        .leptos_routes_with_context(&options, routes, provide, {
+            let options = options.clone();
+            move || app::shell(options.clone())
+        })
+        .nest_service(
+            "/pkg",
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .with_state(options)
+        .layer(middleware::from_fn_with_state(guard, request_guard))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+}
+
+fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("ferry")
+        .site_root(config.site_dir.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+/// Runs before every request: works out who is calling and from where, refuses cross-site
+/// writes, and records authenticated API calls with their source IP (§13).
+async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
+    let ip = client_ip(&req, guard.trust_forwarded_for);
+
+    if is_cross_site_write(&req) {
+        tracing::warn!(%ip, path = %req.uri().path(), "refused cross-site request");
+        return (
+            StatusCode::FORBIDDEN,
+            "Cross-site requests are not accepted. Open Ferry directly and try again.",
+        )
+            .into_response();
+    }
+
+    let token = req
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(session_token_from_cookies)
+        .map(str::to_owned);
+    let (viewer, session_token_hash) = match token {
+        Some(token) => match resolve_session(&guard.state.db, &token).await {
+            Ok(Some((viewer, hash))) => (Some(viewer), Some(hash)),
+            Ok(None) => (None, None),
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                return (StatusCode::SERVICE_UNAVAILABLE, "Ferry cannot reach its database right now.")
+                    .into_response();
+            }
+        },
+        None => (None, None),
+    };
+    let account_id = viewer.as_ref().map(|v| v.account_id);
+    req.extensions_mut().insert(RequestContext {
+        ip,
+        viewer,
+        session_token_hash,
+    });
+
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+
+    if let (Some(account_id), true) = (account_id, path.starts_with("/api/")) {
+        if let Err(e) = record_access(
+            &guard.state.db,
+            account_id,
+            ip,
+            method.as_str(),
+            &path,
+            response.status().as_u16(),
+        )
+        .await
+        {
+            tracing::error!(error = %e, "could not record API access");
+        }
+    }
+    response
+}
+
+fn client_ip(req: &Request<Body>, trust_forwarded_for: bool) -> IpAddr {
+    if trust_forwarded_for {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// SameSite=Strict already keeps the session cookie off other sites' requests; this refuses
+/// them outright, using the browser's own `Sec-Fetch-Site` and `Origin` headers.
+fn is_cross_site_write(req: &Request<Body>) -> bool {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    let headers = req.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if site == "cross-site" || site == "same-site" {
+            return true;
+        }
+    }
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => {
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest)
+                .unwrap_or(origin)
+                .trim_end_matches('/');
+            !origin_host.eq_ignore_ascii_case(host)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(headers: &[(&str, &str)]) -> Request<Body> {
+        let mut b = Request::builder().method(Method::POST).uri("/api/login");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(Body::empty()).expect("request")
+    }
+
+    #[test]
+    fn same_origin_posts_pass_and_cross_site_posts_are_refused() {
+        assert!(!is_cross_site_write(&post(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
+        assert!(!is_cross_site_write(&post(&[("host", "127.0.0.1:3000")])));
+        assert!(is_cross_site_write(&post(&[("host", "127.0.0.1:3000"), ("origin", "https://evil.example")])));
+        assert!(is_cross_site_write(&post(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
+        assert!(is_cross_site_write(&post(&[("sec-fetch-site", "cross-site")])));
+        assert!(!is_cross_site_write(&post(&[("sec-fetch-site", "same-origin")])));
+    }
+
+    #[test]
+    fn forwarded_for_is_used_only_when_trusted() {
+        let req = post(&[("x-forwarded-for", "203.0.113.5, 10.0.0.1")]);
+        assert_eq!(client_ip(&req, true).to_string(), "203.0.113.5");
+        assert_eq!(client_ip(&req, false).to_string(), "127.0.0.1");
+    }
+}

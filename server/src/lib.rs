@@ -1,0 +1,39 @@
+//! The `ferry` server: configuration, start-up and the HTTP stack. `main.rs` is only the CLI.
+
+pub mod config;
+pub mod http;
+
+use app::auth::context::ServerState;
+use app::db::Db;
+use config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Db(#[from] app::db::DbError),
+    #[error("cannot create the first staff account: {0}")]
+    Staff(app::error::AppError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Connects to the configured database and brings its schema up to date.
+pub async fn open_database(config: &Config) -> Result<Db, StartError> {
+    let db = Db::connect(&config.database_url()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub fn server_state(config: &Config, db: Db) -> ServerState {
+    ServerState {
+        db,
+        auth: config.auth_settings(),
+    }
+}

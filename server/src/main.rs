@@ -1,0 +1,174 @@
+//! `ferry`: the command line. Each subcommand is a thin call into the library.
+
+use clap::{Parser, Subcommand};
+use server::config::Config;
+use server::StartError;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "ferry",
+    version,
+    about = "Ferry: a self-hostable bulk-SMS gateway with a customer portal",
+    long_about = "Ferry: a self-hostable bulk-SMS gateway with a customer portal.\n\n\
+        Configuration comes from built-in defaults, then a TOML file (--config, or ./ferry.toml \
+        when present), then FERRY_* environment variables (nested keys joined with __) and \
+        DATABASE_URL. SQLite is the default store; a postgres:// URL selects PostgreSQL."
+)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "FERRY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, create the first staff login if none exists, and serve the portal.
+    Serve {
+        /// Listen address, overriding the configuration (e.g. 127.0.0.1:3000).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the effective configuration (after file and environment overrides) as TOML-like
+    /// debug output.
+    Config,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ferry: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ferry: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { listen } => {
+                let mut config = config;
+                if let Some(listen) = listen {
+                    config.listen = listen;
+                }
+                serve(config).await
+            }
+            Command::Migrate => {
+                let db = server::open_database(&config).await?;
+                db.close().await;
+                println!("ferry: database at {} is up to date", redact(&config.database_url()));
+                Ok(())
+            }
+            Command::Config => {
+                println!("{config:#?}");
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferry: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), StartError> {
+    let db = server::open_database(&config).await?;
+    if let Some((login, password)) = app::auth::store::ensure_first_staff(&db)
+        .await
+        .map_err(StartError::Staff)?
+    {
+        // Printed once, on the first start only: the password is not stored anywhere readable.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "------------------------------------------------------------");
+        let _ = writeln!(out, "First start: a staff login was created for the admin console.");
+        let _ = writeln!(out, "  staff login:    {login}");
+        let _ = writeln!(out, "  staff password: {password}");
+        let _ = writeln!(out, "This password is shown only once. Keep it somewhere safe.");
+        let _ = writeln!(out, "------------------------------------------------------------");
+        let _ = out.flush();
+    }
+    let state = server::server_state(&config, db.clone());
+    let router = server::http::router(&config, state);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
+    println!("Ferry is running at http://{addr} (database: {})", redact(&config.database_url()));
+    let _ = std::io::stdout().flush();
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(StartError::Serve)?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// Hides a password in a database URL before it is printed.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+

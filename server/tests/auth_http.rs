@@ -1,0 +1,323 @@
+//! Black-box tests of sign-up, sign-in, sessions, throttling, CSRF and staff-only access,
+//! through the real router and server functions, against SQLite and PostgreSQL.
+
+use app::db::testing::{all_backends, TestDb};
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use http::{header, Request, StatusCode};
+use server::config::Config;
+use sqlx::Row;
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+struct Client {
+    router: Router,
+    cookie: Option<String>,
+}
+
+struct Reply {
+    status: StatusCode,
+    body: String,
+    set_cookie: Vec<String>,
+}
+
+fn router_for(t: &TestDb, ip: [u8; 4]) -> Router {
+    let config = Config::default();
+    let state = server::server_state(&config, t.db.clone());
+    // What `into_make_service_with_connect_info` does for a real socket.
+    let peer = SocketAddr::from((ip, 40000));
+    server::http::router(&config, state).layer(axum::middleware::map_request(
+        move |mut req: Request<Body>| async move {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        },
+    ))
+}
+
+impl Client {
+    fn new(t: &TestDb) -> Client {
+        Client {
+            router: router_for(t, [192, 0, 2, 10]),
+            cookie: None,
+        }
+    }
+
+    async fn call(&mut self, req: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(req).await.expect("response");
+        let status = response.status();
+        let set_cookie: Vec<String> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        for c in &set_cookie {
+            if let Some(pair) = c.split(';').next() {
+                self.cookie = if pair.ends_with('=') { None } else { Some(pair.to_string()) };
+            }
+        }
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        Reply {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            set_cookie,
+        }
+    }
+
+    /// Calls a server function the way the browser does (same-origin form POST).
+    async fn server_fn(&mut self, name: &str, form: &[(&str, &str)]) -> Reply {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::post(format!("/api/{name}"))
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, "http://127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.call(req.body(Body::from(body)).expect("request")).await
+    }
+
+    async fn page(&mut self, path: &str) -> Reply {
+        let mut req = Request::get(path)
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.call(req.body(Body::empty()).expect("request")).await
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn sign_up(c: &mut Client, login: &str) -> Reply {
+    c.server_fn(
+        "signup",
+        &[
+            ("login_name", login),
+            ("password", "a long enough password"),
+            ("password_confirmation", "a long enough password"),
+            ("company_name", "Acme Ltd"),
+            ("contact_email", "ops@acme.example"),
+            ("mobile", "+852 9123 4567"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn sign_up_signs_in_with_a_strict_http_only_cookie_and_hk5_balance() {
+    for t in all_backends().await {
+        let mut c = Client::new(&t);
+        let reply = sign_up(&mut c, "acme").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}: {}", t.name, reply.body);
+        let cookie = reply.set_cookie.first().expect("session cookie");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+
+        let viewer = c.server_fn("viewer", &[]).await;
+        assert_eq!(viewer.status, StatusCode::OK);
+        let v: serde_json::Value = serde_json::from_str(&viewer.body).expect("json");
+        assert_eq!(v["login_name"], "acme", "{}", t.name);
+        assert_eq!(v["status"], "Trial");
+        assert_eq!(v["balance"], 50_000, "HK$5.00 in 1/10,000 HKD");
+
+        let page = c.page("/account").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("HK$5.00"), "{}", t.name);
+        assert!(page.body.contains("Trial credit"));
+    }
+}
+
+#[tokio::test]
+async fn every_rejected_sign_up_field_gets_its_own_message() {
+    for t in all_backends().await {
+        let mut c = Client::new(&t);
+        let reply = c
+            .server_fn(
+                "signup",
+                &[
+                    ("login_name", "x"),
+                    ("password", "short"),
+                    ("password_confirmation", "different"),
+                    ("company_name", ""),
+                    ("contact_email", "nope"),
+                    ("mobile", "123"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        for field in [
+            "login_name",
+            "password",
+            "password_confirmation",
+            "company_name",
+            "contact_email",
+            "mobile",
+        ] {
+            assert!(reply.body.contains(&format!("\"{field}\"")), "{field}: {}", reply.body);
+        }
+        assert!(reply.set_cookie.is_empty());
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM accounts WHERE role = 'customer'")
+            .fetch_one(t.db.pool())
+            .await
+            .expect("count")
+            .try_get(0)
+            .expect("n");
+        assert_eq!(n, 0, "{}", t.name);
+
+        sign_up(&mut c, "taken").await;
+        let mut other = Client::new(&t);
+        let reply = sign_up(&mut other, "TAKEN").await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(reply.body.contains("login name is taken"), "{}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn login_logout_and_the_session_is_gone_after_logout() {
+    for t in all_backends().await {
+        let mut c = Client::new(&t);
+        sign_up(&mut c, "ops").await;
+        let before_logout = c.cookie.clone().expect("cookie");
+        let out = c.server_fn("logout", &[]).await;
+        assert_eq!(out.status, StatusCode::OK);
+        assert!(out.set_cookie.iter().any(|s| s.contains("Max-Age=0")));
+        // The old token no longer works even if a client kept it.
+        c.cookie = Some(before_logout);
+        let v = c.server_fn("viewer", &[]).await;
+        assert_eq!(v.body, "null", "{}", t.name);
+        assert_eq!(c.page("/account").await.status, StatusCode::FOUND);
+
+        let bad = c
+            .server_fn("login", &[("login_name", "ops"), ("password", "wrong password!")])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("incorrect"), "{}", bad.body);
+
+        let ok = c
+            .server_fn("login", &[("login_name", "OPS"), ("password", "a long enough password")])
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}: {}", t.name, ok.body);
+        let v = c.server_fn("viewer", &[]).await;
+        assert!(v.body.contains("\"ops\""), "{}", v.body);
+
+        // Source IP and time of every login and API call are recorded (§13).
+        let logins: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM login_attempts WHERE login_name = 'ops' AND ip = '192.0.2.10'",
+        )
+        .fetch_one(t.db.pool())
+        .await
+        .expect("q")
+        .try_get(0)
+        .expect("n");
+        assert_eq!(logins, 3, "sign-up, failure, success: {}", t.name);
+        let calls: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM access_log WHERE ip = '192.0.2.10' AND path = '/api/viewer'",
+        )
+        .fetch_one(t.db.pool())
+        .await
+        .expect("q")
+        .try_get(0)
+        .expect("n");
+        assert!(calls >= 1, "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn the_sixth_failed_login_within_fifteen_minutes_is_throttled_even_with_the_right_password() {
+    for t in all_backends().await {
+        let mut c = Client::new(&t);
+        sign_up(&mut c, "target").await;
+        c.server_fn("logout", &[]).await;
+        for _ in 0..5 {
+            let r = c
+                .server_fn("login", &[("login_name", "target"), ("password", "guess guess guess")])
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let r = c
+            .server_fn("login", &[("login_name", "target"), ("password", "a long enough password")])
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}: {}", t.name, r.body);
+        assert!(r.body.contains("Too many failed sign-in attempts"), "{}", r.body);
+        assert!(r.set_cookie.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_before_any_server_function_runs() {
+    for t in all_backends().await {
+        let mut c = Client::new(&t);
+        let req = Request::post("/api/login")
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, "https://attacker.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("login_name=a&password=b"))
+            .expect("request");
+        let r = c.call(req).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", t.name);
+        let attempts: i64 = sqlx::query("SELECT COUNT(*) FROM login_attempts")
+            .fetch_one(t.db.pool())
+            .await
+            .expect("q")
+            .try_get(0)
+            .expect("n");
+        assert_eq!(attempts, 0);
+    }
+}
+
+#[tokio::test]
+async fn only_staff_reach_the_admin_console_page_and_its_data() {
+    for t in all_backends().await {
+        let (login, password) = app::auth::store::ensure_first_staff(&t.db)
+            .await
+            .expect("ok")
+            .expect("staff created");
+
+        let mut visitor = Client::new(&t);
+        assert_eq!(visitor.page("/admin").await.status, StatusCode::FOUND);
+        assert_eq!(
+            visitor.server_fn("admin_overview", &[]).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        let mut customer = Client::new(&t);
+        sign_up(&mut customer, "customer1").await;
+        let page = customer.page("/admin").await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", t.name);
+        assert!(!page.body.contains("Recent sign-in attempts"));
+        let data = customer.server_fn("admin_overview", &[]).await;
+        assert_eq!(data.status, StatusCode::FORBIDDEN, "{}", data.body);
+
+        let mut staff = Client::new(&t);
+        let r = staff
+            .server_fn("login", &[("login_name", &login), ("password", &password)])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let page = staff.page("/admin").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", t.name);
+        assert!(page.body.contains("Recent sign-in attempts"));
+        let data = staff.server_fn("admin_overview", &[]).await;
+        assert_eq!(data.status, StatusCode::OK);
+        let v: serde_json::Value = serde_json::from_str(&data.body).expect("json");
+        assert_eq!(v["customer_accounts"], 1);
+        assert_eq!(v["staff_accounts"], 1);
+    }
+}
