@@ -3,7 +3,7 @@
 //!
 //! One module per capability, named in the spec's words:
 //! - [`encoding`]: GSM-7 or UCS-2, units, the line-break rule, characters forcing UCS-2 (§4)
-//! - [`segment`]: parts per route table, and the split actually submitted (§4)
+//! - [`segment`](mod@segment): parts per route table, and the split actually submitted (§4)
 //! - [`china`]: signature prefix and unsubscribe suffix for the China route (§5)
 //! - [`msisdn`]: recipient numbers in E.164 digits, and their destination (§6)
 //! - [`route`]: HK Business / HK Economic / China / International and their rules (§5)

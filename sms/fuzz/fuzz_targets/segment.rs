@@ -15,7 +15,11 @@ fuzz_target!(|text: &str| {
         let s = segment(text, table);
         let limits = table.limits(s.encoding);
         assert_eq!(s.units, units(text, s.encoding));
-        assert_eq!(s, segment(&normalize_line_breaks(text), table), "count is stable");
+        assert_eq!(
+            s,
+            segment(&normalize_line_breaks(text), table),
+            "count is stable"
+        );
         match split(text, table) {
             Ok(m) => {
                 assert!(s.too_long.is_none());
