@@ -1,9 +1,11 @@
+#![recursion_limit = "512"]
 //! Ferry's portal: every page, component and server function, with the queries behind them.
 //! One folder per capability; `ui` holds the shared components, `error` the one error type.
 
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod broadcast;
 pub mod error;
 pub mod shell;
 pub mod ui;
@@ -11,6 +13,7 @@ pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod ledger;
+pub mod pricing;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -57,7 +60,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=shell::Home ssr=SsrMode::Async/>
                         <Route path=path!("login") view=auth::LoginPage/>
                         <Route path=path!("signup") view=auth::SignupPage/>
-                        <Route path=path!("broadcast") view=shell::BroadcastPage ssr=SsrMode::Async/>
+                        <Route path=path!("broadcast") view=broadcast::BroadcastPage ssr=SsrMode::Async/>
                         <Route path=path!("results") view=shell::ResultsPage ssr=SsrMode::Async/>
                         <Route path=path!("address-book") view=shell::AddressBookPage ssr=SsrMode::Async/>
                         <Route path=path!("account") view=account::AccountPage ssr=SsrMode::Async/>

@@ -134,19 +134,6 @@ pub fn Home() -> impl IntoView {
 }
 
 #[component]
-pub fn BroadcastPage() -> impl IntoView {
-    view! {
-        <Title text="Broadcast SMS"/>
-        <RequireViewer>
-            <ComingSoon
-                title="Broadcast SMS"
-                what="Compose a message with a live count of characters, parts and cost, choose recipients and schedule it. This page arrives with the composer and the delivery engine."
-            />
-        </RequireViewer>
-    }
-}
-
-#[component]
 pub fn ResultsPage() -> impl IntoView {
     view! {
         <Title text="Delivery Results"/>

@@ -173,8 +173,7 @@ pub fn ComingSoon(#[prop(into)] title: String, #[prop(into)] what: String) -> im
 /// Formats Unix milliseconds as Hong Kong time (UTC+8), e.g. `2026-11-26 21:05`.
 pub fn format_hkt(ms: i64) -> String {
     use time::macros::{format_description, offset};
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-    else {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
         return String::from("—");
     };
     t.to_offset(offset!(+8))

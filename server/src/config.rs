@@ -26,6 +26,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub session_ttl_minutes: u64,
     pub login_throttle: LoginThrottle,
+    /// The China signature (3–6 Chinese/English characters) for accounts without their own.
+    pub default_china_signature: String,
     /// `tracing` filter, e.g. `info` or `ferry=debug,sqlx=warn`.
     pub log: String,
 }
@@ -59,6 +61,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             session_ttl_minutes: 12 * 60,
             login_throttle: LoginThrottle::default(),
+            default_china_signature: "Ferry".into(),
             log: "info".into(),
         }
     }
@@ -70,6 +73,8 @@ pub enum ConfigError {
     MissingFile(PathBuf),
     #[error("invalid configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
+    #[error("invalid default_china_signature {value:?}: {reason}")]
+    ChinaSignature { value: String, reason: String },
 }
 
 impl Config {
@@ -82,14 +87,21 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file(path)),
             None => figment = figment.merge(Toml::file("ferry.toml")),
         }
-        figment = figment
-            .merge(Env::raw().only(&["DATABASE_URL"]))
-            .merge(
-                Env::prefixed("FERRY_")
-                    .split("__")
-                    .ignore(&["CONFIG", "TEST_PG_URL", "REQUIRE_PG"]),
-            );
-        figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
+        figment = figment.merge(Env::raw().only(&["DATABASE_URL"])).merge(
+            Env::prefixed("FERRY_")
+                .split("__")
+                .ignore(&["CONFIG", "TEST_PG_URL", "REQUIRE_PG"]),
+        );
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        if let Err(e) = sms::ChinaSignature::parse(&config.default_china_signature) {
+            return Err(ConfigError::ChinaSignature {
+                value: config.default_china_signature,
+                reason: e.to_string(),
+            });
+        }
+        Ok(config)
     }
 
     pub fn database_url(&self) -> String {
@@ -111,6 +123,8 @@ impl Config {
 }
 
 #[cfg(test)]
+// figment's Jail API fixes the closure's error type; its size is not ours to choose.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 

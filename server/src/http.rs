@@ -104,7 +104,10 @@ async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next)
             Ok(None) => (None, None),
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
-                return (StatusCode::SERVICE_UNAVAILABLE, "Ferry cannot reach its database right now.")
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Ferry cannot reach its database right now.",
+                )
                     .into_response();
             }
         },
@@ -199,12 +202,27 @@ mod tests {
 
     #[test]
     fn same_origin_posts_pass_and_cross_site_posts_are_refused() {
-        assert!(!is_cross_site_write(&post(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
+        assert!(!is_cross_site_write(&post(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000")
+        ])));
         assert!(!is_cross_site_write(&post(&[("host", "127.0.0.1:3000")])));
-        assert!(is_cross_site_write(&post(&[("host", "127.0.0.1:3000"), ("origin", "https://evil.example")])));
-        assert!(is_cross_site_write(&post(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
-        assert!(is_cross_site_write(&post(&[("sec-fetch-site", "cross-site")])));
-        assert!(!is_cross_site_write(&post(&[("sec-fetch-site", "same-origin")])));
+        assert!(is_cross_site_write(&post(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "https://evil.example")
+        ])));
+        assert!(is_cross_site_write(&post(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "null")
+        ])));
+        assert!(is_cross_site_write(&post(&[(
+            "sec-fetch-site",
+            "cross-site"
+        )])));
+        assert!(!is_cross_site_write(&post(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
     }
 
     #[test]

@@ -35,5 +35,8 @@ pub fn server_state(config: &Config, db: Db) -> ServerState {
     ServerState {
         db,
         auth: config.auth_settings(),
+        portal: app::auth::context::PortalSettings {
+            default_china_signature: config.default_china_signature.clone(),
+        },
     }
 }

@@ -36,6 +36,10 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Count encoding, units and parts for JSON lines on stdin, one JSON line out per line in:
+    /// `{"route":"HK"|"CN","text":"..."}` → `{"encoding":"GSM7"|"UCS2","units":N,"parts":N|null,"error":null|"..."}`.
+    /// The same rules as the composer and the dispatcher (the `sms` crate).
+    Preview,
     /// Print the effective configuration (after file and environment overrides) as TOML-like
     /// debug output.
     Config,
@@ -43,6 +47,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Preview = cli.command {
+        // Pure and offline: no configuration, database or runtime needed.
+        return preview_stdin();
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -51,7 +59,10 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(&config.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ferry: cannot start the async runtime: {e}");
@@ -70,9 +81,13 @@ fn main() -> ExitCode {
             Command::Migrate => {
                 let db = server::open_database(&config).await?;
                 db.close().await;
-                println!("ferry: database at {} is up to date", redact(&config.database_url()));
+                println!(
+                    "ferry: database at {} is up to date",
+                    redact(&config.database_url())
+                );
                 Ok(())
             }
+            Command::Preview => Ok(()),
             Command::Config => {
                 println!("{config:#?}");
                 Ok(())
@@ -88,6 +103,31 @@ fn main() -> ExitCode {
     }
 }
 
+fn preview_stdin() -> ExitCode {
+    use std::io::BufRead;
+    let stdin = std::io::stdin();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in stdin.lock().lines() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("ferry preview: cannot read standard input: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        if writeln!(out, "{}", sms::preview::preview_line(&line)).is_err() {
+            return ExitCode::FAILURE;
+        }
+    }
+    if out.flush().is_err() {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
 async fn serve(config: Config) -> Result<(), StartError> {
     let db = server::open_database(&config).await?;
     if let Some((login, password)) = app::auth::store::ensure_first_staff(&db)
@@ -96,12 +136,24 @@ async fn serve(config: Config) -> Result<(), StartError> {
     {
         // Printed once, on the first start only: the password is not stored anywhere readable.
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "------------------------------------------------------------");
-        let _ = writeln!(out, "First start: a staff login was created for the admin console.");
+        let _ = writeln!(
+            out,
+            "------------------------------------------------------------"
+        );
+        let _ = writeln!(
+            out,
+            "First start: a staff login was created for the admin console."
+        );
         let _ = writeln!(out, "  staff login:    {login}");
         let _ = writeln!(out, "  staff password: {password}");
-        let _ = writeln!(out, "This password is shown only once. Keep it somewhere safe.");
-        let _ = writeln!(out, "------------------------------------------------------------");
+        let _ = writeln!(
+            out,
+            "This password is shown only once. Keep it somewhere safe."
+        );
+        let _ = writeln!(
+            out,
+            "------------------------------------------------------------"
+        );
         let _ = out.flush();
     }
     let state = server::server_state(&config, db.clone());
@@ -113,7 +165,10 @@ async fn serve(config: Config) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
-    println!("Ferry is running at http://{addr} (database: {})", redact(&config.database_url()));
+    println!(
+        "Ferry is running at http://{addr} (database: {})",
+        redact(&config.database_url())
+    );
     let _ = std::io::stdout().flush();
     axum::serve(
         listener,
@@ -171,4 +226,3 @@ fn init_tracing(filter: &str) {
         .with_writer(std::io::stderr)
         .init();
 }
-

@@ -1,126 +1,13 @@
 //! Black-box tests of sign-up, sign-in, sessions, throttling, CSRF and staff-only access,
 //! through the real router and server functions, against SQLite and PostgreSQL.
 
-use app::db::testing::{all_backends, TestDb};
+mod common;
+
+use app::db::testing::all_backends;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::Router;
+use common::{sign_up, Client};
 use http::{header, Request, StatusCode};
-use server::config::Config;
 use sqlx::Row;
-use std::net::SocketAddr;
-use tower::ServiceExt;
-
-struct Client {
-    router: Router,
-    cookie: Option<String>,
-}
-
-struct Reply {
-    status: StatusCode,
-    body: String,
-    set_cookie: Vec<String>,
-}
-
-fn router_for(t: &TestDb, ip: [u8; 4]) -> Router {
-    let config = Config::default();
-    let state = server::server_state(&config, t.db.clone());
-    // What `into_make_service_with_connect_info` does for a real socket.
-    let peer = SocketAddr::from((ip, 40000));
-    server::http::router(&config, state).layer(axum::middleware::map_request(
-        move |mut req: Request<Body>| async move {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            req
-        },
-    ))
-}
-
-impl Client {
-    fn new(t: &TestDb) -> Client {
-        Client {
-            router: router_for(t, [192, 0, 2, 10]),
-            cookie: None,
-        }
-    }
-
-    async fn call(&mut self, req: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(req).await.expect("response");
-        let status = response.status();
-        let set_cookie: Vec<String> = response
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_owned))
-            .collect();
-        for c in &set_cookie {
-            if let Some(pair) = c.split(';').next() {
-                self.cookie = if pair.ends_with('=') { None } else { Some(pair.to_string()) };
-            }
-        }
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .expect("body");
-        Reply {
-            status,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-            set_cookie,
-        }
-    }
-
-    /// Calls a server function the way the browser does (same-origin form POST).
-    async fn server_fn(&mut self, name: &str, form: &[(&str, &str)]) -> Reply {
-        let body: String = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut req = Request::post(format!("/api/{name}"))
-            .header(header::HOST, "127.0.0.1:3000")
-            .header(header::ORIGIN, "http://127.0.0.1:3000")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "application/json");
-        if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.call(req.body(Body::from(body)).expect("request")).await
-    }
-
-    async fn page(&mut self, path: &str) -> Reply {
-        let mut req = Request::get(path)
-            .header(header::HOST, "127.0.0.1:3000")
-            .header(header::ACCEPT, "text/html,application/xhtml+xml");
-        if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.call(req.body(Body::empty()).expect("request")).await
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-async fn sign_up(c: &mut Client, login: &str) -> Reply {
-    c.server_fn(
-        "signup",
-        &[
-            ("login_name", login),
-            ("password", "a long enough password"),
-            ("password_confirmation", "a long enough password"),
-            ("company_name", "Acme Ltd"),
-            ("contact_email", "ops@acme.example"),
-            ("mobile", "+852 9123 4567"),
-        ],
-    )
-    .await
-}
 
 #[tokio::test]
 async fn sign_up_signs_in_with_a_strict_http_only_cookie_and_hk5_balance() {
@@ -129,7 +16,10 @@ async fn sign_up_signs_in_with_a_strict_http_only_cookie_and_hk5_balance() {
         let reply = sign_up(&mut c, "acme").await;
         assert_eq!(reply.status, StatusCode::OK, "{}: {}", t.name, reply.body);
         let cookie = reply.set_cookie.first().expect("session cookie");
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
 
         let viewer = c.server_fn("viewer", &[]).await;
         assert_eq!(viewer.status, StatusCode::OK);
@@ -162,7 +52,12 @@ async fn every_rejected_sign_up_field_gets_its_own_message() {
                 ],
             )
             .await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.body
+        );
         for field in [
             "login_name",
             "password",
@@ -171,7 +66,11 @@ async fn every_rejected_sign_up_field_gets_its_own_message() {
             "contact_email",
             "mobile",
         ] {
-            assert!(reply.body.contains(&format!("\"{field}\"")), "{field}: {}", reply.body);
+            assert!(
+                reply.body.contains(&format!("\"{field}\"")),
+                "{field}: {}",
+                reply.body
+            );
         }
         assert!(reply.set_cookie.is_empty());
         let n: i64 = sqlx::query("SELECT COUNT(*) FROM accounts WHERE role = 'customer'")
@@ -206,13 +105,22 @@ async fn login_logout_and_the_session_is_gone_after_logout() {
         assert_eq!(c.page("/account").await.status, StatusCode::FOUND);
 
         let bad = c
-            .server_fn("login", &[("login_name", "ops"), ("password", "wrong password!")])
+            .server_fn(
+                "login",
+                &[("login_name", "ops"), ("password", "wrong password!")],
+            )
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.body.contains("incorrect"), "{}", bad.body);
 
         let ok = c
-            .server_fn("login", &[("login_name", "OPS"), ("password", "a long enough password")])
+            .server_fn(
+                "login",
+                &[
+                    ("login_name", "OPS"),
+                    ("password", "a long enough password"),
+                ],
+            )
             .await;
         assert_eq!(ok.status, StatusCode::OK, "{}: {}", t.name, ok.body);
         let v = c.server_fn("viewer", &[]).await;
@@ -248,15 +156,34 @@ async fn the_sixth_failed_login_within_fifteen_minutes_is_throttled_even_with_th
         c.server_fn("logout", &[]).await;
         for _ in 0..5 {
             let r = c
-                .server_fn("login", &[("login_name", "target"), ("password", "guess guess guess")])
+                .server_fn(
+                    "login",
+                    &[("login_name", "target"), ("password", "guess guess guess")],
+                )
                 .await;
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         }
         let r = c
-            .server_fn("login", &[("login_name", "target"), ("password", "a long enough password")])
+            .server_fn(
+                "login",
+                &[
+                    ("login_name", "target"),
+                    ("password", "a long enough password"),
+                ],
+            )
             .await;
-        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}: {}", t.name, r.body);
-        assert!(r.body.contains("Too many failed sign-in attempts"), "{}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}: {}",
+            t.name,
+            r.body
+        );
+        assert!(
+            r.body.contains("Too many failed sign-in attempts"),
+            "{}",
+            r.body
+        );
         assert!(r.set_cookie.is_empty());
     }
 }

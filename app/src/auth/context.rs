@@ -33,11 +33,27 @@ impl Default for AuthSettings {
     }
 }
 
+/// Installation-wide settings the portal's pages use.
+#[derive(Debug, Clone)]
+pub struct PortalSettings {
+    /// The China signature (3–6 characters) for accounts without an approved custom one (§5).
+    pub default_china_signature: String,
+}
+
+impl Default for PortalSettings {
+    fn default() -> Self {
+        PortalSettings {
+            default_china_signature: "Ferry".into(),
+        }
+    }
+}
+
 /// What every page and server function on the server can reach.
 #[derive(Debug, Clone)]
 pub struct ServerState {
     pub db: Db,
     pub auth: AuthSettings,
+    pub portal: PortalSettings,
 }
 
 pub fn server_state() -> Result<ServerState, AppError> {
@@ -85,14 +101,22 @@ pub fn session_cookie(token: &str, settings: &AuthSettings) -> String {
     format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         settings.session_ttl.as_secs(),
-        if settings.secure_cookies { "; Secure" } else { "" }
+        if settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
     )
 }
 
 pub fn clear_session_cookie(settings: &AuthSettings) -> String {
     format!(
         "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
-        if settings.secure_cookies { "; Secure" } else { "" }
+        if settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
     )
 }
 

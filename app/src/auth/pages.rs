@@ -31,13 +31,13 @@ pub fn LoginPage() -> impl IntoView {
             <PageHeader title="Sign in to Ferry" subtitle="Bulk SMS for your business"/>
             <section class="card auth-card">
                 <ActionForm action=login attr:class="form" attr:novalidate=true>
-                    <FormError error=action_error(value.clone())/>
+                    <FormError error=action_error(value)/>
                     <TextField
                         label="Login name"
                         name="login_name"
                         autocomplete="username"
                         required=true
-                        error=field_error(value.clone(), "login_name")
+                        error=field_error(value, "login_name")
                     />
                     <TextField
                         label="Password"
@@ -45,7 +45,7 @@ pub fn LoginPage() -> impl IntoView {
                         kind="password"
                         autocomplete="current-password"
                         required=true
-                        error=field_error(value.clone(), "password")
+                        error=field_error(value, "password")
                     />
                     <SubmitButton label="Sign in" pending_label="Signing in…" pending=login.pending()/>
                 </ActionForm>
@@ -69,14 +69,14 @@ pub fn SignupPage() -> impl IntoView {
             />
             <section class="card auth-card">
                 <ActionForm action=signup attr:class="form" attr:novalidate=true>
-                    <FormError error=action_error(value.clone())/>
+                    <FormError error=action_error(value)/>
                     <TextField
                         label="Login name"
                         name="login_name"
                         autocomplete="username"
                         hint="3 to 32 letters, digits, dots, dashes or underscores."
                         required=true
-                        error=field_error(value.clone(), "login_name")
+                        error=field_error(value, "login_name")
                     />
                     <TextField
                         label="Password"
@@ -85,7 +85,7 @@ pub fn SignupPage() -> impl IntoView {
                         autocomplete="new-password"
                         hint="At least 10 characters."
                         required=true
-                        error=field_error(value.clone(), "password")
+                        error=field_error(value, "password")
                     />
                     <TextField
                         label="Confirm password"
@@ -93,14 +93,14 @@ pub fn SignupPage() -> impl IntoView {
                         kind="password"
                         autocomplete="new-password"
                         required=true
-                        error=field_error(value.clone(), "password_confirmation")
+                        error=field_error(value, "password_confirmation")
                     />
                     <TextField
                         label="Company name"
                         name="company_name"
                         autocomplete="organization"
                         required=true
-                        error=field_error(value.clone(), "company_name")
+                        error=field_error(value, "company_name")
                     />
                     <TextField
                         label="Contact email"
@@ -108,7 +108,7 @@ pub fn SignupPage() -> impl IntoView {
                         kind="email"
                         autocomplete="email"
                         required=true
-                        error=field_error(value.clone(), "contact_email")
+                        error=field_error(value, "contact_email")
                     />
                     <TextField
                         label="Registered mobile number"
@@ -118,7 +118,7 @@ pub fn SignupPage() -> impl IntoView {
                         hint="Your trial messages can only go to this number. Hong Kong numbers need no country code."
                         placeholder="+852 9123 4567"
                         required=true
-                        error=field_error(value.clone(), "mobile")
+                        error=field_error(value, "mobile")
                     />
                     <SubmitButton label="Create account" pending_label="Creating account…" pending=signup.pending()/>
                 </ActionForm>

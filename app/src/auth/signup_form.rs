@@ -78,7 +78,10 @@ pub fn validate_signup(form: SignupForm) -> Result<ValidSignup, AppError> {
     if company_name.is_empty() {
         errors.add("company_name", "Enter the company or organisation name.");
     } else if company_name.chars().count() > 100 {
-        errors.add("company_name", "Use at most 100 characters for the company name.");
+        errors.add(
+            "company_name",
+            "Use at most 100 characters for the company name.",
+        );
     }
 
     let contact_email = form.contact_email.trim().to_string();
@@ -168,7 +171,10 @@ mod tests {
             "contact_email",
             "mobile",
         ] {
-            assert!(err.message_for(field).is_some(), "no message for {field}: {err:?}");
+            assert!(
+                err.message_for(field).is_some(),
+                "no message for {field}: {err:?}"
+            );
         }
     }
 

@@ -46,7 +46,6 @@ pub async fn verify_password(hash: String, password: String) -> bool {
     .unwrap_or(false)
 }
 
-
 pub struct NewAccount<'a> {
     pub login_name: &'a str,
     pub password_hash: &'a str,
@@ -259,7 +258,10 @@ pub async fn create_session(
 }
 
 /// The account behind a session token, if the session exists and has not expired.
-pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<(Viewer, String)>, sqlx::Error> {
+pub async fn resolve_session(
+    db: &Db,
+    token: &str,
+) -> Result<Option<(Viewer, String)>, sqlx::Error> {
     let token_hash = hash_token(token);
     let row = sqlx::query(
         "SELECT a.id, a.login_name, a.company_name, a.role, a.status, a.balance_minor \
@@ -322,8 +324,18 @@ pub async fn check_throttle(
     let window_ms = i64::try_from(settings.throttle_window.as_millis()).unwrap_or(i64::MAX / 2);
     let since = now - window_ms;
     let checks = [
-        ("login_name", login_name.to_string(), settings.max_failures_per_account, "this account"),
-        ("ip", ip.to_string(), settings.max_failures_per_ip, "your network address"),
+        (
+            "login_name",
+            login_name.to_string(),
+            settings.max_failures_per_account,
+            "this account",
+        ),
+        (
+            "ip",
+            ip.to_string(),
+            settings.max_failures_per_ip,
+            "your network address",
+        ),
     ];
     for (column, value, limit, whom) in checks {
         // `column` is one of two literals above, never input.
@@ -507,12 +519,19 @@ mod tests {
                 .expect("live session");
             assert_eq!(viewer.account_id, id);
             assert_eq!(viewer.balance, Money::hkd(5));
-            assert!(resolve_session(&t.db, "not-a-token").await.expect("q").is_none());
+            assert!(resolve_session(&t.db, "not-a-token")
+                .await
+                .expect("q")
+                .is_none());
             sqlx::query("UPDATE sessions SET expires_at = 0")
                 .execute(t.db.pool())
                 .await
                 .expect("expire");
-            assert!(resolve_session(&t.db, &token).await.expect("q").is_none(), "{}", t.name);
+            assert!(
+                resolve_session(&t.db, &token).await.expect("q").is_none(),
+                "{}",
+                t.name
+            );
         }
     }
 
@@ -523,42 +542,75 @@ mod tests {
             let ip: IpAddr = "198.51.100.1".parse().expect("ip");
             let other_ip: IpAddr = "198.51.100.2".parse().expect("ip");
             for _ in 0..4 {
-                record_login_attempt(&t.db, "victim", None, ip, false).await.expect("rec");
+                record_login_attempt(&t.db, "victim", None, ip, false)
+                    .await
+                    .expect("rec");
             }
-            check_throttle(&t.db, &settings, "victim", ip).await.expect("4 failures pass");
-            record_login_attempt(&t.db, "victim", None, other_ip, false).await.expect("rec");
-            // Five failures for the login (from two IPs): the account is throttled everywhere.
-            let err = check_throttle(&t.db, &settings, "victim", "203.0.113.9".parse().expect("ip"))
+            check_throttle(&t.db, &settings, "victim", ip)
                 .await
-                .expect_err("throttled");
-            assert!(err.to_string().contains("Try again in 15 minutes"), "{}: {err}", t.name);
+                .expect("4 failures pass");
+            record_login_attempt(&t.db, "victim", None, other_ip, false)
+                .await
+                .expect("rec");
+            // Five failures for the login (from two IPs): the account is throttled everywhere.
+            let err = check_throttle(
+                &t.db,
+                &settings,
+                "victim",
+                "203.0.113.9".parse().expect("ip"),
+            )
+            .await
+            .expect_err("throttled");
+            assert!(
+                err.to_string().contains("Try again in 15 minutes"),
+                "{}: {err}",
+                t.name
+            );
             // IP throttle: five failures from one address across different logins.
             for login in ["a1", "a2", "a3", "a4"] {
-                record_login_attempt(&t.db, login, None, other_ip, false).await.expect("rec");
+                record_login_attempt(&t.db, login, None, other_ip, false)
+                    .await
+                    .expect("rec");
             }
             let err = check_throttle(&t.db, &settings, "someone-else", other_ip)
                 .await
                 .expect_err("ip throttled");
-            assert!(err.to_string().contains("network address"), "{}: {err}", t.name);
+            assert!(
+                err.to_string().contains("network address"),
+                "{}: {err}",
+                t.name
+            );
             // A success clears the count for that login.
-            record_login_attempt(&t.db, "victim", None, ip, true).await.expect("rec");
-            check_throttle(&t.db, &settings, "victim", ip).await.expect("after success");
+            record_login_attempt(&t.db, "victim", None, ip, true)
+                .await
+                .expect("rec");
+            check_throttle(&t.db, &settings, "victim", ip)
+                .await
+                .expect("after success");
         }
     }
 
     #[tokio::test]
     async fn first_start_creates_one_staff_account_with_a_random_password() {
         for t in all_backends().await {
-            let (login, password) = ensure_first_staff(&t.db).await.expect("ok").expect("created");
+            let (login, password) = ensure_first_staff(&t.db)
+                .await
+                .expect("ok")
+                .expect("created");
             assert_eq!(login, "admin");
             assert_eq!(password.len(), 20);
-            assert!(ensure_first_staff(&t.db).await.expect("ok").is_none(), "{}", t.name);
-            let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE login_name = 'admin'")
-                .fetch_one(t.db.pool())
-                .await
-                .expect("row")
-                .try_get(0)
-                .expect("hash");
+            assert!(
+                ensure_first_staff(&t.db).await.expect("ok").is_none(),
+                "{}",
+                t.name
+            );
+            let hash: String =
+                sqlx::query("SELECT password_hash FROM accounts WHERE login_name = 'admin'")
+                    .fetch_one(t.db.pool())
+                    .await
+                    .expect("row")
+                    .try_get(0)
+                    .expect("hash");
             assert!(hash.starts_with("$argon2id$"));
             assert!(verify_password(hash.clone(), password).await);
             assert!(!verify_password(hash, "wrong".into()).await);

@@ -243,10 +243,19 @@ mod tests {
             };
             post_in_tx(&t.db, posting.clone()).await.expect("first");
             let err = post_in_tx(&t.db, posting).await.expect_err("second");
-            assert!(matches!(err, LedgerError::AlreadyPosted), "{}: {err:?}", t.name);
+            assert!(
+                matches!(err, LedgerError::AlreadyPosted),
+                "{}: {err:?}",
+                t.name
+            );
             let mut conn = t.db.pool().acquire().await.expect("conn");
             let (balance, sum) = balance_and_entry_sum(&mut conn, id).await.expect("sums");
-            assert_eq!((balance, sum), (Money::hkd(300), Money::hkd(300)), "{}", t.name);
+            assert_eq!(
+                (balance, sum),
+                (Money::hkd(300), Money::hkd(300)),
+                "{}",
+                t.name
+            );
         }
     }
 }

@@ -1,0 +1,99 @@
+//! Broadcast SMS (PRODUCT.md §4–§7): the composer with its live count and cost, computed in
+//! the browser by the `sms` crate, and the server's own recomputation of the same figures.
+
+mod composer;
+pub mod recipients;
+
+#[cfg(feature = "ssr")]
+mod store;
+
+pub use composer::BroadcastPage;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use sms::{Encoding, Money, Route};
+
+/// What the composer needs from the server once, when the page loads; everything after that is
+/// computed in the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposerSetup {
+    pub prices: Vec<(Route, Money)>,
+    pub china_keywords: Vec<String>,
+    /// The signature the China gateway prepends: the account's approved one, else the default.
+    pub china_signature: String,
+    pub has_custom_china_signature: bool,
+    pub balance: Money,
+    pub is_trial: bool,
+    pub registered_mobile: String,
+}
+
+impl ComposerSetup {
+    pub fn unit_price(&self, route: Route) -> Option<Money> {
+        self.prices
+            .iter()
+            .find(|(r, _)| *r == route)
+            .map(|(_, p)| *p)
+    }
+}
+
+/// China messages are declared notification or promotion; without a custom signature only
+/// notifications may be sent (§5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Purpose {
+    #[default]
+    Notification,
+    Promotion,
+}
+
+/// One recipient row the server refused, with where it was and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedRow {
+    /// 1-based row (line) in what the customer pasted or uploaded.
+    pub row: usize,
+    pub input: String,
+    pub reason: String,
+}
+
+/// The server's verdict on a composed broadcast: its own count, cost and recipient check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BroadcastCheck {
+    pub encoding: Encoding,
+    pub units: usize,
+    pub parts: u8,
+    /// The text exactly as it will be submitted (China: with signature and suffix).
+    pub final_text: String,
+    pub recipients: u64,
+    pub duplicates_removed: u64,
+    pub rejected: Vec<RejectedRow>,
+    pub unit_price: Money,
+    pub total: Money,
+    pub balance: Money,
+    /// How much more credit the batch needs, when the balance does not cover it.
+    pub shortfall: Option<Money>,
+}
+
+/// The browser's figures, sent along so the server can refuse a request computed differently
+/// (a stale page, a tampered request, or a rules mismatch between browser and server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientFigures {
+    pub encoding: Encoding,
+    pub parts: u8,
+    pub unit_price: Money,
+}
+
+#[server(endpoint = "composer_setup")]
+pub async fn load_composer_setup() -> Result<ComposerSetup, AppError> {
+    crate::error::with_status(store::setup().await)
+}
+
+#[server(endpoint = "check_broadcast", input = server_fn::codec::Json)]
+pub async fn check_broadcast(
+    route: Route,
+    purpose: Purpose,
+    text: String,
+    recipients: String,
+    client: ClientFigures,
+) -> Result<BroadcastCheck, AppError> {
+    crate::error::with_status(store::check(route, purpose, text, recipients, client).await)
+}

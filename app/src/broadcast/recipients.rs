@@ -1,0 +1,51 @@
+//! Splitting pasted recipients into rows. Pure, so the composer's live count and the server's
+//! check see the same rows.
+
+/// The non-empty rows of pasted text with their 1-based row numbers. One number per line; commas
+/// and semicolons also separate numbers (spaces do not: "+852 9123 4567" is one number).
+pub fn rows(input: &str) -> impl Iterator<Item = (usize, &str)> {
+    input
+        .lines()
+        .enumerate()
+        .flat_map(|(i, line)| line.split([',', ';']).map(move |cell| (i + 1, cell.trim())))
+        .filter(|(_, cell)| !cell.is_empty())
+}
+
+/// How many distinct numbers were entered, comparing digits only (the browser's quick count;
+/// the server validates each one).
+pub fn distinct_entries(input: &str) -> usize {
+    let mut seen: Vec<String> = rows(input)
+        .map(|(_, cell)| {
+            cell.chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .filter(|digits| !digits.is_empty())
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_keep_their_line_numbers_and_spaces_inside_numbers() {
+        let got: Vec<_> = rows("+852 9123 4567\n\n61234567, 51234567\n ; \n").collect();
+        assert_eq!(
+            got,
+            vec![(1, "+852 9123 4567"), (3, "61234567"), (3, "51234567")]
+        );
+    }
+
+    #[test]
+    fn distinct_entries_ignore_blank_rows_and_formatting_duplicates() {
+        assert_eq!(distinct_entries(""), 0);
+        assert_eq!(
+            distinct_entries("9123 4567\n91234567\n(9123)-4567\n61234567"),
+            2
+        );
+    }
+}

@@ -1,0 +1,243 @@
+//! The server side of the composer: its setup data and the authoritative recomputation.
+
+use super::recipients::rows;
+use super::{BroadcastCheck, ClientFigures, ComposerSetup, Purpose, RejectedRow};
+use crate::auth::context::{require_viewer, server_state};
+use crate::auth::signup_form::DEFAULT_COUNTRY_CODE;
+use crate::auth::AccountStatus;
+use crate::error::{AppError, FieldErrors};
+use crate::pricing::default_unit_price;
+use sms::{ChinaSignature, KeywordSet, Money, Msisdn, Quote, Route, SegmentTable};
+use sqlx::Row;
+use std::collections::HashSet;
+
+/// Pasted lists are bounded like uploads (§6: 50,000 numbers).
+pub const MAX_RECIPIENTS: usize = 50_000;
+
+async fn china_keywords(db: &crate::db::Db) -> Result<Vec<String>, AppError> {
+    Ok(
+        sqlx::query("SELECT keyword FROM china_keywords ORDER BY keyword")
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()?,
+    )
+}
+
+struct AccountFacts {
+    status: AccountStatus,
+    mobile: String,
+    balance: Money,
+}
+
+async fn account_facts(db: &crate::db::Db, account_id: i64) -> Result<AccountFacts, AppError> {
+    let row = sqlx::query("SELECT status, mobile, balance_minor FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let status: String = row.try_get(0)?;
+    Ok(AccountFacts {
+        status: AccountStatus::parse(&status)
+            .ok_or_else(|| AppError::internal("account status", status))?,
+        mobile: row.try_get(1)?,
+        balance: Money::from_minor(row.try_get(2)?),
+    })
+}
+
+fn china_signature(state: &crate::auth::context::ServerState) -> Result<ChinaSignature, AppError> {
+    ChinaSignature::parse(&state.portal.default_china_signature)
+        .map_err(|e| AppError::internal("default China signature", e))
+}
+
+pub async fn setup() -> Result<ComposerSetup, AppError> {
+    let viewer = require_viewer()?;
+    let state = server_state()?;
+    let facts = account_facts(&state.db, viewer.account_id).await?;
+    Ok(ComposerSetup {
+        prices: Route::ALL
+            .iter()
+            .map(|r| (*r, default_unit_price(*r)))
+            .collect(),
+        china_keywords: china_keywords(&state.db).await?,
+        china_signature: china_signature(&state)?.as_str().to_string(),
+        // Custom signatures arrive with staff approval of signature applications.
+        has_custom_china_signature: false,
+        balance: facts.balance,
+        is_trial: facts.status == AccountStatus::Trial,
+        registered_mobile: facts.mobile,
+    })
+}
+
+pub async fn check(
+    route: Route,
+    purpose: Purpose,
+    text: String,
+    recipients: String,
+    client: ClientFigures,
+) -> Result<BroadcastCheck, AppError> {
+    let viewer = require_viewer()?;
+    if viewer.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    let state = server_state()?;
+    let facts = account_facts(&state.db, viewer.account_id).await?;
+    let mut errors = FieldErrors::default();
+
+    // The text exactly as it will be submitted, and how it segments.
+    let (final_text, segmentation) = if route == Route::China {
+        let composed = sms::china::compose(&text, &china_signature(&state)?);
+        (composed.text, composed.segmentation)
+    } else {
+        (text.clone(), sms::segment(&text, SegmentTable::Standard))
+    };
+    if text.trim().is_empty() {
+        errors.add("message", "Write the message to send.");
+    } else if let Some(too_long) = segmentation.too_long {
+        errors.add(
+            "message",
+            format!(
+                "The message is too long: {} characters, at most {} fit in {} parts. Remove {} characters; Ferry never cuts a message.",
+                too_long.units,
+                too_long.limit,
+                too_long.max_parts,
+                too_long.units - too_long.limit
+            ),
+        );
+    }
+    if route == Route::China {
+        let keywords = china_keywords(&state.db).await?;
+        let set = KeywordSet::new(&keywords).map_err(|e| AppError::internal("keywords", e))?;
+        let found: Vec<String> = set.find_all(&text).into_iter().map(|m| m.keyword).collect();
+        if !found.is_empty() {
+            errors.add(
+                "message",
+                format!(
+                    "China operators refuse messages containing: {}. Remove {} to send on the China route.",
+                    found.join(", "),
+                    if found.len() == 1 { "it" } else { "them" }
+                ),
+            );
+        }
+        if purpose == Purpose::Promotion {
+            errors.add(
+                "purpose",
+                "Without an approved custom China signature only notification messages may be sent.",
+            );
+        }
+    }
+
+    let mut rejected = Vec::new();
+    let mut seen = HashSet::new();
+    let mut duplicates = 0u64;
+    for (row, cell) in rows(&recipients) {
+        let reason = match Msisdn::parse(cell, DEFAULT_COUNTRY_CODE) {
+            Err(e) => Some(e.to_string()),
+            Ok(number) => {
+                let destination_route =
+                    Route::for_destination(number.destination(), hk_choice(route));
+                if destination_route != route {
+                    Some(format!(
+                        "this number is on the {} route, not {}",
+                        destination_route.label(),
+                        route.label()
+                    ))
+                } else if facts.status == AccountStatus::Trial && number.as_str() != facts.mobile {
+                    Some(
+                        "a trial account can only send to its registered mobile number".to_string(),
+                    )
+                } else {
+                    if !seen.insert(number.as_str().to_string()) {
+                        duplicates += 1;
+                    }
+                    None
+                }
+            }
+        };
+        if let Some(reason) = reason {
+            rejected.push(RejectedRow {
+                row,
+                input: cell.to_string(),
+                reason,
+            });
+        }
+    }
+    if seen.len() > MAX_RECIPIENTS {
+        errors.add(
+            "recipients",
+            format!(
+                "{} numbers is more than the {MAX_RECIPIENTS} one batch can take.",
+                seen.len()
+            ),
+        );
+    } else if seen.is_empty() {
+        errors.add(
+            "recipients",
+            if rejected.is_empty() {
+                "Enter at least one recipient number.".to_string()
+            } else {
+                let listed: Vec<String> = rejected
+                    .iter()
+                    .take(5)
+                    .map(|r| format!("row {} ({}): {}", r.row, r.input, r.reason))
+                    .collect();
+                format!(
+                    "None of the {} numbers can be sent to. {}{}.",
+                    rejected.len(),
+                    listed.join("; "),
+                    if rejected.len() > 5 { "; …" } else { "" }
+                )
+            },
+        );
+    }
+    errors.into_result()?;
+
+    let parts = segmentation
+        .parts_or_err()
+        .map_err(|e| AppError::field("message", e.to_string()))?;
+    let unit_price = default_unit_price(route);
+    if client.encoding != segmentation.encoding
+        || client.parts != parts
+        || client.unit_price != unit_price
+    {
+        tracing::warn!(?client, %parts, %unit_price, "composer figures disagree with the server");
+        return Err(AppError::Conflict(format!(
+            "The page showed {} part(s) at {} each in {}, but Ferry counts {} part(s) at {} in {}. Reload the page and check the message again.",
+            client.parts,
+            client.unit_price,
+            client.encoding,
+            parts,
+            unit_price,
+            segmentation.encoding
+        )));
+    }
+    let recipients = seen.len() as u64;
+    let quote =
+        Quote::new(recipients, parts, unit_price).map_err(|e| AppError::internal("quote", e))?;
+    let shortfall = quote
+        .total
+        .checked_sub(facts.balance)
+        .filter(|s| s.minor() > 0);
+    Ok(BroadcastCheck {
+        encoding: segmentation.encoding,
+        units: segmentation.units,
+        parts,
+        final_text,
+        recipients,
+        duplicates_removed: duplicates,
+        rejected,
+        unit_price,
+        total: quote.total,
+        balance: facts.balance,
+        shortfall,
+    })
+}
+
+fn hk_choice(route: Route) -> sms::HkRouteChoice {
+    if route == Route::HkEconomic {
+        sms::HkRouteChoice::Economic
+    } else {
+        sms::HkRouteChoice::Business
+    }
+}

@@ -1,0 +1,137 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startFerry, launchBrowser, watchPage, uniqueLogin, signUp } from '../lib/harness.mjs';
+
+let ferry;
+let browser;
+before(async () => { ferry = await startFerry(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await ferry?.stop(); });
+
+async function openComposer(context) {
+  const page = await context.newPage();
+  await signUp(page, ferry.url, uniqueLogin('comp'));
+  await page.getByRole('link', { name: 'Broadcast SMS' }).click();
+  await page.waitForURL(`${ferry.url}/broadcast`);
+  await page.getByLabel('Message').waitFor();
+  return page;
+}
+
+const text = (page, id) => page.getByTestId(id).innerText();
+
+test('typing updates counts, parts, UCS-2 switch and cost in WASM with no network request', async () => {
+  const context = await browser.newContext();
+  const page = await openComposer(context);
+  const problems = watchPage(page);
+  const requests = [];
+  page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
+
+  const message = page.getByLabel('Message');
+  await page.getByLabel('Recipients').fill('9123 4567');
+  await message.pressSequentially('Hello from Ferry');
+  assert.equal(await text(page, 'composer-encoding'), 'GSM-7');
+  assert.equal(await text(page, 'composer-units'), '16 characters');
+  assert.equal(await text(page, 'composer-parts'), '1 part');
+  assert.equal(await text(page, 'composer-left'), '144 left in this part');
+  assert.equal(await text(page, 'composer-recipients'), '1 number');
+  assert.equal(await text(page, 'composer-cost'), 'HK$0.32');
+
+  // An extension character counts 2 (playSMS counts it as 1).
+  await message.pressSequentially('{');
+  assert.equal(await text(page, 'composer-units'), '18 characters');
+
+  // A curly apostrophe forces UCS-2: 70 per part, pointed out with its GSM replacement.
+  await message.pressSequentially(' it’s here');
+  assert.equal(await text(page, 'composer-encoding'), 'UCS-2 (Unicode)');
+  assert.equal(await text(page, 'composer-left'), `${70 - 27} left in this part`);
+  const culprits = await text(page, 'composer-non-gsm');
+  assert.match(culprits, /’ at character 21 → '/);
+
+  // Past 160 GSM characters: 2 parts of 153; the cost doubles.
+  await page.getByRole('button', { name: 'Replace look-alikes with GSM characters' }).click();
+  assert.equal(await text(page, 'composer-encoding'), 'GSM-7');
+  await message.fill('');
+  await message.pressSequentially('x'.repeat(161));
+  assert.equal(await text(page, 'composer-parts'), '2 parts');
+  assert.equal(await text(page, 'composer-cost'), 'HK$0.64');
+
+  // Over 459: flagged and the check button is disabled (never cut silently).
+  await message.fill('y'.repeat(459));
+  await message.pressSequentially('z');
+  assert.equal(await text(page, 'composer-parts'), 'too long');
+  assert.match(await text(page, 'composer-too-long'), /460 characters, but at most 459 fit in 3 parts\. Remove 1 characters/);
+  assert.equal(await page.getByRole('button', { name: 'Check recipients and cost' }).isDisabled(), true);
+
+  assert.deepEqual(requests, [], 'no request left the page while typing');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('China route: signature and unsubscribe suffix previewed, illegal keyword highlighted, all offline', async () => {
+  const context = await browser.newContext();
+  const page = await openComposer(context);
+  const requests = [];
+  page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
+
+  await page.getByLabel(/China/).check();
+  const message = page.getByLabel('Message');
+  await message.pressSequentially('您的驗證碼是 123456');
+  assert.equal(await text(page, 'composer-china-preview'), '[Ferry]您的驗證碼是 123456/退訂回T');
+  assert.equal(await page.getByTestId('composer-keywords').count(), 0);
+
+  await message.pressSequentially('，代開發票請聯絡');
+  const mark = page.getByTestId('composer-keyword-highlight').locator('mark.keyword');
+  await mark.first().waitFor();
+  assert.equal(await mark.first().innerText(), '代開發票');
+  assert.deepEqual(requests, [], 'keyword check ran in the browser');
+
+  // The server refuses it too.
+  await page.getByLabel('Recipients').fill('+86 138 0013 8000');
+  await page.getByRole('button', { name: 'Check recipients and cost' }).click();
+  await page.getByText(/China operators refuse messages containing: 代開發票/).first().waitFor();
+  await context.close();
+});
+
+test('the server recomputes: its figures match the page, bad rows are listed with row and reason', async () => {
+  const context = await browser.newContext();
+  const page = await openComposer(context);
+  await page.getByLabel('Message').fill('Your parcel is ready for collection.');
+  await page.getByLabel('Recipients').fill('9123 4567\n12345\n+852 9123 4567\n+86 138 0013 8000');
+  assert.equal(await text(page, 'composer-cost'), 'HK$1.28', '4 distinct entries before the server validates them');
+  await page.getByRole('button', { name: 'Check recipients and cost' }).click();
+  await page.getByTestId('check-result').waitFor();
+  assert.equal(await text(page, 'check-total'), 'HK$0.32');
+  const rows = await page.getByTestId('rejected-rows').innerText();
+  assert.match(rows, /^2\s+12345\s+.+/m);
+  assert.match(rows, /^4\s+\+86 138 0013 8000\s+this number is on the China route/m);
+  assert.match(await text(page, 'check-result'), /1 duplicate number\(s\) will be sent once/);
+  await context.close();
+});
+
+test('per-keystroke cost of the WASM composer (measured against a baseline in the same run)', async () => {
+  const context = await browser.newContext();
+  const page = await openComposer(context);
+  const ms = await page.evaluate(async () => {
+    const area = document.getElementById('composer-text');
+    const units = document.querySelector('[data-testid="composer-units"]');
+    const yieldTask = () => new Promise((r) => { const c = new MessageChannel(); c.port1.onmessage = () => r(); c.port2.postMessage(0); });
+    const base = 'Dear customer, your order 12345 has shipped and will arrive tomorrow. Reply STOP to opt out. ';
+    const texts = [];
+    for (let i = 1; i <= 459; i++) texts.push(base.repeat(6).slice(0, i));
+    // Baseline: the same loop of task yields without any input event.
+    let t0 = performance.now();
+    for (const t of texts) await yieldTask();
+    const baseline = performance.now() - t0;
+    t0 = performance.now();
+    for (const t of texts) {
+      area.value = t;
+      area.dispatchEvent(new Event('input', { bubbles: true }));
+      await yieldTask();
+    }
+    const total = performance.now() - t0;
+    if (units.textContent !== '459 characters') throw new Error(`counter shows ${units.textContent}`);
+    return { perKeystroke: (total - baseline) / texts.length, baselinePerYield: baseline / texts.length };
+  });
+  console.log(`# composer per-keystroke cost in Chromium: ${ms.perKeystroke.toFixed(3)} ms (texts of 1..459 chars; baseline yield ${ms.baselinePerYield.toFixed(3)} ms)`);
+  assert.ok(ms.perKeystroke < 16, `a keystroke must fit in a frame, took ${ms.perKeystroke} ms`);
+  await context.close();
+});

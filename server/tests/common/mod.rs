@@ -1,0 +1,144 @@
+//! Shared by the HTTP tests: a client that drives the real router in-process, carrying the
+//! session cookie like a browser.
+#![allow(dead_code)]
+
+use app::db::testing::TestDb;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use http::{header, Request, StatusCode};
+use server::config::Config;
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+pub struct Client {
+    pub router: Router,
+    pub cookie: Option<String>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: String,
+    pub set_cookie: Vec<String>,
+}
+
+pub fn router_for(t: &TestDb, ip: [u8; 4]) -> Router {
+    let config = Config::default();
+    let state = server::server_state(&config, t.db.clone());
+    // What `into_make_service_with_connect_info` does for a real socket.
+    let peer = SocketAddr::from((ip, 40000));
+    server::http::router(&config, state).layer(axum::middleware::map_request(
+        move |mut req: Request<Body>| async move {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        },
+    ))
+}
+
+impl Client {
+    pub fn new(t: &TestDb) -> Client {
+        Client {
+            router: router_for(t, [192, 0, 2, 10]),
+            cookie: None,
+        }
+    }
+
+    pub async fn call(&mut self, req: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(req).await.expect("response");
+        let status = response.status();
+        let set_cookie: Vec<String> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        for c in &set_cookie {
+            if let Some(pair) = c.split(';').next() {
+                self.cookie = if pair.ends_with('=') {
+                    None
+                } else {
+                    Some(pair.to_string())
+                };
+            }
+        }
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        Reply {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            set_cookie,
+        }
+    }
+
+    /// Calls a server function the way the browser does (same-origin form POST).
+    pub async fn server_fn(&mut self, name: &str, form: &[(&str, &str)]) -> Reply {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::post(format!("/api/{name}"))
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, "http://127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.call(req.body(Body::from(body)).expect("request"))
+            .await
+    }
+
+    pub async fn page(&mut self, path: &str) -> Reply {
+        let mut req = Request::get(path)
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.call(req.body(Body::empty()).expect("request")).await
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn sign_up(c: &mut Client, login: &str) -> Reply {
+    c.server_fn(
+        "signup",
+        &[
+            ("login_name", login),
+            ("password", "a long enough password"),
+            ("password_confirmation", "a long enough password"),
+            ("company_name", "Acme Ltd"),
+            ("contact_email", "ops@acme.example"),
+            ("mobile", "+852 9123 4567"),
+        ],
+    )
+    .await
+}
+
+/// Calls a server function with a JSON body (for functions declared with `input = Json`).
+impl Client {
+    pub async fn server_fn_json(&mut self, name: &str, body: serde_json::Value) -> Reply {
+        let mut req = Request::post(format!("/api/{name}"))
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, "http://127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.call(req.body(Body::from(body.to_string())).expect("request"))
+            .await
+    }
+}
