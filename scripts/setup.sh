@@ -30,6 +30,7 @@ command -v gzip >/dev/null || missing+=(gzip)
 command -v brotli >/dev/null || missing+=(brotli)
 if [ "$want_test" = 1 ]; then
     [ -x /usr/bin/chromium ] || missing+=(chromium)
+    python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 fi
 [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
@@ -41,4 +42,14 @@ if [ ! -x "$FERRY_NODE_DIR/node_modules/.bin/wasm-opt" ] \
     || [ "$FERRY_NODE_DIR/package-lock.json" -nt "$FERRY_NODE_DIR/node_modules/.package-lock.json" ]; then
     log "npm ci (end2end/)"
     (cd "$FERRY_NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Interop peers for the SMPP tests: PyPI's smpplib (an ESME we did not write) in a venv of ours.
+if [ "$want_test" = 1 ]; then
+    venv="$HOME/.cache/ferry/venv"
+    if ! "$venv/bin/python" -c 'import smpplib' 2>/dev/null; then
+        log "python venv with smpplib ($venv)"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check smpplib
+    fi
 fi

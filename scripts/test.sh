@@ -12,16 +12,18 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 
 log "cargo clippy (server side, browser side)"
-cargo clippy -p sms -p app --features app/ssr -p server --all-targets -- -D warnings
+cargo clippy -p sms -p smpp -p app --features app/ssr -p server --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 "$FERRY_ROOT/scripts/build.sh" --dev
 
 source "$FERRY_ROOT/scripts/pg-cluster.sh"
 export FERRY_REQUIRE_PG=1
+# The SMPP interop tests must run against the real third-party peers, never skip.
+export FERRY_REQUIRE_INTEROP=1
 
-log "cargo test (SQLite and PostgreSQL)"
-cargo test -p sms -p app --features app/ssr -p server
+log "cargo test (SQLite and PostgreSQL, SMPP over loopback)"
+cargo test -p sms -p smpp -p app --features app/ssr -p server
 
 log "browser tests (headless Chromium)"
 export FERRY_BIN="$CARGO_TARGET_DIR/debug/ferry"

@@ -21,6 +21,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("Your account does not have access to this page.")]
     Forbidden,
+    /// Forbidden, with a specific explanation for the person.
+    #[error("{0}")]
+    ForbiddenBecause(String),
     /// Also used for other accounts' records, so their IDs cannot be probed.
     #[error("Not found.")]
     NotFound,
@@ -44,6 +47,14 @@ impl AppError {
         }])
     }
 
+    /// Turns a refusal into one that says why.
+    pub fn with_message(self, message: String) -> Self {
+        match self {
+            AppError::Forbidden => AppError::ForbiddenBecause(message),
+            other => other,
+        }
+    }
+
     /// The message for one form field, if this error rejected it.
     pub fn message_for(&self, field: &str) -> Option<String> {
         match self {
@@ -61,7 +72,7 @@ impl AppError {
         match self {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Conflict(_) => StatusCode::CONFLICT,

@@ -4,8 +4,10 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod broadcast;
+pub mod documents;
 pub mod error;
 pub mod shell;
 pub mod ui;
@@ -14,6 +16,11 @@ pub mod ui;
 pub mod db;
 pub mod ledger;
 pub mod pricing;
+pub mod registration;
+pub mod sender_ids;
+pub mod settings;
+pub mod signature;
+pub mod topups;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -64,7 +71,15 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("results") view=shell::ResultsPage ssr=SsrMode::Async/>
                         <Route path=path!("address-book") view=shell::AddressBookPage ssr=SsrMode::Async/>
                         <Route path=path!("account") view=account::AccountPage ssr=SsrMode::Async/>
+                        <Route path=path!("account/statement") view=ledger::StatementPage ssr=SsrMode::Async/>
                         <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/accounts") view=admin::pages::AccountsPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/accounts/:id") view=admin::pages::AccountDetailPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/payments") view=admin::pages::PaymentsQueuePage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/registrations") view=admin::pages::RegistrationsQueuePage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/signatures") view=admin::pages::SignaturesQueuePage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/prices") view=admin::prices::PricesPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/audit") view=admin::prices::AuditPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>

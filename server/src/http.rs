@@ -45,6 +45,14 @@ pub fn router(config: &Config, state: ServerState) -> Router {
             let options = options.clone();
             move || app::shell(options.clone())
         })
+        .route(
+            "/account/statement.csv",
+            axum::routing::get(app::ledger::page::statement_csv).with_state(guard.state.clone()),
+        )
+        .route(
+            "/documents/{id}",
+            axum::routing::get(document).with_state(guard.state.clone()),
+        )
         .nest_service(
             "/pkg",
             ServeDir::new(pkg_dir)
@@ -54,6 +62,8 @@ pub fn router(config: &Config, state: ServerState) -> Router {
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(options)
         .layer(middleware::from_fn_with_state(guard, request_guard))
+        // Receipts and certificates are up to 10 MB; leave room for the multipart framing.
+        .layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -100,7 +110,17 @@ async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next)
         .map(str::to_owned);
     let (viewer, session_token_hash) = match token {
         Some(token) => match resolve_session(&guard.state.db, &token).await {
-            Ok(Some((viewer, hash))) => (Some(viewer), Some(hash)),
+            // The IP allow-list applies to every request, not only to sign-in: a session
+            // carried to another network stops working there.
+            Ok(Some(s))
+                if !app::settings::IpAllowList::parse(&s.ip_allow_list)
+                    .unwrap_or_default()
+                    .allows(ip) =>
+            {
+                tracing::warn!(account_id = s.viewer.account_id, %ip, "request outside the IP allow-list");
+                (None, None)
+            }
+            Ok(Some(s)) => (Some(s.viewer), Some(s.token_hash)),
             Ok(None) => (None, None),
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
@@ -139,6 +159,41 @@ async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next)
         }
     }
     response
+}
+
+/// An uploaded document, to its own account or to staff; 404 for anyone else, so document
+/// ids cannot be probed.
+async fn document(
+    State(state): State<ServerState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::Extension(ctx): axum::Extension<RequestContext>,
+) -> Response {
+    let Some(viewer) = ctx.viewer else {
+        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+    };
+    match app::documents::fetch_for(&state.db, &viewer, id).await {
+        Ok(Some((filename, content_type, bytes))) => (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{filename}\""),
+                ),
+                (header::CACHE_CONTROL, "private, no-store".to_string()),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "Not found.").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "document lookup failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side.",
+            )
+                .into_response()
+        }
+    }
 }
 
 fn client_ip(req: &Request<Body>, trust_forwarded_for: bool) -> IpAddr {

@@ -54,6 +54,10 @@ fn one_json_line_out_per_line_in_with_the_spec_counts() {
     assert_eq!(out[4]["encoding"], "UCS2");
     assert_eq!(out[4]["units"], 2, "before any China signature");
     assert_eq!(out[5]["parts"], serde_json::Value::Null);
-    assert!(out[5]["error"].as_str().is_some_and(|e| e.contains("too long")));
-    assert!(out[6]["error"].as_str().is_some_and(|e| e.contains("invalid input")));
+    assert!(out[5]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("too long")));
+    assert!(out[6]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("invalid input")));
 }

@@ -1,4 +1,7 @@
-//! The Account page: who the account is, its balance and its most recent ledger entries.
+//! The Account page: who the account is, its balance, recent ledger entries, and the forms that
+//! change it (top-ups, business registration, China signature, settings, password).
+
+mod forms;
 
 use crate::auth::AccountStatus;
 use crate::error::AppError;
@@ -147,9 +150,10 @@ fn AccountSummary(overview: AccountOverview) -> impl IntoView {
         {is_trial.then(|| view! {
             <Notice kind=NoticeKind::Info>
                 "This is a trial account: messages can only go to your registered mobile number. "
-                "Upload your business registration certificate to send to anyone."
+                "Upload your business registration certificate below to send to anyone."
             </Notice>
         })}
+        <p><a href="/account/statement">"Full statement, filters and CSV export →"</a></p>
         <section class="card" aria-labelledby="statement-heading">
             <h2 id="statement-heading">"Recent statement entries"</h2>
             {if entries.is_empty() {
@@ -181,5 +185,11 @@ fn AccountSummary(overview: AccountOverview) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        <forms::TopUpSection/>
+        {is_trial.then(|| view! { <forms::RegistrationSection/> })}
+        <forms::SenderIdSection/>
+        <forms::SignatureSection/>
+        <forms::SettingsSection/>
+        <forms::PasswordSection/>
     }
 }

@@ -1,6 +1,10 @@
 //! The staff console's start page: the installation at a glance and recent sign-ins (§13).
 //! Every server function here checks the staff role itself; hiding the link is not security.
 
+pub mod accounts;
+pub mod pages;
+pub mod prices;
+
 use crate::error::AppError;
 use crate::shell::RequireViewer;
 use crate::ui::{format_hkt, EmptyState, Loading, Notice, NoticeKind, PageHeader};
@@ -21,6 +25,9 @@ pub struct AdminOverview {
     pub customer_accounts: i64,
     pub trial_accounts: i64,
     pub staff_accounts: i64,
+    pub pending_payments: i64,
+    pub pending_registrations: i64,
+    pub pending_signatures: i64,
     pub recent_sign_ins: Vec<SignInRecord>,
 }
 
@@ -62,7 +69,17 @@ mod store {
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let queues = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM payments WHERE status = 'pending'), \
+                    (SELECT COUNT(*) FROM registrations WHERE status = 'pending'), \
+                    (SELECT COUNT(*) FROM signature_applications WHERE status = 'pending')",
+        )
+        .fetch_one(db.pool())
+        .await?;
         Ok(AdminOverview {
+            pending_payments: queues.try_get(0)?,
+            pending_registrations: queues.try_get(1)?,
+            pending_signatures: queues.try_get(2)?,
             customer_accounts: counts.try_get(0)?,
             trial_accounts: counts.try_get(1)?,
             staff_accounts: counts.try_get(2)?,
@@ -85,7 +102,8 @@ pub fn AdminPage() -> impl IntoView {
 fn AdminHome() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_admin_overview());
     view! {
-        <PageHeader title="Admin console" subtitle="Approvals, sender IDs, payments and price lists arrive here as their features land."/>
+        <pages::AdminNav/>
+        <PageHeader title="Admin console" subtitle="Approvals, accounts, price list and the audit log."/>
         <Suspense fallback=|| view! { <Loading what="the console"/> }>
             {move || Suspend::new(async move {
                 match overview.await {
@@ -101,6 +119,11 @@ fn AdminHome() -> impl IntoView {
 fn AdminSummary(overview: AdminOverview) -> impl IntoView {
     let sign_ins = overview.recent_sign_ins;
     view! {
+        <div class="grid-3">
+            <section class="card stat"><h2>"Payments to confirm"</h2><p class="big-figure"><a href="/admin/payments">{overview.pending_payments}</a></p></section>
+            <section class="card stat"><h2>"Registrations to review"</h2><p class="big-figure"><a href="/admin/registrations">{overview.pending_registrations}</a></p></section>
+            <section class="card stat"><h2>"Signatures to review"</h2><p class="big-figure"><a href="/admin/signatures">{overview.pending_signatures}</a></p></section>
+        </div>
         <div class="grid-3">
             <section class="card stat"><h2>"Customer accounts"</h2><p class="big-figure">{overview.customer_accounts}</p></section>
             <section class="card stat"><h2>"On trial"</h2><p class="big-figure">{overview.trial_accounts}</p></section>

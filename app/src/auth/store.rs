@@ -163,13 +163,16 @@ pub async fn login(login_name: &str, password: &str) -> Result<(), AppError> {
 
     check_throttle(&state.db, &state.auth, &login_name, ctx.ip).await?;
 
-    let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE login_name = $1")
-        .bind(&login_name)
-        .fetch_optional(state.db.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT id, password_hash, ip_allow_list FROM accounts WHERE login_name = $1")
+            .bind(&login_name)
+            .fetch_optional(state.db.pool())
+            .await?;
+    let mut row_allow_list: Option<String> = None;
     let (account_id, ok) = match row {
         Some(row) => {
             let hash: String = row.try_get(1)?;
+            row_allow_list = Some(row.try_get(2)?);
             (
                 Some(row.try_get::<i64, _>(0)?),
                 verify_password(hash, password.to_string()).await,
@@ -185,6 +188,17 @@ pub async fn login(login_name: &str, password: &str) -> Result<(), AppError> {
     record_login_attempt(&state.db, &login_name, account_id, ctx.ip, ok).await?;
     match account_id {
         Some(id) if ok => {
+            let allow_list: String = row_allow_list.unwrap_or_default();
+            if !crate::settings::IpAllowList::parse(&allow_list)
+                .unwrap_or_default()
+                .allows(ctx.ip)
+            {
+                tracing::warn!(account_id = id, ip = %ctx.ip, "sign-in refused by the IP allow-list");
+                return Err(AppError::Forbidden.with_message(format!(
+                    "This account only accepts sign-ins from its IP allow-list, and {} is not on it. Sign in from an allowed network, or ask the Ferry operator to clear the list.",
+                    ctx.ip
+                )));
+            }
             tracing::info!(account_id = id, ip = %ctx.ip, "signed in");
             start_session(&state.db, &state.auth, id, ctx.ip).await
         }
@@ -257,14 +271,18 @@ pub async fn create_session(
     Ok(token)
 }
 
+/// A live session: the viewer, the token's hash, and the account's IP allow-list (text).
+pub struct ResolvedSession {
+    pub viewer: Viewer,
+    pub token_hash: String,
+    pub ip_allow_list: String,
+}
+
 /// The account behind a session token, if the session exists and has not expired.
-pub async fn resolve_session(
-    db: &Db,
-    token: &str,
-) -> Result<Option<(Viewer, String)>, sqlx::Error> {
+pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<ResolvedSession>, sqlx::Error> {
     let token_hash = hash_token(token);
     let row = sqlx::query(
-        "SELECT a.id, a.login_name, a.company_name, a.role, a.status, a.balance_minor \
+        "SELECT a.id, a.login_name, a.company_name, a.role, a.status, a.balance_minor, a.ip_allow_list \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
@@ -279,8 +297,8 @@ pub async fn resolve_session(
         tracing::error!(%role, %status, "account row with unknown role or status");
         return Ok(None);
     };
-    Ok(Some((
-        Viewer {
+    Ok(Some(ResolvedSession {
+        viewer: Viewer {
             account_id: row.try_get(0)?,
             login_name: row.try_get(1)?,
             company_name: row.try_get(2)?,
@@ -289,7 +307,8 @@ pub async fn resolve_session(
             balance: Money::from_minor(row.try_get(5)?),
         },
         token_hash,
-    )))
+        ip_allow_list: row.try_get(6)?,
+    }))
 }
 
 pub async fn record_login_attempt(
@@ -513,10 +532,11 @@ mod tests {
             let token = create_session(&t.db, id, ip, &AuthSettings::default())
                 .await
                 .expect("session");
-            let (viewer, _) = resolve_session(&t.db, &token)
+            let viewer = resolve_session(&t.db, &token)
                 .await
                 .expect("query")
-                .expect("live session");
+                .expect("live session")
+                .viewer;
             assert_eq!(viewer.account_id, id);
             assert_eq!(viewer.balance, Money::hkd(5));
             assert!(resolve_session(&t.db, "not-a-token")

@@ -10,7 +10,7 @@ use crate::ui::{action_error, field_error, FormError, Loading, Notice, NoticeKin
 use leptos::prelude::*;
 use leptos_meta::Title;
 use sms::encoding::{non_gsm_chars, replace_lookalikes, NonGsmChar};
-use sms::{Encoding, KeywordMatch, KeywordSet, Money, Quote, Route, SegmentTable, Segmentation};
+use sms::{Encoding, KeywordMatch, KeywordSet, Money, Route, SegmentTable, Segmentation};
 use std::sync::Arc;
 
 #[component]
@@ -148,15 +148,31 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
             text.with(|t| analyse(t, route.get(), (*signature).as_ref(), (*keywords).as_ref()))
         })
     };
-    let recipients = Memo::new(move |_| recipients_text.with(|r| distinct_entries(r)));
+    let numbers = Memo::new(move |_| recipients_text.with(|r| distinct_entries(r)));
+    let recipients = Memo::new(move |_| numbers.with(Vec::len));
     let unit_price = {
         let setup = setup.clone();
-        Memo::new(move |_| setup.unit_price(route.get()).unwrap_or(Money::ZERO))
+        Memo::new(move |_| setup.prices.base_price(route.get()).unwrap_or(Money::ZERO))
     };
-    let quote = Memo::new(move |_| {
-        let parts = analysis.with(|a| a.segmentation.parts)?;
-        Quote::new(recipients.get() as u64, parts, unit_price.get()).ok()
-    });
+    // Each number at its own price (longest prefix), exactly as the server will charge it.
+    let total = {
+        let setup = setup.clone();
+        Memo::new(move |_| {
+            let parts = analysis.with(|a| a.segmentation.parts)?;
+            let r = route.get();
+            numbers.with(|ns| {
+                ns.iter().try_fold(Money::ZERO, |acc, digits| {
+                    let price = setup
+                        .prices
+                        .unit_price(r, digits)
+                        .unwrap_or(unit_price.get());
+                    sms::cost::message_cost(parts, price)
+                        .ok()
+                        .and_then(|c| acc.checked_add(c))
+                })
+            })
+        })
+    };
 
     let check = ServerAction::<super::CheckBroadcast>::new();
     let check_value = check.value();
@@ -193,7 +209,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
             .iter()
             .map(|r| {
                 let r = *r;
-                let price = setup.unit_price(r).unwrap_or(Money::ZERO);
+                let price = setup.prices.base_price(r).unwrap_or(Money::ZERO);
                 view! {
                     <label class="choice" for=format!("route-{}", route_id(r))>
                         <input
@@ -280,7 +296,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                     ></textarea>
                     <p class="field-error" role="alert">{move || field_error(check_value, "recipients").get()}</p>
                 </div>
-                <CostSummary quote recipients unit_price analysis balance/>
+                <CostSummary total recipients unit_price analysis balance/>
             </section>
 
             <div class="actions">
@@ -417,7 +433,7 @@ fn ChinaPreview(analysis: Memo<Analysis>) -> impl IntoView {
 
 #[component]
 fn CostSummary(
-    quote: Memo<Option<Quote>>,
+    total: Memo<Option<Money>>,
     recipients: Memo<usize>,
     unit_price: Memo<Money>,
     analysis: Memo<Analysis>,
@@ -433,11 +449,11 @@ fn CostSummary(
                 {move || unit_price.get().to_string()}
                 " = "
                 <strong class="cost-total" data-testid="composer-cost">
-                    {move || quote.get().map(|q| q.total.to_string()).unwrap_or_else(|| "—".into())}
+                    {move || total.get().map(|t| t.to_string()).unwrap_or_else(|| "—".into())}
                 </strong>
             </p>
-            {move || quote.get().and_then(|q| {
-                q.total.checked_sub(balance).filter(|s| s.minor() > 0).map(|short| view! {
+            {move || total.get().and_then(|t| {
+                t.checked_sub(balance).filter(|s| s.minor() > 0).map(|short| view! {
                     <p class="cost-warning">{format!("Your balance is {balance}: this needs {short} more.")}</p>
                 })
             })}

@@ -18,7 +18,7 @@ use sms::{Encoding, Money, Route};
 /// computed in the browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComposerSetup {
-    pub prices: Vec<(Route, Money)>,
+    pub prices: crate::pricing::PriceList,
     pub china_keywords: Vec<String>,
     /// The signature the China gateway prepends: the account's approved one, else the default.
     pub china_signature: String,
@@ -26,15 +26,6 @@ pub struct ComposerSetup {
     pub balance: Money,
     pub is_trial: bool,
     pub registered_mobile: String,
-}
-
-impl ComposerSetup {
-    pub fn unit_price(&self, route: Route) -> Option<Money> {
-        self.prices
-            .iter()
-            .find(|(r, _)| *r == route)
-            .map(|(_, p)| *p)
-    }
 }
 
 /// China messages are declared notification or promotion; without a custom signature only
@@ -66,6 +57,7 @@ pub struct BroadcastCheck {
     pub recipients: u64,
     pub duplicates_removed: u64,
     pub rejected: Vec<RejectedRow>,
+    /// The route's general price; some destinations are priced by prefix (see `total`).
     pub unit_price: Money,
     pub total: Money,
     pub balance: Money,
@@ -79,6 +71,7 @@ pub struct BroadcastCheck {
 pub struct ClientFigures {
     pub encoding: Encoding,
     pub parts: u8,
+    /// The route's general price the page showed (a stale price list is refused).
     pub unit_price: Money,
 }
 

@@ -11,20 +11,18 @@ pub fn rows(input: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(|(_, cell)| !cell.is_empty())
 }
 
-/// How many distinct numbers were entered, comparing digits only (the browser's quick count;
-/// the server validates each one).
-pub fn distinct_entries(input: &str) -> usize {
+/// The distinct numbers entered, as the digits they will most likely normalise to (the
+/// browser's quick estimate for counting and pricing; the server validates each one).
+pub fn distinct_entries(input: &str) -> Vec<String> {
     let mut seen: Vec<String> = rows(input)
+        .filter(|(_, cell)| cell.chars().any(|c| c.is_ascii_digit()))
         .map(|(_, cell)| {
-            cell.chars()
-                .filter(char::is_ascii_digit)
-                .collect::<String>()
+            crate::pricing::estimate_digits(cell, crate::auth::signup_form::DEFAULT_COUNTRY_CODE)
         })
-        .filter(|digits| !digits.is_empty())
         .collect();
     seen.sort_unstable();
     seen.dedup();
-    seen.len()
+    seen
 }
 
 #[cfg(test)]
@@ -42,10 +40,10 @@ mod tests {
 
     #[test]
     fn distinct_entries_ignore_blank_rows_and_formatting_duplicates() {
-        assert_eq!(distinct_entries(""), 0);
+        assert!(distinct_entries("").is_empty());
         assert_eq!(
-            distinct_entries("9123 4567\n91234567\n(9123)-4567\n61234567"),
-            2
+            distinct_entries("9123 4567\n+852 91234567\n(9123)-4567\n61234567"),
+            vec!["85261234567".to_string(), "85291234567".to_string()]
         );
     }
 }

@@ -6,8 +6,8 @@ use crate::auth::context::{require_viewer, server_state};
 use crate::auth::signup_form::DEFAULT_COUNTRY_CODE;
 use crate::auth::AccountStatus;
 use crate::error::{AppError, FieldErrors};
-use crate::pricing::default_unit_price;
-use sms::{ChinaSignature, KeywordSet, Money, Msisdn, Quote, Route, SegmentTable};
+use crate::pricing::store::current as current_prices;
+use sms::{ChinaSignature, KeywordSet, Money, Msisdn, Route, SegmentTable};
 use sqlx::Row;
 use std::collections::HashSet;
 
@@ -29,26 +29,39 @@ struct AccountFacts {
     status: AccountStatus,
     mobile: String,
     balance: Money,
+    /// The account's approved custom China signature, if any.
+    china_signature: Option<String>,
 }
 
 async fn account_facts(db: &crate::db::Db, account_id: i64) -> Result<AccountFacts, AppError> {
-    let row = sqlx::query("SELECT status, mobile, balance_minor FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row = sqlx::query(
+        "SELECT status, mobile, balance_minor, china_signature FROM accounts WHERE id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(AppError::NotFound)?;
     let status: String = row.try_get(0)?;
     Ok(AccountFacts {
         status: AccountStatus::parse(&status)
             .ok_or_else(|| AppError::internal("account status", status))?,
         mobile: row.try_get(1)?,
         balance: Money::from_minor(row.try_get(2)?),
+        china_signature: row.try_get(3)?,
     })
 }
 
-fn china_signature(state: &crate::auth::context::ServerState) -> Result<ChinaSignature, AppError> {
-    ChinaSignature::parse(&state.portal.default_china_signature)
-        .map_err(|e| AppError::internal("default China signature", e))
+/// The signature the China gateway prepends for this account: its approved one, else the
+/// installation's default.
+fn china_signature(
+    state: &crate::auth::context::ServerState,
+    facts: &AccountFacts,
+) -> Result<ChinaSignature, AppError> {
+    let text = facts
+        .china_signature
+        .as_deref()
+        .unwrap_or(&state.portal.default_china_signature);
+    ChinaSignature::parse(text).map_err(|e| AppError::internal("China signature", e))
 }
 
 pub async fn setup() -> Result<ComposerSetup, AppError> {
@@ -56,14 +69,10 @@ pub async fn setup() -> Result<ComposerSetup, AppError> {
     let state = server_state()?;
     let facts = account_facts(&state.db, viewer.account_id).await?;
     Ok(ComposerSetup {
-        prices: Route::ALL
-            .iter()
-            .map(|r| (*r, default_unit_price(*r)))
-            .collect(),
+        prices: current_prices(&state.db, crate::db::now_ms()).await?,
         china_keywords: china_keywords(&state.db).await?,
-        china_signature: china_signature(&state)?.as_str().to_string(),
-        // Custom signatures arrive with staff approval of signature applications.
-        has_custom_china_signature: false,
+        china_signature: china_signature(&state, &facts)?.as_str().to_string(),
+        has_custom_china_signature: facts.china_signature.is_some(),
         balance: facts.balance,
         is_trial: facts.status == AccountStatus::Trial,
         registered_mobile: facts.mobile,
@@ -87,7 +96,7 @@ pub async fn check(
 
     // The text exactly as it will be submitted, and how it segments.
     let (final_text, segmentation) = if route == Route::China {
-        let composed = sms::china::compose(&text, &china_signature(&state)?);
+        let composed = sms::china::compose(&text, &china_signature(&state, &facts)?);
         (composed.text, composed.segmentation)
     } else {
         (text.clone(), sms::segment(&text, SegmentTable::Standard))
@@ -120,7 +129,7 @@ pub async fn check(
                 ),
             );
         }
-        if purpose == Purpose::Promotion {
+        if purpose == Purpose::Promotion && facts.china_signature.is_none() {
             errors.add(
                 "purpose",
                 "Without an approved custom China signature only notification messages may be sent.",
@@ -128,8 +137,10 @@ pub async fn check(
         }
     }
 
+    let prices = current_prices(&state.db, crate::db::now_ms()).await?;
     let mut rejected = Vec::new();
     let mut seen = HashSet::new();
+    let mut valid: Vec<Msisdn> = Vec::new();
     let mut duplicates = 0u64;
     for (row, cell) in rows(&recipients) {
         let reason = match Msisdn::parse(cell, DEFAULT_COUNTRY_CODE) {
@@ -148,7 +159,9 @@ pub async fn check(
                         "a trial account can only send to its registered mobile number".to_string(),
                     )
                 } else {
-                    if !seen.insert(number.as_str().to_string()) {
+                    if seen.insert(number.as_str().to_string()) {
+                        valid.push(number);
+                    } else {
                         duplicates += 1;
                     }
                     None
@@ -196,7 +209,12 @@ pub async fn check(
     let parts = segmentation
         .parts_or_err()
         .map_err(|e| AppError::field("message", e.to_string()))?;
-    let unit_price = default_unit_price(route);
+    let unit_price = prices.base_price(route).ok_or_else(|| {
+        AppError::Conflict(format!(
+            "{} has no price yet; ask the Ferry operator.",
+            route.label()
+        ))
+    })?;
     if client.encoding != segmentation.encoding
         || client.parts != parts
         || client.unit_price != unit_price
@@ -212,13 +230,18 @@ pub async fn check(
             segmentation.encoding
         )));
     }
-    let recipients = seen.len() as u64;
-    let quote =
-        Quote::new(recipients, parts, unit_price).map_err(|e| AppError::internal("quote", e))?;
-    let shortfall = quote
-        .total
-        .checked_sub(facts.balance)
-        .filter(|s| s.minor() > 0);
+    let mut total = Money::ZERO;
+    for number in &valid {
+        let price = prices
+            .unit_price(route, number.as_str())
+            .unwrap_or(unit_price);
+        total = sms::cost::message_cost(parts, price)
+            .ok()
+            .and_then(|cost| total.checked_add(cost))
+            .ok_or_else(|| AppError::internal("quote", "overflow"))?;
+    }
+    let recipients = valid.len() as u64;
+    let shortfall = total.checked_sub(facts.balance).filter(|s| s.minor() > 0);
     Ok(BroadcastCheck {
         encoding: segmentation.encoding,
         units: segmentation.units,
@@ -228,7 +251,7 @@ pub async fn check(
         duplicates_removed: duplicates,
         rejected,
         unit_price,
-        total: quote.total,
+        total,
         balance: facts.balance,
         shortfall,
     })

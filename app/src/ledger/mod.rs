@@ -52,5 +52,64 @@ pub struct LedgerEntry {
     pub created_at: i64,
 }
 
+/// Which entries a statement shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementFilter {
+    /// One of [`EntryKind::as_str`], or all kinds.
+    pub kind: Option<String>,
+    /// Unix ms, inclusive.
+    pub from: Option<i64>,
+    /// Unix ms, exclusive.
+    pub to: Option<i64>,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 8] = [
+        EntryKind::TrialCredit,
+        EntryKind::TopUp,
+        EntryKind::Bonus,
+        EntryKind::Charge,
+        EntryKind::Refund,
+        EntryKind::TransferIn,
+        EntryKind::TransferOut,
+        EntryKind::Fee,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EntryKind::TrialCredit => "Trial credit",
+            EntryKind::TopUp => "Top-up",
+            EntryKind::Bonus => "Bonus",
+            EntryKind::Charge => "Charge",
+            EntryKind::Refund => "Refund",
+            EntryKind::TransferIn => "Transfer in",
+            EntryKind::TransferOut => "Transfer out",
+            EntryKind::Fee => "Fee",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Parses `YYYY-MM-DD` as midnight Hong Kong time, in Unix ms.
+pub fn hkt_date_to_ms(date: &str) -> Option<i64> {
+    let mut it = date.trim().splitn(3, '-');
+    let year: i32 = it.next()?.parse().ok()?;
+    let month: u8 = it.next()?.parse().ok()?;
+    let day: u8 = it.next()?.parse().ok()?;
+    let month = time::Month::try_from(month).ok()?;
+    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    let dt = date
+        .with_hms(0, 0, 0)
+        .ok()?
+        .assume_offset(time::UtcOffset::from_hms(8, 0, 0).ok()?);
+    Some((dt.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+pub mod page;
+pub use page::StatementPage;
+
 #[cfg(feature = "ssr")]
 pub mod store;

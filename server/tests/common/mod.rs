@@ -142,3 +142,105 @@ impl Client {
             .await
     }
 }
+
+impl Client {
+    /// A client at another source address sharing this one's session cookie.
+    pub fn from_ip(t: &TestDb, ip: [u8; 4], cookie: Option<String>) -> Client {
+        Client {
+            router: router_for(t, ip),
+            cookie,
+        }
+    }
+
+    /// Calls a multipart server function (uploads) with text fields and one file.
+    pub async fn server_fn_multipart(
+        &mut self,
+        name: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Reply {
+        const BOUNDARY: &str = "ferrytestboundary7MA4YWxkTrZu0gW";
+        let mut body: Vec<u8> = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some((field, filename, bytes)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let mut req = Request::post(format!("/api/{name}"))
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, "http://127.0.0.1:3000")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.call(req.body(Body::from(body)).expect("request"))
+            .await
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        let mut req = Request::get(path).header(header::HOST, "127.0.0.1:3000");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.call(req.body(Body::empty()).expect("request")).await
+    }
+}
+
+/// Signs in the first staff account (created on demand) and returns its client.
+pub async fn staff(t: &TestDb) -> Client {
+    let password = match app::auth::store::ensure_first_staff(&t.db)
+        .await
+        .expect("staff")
+    {
+        Some((_, password)) => password,
+        None => panic!("staff() must be called once per database"),
+    };
+    let mut c = Client::new(t);
+    let r = c
+        .server_fn("login", &[("login_name", "admin"), ("password", &password)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "staff login: {}", r.body);
+    c
+}
+
+pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+pub async fn account_id(t: &TestDb, login: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT id FROM accounts WHERE login_name = $1")
+        .bind(login)
+        .fetch_one(t.db.pool())
+        .await
+        .expect("account")
+        .try_get(0)
+        .expect("id")
+}
+
+pub async fn balance(t: &TestDb, login: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT balance_minor FROM accounts WHERE login_name = $1")
+        .bind(login)
+        .fetch_one(t.db.pool())
+        .await
+        .expect("account")
+        .try_get(0)
+        .expect("balance")
+}

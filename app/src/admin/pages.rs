@@ -1,0 +1,396 @@
+//! The staff console's pages: accounts, approval queues, price list and audit log.
+
+use super::accounts::{
+    load_staff_account_detail, search_accounts, LinkSubAccount, SetCharity, StaffAccountDetail,
+    TransferBalance,
+};
+use crate::error::AppError;
+use crate::ledger::page::StatementTable;
+use crate::registration::{pending_registrations, DecideRegistration};
+use crate::sender_ids::{CreateSenderId, RetireSenderId};
+use crate::settings::ClearIpAllowList;
+use crate::shell::RequireViewer;
+use crate::signature::{pending_signatures, DecideSignature};
+use crate::topups::{pending_payments, DecidePayment};
+use crate::ui::{
+    action_error, field_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind,
+    PageHeader, SubmitButton, TextField,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// Approve / reject-with-reason forms for one queue item of a decide server function taking
+/// `(<id field>, approve, reason)`. A macro because `ActionForm`'s bounds are per function.
+macro_rules! decide {
+    ($action:expr, $id_field:literal, $id:expr, $approve_label:literal) => {{
+        let id: i64 = $id;
+        view! {
+            <div class="decide">
+                <ActionForm action=$action attr:class="inline-form">
+                    <input type="hidden" name=$id_field value=id/>
+                    <input type="hidden" name="approve" value="true"/>
+                    <input type="hidden" name="reason" value=""/>
+                    <button type="submit" class="button button-primary">{$approve_label}</button>
+                </ActionForm>
+                <ActionForm action=$action attr:class="inline-form reject-form">
+                    <input type="hidden" name=$id_field value=id/>
+                    <input type="hidden" name="approve" value="false"/>
+                    <label class="visually-hidden" for=format!("reason-{}-{id}", $id_field)>"Reason for rejection"</label>
+                    <input id=format!("reason-{}-{id}", $id_field) name="reason" placeholder="Reason for rejection" required=true/>
+                    <button type="submit" class="button button-quiet">"Reject"</button>
+                </ActionForm>
+            </div>
+        }
+    }};
+}
+
+/// The console's own navigation, on every staff page.
+#[component]
+pub fn AdminNav() -> impl IntoView {
+    view! {
+        <nav class="subnav" aria-label="Admin console">
+            <a href="/admin">"Overview"</a>
+            <a href="/admin/accounts">"Accounts"</a>
+            <a href="/admin/payments">"Payments"</a>
+            <a href="/admin/registrations">"Registrations"</a>
+            <a href="/admin/signatures">"China signatures"</a>
+            <a href="/admin/prices">"Price list"</a>
+            <a href="/admin/audit">"Audit log"</a>
+        </nav>
+    }
+}
+
+fn error_notice(e: AppError) -> AnyView {
+    view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any()
+}
+
+#[component]
+pub fn AccountsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.with(|m| m.get("q").unwrap_or_default());
+    let results = Resource::new(q, search_accounts);
+    view! {
+        <Title text="Accounts · Admin"/>
+        <RequireViewer staff=true>
+            <AdminNav/>
+            <PageHeader title="Accounts"/>
+            <section class="card">
+                <form method="get" action="/admin/accounts" class="filters">
+                    <div class="field">
+                        <label for="account-search">"Search by login name, company or mobile"</label>
+                        <input id="account-search" name="q" type="search" prop:value=q/>
+                    </div>
+                    <div class="filter-actions"><button class="button button-primary" type="submit">"Search"</button></div>
+                </form>
+            </section>
+            <Suspense fallback=|| view! { <Loading what="accounts"/> }>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        Ok(list) if list.is_empty() => view! { <section class="card"><EmptyState title="No accounts match"><p>"Try part of the login name or company."</p></EmptyState></section> }.into_any(),
+                        Ok(list) => view! {
+                            <section class="card"><div class="table-wrap"><table class="table" data-testid="accounts">
+                                <thead><tr><th scope="col">"Login name"</th><th scope="col">"Company"</th><th scope="col">"Status"</th><th scope="col">"Primary"</th><th scope="col" class="num">"Balance"</th></tr></thead>
+                                <tbody>{list.into_iter().map(|a| view! {
+                                    <tr>
+                                        <td><a href=format!("/admin/accounts/{}", a.id)>{a.login_name}</a></td>
+                                        <td>{a.company_name}{a.is_charity.then(|| view! { " " <span class="badge">"Charity"</span> })}</td>
+                                        <td>{a.status}</td>
+                                        <td>{a.primary_login.unwrap_or_default()}</td>
+                                        <td class="num">{a.balance.to_string()}</td>
+                                    </tr>
+                                }).collect_view()}</tbody>
+                            </table></div></section>
+                        }.into_any(),
+                        Err(e) => error_notice(e),
+                    }
+                })}
+            </Suspense>
+        </RequireViewer>
+    }
+}
+
+#[component]
+pub fn AccountDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
+    let create_sender = ServerAction::<CreateSenderId>::new();
+    let retire_sender = ServerAction::<RetireSenderId>::new();
+    let link = ServerAction::<LinkSubAccount>::new();
+    let transfer = ServerAction::<TransferBalance>::new();
+    let charity = ServerAction::<SetCharity>::new();
+    let clear_ip = ServerAction::<ClearIpAllowList>::new();
+    let detail = Resource::new(
+        move || {
+            (
+                id(),
+                create_sender.version().get(),
+                retire_sender.version().get(),
+                link.version().get(),
+                transfer.version().get(),
+                charity.version().get(),
+                clear_ip.version().get(),
+            )
+        },
+        |(id, ..)| load_staff_account_detail(id),
+    );
+    let actions = DetailActions {
+        create_sender,
+        retire_sender,
+        link,
+        transfer,
+        charity,
+        clear_ip,
+    };
+    view! {
+        <Title text="Account · Admin"/>
+        <RequireViewer staff=true>
+            <AdminNav/>
+            <Suspense fallback=|| view! { <Loading what="the account"/> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => view! { <AccountDetail detail=d actions/> }.into_any(),
+                        Err(e) => error_notice(e),
+                    }
+                })}
+            </Suspense>
+        </RequireViewer>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct DetailActions {
+    create_sender: ServerAction<CreateSenderId>,
+    retire_sender: ServerAction<RetireSenderId>,
+    link: ServerAction<LinkSubAccount>,
+    transfer: ServerAction<TransferBalance>,
+    charity: ServerAction<SetCharity>,
+    clear_ip: ServerAction<ClearIpAllowList>,
+}
+
+#[component]
+fn AccountDetail(detail: StaffAccountDetail, actions: DetailActions) -> impl IntoView {
+    let a = detail.account.clone();
+    let id = a.id;
+    let linked: Vec<(i64, String)> = detail
+        .primary
+        .iter()
+        .chain(detail.sub_accounts.iter())
+        .map(|l| (l.id, l.login_name.clone()))
+        .collect();
+    let cs = actions.create_sender.value();
+    let tv = actions.transfer.value();
+    let lv = actions.link.value();
+    view! {
+        <PageHeader title=format!("{} · {}", a.login_name, a.company_name)/>
+        <div class="grid-3">
+            <section class="card stat"><h2>"Balance"</h2><p class="big-figure" data-testid="staff-balance">{a.balance.to_string()}</p></section>
+            <section class="card stat"><h2>"Status"</h2><p class="big-figure">{a.status.clone()}</p></section>
+            <section class="card stat">
+                <h2>"Charity"</h2>
+                <p>{if a.is_charity { "Yes: bonuses on top-ups" } else { "No" }}</p>
+                <ActionForm action=actions.charity>
+                    <input type="hidden" name="account_id" value=id/>
+                    <input type="hidden" name="charity" value=(!a.is_charity).to_string()/>
+                    <button type="submit" class="button button-quiet">{if a.is_charity { "Remove charity status" } else { "Mark as charity" }}</button>
+                </ActionForm>
+            </section>
+        </div>
+        <section class="card">
+            <h2>"Profile"</h2>
+            <dl class="facts">
+                <dt>"Registered mobile"</dt><dd>{format!("+{}", detail.mobile)}</dd>
+                <dt>"Contact email"</dt><dd>{detail.contact_email.clone()}</dd>
+                <dt>"China signature"</dt><dd>{detail.china_signature.clone().unwrap_or_else(|| "installation default".into())}</dd>
+                <dt>"Created"</dt><dd>{format_hkt(detail.created_at)}</dd>
+                <dt>"Validity period"</dt><dd>{format!("{} minutes", detail.settings.validity_minutes)}</dd>
+                <dt>"Single-SMS limit"</dt><dd>{detail.settings.single_sms_limit.map(|m| m.to_string()).unwrap_or_else(|| "none".into())}</dd>
+                <dt>"IP allow-list"</dt>
+                <dd>
+                    {if detail.settings.ip_allow_list.is_empty() { "any address".to_string() } else { detail.settings.ip_allow_list.replace('\n', ", ") }}
+                    {(!detail.settings.ip_allow_list.is_empty()).then(|| view! {
+                        <ActionForm action=actions.clear_ip attr:class="inline-form">
+                            <input type="hidden" name="account_id" value=id/>
+                            " " <button type="submit" class="button button-quiet">"Clear (customer locked out)"</button>
+                        </ActionForm>
+                    })}
+                </dd>
+            </dl>
+        </section>
+        <section class="card" aria-labelledby="staff-sender-heading">
+            <h2 id="staff-sender-heading">"Sender IDs"</h2>
+            {if detail.sender_ids.is_empty() {
+                view! { <p class="muted">"None yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain-list" data-testid="staff-sender-ids">{detail.sender_ids.into_iter().map(|s| view! {
+                        <li>
+                            <code>{s.sender_id.clone()}</code>
+                            {s.registered.then_some(" (registered)")}
+                            {format!(" · {}", s.status)}
+                            {(s.status == "active").then(|| view! {
+                                <ActionForm action=actions.retire_sender attr:class="inline-form">
+                                    <input type="hidden" name="sender_id_id" value=s.id/>
+                                    " " <button type="submit" class="button button-quiet">"Retire"</button>
+                                </ActionForm>
+                            })}
+                        </li>
+                    }).collect_view()}</ul>
+                }.into_any()
+            }}
+            <ActionForm action=actions.create_sender attr:class="form form-inline" attr:novalidate=true>
+                <input type="hidden" name="account_id" value=id/>
+                <FormError error=action_error(cs)/>
+                <TextField label="New sender ID" name="sender_id" hint="1–11 letters/digits, a mobile number with country code, or #ID (registered)." error=field_error(cs, "sender_id")/>
+                <label class="check"><input type="checkbox" name="registered" value="on"/>" Registered (SSRS)"</label>
+                <SubmitButton label="Create sender ID" pending_label="Creating…" pending=actions.create_sender.pending()/>
+            </ActionForm>
+        </section>
+        <section class="card" aria-labelledby="staff-links-heading">
+            <h2 id="staff-links-heading">"Linked accounts"</h2>
+            <p>
+                {match &detail.primary { Some(p) => format!("Sub-account of {}. ", p.login_name), None => "Primary account. ".to_string() }}
+                {if detail.sub_accounts.is_empty() { String::new() } else { format!("Sub-accounts: {}.", detail.sub_accounts.iter().map(|s| s.login_name.clone()).collect::<Vec<_>>().join(", ")) }}
+            </p>
+            {(detail.primary.is_none() && detail.sub_accounts.is_empty()).then(|| view! {
+                <ActionForm action=actions.link attr:class="form form-inline" attr:novalidate=true>
+                    <input type="hidden" name="account_id" value=id/>
+                    <FormError error=action_error(lv)/>
+                    <TextField label="Make this a sub-account of (login name)" name="primary_login" error=field_error(lv, "primary_login")/>
+                    <SubmitButton label="Link" pending_label="Linking…" pending=actions.link.pending()/>
+                </ActionForm>
+            })}
+            {(!linked.is_empty()).then(|| view! {
+                <ActionForm action=actions.transfer attr:class="form form-inline" attr:novalidate=true>
+                    <input type="hidden" name="from_account_id" value=id/>
+                    <FormError error=action_error(tv)/>
+                    <div class="field">
+                        <label for="field-to_account_id">"Transfer to"</label>
+                        <select id="field-to_account_id" name="to_account_id">
+                            {linked.into_iter().map(|(lid, login)| view! { <option value=lid>{login}</option> }).collect_view()}
+                        </select>
+                        <p class="field-error" role="alert">{move || field_error(tv, "to_account_id").get()}</p>
+                    </div>
+                    <TextField label="Amount (HK$)" name="amount" error=field_error(tv, "amount")/>
+                    <TextField label="Note" name="note" error=field_error(tv, "note")/>
+                    {move || matches!(tv.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>"Transferred; both statements show it."</Notice> })}
+                    <SubmitButton label="Transfer balance" pending_label="Transferring…" pending=actions.transfer.pending()/>
+                </ActionForm>
+            })}
+        </section>
+        <section class="card">
+            <h2>"Recent statement"</h2>
+            <StatementTable entries=detail.recent_entries/>
+        </section>
+    }
+}
+
+#[component]
+pub fn PaymentsQueuePage() -> impl IntoView {
+    let decide = ServerAction::<DecidePayment>::new();
+    let value = decide.value();
+    let list = Resource::new(move || decide.version().get(), |_| pending_payments());
+    view! {
+        <Title text="Payments · Admin"/>
+        <RequireViewer staff=true>
+            <AdminNav/>
+            <PageHeader title="Pending payments" subtitle="Open the receipt, then confirm (the balance changes at once) or reject with a reason."/>
+            <FormError error=action_error(value)/>
+            <Suspense fallback=|| view! { <Loading what="payments"/> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(l) if l.is_empty() => view! { <section class="card"><EmptyState title="Nothing waiting"><p>"New payments appear here."</p></EmptyState></section> }.into_any(),
+                        Ok(l) => view! {
+                            <section class="card"><div class="table-wrap"><table class="table" data-testid="pending-payments">
+                                <thead><tr><th scope="col">"Recorded"</th><th scope="col">"Account"</th><th scope="col">"Method / reference"</th><th scope="col" class="num">"Amount"</th><th scope="col">"Receipt"</th><th scope="col">"Decision"</th></tr></thead>
+                                <tbody>{l.into_iter().map(|p| view! {
+                                    <tr>
+                                        <td>{format_hkt(p.created_at)}</td>
+                                        <td><a href=format!("/admin/accounts/{}", p.account_id)>{p.login_name}</a></td>
+                                        <td>{format!("{} · {}", p.method, p.reference)}</td>
+                                        <td class="num">{p.amount.to_string()}</td>
+                                        <td><a href=format!("/documents/{}", p.document_id) target="_blank" rel="noopener">"Open receipt"</a></td>
+                                        <td>{decide!(decide, "payment_id", p.id, "Confirm")}</td>
+                                    </tr>
+                                }).collect_view()}</tbody>
+                            </table></div></section>
+                        }.into_any(),
+                        Err(e) => error_notice(e),
+                    }
+                })}
+            </Suspense>
+        </RequireViewer>
+    }
+}
+
+#[component]
+pub fn RegistrationsQueuePage() -> impl IntoView {
+    let decide = ServerAction::<DecideRegistration>::new();
+    let value = decide.value();
+    let list = Resource::new(move || decide.version().get(), |_| pending_registrations());
+    view! {
+        <Title text="Registrations · Admin"/>
+        <RequireViewer staff=true>
+            <AdminNav/>
+            <PageHeader title="Business registrations" subtitle="Approving makes a trial account normal: it may then send to any number."/>
+            <FormError error=action_error(value)/>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(l) if l.is_empty() => view! { <section class="card"><EmptyState title="Nothing waiting"><p>"Uploaded certificates appear here."</p></EmptyState></section> }.into_any(),
+                        Ok(l) => view! {
+                            <section class="card"><div class="table-wrap"><table class="table">
+                                <thead><tr><th scope="col">"Uploaded"</th><th scope="col">"Account"</th><th scope="col">"Certificate"</th><th scope="col">"Decision"</th></tr></thead>
+                                <tbody>{l.into_iter().map(|r| view! {
+                                    <tr>
+                                        <td>{format_hkt(r.created_at)}</td>
+                                        <td><a href=format!("/admin/accounts/{}", r.account_id)>{format!("{} · {}", r.login_name, r.company_name)}</a></td>
+                                        <td><a href=format!("/documents/{}", r.document_id) target="_blank" rel="noopener">"Open certificate"</a></td>
+                                        <td>{decide!(decide, "registration_id", r.id, "Approve")}</td>
+                                    </tr>
+                                }).collect_view()}</tbody>
+                            </table></div></section>
+                        }.into_any(),
+                        Err(e) => error_notice(e),
+                    }
+                })}
+            </Suspense>
+        </RequireViewer>
+    }
+}
+
+#[component]
+pub fn SignaturesQueuePage() -> impl IntoView {
+    let decide = ServerAction::<DecideSignature>::new();
+    let value = decide.value();
+    let list = Resource::new(move || decide.version().get(), |_| pending_signatures());
+    view! {
+        <Title text="China signatures · Admin"/>
+        <RequireViewer staff=true>
+            <AdminNav/>
+            <PageHeader title="China signature applications" subtitle="Approval charges the HK$2,000 fee unless the account has confirmed a single top-up of HK$20,000 or more."/>
+            <FormError error=action_error(value)/>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(l) if l.is_empty() => view! { <section class="card"><EmptyState title="Nothing waiting"><p>"Applications appear here."</p></EmptyState></section> }.into_any(),
+                        Ok(l) => view! {
+                            <section class="card"><div class="table-wrap"><table class="table">
+                                <thead><tr><th scope="col">"Applied"</th><th scope="col">"Account"</th><th scope="col">"Signature"</th><th scope="col">"Decision"</th></tr></thead>
+                                <tbody>{l.into_iter().map(|a| view! {
+                                    <tr>
+                                        <td>{format_hkt(a.created_at)}</td>
+                                        <td><a href=format!("/admin/accounts/{}", a.account_id)>{a.login_name}</a></td>
+                                        <td><strong>{format!("[{}]", a.signature)}</strong></td>
+                                        <td>{decide!(decide, "application_id", a.id, "Approve")}</td>
+                                    </tr>
+                                }).collect_view()}</tbody>
+                            </table></div></section>
+                        }.into_any(),
+                        Err(e) => error_notice(e),
+                    }
+                })}
+            </Suspense>
+        </RequireViewer>
+    }
+}

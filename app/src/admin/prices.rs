@@ -1,0 +1,248 @@
+//! Staff edit the price list (per route and destination prefix, with an effective date) and
+//! read the audit log.
+
+use super::pages::AdminNav;
+use crate::audit::AuditEntry;
+use crate::error::AppError;
+use crate::shell::RequireViewer;
+use crate::ui::{
+    action_error, field_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind,
+    PageHeader, SubmitButton, TextField,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+use sms::{Money, Route};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceRowView {
+    pub id: i64,
+    pub route: String,
+    pub prefix: String,
+    pub unit_price: Money,
+    pub effective_from: i64,
+    /// In effect now (the latest row of its route and prefix that has started).
+    pub current: bool,
+    /// Starts in the future.
+    pub scheduled: bool,
+}
+
+#[server(endpoint = "price_rows")]
+pub async fn price_rows() -> Result<Vec<PriceRowView>, AppError> {
+    crate::error::with_status(store::rows().await)
+}
+
+#[server(endpoint = "add_price")]
+pub async fn add_price(
+    route: String,
+    prefix: String,
+    unit_price: String,
+    effective_from: String,
+) -> Result<(), AppError> {
+    crate::error::with_status(store::add(&route, &prefix, &unit_price, &effective_from).await)
+}
+
+#[server(endpoint = "audit_entries")]
+pub async fn audit_entries() -> Result<Vec<AuditEntry>, AppError> {
+    crate::error::with_status(
+        async {
+            crate::auth::context::require_staff()?;
+            Ok(crate::audit::recent(&crate::auth::context::server_state()?.db, 500).await?)
+        }
+        .await,
+    )
+}
+
+#[cfg(feature = "ssr")]
+mod store {
+    use super::*;
+    use crate::auth::context::{require_staff, server_state};
+    use crate::db::now_ms;
+    use crate::error::FieldErrors;
+    use serde_json::json;
+
+    pub async fn rows() -> Result<Vec<PriceRowView>, AppError> {
+        require_staff()?;
+        let db = server_state()?.db;
+        let now = now_ms();
+        let rows = crate::pricing::store::all_rows(&db).await?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                // Rows come newest-effective first per (route, prefix): the first one already in
+                // effect is the current price.
+                let current =
+                    r.effective_from <= now && seen.insert((r.route.clone(), r.prefix.clone()));
+                PriceRowView {
+                    id: r.id,
+                    route: r.route,
+                    prefix: r.prefix,
+                    unit_price: r.unit_price,
+                    effective_from: r.effective_from,
+                    current,
+                    scheduled: r.effective_from > now,
+                }
+            })
+            .collect())
+    }
+
+    pub async fn add(
+        route: &str,
+        prefix: &str,
+        price: &str,
+        effective: &str,
+    ) -> Result<(), AppError> {
+        let staff = require_staff()?;
+        let db = server_state()?.db;
+        let mut errors = FieldErrors::default();
+        let route = route.parse::<Route>().ok();
+        if route.is_none() {
+            errors.add("route", "Choose a route.");
+        }
+        let prefix: String = prefix.trim().trim_start_matches('+').to_string();
+        if !prefix.chars().all(|c| c.is_ascii_digit()) || prefix.len() > 15 {
+            errors.add("prefix", "Use digits only: a country code or a longer prefix (e.g. 853 or 8536), or leave empty for the whole route.");
+        }
+        let price = match Money::parse_hkd(price) {
+            Ok(p) if p.minor() >= 0 => Some(p),
+            Ok(_) => {
+                errors.add("unit_price", "A price cannot be negative.");
+                None
+            }
+            Err(e) => {
+                errors.add("unit_price", format!("Price: {e}."));
+                None
+            }
+        };
+        let now = now_ms();
+        let effective_from = if effective.trim().is_empty() {
+            Some(now)
+        } else {
+            let ms = crate::ledger::hkt_date_to_ms(effective);
+            if ms.is_none() {
+                errors.add(
+                    "effective_from",
+                    "Enter a date as YYYY-MM-DD, or leave empty for now.",
+                );
+            }
+            ms
+        };
+        errors.into_result()?;
+        let (Some(route), Some(price), Some(effective_from)) = (route, price, effective_from)
+        else {
+            return Err(AppError::internal("add price", "validated fields missing"));
+        };
+        let mut tx = db.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO prices (route, prefix, unit_price_minor, effective_from, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(route.as_str())
+        .bind(&prefix)
+        .bind(price.minor())
+        .bind(effective_from)
+        .bind(staff.account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        crate::audit::record(
+            &mut tx,
+            staff.account_id,
+            "price.add",
+            None,
+            json!({}),
+            json!({ "route": route.as_str(), "prefix": prefix, "unit_price": price.minor(), "effective_from": effective_from }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[component]
+pub fn PricesPage() -> impl IntoView {
+    let add = ServerAction::<AddPrice>::new();
+    let value = add.value();
+    let rows = Resource::new(move || add.version().get(), |_| price_rows());
+    view! {
+        <Title text="Price list · Admin"/>
+        <RequireViewer staff=true>
+            <AdminNav/>
+            <PageHeader title="Price list" subtitle="Price per message part. The longest matching prefix wins; a new row replaces the same route and prefix from its effective date."/>
+            <section class="card">
+                <ActionForm action=add attr:class="form form-inline" attr:novalidate=true>
+                    <FormError error=action_error(value)/>
+                    <div class="field">
+                        <label for="field-route">"Route"</label>
+                        <select id="field-route" name="route">
+                            {Route::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <TextField label="Prefix" name="prefix" hint="Empty for the whole route." error=field_error(value, "prefix")/>
+                    <TextField label="Price per part (HK$)" name="unit_price" error=field_error(value, "unit_price")/>
+                    <TextField label="Effective from" name="effective_from" kind="date" hint="Empty: now." error=field_error(value, "effective_from")/>
+                    <SubmitButton label="Add price" pending_label="Saving…" pending=add.pending()/>
+                </ActionForm>
+            </section>
+            <Suspense fallback=|| view! { <Loading what="prices"/> }>
+                {move || Suspend::new(async move {
+                    match rows.await {
+                        Ok(list) => view! {
+                            <section class="card"><div class="table-wrap"><table class="table" data-testid="prices">
+                                <thead><tr><th scope="col">"Route"</th><th scope="col">"Prefix"</th><th scope="col" class="num">"Per part"</th><th scope="col">"Effective from"</th><th scope="col">"State"</th></tr></thead>
+                                <tbody>{list.into_iter().map(|p| view! {
+                                    <tr>
+                                        <td>{p.route.parse::<Route>().map(|r| r.label()).unwrap_or("?")}</td>
+                                        <td>{if p.prefix.is_empty() { "(all)".to_string() } else { format!("+{}", p.prefix) }}</td>
+                                        <td class="num">{p.unit_price.to_string()}</td>
+                                        <td>{if p.effective_from == 0 { "always".to_string() } else { format_hkt(p.effective_from) }}</td>
+                                        <td>{if p.current {
+                                            view! { <span class="badge badge-ok">"In effect"</span> }.into_any()
+                                        } else if p.scheduled {
+                                            view! { <span class="badge badge-warn">"Scheduled"</span> }.into_any()
+                                        } else {
+                                            view! { <span class="badge">"Replaced"</span> }.into_any()
+                                        }}</td>
+                                    </tr>
+                                }).collect_view()}</tbody>
+                            </table></div></section>
+                        }.into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </RequireViewer>
+    }
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let entries = Resource::new(|| (), |_| audit_entries());
+    view! {
+        <Title text="Audit log · Admin"/>
+        <RequireViewer staff=true>
+            <AdminNav/>
+            <PageHeader title="Audit log" subtitle="Every staff action, newest first. Read-only."/>
+            <Suspense fallback=|| view! { <Loading what="the audit log"/> }>
+                {move || Suspend::new(async move {
+                    match entries.await {
+                        Ok(list) if list.is_empty() => view! { <section class="card"><EmptyState title="No staff actions yet"><p>"Approvals, transfers and edits appear here."</p></EmptyState></section> }.into_any(),
+                        Ok(list) => view! {
+                            <section class="card"><div class="table-wrap"><table class="table" data-testid="audit">
+                                <thead><tr><th scope="col">"When (HKT)"</th><th scope="col">"Staff"</th><th scope="col">"Action"</th><th scope="col">"Account"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
+                                <tbody>{list.into_iter().map(|e| view! {
+                                    <tr>
+                                        <td>{format_hkt(e.at)}</td><td>{e.staff_login}</td><td><code>{e.action}</code></td>
+                                        <td>{e.target_login.unwrap_or_default()}</td>
+                                        <td><code class="json">{e.before}</code></td><td><code class="json">{e.after}</code></td>
+                                    </tr>
+                                }).collect_view()}</tbody>
+                            </table></div></section>
+                        }.into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </RequireViewer>
+    }
+}

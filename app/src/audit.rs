@@ -1,0 +1,65 @@
+//! The audit log (§13): every staff action with who, what, when, and the state before and
+//! after. Entries are only ever inserted, in the same transaction as the action they record.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub staff_login: String,
+    pub action: String,
+    pub target_login: Option<String>,
+    pub before: String,
+    pub after: String,
+    pub at: i64,
+}
+
+#[cfg(feature = "ssr")]
+pub async fn record(
+    conn: &mut sqlx::AnyConnection,
+    staff_id: i64,
+    action: &str,
+    target_account_id: Option<i64>,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (staff_id, action, target_account_id, before_state, after_state, at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(staff_id)
+    .bind(action)
+    .bind(target_account_id)
+    .bind(before.to_string())
+    .bind(after.to_string())
+    .bind(crate::db::now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub async fn recent(db: &crate::db::Db, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT l.id, s.login_name, l.action, t.login_name, l.before_state, l.after_state, l.at \
+         FROM audit_log l JOIN accounts s ON s.id = l.staff_id LEFT JOIN accounts t ON t.id = l.target_account_id \
+         ORDER BY l.id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok(AuditEntry {
+            id: r.try_get(0)?,
+            staff_login: r.try_get(1)?,
+            action: r.try_get(2)?,
+            target_login: r.try_get(3)?,
+            before: r.try_get(4)?,
+            after: r.try_get(5)?,
+            at: r.try_get(6)?,
+        })
+    })
+    .collect()
+}

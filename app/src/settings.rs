@@ -1,0 +1,393 @@
+//! Account settings (§2): validity period, single-SMS charge limit, IP allow-list, unsubscribe
+//! hotline, 2-way callback URL, and password change.
+
+use crate::error::{AppError, FieldErrors};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use sms::Money;
+use std::net::IpAddr;
+
+pub const MIN_VALIDITY_MINUTES: i64 = 10;
+pub const MAX_VALIDITY_MINUTES: i64 = 1380;
+pub const DEFAULT_VALIDITY_MINUTES: i64 = 120;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSettings {
+    pub validity_minutes: i64,
+    pub single_sms_limit: Option<Money>,
+    /// One CIDR or address per line; empty means any address may sign in.
+    pub ip_allow_list: String,
+    pub unsubscribe_hotline: String,
+    pub callback_url: String,
+}
+
+/// A parsed IP allow-list. An empty list allows every address.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IpAllowList(Vec<ipnet::IpNet>);
+
+impl IpAllowList {
+    /// Parses one entry per line (commas and spaces also separate); a bare address is a /32 or
+    /// /128. Every bad entry is reported with its position.
+    pub fn parse(input: &str) -> Result<IpAllowList, Vec<String>> {
+        let mut nets = Vec::new();
+        let mut problems = Vec::new();
+        for (i, entry) in input
+            .split(|c: char| c == '\n' || c == ',' || c.is_whitespace())
+            .filter(|e| !e.trim().is_empty())
+            .enumerate()
+        {
+            let entry = entry.trim();
+            match entry.parse::<ipnet::IpNet>() {
+                Ok(net) => nets.push(net.trunc()),
+                Err(_) => match entry.parse::<IpAddr>() {
+                    Ok(ip) => nets.push(ipnet::IpNet::from(ip)),
+                    Err(_) => problems.push(format!(
+                        "entry {} \"{entry}\" is not an IPv4/IPv6 address or CIDR such as 203.0.113.0/24",
+                        i + 1
+                    )),
+                },
+            }
+        }
+        if problems.is_empty() {
+            Ok(IpAllowList(nets))
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
+            v4 => v4,
+        };
+        self.0.is_empty() || self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    pub fn to_text(&self) -> String {
+        self.0
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Validates settings as typed; every rejected field says why.
+pub fn validate(
+    validity_minutes: &str,
+    single_sms_limit: &str,
+    ip_allow_list: &str,
+    unsubscribe_hotline: &str,
+    callback_url: &str,
+) -> Result<AccountSettings, AppError> {
+    let mut errors = FieldErrors::default();
+    let validity = match validity_minutes.trim().parse::<i64>() {
+        Ok(v) if (MIN_VALIDITY_MINUTES..=MAX_VALIDITY_MINUTES).contains(&v) => v,
+        _ => {
+            errors.add(
+                "validity_minutes",
+                format!("Enter whole minutes from {MIN_VALIDITY_MINUTES} to {MAX_VALIDITY_MINUTES} (23 hours)."),
+            );
+            DEFAULT_VALIDITY_MINUTES
+        }
+    };
+    let limit = if single_sms_limit.trim().is_empty() {
+        None
+    } else {
+        match Money::parse_hkd(single_sms_limit) {
+            Ok(m) if m.minor() > 0 => Some(m),
+            Ok(_) => {
+                errors.add(
+                    "single_sms_limit",
+                    "The limit must be more than zero, or leave it empty for no limit.",
+                );
+                None
+            }
+            Err(e) => {
+                errors.add("single_sms_limit", format!("Limit: {e}."));
+                None
+            }
+        }
+    };
+    let allow = match IpAllowList::parse(ip_allow_list) {
+        Ok(list) => list.to_text(),
+        Err(problems) => {
+            errors.add(
+                "ip_allow_list",
+                format!("IP allow-list: {}.", problems.join("; ")),
+            );
+            String::new()
+        }
+    };
+    let hotline: String = unsubscribe_hotline
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if !hotline.is_empty()
+        && (!hotline.chars().all(|c| c.is_ascii_digit()) || !(8..=15).contains(&hotline.len()))
+    {
+        errors.add(
+            "unsubscribe_hotline",
+            "Enter the hotline as 8 to 15 digits, e.g. 21234567.",
+        );
+    }
+    let callback = callback_url.trim().to_string();
+    let has_scheme = callback.starts_with("https://") || callback.starts_with("http://");
+    if !callback.is_empty() && !has_scheme {
+        errors.add(
+            "callback_url",
+            "The callback URL must start with https:// (or http://).",
+        );
+    } else if callback.len() > 500 {
+        errors.add(
+            "callback_url",
+            "Use at most 500 characters for the callback URL.",
+        );
+    }
+    errors.into_result()?;
+    Ok(AccountSettings {
+        validity_minutes: validity,
+        single_sms_limit: limit,
+        ip_allow_list: allow,
+        unsubscribe_hotline: hotline,
+        callback_url: callback,
+    })
+}
+
+#[server(endpoint = "my_settings")]
+pub async fn my_settings() -> Result<AccountSettings, AppError> {
+    crate::error::with_status(
+        async {
+            let viewer = crate::auth::context::require_viewer()?;
+            store::load(&crate::auth::context::server_state()?.db, viewer.account_id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "update_settings")]
+pub async fn update_settings(
+    validity_minutes: String,
+    single_sms_limit: String,
+    ip_allow_list: String,
+    unsubscribe_hotline: String,
+    callback_url: String,
+) -> Result<(), AppError> {
+    crate::error::with_status(
+        async {
+            store::update(validate(
+                &validity_minutes,
+                &single_sms_limit,
+                &ip_allow_list,
+                &unsubscribe_hotline,
+                &callback_url,
+            )?)
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    new_password_confirmation: String,
+) -> Result<(), AppError> {
+    crate::error::with_status(
+        store::change_password(current_password, new_password, new_password_confirmation).await,
+    )
+}
+
+#[server(endpoint = "clear_ip_allow_list")]
+pub async fn clear_ip_allow_list(account_id: i64) -> Result<(), AppError> {
+    crate::error::with_status(store::clear_ip_allow_list(account_id).await)
+}
+
+#[cfg(feature = "ssr")]
+pub mod store {
+    use super::*;
+    use crate::auth::context::{require_staff, require_viewer, server_state};
+    use crate::db::Db;
+    use serde_json::json;
+    use sqlx::Row;
+
+    pub async fn load(db: &Db, account_id: i64) -> Result<AccountSettings, AppError> {
+        let r = sqlx::query(
+            "SELECT validity_minutes, single_sms_limit_minor, ip_allow_list, unsubscribe_hotline, callback_url \
+             FROM accounts WHERE id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(AppError::NotFound)?;
+        Ok(AccountSettings {
+            validity_minutes: r.try_get(0)?,
+            single_sms_limit: r.try_get::<Option<i64>, _>(1)?.map(Money::from_minor),
+            ip_allow_list: r.try_get(2)?,
+            unsubscribe_hotline: r.try_get(3)?,
+            callback_url: r.try_get(4)?,
+        })
+    }
+
+    pub async fn update(settings: AccountSettings) -> Result<(), AppError> {
+        let viewer = require_viewer()?;
+        let ctx = crate::auth::context::request_context()?;
+        let list = IpAllowList::parse(&settings.ip_allow_list).unwrap_or_default();
+        if !list.allows(ctx.ip) {
+            return Err(AppError::field(
+                "ip_allow_list",
+                format!(
+                    "This list would lock you out: your current address {} is not in it.",
+                    ctx.ip
+                ),
+            ));
+        }
+        let db = server_state()?.db;
+        sqlx::query(
+            "UPDATE accounts SET validity_minutes = $1, single_sms_limit_minor = $2, ip_allow_list = $3, \
+             unsubscribe_hotline = $4, callback_url = $5 WHERE id = $6",
+        )
+        .bind(settings.validity_minutes)
+        .bind(settings.single_sms_limit.map(Money::minor))
+        .bind(&settings.ip_allow_list)
+        .bind(&settings.unsubscribe_hotline)
+        .bind(&settings.callback_url)
+        .bind(viewer.account_id)
+        .execute(db.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn change_password(
+        current: String,
+        new: String,
+        confirm: String,
+    ) -> Result<(), AppError> {
+        use crate::auth::signup_form::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+        use crate::auth::store::{hash_password, verify_password};
+        let viewer = require_viewer()?;
+        let state = server_state()?;
+        let mut errors = FieldErrors::default();
+        let len = new.chars().count();
+        if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
+            errors.add(
+                "new_password",
+                format!("Use {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters."),
+            );
+        } else if new.to_lowercase() == viewer.login_name {
+            errors.add("new_password", "The password must not be the login name.");
+        }
+        if confirm != new {
+            errors.add(
+                "new_password_confirmation",
+                "The two new passwords do not match.",
+            );
+        }
+        errors.into_result()?;
+        let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(viewer.account_id)
+            .fetch_one(state.db.pool())
+            .await?
+            .try_get(0)?;
+        if !verify_password(hash, current).await {
+            return Err(AppError::field(
+                "current_password",
+                "The current password is incorrect.",
+            ));
+        }
+        let new_hash = hash_password(new).await?;
+        let ctx = crate::auth::context::request_context()?;
+        let mut tx = state.db.pool().begin().await?;
+        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+            .bind(new_hash)
+            .bind(viewer.account_id)
+            .execute(&mut *tx)
+            .await?;
+        // Every other sign-in of this account ends: a changed password should lock out whoever
+        // knew the old one.
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+            .bind(viewer.account_id)
+            .bind(ctx.session_token_hash.unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn clear_ip_allow_list(account_id: i64) -> Result<(), AppError> {
+        let staff = require_staff()?;
+        let db = server_state()?.db;
+        let mut tx = db.pool().begin().await?;
+        let before: Option<String> =
+            sqlx::query("SELECT ip_allow_list FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        let Some(before) = before else {
+            return Err(AppError::NotFound);
+        };
+        sqlx::query("UPDATE accounts SET ip_allow_list = '' WHERE id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        crate::audit::record(
+            &mut tx,
+            staff.account_id,
+            "account.clear_ip_allow_list",
+            Some(account_id),
+            json!({ "ip_allow_list": before }),
+            json!({ "ip_allow_list": "" }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_list_parses_addresses_and_cidrs_and_reports_bad_entries() {
+        let list =
+            IpAllowList::parse("203.0.113.0/24\n2001:db8::/32, 198.51.100.7").expect("valid");
+        assert!(list.allows("203.0.113.99".parse().expect("ip")));
+        assert!(list.allows("2001:db8::1".parse().expect("ip")));
+        assert!(list.allows("198.51.100.7".parse().expect("ip")));
+        assert!(
+            list.allows("::ffff:203.0.113.5".parse().expect("ip")),
+            "IPv4-mapped IPv6"
+        );
+        assert!(!list.allows("198.51.100.8".parse().expect("ip")));
+        assert!(IpAllowList::parse("")
+            .expect("empty")
+            .allows("192.0.2.1".parse().expect("ip")));
+        let err = IpAllowList::parse("10.0.0.0/8\nnonsense\n300.1.1.1").expect_err("bad");
+        assert_eq!(err.len(), 2);
+        assert!(err[0].contains("entry 2 \"nonsense\""));
+    }
+
+    #[test]
+    fn settings_enforce_the_validity_window_and_report_each_field() {
+        assert!(validate("10", "", "", "", "").is_ok());
+        assert!(validate("1380", "0.50", "", "2123 4567", "https://example.com/hook").is_ok());
+        let err = validate("9", "-1", "x", "12", "ftp://x").expect_err("invalid");
+        for field in [
+            "validity_minutes",
+            "single_sms_limit",
+            "ip_allow_list",
+            "unsubscribe_hotline",
+            "callback_url",
+        ] {
+            assert!(err.message_for(field).is_some(), "{field}");
+        }
+        assert!(validate("1381", "", "", "", "").is_err());
+    }
+}

@@ -1,0 +1,290 @@
+//! Matching a receipt to the message it reports on (spec §14, "mismatch receipts").
+//!
+//! The SMSC names a message twice: in `submit_sm_resp` (`message_id`) and later in the receipt
+//! (`receipted_message_id` TLV or the text's `id:`). Operators do not agree on whether these are
+//! the same string. Seen in the wild:
+//!
+//! | submit_sm_resp | receipt      | what happened                         |
+//! |----------------|--------------|---------------------------------------|
+//! | `1A2B3C`       | `1A2B3C`     | same (most SMSCs)                     |
+//! | `1A2B3C`       | `1715004`    | hex in the response, decimal in receipt |
+//! | `1715004`      | `1a2b3c`     | the other way round                   |
+//! | `0001715004`   | `1715004`    | zero-padded in one of them            |
+//!
+//! Kannel makes this a per-SMSC `msg-id-type`; Ferry has [`MsgIdMatching`] per connection. The
+//! dispatcher stores the [`MsgIdMatching::submit_keys`] of each accepted part, and looks a
+//! receipt up by its [`MsgIdMatching::receipt_keys`] **in order**, taking the first hit. Keys are
+//! namespaced so that an interpretation never collides with a raw id:
+//!
+//! - the raw id, as is;
+//! - `x:<n>`: the submit id read as hex has value n (the receipt, read as decimal, looks for it);
+//! - `d:<n>`: the submit id read as decimal has value n (the receipt, read as hex, looks for it);
+//! - `z:<id>`: lower-cased, leading zeros removed.
+//!
+//! A looser mode finds more matches but can, when the exact id is missing, match a different
+//! message whose id happens to read the same under another base; that is why exact comes first
+//! and why an SMSC known to behave one way should be configured to that one way.
+
+use crate::pdu::DeliveryReceipt;
+use std::collections::HashMap;
+
+/// How receipt ids relate to `submit_sm_resp` ids on one SMSC connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MsgIdMatching {
+    /// The same string.
+    Exact,
+    /// `submit_sm_resp` in hex, receipt in decimal.
+    SubmitHexReceiptDecimal,
+    /// `submit_sm_resp` in decimal, receipt in hex.
+    SubmitDecimalReceiptHex,
+    /// Equal after removing leading zeros, ignoring the case of hex letters.
+    IgnoreLeadingZeros,
+    /// Exact, then hex↔decimal either way, then without leading zeros.
+    #[default]
+    Auto,
+}
+
+fn from_hex(id: &str) -> Option<u128> {
+    (!id.is_empty() && id.len() <= 32)
+        .then(|| u128::from_str_radix(id, 16).ok())
+        .flatten()
+}
+
+fn from_decimal(id: &str) -> Option<u128> {
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| id.parse::<u128>().ok())
+        .flatten()
+}
+
+fn unpadded(id: &str) -> String {
+    let trimmed = id.trim_start_matches('0');
+    let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
+    format!("z:{}", trimmed.to_ascii_lowercase())
+}
+
+impl MsgIdMatching {
+    /// Keys to store for an id from `submit_sm_resp`.
+    pub fn submit_keys(self, id: &str) -> Vec<String> {
+        let id = id.trim();
+        let mut keys = vec![id.to_owned()];
+        let hex = || from_hex(id).map(|n| format!("x:{n}"));
+        let dec = || from_decimal(id).map(|n| format!("d:{n}"));
+        match self {
+            MsgIdMatching::Exact => {}
+            MsgIdMatching::SubmitHexReceiptDecimal => keys.extend(hex()),
+            MsgIdMatching::SubmitDecimalReceiptHex => keys.extend(dec()),
+            MsgIdMatching::IgnoreLeadingZeros => keys.push(unpadded(id)),
+            MsgIdMatching::Auto => {
+                keys.extend(hex());
+                keys.extend(dec());
+                keys.push(unpadded(id));
+            }
+        }
+        keys
+    }
+
+    /// Keys to look a receipt id up by, best first.
+    pub fn receipt_keys(self, id: &str) -> Vec<String> {
+        let id = id.trim();
+        let mut keys = vec![id.to_owned()];
+        // The receipt in decimal finds a submit id that was hex, and vice versa.
+        let as_decimal = || from_decimal(id).map(|n| format!("x:{n}"));
+        let as_hex = || from_hex(id).map(|n| format!("d:{n}"));
+        match self {
+            MsgIdMatching::Exact => {}
+            MsgIdMatching::SubmitHexReceiptDecimal => keys.extend(as_decimal()),
+            MsgIdMatching::SubmitDecimalReceiptHex => keys.extend(as_hex()),
+            MsgIdMatching::IgnoreLeadingZeros => keys.push(unpadded(id)),
+            MsgIdMatching::Auto => {
+                keys.extend(as_decimal());
+                keys.extend(as_hex());
+                keys.push(unpadded(id));
+            }
+        }
+        keys.dedup();
+        keys
+    }
+}
+
+/// An in-memory receipt matcher for one connection: what the database does for the dispatcher,
+/// for tests, benchmarks and small deployments. `T` is whatever identifies the message.
+///
+/// It also solves the race of a receipt overtaking its `submit_sm_resp`: an unmatched receipt
+/// is parked until an accepted id claims it (bounded by `max_parked`, oldest dropped first).
+#[derive(Debug)]
+pub struct Correlator<T> {
+    matching: MsgIdMatching,
+    /// key → (message, the submit id that produced the key)
+    by_key: HashMap<String, (T, String)>,
+    keys_of: HashMap<String, Vec<String>>,
+    parked: HashMap<String, usize>,
+    parked_receipts: Vec<Option<DeliveryReceipt>>,
+    parked_order: std::collections::VecDeque<usize>,
+    max_parked: usize,
+}
+
+impl<T: Clone> Correlator<T> {
+    pub fn new(matching: MsgIdMatching, max_parked: usize) -> Self {
+        Correlator {
+            matching,
+            by_key: HashMap::new(),
+            keys_of: HashMap::new(),
+            parked: HashMap::new(),
+            parked_receipts: Vec::new(),
+            parked_order: Default::default(),
+            max_parked,
+        }
+    }
+
+    /// Records that the SMSC accepted `token`'s part under `message_id`. Returns the receipts
+    /// that had arrived before this response.
+    pub fn accepted(&mut self, message_id: &str, token: T) -> Vec<DeliveryReceipt> {
+        let keys = self.matching.submit_keys(message_id);
+        let mut early = Vec::new();
+        for key in &keys {
+            if let Some(slot) = self.parked.remove(key) {
+                if let Some(receipt) = self.parked_receipts.get_mut(slot).and_then(Option::take) {
+                    early.push(receipt);
+                }
+            }
+            self.by_key
+                .entry(key.clone())
+                .or_insert_with(|| (token.clone(), message_id.to_owned()));
+        }
+        self.keys_of.insert(message_id.to_owned(), keys);
+        let done = early.iter().any(|r| r.status.is_final());
+        if done {
+            self.forget(message_id);
+        }
+        early
+    }
+
+    /// Finds the message a receipt is about. `None` means parked until its id is accepted.
+    /// A final receipt removes the message.
+    pub fn receipt(&mut self, receipt: DeliveryReceipt) -> Option<(T, DeliveryReceipt)> {
+        let candidates: Vec<String> = receipt
+            .ids()
+            .flat_map(|id| self.matching.receipt_keys(id))
+            .collect();
+        for key in &candidates {
+            if let Some((token, id)) = self.by_key.get(key).cloned() {
+                if receipt.status.is_final() {
+                    self.forget(&id);
+                }
+                return Some((token, receipt));
+            }
+        }
+        self.park(candidates, receipt);
+        None
+    }
+
+    fn park(&mut self, keys: Vec<String>, receipt: DeliveryReceipt) {
+        if self.parked_order.len() >= self.max_parked {
+            if let Some(old) = self.parked_order.pop_front() {
+                if let Some(slot) = self.parked_receipts.get_mut(old) {
+                    *slot = None;
+                }
+            }
+        }
+        let slot = self.parked_receipts.len();
+        self.parked_receipts.push(Some(receipt));
+        self.parked_order.push_back(slot);
+        for key in keys {
+            self.parked.insert(key, slot);
+        }
+    }
+
+    fn forget(&mut self, message_id: &str) {
+        if let Some(keys) = self.keys_of.remove(message_id) {
+            for key in keys {
+                // Two ids can share a normalised key; only the owner's entry goes.
+                if self
+                    .by_key
+                    .get(&key)
+                    .is_some_and(|(_, id)| id == message_id)
+                {
+                    self.by_key.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Messages still waiting for a final receipt.
+    pub fn pending(&self) -> usize {
+        self.keys_of.len()
+    }
+
+    /// Receipts that arrived before their id was known and are still unclaimed.
+    pub fn parked(&self) -> usize {
+        self.parked_receipts.iter().filter(|r| r.is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(mode: MsgIdMatching, submit: &str, receipt: &str) -> bool {
+        let stored = mode.submit_keys(submit);
+        mode.receipt_keys(receipt)
+            .iter()
+            .any(|k| stored.contains(k))
+    }
+
+    #[test]
+    fn exact_matches_only_the_same_string() {
+        assert!(matches(MsgIdMatching::Exact, "1A2B", "1A2B"));
+        assert!(!matches(MsgIdMatching::Exact, "1A2B", "6699"));
+        assert!(!matches(MsgIdMatching::Exact, "0042", "42"));
+    }
+
+    #[test]
+    fn hex_and_decimal_match_in_the_configured_direction() {
+        assert!(matches(
+            MsgIdMatching::SubmitHexReceiptDecimal,
+            "1A2B",
+            "6699"
+        ));
+        assert!(!matches(
+            MsgIdMatching::SubmitHexReceiptDecimal,
+            "6699",
+            "1A2B"
+        ));
+        assert!(matches(
+            MsgIdMatching::SubmitDecimalReceiptHex,
+            "6699",
+            "1a2b"
+        ));
+        assert!(!matches(
+            MsgIdMatching::SubmitDecimalReceiptHex,
+            "1A2B",
+            "6699"
+        ));
+    }
+
+    #[test]
+    fn leading_zeros_and_case_are_ignored_when_asked() {
+        assert!(matches(MsgIdMatching::IgnoreLeadingZeros, "000042", "42"));
+        assert!(matches(MsgIdMatching::IgnoreLeadingZeros, "42", "0042"));
+        assert!(matches(MsgIdMatching::IgnoreLeadingZeros, "00ab", "AB"));
+        assert!(!matches(MsgIdMatching::IgnoreLeadingZeros, "420", "42"));
+    }
+
+    #[test]
+    fn auto_tries_every_interpretation_exact_first() {
+        for (submit, receipt) in [
+            ("1A2B3C", "1A2B3C"),
+            ("1A2B3C", "1715004"),
+            ("1715004", "1a2b3c"),
+            ("0001715004", "1715004"),
+            ("1715004", "0001715004"),
+        ] {
+            assert!(
+                matches(MsgIdMatching::Auto, submit, receipt),
+                "{submit} {receipt}"
+            );
+        }
+        assert_eq!(MsgIdMatching::Auto.receipt_keys("42")[0], "42");
+        assert!(!matches(MsgIdMatching::Auto, "abc-1", "abc-2"));
+    }
+}

@@ -1,0 +1,569 @@
+//! A real SMPP 3.4 SMSC on loopback: the default route of a fresh install (spec §12), and the
+//! counterpart of every client test.
+//!
+//! It binds ESMEs (transmitter, receiver or transceiver), acknowledges `submit_sm` with its own
+//! message ids, sends delivery receipts after a delay with a configurable mix of outcomes, can
+//! send MO messages, and can misbehave on purpose: drop connections, reject or throttle a share
+//! of submits, send a receipt before the `submit_sm_resp`, or write ids in a different base in
+//! the receipt than in the response. It counts everything it sees ([`Stats`]) so tests can
+//! check the wire, not just the client's view of it.
+//!
+//! Receipts are kept per `system_id` until an ESME that can receive is bound and has answered
+//! them with `deliver_sm_resp`, as a real SMSC keeps them: a dropped connection loses none.
+
+mod receipts;
+mod session;
+
+use crate::udh::Concat;
+use rusmpp::pdus::DeliverSm;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use receipts::receipt_text;
+
+/// What happens to an accepted message, as its receipts tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// `stat:DELIVRD err:000`.
+    Delivered,
+    /// `stat:ENROUTE err:027` (absent subscriber), then `stat:DELIVRD`.
+    HandsetOffThenDelivered,
+    /// `stat:ENROUTE err:027`, then `stat:EXPIRED err:027`.
+    HandsetOffThenExpired,
+    /// `stat:UNDELIV err:001`.
+    UnknownSubscriber,
+    /// `stat:REJECTD err:000`.
+    BlockedAsSpam,
+}
+
+/// How the simulator writes a message id (the same number in every format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdFormat {
+    Decimal,
+    /// Upper-case hex.
+    Hex,
+    /// Decimal, left-padded with zeros to `width`.
+    ZeroPadded {
+        width: usize,
+    },
+}
+
+impl IdFormat {
+    pub fn format(self, n: u64) -> String {
+        match self {
+            IdFormat::Decimal => n.to_string(),
+            IdFormat::Hex => format!("{n:X}"),
+            IdFormat::ZeroPadded { width } => format!("{n:0width$}"),
+        }
+    }
+}
+
+/// What the simulator does; can be changed while it runs ([`SimulatorHandle::set_behaviour`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Behaviour {
+    /// Format of the id in `submit_sm_resp`.
+    pub response_id: IdFormat,
+    /// Format of the id in receipts (text `id:` and `receipted_message_id`).
+    pub receipt_id: IdFormat,
+    /// Also send `receipted_message_id` and `message_state` TLVs.
+    pub receipt_tlvs: bool,
+    /// From acceptance to the (first) receipt.
+    pub receipt_delay: Duration,
+    /// From the ENROUTE receipt to the final one, for handset-off outcomes.
+    pub retry_delay: Duration,
+    /// Weighted mix, applied in a fixed rotation so runs are repeatable.
+    pub outcomes: Vec<(Outcome, u32)>,
+    /// Outcome forced for given destinations (overrides the mix).
+    pub outcome_by_destination: HashMap<String, Outcome>,
+    /// Send the receipt on the same connection *before* the `submit_sm_resp` (single-receipt
+    /// outcomes only).
+    pub receipt_before_response: bool,
+    /// Delay each `submit_sm_resp` (keeps submits outstanding, to exercise windows).
+    pub response_delay: Duration,
+    /// Drop every connection this long after it was accepted.
+    pub drop_every: Option<Duration>,
+    /// Share of submits answered with `reject_status` instead of accepted, 0..=100.
+    pub reject_percent: u8,
+    pub reject_status: u32,
+    /// Send enquire_link to each bound ESME this often.
+    pub enquire_link_every: Option<Duration>,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            response_id: IdFormat::Decimal,
+            receipt_id: IdFormat::Decimal,
+            receipt_tlvs: true,
+            receipt_delay: Duration::from_millis(100),
+            retry_delay: Duration::from_millis(200),
+            outcomes: vec![(Outcome::Delivered, 1)],
+            outcome_by_destination: HashMap::new(),
+            receipt_before_response: false,
+            response_delay: Duration::ZERO,
+            drop_every: None,
+            reject_percent: 0,
+            reject_status: 0x08,
+            enquire_link_every: None,
+        }
+    }
+}
+
+/// A login the simulator accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub system_id: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulatorConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// The simulator's own `system_id` in bind responses.
+    pub system_id: String,
+    /// Logins accepted; empty accepts any.
+    pub accounts: Vec<Account>,
+    pub behaviour: Behaviour,
+    /// First message id issued (high enough that hex and decimal forms differ).
+    pub first_message_id: u64,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        SimulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            system_id: "FERRYSIM".into(),
+            accounts: Vec::new(),
+            behaviour: Behaviour::default(),
+            first_message_id: 1_000_000,
+        }
+    }
+}
+
+/// One `submit_sm` as the simulator decoded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedPart {
+    pub system_id: String,
+    pub source: String,
+    pub source_ton: u8,
+    pub source_npi: u8,
+    pub destination: String,
+    pub dest_ton: u8,
+    pub dest_npi: u8,
+    pub esm_class: u8,
+    pub data_coding: u8,
+    pub registered_delivery: u8,
+    pub validity_period: String,
+    pub concat: Option<Concat>,
+    /// The user data after the UDH, decoded by `data_coding`.
+    pub text: String,
+    /// The raw `short_message`.
+    pub short_message: Vec<u8>,
+    /// Empty when rejected.
+    pub message_id: String,
+}
+
+/// A whole message, reassembled from its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    pub destination: String,
+    pub text: String,
+    pub parts: u8,
+    pub data_coding: u8,
+    pub reference: Option<u16>,
+}
+
+/// What the simulator has seen and done; a snapshot from [`SimulatorHandle::stats`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub connections: u64,
+    pub binds: u64,
+    pub refused_binds: u64,
+    pub dropped_connections: u64,
+    pub submits: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    /// Most submits received and not yet answered on one connection at any moment.
+    pub max_outstanding: usize,
+    /// enquire_link received from ESMEs.
+    pub enquire_links: u64,
+    /// Answers to the simulator's own enquire_link.
+    pub enquire_link_resps: u64,
+    pub receipts_sent: u64,
+    /// Receipts the ESME answered with deliver_sm_resp OK.
+    pub receipts_acked: u64,
+    pub mo_sent: u64,
+    pub mo_acked: u64,
+    /// Accepted parts already accepted before, by (destination, text, UDH reference/seq).
+    pub duplicates: u64,
+    pub per_destination: HashMap<String, u64>,
+    pub parts: Vec<ReceivedPart>,
+    pub messages: Vec<ReceivedMessage>,
+}
+
+/// An MO message to inject, as if a handset had sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoRequest {
+    /// The handset's number.
+    pub from: String,
+    /// The ESME's number it is sent to.
+    pub to: String,
+    pub text: String,
+    /// Deliver to this ESME's binds; `None` picks any bound receiver.
+    pub system_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimulatorError {
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+    #[error("no ESME is bound to receive")]
+    NotBound,
+    #[error("cannot encode the MO message: {0}")]
+    Encode(String),
+}
+
+/// What a deliver_sm carries, for counting its acknowledgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeliverKind {
+    Receipt,
+    Mo,
+}
+
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub pdu: DeliverSm,
+    pub kind: DeliverKind,
+}
+
+/// A bound session that can receive deliver_sm.
+#[derive(Debug)]
+pub(crate) struct Receiver {
+    pub session_id: u64,
+    pub system_id: String,
+    pub outbox: crate::connection::Outbox,
+    pub next_seq: AtomicU32,
+    /// deliver_sm sent and not yet answered, by sequence number.
+    pub awaiting: Mutex<HashMap<u32, Queued>>,
+}
+
+/// (source, destination, reference, total): the parts a handset would join.
+type MessageKey = (String, String, u16, u8);
+/// (destination, text, (reference, seq)): the same part accepted twice is a duplicate.
+type PartKey = (String, String, Option<(u16, u8)>);
+
+#[derive(Debug, Default)]
+pub(crate) struct Reassembly {
+    /// Parts received so far: (text, data_coding) by seq − 1.
+    pending: HashMap<MessageKey, Vec<Option<(String, u8)>>>,
+    seen: HashSet<PartKey>,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub config: SimulatorConfig,
+    behaviour: RwLock<Arc<Behaviour>>,
+    pub stats: Mutex<Stats>,
+    reassembly: Mutex<Reassembly>,
+    pub next_message_id: AtomicU64,
+    pub submit_counter: AtomicU64,
+    pub outcome_counter: AtomicU64,
+    pub next_session_id: AtomicU64,
+    receivers: Mutex<Vec<Arc<Receiver>>>,
+    undelivered: Mutex<HashMap<String, VecDeque<Queued>>>,
+    pub shutdown: CancellationToken,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+impl State {
+    pub fn behaviour(&self) -> Arc<Behaviour> {
+        match self.behaviour.read() {
+            Ok(b) => b.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
+        lock(&self.stats)
+    }
+
+    /// Records an accepted or rejected part, reassembling long messages.
+    pub fn record_part(&self, part: ReceivedPart, accepted: bool) {
+        let mut stats = self.stats();
+        stats.submits += 1;
+        if accepted {
+            stats.accepted += 1;
+            *stats
+                .per_destination
+                .entry(part.destination.clone())
+                .or_default() += 1;
+            let mut re = lock(&self.reassembly);
+            let key = (
+                part.destination.clone(),
+                part.text.clone(),
+                part.concat.map(|c| (c.reference, c.seq)),
+            );
+            if !re.seen.insert(key) {
+                stats.duplicates += 1;
+            }
+            match part.concat {
+                None => stats.messages.push(ReceivedMessage {
+                    destination: part.destination.clone(),
+                    text: part.text.clone(),
+                    parts: 1,
+                    data_coding: part.data_coding,
+                    reference: None,
+                }),
+                Some(c) if c.seq >= 1 && c.seq <= c.total => {
+                    let key = (
+                        part.source.clone(),
+                        part.destination.clone(),
+                        c.reference,
+                        c.total,
+                    );
+                    let slots = re
+                        .pending
+                        .entry(key.clone())
+                        .or_insert_with(|| vec![None; usize::from(c.total)]);
+                    slots[usize::from(c.seq - 1)] = Some((part.text.clone(), part.data_coding));
+                    if slots.iter().all(Option::is_some) {
+                        let slots = re.pending.remove(&key).unwrap_or_default();
+                        let text = slots.iter().flatten().map(|(t, _)| t.as_str()).collect();
+                        stats.messages.push(ReceivedMessage {
+                            destination: part.destination.clone(),
+                            text,
+                            parts: c.total,
+                            data_coding: part.data_coding,
+                            reference: Some(c.reference),
+                        });
+                    }
+                }
+                Some(_) => {} // a part number outside 1..=total never completes a message
+            }
+        } else {
+            stats.rejected += 1;
+        }
+        stats.parts.push(part);
+    }
+
+    /// Picks the outcome for an accepted message.
+    pub fn outcome_for(&self, behaviour: &Behaviour, destination: &str) -> Outcome {
+        if let Some(o) = behaviour.outcome_by_destination.get(destination) {
+            return *o;
+        }
+        let total: u64 = behaviour.outcomes.iter().map(|(_, w)| u64::from(*w)).sum();
+        if total == 0 {
+            return Outcome::Delivered;
+        }
+        let mut k = self.outcome_counter.fetch_add(1, Ordering::Relaxed) % total;
+        for (o, w) in &behaviour.outcomes {
+            if k < u64::from(*w) {
+                return *o;
+            }
+            k -= u64::from(*w);
+        }
+        Outcome::Delivered
+    }
+
+    pub fn receivers_mutex(&self) -> &Mutex<Vec<Arc<Receiver>>> {
+        &self.receivers
+    }
+
+    pub fn add_receiver(&self, r: Arc<Receiver>) {
+        let queued: Vec<Queued> = lock(&self.undelivered)
+            .remove(&r.system_id)
+            .map(Vec::from)
+            .unwrap_or_default();
+        lock(&self.receivers).push(r.clone());
+        for q in queued {
+            self.send_to(&r, q);
+        }
+    }
+
+    /// Removes a session; what it had not had acknowledged is queued again.
+    pub fn remove_receiver(&self, session_id: u64) {
+        let removed = {
+            let mut rs = lock(&self.receivers);
+            let pos = rs.iter().position(|r| r.session_id == session_id);
+            pos.map(|p| rs.remove(p))
+        };
+        if let Some(r) = removed {
+            let pending: Vec<Queued> = lock(&r.awaiting).drain().map(|(_, q)| q).collect();
+            for q in pending {
+                self.deliver(Some(&r.system_id), q, None);
+            }
+        }
+    }
+
+    fn send_to(&self, r: &Receiver, q: Queued) {
+        let seq = r.next_seq.fetch_add(1, Ordering::Relaxed);
+        let command = rusmpp::Command::new(
+            rusmpp::CommandStatus::EsmeRok,
+            seq,
+            rusmpp::Pdu::DeliverSm(q.pdu.clone()),
+        );
+        {
+            let mut stats = self.stats();
+            match q.kind {
+                DeliverKind::Receipt => stats.receipts_sent += 1,
+                DeliverKind::Mo => stats.mo_sent += 1,
+            }
+        }
+        let system_id = r.system_id.clone();
+        lock(&r.awaiting).insert(seq, q);
+        if r.outbox.send(command).is_err() {
+            // The session is going away; it re-queues what it awaits when removed. If it was
+            // removed already, re-queue here.
+            if let Some(q) = lock(&r.awaiting).remove(&seq) {
+                self.queue(&system_id, q);
+            }
+        }
+    }
+
+    fn queue(&self, system_id: &str, q: Queued) {
+        lock(&self.undelivered)
+            .entry(system_id.to_owned())
+            .or_default()
+            .push_back(q);
+    }
+
+    /// Sends a deliver_sm to a bound receiver of `system_id` (any, when `None`), preferring
+    /// session `prefer`; queues it when none is bound. False when `system_id` is `None` and
+    /// nobody at all is bound.
+    pub fn deliver(&self, system_id: Option<&str>, q: Queued, prefer: Option<u64>) -> bool {
+        let target = {
+            let rs = lock(&self.receivers);
+            let matching = |r: &&Arc<Receiver>| system_id.is_none_or(|s| r.system_id == s);
+            prefer
+                .and_then(|p| rs.iter().filter(matching).find(|r| r.session_id == p))
+                .or_else(|| rs.iter().find(matching))
+                .cloned()
+        };
+        match (target, system_id) {
+            (Some(r), _) => {
+                self.send_to(&r, q);
+                true
+            }
+            (None, Some(s)) => {
+                self.queue(s, q);
+                true
+            }
+            (None, None) => false,
+        }
+    }
+}
+
+/// Starts simulators.
+#[derive(Debug)]
+pub struct Simulator;
+
+/// A running simulator.
+#[derive(Debug, Clone)]
+pub struct SimulatorHandle {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    state: Arc<State>,
+}
+
+impl Simulator {
+    /// Listens and serves in the background until [`SimulatorHandle::shutdown`].
+    pub async fn start(config: SimulatorConfig) -> Result<SimulatorHandle, SimulatorError> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State {
+            behaviour: RwLock::new(Arc::new(config.behaviour.clone())),
+            next_message_id: AtomicU64::new(config.first_message_id),
+            config,
+            stats: Mutex::new(Stats::default()),
+            reassembly: Mutex::new(Reassembly::default()),
+            submit_counter: AtomicU64::new(0),
+            outcome_counter: AtomicU64::new(0),
+            next_session_id: AtomicU64::new(1),
+            receivers: Mutex::new(Vec::new()),
+            undelivered: Mutex::new(HashMap::new()),
+            shutdown: CancellationToken::new(),
+        });
+        tracing::info!(%addr, "SMSC simulator listening");
+        tokio::spawn(accept_loop(listener, state.clone()));
+        Ok(SimulatorHandle { addr, state })
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+    loop {
+        let accepted = tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            a = listener.accept() => a,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                state.stats().connections += 1;
+                tokio::spawn(session::serve(state.clone(), stream, peer));
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: wait instead of spinning.
+                tracing::warn!(error = %e, "simulator accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+impl SimulatorHandle {
+    /// A snapshot of the counters and everything received so far.
+    pub fn stats(&self) -> Stats {
+        self.state.stats().clone()
+    }
+
+    /// Changes behaviour for what happens next (connections already dropping keep their timer).
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        match self.state.behaviour.write() {
+            Ok(mut b) => *b = Arc::new(behaviour),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(behaviour),
+        }
+    }
+
+    pub fn behaviour(&self) -> Behaviour {
+        (*self.state.behaviour()).clone()
+    }
+
+    /// Sends an MO message to a bound ESME (split into concatenated parts when long).
+    pub fn inject_mo(&self, mo: MoRequest) -> Result<(), SimulatorError> {
+        let pdus = receipts::mo_deliver_sms(&mo)?;
+        for pdu in pdus {
+            let q = Queued {
+                pdu,
+                kind: DeliverKind::Mo,
+            };
+            if !self.state.deliver(mo.system_id.as_deref(), q, None) {
+                return Err(SimulatorError::NotBound);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops accepting and closes every connection.
+    pub fn shutdown(&self) {
+        self.state.shutdown.cancel();
+    }
+}
+
+/// Runs a simulator until the process ends (for `ferry simulator`). Logs where it listens.
+pub async fn run_simulator_forever(config: SimulatorConfig) -> Result<(), SimulatorError> {
+    let handle = Simulator::start(config).await?;
+    tracing::info!(addr = %handle.addr, "SMSC simulator ready");
+    handle.state.shutdown.cancelled().await;
+    Ok(())
+}
