@@ -232,6 +232,8 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
     };
 
     let is_china = move || route.get() == Route::China;
+    let shows_sender_id = move || route.get().allows_sender_id();
+    let sender_ids = setup.sender_ids.clone();
     let too_long = move || analysis.with(|a| a.segmentation.too_long);
     let trial_note = setup.is_trial.then(|| {
         let mobile = setup.registered_mobile.clone();
@@ -249,6 +251,21 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
             <fieldset class="card">
                 <legend>"Route"</legend>
                 <div class="choices">{route_options}</div>
+                <Show when=shows_sender_id>
+                    <div class="field">
+                        <label for="composer-sender-id">"Sender ID"</label>
+                        {if sender_ids.is_empty() {
+                            view! { <p class="field-hint" id="composer-sender-id">"No sender ID yet: the Ferry operator creates them for your account. Until then use HK Economic or China."</p> }.into_any()
+                        } else {
+                            let ids = sender_ids.clone();
+                            view! {
+                                <select id="composer-sender-id" name="sender_id">
+                                    {ids.into_iter().map(|id| view! { <option value=id.clone()>{id.clone()}</option> }).collect_view()}
+                                </select>
+                            }.into_any()
+                        }}
+                    </div>
+                </Show>
                 <Show when=is_china>
                     <div class="field">
                         <span class="field-label" id="purpose-label">"Purpose"</span>

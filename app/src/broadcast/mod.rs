@@ -23,6 +23,8 @@ pub struct ComposerSetup {
     /// The signature the China gateway prepends: the account's approved one, else the default.
     pub china_signature: String,
     pub has_custom_china_signature: bool,
+    /// The account's active sender IDs, created by staff (§2).
+    pub sender_ids: Vec<String>,
     pub balance: Money,
     pub is_trial: bool,
     pub registered_mobile: String,

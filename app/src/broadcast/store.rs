@@ -73,6 +73,11 @@ pub async fn setup() -> Result<ComposerSetup, AppError> {
         china_keywords: china_keywords(&state.db).await?,
         china_signature: china_signature(&state, &facts)?.as_str().to_string(),
         has_custom_china_signature: facts.china_signature.is_some(),
+        sender_ids: crate::sender_ids::store::list(&state.db, viewer.account_id, true)
+            .await?
+            .into_iter()
+            .map(|s| s.sender_id)
+            .collect(),
         balance: facts.balance,
         is_trial: facts.status == AccountStatus::Trial,
         registered_mobile: facts.mobile,
