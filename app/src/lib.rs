@@ -3,12 +3,16 @@
 //! One folder per capability; `ui` holds the shared components, `error` the one error type.
 
 pub mod account;
+pub mod address_book;
 pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod broadcast;
+pub mod delivery;
+pub mod dnc;
 pub mod documents;
 pub mod error;
+pub mod import;
 pub mod shell;
 pub mod ui;
 
@@ -68,8 +72,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("login") view=auth::LoginPage/>
                         <Route path=path!("signup") view=auth::SignupPage/>
                         <Route path=path!("broadcast") view=broadcast::BroadcastPage ssr=SsrMode::Async/>
-                        <Route path=path!("results") view=shell::ResultsPage ssr=SsrMode::Async/>
-                        <Route path=path!("address-book") view=shell::AddressBookPage ssr=SsrMode::Async/>
+                        <Route path=path!("results") view=delivery::pages::ResultsPage ssr=SsrMode::Async/>
+                        <Route path=path!("results/:id") view=delivery::pages::BatchPage ssr=SsrMode::Async/>
+                        <Route path=path!("address-book") view=address_book::AddressBookPage ssr=SsrMode::Async/>
                         <Route path=path!("account") view=account::AccountPage ssr=SsrMode::Async/>
                         <Route path=path!("account/statement") view=ledger::StatementPage ssr=SsrMode::Async/>
                         <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async/>
@@ -79,6 +84,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin/registrations") view=admin::pages::RegistrationsQueuePage ssr=SsrMode::Async/>
                         <Route path=path!("admin/signatures") view=admin::pages::SignaturesQueuePage ssr=SsrMode::Async/>
                         <Route path=path!("admin/prices") view=admin::prices::PricesPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/dnc") view=dnc::DncAdminPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/audit") view=admin::prices::AuditPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>

@@ -84,7 +84,7 @@ pub mod store {
                 "Attach the business registration certificate (PDF, JPG or PNG, up to 10 MB).",
             )
         })?;
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let pending: i64 = sqlx::query(
             "SELECT COUNT(*) FROM registrations WHERE account_id = $1 AND status = 'pending'",
         )
@@ -152,7 +152,7 @@ pub mod store {
                 "Give the customer a reason for the rejection.",
             ));
         }
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let n = sqlx::query(
             "UPDATE registrations SET status = $1, reject_reason = $2, decided_by = $3, decided_at = $4 \
              WHERE id = $5 AND status = 'pending'",

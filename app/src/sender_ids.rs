@@ -93,7 +93,7 @@ pub mod store {
                 "A sender ID starting with # is a registered SSRS ID: tick \"registered\" once the registration is confirmed.",
             ));
         }
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         // Lock the account row first (a no-op update) so two staff cannot both add a 5th ID.
         let exists = sqlx::query(
             "UPDATE accounts SET balance_minor = balance_minor WHERE id = $1 AND role = 'customer'",
@@ -155,7 +155,7 @@ pub mod store {
     pub async fn retire(id: i64) -> Result<(), AppError> {
         let staff = require_staff()?;
         let db = server_state()?.db;
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let n = sqlx::query(
             "UPDATE sender_ids SET status = 'retired', retired_at = $1 WHERE id = $2 AND status = 'active'",
         )

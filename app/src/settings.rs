@@ -301,7 +301,7 @@ pub mod store {
         }
         let new_hash = hash_password(new).await?;
         let ctx = crate::auth::context::request_context()?;
-        let mut tx = state.db.pool().begin().await?;
+        let mut tx = state.db.begin_write().await?;
         sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(new_hash)
             .bind(viewer.account_id)
@@ -321,7 +321,7 @@ pub mod store {
     pub async fn clear_ip_allow_list(account_id: i64) -> Result<(), AppError> {
         let staff = require_staff()?;
         let db = server_state()?.db;
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let before: Option<String> =
             sqlx::query("SELECT ip_allow_list FROM accounts WHERE id = $1")
                 .bind(account_id)

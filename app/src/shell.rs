@@ -2,7 +2,7 @@
 //! the pages whose capabilities have not landed yet.
 
 use crate::auth::{Session, Viewer};
-use crate::ui::{ComingSoon, Loading, Notice, NoticeKind, PageHeader};
+use crate::ui::{Loading, Notice, NoticeKind, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
@@ -130,31 +130,5 @@ pub fn Home() -> impl IntoView {
                 view! { <Redirect path=to/> }
             })}
         </Suspense>
-    }
-}
-
-#[component]
-pub fn ResultsPage() -> impl IntoView {
-    view! {
-        <Title text="Delivery Results"/>
-        <RequireViewer>
-            <ComingSoon
-                title="Delivery Results"
-                what="Search your batches by period, follow each message from UPLOAD SUCCESS to DELIVERED, export them and resend failures."
-            />
-        </RequireViewer>
-    }
-}
-
-#[component]
-pub fn AddressBookPage() -> impl IntoView {
-    view! {
-        <Title text="Address Book"/>
-        <RequireViewer>
-            <ComingSoon
-                title="Address Book"
-                what="Keep contacts and groups for this account and use them as recipients."
-            />
-        </RequireViewer>
     }
 }

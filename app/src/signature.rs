@@ -81,7 +81,7 @@ pub mod store {
         let signature = ChinaSignature::parse(input)
             .map_err(|e| AppError::field("signature", format!("Signature: {e}")))?;
         let db = server_state()?.db;
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let pending: i64 = sqlx::query(
             "SELECT COUNT(*) FROM signature_applications WHERE account_id = $1 AND status = 'pending'",
         )
@@ -143,7 +143,7 @@ pub mod store {
                 "Give the customer a reason for the rejection.",
             ));
         }
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let n = sqlx::query(
             "UPDATE signature_applications SET status = $1, reject_reason = $2, decided_by = $3, decided_at = $4 \
              WHERE id = $5 AND status = 'pending'",

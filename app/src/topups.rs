@@ -162,7 +162,7 @@ pub mod store {
                 "validated fields missing",
             ));
         };
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let document_id = crate::documents::store(&mut tx, viewer.account_id, "receipt", &file)
             .await?
             .map_err(|e| AppError::field("receipt", e.to_string()))?;
@@ -226,7 +226,7 @@ pub mod store {
     /// status update makes a second confirmation (a double click, two staff at once) a no-op
     /// that says so, and the ledger's unique reference backs it up.
     pub async fn confirm(db: &Db, staff_id: i64, payment_id: i64) -> Result<(), AppError> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let claimed = sqlx::query(
             "UPDATE payments SET status = 'confirmed', decided_by = $1, decided_at = $2 \
              WHERE id = $3 AND status = 'pending'",
@@ -344,7 +344,7 @@ pub mod store {
                 "Give the customer a reason for the rejection.",
             ));
         }
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let n = sqlx::query(
             "UPDATE payments SET status = 'rejected', reject_reason = $1, decided_by = $2, decided_at = $3 \
              WHERE id = $4 AND status = 'pending'",

@@ -30,6 +30,115 @@ pub struct Config {
     pub default_china_signature: String,
     /// `tracing` filter, e.g. `info` or `ferry=debug,sqlx=warn`.
     pub log: String,
+    pub dispatcher: DispatcherSettings,
+    /// The built-in SMSC simulator (real SMPP on loopback), started in-process by default.
+    pub simulator: SimulatorSettings,
+    /// Operators' SMSC connections (`[[smsc]]` tables). Empty: every route goes to the simulator.
+    pub smsc: Vec<SmscSettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DispatcherSettings {
+    pub enabled: bool,
+    pub workers: usize,
+    /// Messages claimed at a time by one worker.
+    pub claim_batch: i64,
+}
+
+impl Default for DispatcherSettings {
+    fn default() -> Self {
+        DispatcherSettings {
+            enabled: true,
+            workers: 2,
+            claim_batch: 200,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct SimulatorSettings {
+    pub enabled: bool,
+    /// Port 0 picks a free one.
+    pub listen: SocketAddr,
+    pub receipt_delay_ms: u64,
+    pub retry_delay_ms: u64,
+    /// Relative weights of the outcomes it reports.
+    pub outcomes: OutcomeMix,
+    /// Share of submits refused, 0–100 (for tests).
+    pub reject_percent: u8,
+    /// Drop every connection this many ms after it opens; 0 never (for tests).
+    pub drop_every_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct OutcomeMix {
+    pub delivered: u32,
+    pub handset_off_then_delivered: u32,
+    pub handset_off_then_expired: u32,
+    pub unknown_subscriber: u32,
+    pub blocked_as_spam: u32,
+}
+
+impl Default for OutcomeMix {
+    fn default() -> Self {
+        OutcomeMix {
+            delivered: 94,
+            handset_off_then_delivered: 3,
+            handset_off_then_expired: 1,
+            unknown_subscriber: 1,
+            blocked_as_spam: 1,
+        }
+    }
+}
+
+impl Default for SimulatorSettings {
+    fn default() -> Self {
+        SimulatorSettings {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            receipt_delay_ms: 1_000,
+            retry_delay_ms: 3_000,
+            outcomes: OutcomeMix::default(),
+            reject_percent: 0,
+            drop_every_ms: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct SmscSettings {
+    pub name: String,
+    /// `host:port`.
+    pub address: String,
+    pub system_id: String,
+    pub password: String,
+    /// Routes this connection serves (HK_BUSINESS, HK_ECONOMIC, CHINA, INTERNATIONAL); empty: all.
+    pub routes: Vec<String>,
+    /// submit_sm outstanding at once.
+    pub window: usize,
+    /// Per-connection throughput limit; 0 = none.
+    pub max_per_second: f64,
+    /// How this operator's receipt ids relate to its submit_sm_resp ids (§14).
+    pub msg_id_matching: String,
+}
+
+impl Default for SmscSettings {
+    fn default() -> Self {
+        SmscSettings {
+            name: "smsc".into(),
+            address: "127.0.0.1:2775".into(),
+            system_id: String::new(),
+            password: String::new(),
+            routes: Vec::new(),
+            window: 100,
+            max_per_second: 0.0,
+            msg_id_matching: "auto".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -63,6 +172,9 @@ impl Default for Config {
             login_throttle: LoginThrottle::default(),
             default_china_signature: "Ferry".into(),
             log: "info".into(),
+            dispatcher: DispatcherSettings::default(),
+            simulator: SimulatorSettings::default(),
+            smsc: Vec::new(),
         }
     }
 }

@@ -50,6 +50,15 @@ pub fn router(config: &Config, state: ServerState) -> Router {
             axum::routing::get(app::ledger::page::statement_csv).with_state(guard.state.clone()),
         )
         .route(
+            "/batches/{id}/events",
+            axum::routing::get(app::delivery::events::batch_events).with_state(guard.state.clone()),
+        )
+        .route(
+            "/address-book/contacts.csv",
+            axum::routing::get(app::address_book::store::contacts_csv)
+                .with_state(guard.state.clone()),
+        )
+        .route(
             "/documents/{id}",
             axum::routing::get(document).with_state(guard.state.clone()),
         )

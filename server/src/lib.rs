@@ -1,6 +1,7 @@
 //! The `ferry` server: configuration, start-up and the HTTP stack. `main.rs` is only the CLI.
 
 pub mod config;
+pub mod delivery;
 pub mod http;
 
 use app::auth::context::ServerState;
@@ -22,6 +23,8 @@ pub enum StartError {
     },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Delivery(#[from] delivery::DeliveryStartError),
 }
 
 /// Connects to the configured database and brings its schema up to date.

@@ -36,6 +36,13 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Run the built-in SMSC simulator on its own (real SMPP 3.4 on loopback), with the
+    /// `[simulator]` settings of the configuration.
+    Simulator {
+        /// Listen address, e.g. 127.0.0.1:2775.
+        #[arg(long, default_value = "127.0.0.1:2775")]
+        listen: SocketAddr,
+    },
     /// Count encoding, units and parts for JSON lines on stdin, one JSON line out per line in:
     /// `{"route":"HK"|"CN","text":"..."}` → `{"encoding":"GSM7"|"UCS2","units":N,"parts":N|null,"error":null|"..."}`.
     /// The same rules as the composer and the dispatcher (the `sms` crate).
@@ -88,6 +95,16 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Preview => Ok(()),
+            Command::Simulator { listen } => {
+                let mut settings = config.simulator.clone();
+                settings.listen = listen;
+                let sim_config = server::delivery::simulator_config(&settings);
+                println!("Ferry SMSC simulator listening on {listen} (any system_id/password)");
+                tokio::select! {
+                    r = smpp::run_simulator_forever(sim_config) => r.map_err(|e| StartError::Delivery(server::delivery::DeliveryStartError::Simulator(e.to_string()))),
+                    _ = shutdown_signal() => Ok(()),
+                }
+            }
             Command::Config => {
                 println!("{config:#?}");
                 Ok(())
@@ -158,6 +175,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
     }
     let state = server::server_state(&config, db.clone());
     let router = server::http::router(&config, state);
+    let delivery = server::delivery::start(&config, db.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Listen {
@@ -177,6 +195,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(StartError::Serve)?;
+    delivery.shutdown().await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -166,7 +166,7 @@ pub mod store {
         let staff = require_staff()?;
         let db = server_state()?.db;
         let primary_login = primary_login.trim().to_lowercase();
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let primary = sqlx::query(
             "SELECT id, primary_account_id FROM accounts WHERE login_name = $1 AND role = 'customer'",
         )
@@ -241,7 +241,7 @@ pub mod store {
                 "Choose a different account to transfer to.",
             ));
         }
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let rows = sqlx::query(
             "SELECT id, login_name, primary_account_id FROM accounts WHERE id IN ($1, $2) AND role = 'customer'",
         )
@@ -328,7 +328,7 @@ pub mod store {
     pub async fn set_charity(account_id: i64, charity: bool) -> Result<(), AppError> {
         let staff = require_staff()?;
         let db = server_state()?.db;
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let before: i64 =
             sqlx::query("SELECT is_charity FROM accounts WHERE id = $1 AND role = 'customer'")
                 .bind(account_id)

@@ -133,7 +133,7 @@ mod store {
         else {
             return Err(AppError::internal("add price", "validated fields missing"));
         };
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         sqlx::query(
             "INSERT INTO prices (route, prefix, unit_price_minor, effective_from, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )

@@ -70,7 +70,7 @@ pub enum CreateAccountError {
 /// Creates the account and its opening ledger entry in one transaction: there is never an
 /// account whose trial credit is missing from its statement.
 pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<i64, CreateAccountError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO accounts (login_name, password_hash, role, status, company_name, contact_email, mobile, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

@@ -175,6 +175,37 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
     };
 
     let check = ServerAction::<super::CheckBroadcast>::new();
+    let send = ServerAction::<super::SubmitBroadcast>::new();
+    let send_value = send.value();
+    let schedule_at = RwSignal::new(String::new());
+    let sender_choice = RwSignal::new(setup.sender_ids.first().cloned().unwrap_or_default());
+    {
+        let navigate = leptos_router::hooks::use_navigate();
+        Effect::new(move |_| {
+            if let Some(Ok(batch_id)) = send_value.get() {
+                navigate(&format!("/results/{batch_id}"), Default::default());
+            }
+        });
+    }
+    let on_send = move |_| {
+        let a = analysis.get_untracked();
+        let Some(parts) = a.segmentation.parts else {
+            return;
+        };
+        send.dispatch(super::SubmitBroadcast {
+            route: route.get_untracked(),
+            purpose: purpose.get_untracked(),
+            text: text.get_untracked(),
+            recipients: recipients_text.get_untracked(),
+            client: ClientFigures {
+                encoding: a.segmentation.encoding,
+                parts,
+                unit_price: unit_price.get_untracked(),
+            },
+            sender_id: sender_choice.get_untracked(),
+            schedule_at: schedule_at.get_untracked(),
+        });
+    };
     let check_value = check.value();
     // A new check is needed whenever the input changes.
     Effect::new(move |_| {
@@ -259,7 +290,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                         } else {
                             let ids = sender_ids.clone();
                             view! {
-                                <select id="composer-sender-id" name="sender_id">
+                                <select id="composer-sender-id" name="sender_id" on:change=move |ev| sender_choice.set(event_target_value(&ev))>
                                     {ids.into_iter().map(|id| view! { <option value=id.clone()>{id.clone()}</option> }).collect_view()}
                                 </select>
                             }.into_any()
@@ -313,18 +344,42 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                     ></textarea>
                     <p class="field-error" role="alert">{move || field_error(check_value, "recipients").get()}</p>
                 </div>
+                <crate::import::widget::ImportNumbers recipients_text/>
+                <crate::address_book::GroupPicker recipients_text/>
                 <CostSummary total recipients unit_price analysis balance/>
             </section>
 
+            <section class="card">
+                <div class="field">
+                    <label for="composer-schedule">"Send time (Hong Kong time)"</label>
+                    <p class="field-hint" id="composer-schedule-hint">"Leave empty to send now. Up to 5 years ahead; a scheduled batch can be deleted until 1 hour before its time, and cannot be changed."</p>
+                    <input id="composer-schedule" type="datetime-local" aria-describedby="composer-schedule-hint"
+                        prop:value=move || schedule_at.get() on:input=move |ev| schedule_at.set(event_target_value(&ev))/>
+                    <p class="field-error" role="alert">{move || field_error(send_value, "schedule_at").get()}</p>
+                    <p class="field-error" role="alert">{move || field_error(send_value, "sender_id").get()}</p>
+                </div>
+            </section>
             <div class="actions">
                 <FormError error=action_error(check_value)/>
-                <button
-                    type="submit"
-                    class="button button-primary"
-                    disabled=move || check.pending().get() || too_long().is_some()
-                >
-                    {move || if check.pending().get() { "Checking…" } else { "Check recipients and cost" }}
-                </button>
+                <FormError error=action_error(send_value)/>
+                <div class="button-row">
+                    <button
+                        type="submit"
+                        class="button button-quiet"
+                        disabled=move || check.pending().get() || too_long().is_some()
+                    >
+                        {move || if check.pending().get() { "Checking…" } else { "Check recipients and cost" }}
+                    </button>
+                    <button
+                        type="button"
+                        class="button button-primary"
+                        data-testid="send-button"
+                        on:click=on_send
+                        disabled=move || send.pending().get() || too_long().is_some()
+                    >
+                        {move || if send.pending().get() { "Sending…" } else if schedule_at.with(|s| s.is_empty()) { "Send now" } else { "Schedule" }}
+                    </button>
+                </div>
             </div>
             <CheckResult value=Signal::derive({ let v = check_value; move || v.get() })/>
         </form>
@@ -515,7 +570,7 @@ fn CheckResult(
                         </table>
                     </div>
                 })}
-                <p class="muted">"Scheduling and sending arrive with the delivery engine."</p>
+
             </section>
         })
     }

@@ -5,7 +5,7 @@ mod composer;
 pub mod recipients;
 
 #[cfg(feature = "ssr")]
-mod store;
+pub mod store;
 
 pub use composer::BroadcastPage;
 
@@ -91,4 +91,28 @@ pub async fn check_broadcast(
     client: ClientFigures,
 ) -> Result<BroadcastCheck, AppError> {
     crate::error::with_status(store::check(route, purpose, text, recipients, client).await)
+}
+
+#[server(endpoint = "submit_broadcast", input = server_fn::codec::Json)]
+pub async fn submit_broadcast(
+    route: Route,
+    purpose: Purpose,
+    text: String,
+    recipients: String,
+    client: ClientFigures,
+    sender_id: String,
+    schedule_at: String,
+) -> Result<i64, AppError> {
+    crate::error::with_status(
+        store::submit(
+            route,
+            purpose,
+            text,
+            recipients,
+            client,
+            sender_id,
+            schedule_at,
+        )
+        .await,
+    )
 }

@@ -91,6 +91,19 @@ pub async fn check(
     recipients: String,
     client: ClientFigures,
 ) -> Result<BroadcastCheck, AppError> {
+    Ok(check_and_price(route, purpose, text, recipients, client)
+        .await?
+        .0)
+}
+
+/// The server's check, plus each valid recipient with its unit price (what a batch stores).
+pub async fn check_and_price(
+    route: Route,
+    purpose: Purpose,
+    text: String,
+    recipients: String,
+    client: ClientFigures,
+) -> Result<(BroadcastCheck, Vec<(String, Money)>), AppError> {
     let viewer = require_viewer()?;
     if viewer.is_staff() {
         return Err(AppError::Forbidden);
@@ -236,10 +249,12 @@ pub async fn check(
         )));
     }
     let mut total = Money::ZERO;
+    let mut priced = Vec::with_capacity(valid.len());
     for number in &valid {
         let price = prices
             .unit_price(route, number.as_str())
             .unwrap_or(unit_price);
+        priced.push((number.as_str().to_string(), price));
         total = sms::cost::message_cost(parts, price)
             .ok()
             .and_then(|cost| total.checked_add(cost))
@@ -247,19 +262,121 @@ pub async fn check(
     }
     let recipients = valid.len() as u64;
     let shortfall = total.checked_sub(facts.balance).filter(|s| s.minor() > 0);
-    Ok(BroadcastCheck {
-        encoding: segmentation.encoding,
-        units: segmentation.units,
-        parts,
-        final_text,
-        recipients,
-        duplicates_removed: duplicates,
-        rejected,
-        unit_price,
-        total,
-        balance: facts.balance,
-        shortfall,
-    })
+    Ok((
+        BroadcastCheck {
+            encoding: segmentation.encoding,
+            units: segmentation.units,
+            parts,
+            final_text,
+            recipients,
+            duplicates_removed: duplicates,
+            rejected,
+            unit_price,
+            total,
+            balance: facts.balance,
+            shortfall,
+        },
+        priced,
+    ))
+}
+
+/// Submits a broadcast: the same check, then the batch and its messages are stored in one
+/// transaction before the answer (§7). Returns the batch id.
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    route: Route,
+    purpose: Purpose,
+    text: String,
+    recipients: String,
+    client: ClientFigures,
+    sender_id: String,
+    schedule_at: String,
+) -> Result<i64, AppError> {
+    use crate::delivery::store::{create_batch, BatchError, NewBatch};
+    let viewer = require_viewer()?;
+    let state = server_state()?;
+    let (check, priced) = check_and_price(route, purpose, text.clone(), recipients, client).await?;
+    let mut errors = FieldErrors::default();
+    let sender_id = if route.allows_sender_id() {
+        let mine = crate::sender_ids::store::list(&state.db, viewer.account_id, true).await?;
+        if mine.is_empty() {
+            errors.add("sender_id", format!("The {} route shows a sender ID, and this account has none yet. Ask the Ferry operator to create one, or use HK Economic.", route.label()));
+            None
+        } else if let Some(s) = mine.into_iter().find(|s| s.sender_id == sender_id.trim()) {
+            Some(s.sender_id)
+        } else {
+            errors.add("sender_id", "Choose one of your sender IDs.");
+            None
+        }
+    } else {
+        None
+    };
+    let now = crate::db::now_ms();
+    let scheduled_at = match schedule_at.trim() {
+        "" => None,
+        s => match parse_hkt_datetime(s) {
+            Some(t) if t > now + crate::delivery::MAX_SCHEDULE_AHEAD_MS => {
+                errors.add(
+                    "schedule_at",
+                    "A batch can be scheduled at most 5 years ahead.",
+                );
+                None
+            }
+            // A time in the past means now (§7).
+            Some(t) => Some(t.max(now)),
+            None => {
+                errors.add(
+                    "schedule_at",
+                    "Enter the date and time as YYYY-MM-DD HH:MM (Hong Kong time).",
+                );
+                None
+            }
+        },
+    };
+    errors.into_result()?;
+    let validity_minutes = crate::settings::store::load(&state.db, viewer.account_id)
+        .await?
+        .validity_minutes;
+    let batch = NewBatch {
+        account_id: viewer.account_id,
+        route,
+        sender_id,
+        purpose: match purpose {
+            Purpose::Notification => "notification".into(),
+            Purpose::Promotion => "promotion".into(),
+        },
+        content: text,
+        final_text: check.final_text.clone(),
+        encoding: check.encoding,
+        parts: check.parts,
+        validity_minutes,
+        scheduled_at,
+        recipients: priced,
+        resent_from: None,
+    };
+    match create_batch(&state.db, &batch).await {
+        Ok(id) => {
+            tracing::info!(batch_id = id, account_id = viewer.account_id, messages = batch.recipients.len(), "batch accepted");
+            Ok(id)
+        }
+        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(AppError::Conflict(format!(
+            "Insufficient balance: this batch costs {total} and {available} is available. Top up {shortfall} more, or send to fewer numbers. Nothing was sent."
+        ))),
+        Err(e) => Err(AppError::internal("create batch", e)),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM` (a datetime-local input) or `YYYY-MM-DD HH:MM`, Hong Kong time, in ms.
+pub fn parse_hkt_datetime(s: &str) -> Option<i64> {
+    let (date, time) = s.trim().split_once(['T', ' '])?;
+    let midnight = crate::ledger::hkt_date_to_ms(date)?;
+    let (h, m) = time.split_once(':')?;
+    let h: i64 = h.parse().ok()?;
+    let m: i64 = m.get(..2).unwrap_or(m).parse().ok()?;
+    if !(0..24).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    Some(midnight + (h * 60 + m) * 60_000)
 }
 
 fn hk_choice(route: Route) -> sms::HkRouteChoice {

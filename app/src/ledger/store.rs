@@ -48,9 +48,10 @@ pub async fn post(
     } else {
         posting.amount.minor()
     };
+    // Money held for messages being submitted is not available to other debits.
     let updated = sqlx::query(
         "UPDATE accounts SET balance_minor = balance_minor + $1 \
-         WHERE id = $2 AND balance_minor + $1 >= 0 RETURNING balance_minor",
+         WHERE id = $2 AND ($1 >= 0 OR balance_minor - held_minor + $1 >= 0) RETURNING balance_minor",
     )
     .bind(delta)
     .bind(posting.account_id)
@@ -59,7 +60,7 @@ pub async fn post(
     let balance_after: i64 = match updated {
         Some(row) => row.try_get(0)?,
         None => {
-            let row = sqlx::query("SELECT balance_minor FROM accounts WHERE id = $1")
+            let row = sqlx::query("SELECT balance_minor - held_minor FROM accounts WHERE id = $1")
                 .bind(posting.account_id)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -126,6 +127,96 @@ pub async fn balance_and_entry_sum(
         Money::from_minor(row.try_get(0)?),
         Money::from_minor(row.try_get(1)?),
     ))
+}
+
+/// Holds `amount` of the account's available balance (balance - held) for a message about to
+/// be submitted. Returns false, changing nothing, when the available balance does not cover it.
+pub async fn hold(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    amount: Money,
+) -> Result<bool, LedgerError> {
+    let n = sqlx::query(
+        "UPDATE accounts SET held_minor = held_minor + $1 WHERE id = $2 AND balance_minor - held_minor >= $1",
+    )
+    .bind(amount.minor())
+    .bind(account_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Gives back a hold (the operator refused the message, or it was not sent).
+pub async fn release(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    amount: Money,
+) -> Result<(), LedgerError> {
+    sqlx::query(
+        "UPDATE accounts SET held_minor = held_minor - $1 WHERE id = $2 AND held_minor >= $1",
+    )
+    .bind(amount.minor())
+    .bind(account_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Turns a hold into a charge entry when the operator accepts the message. `reference` names
+/// the message, so a message accepted twice (resubmitted after a crash) is charged once: the
+/// second time only the hold is released.
+pub async fn charge_held(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    amount: Money,
+    description: &str,
+    reference: &str,
+) -> Result<Option<LedgerEntry>, LedgerError> {
+    let already = sqlx::query(
+        "SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'charge' AND reference = $2",
+    )
+    .bind(account_id)
+    .bind(reference)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if already.is_some() {
+        release(conn, account_id, amount).await?;
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "UPDATE accounts SET balance_minor = balance_minor - $1, held_minor = held_minor - $1 \
+         WHERE id = $2 AND held_minor >= $1 RETURNING balance_minor",
+    )
+    .bind(amount.minor())
+    .bind(account_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(LedgerError::NoSuchAccount(account_id))?;
+    let balance_after: i64 = row.try_get(0)?;
+    let created_at = now_ms();
+    let id: i64 = sqlx::query(
+        "INSERT INTO ledger_entries (account_id, kind, amount_minor, balance_after, description, reference, created_by, created_at) \
+         VALUES ($1, 'charge', $2, $3, $4, $5, NULL, $6) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(-amount.minor())
+    .bind(balance_after)
+    .bind(description)
+    .bind(reference)
+    .bind(created_at)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    Ok(Some(LedgerEntry {
+        id,
+        account_id,
+        kind: "charge".into(),
+        amount: Money::from_minor(-amount.minor()),
+        balance_after: Money::from_minor(balance_after),
+        description: description.to_string(),
+        created_at,
+    }))
 }
 
 /// Moves `amount` from one account to another: a transfer-out and a transfer-in entry in the
@@ -239,7 +330,7 @@ mod tests {
     }
 
     async fn post_in_tx(db: &Db, posting: Posting<'_>) -> Result<LedgerEntry, LedgerError> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let entry = post(&mut tx, posting).await?;
         tx.commit().await?;
         Ok(entry)
@@ -348,7 +439,7 @@ mod tests {
                         let a = ids[rng.gen_range(0..ids.len())];
                         let b = ids[rng.gen_range(0..ids.len())];
                         let amount = Money::from_minor(rng.gen_range(1..5_000));
-                        let mut tx = db.pool().begin().await.expect("begin");
+                        let mut tx = db.begin_write().await.expect("begin");
                         let kind = rng.gen_range(0..4);
                         let result = match kind {
                             0 => post(&mut tx, top_up(a, amount)).await.map(|_| 1),

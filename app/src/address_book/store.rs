@@ -1,0 +1,462 @@
+//! The address book's queries. Each one names the account in its `WHERE`, so an id from
+//! another account matches nothing and the caller gets [`AppError::NotFound`].
+
+use super::{AddressBook, Contact, ContactImport, Group};
+use crate::broadcast::RejectedRow;
+use crate::db::{now_ms, Db};
+use crate::error::{AppError, FieldErrors};
+use sqlx::Row;
+use std::collections::HashMap;
+
+pub const MAX_NAME_CHARS: usize = 100;
+
+pub fn db() -> Result<Db, AppError> {
+    Ok(crate::auth::context::server_state()?.db)
+}
+
+/// The caller's account id; the address book belongs to customer accounts.
+pub fn customer() -> Result<i64, AppError> {
+    let viewer = crate::auth::context::require_viewer()?;
+    if viewer.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(viewer.account_id)
+}
+
+pub async fn load(db: &Db, account_id: i64) -> Result<AddressBook, AppError> {
+    let mut contacts: Vec<Contact> = sqlx::query(
+        "SELECT id, name, msisdn FROM contacts WHERE account_id = $1 ORDER BY name, msisdn",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok(Contact {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            msisdn: r.try_get(2)?,
+            groups: Vec::new(),
+        })
+    })
+    .collect::<Result<_, sqlx::Error>>()?;
+    let groups: Vec<Group> = sqlx::query(
+        "SELECT g.id, g.name, (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) \
+         FROM contact_groups g WHERE g.account_id = $1 ORDER BY g.name",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok(Group {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            members: r.try_get(2)?,
+        })
+    })
+    .collect::<Result<_, sqlx::Error>>()?;
+    let mut by_id: HashMap<i64, usize> = HashMap::new();
+    for (i, c) in contacts.iter().enumerate() {
+        by_id.insert(c.id, i);
+    }
+    for r in sqlx::query(
+        "SELECT m.contact_id, m.group_id FROM group_members m \
+         JOIN contact_groups g ON g.id = m.group_id WHERE g.account_id = $1 ORDER BY m.group_id",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?
+    {
+        let contact: i64 = r.try_get(0)?;
+        if let Some(i) = by_id.get(&contact) {
+            contacts[*i].groups.push(r.try_get(1)?);
+        }
+    }
+    Ok(AddressBook { contacts, groups })
+}
+
+fn validate_contact(name: &str, number: &str) -> Result<(String, String), AppError> {
+    let mut errors = FieldErrors::default();
+    let name = name.trim();
+    if name.is_empty() {
+        errors.add("name", "Enter the contact's name.");
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        errors.add(
+            "name",
+            format!("Use at most {MAX_NAME_CHARS} characters for the name."),
+        );
+    }
+    let msisdn = match sms::Msisdn::parse(number, sms::msisdn::HONG_KONG_CODE) {
+        Ok(m) => String::from(m),
+        Err(e) => {
+            errors.add("number", format!("Number: {e}."));
+            String::new()
+        }
+    };
+    errors.into_result()?;
+    Ok((name.to_string(), msisdn))
+}
+
+async fn number_taken(
+    db: &Db,
+    account_id: i64,
+    msisdn: &str,
+    except: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT id FROM contacts WHERE account_id = $1 AND msisdn = $2")
+            .bind(account_id)
+            .bind(msisdn)
+            .fetch_optional(db.pool())
+            .await?
+            .map(|r| r.try_get::<i64, _>(0))
+            .transpose()?
+            .is_some_and(|id| Some(id) != except),
+    )
+}
+
+pub async fn save_contact(
+    db: &Db,
+    account_id: i64,
+    contact_id: Option<i64>,
+    name: &str,
+    number: &str,
+) -> Result<i64, AppError> {
+    let (name, msisdn) = validate_contact(name, number)?;
+    if number_taken(db, account_id, &msisdn, contact_id).await? {
+        return Err(AppError::field(
+            "number",
+            format!("+{msisdn} is already in your address book."),
+        ));
+    }
+    match contact_id {
+        None => Ok(sqlx::query(
+            "INSERT INTO contacts (account_id, name, msisdn, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(&name)
+        .bind(&msisdn)
+        .bind(now_ms())
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)?),
+        Some(id) => {
+            let n = sqlx::query(
+                "UPDATE contacts SET name = $1, msisdn = $2 WHERE id = $3 AND account_id = $4",
+            )
+            .bind(&name)
+            .bind(&msisdn)
+            .bind(id)
+            .bind(account_id)
+            .execute(db.pool())
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Err(AppError::NotFound);
+            }
+            Ok(id)
+        }
+    }
+}
+
+pub async fn delete_contact(db: &Db, account_id: i64, contact_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let owned = sqlx::query("SELECT id FROM contacts WHERE id = $1 AND account_id = $2")
+        .bind(contact_id)
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if !owned {
+        return Err(AppError::NotFound);
+    }
+    sqlx::query("DELETE FROM group_members WHERE contact_id = $1")
+        .bind(contact_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM contacts WHERE id = $1 AND account_id = $2")
+        .bind(contact_id)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn create_group(db: &Db, account_id: i64, name: &str) -> Result<i64, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(AppError::field(
+            "group_name",
+            format!("Give the group a name of 1 to {MAX_NAME_CHARS} characters."),
+        ));
+    }
+    let mut conn = db.pool().acquire().await?;
+    match group_id_by_name(&mut conn, account_id, name).await? {
+        Some(_) => Err(AppError::field(
+            "group_name",
+            format!("You already have a group called {name}."),
+        )),
+        None => Ok(insert_group(&mut conn, account_id, name).await?),
+    }
+}
+
+async fn group_id_by_name(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    name: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("SELECT id FROM contact_groups WHERE account_id = $1 AND name = $2")
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()
+}
+
+async fn insert_group(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    name: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO contact_groups (account_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(name)
+    .bind(now_ms())
+    .fetch_one(conn)
+    .await?
+    .try_get(0)
+}
+
+pub async fn delete_group(db: &Db, account_id: i64, group_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let owned = sqlx::query("SELECT id FROM contact_groups WHERE id = $1 AND account_id = $2")
+        .bind(group_id)
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if !owned {
+        return Err(AppError::NotFound);
+    }
+    sqlx::query("DELETE FROM group_members WHERE group_id = $1")
+        .bind(group_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM contact_groups WHERE id = $1 AND account_id = $2")
+        .bind(group_id)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_membership(
+    db: &Db,
+    account_id: i64,
+    group_id: i64,
+    contact_id: i64,
+    member: bool,
+) -> Result<(), AppError> {
+    // Both ids must belong to the caller's account.
+    let owned: i64 = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM contact_groups WHERE id = $1 AND account_id = $3) \
+              + (SELECT COUNT(*) FROM contacts WHERE id = $2 AND account_id = $3)",
+    )
+    .bind(group_id)
+    .bind(contact_id)
+    .bind(account_id)
+    .fetch_one(db.pool())
+    .await?
+    .try_get(0)?;
+    if owned != 2 {
+        return Err(AppError::NotFound);
+    }
+    let sql = if member {
+        "INSERT INTO group_members (group_id, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+    } else {
+        "DELETE FROM group_members WHERE group_id = $1 AND contact_id = $2"
+    };
+    sqlx::query(sql)
+        .bind(group_id)
+        .bind(contact_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn group_numbers(
+    db: &Db,
+    account_id: i64,
+    group_id: i64,
+) -> Result<Vec<String>, AppError> {
+    let owned = sqlx::query("SELECT id FROM contact_groups WHERE id = $1 AND account_id = $2")
+        .bind(group_id)
+        .bind(account_id)
+        .fetch_optional(db.pool())
+        .await?
+        .is_some();
+    if !owned {
+        return Err(AppError::NotFound);
+    }
+    Ok(sqlx::query(
+        "SELECT c.msisdn FROM group_members m JOIN contacts c ON c.id = m.contact_id \
+         WHERE m.group_id = $1 AND c.account_id = $2 ORDER BY c.name, c.msisdn",
+    )
+    .bind(group_id)
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, sqlx::Error>>()?)
+}
+
+/// Imports `name,number[,group]` rows in one transaction: a number already in the book gets
+/// the new name; a group named in the third column is created when missing. A header row
+/// is skipped; every refused row is listed with its reason.
+pub async fn import_csv(db: &Db, account_id: i64, bytes: &[u8]) -> Result<ContactImport, AppError> {
+    use crate::import::parse::{is_header, sniff, FileKind};
+    if sniff(bytes).map_err(|e| AppError::field("file", e.to_string()))? != FileKind::Csv {
+        return Err(AppError::field(
+            "file",
+            "Import contacts from a CSV UTF-8 file: name, number, and optionally a group.",
+        ));
+    }
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    let mut rejected = Vec::new();
+    let records = crate::import::parse::csv_rows(bytes)
+        .map_err(|e| AppError::field("file", e.to_string()))?;
+    for (i, (line, cells)) in records.into_iter().enumerate() {
+        let cell = |n: usize| cells.get(n).map(String::as_str).unwrap_or_default();
+        let (name, number, group) = (cell(0), cell(1), cell(2));
+        if name.is_empty() && number.is_empty() {
+            continue;
+        }
+        match validate_contact(name, number) {
+            Ok((name, msisdn)) => rows.push((name, msisdn, group.to_string())),
+            Err(_) if i == 0 && is_header(number) => {}
+            Err(e) => rejected.push(RejectedRow {
+                row: line,
+                input: format!("{name},{number}").chars().take(64).collect(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    let mut tx = db.begin_write().await?;
+    let (mut added, mut updated) = (0u64, 0u64);
+    let mut groups: HashMap<String, i64> = HashMap::new();
+    for (name, msisdn, group) in rows {
+        let existing: Option<i64> =
+            sqlx::query("SELECT id FROM contacts WHERE account_id = $1 AND msisdn = $2")
+                .bind(account_id)
+                .bind(&msisdn)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        let contact_id = match existing {
+            Some(id) => {
+                sqlx::query("UPDATE contacts SET name = $1 WHERE id = $2")
+                    .bind(&name)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                updated += 1;
+                id
+            }
+            None => {
+                added += 1;
+                sqlx::query(
+                    "INSERT INTO contacts (account_id, name, msisdn, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(account_id)
+                .bind(&name)
+                .bind(&msisdn)
+                .bind(now_ms())
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?
+            }
+        };
+        if !group.is_empty() && group.chars().count() <= MAX_NAME_CHARS {
+            let group_id = match groups.get(&group) {
+                Some(id) => *id,
+                None => {
+                    let id = match group_id_by_name(&mut tx, account_id, &group).await? {
+                        Some(id) => id,
+                        None => insert_group(&mut tx, account_id, &group).await?,
+                    };
+                    groups.insert(group.clone(), id);
+                    id
+                }
+            };
+            sqlx::query(
+                "INSERT INTO group_members (group_id, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(group_id)
+            .bind(contact_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(ContactImport {
+        added,
+        updated,
+        rejected,
+    })
+}
+
+/// `GET /address-book/contacts.csv`: the caller's contacts as `name,number,groups`.
+pub async fn contacts_csv(
+    axum::extract::State(state): axum::extract::State<crate::auth::context::ServerState>,
+    axum::Extension(ctx): axum::Extension<crate::auth::context::RequestContext>,
+) -> axum::response::Response {
+    use crate::ledger::page::csv_field;
+    use axum::response::IntoResponse;
+    use http::{header, StatusCode};
+    let Some(viewer) = ctx.viewer.filter(|v| !v.is_staff()) else {
+        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+    };
+    let book = match load(&state.db, viewer.account_id).await {
+        Ok(b) => b,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let names: HashMap<i64, &str> = book
+        .groups
+        .iter()
+        .map(|g| (g.id, g.name.as_str()))
+        .collect();
+    let mut csv = String::from("name,number,groups\r\n");
+    for c in &book.contacts {
+        let groups: Vec<&str> = c
+            .groups
+            .iter()
+            .filter_map(|g| names.get(g).copied())
+            .collect();
+        csv.push_str(&format!(
+            "{},+{},{}\r\n",
+            csv_field(&c.name),
+            c.msisdn,
+            csv_field(&groups.join("; "))
+        ));
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"contacts.csv\"",
+            ),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        csv,
+    )
+        .into_response()
+}

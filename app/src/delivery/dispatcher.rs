@@ -1,0 +1,471 @@
+//! The dispatcher: claims due messages from the database, holds their charge, hands them to
+//! the operator's SMSC over SMPP, and turns the outcome and the delivery receipts into statuses
+//! and charges. Everything it knows is in the database, so a restart (or a crash) resumes where
+//! it stopped; several dispatchers, in one process or many, share the work through claims.
+
+use super::store::{self, BatchForSending, ClaimedMessage, Prepared, Receipt, SubmitResult};
+use crate::db::{now_ms, Db};
+use smpp::{
+    ClientConfig, ClientHandle, Envelope, Event, MsgIdMatching, OutboundMessage, SourceAddress,
+    SubmitOutcome, ValidityPeriod,
+};
+use sms::{ErrorCode, Route};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Mutex};
+use tokio::task::JoinSet;
+
+/// One operator connection (§12).
+#[derive(Debug, Clone)]
+pub struct SmscConfig {
+    pub name: String,
+    pub address: String,
+    pub system_id: String,
+    pub password: String,
+    pub routes: Vec<Route>,
+    pub window: usize,
+    /// submit_sm per second allowed by the operator; `None` for no limit.
+    pub max_per_second: Option<f64>,
+    pub msg_id_matching: MsgIdMatching,
+}
+
+#[derive(Debug, Clone)]
+pub struct DispatcherConfig {
+    /// Unique per process; claims are made in its name.
+    pub node_id: String,
+    pub workers: usize,
+    /// Messages claimed at a time by one worker.
+    pub claim_batch: i64,
+    pub lease: Duration,
+    /// Added to the validity period before a message without a final receipt expires.
+    pub expiry_grace: Duration,
+    pub idle_poll: Duration,
+    pub smscs: Vec<SmscConfig>,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> Self {
+        DispatcherConfig {
+            node_id: new_node_id(),
+            workers: 2,
+            claim_batch: 200,
+            lease: Duration::from_secs(300),
+            expiry_grace: Duration::from_secs(600),
+            idle_poll: Duration::from_millis(200),
+            smscs: Vec::new(),
+        }
+    }
+}
+
+pub fn new_node_id() -> String {
+    use rand::Rng;
+    format!(
+        "{}-{:08x}",
+        std::process::id(),
+        rand::thread_rng().gen::<u32>()
+    )
+}
+
+struct Smsc {
+    config: SmscConfig,
+    handle: ClientHandle,
+    /// One permit per window slot, held from submit until the outcome is committed. Accepted
+    /// but unrecorded messages are what a crash resubmits, so this bounds the duplicates a
+    /// crash can cause to the window size.
+    unrecorded: Arc<tokio::sync::Semaphore>,
+}
+
+/// A running dispatcher; stop it with [`DispatcherHandle::shutdown`].
+pub struct DispatcherHandle {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    receipt_tasks: JoinSet<()>,
+    smscs: Vec<ClientHandle>,
+}
+
+impl DispatcherHandle {
+    /// Stops claiming, lets submits in flight finish and be recorded, closes the SMPP sessions,
+    /// and only then stops storing receipts, so none that arrived is dropped unstored.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        for s in self.smscs {
+            s.shutdown().await;
+        }
+        while self.receipt_tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Starts the SMSC clients, the workers, the receipt handlers, the expiry sweeper and the
+/// heartbeat.
+pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
+    let (stop, stop_rx) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let mut receipt_tasks = JoinSet::new();
+    let mut smscs = Vec::new();
+    let mut handles = Vec::new();
+    for c in &config.smscs {
+        let mut client_config = ClientConfig::new(c.address.clone(), &c.system_id, &c.password);
+        client_config.window = c.window.max(1);
+        client_config.max_per_second = c.max_per_second;
+        client_config.response_timeout = Duration::from_secs(20);
+        client_config.wait_for_bind = Duration::from_secs(5);
+        client_config.event_buffer = 10_000;
+        let (handle, events) = smpp::Client::start(client_config);
+        receipt_tasks.spawn(receipts_loop(
+            db.clone(),
+            c.name.clone(),
+            c.msg_id_matching,
+            events,
+        ));
+        handles.push(handle.clone());
+        smscs.push(Arc::new(Smsc {
+            config: c.clone(),
+            handle,
+            unrecorded: Arc::new(tokio::sync::Semaphore::new(c.window.max(1))),
+        }));
+    }
+    let smscs = Arc::new(smscs);
+    let batches: Arc<Mutex<HashMap<i64, Option<Arc<BatchForSending>>>>> = Arc::default();
+    for _ in 0..config.workers.max(1) {
+        tasks.spawn(worker(
+            db.clone(),
+            config.clone(),
+            smscs.clone(),
+            batches.clone(),
+            stop_rx.clone(),
+        ));
+    }
+    tasks.spawn(housekeeping(db, config.node_id.clone(), stop_rx));
+    DispatcherHandle {
+        stop,
+        tasks,
+        receipt_tasks,
+        smscs: handles,
+    }
+}
+
+async fn housekeeping(db: Db, node_id: String, mut stop: watch::Receiver<bool>) {
+    let mut tick: u64 = 0;
+    loop {
+        if let Err(e) = store::apply_unmatched_receipts(&db).await {
+            tracing::warn!(error = %e, "applying early receipts failed");
+        }
+        // Every 2 s: heartbeat and expiry; early receipts every 200 ms.
+        if tick.is_multiple_of(10) {
+            if let Err(e) = store::heartbeat(&db, &node_id).await {
+                tracing::warn!(error = %e, "dispatcher heartbeat failed");
+            }
+            match store::expire_overdue(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "messages expired without a final receipt"),
+                Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+            }
+        }
+        tick += 1;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn worker(
+    db: Db,
+    config: DispatcherConfig,
+    smscs: Arc<Vec<Arc<Smsc>>>,
+    batches: Arc<Mutex<HashMap<i64, Option<Arc<BatchForSending>>>>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    // Make sure our heartbeat exists before our first claim.
+    let _ = store::heartbeat(&db, &config.node_id).await;
+    let lease_ms = i64::try_from(config.lease.as_millis()).unwrap_or(300_000);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let claimed = match store::claim(&db, &config.node_id, config.claim_batch, lease_ms).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming messages failed");
+                Vec::new()
+            }
+        };
+        if claimed.is_empty() {
+            tokio::select! {
+                _ = tokio::time::sleep(config.idle_poll) => {}
+                _ = stop.changed() => return,
+            }
+            continue;
+        }
+        let ids: Vec<i64> = claimed.iter().map(|m| m.id).collect();
+        if let Err(e) = send_chunk(&db, &config, &smscs, &batches, claimed).await {
+            tracing::warn!(error = %e, "sending a chunk failed; its messages will be retried");
+            // Give them back at once rather than when the lease runs out; a message whose
+            // submit went through is then resubmitted (and still charged once).
+            if let Err(e) = store::unclaim(&db, &ids).await {
+                tracing::warn!(error = %e, "could not release claims");
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+async fn batch_info(
+    db: &Db,
+    cache: &Mutex<HashMap<i64, Option<Arc<BatchForSending>>>>,
+    batch_id: i64,
+) -> Result<Option<Arc<BatchForSending>>, sqlx::Error> {
+    if let Some(b) = cache.lock().await.get(&batch_id) {
+        return Ok(b.clone());
+    }
+    let b = store::batch_for_sending(db, batch_id).await?.map(Arc::new);
+    cache.lock().await.insert(batch_id, b.clone());
+    Ok(b)
+}
+
+async fn send_chunk(
+    db: &Db,
+    config: &DispatcherConfig,
+    smscs: &Arc<Vec<Arc<Smsc>>>,
+    cache: &Mutex<HashMap<i64, Option<Arc<BatchForSending>>>>,
+    claimed: Vec<ClaimedMessage>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let mut infos = HashMap::new();
+    for m in &claimed {
+        if let std::collections::hash_map::Entry::Vacant(slot) = infos.entry(m.batch_id) {
+            slot.insert(batch_info(db, cache, m.batch_id).await?);
+        }
+    }
+    let limits = |batch_id: i64| {
+        infos
+            .get(&batch_id)
+            .and_then(|b| b.as_ref())
+            .and_then(|b| b.single_sms_limit)
+    };
+    let decisions = store::prepare(db, &claimed, &limits).await?;
+    let mut submits = JoinSet::new();
+    let mut results = Vec::with_capacity(claimed.len());
+    let mut permits = Vec::new();
+    for (m, decision) in claimed.into_iter().zip(decisions) {
+        if decision != Prepared::Send {
+            continue;
+        }
+        let Some(Some(batch)) = infos.get(&m.batch_id).cloned() else {
+            results.push((m, SubmitResult::Rejected(ErrorCode::NoRoute)));
+            continue;
+        };
+        let Some(smsc) = pick_smsc(smscs, batch.route, m.id) else {
+            tracing::warn!(route = %batch.route, "no SMSC connection serves this route");
+            results.push((m, SubmitResult::Rejected(ErrorCode::NoRoute)));
+            continue;
+        };
+        let grace = config.expiry_grace;
+        submits.spawn(async move {
+            let permit = smsc.unrecorded.clone().acquire_owned().await.ok();
+            let result = submit_message(&smsc, &batch, &m, grace).await;
+            (m, result, permit)
+        });
+    }
+    // Record outcomes as they come: in groups while results keep arriving, and at once when
+    // none is ready (so the window permits they hold go back to waiting submits).
+    loop {
+        let next = match submits.try_join_next() {
+            Some(done) => Some(done),
+            None if !results.is_empty() => None,
+            None => submits.join_next().await,
+        };
+        match next {
+            Some(Ok((m, result, permit))) => {
+                results.push((m, result));
+                permits.push(permit);
+                if results.len() < 64 {
+                    continue;
+                }
+            }
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "a submit task failed");
+                continue;
+            }
+            None if results.is_empty() => break,
+            None => {}
+        }
+        store::record_many(db, &results).await?;
+        results.clear();
+        permits.clear();
+    }
+    Ok(())
+}
+
+/// The connection for `route`; messages spread across several by id.
+fn pick_smsc(smscs: &[Arc<Smsc>], route: Route, message_id: i64) -> Option<Arc<Smsc>> {
+    let serving: Vec<&Arc<Smsc>> = smscs
+        .iter()
+        .filter(|s| s.config.routes.contains(&route))
+        .collect();
+    if serving.is_empty() {
+        return None;
+    }
+    let i = usize::try_from(message_id.rem_euclid(serving.len() as i64)).unwrap_or(0);
+    Some(serving[i].clone())
+}
+
+fn envelope(batch: &BatchForSending, destination: &str) -> Envelope {
+    let source = match (&batch.sender_id, batch.route.allows_sender_id()) {
+        (Some(id), true) if id.chars().all(|c| c.is_ascii_digit()) => {
+            SourceAddress::International(id.clone())
+        }
+        (Some(id), true) => SourceAddress::Alphanumeric(id.trim_start_matches('#').to_string()),
+        _ => SourceAddress::None,
+    };
+    Envelope {
+        source,
+        destination: destination.to_string(),
+        validity: batch.route.uses_validity_period().then(|| {
+            ValidityPeriod::Relative(Duration::from_secs(
+                batch.validity_minutes.max(1) as u64 * 60,
+            ))
+        }),
+        registered_delivery: batch.route.has_delivery_reports(),
+    }
+}
+
+/// Submits every part of one message and says how the attempt ended.
+async fn submit_message(
+    smsc: &Smsc,
+    batch: &BatchForSending,
+    m: &ClaimedMessage,
+    grace: Duration,
+) -> SubmitResult {
+    let outbound = OutboundMessage {
+        envelope: envelope(batch, &m.destination),
+        text: batch.final_text.clone(),
+        table: batch.route.segment_table(),
+        reference: (m.id & 0xFF) as u8,
+    };
+    let parts = match outbound.parts() {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(message_id = m.id, error = %e, "cannot build the message's parts");
+            return SubmitResult::Rejected(ErrorCode::MessageTooLong);
+        }
+    };
+    let retry_at = now_ms() + RETRY_AFTER_MS;
+    let mut accepted = Vec::with_capacity(parts.len());
+    for (i, part) in parts.iter().enumerate() {
+        match smsc.handle.submit(part).await {
+            Ok(SubmitOutcome::Accepted { message_id }) => {
+                let keys = smsc.config.msg_id_matching.submit_keys(&message_id);
+                accepted.push((i as i64 + 1, message_id, keys));
+            }
+            Ok(SubmitOutcome::Rejected { command_status })
+            | Ok(SubmitOutcome::Deferred { command_status }) => {
+                tracing::info!(message_id = m.id, status = %smpp::client::status_name(command_status), "operator refused the message");
+                return SubmitResult::Rejected(smpp::client::rejection_error(command_status));
+            }
+            Ok(other) => {
+                tracing::info!(message_id = m.id, outcome = ?other, "submit outcome unknown; will resubmit");
+                return SubmitResult::Retry { retry_at };
+            }
+            Err(e) => {
+                tracing::debug!(message_id = m.id, error = %e, "not submitted; will retry");
+                return SubmitResult::Retry { retry_at };
+            }
+        }
+    }
+    let validity_ms = if batch.route.uses_validity_period() {
+        batch.validity_minutes * 60_000
+    } else {
+        // China: no validity on the wire; operators keep trying for about a day.
+        24 * 60 * 60_000
+    };
+    SubmitResult::Accepted {
+        smsc: smsc.config.name.clone(),
+        parts: accepted,
+        final_on_acceptance: !batch.route.has_delivery_reports(),
+        expires_at: now_ms() + validity_ms + i64::try_from(grace.as_millis()).unwrap_or(0),
+    }
+}
+
+/// A message whose submit outcome is unknown (or that found no bound connection) is tried
+/// again this much later; the SMPP client itself already backs off between reconnects.
+const RETRY_AFTER_MS: i64 = 2_000;
+
+/// Turns receipts into statuses, a few hundred per transaction, and acknowledges them to the
+/// SMSC only once stored (an unacknowledged receipt is redelivered after a crash).
+/// Runs until the SMSC client shuts down (its event channel closes).
+async fn receipts_loop(
+    db: Db,
+    smsc: String,
+    matching: MsgIdMatching,
+    mut events: tokio::sync::mpsc::Receiver<Event>,
+) {
+    let mut batch: Vec<(Receipt, smpp::InboundAck)> = Vec::new();
+    while let Some(event) = events.recv().await {
+        collect(&smsc, matching, event, &mut batch);
+        while batch.len() < 500 {
+            match events.try_recv() {
+                Ok(event) => collect(&smsc, matching, event, &mut batch),
+                Err(_) => break,
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let receipts: Vec<Receipt> = batch.iter().map(|(r, _)| r.clone()).collect();
+        match store::apply_receipts(&db, &receipts).await {
+            Ok(_) => {
+                for (_, ack) in batch.drain(..) {
+                    ack.ack();
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not store receipts; the SMSC will resend them");
+                for (_, ack) in batch.drain(..) {
+                    ack.retry_later();
+                }
+            }
+        }
+    }
+}
+
+fn collect(
+    smsc: &str,
+    matching: MsgIdMatching,
+    event: Event,
+    batch: &mut Vec<(Receipt, smpp::InboundAck)>,
+) {
+    match event {
+        Event::Receipt { receipt, ack } => {
+            let mut keys = Vec::new();
+            for id in receipt.ids() {
+                for k in matching.receipt_keys(id) {
+                    if !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
+            }
+            let status = i64::from(receipt.status.code());
+            batch.push((
+                Receipt {
+                    smsc: smsc.to_string(),
+                    keys,
+                    status,
+                    error: receipt.error,
+                },
+                ack,
+            ));
+        }
+        Event::Mo { message, ack } => {
+            // Two-way SMS (§10) stores replies; until then they are logged and acknowledged.
+            tracing::info!(from = %message.from, "MO message received");
+            ack.ack();
+        }
+        Event::Bound { generation } => tracing::info!(smsc, generation, "SMSC bound"),
+        Event::ConnectFailed { reason, .. } => tracing::warn!(smsc, %reason, "SMSC connect failed"),
+        Event::Disconnected { reason, in_flight } => {
+            tracing::warn!(smsc, %reason, in_flight, "SMSC disconnected")
+        }
+    }
+}

@@ -1,0 +1,1077 @@
+//! The delivery engine's queries. Every state change of a message is one guarded UPDATE (or one
+//! transaction) so that several dispatcher tasks, and several Ferry processes on PostgreSQL,
+//! can work on the same tables without sending or charging anything twice.
+
+use super::code::*;
+use super::{BatchDetail, BatchSummary, MessageRow, StatusCount};
+use crate::db::{now_ms, Backend, Db};
+use crate::ledger::store::{charge_held, hold, post, release, LedgerError, Posting};
+use crate::ledger::EntryKind;
+use sms::{ErrorCode, Money};
+use sqlx::{AnyConnection, Row};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("insufficient balance: the batch costs {total}, {available} is available; {shortfall} more is needed")]
+    InsufficientBalance {
+        total: Money,
+        available: Money,
+        shortfall: Money,
+    },
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// A batch to store: everything already validated and priced by the caller.
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub account_id: i64,
+    pub route: sms::Route,
+    pub sender_id: Option<String>,
+    pub purpose: String,
+    pub content: String,
+    pub final_text: String,
+    pub encoding: sms::Encoding,
+    pub parts: u8,
+    pub validity_minutes: i64,
+    /// When to send; `None` = now.
+    pub scheduled_at: Option<i64>,
+    /// (E.164 digits, unit price per part)
+    pub recipients: Vec<(String, Money)>,
+    pub resent_from: Option<i64>,
+}
+
+/// What a batch will cost at its unit prices.
+pub fn batch_cost(parts: u8, recipients: &[(String, Money)]) -> Option<Money> {
+    recipients.iter().try_fold(Money::ZERO, |acc, (_, price)| {
+        price
+            .checked_mul(i64::from(parts))
+            .and_then(|c| acc.checked_add(c))
+    })
+}
+
+/// Stores the batch and one message per recipient in one transaction, after checking that the
+/// account's available balance (balance, less holds, less what its waiting messages will
+/// cost) covers it. The account row is locked first, so concurrent submissions are checked one
+/// after the other and cannot together promise more than the balance (§14, playSMS #522).
+pub async fn create_batch(db: &Db, batch: &NewBatch) -> Result<i64, BatchError> {
+    let now = now_ms();
+    let total = batch_cost(batch.parts, &batch.recipients).unwrap_or(Money::from_minor(i64::MAX));
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE accounts SET balance_minor = balance_minor WHERE id = $1")
+        .bind(batch.account_id)
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query(
+        "SELECT a.balance_minor - a.held_minor - \
+           CAST(COALESCE((SELECT SUM(m.parts * m.unit_price_minor) FROM messages m \
+                          WHERE m.account_id = a.id AND m.status IN (2, 3)), 0) AS BIGINT) \
+         FROM accounts a WHERE a.id = $1",
+    )
+    .bind(batch.account_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let available = Money::from_minor(row.try_get(0)?);
+    if total > available {
+        return Err(BatchError::InsufficientBalance {
+            total,
+            available,
+            shortfall: total.checked_sub(available).unwrap_or(total),
+        });
+    }
+    let due = batch.scheduled_at.unwrap_or(now).max(now);
+    let is_scheduled = batch.scheduled_at.is_some_and(|t| t > now);
+    let batch_id: i64 = sqlx::query(
+        "INSERT INTO batches (account_id, route, sender_id, purpose, content, final_text, encoding, parts, \
+         validity_minutes, scheduled_at, is_scheduled, status, total_messages, estimated_cost_minor, resent_from, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(batch.account_id)
+    .bind(batch.route.as_str())
+    .bind(batch.sender_id.clone())
+    .bind(&batch.purpose)
+    .bind(&batch.content)
+    .bind(&batch.final_text)
+    .bind(batch.encoding.as_str())
+    .bind(i64::from(batch.parts))
+    .bind(batch.validity_minutes)
+    .bind(due)
+    .bind(i64::from(is_scheduled))
+    .bind(batch.recipients.len() as i64)
+    .bind(total.minor())
+    .bind(batch.resent_from)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    let status = if is_scheduled {
+        SCHEDULING
+    } else {
+        UPLOAD_SUCCESS
+    };
+    // Multi-row inserts: 50,000 messages in 100 statements rather than 50,000 (playSMS #443
+    // lost rows on big files; here they are all written in the same transaction or none are).
+    for chunk in batch.recipients.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO messages (batch_id, account_id, destination, parts, unit_price_minor, status, due_at, created_at, updated_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * 3;
+            sql.push_str(&format!(
+                "({batch_id}, {}, ${}, {}, ${}, {status}, ${}, {now}, {now})",
+                batch.account_id,
+                b + 1,
+                batch.parts,
+                b + 2,
+                b + 3
+            ));
+        }
+        let mut q = sqlx::query(&sql);
+        for (number, price) in chunk {
+            q = q.bind(number.as_str()).bind(price.minor()).bind(due);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(batch_id)
+}
+
+fn summary_from(
+    row: &sqlx::any::AnyRow,
+    counts: Vec<StatusCount>,
+    total_charge: Money,
+) -> Result<BatchSummary, sqlx::Error> {
+    let finished = counts
+        .iter()
+        .filter(|c| {
+            matches!(
+                i64::from(c.status),
+                SUBMITTED | EXPIRED | UNDELIVERABLE | DELIVERED
+            )
+        })
+        .map(|c| c.count)
+        .sum();
+    Ok(BatchSummary {
+        id: row.try_get(0)?,
+        created_at: row.try_get(1)?,
+        scheduled_at: row.try_get(2)?,
+        is_scheduled: row.try_get::<i64, _>(3)? != 0,
+        deleted: row.try_get::<String, _>(4)? == "deleted",
+        route: row.try_get(5)?,
+        sender_id: row.try_get(6)?,
+        content: row.try_get(7)?,
+        parts: row.try_get(8)?,
+        total_messages: row.try_get(9)?,
+        total_charge,
+        counts,
+        finished,
+    })
+}
+
+const BATCH_COLUMNS: &str = "id, created_at, scheduled_at, is_scheduled, status, route, sender_id, content, parts, total_messages";
+
+async fn counts_and_charge(
+    db: &Db,
+    batch_id: i64,
+) -> Result<(Vec<StatusCount>, Money), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*), CAST(COALESCE(SUM(charge_minor), 0) AS BIGINT) FROM messages WHERE batch_id = $1 GROUP BY status ORDER BY status",
+    )
+    .bind(batch_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut counts = Vec::with_capacity(rows.len());
+    let mut charge = 0i64;
+    for r in rows {
+        let status: i64 = r.try_get(0)?;
+        let status = u16::try_from(status).unwrap_or(0);
+        counts.push(StatusCount {
+            status,
+            label: super::status_label(status),
+            count: r.try_get(1)?,
+        });
+        charge += r.try_get::<i64, _>(2)?;
+    }
+    Ok((counts, Money::from_minor(charge)))
+}
+
+/// The batch `batch_id` if it belongs to `account_id` (other accounts get `None`, shown as 404).
+pub async fn summary(
+    db: &Db,
+    account_id: i64,
+    batch_id: i64,
+) -> Result<Option<BatchSummary>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {BATCH_COLUMNS} FROM batches WHERE id = $1 AND account_id = $2"
+    ))
+    .bind(batch_id)
+    .bind(account_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let (counts, charge) = counts_and_charge(db, batch_id).await?;
+    Ok(Some(summary_from(&row, counts, charge)?))
+}
+
+pub async fn list(db: &Db, account_id: i64, limit: i64) -> Result<Vec<BatchSummary>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {BATCH_COLUMNS} FROM batches WHERE account_id = $1 ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get(0)?;
+        let (counts, charge) = counts_and_charge(db, id).await?;
+        out.push(summary_from(&row, counts, charge)?);
+    }
+    Ok(out)
+}
+
+pub const PAGE_SIZE: i64 = 100;
+
+pub async fn detail(
+    db: &Db,
+    account_id: i64,
+    batch_id: i64,
+    status_filter: Option<i64>,
+    page: i64,
+) -> Result<Option<BatchDetail>, sqlx::Error> {
+    let Some(summary) = summary(db, account_id, batch_id).await? else {
+        return Ok(None);
+    };
+    let filtered_total: i64 = match status_filter {
+        Some(s) => summary
+            .counts
+            .iter()
+            .filter(|c| i64::from(c.status) == s)
+            .map(|c| c.count)
+            .sum(),
+        None => summary.total_messages,
+    };
+    let pages = (filtered_total + PAGE_SIZE - 1) / PAGE_SIZE;
+    let page = page.clamp(1, pages.max(1));
+    let rows = sqlx::query(
+        "SELECT id, destination, parts, status, error_code, charge_minor, created_at, submitted_at, done_at \
+         FROM messages WHERE batch_id = $1 AND account_id = $2 AND ($3 = 0 OR status = $3) \
+         ORDER BY id LIMIT $4 OFFSET $5",
+    )
+    .bind(batch_id)
+    .bind(account_id)
+    .bind(status_filter.unwrap_or(0))
+    .bind(PAGE_SIZE)
+    .bind((page - 1) * PAGE_SIZE)
+    .fetch_all(db.pool())
+    .await?;
+    let messages = rows
+        .into_iter()
+        .map(|r| {
+            Ok(MessageRow {
+                id: r.try_get(0)?,
+                destination: r.try_get(1)?,
+                parts: r.try_get(2)?,
+                status: u16::try_from(r.try_get::<i64, _>(3)?).unwrap_or(0),
+                error_code: r
+                    .try_get::<Option<i64>, _>(4)?
+                    .and_then(|c| u16::try_from(c).ok()),
+                charge: Money::from_minor(r.try_get(5)?),
+                created_at: r.try_get(6)?,
+                submitted_at: r.try_get(7)?,
+                done_at: r.try_get(8)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let can_delete = summary.is_scheduled
+        && !summary.deleted
+        && summary.scheduled_at > now_ms() + super::DELETE_WINDOW_MS;
+    Ok(Some(BatchDetail {
+        summary,
+        messages,
+        page,
+        pages,
+        can_delete,
+    }))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Deleted,
+    NotFound,
+    TooLate,
+}
+
+/// Deletes a scheduled batch whose time is more than an hour away. Its messages leave the
+/// queue in the same transaction; the guard on `due_at` means the dispatcher can never have
+/// started on them.
+pub async fn delete_batch(
+    db: &Db,
+    account_id: i64,
+    batch_id: i64,
+) -> Result<DeleteOutcome, sqlx::Error> {
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    let n = sqlx::query(
+        "UPDATE batches SET status = 'deleted' WHERE id = $1 AND account_id = $2 AND status = 'active' \
+         AND is_scheduled = 1 AND scheduled_at > $3",
+    )
+    .bind(batch_id)
+    .bind(account_id)
+    .bind(now + super::DELETE_WINDOW_MS)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        let exists = sqlx::query("SELECT 1 FROM batches WHERE id = $1 AND account_id = $2")
+            .bind(batch_id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        return Ok(if exists.is_some() {
+            DeleteOutcome::TooLate
+        } else {
+            DeleteOutcome::NotFound
+        });
+    }
+    sqlx::query("DELETE FROM messages WHERE batch_id = $1 AND status = 3 AND due_at > $2")
+        .bind(batch_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(DeleteOutcome::Deleted)
+}
+
+/// The recipients of `batch_id` whose messages ended with one of `error_codes` (for resend).
+pub async fn recipients_with_errors(
+    db: &Db,
+    account_id: i64,
+    batch_id: i64,
+    error_codes: &[u16],
+) -> Result<Option<Vec<String>>, sqlx::Error> {
+    let exists = sqlx::query("SELECT 1 FROM batches WHERE id = $1 AND account_id = $2")
+        .bind(batch_id)
+        .bind(account_id)
+        .fetch_optional(db.pool())
+        .await?;
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let rows = sqlx::query(
+        "SELECT destination, error_code FROM messages WHERE batch_id = $1 AND account_id = $2 AND error_code IS NOT NULL ORDER BY id",
+    )
+    .bind(batch_id)
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let code: i64 = r.try_get(1)?;
+        if error_codes.iter().any(|c| i64::from(*c) == code) {
+            out.push(r.try_get(0)?);
+        }
+    }
+    Ok(Some(out))
+}
+
+// ----- the dispatcher's side -----
+
+/// A message claimed for sending, with what is needed to build and charge it.
+#[derive(Debug, Clone)]
+pub struct ClaimedMessage {
+    pub id: i64,
+    pub batch_id: i64,
+    pub account_id: i64,
+    pub destination: String,
+    pub parts: i64,
+    pub unit_price: Money,
+    pub status: i64,
+    pub hold: Money,
+}
+
+impl ClaimedMessage {
+    pub fn charge(&self) -> Money {
+        Money::from_minor(self.unit_price.minor().saturating_mul(self.parts))
+    }
+}
+
+/// Records this process as alive; claims of processes that stop beating can be taken over.
+pub async fn heartbeat(db: &Db, node_id: &str) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    let n = sqlx::query("UPDATE dispatcher_nodes SET heartbeat_at = $1 WHERE node_id = $2")
+        .bind(now)
+        .bind(node_id)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    if n == 0 {
+        sqlx::query("INSERT INTO dispatcher_nodes (node_id, heartbeat_at) VALUES ($1, $2)")
+            .bind(node_id)
+            .bind(now)
+            .execute(db.pool())
+            .await?;
+    }
+    // Forget nodes gone for a day.
+    sqlx::query("DELETE FROM dispatcher_nodes WHERE heartbeat_at < $1")
+        .bind(now - 86_400_000)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// A node is presumed dead this long after its last heartbeat.
+pub const NODE_TIMEOUT_MS: i64 = 10_000;
+
+/// Claims up to `limit` due messages for `node_id` until `lease_ms` from now: waiting ones
+/// (UPLOAD SUCCESS, SCHEDULING) and held ones whose submit outcome is unknown (a crash or a lost
+/// connection). On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several processes claim at once
+/// without taking the same rows; SQLite has one writer at a time, so the UPDATE is atomic.
+pub async fn claim(
+    db: &Db,
+    node_id: &str,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<ClaimedMessage>, sqlx::Error> {
+    let now = now_ms();
+    let lock = if db.backend() == Backend::Postgres {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE messages SET claimed_until = $1, claimed_by = $2, attempts = attempts + 1, updated_at = $3 \
+         WHERE id IN (SELECT id FROM messages \
+            WHERE (status IN (2, 3) OR (status = 4 AND hold_minor > 0)) AND due_at <= $3 \
+            AND (claimed_until < $3 OR claimed_by IS NULL OR claimed_by NOT IN \
+                 (SELECT node_id FROM dispatcher_nodes WHERE heartbeat_at > $4)) \
+            ORDER BY due_at, id LIMIT $5 {lock}) \
+         RETURNING id, batch_id, account_id, destination, parts, unit_price_minor, status, hold_minor"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now + lease_ms)
+        .bind(node_id)
+        .bind(now)
+        .bind(now - NODE_TIMEOUT_MS)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ClaimedMessage {
+                id: r.try_get(0)?,
+                batch_id: r.try_get(1)?,
+                account_id: r.try_get(2)?,
+                destination: r.try_get(3)?,
+                parts: r.try_get(4)?,
+                unit_price: Money::from_minor(r.try_get(5)?),
+                status: r.try_get(6)?,
+                hold: Money::from_minor(r.try_get(7)?),
+            })
+        })
+        .collect()
+}
+
+/// The batch facts the dispatcher needs to build a message (batches never change once stored).
+#[derive(Debug, Clone)]
+pub struct BatchForSending {
+    pub route: sms::Route,
+    pub sender_id: Option<String>,
+    pub final_text: String,
+    pub validity_minutes: i64,
+    pub single_sms_limit: Option<Money>,
+}
+
+pub async fn batch_for_sending(
+    db: &Db,
+    batch_id: i64,
+) -> Result<Option<BatchForSending>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT b.route, b.sender_id, b.final_text, b.validity_minutes, a.single_sms_limit_minor \
+         FROM batches b JOIN accounts a ON a.id = b.account_id WHERE b.id = $1",
+    )
+    .bind(batch_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let route: String = r.try_get(0)?;
+    let Ok(route) = route.parse::<sms::Route>() else {
+        return Ok(None);
+    };
+    Ok(Some(BatchForSending {
+        route,
+        sender_id: r.try_get(1)?,
+        final_text: r.try_get(2)?,
+        validity_minutes: r.try_get(3)?,
+        single_sms_limit: r.try_get::<Option<i64>, _>(4)?.map(Money::from_minor),
+    }))
+}
+
+/// What the dispatcher decided before submitting a claimed message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prepared {
+    /// Held (now or before a crash): submit it.
+    Send,
+    /// Not sent, final, not charged (limit or balance).
+    Refused(ErrorCode),
+}
+
+/// Holds each message's charge (messages that already hold it, from an interrupted attempt,
+/// keep their hold), or refuses it: over the account's single-SMS limit, or not covered by the
+/// available balance (§7: UNDELIVERABLE, `16 Insufficient Balance`, not charged, not retried).
+/// One transaction for the whole chunk.
+pub async fn prepare(
+    db: &Db,
+    messages: &[ClaimedMessage],
+    limits: &(dyn Fn(i64) -> Option<Money> + Sync),
+) -> Result<Vec<Prepared>, LedgerError> {
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    let mut out = Vec::with_capacity(messages.len());
+    for m in messages {
+        if m.status == PROCESSING && m.hold.minor() > 0 {
+            out.push(Prepared::Send);
+            continue;
+        }
+        let charge = m.charge();
+        let refused = if limits(m.batch_id).is_some_and(|limit| charge > limit) {
+            Some(ErrorCode::OverChargeLimit)
+        } else if !hold(&mut tx, m.account_id, charge).await? {
+            Some(ErrorCode::InsufficientBalance)
+        } else {
+            None
+        };
+        match refused {
+            Some(error) => {
+                sqlx::query(
+                    "UPDATE messages SET status = 21, error_code = $1, done_at = $2, updated_at = $2, claimed_until = 0 WHERE id = $3",
+                )
+                .bind(i64::from(error.code()))
+                .bind(now)
+                .bind(m.id)
+                .execute(&mut *tx)
+                .await?;
+                out.push(Prepared::Refused(error));
+            }
+            None => {
+                sqlx::query("UPDATE messages SET status = 4, hold_minor = $1, updated_at = $2 WHERE id = $3")
+                    .bind(charge.minor())
+                    .bind(now)
+                    .bind(m.id)
+                    .execute(&mut *tx)
+                    .await?;
+                out.push(Prepared::Send);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// How a submitted message ended its attempt.
+#[derive(Debug, Clone)]
+pub enum SubmitResult {
+    /// Every part accepted: (part number, SMSC message id, its lookup keys).
+    Accepted {
+        smsc: String,
+        parts: Vec<(i64, String, Vec<String>)>,
+        /// Routes without delivery reports end at SUBMITTED (§5, HK Economic).
+        final_on_acceptance: bool,
+        expires_at: i64,
+    },
+    /// Refused by the operator: not handed over, not charged (§7, Jasmin #603).
+    Rejected(ErrorCode),
+    /// Outcome unknown or not sent (connection lost, timeout, no SMSC bound): keep the hold and
+    /// try again at `retry_at`.
+    Retry { retry_at: i64 },
+}
+
+/// Records the outcome of one attempt. Acceptance turns the hold into the message's one charge
+/// and records its parts' SMSC ids (receipts that arrived first are applied by
+/// [`apply_unmatched_receipts`]).
+pub async fn record(db: &Db, m: &ClaimedMessage, result: SubmitResult) -> Result<(), LedgerError> {
+    record_many(db, &[(m.clone(), result)]).await
+}
+
+/// Records many outcomes in one transaction (one disk sync for a whole chunk).
+pub async fn record_many(
+    db: &Db,
+    results: &[(ClaimedMessage, SubmitResult)],
+) -> Result<(), LedgerError> {
+    let mut tx = db.begin_write().await?;
+    for (m, result) in results {
+        record_in(&mut tx, m, result.clone()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record_in(
+    tx: &mut AnyConnection,
+    m: &ClaimedMessage,
+    result: SubmitResult,
+) -> Result<(), LedgerError> {
+    let now = now_ms();
+    // Guard: only the claim holder records, and only while the message still holds its charge.
+    let current = sqlx::query("SELECT status, hold_minor FROM messages WHERE id = $1")
+        .bind(m.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let status: i64 = current.try_get(0)?;
+    let hold_minor: i64 = current.try_get(1)?;
+    if status != PROCESSING || hold_minor == 0 {
+        return Ok(());
+    }
+    let held = Money::from_minor(hold_minor);
+    match result {
+        SubmitResult::Accepted {
+            smsc,
+            parts,
+            final_on_acceptance,
+            expires_at,
+        } => {
+            let charged = charge_held(
+                &mut *tx,
+                m.account_id,
+                held,
+                &format!("SMS to +{} (batch #{})", m.destination, m.batch_id),
+                &format!("msg-{}", m.id),
+            )
+            .await?;
+            let charge = if charged.is_some() { held } else { Money::ZERO };
+            let new_status = if final_on_acceptance {
+                SUBMITTED
+            } else {
+                PROCESSING
+            };
+            sqlx::query(
+                "UPDATE messages SET status = $1, hold_minor = 0, charge_minor = charge_minor + $2, submitted_at = $3, \
+                 expires_at = $4, done_at = $5, claimed_until = 0, updated_at = $3 WHERE id = $6",
+            )
+            .bind(new_status)
+            .bind(charge.minor())
+            .bind(now)
+            .bind(expires_at)
+            .bind(if final_on_acceptance { Some(now) } else { None })
+            .bind(m.id)
+            .execute(&mut *tx)
+            .await?;
+            for (part, smsc_id, keys) in &parts {
+                sqlx::query(
+                    "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES ($1, $2, $3, $4, 4) \
+                     ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id, status = 4",
+                )
+                .bind(m.id)
+                .bind(*part)
+                .bind(&smsc)
+                .bind(smsc_id)
+                .execute(&mut *tx)
+                .await?;
+                for key in keys {
+                    sqlx::query(
+                        "INSERT INTO smsc_keys (smsc, key, message_id, part) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&smsc)
+                    .bind(key)
+                    .bind(m.id)
+                    .bind(*part)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        SubmitResult::Rejected(error) => {
+            release(&mut *tx, m.account_id, held).await?;
+            sqlx::query(
+                "UPDATE messages SET status = 21, error_code = $1, hold_minor = 0, done_at = $2, claimed_until = 0, updated_at = $2 WHERE id = $3",
+            )
+            .bind(i64::from(error.code()))
+            .bind(now)
+            .bind(m.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        SubmitResult::Retry { retry_at } => {
+            sqlx::query(
+                "UPDATE messages SET due_at = $1, claimed_until = 0, updated_at = $2 WHERE id = $3",
+            )
+            .bind(retry_at)
+            .bind(now)
+            .bind(m.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives claimed-but-unsent messages back to the queue (shutdown, or the batch vanished).
+pub async fn unclaim(db: &Db, ids: &[i64]) -> Result<(), sqlx::Error> {
+    for id in ids {
+        sqlx::query("UPDATE messages SET claimed_until = 0 WHERE id = $1")
+            .bind(id)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(())
+}
+
+/// A delivery receipt as the dispatcher hands it over: every key it may be found under, in
+/// order, and the outcome.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub smsc: String,
+    pub keys: Vec<String>,
+    pub status: i64,
+    pub error: Option<ErrorCode>,
+}
+
+/// Finds the part a receipt key names among messages still waiting for a final status. A
+/// looser key (hex<->decimal, unpadded) must not land on an older, finished message that happens
+/// to share it while the right one is not recorded yet.
+const MATCH_RECEIPT: &str =
+    "SELECT k.message_id, k.part FROM smsc_keys k JOIN messages m ON m.id = k.message_id \
+     WHERE k.smsc = $1 AND k.key = $2 AND m.status IN (4, 19) ORDER BY k.message_id DESC LIMIT 1";
+
+/// Applies receipts in one transaction. Receipts whose part is not recorded yet are kept in
+/// `unmatched_receipts` and applied when it is. Returns how many matched a part.
+pub async fn apply_receipts(db: &Db, receipts: &[Receipt]) -> Result<usize, LedgerError> {
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    let mut matched = 0;
+    for r in receipts {
+        let mut found = None;
+        for key in &r.keys {
+            if let Some(row) = sqlx::query(MATCH_RECEIPT)
+                .bind(&r.smsc)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?
+            {
+                found = Some((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?));
+                break;
+            }
+        }
+        match found {
+            Some((message_id, part)) => {
+                apply_part_status(&mut tx, message_id, part, r.status, r.error, now).await?;
+                matched += 1;
+            }
+            None => {
+                let id: i64 = sqlx::query(
+                    "INSERT INTO unmatched_receipts (smsc, status, error_code, received_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(&r.smsc)
+                .bind(r.status)
+                .bind(r.error.map(|e| i64::from(e.code())))
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                for (position, key) in r.keys.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO unmatched_receipt_keys (smsc, key, receipt_id, position) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&r.smsc)
+                    .bind(key)
+                    .bind(id)
+                    .bind(position as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(matched)
+}
+
+/// Applies stored receipts whose part is known by now (a receipt can overtake its
+/// `submit_sm_resp`, or race the transaction that records it): an indexed join of their keys
+/// with the parts' keys, best key first. Receipts nobody claims for a week are dropped (they
+/// belong to submits whose acceptance was never recorded, e.g. before a crash, and were
+/// resubmitted). Returns how many were applied.
+pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
+    let rows = sqlx::query(
+        "SELECT u.receipt_id, k.message_id, k.part, r.status, r.error_code, u.position \
+         FROM unmatched_receipt_keys u \
+         JOIN smsc_keys k ON k.smsc = u.smsc AND k.key = u.key \
+         JOIN messages m ON m.id = k.message_id AND m.status IN (4, 19) \
+         JOIN unmatched_receipts r ON r.id = u.receipt_id \
+         ORDER BY u.receipt_id, u.position LIMIT 2000",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM unmatched_receipts WHERE received_at < $1")
+        .bind(now - 7 * 86_400_000)
+        .execute(&mut *tx)
+        .await?;
+    let mut applied = 0;
+    let mut done = std::collections::HashSet::new();
+    for row in rows {
+        let receipt_id: i64 = row.try_get(0)?;
+        if !done.insert(receipt_id) {
+            continue;
+        }
+        let error = row
+            .try_get::<Option<i64>, _>(4)?
+            .and_then(|c| u16::try_from(c).ok())
+            .and_then(ErrorCode::from_code);
+        apply_part_status(
+            &mut tx,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+            error,
+            now,
+        )
+        .await?;
+        sqlx::query("DELETE FROM unmatched_receipt_keys WHERE receipt_id = $1")
+            .bind(receipt_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM unmatched_receipts WHERE id = $1")
+            .bind(receipt_id)
+            .execute(&mut *tx)
+            .await?;
+        applied += 1;
+    }
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Sets one part's status and derives the message's: any UNDELIVERABLE part makes it
+/// UNDELIVERABLE, else any EXPIRED part EXPIRED, all DELIVERED makes it DELIVERED, any RETRY
+/// makes it RETRY. A final message does not change again. China messages that end
+/// UNDELIVERABLE are refunded (§5).
+async fn apply_part_status(
+    tx: &mut AnyConnection,
+    message_id: i64,
+    part: i64,
+    status: i64,
+    error: Option<ErrorCode>,
+    now: i64,
+) -> Result<(), LedgerError> {
+    sqlx::query(
+        "UPDATE message_parts SET status = $1, error_code = $2 WHERE message_id = $3 AND part = $4 AND status NOT IN (20, 21, 22)",
+    )
+    .bind(status)
+    .bind(error.map(|e| i64::from(e.code())))
+    .bind(message_id)
+    .bind(part)
+    .execute(&mut *tx)
+    .await?;
+    let parts = sqlx::query("SELECT status, error_code FROM message_parts WHERE message_id = $1")
+        .bind(message_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let msg = sqlx::query("SELECT m.status, m.parts, m.account_id, m.charge_minor, m.destination, b.route, m.batch_id FROM messages m JOIN batches b ON b.id = m.batch_id WHERE m.id = $1")
+        .bind(message_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let current: i64 = msg.try_get(0)?;
+    if matches!(current, SUBMITTED | EXPIRED | UNDELIVERABLE | DELIVERED) {
+        return Ok(());
+    }
+    let total_parts: i64 = msg.try_get(1)?;
+    let statuses: Vec<(i64, Option<i64>)> = parts
+        .iter()
+        .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<Option<i64>, _>(1)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let (new_status, new_error) = if let Some((_, e)) =
+        statuses.iter().find(|(s, _)| *s == UNDELIVERABLE)
+    {
+        (UNDELIVERABLE, *e)
+    } else if let Some((_, e)) = statuses.iter().find(|(s, _)| *s == EXPIRED) {
+        (EXPIRED, *e)
+    } else if statuses.len() as i64 == total_parts && statuses.iter().all(|(s, _)| *s == DELIVERED)
+    {
+        (DELIVERED, None)
+    } else if let Some((_, e)) = statuses.iter().find(|(s, _)| *s == RETRY) {
+        (RETRY, *e)
+    } else {
+        (PROCESSING, None)
+    };
+    let route: String = msg.try_get(5)?;
+    let is_china = route == sms::Route::China.as_str();
+    // China has only DELIVERED and UNDELIVERABLE as final statuses (§5).
+    let (new_status, new_error) = if is_china && new_status == EXPIRED {
+        (
+            UNDELIVERABLE,
+            new_error.or(Some(i64::from(ErrorCode::Expired.code()))),
+        )
+    } else {
+        (new_status, new_error)
+    };
+    let is_final = matches!(new_status, EXPIRED | UNDELIVERABLE | DELIVERED);
+    sqlx::query("UPDATE messages SET status = $1, error_code = $2, done_at = $3, updated_at = $4 WHERE id = $5")
+        .bind(new_status)
+        .bind(new_error)
+        .bind(if is_final { Some(now) } else { None })
+        .bind(now)
+        .bind(message_id)
+        .execute(&mut *tx)
+        .await?;
+    if is_china && new_status == UNDELIVERABLE {
+        refund(tx, message_id, &msg).await?;
+    }
+    Ok(())
+}
+
+async fn refund(
+    tx: &mut AnyConnection,
+    message_id: i64,
+    msg: &sqlx::any::AnyRow,
+) -> Result<(), LedgerError> {
+    let account_id: i64 = msg.try_get(2)?;
+    let charge = Money::from_minor(msg.try_get(3)?);
+    let destination: String = msg.try_get(4)?;
+    let batch_id: i64 = msg.try_get(6)?;
+    if charge.minor() <= 0 {
+        return Ok(());
+    }
+    let reference = format!("msg-{message_id}-refund");
+    let exists = sqlx::query(
+        "SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'refund' AND reference = $2",
+    )
+    .bind(account_id)
+    .bind(&reference)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if exists.is_some() {
+        return Ok(());
+    }
+    post(
+        tx,
+        Posting {
+            account_id,
+            kind: EntryKind::Refund,
+            amount: charge,
+            description: &format!(
+                "Refund: undeliverable China SMS to +{destination} (batch #{batch_id})"
+            ),
+            reference: Some(&reference),
+            created_by: None,
+        },
+    )
+    .await?;
+    sqlx::query("UPDATE messages SET charge_minor = 0 WHERE id = $1")
+        .bind(message_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Messages with no final receipt after their validity period (and a grace period) end
+/// EXPIRED; on the China route UNDELIVERABLE and refunded. Returns how many.
+pub async fn expire_overdue(db: &Db) -> Result<u64, LedgerError> {
+    let now = now_ms();
+    let rows = sqlx::query(
+        "SELECT id FROM messages WHERE status IN (4, 19) AND hold_minor = 0 AND expires_at IS NOT NULL AND expires_at < $1 LIMIT 1000",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    let mut n = 0;
+    for row in rows {
+        let id: i64 = row.try_get(0)?;
+        let mut tx = db.begin_write().await?;
+        let parts = sqlx::query(
+            "SELECT part FROM message_parts WHERE message_id = $1 AND status NOT IN (20, 21, 22)",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for p in parts {
+            let part: i64 = p.try_get(0)?;
+            apply_part_status(&mut tx, id, part, EXPIRED, Some(ErrorCode::Expired), now).await?;
+        }
+        tx.commit().await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The resend server function's work (see `super::resend_batch`).
+pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::error::AppError> {
+    use crate::error::AppError;
+    let viewer = crate::auth::context::require_viewer()?;
+    let db = crate::auth::context::server_state()?.db;
+    let codes: Vec<u16> = error_codes
+        .split([',', ' '])
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse::<u16>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            AppError::field("error_codes", "Choose the error codes to resend, e.g. 16.")
+        })?;
+    if codes.is_empty() {
+        return Err(AppError::field(
+            "error_codes",
+            "Choose at least one error code to resend.",
+        ));
+    }
+    let Some(numbers) = recipients_with_errors(&db, viewer.account_id, batch_id, &codes).await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    if numbers.is_empty() {
+        return Err(AppError::field(
+            "error_codes",
+            "No message of this batch ended with those error codes.",
+        ));
+    }
+    let row = sqlx::query(
+        "SELECT route, sender_id, purpose, content, final_text, encoding, parts, validity_minutes FROM batches WHERE id = $1 AND account_id = $2",
+    )
+    .bind(batch_id)
+    .bind(viewer.account_id)
+    .fetch_one(db.pool())
+    .await?;
+    let route: String = row.try_get(0)?;
+    let route: sms::Route = route.parse().map_err(|e| AppError::internal("route", e))?;
+    let encoding: String = row.try_get(5)?;
+    let prices = crate::pricing::store::current(&db, now_ms()).await?;
+    let base = prices
+        .base_price(route)
+        .ok_or_else(|| AppError::Conflict("This route has no price.".into()))?;
+    let recipients: Vec<(String, Money)> = numbers
+        .into_iter()
+        .map(|n| {
+            let p = prices.unit_price(route, &n).unwrap_or(base);
+            (n, p)
+        })
+        .collect();
+    let batch = NewBatch {
+        account_id: viewer.account_id,
+        route,
+        sender_id: row.try_get(1)?,
+        purpose: row.try_get(2)?,
+        content: row.try_get(3)?,
+        final_text: row.try_get(4)?,
+        encoding: if encoding == "UCS2" {
+            sms::Encoding::Ucs2
+        } else {
+            sms::Encoding::Gsm7
+        },
+        parts: u8::try_from(row.try_get::<i64, _>(6)?).unwrap_or(1),
+        validity_minutes: row.try_get(7)?,
+        scheduled_at: None,
+        recipients,
+        resent_from: Some(batch_id),
+    };
+    match create_batch(&db, &batch).await {
+        Ok(id) => Ok(id),
+        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(AppError::Conflict(format!(
+            "Insufficient balance: resending costs {total} and {available} is available; top up {shortfall} more first."
+        ))),
+        Err(e) => Err(AppError::internal("resend", e)),
+    }
+}

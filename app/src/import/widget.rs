@@ -1,0 +1,113 @@
+//! The composer's "Import numbers" control: uploads the chosen file, appends the numbers it
+//! held to the recipients box (so the live count and cost update at once) and shows what was
+//! imported and every rejected row, with a CSV download of the rejections.
+
+use super::{import_recipients, rejected_csv, ImportResult};
+use crate::address_book::RejectedTable;
+use crate::error::AppError;
+use crate::ui::{Notice, NoticeKind};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Appends `numbers` to the recipients text, one per line.
+pub fn append_numbers(text: &mut String, numbers: &[String]) {
+    if numbers.is_empty() {
+        return;
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    for n in numbers {
+        text.push('+');
+        text.push_str(n);
+        text.push('\n');
+    }
+}
+
+/// `data:` URL of a CSV file, for a download link that needs no server round trip.
+pub fn csv_data_url(csv: &str) -> String {
+    let mut out = String::from("data:text/csv;charset=utf-8,");
+    for b in csv.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[component]
+pub fn ImportNumbers(recipients_text: RwSignal<String>) -> impl IntoView {
+    let upload =
+        Action::new_local(|data: &web_sys::FormData| import_recipients(data.clone().into()));
+    let value = upload.value();
+    // Append once per finished upload.
+    Effect::new(move |_| {
+        if let Some(Ok(result)) = value.get() {
+            recipients_text.update(|t| append_numbers(t, &result.numbers));
+        }
+    });
+    let on_change = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        if let Ok(data) = web_sys::FormData::new() {
+            if data
+                .append_with_blob_and_filename("file", &file, &file.name())
+                .is_ok()
+            {
+                upload.dispatch_local(data);
+            }
+        }
+        // The same file can be chosen again after fixing it.
+        input.set_value("");
+    };
+    view! {
+        <div class="field import-numbers">
+            <label for="composer-import">"Import numbers (CSV, XLS, XLSX)"</label>
+            <p class="field-hint" id="composer-import-hint">"One number per row in the first column, up to 6 MB and 50,000 numbers. The numbers are added to the list above."</p>
+            <input id="composer-import" type="file" name="file" accept=".csv,.xls,.xlsx,text/csv"
+                aria-describedby="composer-import-hint" on:change=on_change disabled=move || upload.pending().get()/>
+            {move || upload.pending().get().then(|| view! { <p class="loading" role="status">"Reading the file…"</p> })}
+            {move || value.get().map(|r| view! { <ImportSummary result=r/> })}
+        </div>
+    }
+}
+
+#[component]
+fn ImportSummary(result: Result<ImportResult, AppError>) -> impl IntoView {
+    match result {
+        Err(e) => view! {
+            <Notice kind=NoticeKind::Error>
+                <span data-testid="import-error">{e.message_for("file").unwrap_or_else(|| e.to_string())}</span>
+            </Notice>
+        }
+        .into_any(),
+        Ok(r) => {
+            let rejected = r.rejected.len();
+            let download = (rejected > 0).then(|| csv_data_url(&rejected_csv(&r.rejected)));
+            view! {
+                <div class="import-summary" aria-live="polite">
+                    <p>
+                        <span data-testid="import-imported">{format!("{} number{} imported", r.numbers.len(), if r.numbers.len() == 1 { "" } else { "s" })}</span>
+                        {(r.duplicates > 0).then(|| format!(" ({} duplicate{} collapsed)", r.duplicates, if r.duplicates == 1 { "" } else { "s" }))}
+                        ", "
+                        <span data-testid="import-rejected">{format!("{rejected} row{} rejected", if rejected == 1 { "" } else { "s" })}</span>
+                        "."
+                        {download.map(|href| view! { " " <a href=href download="rejected-rows.csv" data-testid="import-rejected-download">"Download rejected rows (CSV)"</a> })}
+                    </p>
+                    <RejectedTable rows=r.rejected/>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}

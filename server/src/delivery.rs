@@ -1,0 +1,168 @@
+//! Starting the delivery engine from configuration: the built-in SMSC simulator (in-process by
+//! default, so a fresh install sends end to end) and the dispatcher with its SMSC connections.
+
+use crate::config::{Config, SimulatorSettings, SmscSettings};
+use app::db::Db;
+use app::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle, SmscConfig};
+use smpp::{Behaviour, MsgIdMatching, Outcome, SimulatorConfig, SimulatorHandle};
+use sms::Route;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryStartError {
+    #[error("SMSC {name}: unknown route {route:?} (use HK_BUSINESS, HK_ECONOMIC, CHINA or INTERNATIONAL)")]
+    UnknownRoute { name: String, route: String },
+    #[error("SMSC {name}: unknown msg_id_matching {value:?} (use auto, exact, submit_hex_receipt_decimal, submit_decimal_receipt_hex or ignore_leading_zeros)")]
+    UnknownMatching { name: String, value: String },
+    #[error("cannot start the built-in SMSC simulator: {0}")]
+    Simulator(String),
+}
+
+/// The running engine: stop it before closing the database.
+pub struct Delivery {
+    pub dispatcher: Option<DispatcherHandle>,
+    pub simulator: Option<SimulatorHandle>,
+}
+
+impl Delivery {
+    pub async fn shutdown(self) {
+        if let Some(d) = self.dispatcher {
+            d.shutdown().await;
+        }
+        if let Some(s) = self.simulator {
+            s.shutdown();
+        }
+    }
+}
+
+pub fn simulator_config(settings: &SimulatorSettings) -> SimulatorConfig {
+    let behaviour = Behaviour {
+        receipt_delay: Duration::from_millis(settings.receipt_delay_ms),
+        retry_delay: Duration::from_millis(settings.retry_delay_ms),
+        outcomes: vec![
+            (Outcome::Delivered, settings.outcomes.delivered),
+            (
+                Outcome::HandsetOffThenDelivered,
+                settings.outcomes.handset_off_then_delivered,
+            ),
+            (
+                Outcome::HandsetOffThenExpired,
+                settings.outcomes.handset_off_then_expired,
+            ),
+            (
+                Outcome::UnknownSubscriber,
+                settings.outcomes.unknown_subscriber,
+            ),
+            (Outcome::BlockedAsSpam, settings.outcomes.blocked_as_spam),
+        ]
+        .into_iter()
+        .filter(|(_, w)| *w > 0)
+        .collect(),
+        reject_percent: settings.reject_percent,
+        drop_every: (settings.drop_every_ms > 0)
+            .then(|| Duration::from_millis(settings.drop_every_ms)),
+        ..Behaviour::default()
+    };
+    SimulatorConfig {
+        listen: settings.listen,
+        behaviour,
+        ..SimulatorConfig::default()
+    }
+}
+
+fn parse_matching(name: &str, value: &str) -> Result<MsgIdMatching, DeliveryStartError> {
+    Ok(match value {
+        "auto" | "" => MsgIdMatching::Auto,
+        "exact" => MsgIdMatching::Exact,
+        "submit_hex_receipt_decimal" => MsgIdMatching::SubmitHexReceiptDecimal,
+        "submit_decimal_receipt_hex" => MsgIdMatching::SubmitDecimalReceiptHex,
+        "ignore_leading_zeros" => MsgIdMatching::IgnoreLeadingZeros,
+        other => {
+            return Err(DeliveryStartError::UnknownMatching {
+                name: name.into(),
+                value: other.into(),
+            })
+        }
+    })
+}
+
+fn smsc_config(s: &SmscSettings) -> Result<SmscConfig, DeliveryStartError> {
+    let routes = if s.routes.is_empty() {
+        Route::ALL.to_vec()
+    } else {
+        s.routes
+            .iter()
+            .map(|r| {
+                r.parse::<Route>()
+                    .map_err(|_| DeliveryStartError::UnknownRoute {
+                        name: s.name.clone(),
+                        route: r.clone(),
+                    })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    Ok(SmscConfig {
+        name: s.name.clone(),
+        address: s.address.clone(),
+        system_id: s.system_id.clone(),
+        password: s.password.clone(),
+        routes,
+        window: s.window,
+        max_per_second: (s.max_per_second > 0.0).then_some(s.max_per_second),
+        msg_id_matching: parse_matching(&s.name, &s.msg_id_matching)?,
+    })
+}
+
+/// Starts the simulator (when enabled) and the dispatcher (when enabled). With no SMSC
+/// configured, every route goes to the built-in simulator.
+pub async fn start(config: &Config, db: Db) -> Result<Delivery, DeliveryStartError> {
+    let simulator = if config.simulator.enabled {
+        let handle = smpp::Simulator::start(simulator_config(&config.simulator))
+            .await
+            .map_err(|e| DeliveryStartError::Simulator(e.to_string()))?;
+        tracing::info!(addr = %handle.addr, "built-in SMSC simulator listening");
+        Some(handle)
+    } else {
+        None
+    };
+    if !config.dispatcher.enabled {
+        return Ok(Delivery {
+            dispatcher: None,
+            simulator,
+        });
+    }
+    let mut smscs = config
+        .smsc
+        .iter()
+        .map(smsc_config)
+        .collect::<Result<Vec<_>, _>>()?;
+    if smscs.is_empty() {
+        if let Some(sim) = &simulator {
+            smscs.push(SmscConfig {
+                name: "simulator".into(),
+                address: sim.addr.to_string(),
+                system_id: "ferry".into(),
+                password: "ferry".into(),
+                routes: Route::ALL.to_vec(),
+                window: 100,
+                max_per_second: None,
+                msg_id_matching: MsgIdMatching::Auto,
+            });
+        } else {
+            tracing::warn!(
+                "no SMSC configured and the simulator is off: messages will wait in the queue"
+            );
+        }
+    }
+    let dispatcher_config = DispatcherConfig {
+        workers: config.dispatcher.workers.max(1),
+        claim_batch: config.dispatcher.claim_batch.max(1),
+        smscs,
+        ..DispatcherConfig::default()
+    };
+    tracing::info!(node = %dispatcher_config.node_id, workers = dispatcher_config.workers, "dispatcher starting");
+    Ok(Delivery {
+        dispatcher: Some(dispatcher::start(db, dispatcher_config)),
+        simulator,
+    })
+}

@@ -1,0 +1,866 @@
+//! The delivery engine against Ferry's SMSC simulator over real TCP on loopback: every status
+//! transition and charging rule of §7/§8, China composition, concatenated parts, scheduling,
+//! deletion, resend, insufficient balance mid-batch, id formats, restarts, dropped connections
+//! and several dispatchers at once. Each test runs on SQLite and PostgreSQL.
+
+use app::db::testing::{all_backends, TestDb};
+use app::db::{now_ms, Db};
+use app::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle, SmscConfig};
+use app::delivery::store::{self, create_batch, NewBatch};
+use app::ledger::store::{accounts_out_of_balance, post, Posting};
+use app::ledger::EntryKind;
+use smpp::{
+    Behaviour, IdFormat, MsgIdMatching, Outcome, Simulator, SimulatorConfig, SimulatorHandle,
+};
+use sms::{Money, Route};
+use sqlx::Row;
+use std::collections::HashMap;
+use std::time::Duration;
+
+const PRICE: Money = Money::from_minor(3_200);
+
+async fn customer(db: &Db, login: &str, balance: Money) -> i64 {
+    let id: i64 = sqlx::query(
+        "INSERT INTO accounts (login_name, password_hash, role, status, company_name, contact_email, mobile, created_at) \
+         VALUES ($1, 'x', 'customer', 'normal', 'Co', 'a@b.example', '85291234567', $2) RETURNING id",
+    )
+    .bind(login)
+    .bind(now_ms())
+    .fetch_one(db.pool())
+    .await
+    .expect("account")
+    .try_get(0)
+    .expect("id");
+    if balance.minor() > 0 {
+        let mut tx = db.pool().begin().await.expect("tx");
+        post(
+            &mut tx,
+            Posting {
+                account_id: id,
+                kind: EntryKind::TopUp,
+                amount: balance,
+                description: "top-up",
+                reference: None,
+                created_by: None,
+            },
+        )
+        .await
+        .expect("top up");
+        tx.commit().await.expect("commit");
+    }
+    id
+}
+
+fn numbers(n: usize, first: u64) -> Vec<String> {
+    (0..n as u64)
+        .map(|i| format!("8529{:07}", first + i))
+        .collect()
+}
+
+fn new_batch(account_id: i64, route: Route, text: &str, recipients: &[String]) -> NewBatch {
+    let table = route.segment_table();
+    let seg = sms::segment(text, table);
+    NewBatch {
+        account_id,
+        route,
+        sender_id: route.allows_sender_id().then(|| "FerryTest".to_string()),
+        purpose: "notification".into(),
+        content: text.into(),
+        final_text: text.into(),
+        encoding: seg.encoding,
+        parts: seg.parts.expect("fits"),
+        validity_minutes: 120,
+        scheduled_at: None,
+        recipients: recipients.iter().map(|n| (n.clone(), PRICE)).collect(),
+        resent_from: None,
+    }
+}
+
+async fn simulator(behaviour: Behaviour) -> SimulatorHandle {
+    Simulator::start(SimulatorConfig {
+        behaviour,
+        ..SimulatorConfig::default()
+    })
+    .await
+    .expect("simulator")
+}
+
+fn fast(outcomes: Vec<(Outcome, u32)>) -> Behaviour {
+    Behaviour {
+        receipt_delay: Duration::from_millis(20),
+        retry_delay: Duration::from_millis(40),
+        outcomes,
+        ..Behaviour::default()
+    }
+}
+
+fn dispatcher_for(db: &Db, sim: &SimulatorHandle, matching: MsgIdMatching) -> DispatcherHandle {
+    dispatcher::start(
+        db.clone(),
+        DispatcherConfig {
+            workers: 2,
+            claim_batch: 100,
+            idle_poll: Duration::from_millis(50),
+            expiry_grace: Duration::from_millis(500),
+            smscs: vec![SmscConfig {
+                name: "sim".into(),
+                address: sim.addr.to_string(),
+                system_id: "ferry".into(),
+                password: "pw".into(),
+                routes: Route::ALL.to_vec(),
+                window: 50,
+                max_per_second: None,
+                msg_id_matching: matching,
+            }],
+            ..DispatcherConfig::default()
+        },
+    )
+}
+
+#[derive(Debug, Clone)]
+struct Msg {
+    destination: String,
+    status: i64,
+    error: Option<i64>,
+    charge: i64,
+}
+
+async fn messages(db: &Db, batch_id: i64) -> Vec<Msg> {
+    sqlx::query("SELECT destination, status, error_code, charge_minor FROM messages WHERE batch_id = $1 ORDER BY id")
+        .bind(batch_id)
+        .fetch_all(db.pool())
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|r| Msg {
+            destination: r.try_get(0).expect("d"),
+            status: r.try_get(1).expect("s"),
+            error: r.try_get(2).expect("e"),
+            charge: r.try_get(3).expect("c"),
+        })
+        .collect()
+}
+
+fn is_final(status: i64) -> bool {
+    matches!(status, 5 | 20 | 21 | 22)
+}
+
+async fn wait_final(db: &Db, batch_id: i64, timeout: Duration) -> Vec<Msg> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let ms = messages(db, batch_id).await;
+        if ms.iter().all(|m| is_final(m.status)) {
+            return ms;
+        }
+        if std::time::Instant::now() > deadline {
+            let mut counts: HashMap<i64, usize> = HashMap::new();
+            for m in &ms {
+                *counts.entry(m.status).or_default() += 1;
+            }
+            let unmatched: Vec<String> =
+                sqlx::query("SELECT key FROM unmatched_receipt_keys LIMIT 3")
+                    .fetch_all(db.pool())
+                    .await
+                    .expect("q")
+                    .into_iter()
+                    .map(|r| r.try_get::<String, _>(0).expect("keys"))
+                    .collect();
+            let keys: Vec<String> = sqlx::query("SELECT key FROM smsc_keys LIMIT 8")
+                .fetch_all(db.pool())
+                .await
+                .expect("q")
+                .into_iter()
+                .map(|r| r.try_get::<String, _>(0).expect("key"))
+                .collect();
+            panic!("batch {batch_id} not final after {timeout:?}: {counts:?}; unmatched receipts {unmatched:?}; part keys {keys:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn balance(db: &Db, account_id: i64) -> (i64, i64) {
+    let r = sqlx::query("SELECT balance_minor, held_minor FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(db.pool())
+        .await
+        .expect("balance");
+    (r.try_get(0).expect("b"), r.try_get(1).expect("h"))
+}
+
+async fn charges(db: &Db, account_id: i64) -> i64 {
+    sqlx::query("SELECT COUNT(*) FROM ledger_entries WHERE account_id = $1 AND kind = 'charge'")
+        .bind(account_id)
+        .fetch_one(db.pool())
+        .await
+        .expect("q")
+        .try_get(0)
+        .expect("n")
+}
+
+async fn check_ledger(t: &TestDb) {
+    assert_eq!(
+        accounts_out_of_balance(&t.db).await.expect("check"),
+        Vec::<i64>::new(),
+        "{}",
+        t.name
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_receipt_outcome_becomes_its_status_and_accepted_messages_are_charged_once() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "outcomes", Money::hkd(100)).await;
+        let dests = numbers(5, 1000);
+        let mut behaviour = fast(vec![(Outcome::Delivered, 1)]);
+        behaviour.outcome_by_destination = HashMap::from([
+            (dests[1].clone(), Outcome::HandsetOffThenDelivered),
+            (dests[2].clone(), Outcome::HandsetOffThenExpired),
+            (dests[3].clone(), Outcome::UnknownSubscriber),
+            (dests[4].clone(), Outcome::BlockedAsSpam),
+        ]);
+        let sim = simulator(behaviour).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "Your code is 1234", &dests),
+        )
+        .await
+        .expect("batch");
+        let ms = wait_final(&t.db, batch, Duration::from_secs(20)).await;
+        d.shutdown().await;
+        let by: HashMap<_, _> = ms
+            .iter()
+            .map(|m| (m.destination.clone(), m.clone()))
+            .collect();
+        assert_eq!(by[&dests[0]].status, 22, "{}: DELIVERED", t.name);
+        assert_eq!(by[&dests[1]].status, 22, "handset off, then delivered");
+        assert_eq!(
+            (by[&dests[2]].status, by[&dests[2]].error),
+            (20, Some(1)),
+            "handset off, then EXPIRED"
+        );
+        assert_eq!(
+            (by[&dests[3]].status, by[&dests[3]].error),
+            (21, Some(3)),
+            "unknown subscriber"
+        );
+        assert_eq!(
+            (by[&dests[4]].status, by[&dests[4]].error),
+            (21, Some(5)),
+            "blocked as spam"
+        );
+        // The operator accepted all five: each is charged once, whatever the receipt said.
+        assert!(ms.iter().all(|m| m.charge == 3_200), "{:?}", ms);
+        assert_eq!(charges(&t.db, account).await, 5);
+        assert_eq!(
+            balance(&t.db, account).await,
+            (1_000_000 - 16_000, 0),
+            "{}",
+            t.name
+        );
+        assert_eq!(sim.stats().duplicates, 0);
+        check_ledger(&t).await;
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operator_rejections_are_undeliverable_and_never_charged() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "rejected", Money::hkd(10)).await;
+        let mut behaviour = fast(vec![(Outcome::Delivered, 1)]);
+        behaviour.reject_percent = 100;
+        let sim = simulator(behaviour).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "hi", &numbers(4, 2000)),
+        )
+        .await
+        .expect("batch");
+        let ms = wait_final(&t.db, batch, Duration::from_secs(20)).await;
+        d.shutdown().await;
+        assert!(
+            ms.iter()
+                .all(|m| m.status == 21 && m.error == Some(8) && m.charge == 0),
+            "{}: {ms:?}",
+            t.name
+        );
+        assert_eq!(charges(&t.db, account).await, 0);
+        assert_eq!(
+            balance(&t.db, account).await,
+            (100_000, 0),
+            "holds released: {}",
+            t.name
+        );
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn insufficient_balance_in_the_middle_of_a_batch_stops_those_messages_uncharged_for_good() {
+    for t in all_backends().await {
+        // Enough for 3 of 5 messages at HK$0.32, once another batch took its share meanwhile.
+        let account = customer(&t.db, "short", Money::from_minor(5 * 3_200)).await;
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "hi", &numbers(5, 3000)),
+        )
+        .await
+        .expect("accepted: balance covers it now");
+        // Before dispatch, staff take HK$0.64 away (e.g. a fee): the balance now covers 3.
+        let mut tx = t.db.pool().begin().await.expect("tx");
+        post(
+            &mut tx,
+            Posting {
+                account_id: account,
+                kind: EntryKind::Fee,
+                amount: Money::from_minor(6_400),
+                description: "fee",
+                reference: None,
+                created_by: None,
+            },
+        )
+        .await
+        .expect("fee");
+        tx.commit().await.expect("commit");
+        let sim = simulator(fast(vec![(Outcome::Delivered, 1)])).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let ms = wait_final(&t.db, batch, Duration::from_secs(20)).await;
+        let delivered = ms
+            .iter()
+            .filter(|m| m.status == 22 && m.charge == 3_200)
+            .count();
+        let refused = ms
+            .iter()
+            .filter(|m| m.status == 21 && m.error == Some(16) && m.charge == 0)
+            .count();
+        assert_eq!((delivered, refused), (3, 2), "{}: {ms:?}", t.name);
+        assert_eq!(
+            balance(&t.db, account).await,
+            (0, 0),
+            "a charge equal to the balance is accepted; never below zero"
+        );
+        // A top-up does not retry them (§7): they stay UNDELIVERABLE.
+        let mut tx = t.db.pool().begin().await.expect("tx");
+        post(
+            &mut tx,
+            Posting {
+                account_id: account,
+                kind: EntryKind::TopUp,
+                amount: Money::hkd(300),
+                description: "t",
+                reference: None,
+                created_by: None,
+            },
+        )
+        .await
+        .expect("top up");
+        tx.commit().await.expect("commit");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let after = messages(&t.db, batch).await;
+        assert_eq!(after.iter().filter(|m| m.error == Some(16)).count(), 2);
+        d.shutdown().await;
+        assert_eq!(sim.stats().accepted, 3);
+        check_ledger(&t).await;
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_over_the_balance_is_refused_whole_with_the_shortfall() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "poor", Money::from_minor(3 * 3_200)).await;
+        let err = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "hi", &numbers(4, 4000)),
+        )
+        .await
+        .expect_err("over balance");
+        assert!(
+            err.to_string().contains("HK$0.32 more is needed"),
+            "{}: {err}",
+            t.name
+        );
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM messages")
+            .fetch_one(t.db.pool())
+            .await
+            .expect("q")
+            .try_get(0)
+            .expect("n");
+        assert_eq!(n, 0);
+        // Exactly the balance is fine.
+        create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "hi", &numbers(3, 4000)),
+        )
+        .await
+        .expect("exact");
+        // Waiting messages count against the balance: a second batch cannot promise it again.
+        let err = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "hi", &numbers(1, 4100)),
+        )
+        .await
+        .expect_err("already promised");
+        assert!(err.to_string().contains("insufficient balance"), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_submissions_for_the_last_credit_accept_exactly_what_the_balance_covers() {
+    const N: usize = 8;
+    for t in all_backends().await {
+        let account = customer(&t.db, "race", Money::from_minor((N as i64 - 1) * 3_200)).await;
+        let mut tasks = Vec::new();
+        for i in 0..N {
+            let db = t.db.clone();
+            tasks.push(tokio::spawn(async move {
+                create_batch(
+                    &db,
+                    &new_batch(
+                        account,
+                        Route::HkBusiness,
+                        "hi",
+                        &numbers(1, 5000 + i as u64),
+                    ),
+                )
+                .await
+                .is_ok()
+            }));
+        }
+        let mut accepted = 0;
+        for task in tasks {
+            if task.await.expect("task") {
+                accepted += 1;
+            }
+        }
+        assert_eq!(accepted, N - 1, "{}", t.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hk_economic_ends_at_submitted_without_receipts_and_china_is_composed_and_refunded() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "routes", Money::hkd(50)).await;
+        let mut behaviour = fast(vec![(Outcome::Delivered, 1)]);
+        behaviour.outcome_by_destination =
+            HashMap::from([("8613800138001".to_string(), Outcome::UnknownSubscriber)]);
+        let sim = simulator(behaviour).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let econ = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkEconomic, "Economy", &numbers(2, 6000)),
+        )
+        .await
+        .expect("econ");
+        let composed = sms::china::compose(
+            "您的驗證碼是 123456",
+            &sms::ChinaSignature::parse("Ferry").expect("sig"),
+        );
+        let mut china = new_batch(
+            account,
+            Route::China,
+            "您的驗證碼是 123456",
+            &["8613800138000".to_string(), "8613800138001".to_string()],
+        );
+        china.final_text = composed.text.clone();
+        china.encoding = composed.segmentation.encoding;
+        china.parts = composed.segmentation.parts.expect("fits");
+        let china = create_batch(&t.db, &china).await.expect("china");
+        let econ_ms = wait_final(&t.db, econ, Duration::from_secs(20)).await;
+        assert!(
+            econ_ms.iter().all(|m| m.status == 5 && m.charge == 3_200),
+            "{}: SUBMITTED is final: {econ_ms:?}",
+            t.name
+        );
+        let china_ms = wait_final(&t.db, china, Duration::from_secs(20)).await;
+        d.shutdown().await;
+        assert_eq!(china_ms[0].status, 22);
+        assert_eq!(
+            (china_ms[1].status, china_ms[1].charge),
+            (21, 0),
+            "UNDELIVERABLE China is refunded: {china_ms:?}"
+        );
+        let refunds: i64 = sqlx::query("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'refund'")
+            .fetch_one(t.db.pool())
+            .await
+            .expect("q")
+            .try_get(0)
+            .expect("n");
+        assert_eq!(refunds, 1);
+        // What the operator received: signature first, suffix last, no sender ID on China.
+        let seen = sim.stats();
+        let china_text = seen
+            .messages
+            .iter()
+            .find(|m| m.destination == "8613800138000")
+            .expect("china message");
+        assert_eq!(china_text.text, "[Ferry]您的驗證碼是 123456/退訂回T");
+        let china_part = seen
+            .parts
+            .iter()
+            .find(|p| p.destination == "8613800138000")
+            .expect("china part");
+        assert!(
+            china_part.source.is_empty(),
+            "no sender ID on China: {:?}",
+            china_part.source
+        );
+        let econ_part = seen
+            .parts
+            .iter()
+            .find(|p| p.destination == numbers(1, 6000)[0])
+            .expect("econ");
+        assert_eq!(
+            econ_part.registered_delivery, 0,
+            "HK Economic asks for no receipt"
+        );
+        assert!(econ_part.source.is_empty(), "no sender ID on HK Economic");
+        let business = seen
+            .parts
+            .iter()
+            .find(|p| p.destination.starts_with("8529"))
+            .map(|p| p.source.clone());
+        let _ = business;
+        check_ledger(&t).await;
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_long_message_goes_as_concatenated_parts_and_is_charged_per_part() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "long", Money::hkd(10)).await;
+        let sim = simulator(fast(vec![(Outcome::Delivered, 1)])).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let text = format!("{}{{tail}}", "Long message ".repeat(25));
+        let mut nb = new_batch(account, Route::HkBusiness, &text, &numbers(2, 7000));
+        assert_eq!(nb.parts, 3);
+        nb.sender_id = Some("FerryTest".into());
+        let batch = create_batch(&t.db, &nb).await.expect("batch");
+        let ms = wait_final(&t.db, batch, Duration::from_secs(20)).await;
+        d.shutdown().await;
+        assert!(
+            ms.iter().all(|m| m.status == 22 && m.charge == 3 * 3_200),
+            "{}: {ms:?}",
+            t.name
+        );
+        let seen = sim.stats();
+        assert_eq!(seen.parts.len(), 6, "3 parts × 2 recipients");
+        for m in &seen.messages {
+            assert_eq!(m.text, text.replace('\n', "\r\n"), "reassembled exactly");
+            assert_eq!(m.parts, 3);
+            assert!(m.reference.is_some());
+        }
+        for dest in numbers(2, 7000) {
+            let mut seqs: Vec<(u16, u8, u8)> = seen
+                .parts
+                .iter()
+                .filter(|p| p.destination == dest)
+                .map(|p| {
+                    let c = p.concat.expect("UDH");
+                    (c.reference, c.total, c.seq)
+                })
+                .collect();
+            seqs.sort();
+            assert_eq!(
+                seqs.iter().map(|s| (s.1, s.2)).collect::<Vec<_>>(),
+                vec![(3, 1), (3, 2), (3, 3)]
+            );
+            assert!(
+                seqs.iter().all(|s| s.0 == seqs[0].0),
+                "one reference per message"
+            );
+        }
+        assert!(seen
+            .parts
+            .iter()
+            .filter(|p| p.destination.starts_with("8529"))
+            .all(|p| p.source == "FerryTest" && p.source_ton == 5));
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn scheduled_batches_wait_in_the_database_and_go_on_time_and_can_be_deleted_only_early() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "sched", Money::hkd(10)).await;
+        let sim = simulator(fast(vec![(Outcome::Delivered, 1)])).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let mut soon = new_batch(account, Route::HkBusiness, "soon", &numbers(2, 8000));
+        soon.scheduled_at = Some(now_ms() + 1_500);
+        let soon = create_batch(&t.db, &soon).await.expect("soon");
+        let mut later = new_batch(account, Route::HkBusiness, "later", &numbers(2, 8100));
+        later.scheduled_at = Some(now_ms() + 2 * 3_600_000);
+        let later = create_batch(&t.db, &later).await.expect("later");
+        let mut near = new_batch(account, Route::HkBusiness, "near", &numbers(1, 8200));
+        near.scheduled_at = Some(now_ms() + 30 * 60_000);
+        let near = create_batch(&t.db, &near).await.expect("near");
+        let mut past = new_batch(account, Route::HkBusiness, "past", &numbers(1, 8300));
+        past.scheduled_at = Some(now_ms() - 60_000);
+        let past = create_batch(&t.db, &past).await.expect("past = now");
+
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            messages(&t.db, soon).await.iter().all(|m| m.status == 3),
+            "{}: SCHEDULING until due",
+            t.name
+        );
+        wait_final(&t.db, past, Duration::from_secs(10)).await;
+        wait_final(&t.db, soon, Duration::from_secs(10)).await;
+        assert!(messages(&t.db, later).await.iter().all(|m| m.status == 3));
+
+        assert_eq!(
+            store::delete_batch(&t.db, account, near).await.expect("q"),
+            store::DeleteOutcome::TooLate
+        );
+        assert_eq!(
+            store::delete_batch(&t.db, account + 999, later)
+                .await
+                .expect("q"),
+            store::DeleteOutcome::NotFound
+        );
+        assert_eq!(
+            store::delete_batch(&t.db, account, later).await.expect("q"),
+            store::DeleteOutcome::Deleted
+        );
+        assert!(messages(&t.db, later).await.is_empty());
+        d.shutdown().await;
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn resend_creates_a_batch_of_exactly_the_recipients_with_the_chosen_errors() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "resend", Money::hkd(10)).await;
+        let dests = numbers(4, 9000);
+        let mut behaviour = fast(vec![(Outcome::Delivered, 1)]);
+        behaviour.outcome_by_destination = HashMap::from([
+            (dests[1].clone(), Outcome::UnknownSubscriber),
+            (dests[3].clone(), Outcome::UnknownSubscriber),
+            (dests[2].clone(), Outcome::BlockedAsSpam),
+        ]);
+        let sim = simulator(behaviour).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "retry me", &dests),
+        )
+        .await
+        .expect("batch");
+        wait_final(&t.db, batch, Duration::from_secs(20)).await;
+        d.shutdown().await;
+        let picked = store::recipients_with_errors(&t.db, account, batch, &[3])
+            .await
+            .expect("q")
+            .expect("own batch");
+        assert_eq!(
+            picked,
+            vec![dests[1].clone(), dests[3].clone()],
+            "{}",
+            t.name
+        );
+        assert!(
+            store::recipients_with_errors(&t.db, account + 1, batch, &[3])
+                .await
+                .expect("q")
+                .is_none(),
+            "other accounts: not found"
+        );
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn receipts_match_across_hex_and_decimal_ids_and_when_they_overtake_the_response() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "ids", Money::hkd(10)).await;
+        let mut behaviour = fast(vec![(Outcome::Delivered, 1)]);
+        behaviour.response_id = IdFormat::Hex;
+        behaviour.receipt_id = IdFormat::ZeroPadded { width: 12 };
+        behaviour.receipt_tlvs = false;
+        let sim = simulator(behaviour).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "hex", &numbers(5, 9500)),
+        )
+        .await
+        .expect("batch");
+        let ms = wait_final(&t.db, batch, Duration::from_secs(20)).await;
+        assert!(ms.iter().all(|m| m.status == 22), "{}: {ms:?}", t.name);
+        d.shutdown().await;
+        sim.shutdown();
+
+        let mut early = fast(vec![(Outcome::Delivered, 1)]);
+        early.receipt_before_response = true;
+        let sim = simulator(early).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "early", &numbers(5, 9600)),
+        )
+        .await
+        .expect("batch");
+        let ms = wait_final(&t.db, batch, Duration::from_secs(20)).await;
+        assert!(
+            ms.iter().all(|m| m.status == 22),
+            "{}: receipt before submit_sm_resp: {ms:?}",
+            t.name
+        );
+        d.shutdown().await;
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_message_over_the_single_sms_charge_limit_is_not_sent_or_charged() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "limited", Money::hkd(10)).await;
+        sqlx::query("UPDATE accounts SET single_sms_limit_minor = 5000 WHERE id = $1")
+            .bind(account)
+            .execute(t.db.pool())
+            .await
+            .expect("limit");
+        let sim = simulator(fast(vec![(Outcome::Delivered, 1)])).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let one = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "short", &numbers(1, 9700)),
+        )
+        .await
+        .expect("one part");
+        let two = create_batch(
+            &t.db,
+            &new_batch(
+                account,
+                Route::HkBusiness,
+                &"x".repeat(200),
+                &numbers(1, 9800),
+            ),
+        )
+        .await
+        .expect("two parts");
+        let a = wait_final(&t.db, one, Duration::from_secs(20)).await;
+        let b = wait_final(&t.db, two, Duration::from_secs(20)).await;
+        d.shutdown().await;
+        assert_eq!(a[0].status, 22);
+        assert_eq!(
+            (b[0].status, b[0].error, b[0].charge),
+            (21, Some(12), 0),
+            "{}: HK$0.64 > HK$0.50 limit",
+            t.name
+        );
+        assert_eq!(sim.stats().accepted, 1);
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_dispatcher_finishes_the_batch_without_charging_twice() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "restart", Money::hkd(100)).await;
+        let mut behaviour = fast(vec![(Outcome::Delivered, 1)]);
+        behaviour.response_delay = Duration::from_millis(2);
+        let sim = simulator(behaviour).await;
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "restart", &numbers(300, 10_000)),
+        )
+        .await
+        .expect("batch");
+        for _ in 0..3 {
+            let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            d.shutdown().await;
+        }
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let ms = wait_final(&t.db, batch, Duration::from_secs(30)).await;
+        d.shutdown().await;
+        assert!(
+            ms.iter().all(|m| m.status == 22 && m.charge == 3_200),
+            "{}",
+            t.name
+        );
+        assert_eq!(charges(&t.db, account).await, 300);
+        check_ledger(&t).await;
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn everything_completes_while_the_smsc_drops_the_connection_every_few_hundred_ms() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "drops", Money::hkd(1_000)).await;
+        let mut behaviour = fast(vec![(Outcome::Delivered, 1)]);
+        behaviour.drop_every = Some(Duration::from_millis(400));
+        behaviour.response_delay = Duration::from_millis(1);
+        let sim = simulator(behaviour).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "drops", &numbers(500, 20_000)),
+        )
+        .await
+        .expect("batch");
+        let ms = wait_final(&t.db, batch, Duration::from_secs(60)).await;
+        d.shutdown().await;
+        let stats = sim.stats();
+        assert!(
+            stats.dropped_connections >= 1,
+            "the simulator did drop connections"
+        );
+        assert!(
+            ms.iter().all(|m| m.status == 22 && m.charge == 3_200),
+            "{}: {:?}",
+            t.name,
+            ms.iter()
+                .filter(|m| m.status != 22)
+                .take(3)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            charges(&t.db, account).await,
+            500,
+            "one charge per message whatever was resubmitted"
+        );
+        eprintln!(
+            "{}: {} drops, {} duplicate submits",
+            t.name, stats.dropped_connections, stats.duplicates
+        );
+        check_ledger(&t).await;
+        sim.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_dispatchers_on_one_database_never_submit_a_message_twice() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "nodes", Money::hkd(1_000)).await;
+        let sim = simulator(fast(vec![(Outcome::Delivered, 1)])).await;
+        let nodes: Vec<_> = (0..3)
+            .map(|_| dispatcher_for(&t.db, &sim, MsgIdMatching::Auto))
+            .collect();
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "nodes", &numbers(600, 30_000)),
+        )
+        .await
+        .expect("batch");
+        let ms = wait_final(&t.db, batch, Duration::from_secs(60)).await;
+        for n in nodes {
+            n.shutdown().await;
+        }
+        assert!(ms.iter().all(|m| m.status == 22), "{}", t.name);
+        let stats = sim.stats();
+        assert_eq!(
+            (stats.accepted, stats.duplicates),
+            (600, 0),
+            "{}: no message submitted twice",
+            t.name
+        );
+        sim.shutdown();
+    }
+}
