@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=shell::Home ssr=SsrMode::Async/>
                         <Route path=path!("login") view=auth::LoginPage/>
                         <Route path=path!("signup") view=auth::SignupPage/>
+                        <Route path=path!("reset-password") view=auth::ResetPasswordPage/>
                         <Route path=path!("broadcast") view=broadcast::BroadcastPage ssr=SsrMode::Async/>
                         <Route path=path!("results") view=delivery::pages::ResultsPage ssr=SsrMode::Async/>
                         <Route path=path!("results/:id") view=delivery::pages::BatchPage ssr=SsrMode::Async/>

@@ -104,3 +104,25 @@ export async function logIn(page, base, login, password) {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+/** A new browser context signed in as the staff login `startFerry()` printed; resolves to its page. */
+export async function staffPage(browser, ferry) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await logIn(page, ferry.url, ferry.staff.login, ferry.staff.password);
+  await page.waitForURL(`${ferry.url}/account`);
+  return page;
+}
+
+/** Staff: finds a customer on /admin/accounts by login name and opens its page; resolves to its id. */
+export async function openAdminAccount(page, base, login) {
+  await page.goto(`${base}/admin/accounts`);
+  await waitHydrated(page);
+  await page.getByLabel('Search by login name, company or mobile').fill(login);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL((u) => u.pathname === '/admin/accounts' && u.searchParams.get('q') === login);
+  await page.getByTestId('accounts').getByRole('link', { name: login, exact: true }).click();
+  await page.waitForURL(/\/admin\/accounts\/\d+$/);
+  await page.getByRole('heading', { name: new RegExp(`^${login} · `) }).waitFor();
+  return Number(new URL(page.url()).pathname.split('/').pop());
+}

@@ -920,3 +920,97 @@ async fn settings_reject_each_bad_field_and_password_change_ends_other_sessions(
         );
     }
 }
+
+#[tokio::test]
+async fn password_reset_sends_a_charged_sms_code_and_is_refused_with_16_when_the_balance_cannot_pay(
+) {
+    for t in all_backends().await {
+        let mut c = Client::new(&t);
+        sign_up(&mut c, "forgetful").await;
+        c.server_fn("logout", &[]).await;
+        let r = c
+            .server_fn("request_password_reset", &[("login_name", "forgetful")])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", t.name, r.body);
+        // The code travels as a real one-message batch to the registered mobile, priced like any SMS.
+        let row = sqlx::query(
+            "SELECT b.final_text, m.destination, m.unit_price_minor FROM batches b JOIN messages m ON m.batch_id = b.id \
+             JOIN accounts a ON a.id = b.account_id WHERE a.login_name = 'forgetful'",
+        )
+        .fetch_one(t.db.pool())
+        .await
+        .expect("reset batch");
+        let text: String = row.try_get(0).expect("text");
+        assert_eq!(row.try_get::<String, _>(1).expect("dest"), "85291234567");
+        assert_eq!(row.try_get::<i64, _>(2).expect("price"), 3_200);
+        let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
+        // Unknown login names get the same answer and no SMS.
+        let r = c
+            .server_fn("request_password_reset", &[("login_name", "nobody")])
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let wrong = c
+            .server_fn(
+                "reset_password",
+                &[
+                    ("login_name", "forgetful"),
+                    ("code", "000000"),
+                    ("new_password", "brand new password"),
+                    ("new_password_confirmation", "brand new password"),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let ok = c
+            .server_fn(
+                "reset_password",
+                &[
+                    ("login_name", "forgetful"),
+                    ("code", &code),
+                    ("new_password", "brand new password"),
+                    ("new_password_confirmation", "brand new password"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        let again = c
+            .server_fn(
+                "reset_password",
+                &[
+                    ("login_name", "forgetful"),
+                    ("code", &code),
+                    ("new_password", "another new password"),
+                    ("new_password_confirmation", "another new password"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            again.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a code works once"
+        );
+        let login = c
+            .server_fn(
+                "login",
+                &[
+                    ("login_name", "forgetful"),
+                    ("password", "brand new password"),
+                ],
+            )
+            .await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+
+        // An account whose balance cannot pay for the SMS: refused with 16 Insufficient Balance.
+        let mut poor = Client::new(&t);
+        sign_up(&mut poor, "brokeco").await;
+        sqlx::query("UPDATE accounts SET held_minor = balance_minor WHERE login_name = 'brokeco'")
+            .execute(t.db.pool())
+            .await
+            .expect("hold everything");
+        let r = poor
+            .server_fn("request_password_reset", &[("login_name", "brokeco")])
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}: {}", t.name, r.body);
+        assert!(r.body.contains("16 Insufficient Balance"), "{}", r.body);
+    }
+}

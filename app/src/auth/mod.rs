@@ -2,6 +2,7 @@
 //! credit, login/logout with Argon2id and server-side sessions, throttled failed logins.
 
 mod pages;
+pub mod reset;
 pub mod signup_form;
 
 #[cfg(feature = "ssr")]
@@ -10,6 +11,7 @@ pub mod context;
 pub mod store;
 
 pub use pages::{LoginPage, SignupPage};
+pub use reset::ResetPasswordPage;
 
 use crate::error::AppError;
 use leptos::prelude::*;

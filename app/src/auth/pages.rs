@@ -50,6 +50,7 @@ pub fn LoginPage() -> impl IntoView {
                     <SubmitButton label="Sign in" pending_label="Signing in…" pending=login.pending()/>
                 </ActionForm>
                 <p class="auth-switch">"New to Ferry? " <a href="/signup">"Create a trial account"</a></p>
+                <p class="auth-switch"><a href="/reset-password">"Forgot your password?"</a></p>
             </section>
         </div>
     }
