@@ -110,7 +110,18 @@ pub fn RegistrationSection() -> impl IntoView {
     });
     let value = upload.value();
     let list = Resource::new(move || upload.version().get(), |_| my_registrations());
+    let session = crate::auth::Session::expect();
+    // Only trial accounts upload a certificate; the viewer resource says which this is.
+    let is_trial = move || {
+        session
+            .viewer
+            .get()
+            .and_then(|v| v.ok())
+            .flatten()
+            .is_some_and(|v| v.status == crate::auth::AccountStatus::Trial)
+    };
     view! {
+        <Show when=is_trial>
         <section class="card" aria-labelledby="registration-heading">
             <h2 id="registration-heading">"Business registration"</h2>
             <p class="muted">"Upload your business registration certificate. Once staff approve it, your account can send to any number."</p>
@@ -130,6 +141,7 @@ pub fn RegistrationSection() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        </Show>
     }
 }
 

@@ -120,6 +120,15 @@ fn AccountDetails() -> impl IntoView {
                 }
             })}
         </Suspense>
+        // The sections load their own data. They sit beside the overview, not inside its
+        // Suspend: resources created inside a resolved Suspend are created in a different
+        // order on the server and in the browser, which breaks hydration.
+        <forms::TopUpSection/>
+        <forms::RegistrationSection/>
+        <forms::SenderIdSection/>
+        <forms::SignatureSection/>
+        <forms::SettingsSection/>
+        <forms::PasswordSection/>
     }
 }
 
@@ -185,11 +194,5 @@ fn AccountSummary(overview: AccountOverview) -> impl IntoView {
                 }.into_any()
             }}
         </section>
-        <forms::TopUpSection/>
-        {is_trial.then(|| view! { <forms::RegistrationSection/> })}
-        <forms::SenderIdSection/>
-        <forms::SignatureSection/>
-        <forms::SettingsSection/>
-        <forms::PasswordSection/>
     }
 }
