@@ -9,7 +9,7 @@ use common::{sign_up, Client};
 use http::{header, Request, StatusCode};
 use sqlx::Row;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_signs_in_with_a_strict_http_only_cookie_and_hk5_balance() {
     for t in all_backends().await {
         let mut c = Client::new(&t);
@@ -35,7 +35,7 @@ async fn sign_up_signs_in_with_a_strict_http_only_cookie_and_hk5_balance() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rejected_sign_up_field_gets_its_own_message() {
     for t in all_backends().await {
         let mut c = Client::new(&t);
@@ -89,7 +89,7 @@ async fn every_rejected_sign_up_field_gets_its_own_message() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_logout_and_the_session_is_gone_after_logout() {
     for t in all_backends().await {
         let mut c = Client::new(&t);
@@ -148,7 +148,7 @@ async fn login_logout_and_the_session_is_gone_after_logout() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sixth_failed_login_within_fifteen_minutes_is_throttled_even_with_the_right_password() {
     for t in all_backends().await {
         let mut c = Client::new(&t);
@@ -188,7 +188,7 @@ async fn the_sixth_failed_login_within_fifteen_minutes_is_throttled_even_with_th
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_site_posts_are_refused_before_any_server_function_runs() {
     for t in all_backends().await {
         let mut c = Client::new(&t);
@@ -210,7 +210,7 @@ async fn cross_site_posts_are_refused_before_any_server_function_runs() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_staff_reach_the_admin_console_page_and_its_data() {
     for t in all_backends().await {
         let (login, password) = app::auth::store::ensure_first_staff(&t.db)
