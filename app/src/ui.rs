@@ -141,7 +141,10 @@ pub fn Loading(#[prop(optional, into)] what: Option<String>) -> impl IntoView {
     view! {
         <p class="loading" role="status" aria-live="polite">
             <span class="spinner" aria-hidden="true"></span>
-            {format!("Loading {}…", what.unwrap_or_else(|| "".into())).replace("  ", " ").replace(" …", "…")}
+            {match what {
+                Some(what) => format!("Loading {what}…"),
+                None => "Loading…".to_string(),
+            }}
         </p>
     }
 }

@@ -94,6 +94,20 @@ fn fast(outcomes: Vec<(Outcome, u32)>) -> Behaviour {
     }
 }
 
+/// One connection to the test simulator serving every route.
+fn sim_smsc(sim: &SimulatorHandle, window: usize, matching: MsgIdMatching) -> SmscConfig {
+    SmscConfig {
+        name: "sim".into(),
+        address: sim.addr.to_string(),
+        system_id: "ferry".into(),
+        password: "pw".into(),
+        routes: Route::ALL.to_vec(),
+        window,
+        max_per_second: None,
+        msg_id_matching: matching,
+    }
+}
+
 fn dispatcher_for(db: &Db, sim: &SimulatorHandle, matching: MsgIdMatching) -> DispatcherHandle {
     dispatcher::start(
         db.clone(),
@@ -102,16 +116,7 @@ fn dispatcher_for(db: &Db, sim: &SimulatorHandle, matching: MsgIdMatching) -> Di
             claim_batch: 100,
             idle_poll: Duration::from_millis(50),
             expiry_grace: Duration::from_millis(500),
-            smscs: vec![SmscConfig {
-                name: "sim".into(),
-                address: sim.addr.to_string(),
-                system_id: "ferry".into(),
-                password: "pw".into(),
-                routes: Route::ALL.to_vec(),
-                window: 50,
-                max_per_second: None,
-                msg_id_matching: matching,
-            }],
+            smscs: vec![sim_smsc(sim, 50, matching)],
             ..DispatcherConfig::default()
         },
     )
@@ -899,16 +904,7 @@ async fn throughput_of_a_50000_message_batch_with_receipts() {
                 workers: 2,
                 claim_batch: 500,
                 idle_poll: Duration::from_millis(20),
-                smscs: vec![SmscConfig {
-                    name: "sim".into(),
-                    address: sim.addr.to_string(),
-                    system_id: "ferry".into(),
-                    password: "pw".into(),
-                    routes: Route::ALL.to_vec(),
-                    window: 100,
-                    max_per_second: None,
-                    msg_id_matching: MsgIdMatching::Auto,
-                }],
+                smscs: vec![sim_smsc(&sim, 100, MsgIdMatching::Auto)],
                 ..DispatcherConfig::default()
             },
         );

@@ -594,10 +594,6 @@ pub enum SubmitResult {
 /// Records the outcome of one attempt. Acceptance turns the hold into the message's one charge
 /// and records its parts' SMSC ids (receipts that arrived first are applied by
 /// [`apply_unmatched_receipts`]).
-pub async fn record(db: &Db, m: &ClaimedMessage, result: SubmitResult) -> Result<(), LedgerError> {
-    record_many(db, &[(m.clone(), result)]).await
-}
-
 /// Records many outcomes in one transaction (one disk sync for a whole chunk).
 pub async fn record_many(
     db: &Db,
