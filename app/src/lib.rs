@@ -8,6 +8,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod broadcast;
+pub mod chart;
 pub mod delivery;
 pub mod dnc;
 pub mod documents;
@@ -21,6 +22,8 @@ pub mod db;
 pub mod ledger;
 pub mod pricing;
 pub mod registration;
+#[cfg(feature = "ssr")]
+pub mod retention;
 pub mod sender_ids;
 pub mod settings;
 pub mod signature;

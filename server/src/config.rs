@@ -35,6 +35,28 @@ pub struct Config {
     pub simulator: SimulatorSettings,
     /// Operators' SMSC connections (`[[smsc]]` tables). Empty: every route goes to the simulator.
     pub smsc: Vec<SmscSettings>,
+    pub retention: RetentionSettings,
+}
+
+/// How long delivery records are kept (§9). Ledger entries are always kept.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RetentionSettings {
+    pub enabled: bool,
+    /// Messages final for longer than this many calendar months are deleted.
+    pub months: u32,
+    /// How often the job runs (it also runs at start).
+    pub interval_hours: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            enabled: true,
+            months: 2,
+            interval_hours: 24,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -175,6 +197,7 @@ impl Default for Config {
             dispatcher: DispatcherSettings::default(),
             simulator: SimulatorSettings::default(),
             smsc: Vec::new(),
+            retention: RetentionSettings::default(),
         }
     }
 }

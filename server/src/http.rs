@@ -54,6 +54,10 @@ pub fn router(config: &Config, state: ServerState) -> Router {
             axum::routing::get(app::delivery::events::batch_events).with_state(guard.state.clone()),
         )
         .route(
+            "/batches/{id}/messages.csv",
+            axum::routing::get(app::delivery::export::batch_csv).with_state(guard.state.clone()),
+        )
+        .route(
             "/address-book/contacts.csv",
             axum::routing::get(app::address_book::store::contacts_csv)
                 .with_state(guard.state.clone()),

@@ -176,6 +176,13 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let state = server::server_state(&config, db.clone());
     let router = server::http::router(&config, state);
     let delivery = server::delivery::start(&config, db.clone()).await?;
+    let retention = config.retention.enabled.then(|| {
+        tokio::spawn(app::retention::run_daily(
+            db.clone(),
+            config.retention.months,
+            std::time::Duration::from_secs(config.retention.interval_hours.max(1) * 3600),
+        ))
+    });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Listen {
@@ -195,6 +202,9 @@ async fn serve(config: Config) -> Result<(), StartError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(StartError::Serve)?;
+    if let Some(job) = retention {
+        job.abort();
+    }
     delivery.shutdown().await;
     db.close().await;
     tracing::info!("stopped");

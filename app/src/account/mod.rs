@@ -23,6 +23,8 @@ pub struct AccountOverview {
     pub balance: Money,
     pub created_at: i64,
     pub recent_entries: Vec<LedgerEntry>,
+    /// The last 30 days of sending, oldest first.
+    pub usage: Vec<crate::ledger::DayUsage>,
 }
 
 #[server(endpoint = "account_overview")]
@@ -79,6 +81,13 @@ mod store {
             balance: Money::from_minor(row.try_get(5)?),
             created_at: row.try_get(6)?,
             recent_entries: entries,
+            usage: crate::ledger::store::daily_usage(
+                &db,
+                viewer.account_id,
+                crate::db::now_ms(),
+                30,
+            )
+            .await?,
         })
     }
 }
@@ -162,6 +171,7 @@ fn AccountSummary(overview: AccountOverview) -> impl IntoView {
                 "Upload your business registration certificate below to send to anyone."
             </Notice>
         })}
+        <crate::chart::UsageChart usage=overview.usage/>
         <p><a href="/account/statement">"Full statement, filters and CSV export →"</a></p>
         <section class="card" aria-labelledby="statement-heading">
             <h2 id="statement-heading">"Recent statement entries"</h2>

@@ -96,6 +96,7 @@ pub mod store {
             validity_minutes: 15,
             scheduled_at: None,
             recipients: vec![(number.as_str().to_string(), price)],
+            dnc_filtered: Vec::new(),
             resent_from: None,
         };
         let batch_id = match create_batch(&state.db, &batch).await {

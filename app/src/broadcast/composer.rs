@@ -140,6 +140,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
     let purpose = RwSignal::new(Purpose::Notification);
     let text = RwSignal::new(String::new());
     let recipients_text = RwSignal::new(String::new());
+    let filter_dnc = RwSignal::new(false);
 
     let analysis = {
         let keywords = keywords.clone();
@@ -204,6 +205,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
             },
             sender_id: sender_choice.get_untracked(),
             schedule_at: schedule_at.get_untracked(),
+            filter_dnc: filter_dnc.get_untracked(),
         });
     };
     let check_value = check.value();
@@ -212,6 +214,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
         text.track();
         recipients_text.track();
         route.track();
+        filter_dnc.track();
         check_value.set(None);
     });
 
@@ -231,6 +234,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                 parts,
                 unit_price: unit_price.get_untracked(),
             },
+            filter_dnc: filter_dnc.get_untracked(),
         });
     };
 
@@ -346,6 +350,14 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                 </div>
                 <crate::import::widget::ImportNumbers recipients_text/>
                 <crate::address_book::GroupPicker recipients_text/>
+                <div class="field">
+                    <label class="check" for="composer-filter-dnc">
+                        <input id="composer-filter-dnc" type="checkbox" name="filter_dnc" aria-describedby="composer-filter-dnc-hint"
+                            prop:checked=move || filter_dnc.get() on:change=move |ev| filter_dnc.set(event_target_checked(&ev))/>
+                        " Filter do-not-call numbers (free)"
+                    </label>
+                    <p class="field-hint" id="composer-filter-dnc-hint">"Numbers on the OFCA do-not-call register are left out, unless you recorded their consent. They appear in the batch result as Do-Not-Call and are not charged. \"Check recipients and cost\" shows how many."</p>
+                </div>
                 <CostSummary total recipients unit_price analysis balance/>
             </section>
 
@@ -555,6 +567,7 @@ fn CheckResult(
                     <strong data-testid="check-total">{check.total.to_string()}</strong>
                 </p>
                 {(check.duplicates_removed > 0).then(|| view! { <p class="muted">{format!("{} duplicate number(s) will be sent once.", check.duplicates_removed)}</p> })}
+                {(check.dnc_filtered > 0).then(|| view! { <p data-testid="check-dnc">{format!("{} number(s) on the do-not-call register will be left out, free of charge.", check.dnc_filtered)}</p> })}
                 {match check.shortfall {
                     Some(short) => view! { <Notice kind=NoticeKind::Error>{format!("Insufficient balance: {} available, {} more is needed.", check.balance, short)}</Notice> }.into_any(),
                     None => view! { <Notice kind=NoticeKind::Success>{format!("Your balance of {} covers this batch.", check.balance)}</Notice> }.into_any(),

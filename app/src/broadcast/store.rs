@@ -84,26 +84,56 @@ pub async fn setup() -> Result<ComposerSetup, AppError> {
     })
 }
 
+/// What the customer composed, as the composer sends it for a check or a send.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub route: Route,
+    pub purpose: Purpose,
+    pub text: String,
+    pub recipients: String,
+    pub client: ClientFigures,
+    /// Leave out numbers on the do-not-call register (free, §6).
+    pub filter_dnc: bool,
+}
+
 pub async fn check(
     route: Route,
     purpose: Purpose,
     text: String,
     recipients: String,
     client: ClientFigures,
+    filter_dnc: bool,
 ) -> Result<BroadcastCheck, AppError> {
-    Ok(check_and_price(route, purpose, text, recipients, client)
-        .await?
-        .0)
+    Ok(check_and_price(&Submission {
+        route,
+        purpose,
+        text,
+        recipients,
+        client,
+        filter_dnc,
+    })
+    .await?
+    .check)
+}
+
+/// The server's verdict with what a batch stores: each number to send with its unit price, and
+/// the numbers the do-not-call filter left out.
+pub struct Priced {
+    pub check: BroadcastCheck,
+    pub recipients: Vec<(String, Money)>,
+    pub dnc_filtered: Vec<String>,
 }
 
 /// The server's check, plus each valid recipient with its unit price (what a batch stores).
-pub async fn check_and_price(
-    route: Route,
-    purpose: Purpose,
-    text: String,
-    recipients: String,
-    client: ClientFigures,
-) -> Result<(BroadcastCheck, Vec<(String, Money)>), AppError> {
+pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError> {
+    let Submission {
+        route,
+        purpose,
+        ref text,
+        ref recipients,
+        client,
+        filter_dnc,
+    } = *submission;
     let viewer = require_viewer()?;
     if viewer.is_staff() {
         return Err(AppError::Forbidden);
@@ -114,10 +144,10 @@ pub async fn check_and_price(
 
     // The text exactly as it will be submitted, and how it segments.
     let (final_text, segmentation) = if route == Route::China {
-        let composed = sms::china::compose(&text, &china_signature(&state, &facts)?);
+        let composed = sms::china::compose(text, &china_signature(&state, &facts)?);
         (composed.text, composed.segmentation)
     } else {
-        (text.clone(), sms::segment(&text, SegmentTable::Standard))
+        (text.clone(), sms::segment(text, SegmentTable::Standard))
     };
     if text.trim().is_empty() {
         errors.add("message", "Write the message to send.");
@@ -136,7 +166,7 @@ pub async fn check_and_price(
     if route == Route::China {
         let keywords = china_keywords(&state.db).await?;
         let set = KeywordSet::new(&keywords).map_err(|e| AppError::internal("keywords", e))?;
-        let found: Vec<String> = set.find_all(&text).into_iter().map(|m| m.keyword).collect();
+        let found: Vec<String> = set.find_all(text).into_iter().map(|m| m.keyword).collect();
         if !found.is_empty() {
             errors.add(
                 "message",
@@ -160,7 +190,7 @@ pub async fn check_and_price(
     let mut seen = HashSet::new();
     let mut valid: Vec<Msisdn> = Vec::new();
     let mut duplicates = 0u64;
-    for (row, cell) in rows(&recipients) {
+    for (row, cell) in rows(recipients) {
         let reason = match Msisdn::parse(cell, DEFAULT_COUNTRY_CODE) {
             Err(e) => Some(e.to_string()),
             Ok(number) => {
@@ -248,54 +278,71 @@ pub async fn check_and_price(
             segmentation.encoding
         )));
     }
+    // The do-not-call filter runs on valid numbers only: a rejected row stays rejected for
+    // its own reason, and a filtered number is neither sent nor charged.
+    let valid: Vec<String> = valid.into_iter().map(String::from).collect();
+    let (valid, dnc_filtered) = if filter_dnc {
+        crate::dnc::filter(&state.db, viewer.account_id, &valid).await?
+    } else {
+        (valid, Vec::new())
+    };
     let mut total = Money::ZERO;
     let mut priced = Vec::with_capacity(valid.len());
-    for number in &valid {
-        let price = prices
-            .unit_price(route, number.as_str())
-            .unwrap_or(unit_price);
-        priced.push((number.as_str().to_string(), price));
+    for number in valid {
+        let price = prices.unit_price(route, &number).unwrap_or(unit_price);
+        priced.push((number, price));
         total = sms::cost::message_cost(parts, price)
             .ok()
             .and_then(|cost| total.checked_add(cost))
             .ok_or_else(|| AppError::internal("quote", "overflow"))?;
     }
-    let recipients = valid.len() as u64;
+    if priced.is_empty() {
+        return Err(AppError::field(
+            "recipients",
+            format!(
+                "All {} numbers are on the do-not-call register and none has consent recorded: there is nothing to send.",
+                dnc_filtered.len()
+            ),
+        ));
+    }
+    let recipients = priced.len() as u64;
     let shortfall = total.checked_sub(facts.balance).filter(|s| s.minor() > 0);
-    Ok((
-        BroadcastCheck {
+    Ok(Priced {
+        check: BroadcastCheck {
             encoding: segmentation.encoding,
             units: segmentation.units,
             parts,
             final_text,
             recipients,
             duplicates_removed: duplicates,
+            dnc_filtered: dnc_filtered.len() as u64,
             rejected,
             unit_price,
             total,
             balance: facts.balance,
             shortfall,
         },
-        priced,
-    ))
+        recipients: priced,
+        dnc_filtered,
+    })
 }
 
 /// Submits a broadcast: the same check, then the batch and its messages are stored in one
 /// transaction before the answer (§7). Returns the batch id.
-#[allow(clippy::too_many_arguments)]
 pub async fn submit(
-    route: Route,
-    purpose: Purpose,
-    text: String,
-    recipients: String,
-    client: ClientFigures,
+    submission: Submission,
     sender_id: String,
     schedule_at: String,
 ) -> Result<i64, AppError> {
     use crate::delivery::store::{create_batch, BatchError, NewBatch};
     let viewer = require_viewer()?;
     let state = server_state()?;
-    let (check, priced) = check_and_price(route, purpose, text.clone(), recipients, client).await?;
+    let Priced {
+        check,
+        recipients: priced,
+        dnc_filtered,
+    } = check_and_price(&submission).await?;
+    let route = submission.route;
     let mut errors = FieldErrors::default();
     let sender_id = if route.allows_sender_id() {
         let mine = crate::sender_ids::store::list(&state.db, viewer.account_id, true).await?;
@@ -341,22 +388,23 @@ pub async fn submit(
         account_id: viewer.account_id,
         route,
         sender_id,
-        purpose: match purpose {
+        purpose: match submission.purpose {
             Purpose::Notification => "notification".into(),
             Purpose::Promotion => "promotion".into(),
         },
-        content: text,
+        content: submission.text,
         final_text: check.final_text.clone(),
         encoding: check.encoding,
         parts: check.parts,
         validity_minutes,
         scheduled_at,
         recipients: priced,
+        dnc_filtered,
         resent_from: None,
     };
     match create_batch(&state.db, &batch).await {
         Ok(id) => {
-            tracing::info!(batch_id = id, account_id = viewer.account_id, messages = batch.recipients.len(), "batch accepted");
+            tracing::info!(batch_id = id, account_id = viewer.account_id, messages = batch.recipients.len(), dnc_filtered = batch.dnc_filtered.len(), "batch accepted");
             Ok(id)
         }
         Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(AppError::Conflict(format!(

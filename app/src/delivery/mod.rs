@@ -9,6 +9,8 @@ pub mod dispatcher;
 #[cfg(feature = "ssr")]
 pub mod events;
 #[cfg(feature = "ssr")]
+pub mod export;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -94,12 +96,84 @@ impl MessageRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCount {
+    pub code: u16,
+    pub label: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchDetail {
     pub summary: BatchSummary,
+    /// The page of messages matching the filter.
     pub messages: Vec<MessageRow>,
+    /// How many messages match the filter, over all pages.
+    pub matching: i64,
+    /// Every error code the batch's messages ended with, and how many (for the error filter
+    /// and for resend).
+    pub errors: Vec<ErrorCount>,
     pub page: i64,
     pub pages: i64,
     pub can_delete: bool,
+}
+
+/// Which of a batch's messages to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageFilter {
+    pub status: Option<i64>,
+    pub error_code: Option<i64>,
+    /// Digits the number contains.
+    pub number: Option<String>,
+}
+
+impl MessageFilter {
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none() && self.error_code.is_none() && self.number.is_none()
+    }
+}
+
+/// The period search over batches (§9), parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchFilter {
+    /// Send time from (inclusive), ms.
+    pub from: Option<i64>,
+    /// Send time until (exclusive), ms.
+    pub to: Option<i64>,
+    pub sender_id: Option<String>,
+    /// Batches with at least one message in this status (§8 code).
+    pub status: Option<i64>,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchList {
+    pub batches: Vec<BatchSummary>,
+    /// Batches matching the search, over all pages.
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    /// Every sender ID the account's batches used (the search's choices).
+    pub sender_ids: Vec<String>,
+}
+
+/// Cumulative message counts per status over a batch's life, for its chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusTimeline {
+    /// The batch's send time, ms.
+    pub start: i64,
+    /// The length of one slice of time, ms.
+    pub bucket_ms: i64,
+    pub total: i64,
+    /// In stacking order: waiting, processing, then each final status that occurs.
+    pub series: Vec<TimelineSeries>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineSeries {
+    pub status: u16,
+    pub label: String,
+    /// The count at the end of each slice.
+    pub counts: Vec<i64>,
 }
 
 pub fn status_label(code: u16) -> String {
@@ -111,37 +185,106 @@ pub fn status_label(code: u16) -> String {
 use crate::error::AppError;
 use leptos::prelude::*;
 
-#[server(endpoint = "my_batches")]
-pub async fn my_batches() -> Result<Vec<BatchSummary>, AppError> {
+/// Statuses a customer may search batches and messages by (§8).
+pub const SEARCHABLE_STATUSES: [i64; 8] = [
+    code::UPLOAD_SUCCESS,
+    code::SCHEDULING,
+    code::PROCESSING,
+    code::SUBMITTED,
+    code::RETRY,
+    code::EXPIRED,
+    code::UNDELIVERABLE,
+    code::DELIVERED,
+];
+
+/// The period search over the caller's batches: `from`/`to` are Hong Kong dates (YYYY-MM-DD,
+/// both days included, either may be empty), `status` a §8 code or 0 for any.
+#[server(endpoint = "search_batches")]
+pub async fn search_batches(
+    from: String,
+    to: String,
+    sender_id: String,
+    status: i64,
+    page: i64,
+) -> Result<BatchList, AppError> {
     crate::error::with_status(
         async {
             let viewer = crate::auth::context::require_viewer()?;
             let db = crate::auth::context::server_state()?.db;
-            Ok(store::list(&db, viewer.account_id, 100).await?)
+            let filter = batch_filter(&from, &to, &sender_id, status, page)?;
+            Ok(store::search(&db, viewer.account_id, &filter).await?)
         }
         .await,
     )
 }
 
+/// Parses the search form, naming each field that is wrong (dates as the statement's are).
+pub fn batch_filter(
+    from: &str,
+    to: &str,
+    sender_id: &str,
+    status: i64,
+    page: i64,
+) -> Result<BatchFilter, AppError> {
+    let period = crate::ledger::page::filter_from_query("", from.trim(), to.trim())?;
+    if let (Some(f), Some(t)) = (period.from, period.to) {
+        if t <= f {
+            return Err(AppError::field(
+                "to",
+                "The end date is before the start date.",
+            ));
+        }
+    }
+    if status != 0 && !SEARCHABLE_STATUSES.contains(&status) {
+        return Err(AppError::field("status", "Choose a status from the list."));
+    }
+    Ok(BatchFilter {
+        from: period.from,
+        to: period.to,
+        sender_id: Some(sender_id.trim().to_string()).filter(|s| !s.is_empty()),
+        status: (status != 0).then_some(status),
+        page,
+    })
+}
+
+/// One batch with a page of its messages: `status` and `error` are codes (0 = any), `number`
+/// digits the number contains (empty = any).
 #[server(endpoint = "batch_detail")]
 pub async fn load_batch_detail(
     batch_id: i64,
     status: i64,
+    error: i64,
+    number: String,
     page: i64,
 ) -> Result<BatchDetail, AppError> {
     crate::error::with_status(
         async {
             let viewer = crate::auth::context::require_viewer()?;
             let db = crate::auth::context::server_state()?.db;
-            store::detail(
-                &db,
-                viewer.account_id,
-                batch_id,
-                (status > 0).then_some(status),
-                page,
-            )
-            .await?
-            .ok_or(AppError::NotFound)
+            let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+            let filter = MessageFilter {
+                status: (status > 0).then_some(status),
+                error_code: (error > 0).then_some(error),
+                number: (!digits.is_empty()).then_some(digits),
+            };
+            store::detail(&db, viewer.account_id, batch_id, &filter, page)
+                .await?
+                .ok_or(AppError::NotFound)
+        }
+        .await,
+    )
+}
+
+/// The batch's status counts over time (its chart).
+#[server(endpoint = "batch_timeline")]
+pub async fn batch_timeline(batch_id: i64) -> Result<StatusTimeline, AppError> {
+    crate::error::with_status(
+        async {
+            let viewer = crate::auth::context::require_viewer()?;
+            let db = crate::auth::context::server_state()?.db;
+            store::timeline(&db, viewer.account_id, batch_id, 40, crate::db::now_ms())
+                .await?
+                .ok_or(AppError::NotFound)
         }
         .await,
     )

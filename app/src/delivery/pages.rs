@@ -2,8 +2,8 @@
 //! its messages (filtered, paged), deletion of a scheduled batch and resend.
 
 use super::{
-    load_batch_detail, my_batches, status_label, BatchDetail, BatchSummary, DeleteScheduledBatch,
-    ResendBatch,
+    batch_timeline, load_batch_detail, search_batches, status_label, BatchDetail, BatchSummary,
+    DeleteScheduledBatch, ResendBatch,
 };
 use crate::shell::RequireViewer;
 use crate::ui::{
@@ -15,38 +15,117 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 #[component]
 pub fn ResultsPage() -> impl IntoView {
-    let batches = Resource::new(|| (), |_| my_batches());
     view! {
         <Title text="Delivery Results"/>
         <RequireViewer>
-            <PageHeader title="Delivery Results" subtitle="Your batches, newest first. Records older than 2 months are not kept."/>
-            <Suspense fallback=|| view! { <Loading what="batches"/> }>
-                {move || Suspend::new(async move {
-                    match batches.await {
-                        Ok(list) if list.is_empty() => view! {
-                            <section class="card"><EmptyState title="No batches yet"><p>"Send a broadcast and follow it here. " <a href="/broadcast">"Compose a message"</a></p></EmptyState></section>
-                        }.into_any(),
-                        Ok(list) => view! {
-                            <section class="card"><div class="table-wrap"><table class="table" data-testid="batches">
-                                <thead><tr><th scope="col">"Batch"</th><th scope="col">"Created (HKT)"</th><th scope="col">"Send time"</th><th scope="col">"Message"</th><th scope="col" class="num">"Messages"</th><th scope="col">"Progress"</th><th scope="col" class="num">"Charge"</th></tr></thead>
-                                <tbody>{list.into_iter().map(|b| view! {
-                                    <tr>
-                                        <td><a href=format!("/results/{}", b.id)>{format!("#{}", b.id)}</a></td>
-                                        <td>{format_hkt(b.created_at)}</td>
-                                        <td>{if b.deleted { "deleted".to_string() } else if b.is_scheduled { format_hkt(b.scheduled_at) } else { "immediate".to_string() }}</td>
-                                        <td class="clip">{b.content.chars().take(40).collect::<String>()}</td>
-                                        <td class="num">{b.total_messages}</td>
-                                        <td>{format!("{}%", b.progress_percent())}</td>
-                                        <td class="num">{b.total_charge.to_string()}</td>
-                                    </tr>
-                                }).collect_view()}</tbody>
-                            </table></div></section>
-                        }.into_any(),
-                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Results/>
         </RequireViewer>
+    }
+}
+
+/// `?page=` links that keep the rest of the current query.
+fn page_href(query: &leptos_router::params::ParamsMap, page: i64) -> String {
+    let mut query = query.clone();
+    query.remove("page");
+    query.insert("page", page.to_string());
+    query.to_query_string()
+}
+
+#[component]
+fn Results() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &'static str| query.with(|q| q.get(name).unwrap_or_default());
+    let number = move |name: &'static str| param(name).parse::<i64>().unwrap_or(0);
+    let list = Resource::new(
+        move || {
+            (
+                param("from"),
+                param("to"),
+                param("sender_id"),
+                number("status"),
+                number("page").max(1),
+            )
+        },
+        |(from, to, sender_id, status, page)| search_batches(from, to, sender_id, status, page),
+    );
+    view! {
+        <PageHeader title="Delivery Results" subtitle="Your batches, newest first. Records older than 2 months are not kept."/>
+        <section class="card">
+            <form method="get" action="/results" class="filters" aria-label="Search batches">
+                <div class="field">
+                    <label for="results-from">"Sent from"</label>
+                    <input id="results-from" type="date" name="from" prop:value=move || param("from")/>
+                </div>
+                <div class="field">
+                    <label for="results-to">"To"</label>
+                    <input id="results-to" type="date" name="to" prop:value=move || param("to")/>
+                </div>
+                <div class="field">
+                    <label for="results-sender">"Sender ID"</label>
+                    <input id="results-sender" name="sender_id" list="results-sender-ids" prop:value=move || param("sender_id") autocomplete="off"/>
+                    <datalist id="results-sender-ids">
+                        <Suspense>{move || Suspend::new(async move {
+                            list.await.map(|l| l.sender_ids.into_iter().map(|id| view! { <option value=id/> }).collect_view()).ok()
+                        })}</Suspense>
+                    </datalist>
+                </div>
+                <div class="field">
+                    <label for="results-status">"With messages"</label>
+                    <select id="results-status" name="status">
+                        <option value="" selected=move || number("status") == 0>"Any status"</option>
+                        {super::SEARCHABLE_STATUSES.into_iter().map(|c| view! {
+                            <option value=c.to_string() selected=move || number("status") == c>{status_label(c as u16)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="filter-actions">
+                    <button type="submit" class="button button-primary">"Search"</button>
+                    <a class="button button-quiet" href="/results">"Clear"</a>
+                </div>
+            </form>
+        </section>
+        <Suspense fallback=|| view! { <Loading what="batches"/> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(l) if l.batches.is_empty() && l.total == 0 && query.with(|q| q.into_iter().all(|(k, v)| k.as_ref() == "page" || v.is_empty())) => view! {
+                        <section class="card"><EmptyState title="No batches yet"><p>"Send a broadcast and follow it here. " <a href="/broadcast">"Compose a message"</a></p></EmptyState></section>
+                    }.into_any(),
+                    Ok(l) if l.batches.is_empty() => view! {
+                        <section class="card"><EmptyState title="No batches match"><p>"Nothing was sent in this period with these choices. " <a href="/results">"Show all batches"</a></p></EmptyState></section>
+                    }.into_any(),
+                    Ok(l) => {
+                        let (page, pages) = (l.page, l.pages);
+                        let q = query.get_untracked();
+                        view! {
+                            <section class="card">
+                                <p class="muted" data-testid="batches-found">{format!("{} batch{} found", l.total, if l.total == 1 { "" } else { "es" })}</p>
+                                <div class="table-wrap"><table class="table" data-testid="batches">
+                                    <thead><tr><th scope="col">"Batch"</th><th scope="col">"Created (HKT)"</th><th scope="col">"Send time"</th><th scope="col">"Sender ID"</th><th scope="col">"Message"</th><th scope="col" class="num">"Messages"</th><th scope="col">"Progress"</th><th scope="col" class="num">"Charge"</th></tr></thead>
+                                    <tbody>{l.batches.into_iter().map(|b| view! {
+                                        <tr>
+                                            <td><a href=format!("/results/{}", b.id)>{format!("#{}", b.id)}</a></td>
+                                            <td>{format_hkt(b.created_at)}</td>
+                                            <td>{if b.deleted { "deleted".to_string() } else if b.is_scheduled { format_hkt(b.scheduled_at) } else { "immediate".to_string() }}</td>
+                                            <td>{b.sender_id.clone().unwrap_or_else(|| "—".into())}</td>
+                                            <td class="clip">{b.content.chars().take(40).collect::<String>()}</td>
+                                            <td class="num">{b.total_messages}</td>
+                                            <td>{format!("{}%", b.progress_percent())}</td>
+                                            <td class="num">{b.total_charge.to_string()}</td>
+                                        </tr>
+                                    }).collect_view()}</tbody>
+                                </table></div>
+                                <nav class="pager" aria-label="Pages">
+                                    {(page > 1).then(|| view! { <a href=page_href(&q, page - 1)>"← Newer"</a> })}
+                                    <span>{format!("Page {page} of {}", pages.max(1))}</span>
+                                    {(page < pages).then(|| view! { <a href=page_href(&q, page + 1)>"Older →"</a> })}
+                                </nav>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -70,18 +149,38 @@ pub fn BatchPage() -> impl IntoView {
                 .unwrap_or(1)
         })
     };
+    let error = move || {
+        query.with(|q| {
+            q.get("error")
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or(0)
+        })
+    };
+    let number = move || query.with(|q| q.get("number").unwrap_or_default());
     let delete = ServerAction::<DeleteScheduledBatch>::new();
     let detail = Resource::new(
-        move || (batch_id(), status(), page(), delete.version().get()),
-        |(id, status, page, _)| load_batch_detail(id, status, page),
+        move || {
+            (
+                batch_id(),
+                status(),
+                error(),
+                number(),
+                page(),
+                delete.version().get(),
+            )
+        },
+        |(id, status, error, number, page, _)| load_batch_detail(id, status, error, number, page),
     );
+    // Created beside the detail, not inside its Suspend, so server and browser create
+    // resources in the same order (hydration).
+    let timeline = Resource::new(batch_id, batch_timeline);
     view! {
         <Title text="Batch"/>
         <RequireViewer>
             <Suspense fallback=|| view! { <Loading what="the batch"/> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => view! { <BatchView detail=d delete/> }.into_any(),
+                        Ok(d) => view! { <BatchView detail=d delete timeline/> }.into_any(),
                         Err(e) => view! { <PageHeader title="Batch"/><Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
                     }
                 })}
@@ -91,7 +190,11 @@ pub fn BatchPage() -> impl IntoView {
 }
 
 #[component]
-fn BatchView(detail: BatchDetail, delete: ServerAction<DeleteScheduledBatch>) -> impl IntoView {
+fn BatchView(
+    detail: BatchDetail,
+    delete: ServerAction<DeleteScheduledBatch>,
+    timeline: Resource<Result<super::StatusTimeline, crate::error::AppError>>,
+) -> impl IntoView {
     let summary = RwSignal::new(detail.summary.clone());
     let id = detail.summary.id;
     follow_live(id, summary);
@@ -102,16 +205,20 @@ fn BatchView(detail: BatchDetail, delete: ServerAction<DeleteScheduledBatch>) ->
             navigate(&format!("/results/{new_id}"), Default::default());
         }
     });
-    let error_codes: Vec<u16> = {
-        let mut codes: Vec<u16> = detail
-            .messages
-            .iter()
-            .filter_map(|m| m.error_code)
-            .collect();
-        codes.sort_unstable();
-        codes.dedup();
-        codes
-    };
+    // Every error the batch ended with (not only this page's); do-not-call numbers are not
+    // resent.
+    let error_codes: Vec<(u16, String)> = detail
+        .errors
+        .iter()
+        .filter(|e| e.code != sms::ErrorCode::DoNotCall.code())
+        .map(|e| (e.code, format!("{} {} ({})", e.code, e.label, e.count)))
+        .collect();
+    let query = use_query_map().get_untracked();
+    let current = |name: &str| query.get(name).unwrap_or_default();
+    let (status_now, error_now, number_now) =
+        (current("status"), current("error"), current("number"));
+    let errors = detail.errors.clone();
+    let matching = detail.matching;
     let can_delete = detail.can_delete;
     let (page, pages) = (detail.page, detail.pages);
     view! {
@@ -135,6 +242,7 @@ fn BatchView(detail: BatchDetail, delete: ServerAction<DeleteScheduledBatch>) ->
                 }).collect_view())}
             </ul>
             {detail.summary.deleted.then(|| view! { <Notice kind=NoticeKind::Info>"This scheduled batch was deleted; nothing was sent."</Notice> })}
+            <p><a class="button button-quiet" href=format!("/batches/{id}/messages.csv") download=format!("batch-{id}.csv") data-testid="batch-export">"Export all messages (CSV)"</a></p>
             {can_delete.then(|| view! {
                 <ActionForm action=delete attr:class="inline-form">
                     <input type="hidden" name="batch_id" value=id/>
@@ -153,18 +261,55 @@ fn BatchView(detail: BatchDetail, delete: ServerAction<DeleteScheduledBatch>) ->
                     <div class="field">
                         <label for="resend-codes">"Error codes"</label>
                         <select id="resend-codes" name="error_codes">
-                            {error_codes.iter().map(|c| {
-                                let label = sms::ErrorCode::from_code(*c).map(|e| format!("{} {}", c, e.label())).unwrap_or_else(|| c.to_string());
-                                view! { <option value=c.to_string()>{label}</option> }
-                            }).collect_view()}
+                            {error_codes.iter().map(|(c, label)| view! { <option value=c.to_string()>{label.clone()}</option> }).collect_view()}
                         </select>
                     </div>
                     <button type="submit" class="button button-primary">"Resend to these recipients"</button>
                 </ActionForm>
             </section>
         })}
+        <section class="card" aria-labelledby="chart-heading">
+            <h2 id="chart-heading">"Status over time"</h2>
+            <Suspense fallback=|| view! { <Loading what="the chart"/> }>
+                {move || Suspend::new(async move {
+                    match timeline.await {
+                        Ok(t) => view! { <crate::chart::StatusChart timeline=t/> }.into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
         <section class="card" aria-labelledby="messages-heading">
             <h2 id="messages-heading">"Messages"</h2>
+            <form method="get" action=format!("/results/{id}") class="filters" aria-label="Filter messages">
+                <div class="field">
+                    <label for="messages-status">"Status"</label>
+                    <select id="messages-status" name="status">
+                        <option value="" selected=status_now.is_empty()>"Any status"</option>
+                        {super::SEARCHABLE_STATUSES.into_iter().map(|c| view! {
+                            <option value=c.to_string() selected=status_now == c.to_string()>{status_label(c as u16)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="messages-error">"Error"</label>
+                    <select id="messages-error" name="error">
+                        <option value="" selected=error_now.is_empty()>"Any error"</option>
+                        {errors.into_iter().map(|e| view! {
+                            <option value=e.code.to_string() selected=error_now == e.code.to_string()>{format!("{} {} ({})", e.code, e.label, e.count)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="messages-number">"Number contains"</label>
+                    <input id="messages-number" name="number" inputmode="tel" value=number_now/>
+                </div>
+                <div class="filter-actions">
+                    <button type="submit" class="button button-primary">"Filter"</button>
+                    <a class="button button-quiet" href=format!("/results/{id}")>"Clear"</a>
+                </div>
+            </form>
+            <p class="muted" data-testid="messages-matching">{format!("{matching} message{} match", if matching == 1 { "" } else { "s" })}</p>
             {if detail.messages.is_empty() {
                 view! { <EmptyState title="No messages here"><p>"Nothing matches this filter."</p></EmptyState> }.into_any()
             } else {
@@ -185,9 +330,9 @@ fn BatchView(detail: BatchDetail, delete: ServerAction<DeleteScheduledBatch>) ->
                         }).collect_view()}</tbody>
                     </table></div>
                     <nav class="pager" aria-label="Pages">
-                        {(page > 1).then(|| view! { <a href=format!("?page={}", page - 1)>"← Previous"</a> })}
+                        {(page > 1).then(|| view! { <a href=page_href(&query, page - 1)>"← Previous"</a> })}
                         <span>{format!("Page {page} of {}", pages.max(1))}</span>
-                        {(page < pages).then(|| view! { <a href=format!("?page={}", page + 1)>"Next →"</a> })}
+                        {(page < pages).then(|| view! { <a href=page_href(&query, page + 1)>"Next →"</a> })}
                     </nav>
                 }.into_any()
             }}

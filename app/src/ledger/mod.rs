@@ -40,6 +40,15 @@ impl EntryKind {
     }
 }
 
+/// One Hong Kong day of sending: messages charged and what they cost, net of refunds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayUsage {
+    /// YYYY-MM-DD, Hong Kong time.
+    pub date: String,
+    pub messages: i64,
+    pub spend: Money,
+}
+
 /// One line of a statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
@@ -91,6 +100,21 @@ impl EntryKind {
     pub fn parse(s: &str) -> Option<EntryKind> {
         EntryKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+const HKT_OFFSET_MS: i64 = 8 * 60 * 60 * 1000;
+
+/// The Hong Kong day number (days since 1970-01-01 HKT) of a Unix ms time.
+pub fn hkt_day(ms: i64) -> i64 {
+    (ms + HKT_OFFSET_MS).div_euclid(DAY_MS)
+}
+
+/// `YYYY-MM-DD` of a Hong Kong day number.
+pub fn hkt_day_label(day: i64) -> String {
+    let date = time::Date::from_julian_day(2_440_588 + day as i32);
+    date.map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
+        .unwrap_or_default()
 }
 
 /// Parses `YYYY-MM-DD` as midnight Hong Kong time, in Unix ms.

@@ -296,6 +296,51 @@ pub async fn entries(
 
 /// The ledger's invariant for every account: cached balance = sum of entries, and each entry's
 /// `balance_after` is the running sum. Returns the ids of accounts that break it.
+/// The account's sending per Hong Kong day for the `days` days ending with the day of `now`
+/// (oldest first, days without sending included as zero). Read from the ledger, which
+/// retention never deletes, so the chart survives the messages it counts.
+pub async fn daily_usage(
+    db: &crate::db::Db,
+    account_id: i64,
+    now: i64,
+    days: i64,
+) -> Result<Vec<super::DayUsage>, sqlx::Error> {
+    let today = super::hkt_day(now);
+    let first = today - days + 1;
+    let since = first * super::DAY_MS - super::HKT_OFFSET_MS;
+    let rows = sqlx::query(
+        "SELECT (created_at + $3) / $4, \
+                CAST(SUM(CASE WHEN kind = 'charge' THEN 1 ELSE 0 END) AS BIGINT), \
+                CAST(-SUM(amount_minor) AS BIGINT) \
+         FROM ledger_entries WHERE account_id = $1 AND created_at >= $2 AND kind IN ('charge', 'refund') \
+         GROUP BY 1",
+    )
+    .bind(account_id)
+    .bind(since)
+    .bind(super::HKT_OFFSET_MS)
+    .bind(super::DAY_MS)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out: Vec<super::DayUsage> = (first..=today)
+        .map(|d| super::DayUsage {
+            date: super::hkt_day_label(d),
+            messages: 0,
+            spend: Money::ZERO,
+        })
+        .collect();
+    for r in rows {
+        let day: i64 = r.try_get(0)?;
+        if let Some(slot) = usize::try_from(day - first)
+            .ok()
+            .and_then(|i| out.get_mut(i))
+        {
+            slot.messages = r.try_get(1)?;
+            slot.spend = Money::from_minor(r.try_get(2)?);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn accounts_out_of_balance(db: &crate::db::Db) -> Result<Vec<i64>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT a.id FROM accounts a WHERE a.balance_minor <> \

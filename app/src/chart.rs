@@ -1,0 +1,267 @@
+//! The portal's two charts, drawn as inline SVG on the server (no script, no chart library):
+//! a batch's status counts over time, and an account's 30-day usage. Each comes with its
+//! figures as a table for screen readers and for anyone who wants the numbers.
+
+use crate::delivery::StatusTimeline;
+use crate::ledger::DayUsage;
+use crate::ui::{format_hkt, EmptyState};
+use leptos::prelude::*;
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 220.0;
+/// Room for the axis labels.
+const LEFT: f64 = 56.0;
+const BOTTOM: f64 = 24.0;
+const TOP: f64 = 8.0;
+
+fn plot_width() -> f64 {
+    WIDTH - LEFT - 8.0
+}
+
+fn plot_height() -> f64 {
+    HEIGHT - TOP - BOTTOM
+}
+
+/// A "nice" axis maximum at or above `max` (1, 2 or 5 times a power of ten).
+pub fn nice_max(max: i64) -> i64 {
+    if max <= 0 {
+        return 1;
+    }
+    let mut step = 1i64;
+    loop {
+        for m in [1, 2, 5] {
+            if step.saturating_mul(m) >= max {
+                return step.saturating_mul(m);
+            }
+        }
+        step = step.saturating_mul(10);
+    }
+}
+
+/// The polygon points of each series stacked on the ones before it, in plot coordinates.
+pub fn stacked_areas(series: &[Vec<i64>], y_max: i64) -> Vec<String> {
+    let n = series.first().map(Vec::len).unwrap_or(0);
+    if n == 0 {
+        return Vec::new();
+    }
+    let x = |i: usize| LEFT + plot_width() * (i as f64 + 1.0) / n as f64;
+    let y = |v: i64| TOP + plot_height() * (1.0 - v as f64 / y_max.max(1) as f64);
+    let mut below = vec![0i64; n];
+    let mut out = Vec::with_capacity(series.len());
+    for counts in series {
+        let above: Vec<i64> = below.iter().zip(counts).map(|(b, c)| b + c).collect();
+        // Along the top edge left to right, then back along the bottom edge; the area starts
+        // at the left axis with the first slice's values.
+        let mut points = vec![format!("{LEFT:.1},{:.1}", y(above[0]))];
+        points.extend((0..n).map(|i| format!("{:.1},{:.1}", x(i), y(above[i]))));
+        points.extend(
+            (0..n)
+                .rev()
+                .map(|i| format!("{:.1},{:.1}", x(i), y(below[i]))),
+        );
+        points.push(format!("{LEFT:.1},{:.1}", y(below[0])));
+        out.push(points.join(" "));
+        below = above;
+    }
+    out
+}
+
+fn y_axis(y_max: i64, label: impl Fn(i64) -> String) -> impl IntoView {
+    (0..=2)
+        .map(|k| {
+            let v = y_max * k / 2;
+            let y = TOP + plot_height() * (1.0 - k as f64 / 2.0);
+            view! {
+                <g class="chart-grid">
+                    <line x1=LEFT x2=WIDTH - 8.0 y1=y y2=y/>
+                    <text x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{label(v)}</text>
+                </g>
+            }
+        })
+        .collect_view()
+}
+
+/// A batch's messages by status over time, stacked: waiting, processing, then final statuses.
+#[component]
+pub fn StatusChart(timeline: StatusTimeline) -> impl IntoView {
+    let y_max = nice_max(timeline.total);
+    let counts: Vec<Vec<i64>> = timeline.series.iter().map(|s| s.counts.clone()).collect();
+    let areas = stacked_areas(&counts, y_max);
+    let slices = counts.first().map(Vec::len).unwrap_or(0);
+    let end = timeline.start + timeline.bucket_ms * slices as i64;
+    let summary = timeline
+        .series
+        .iter()
+        .map(|s| format!("{} {}", s.label, s.counts.last().copied().unwrap_or(0)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let label = format!(
+        "Messages by status from {} to {}: now {summary}.",
+        format_hkt(timeline.start),
+        format_hkt(end)
+    );
+    let label_attr = label.clone();
+    let legend = timeline.series.clone();
+    let table_rows: Vec<(String, Vec<i64>)> = (0..slices)
+        .step_by((slices / 10).max(1))
+        .chain((slices > 0).then_some(slices - 1))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|i| {
+            (
+                format_hkt(timeline.start + timeline.bucket_ms * (i as i64 + 1)),
+                timeline.series.iter().map(|s| s.counts[i]).collect(),
+            )
+        })
+        .collect();
+    let headers = timeline.series.clone();
+    view! {
+        <figure class="chart" data-testid="status-chart">
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label_attr>
+                <title>{label}</title>
+                {y_axis(y_max, |v| v.to_string())}
+                {timeline.series.iter().zip(areas).map(|(s, points)| view! {
+                    <polygon class=format!("chart-area status-{}", s.status) points=points/>
+                }).collect_view()}
+                <text class="chart-axis" x=LEFT y=HEIGHT - 6.0>{format_hkt(timeline.start)}</text>
+                <text class="chart-axis" x=WIDTH - 8.0 y=HEIGHT - 6.0 text-anchor="end">{format_hkt(end)}</text>
+            </svg>
+            <figcaption>
+                <ul class="chart-legend">
+                    {legend.into_iter().map(|s| view! {
+                        <li><span class=format!("swatch status-{}", s.status) aria-hidden="true"></span>{format!("{} {}", s.label, s.counts.last().copied().unwrap_or(0))}</li>
+                    }).collect_view()}
+                </ul>
+                <details>
+                    <summary>"Show the figures"</summary>
+                    <div class="table-wrap"><table class="table">
+                        <thead><tr><th scope="col">"Time (HKT)"</th>{headers.into_iter().map(|s| view! { <th scope="col" class="num">{s.label}</th> }).collect_view()}</tr></thead>
+                        <tbody>{table_rows.into_iter().map(|(t, values)| view! {
+                            <tr><td>{t}</td>{values.into_iter().map(|v| view! { <td class="num">{v}</td> }).collect_view()}</tr>
+                        }).collect_view()}</tbody>
+                    </table></div>
+                </details>
+            </figcaption>
+        </figure>
+    }
+}
+
+fn bars(values: &[i64], y_max: i64) -> Vec<(f64, f64, f64, f64)> {
+    let n = values.len().max(1) as f64;
+    let slot = plot_width() / n;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let h = plot_height() * (*v).max(0) as f64 / y_max.max(1) as f64;
+            (
+                LEFT + slot * i as f64 + slot * 0.15,
+                TOP + plot_height() - h,
+                slot * 0.7,
+                h,
+            )
+        })
+        .collect()
+}
+
+#[component]
+fn BarChart(
+    title: &'static str,
+    labels: Vec<String>,
+    values: Vec<i64>,
+    format: fn(i64) -> String,
+    class: &'static str,
+) -> impl IntoView {
+    let y_max = nice_max(values.iter().copied().max().unwrap_or(0));
+    let total: i64 = values.iter().sum();
+    let aria = format!(
+        "{title} per day from {} to {}: {} in total.",
+        labels.first().cloned().unwrap_or_default(),
+        labels.last().cloned().unwrap_or_default(),
+        format(total)
+    );
+    let aria_attr = aria.clone();
+    let geometry = bars(&values, y_max);
+    view! {
+        <figure class="chart">
+            <figcaption><strong>{title}</strong>" "<span class="muted">{format!("{} in 30 days", format(total))}</span></figcaption>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=aria_attr>
+                <title>{aria}</title>
+                {y_axis(y_max, format)}
+                {geometry.into_iter().zip(labels.iter().cloned().zip(values.iter().copied())).map(|((x, y, w, h), (day, v))| view! {
+                    <rect class=format!("chart-bar {class}") x=x y=y width=w height=h><title>{format!("{day}: {}", format(v))}</title></rect>
+                }).collect_view()}
+                <text class="chart-axis" x=LEFT y=HEIGHT - 6.0>{labels.first().cloned().unwrap_or_default()}</text>
+                <text class="chart-axis" x=WIDTH - 8.0 y=HEIGHT - 6.0 text-anchor="end">{labels.last().cloned().unwrap_or_default()}</text>
+            </svg>
+        </figure>
+    }
+}
+
+fn format_count(v: i64) -> String {
+    v.to_string()
+}
+
+fn format_dollars(minor: i64) -> String {
+    sms::Money::from_minor(minor).to_string()
+}
+
+/// Messages and spend per Hong Kong day over the last 30 days.
+#[component]
+pub fn UsageChart(usage: Vec<DayUsage>) -> impl IntoView {
+    let any = usage.iter().any(|d| d.messages > 0 || d.spend.minor() != 0);
+    let labels: Vec<String> = usage.iter().map(|d| d.date.clone()).collect();
+    let messages: Vec<i64> = usage.iter().map(|d| d.messages).collect();
+    let spend: Vec<i64> = usage.iter().map(|d| d.spend.minor()).collect();
+    view! {
+        <section class="card" aria-labelledby="usage-heading" data-testid="usage-chart">
+            <h2 id="usage-heading">"Last 30 days"</h2>
+            {if any {
+                view! {
+                    <div class="grid-2">
+                        <BarChart title="Messages" labels=labels.clone() values=messages format=format_count class="bar-messages"/>
+                        <BarChart title="Spend" labels=labels values=spend format=format_dollars class="bar-spend"/>
+                    </div>
+                    <details>
+                        <summary>"Show the figures"</summary>
+                        <div class="table-wrap"><table class="table">
+                            <thead><tr><th scope="col">"Day (HKT)"</th><th scope="col" class="num">"Messages"</th><th scope="col" class="num">"Spend"</th></tr></thead>
+                            <tbody>{usage.into_iter().rev().filter(|d| d.messages > 0 || d.spend.minor() != 0).map(|d| view! {
+                                <tr><td>{d.date}</td><td class="num">{d.messages}</td><td class="num">{d.spend.to_string()}</td></tr>
+                            }).collect_view()}</tbody>
+                        </table></div>
+                    </details>
+                }.into_any()
+            } else {
+                view! { <EmptyState title="Nothing sent in the last 30 days"><p>"Messages and spend per day will appear here once you send."</p></EmptyState> }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_maxima_are_round() {
+        assert_eq!(nice_max(0), 1);
+        assert_eq!(nice_max(1), 1);
+        assert_eq!(nice_max(3), 5);
+        assert_eq!(nice_max(50_000), 50_000);
+        assert_eq!(nice_max(50_001), 100_000);
+        assert_eq!(nice_max(120), 200);
+    }
+
+    #[test]
+    fn stacked_areas_sit_on_each_other() {
+        let areas = stacked_areas(&[vec![10, 0], vec![0, 10]], 10);
+        assert_eq!(areas.len(), 2);
+        // The second series' bottom edge is the first one's top edge.
+        let top_of_first: Vec<&str> = areas[0].split(' ').skip(1).take(2).collect();
+        let bottom_of_second: Vec<&str> = areas[1].split(' ').skip(3).take(2).collect();
+        let mut reversed = bottom_of_second.clone();
+        reversed.reverse();
+        assert_eq!(top_of_first, reversed);
+    }
+}
