@@ -7,15 +7,20 @@ use crate::ledger::DayUsage;
 use crate::ui::{format_hkt, EmptyState};
 use leptos::prelude::*;
 
-const WIDTH: f64 = 640.0;
+/// The status chart spans its card; the usage charts sit two to a row. Their drawing widths
+/// differ so that text keeps about the same size on screen (style/main.css enlarges it on
+/// phones).
+const WIDE: f64 = 800.0;
+const NARROW: f64 = 480.0;
 const HEIGHT: f64 = 220.0;
 /// Room for the axis labels.
-const LEFT: f64 = 56.0;
-const BOTTOM: f64 = 24.0;
-const TOP: f64 = 8.0;
+const LEFT: f64 = 84.0;
+const BOTTOM: f64 = 28.0;
+const TOP: f64 = 10.0;
+const RIGHT: f64 = 8.0;
 
-fn plot_width() -> f64 {
-    WIDTH - LEFT - 8.0
+fn plot_width(width: f64) -> f64 {
+    width - LEFT - RIGHT
 }
 
 fn plot_height() -> f64 {
@@ -39,12 +44,12 @@ pub fn nice_max(max: i64) -> i64 {
 }
 
 /// The polygon points of each series stacked on the ones before it, in plot coordinates.
-pub fn stacked_areas(series: &[Vec<i64>], y_max: i64) -> Vec<String> {
+pub fn stacked_areas(series: &[Vec<i64>], y_max: i64, width: f64) -> Vec<String> {
     let n = series.first().map(Vec::len).unwrap_or(0);
     if n == 0 {
         return Vec::new();
     }
-    let x = |i: usize| LEFT + plot_width() * (i as f64 + 1.0) / n as f64;
+    let x = |i: usize| LEFT + plot_width(width) * (i as f64 + 1.0) / n as f64;
     let y = |v: i64| TOP + plot_height() * (1.0 - v as f64 / y_max.max(1) as f64);
     let mut below = vec![0i64; n];
     let mut out = Vec::with_capacity(series.len());
@@ -66,14 +71,16 @@ pub fn stacked_areas(series: &[Vec<i64>], y_max: i64) -> Vec<String> {
     out
 }
 
-fn y_axis(y_max: i64, label: impl Fn(i64) -> String) -> impl IntoView {
-    (0..=2)
+/// Grid lines with their values: at 0, half way (when that is a whole value) and the top.
+fn y_axis(y_max: i64, width: f64, label: impl Fn(i64) -> String) -> impl IntoView {
+    let steps = if y_max % 2 == 0 { 2 } else { 1 };
+    (0..=steps)
         .map(|k| {
-            let v = y_max * k / 2;
-            let y = TOP + plot_height() * (1.0 - k as f64 / 2.0);
+            let v = y_max * k / steps;
+            let y = TOP + plot_height() * (1.0 - k as f64 / steps as f64);
             view! {
                 <g class="chart-grid">
-                    <line x1=LEFT x2=WIDTH - 8.0 y1=y y2=y/>
+                    <line x1=LEFT x2=width - RIGHT y1=y y2=y/>
                     <text x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{label(v)}</text>
                 </g>
             }
@@ -86,7 +93,7 @@ fn y_axis(y_max: i64, label: impl Fn(i64) -> String) -> impl IntoView {
 pub fn StatusChart(timeline: StatusTimeline) -> impl IntoView {
     let y_max = nice_max(timeline.total);
     let counts: Vec<Vec<i64>> = timeline.series.iter().map(|s| s.counts.clone()).collect();
-    let areas = stacked_areas(&counts, y_max);
+    let areas = stacked_areas(&counts, y_max, WIDE);
     let slices = counts.first().map(Vec::len).unwrap_or(0);
     let end = timeline.start + timeline.bucket_ms * slices as i64;
     let summary = timeline
@@ -116,15 +123,15 @@ pub fn StatusChart(timeline: StatusTimeline) -> impl IntoView {
         .collect();
     let headers = timeline.series.clone();
     view! {
-        <figure class="chart" data-testid="status-chart">
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label_attr>
+        <figure class="chart chart-wide" data-testid="status-chart">
+            <svg viewBox=format!("0 0 {WIDE} {HEIGHT}") role="img" aria-label=label_attr>
                 <title>{label}</title>
-                {y_axis(y_max, |v| v.to_string())}
+                {y_axis(y_max, WIDE, |v| v.to_string())}
                 {timeline.series.iter().zip(areas).map(|(s, points)| view! {
                     <polygon class=format!("chart-area status-{}", s.status) points=points/>
                 }).collect_view()}
                 <text class="chart-axis" x=LEFT y=HEIGHT - 6.0>{format_hkt(timeline.start)}</text>
-                <text class="chart-axis" x=WIDTH - 8.0 y=HEIGHT - 6.0 text-anchor="end">{format_hkt(end)}</text>
+                <text class="chart-axis" x=WIDE - RIGHT y=HEIGHT - 6.0 text-anchor="end">{format_hkt(end)}</text>
             </svg>
             <figcaption>
                 <ul class="chart-legend">
@@ -148,7 +155,7 @@ pub fn StatusChart(timeline: StatusTimeline) -> impl IntoView {
 
 fn bars(values: &[i64], y_max: i64) -> Vec<(f64, f64, f64, f64)> {
     let n = values.len().max(1) as f64;
-    let slot = plot_width() / n;
+    let slot = plot_width(NARROW) / n;
     values
         .iter()
         .enumerate()
@@ -183,16 +190,16 @@ fn BarChart(
     let aria_attr = aria.clone();
     let geometry = bars(&values, y_max);
     view! {
-        <figure class="chart">
+        <figure class="chart chart-narrow">
             <figcaption><strong>{title}</strong>" "<span class="muted">{format!("{} in 30 days", format(total))}</span></figcaption>
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=aria_attr>
+            <svg viewBox=format!("0 0 {NARROW} {HEIGHT}") role="img" aria-label=aria_attr>
                 <title>{aria}</title>
-                {y_axis(y_max, format)}
+                {y_axis(y_max, NARROW, format)}
                 {geometry.into_iter().zip(labels.iter().cloned().zip(values.iter().copied())).map(|((x, y, w, h), (day, v))| view! {
                     <rect class=format!("chart-bar {class}") x=x y=y width=w height=h><title>{format!("{day}: {}", format(v))}</title></rect>
                 }).collect_view()}
                 <text class="chart-axis" x=LEFT y=HEIGHT - 6.0>{labels.first().cloned().unwrap_or_default()}</text>
-                <text class="chart-axis" x=WIDTH - 8.0 y=HEIGHT - 6.0 text-anchor="end">{labels.last().cloned().unwrap_or_default()}</text>
+                <text class="chart-axis" x=NARROW - RIGHT y=HEIGHT - 6.0 text-anchor="end">{labels.last().cloned().unwrap_or_default()}</text>
             </svg>
         </figure>
     }
@@ -255,7 +262,7 @@ mod tests {
 
     #[test]
     fn stacked_areas_sit_on_each_other() {
-        let areas = stacked_areas(&[vec![10, 0], vec![0, 10]], 10);
+        let areas = stacked_areas(&[vec![10, 0], vec![0, 10]], 10, WIDE);
         assert_eq!(areas.len(), 2);
         // The second series' bottom edge is the first one's top edge.
         let top_of_first: Vec<&str> = areas[0].split(' ').skip(1).take(2).collect();

@@ -93,7 +93,7 @@ test('HK Economic: send now, the batch page follows it live to SUBMITTED, the ch
   await waitHydrated(page);
   const row = page.getByTestId('batches').locator('tbody tr').filter({ hasText: `#${id}` });
   await row.waitFor(WAIT);
-  assert.match(await row.innerText(), /immediate\s+Your table for 4 is ready\. Ferry Bistro\s+1\s+100%\s+HK\$0\.22/);
+  assert.match(await row.innerText(), /immediate\s+—\s+Your table for 4 is ready\. Ferry Bistro\s+1\s+100%\s+HK\$0\.22/);
   assert.equal(await page.getByTestId('nav-balance').innerText(), 'HK$4.78');
 
   // The message itself, after a reload of the batch page.

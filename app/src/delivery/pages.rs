@@ -309,7 +309,7 @@ fn BatchView(
                     <a class="button button-quiet" href=format!("/results/{id}")>"Clear"</a>
                 </div>
             </form>
-            <p class="muted" data-testid="messages-matching">{format!("{matching} message{} match", if matching == 1 { "" } else { "s" })}</p>
+            <p class="muted" data-testid="messages-matching">{if matching == 1 { "1 message matches".to_string() } else { format!("{matching} messages match") }}</p>
             {if detail.messages.is_empty() {
                 view! { <EmptyState title="No messages here"><p>"Nothing matches this filter."</p></EmptyState> }.into_any()
             } else {
