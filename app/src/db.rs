@@ -77,6 +77,13 @@ impl Db {
                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;",
                         )
                         .await?;
+                    } else {
+                        // Plan each statement for its own values. A generic plan made while
+                        // a table was still small (a fresh install's first big batch grows
+                        // `smsc_keys` by 300,000 rows before autovacuum analyses it) stays a
+                        // sequential scan, and receipt lookups slowed 200-fold.
+                        conn.execute("SET plan_cache_mode = force_custom_plan")
+                            .await?;
                     }
                     Ok(())
                 })

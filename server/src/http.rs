@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use app::auth::context::{session_token_from_cookies, RequestContext, ServerState};
-use app::auth::store::{record_access, resolve_session};
+use app::auth::store::resolve_session;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::{self, Next};
@@ -158,18 +158,13 @@ async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next)
     let response = next.run(req).await;
 
     if let (Some(account_id), true) = (account_id, path.starts_with("/api/")) {
-        if let Err(e) = record_access(
-            &guard.state.db,
+        guard.state.access_log.record(
             account_id,
             ip,
             method.as_str(),
             &path,
             response.status().as_u16(),
-        )
-        .await
-        {
-            tracing::error!(error = %e, "could not record API access");
-        }
+        );
     }
     response
 }

@@ -1,5 +1,6 @@
 //! The `ferry` server: configuration, start-up and the HTTP stack. `main.rs` is only the CLI.
 
+pub mod bench;
 pub mod config;
 pub mod delivery;
 pub mod http;
@@ -25,6 +26,8 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error(transparent)]
     Delivery(#[from] delivery::DeliveryStartError),
+    #[error("benchmark failed: {0}")]
+    Bench(bench::BenchError),
 }
 
 /// Connects to the configured database and brings its schema up to date.
@@ -34,8 +37,12 @@ pub async fn open_database(config: &Config) -> Result<Db, StartError> {
     Ok(db)
 }
 
+/// The state every request sees. Starts the background writers (access log, batch intake) on
+/// the current Tokio runtime.
 pub fn server_state(config: &Config, db: Db) -> ServerState {
     ServerState {
+        access_log: app::auth::access_log::AccessLog::start(db.clone()),
+        batches: app::delivery::store::BatchWriter::start(db.clone()),
         db,
         auth: config.auth_settings(),
         portal: app::auth::context::PortalSettings {

@@ -800,6 +800,7 @@ async fn a_restarted_dispatcher_finishes_the_batch_without_charging_twice() {
 async fn everything_completes_while_the_smsc_drops_the_connection_every_few_hundred_ms() {
     for t in all_backends().await {
         let account = customer(&t.db, "drops", Money::hkd(1_000)).await;
+        // (HK$1,000 covers the 3,000 messages at HK$0.32.)
         let mut behaviour = fast(vec![(Outcome::Delivered, 1)]);
         behaviour.drop_every = Some(Duration::from_millis(400));
         behaviour.response_delay = Duration::from_millis(1);
@@ -807,7 +808,8 @@ async fn everything_completes_while_the_smsc_drops_the_connection_every_few_hund
         let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
         let batch = create_batch(
             &t.db,
-            &new_batch(account, Route::HkBusiness, "drops", &numbers(500, 20_000)),
+            // Enough messages to outlast several 400 ms connections.
+            &new_batch(account, Route::HkBusiness, "drops", &numbers(3_000, 20_000)),
         )
         .await
         .expect("batch");
@@ -829,7 +831,7 @@ async fn everything_completes_while_the_smsc_drops_the_connection_every_few_hund
         );
         assert_eq!(
             charges(&t.db, account).await,
-            500,
+            3_000,
             "one charge per message whatever was resubmitted"
         );
         eprintln!(
@@ -866,81 +868,6 @@ async fn several_dispatchers_on_one_database_never_submit_a_message_twice() {
             (600, 0),
             "{}: no message submitted twice",
             t.name
-        );
-        sim.shutdown();
-    }
-}
-
-/// The throughput figure for the closing note and BENCHMARKS: a 50,000-message batch (half 1-part
-/// GSM-7, half 2-part UCS-2 is issue 7's mix; here 1 part) through the dispatcher to the
-/// simulator with a receipt per message, timed from dispatcher start to the last final status.
-/// Run: `cargo test --release -p server --test delivery_engine -- --ignored --nocapture throughput`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark; run explicitly"]
-async fn throughput_of_a_50000_message_batch_with_receipts() {
-    const N: usize = 50_000;
-    for t in all_backends().await {
-        let account = customer(&t.db, "bench", Money::hkd(100_000)).await;
-        let batch = create_batch(
-            &t.db,
-            &new_batch(
-                account,
-                Route::HkBusiness,
-                "Benchmark message",
-                &numbers(N, 100_000),
-            ),
-        )
-        .await
-        .expect("batch");
-        let sim = simulator(Behaviour {
-            receipt_delay: Duration::from_millis(1),
-            outcomes: vec![(Outcome::Delivered, 1)],
-            ..Behaviour::default()
-        })
-        .await;
-        let started = std::time::Instant::now();
-        let d = dispatcher::start(
-            t.db.clone(),
-            DispatcherConfig {
-                workers: 2,
-                claim_batch: 500,
-                idle_poll: Duration::from_millis(20),
-                smscs: vec![sim_smsc(&sim, 100, MsgIdMatching::Auto)],
-                ..DispatcherConfig::default()
-            },
-        );
-        let mut accepted_at = None;
-        loop {
-            let row = sqlx::query("SELECT CAST(COALESCE(SUM(CASE WHEN submitted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN status = 22 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM messages WHERE batch_id = $1")
-                .bind(batch)
-                .fetch_one(t.db.pool())
-                .await
-                .expect("progress");
-            let (submitted, delivered): (i64, i64) =
-                (row.try_get(0).expect("s"), row.try_get(1).expect("d"));
-            if accepted_at.is_none() && submitted == N as i64 {
-                accepted_at = Some(started.elapsed());
-            }
-            if delivered == N as i64 {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(600),
-                "{}: too slow",
-                t.name
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let all = started.elapsed();
-        d.shutdown().await;
-        let accepted = accepted_at.unwrap_or(all);
-        eprintln!(
-            "THROUGHPUT {}: {N} messages accepted by the SMSC in {:.2} s ({:.0} msg/s); all {N} receipts processed in {:.2} s ({:.0} msg/s end to end)",
-            t.name,
-            accepted.as_secs_f64(),
-            N as f64 / accepted.as_secs_f64(),
-            all.as_secs_f64(),
-            N as f64 / all.as_secs_f64()
         );
         sim.shutdown();
     }

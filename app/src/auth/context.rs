@@ -54,6 +54,9 @@ pub struct ServerState {
     pub db: Db,
     pub auth: AuthSettings,
     pub portal: PortalSettings,
+    pub access_log: super::access_log::AccessLog,
+    /// Stores submitted batches, many requests per transaction.
+    pub batches: crate::delivery::store::BatchWriter,
 }
 
 pub fn server_state() -> Result<ServerState, AppError> {

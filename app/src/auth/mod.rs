@@ -6,6 +6,8 @@ pub mod reset;
 pub mod signup_form;
 
 #[cfg(feature = "ssr")]
+pub mod access_log;
+#[cfg(feature = "ssr")]
 pub mod context;
 #[cfg(feature = "ssr")]
 pub mod store;

@@ -383,29 +383,6 @@ pub async fn check_throttle(
     Ok(())
 }
 
-/// Every authenticated call with its source IP and time (§13).
-pub async fn record_access(
-    db: &Db,
-    account_id: i64,
-    ip: IpAddr,
-    method: &str,
-    path: &str,
-    status: u16,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO access_log (account_id, ip, method, path, status, at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(account_id)
-    .bind(ip.to_string())
-    .bind(method)
-    .bind(path)
-    .bind(i64::from(status))
-    .bind(now_ms())
-    .execute(db.pool())
-    .await?;
-    Ok(())
-}
-
 /// On first start there is no staff account: create `admin` with a random password and return
 /// it so the caller can print it once. Returns `None` when a staff account already exists.
 pub async fn ensure_first_staff(db: &Db) -> Result<Option<(String, String)>, AppError> {

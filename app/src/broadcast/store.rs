@@ -334,7 +334,7 @@ pub async fn submit(
     sender_id: String,
     schedule_at: String,
 ) -> Result<i64, AppError> {
-    use crate::delivery::store::{create_batch, BatchError, NewBatch};
+    use crate::delivery::store::{BatchError, NewBatch};
     let viewer = require_viewer()?;
     let state = server_state()?;
     let Priced {
@@ -402,7 +402,7 @@ pub async fn submit(
         dnc_filtered,
         resent_from: None,
     };
-    match create_batch(&state.db, &batch).await {
+    match state.batches.submit(batch.clone()).await {
         Ok(id) => {
             tracing::info!(batch_id = id, account_id = viewer.account_id, messages = batch.recipients.len(), dnc_filtered = batch.dnc_filtered.len(), "batch accepted");
             Ok(id)

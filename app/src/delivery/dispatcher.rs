@@ -137,7 +137,12 @@ pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
             stop_rx.clone(),
         ));
     }
-    tasks.spawn(housekeeping(db, config.node_id.clone(), stop_rx));
+    tasks.spawn(heartbeat(
+        db.clone(),
+        config.node_id.clone(),
+        stop_rx.clone(),
+    ));
+    tasks.spawn(housekeeping(db, stop_rx));
     DispatcherHandle {
         stop,
         tasks,
@@ -146,17 +151,28 @@ pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
     }
 }
 
-async fn housekeeping(db: Db, node_id: String, mut stop: watch::Receiver<bool>) {
+/// Every 2 s, on its own task so that slow housekeeping never makes this process look dead
+/// to the others.
+async fn heartbeat(db: Db, node_id: String, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = store::heartbeat(&db, &node_id).await {
+            tracing::warn!(error = %e, "dispatcher heartbeat failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn housekeeping(db: Db, mut stop: watch::Receiver<bool>) {
     let mut tick: u64 = 0;
     loop {
         if let Err(e) = store::apply_unmatched_receipts(&db).await {
             tracing::warn!(error = %e, "applying early receipts failed");
         }
-        // Every 2 s: heartbeat and expiry; early receipts every 200 ms.
+        // Expiry every 2 s; early receipts every 200 ms.
         if tick.is_multiple_of(10) {
-            if let Err(e) = store::heartbeat(&db, &node_id).await {
-                tracing::warn!(error = %e, "dispatcher heartbeat failed");
-            }
             match store::expire_overdue(&db).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "messages expired without a final receipt"),

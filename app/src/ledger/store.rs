@@ -219,6 +219,109 @@ pub async fn charge_held(
     }))
 }
 
+/// One held charge to turn into a ledger entry (see [`charge_held_many`]).
+pub struct HeldCharge {
+    pub amount: Money,
+    pub description: String,
+    /// Unique per charge (e.g. `msg-<id>`): a charge already posted is not posted again.
+    pub reference: String,
+}
+
+/// [`charge_held`] for many charges of one account in a few statements: the references
+/// already charged are looked up at once, their holds released; the rest become one balance
+/// update and one multi-row insert whose running balances are those that posting them one by
+/// one would have written. Returns, per charge, whether it was posted now.
+pub async fn charge_held_many(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    charges: &[HeldCharge],
+) -> Result<Vec<bool>, LedgerError> {
+    let mut already = std::collections::HashSet::new();
+    for chunk in charges.chunks(100) {
+        let placeholders = (0..chunk.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "SELECT reference FROM ledger_entries WHERE account_id = $1 AND kind = 'charge' AND reference IN ({placeholders})"
+        );
+        let mut query = sqlx::query(&sql).bind(account_id);
+        for c in chunk {
+            query = query.bind(c.reference.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            already.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    let posted: Vec<bool> = charges
+        .iter()
+        .map(|c| !already.contains(&c.reference))
+        .collect();
+    let sum = |post: bool| {
+        charges
+            .iter()
+            .zip(&posted)
+            .filter(|(_, p)| **p == post)
+            .map(|(c, _)| c.amount.minor())
+            .sum::<i64>()
+    };
+    let (to_charge, to_release) = (sum(true), sum(false));
+    if to_release > 0 {
+        release(conn, account_id, Money::from_minor(to_release)).await?;
+    }
+    if to_charge == 0 {
+        return Ok(posted);
+    }
+    let row = sqlx::query(
+        "UPDATE accounts SET balance_minor = balance_minor - $1, held_minor = held_minor - $1 \
+         WHERE id = $2 AND held_minor >= $1 RETURNING balance_minor",
+    )
+    .bind(to_charge)
+    .bind(account_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(LedgerError::NoSuchAccount(account_id))?;
+    let mut balance: i64 = row.try_get::<i64, _>(0)? + to_charge;
+    let created_at = now_ms();
+    let to_post: Vec<&HeldCharge> = charges
+        .iter()
+        .zip(&posted)
+        .filter(|(_, p)| **p)
+        .map(|(c, _)| c)
+        .collect();
+    for chunk in to_post.chunks(50) {
+        let mut sql = String::from(
+            "INSERT INTO ledger_entries (account_id, kind, amount_minor, balance_after, description, reference, created_by, created_at) VALUES ",
+        );
+        let mut balances = Vec::with_capacity(chunk.len());
+        for (i, c) in chunk.iter().enumerate() {
+            balance -= c.amount.minor();
+            balances.push(balance);
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * 4;
+            sql.push_str(&format!(
+                "({account_id}, 'charge', ${}, ${}, ${}, ${}, NULL, {created_at})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for (c, after) in chunk.iter().zip(balances) {
+            query = query
+                .bind(-c.amount.minor())
+                .bind(after)
+                .bind(c.description.as_str())
+                .bind(c.reference.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(posted)
+}
+
 /// Moves `amount` from one account to another: a transfer-out and a transfer-in entry in the
 /// caller's transaction, sharing one reference. The two rows are always locked lower id first,
 /// so transfers racing in opposite directions cannot deadlock.
