@@ -35,39 +35,6 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite has one writer at a time. Its own wait for the lock is a sleeping retry loop
-    /// (1, 2, 5 … 100 ms), which left a third of the machine idle under load; this process's
-    /// writers queue here instead and start the moment the previous one commits.
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
-}
-
-/// A write transaction; on SQLite it also holds this process's writer turn until it ends.
-pub struct WriteTx {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl WriteTx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::AnyConnection;
-    fn deref(&self) -> &sqlx::AnyConnection {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
-    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -124,11 +91,7 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(DbError::Connect)?;
-        Ok(Db {
-            pool,
-            backend,
-            writer: std::sync::Arc::default(),
-        })
+        Ok(Db { pool, backend })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -143,20 +106,10 @@ impl Db {
     /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later can otherwise fail
     /// with SQLITE_BUSY when another writer committed in between, which the busy timeout cannot
     /// wait out.
-    /// A transaction must not begin another write transaction on the same database.
-    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => {
-                let turn = self.writer.clone().lock_owned().await;
-                Ok(WriteTx {
-                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _turn: Some(turn),
-                })
-            }
-            Backend::Postgres => Ok(WriteTx {
-                tx: self.pool.begin().await?,
-                _turn: None,
-            }),
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
         }
     }
 
