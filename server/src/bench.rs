@@ -175,6 +175,9 @@ pub struct DispatchArgs {
     pub smsc: Option<String>,
     pub messages: u64,
     pub timeline: Option<std::path::PathBuf>,
+    /// The SMPP window: submits awaiting their response or their recording (the `[[smsc]]`
+    /// `window` setting; it also bounds what a crash can resubmit).
+    pub window: usize,
 }
 
 /// `ferry bench dispatch`: the whole workload stored first, then timed from the dispatcher's
@@ -229,7 +232,7 @@ pub async fn dispatch(args: DispatchArgs) -> Result<serde_json::Value, BenchErro
                 system_id: "ferry".into(),
                 password: "pw".into(),
                 routes: Route::ALL.to_vec(),
-                window: 100,
+                window: args.window,
                 max_per_second: None,
                 msg_id_matching: smpp::MsgIdMatching::Auto,
             }],
@@ -301,6 +304,7 @@ pub async fn dispatch(args: DispatchArgs) -> Result<serde_json::Value, BenchErro
         "kind": "dispatch",
         "backend": match args.backend { Backend::Sqlite => "sqlite", Backend::Postgres => "postgres" },
         "smsc": if args.smsc.is_some() { "external" } else { "simulator" },
+        "window": args.window,
         "messages": args.messages,
         "parts": parts_total,
         "accepted_s": accepted.as_secs_f64(),

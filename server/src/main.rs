@@ -70,6 +70,9 @@ enum BenchCommand {
         /// Write accepted/delivered counts every 250 ms to this JSON file.
         #[arg(long)]
         timeline: Option<PathBuf>,
+        /// The SMPP window (the `[[smsc]]` `window` setting).
+        #[arg(long, default_value_t = 100)]
+        window: usize,
     },
     /// Migrate a database and create a customer with a sender ID, balance and a session for a
     /// `ferry serve` under load; prints the session cookie.
@@ -152,12 +155,14 @@ fn main() -> ExitCode {
                         smsc,
                         messages,
                         timeline,
+                        window,
                     } => {
                         server::bench::dispatch(server::bench::DispatchArgs {
                             backend,
                             smsc: (smsc != "simulator").then_some(smsc),
                             messages,
                             timeline,
+                            window,
                         })
                         .await
                     }

@@ -1,0 +1,192 @@
+// Load generator for the Ferry half of the peer benchmark (bench/ferry/run.sh): the same
+// single-message workload as bench/kannel/loadgen.mjs, sent to Ferry's batch submission.
+//
+// 1. Sends exactly N POST /api/submit_broadcast requests (the server function behind the
+//    portal's "Send"), one recipient each: message i goes to a distinct number +852 61xxxxxx
+//    (base + i; +852 600x xxxx is not a valid Hong Kong number, and Ferry validates) with text "ferry bench <i>", at most C in flight, over keep-alive connections
+//    opened at most --connect-burst at a time (the same connection handling as the Kannel load
+//    generator, for fairness; Ferry does not need it).
+// 2. Waits until the counting SMSC (bench/smsc/counting-smsc.mjs, its control port's /stats) has
+//    received N submit_sm and N deliver_sm_resp: Ferry answers a receipt only after it has
+//    stored it, so receipt acks = receipts processed.
+// 3. Prints one JSON object on stdout (times are Unix epoch ms, fractional):
+//    { requests, accepted, rejected, errors, first_request_ms, last_response_ms,
+//      smsc_submits, smsc_duplicate_submits, smsc_receipt_acks, smsc_receipt_nacks, last_submit_ms,
+//      last_receipt_ack_ms, new_connections, complete }
+//    Exit status: 0 when every request was accepted and every receipt was acknowledged.
+//
+// Usage: node loadgen.mjs --url http://127.0.0.1:PORT --cookie 'ferry_session=...'
+//                         --smsc-control http://127.0.0.1:PORT [-n 10000] [-c 100]
+//                         [--sender-id FerryBench] [--route HkBusiness] [--unit-price 3200]
+//                         [--to-base 85261000000] [--timeout-s 600] [--connect-burst 10]
+import http from 'node:http';
+
+function parseArgs(argv) {
+  const o = {
+    url: null, cookie: null, smscControl: null, n: 10000, c: 100, senderId: 'FerryBench',
+    route: 'HkBusiness', unitPrice: 3200, toBase: 85261000000, timeoutS: 600, connectBurst: 10,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--url') o.url = v();
+    else if (a === '--cookie') o.cookie = v();
+    else if (a === '--smsc-control') o.smscControl = v();
+    else if (a === '-n') o.n = Number(v());
+    else if (a === '-c') o.c = Number(v());
+    else if (a === '--sender-id') o.senderId = v();
+    else if (a === '--route') o.route = v();
+    else if (a === '--unit-price') o.unitPrice = Number(v());
+    else if (a === '--to-base') o.toBase = Number(v());
+    else if (a === '--timeout-s') o.timeoutS = Number(v());
+    else if (a === '--connect-burst') o.connectBurst = Number(v());
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!o.url || !o.cookie || !o.smscControl) throw new Error('--url, --cookie and --smsc-control are required');
+  return o;
+}
+
+const o = parseArgs(process.argv.slice(2));
+const nowMs = () => performance.timeOrigin + performance.now();
+const log = (m) => process.stderr.write(`loadgen: ${m}\n`);
+const base = new URL(o.url);
+const origin = `${base.protocol}//${base.host}`;
+
+// ---- connections: as bench/kannel/loadgen.mjs --------------------------------------------------
+const agent = new http.Agent({ keepAlive: true, maxSockets: o.c, maxFreeSockets: o.c });
+let opening = 0;
+const waitingToOpen = [];
+const plainCreate = agent.createConnection.bind(agent);
+agent.createConnection = (options, callback) => {
+  const open = () => {
+    opening++;
+    const socket = plainCreate(options);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      opening--;
+      if (waitingToOpen.length) waitingToOpen.shift()();
+    };
+    socket.once('data', release);
+    socket.once('close', release);
+    callback(null, socket);
+  };
+  if (opening < o.connectBurst) open();
+  else waitingToOpen.push(open);
+  return undefined; // the socket comes through the callback
+};
+
+let newConnections = 0;
+function post(path, body) {
+  return new Promise((resolve) => {
+    const data = Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      {
+        host: base.hostname, port: base.port, path, method: 'POST', agent, timeout: 120_000,
+        headers: {
+          cookie: o.cookie,
+          origin,
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'content-length': data.length,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, body: text }));
+      },
+    );
+    req.on('socket', () => {
+      if (!req.reusedSocket) newConnections++;
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve({ status: 0, body: e.message }));
+    req.end(data);
+  });
+}
+
+function sendOne(i) {
+  return post('/api/submit_broadcast', {
+    route: o.route,
+    purpose: 'Notification',
+    text: `ferry bench ${i}`,
+    recipients: `+${o.toBase + i}`,
+    client: { encoding: 'GSM7', parts: 1, unit_price: o.unitPrice },
+    sender_id: o.senderId,
+    schedule_at: '',
+  });
+}
+
+async function smscStats() {
+  const res = await fetch(`${o.smscControl}/stats`);
+  if (!res.ok) throw new Error(`SMSC stats: HTTP ${res.status}`);
+  return res.json();
+}
+
+// ---- the load ----------------------------------------------------------------------------------
+let next = 0;
+let accepted = 0;
+let rejected = 0;
+let errors = 0;
+let lastResponseMs = null;
+const samples = [];
+const firstRequestMs = nowMs();
+async function worker() {
+  while (next < o.n) {
+    const i = next++;
+    let r = await sendOne(i);
+    // Only a refused connection is retried (once): that request never reached Ferry.
+    if (r.status === 0 && /ECONNREFUSED/.test(r.body)) r = await sendOne(i);
+    lastResponseMs = nowMs();
+    if (r.status === 200) accepted++;
+    else {
+      if (r.status === 0) errors++;
+      else rejected++;
+      if (samples.length < 5) samples.push(`#${i}: ${r.status} ${r.body.trim().slice(0, 300)}`);
+    }
+  }
+}
+await Promise.all(Array.from({ length: Math.min(o.c, o.n) }, worker));
+agent.destroy();
+log(`${accepted} accepted, ${rejected} rejected, ${errors} errors in ` +
+  `${((lastResponseMs - firstRequestMs) / 1000).toFixed(2)} s`);
+for (const s of samples) log(`  ${s}`);
+
+// ---- wait for the SMSC to see every submit and every receipt ack -------------------------------
+const deadline = nowMs() + o.timeoutS * 1000;
+let stats = await smscStats();
+let lastLog = 0;
+// Distinct submits (a resent message counts once) must reach N, and every receipt the SMSC sent
+// (one per submit_sm, duplicates included) must be acknowledged.
+const distinct = (st) => st.submits - (st.duplicate_submits ?? 0);
+while ((distinct(stats) < accepted || stats.receipt_acks < Math.max(accepted, stats.submits)) &&
+  nowMs() < deadline) {
+  await new Promise((r) => setTimeout(r, 50));
+  stats = await smscStats();
+  if (nowMs() - lastLog > 2000) {
+    lastLog = nowMs();
+    log(`SMSC: ${stats.submits}/${o.n} submits, ${stats.receipt_acks}/${o.n} receipt acks`);
+  }
+}
+const complete = accepted === o.n && distinct(stats) === o.n && stats.receipt_acks >= o.n;
+if (stats.duplicate_submits) log(`WARNING: the SMSC received ${stats.duplicate_submits} duplicate submit_sm`);
+if (!complete) {
+  log(`incomplete: ${accepted}/${o.n} accepted, ${stats.submits} submits, ` +
+    `${stats.receipt_acks} receipt acks, ${stats.receipt_nacks} nacks`);
+}
+process.stdout.write(JSON.stringify({
+  requests: o.n, accepted, rejected, errors,
+  first_request_ms: firstRequestMs, last_response_ms: lastResponseMs,
+  smsc_submits: stats.submits, smsc_duplicate_submits: stats.duplicate_submits,
+  smsc_receipt_acks: stats.receipt_acks,
+  smsc_receipt_nacks: stats.receipt_nacks,
+  last_submit_ms: stats.last_submit_ms, last_receipt_ack_ms: stats.last_receipt_ack_ms,
+  new_connections: newConnections, complete,
+}) + '\n');
+process.exit(complete ? 0 : 1);
