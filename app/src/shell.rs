@@ -42,22 +42,6 @@ fn SignedInNav(viewer: Viewer) -> impl IntoView {
         }
     });
     let is_staff = viewer.is_staff();
-    // The balance read at sign-in goes stale as batches are charged and top-ups confirmed; it
-    // is read again on every page change, in the browser only (the server renders the value
-    // it has, so hydration matches).
-    let location = leptos_router::hooks::use_location();
-    let fresh = LocalResource::new(move || {
-        location.pathname.track();
-        crate::auth::my_balance()
-    });
-    let first = viewer.balance;
-    let balance = move || {
-        fresh
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or(first)
-            .to_string()
-    };
     view! {
         <nav class="nav" aria-label="Main">
             {(!is_staff).then(|| view! {
@@ -67,7 +51,7 @@ fn SignedInNav(viewer: Viewer) -> impl IntoView {
             })}
             <A href="/account">
                 "Account "
-                <span class="balance" data-testid="nav-balance" title="Balance">{balance}</span>
+                <span class="balance" data-testid="nav-balance" title="Balance">{viewer.balance.to_string()}</span>
             </A>
             {is_staff.then(|| view! { <A href="/admin">"Admin console"</A> })}
         </nav>

@@ -102,24 +102,6 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     Ok(context::request_context()?.viewer)
 }
 
-/// The signed-in account's balance now (the navigation refreshes it on every page change).
-#[server(endpoint = "my_balance")]
-pub async fn my_balance() -> Result<sms::Money, AppError> {
-    crate::error::with_status(
-        async {
-            use sqlx::Row;
-            let viewer = context::require_viewer()?;
-            let db = context::server_state()?.db;
-            let row = sqlx::query("SELECT balance_minor FROM accounts WHERE id = $1")
-                .bind(viewer.account_id)
-                .fetch_one(db.pool())
-                .await?;
-            Ok(sms::Money::from_minor(row.try_get(0)?))
-        }
-        .await,
-    )
-}
-
 #[server(endpoint = "signup")]
 pub async fn signup(
     login_name: String,
