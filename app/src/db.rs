@@ -30,6 +30,12 @@ pub enum Backend {
     Postgres,
 }
 
+/// Ids as the inside of an SQL `IN (…)`: integers only, so nothing needs escaping, and a
+/// statement of any length needs no bind parameters.
+pub fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// A handle to the database, cheap to clone (the pool is reference-counted).
 #[derive(Clone, Debug)]
 pub struct Db {

@@ -8,7 +8,7 @@
 //! length of the whole purge. Messages still waiting or in flight are never touched, however
 //! old: a batch scheduled a year ahead keeps its messages.
 
-use crate::db::Db;
+use crate::db::{id_list, Db};
 use sqlx::Row;
 use std::time::Duration;
 
@@ -74,7 +74,7 @@ pub async fn purge(
         }
         // Ids come from the database as integers; listing them inline keeps one statement per
         // table whatever the chunk size (no bind-parameter limit to mind).
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let list = id_list(&ids);
         for table in ["smsc_keys", "message_parts"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE message_id IN ({list})"))
                 .execute(&mut *tx)
@@ -130,7 +130,7 @@ pub async fn purge(
             tx.commit().await?;
             break;
         }
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let list = id_list(&ids);
         sqlx::query(&format!(
             "UPDATE batches SET resent_from = NULL WHERE resent_from IN ({list})"
         ))

@@ -10,24 +10,37 @@ use axum::Extension;
 use http::StatusCode;
 use std::time::Duration;
 
+/// The caller's account id when `batch_id` is its batch; otherwise the response to give
+/// (401 signed out, 404 for another account's batch or none).
+pub(super) async fn batch_owner(
+    state: &ServerState,
+    ctx: &RequestContext,
+    batch_id: i64,
+    what: &str,
+) -> Result<i64, Response> {
+    let Some(viewer) = &ctx.viewer else {
+        return Err((StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response());
+    };
+    match store::summary(&state.db, viewer.account_id, batch_id).await {
+        Ok(Some(_)) => Ok(viewer.account_id),
+        Ok(None) => Err((StatusCode::NOT_FOUND, "Not found.").into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "{what}");
+            Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+    }
+}
+
 pub async fn batch_events(
     State(state): State<ServerState>,
     Path(batch_id): Path<i64>,
     Extension(ctx): Extension<RequestContext>,
 ) -> Response {
-    let Some(viewer) = ctx.viewer else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+    let account_id = match batch_owner(&state, &ctx, batch_id, "batch events").await {
+        Ok(id) => id,
+        Err(response) => return response,
     };
-    match store::summary(&state.db, viewer.account_id, batch_id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return (StatusCode::NOT_FOUND, "Not found.").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "batch events");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    }
     let db = state.db.clone();
-    let account_id = viewer.account_id;
     let stream = futures::stream::unfold(Some(false), move |state| {
         let db = db.clone();
         async move {

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use http::{header, StatusCode};
+use http::header;
 
 const CHUNK: i64 = 5_000;
 
@@ -43,19 +43,11 @@ pub async fn batch_csv(
     Path(batch_id): Path<i64>,
     Extension(ctx): Extension<RequestContext>,
 ) -> Response {
-    let Some(viewer) = ctx.viewer else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+    let account_id = match super::events::batch_owner(&state, &ctx, batch_id, "batch csv").await {
+        Ok(id) => id,
+        Err(response) => return response,
     };
-    match store::summary(&state.db, viewer.account_id, batch_id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return (StatusCode::NOT_FOUND, "Not found.").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "batch csv");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    }
     let db = state.db.clone();
-    let account_id = viewer.account_id;
     // State: `Some(last id written)` while rows remain; the header goes out first.
     let stream = futures::stream::unfold(Some(None::<i64>), move |after| {
         let db = db.clone();

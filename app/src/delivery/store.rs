@@ -6,7 +6,7 @@ use super::code::*;
 use super::{
     BatchDetail, BatchFilter, BatchList, BatchSummary, MessageFilter, MessageRow, StatusCount,
 };
-use crate::db::{now_ms, Backend, Db};
+use crate::db::{id_list, now_ms, Backend, Db};
 use crate::ledger::store::{
     charge_held_many, hold, post, release, HeldCharge, LedgerError, Posting,
 };
@@ -445,11 +445,7 @@ async fn counts_and_charges(
     if batch_ids.is_empty() {
         return Ok(out);
     }
-    let ids = batch_ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let ids = id_list(batch_ids);
     let rows = sqlx::query(&format!(
         "SELECT batch_id, status, COUNT(*), CAST(COALESCE(SUM(charge_minor), 0) AS BIGINT) FROM messages \
          WHERE batch_id IN ({ids}) GROUP BY batch_id, status ORDER BY batch_id, status"
@@ -467,29 +463,6 @@ async fn counts_and_charges(
         entry.1 = Money::from_minor(entry.1.minor() + r.try_get::<i64, _>(3)?);
     }
     Ok(out)
-}
-
-/// The most recent batches (the account overview's short list).
-pub async fn list(db: &Db, account_id: i64, limit: i64) -> Result<Vec<BatchSummary>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {BATCH_COLUMNS} FROM batches WHERE account_id = $1 ORDER BY id DESC LIMIT $2"
-    ))
-    .bind(account_id)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    let ids: Vec<i64> = rows
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
-    let mut counts = counts_and_charges(db, &ids).await?;
-    rows.iter()
-        .zip(&ids)
-        .map(|(row, id)| {
-            let (c, charge) = counts.remove(id).unwrap_or_default();
-            summary_from(row, c, charge)
-        })
-        .collect()
 }
 
 pub const PAGE_SIZE: i64 = 100;
@@ -1001,11 +974,7 @@ pub async fn prepare(
         }
     }
     for chunk in newly_held.chunks(500) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = id_list(chunk);
         sqlx::query(&format!(
             "UPDATE messages SET status = {PROCESSING}, hold_minor = unit_price_minor * parts, updated_at = $1 WHERE id IN ({list})"
         ))
@@ -1063,11 +1032,7 @@ pub async fn record_many(
     let mut tx = db.begin_write().await?;
     // Guard: only messages still holding their charge are recorded (a message recorded by an
     // earlier attempt, or taken over after a crash, is left alone).
-    let ids = results
-        .iter()
-        .map(|(m, _)| m.id.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let ids = id_list(&results.iter().map(|(m, _)| m.id).collect::<Vec<_>>());
     let mut holding: HashMap<i64, i64> = HashMap::new();
     // On PostgreSQL the rows are locked, so a second recorder of the same message (a claim
     // taken over from a process presumed dead) waits, then finds the hold gone and skips it.
@@ -1176,7 +1141,7 @@ async fn record_acceptances(
         } else {
             "charge_minor"
         };
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let list = id_list(&ids);
         sqlx::query(&format!(
             "UPDATE messages SET status = $1, charge_minor = {charge}, hold_minor = 0, submitted_at = $2, \
              expires_at = $3, done_at = $4, claimed_until = 0, updated_at = $2 WHERE id IN ({list})"
@@ -1374,11 +1339,7 @@ pub async fn apply_receipts(db: &Db, receipts: &[Receipt]) -> Result<usize, Ledg
     ids.sort_unstable();
     ids.dedup();
     for chunk in ids.chunks(500) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = id_list(chunk);
         for row in sqlx::query(&format!(
             "SELECT id FROM messages WHERE id IN ({list}) AND status IN (4, 19)"
         ))
@@ -1484,11 +1445,7 @@ async fn apply_part_updates(
     }
     for ((status, error, part), message_ids) in by_outcome {
         for chunk in message_ids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = id_list(chunk);
             sqlx::query(&format!(
                 "UPDATE message_parts SET status = $1, error_code = $2 \
                  WHERE message_id IN ({list}) AND part = $3 AND status NOT IN (20, 21, 22)"
@@ -1504,11 +1461,7 @@ async fn apply_part_updates(
     ids.sort_unstable();
     ids.dedup();
     for chunk in ids.chunks(500) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = id_list(chunk);
         let mut parts: HashMap<i64, Vec<(i64, Option<i64>)>> = HashMap::new();
         for row in sqlx::query(&format!(
             "SELECT message_id, status, error_code FROM message_parts WHERE message_id IN ({list}) ORDER BY message_id, part"
@@ -1552,7 +1505,7 @@ async fn apply_part_updates(
         }
         for ((status, error), ids) in changes {
             let is_final = matches!(status, EXPIRED | UNDELIVERABLE | DELIVERED);
-            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let list = id_list(&ids);
             sqlx::query(&format!(
                 "UPDATE messages SET status = $1, error_code = $2, done_at = $3, updated_at = $4 WHERE id IN ({list})"
             ))
