@@ -30,6 +30,8 @@ command -v gzip >/dev/null || missing+=(gzip)
 command -v brotli >/dev/null || missing+=(brotli)
 if [ "$want_test" = 1 ]; then
     [ -x /usr/bin/chromium ] || missing+=(chromium)
+    # The browser tests read the codes Ferry sends by SMS from its SQLite file.
+    command -v sqlite3 >/dev/null || missing+=(sqlite3)
     python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 fi

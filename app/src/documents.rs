@@ -50,64 +50,20 @@ pub fn sniff(bytes: &[u8]) -> Result<DocumentType, DocumentError> {
     }
 }
 
-/// A file field read from a multipart upload, bounded while it streams in.
 #[cfg(feature = "ssr")]
-pub struct UploadedFile {
-    pub filename: String,
-    pub bytes: Vec<u8>,
-}
+pub use crate::upload::UploadedFile;
 
-/// Reads the multipart fields of an upload form: text fields by name, and at most one file
-/// (the field named `file_field`), refusing anything over the limit while it streams.
+/// Reads a document upload form: its text fields, and the file in `file_field`, refused the
+/// moment it passes 10 MB.
 #[cfg(feature = "ssr")]
-pub async fn read_multipart(
+pub async fn read_upload(
     data: server_fn::codec::MultipartData,
     file_field: &str,
-) -> Result<
-    (
-        std::collections::HashMap<String, String>,
-        Option<UploadedFile>,
-    ),
-    crate::error::AppError,
-> {
-    use crate::error::AppError;
-    let mut multipart = data
-        .into_inner()
-        .ok_or_else(|| AppError::internal("upload", "multipart data missing on the server"))?;
-    let mut fields = std::collections::HashMap::new();
-    let mut file = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::field(file_field, format!("The upload was interrupted: {e}")))?
-    {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == file_field {
-            let filename = field.file_name().unwrap_or("upload").to_string();
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(|e| {
-                AppError::field(file_field, format!("The upload was interrupted: {e}"))
-            })? {
-                if bytes.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                    return Err(AppError::field(
-                        file_field,
-                        "The file is larger than 10 MB; upload a smaller scan.",
-                    ));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            if !bytes.is_empty() {
-                file = Some(UploadedFile { filename, bytes });
-            }
-        } else {
-            let text = field
-                .text()
-                .await
-                .map_err(|e| AppError::field(&name, format!("Could not read this field: {e}")))?;
-            fields.insert(name, text);
-        }
-    }
-    Ok((fields, file))
+) -> Result<crate::upload::Upload, crate::error::AppError> {
+    crate::upload::read(data, file_field, MAX_DOCUMENT_BYTES, || {
+        "The file is larger than 10 MB; upload a smaller scan.".to_string()
+    })
+    .await
 }
 
 /// Stores a document for `account_id` after checking its type; returns its id.

@@ -19,6 +19,8 @@ pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod download;
 pub mod ledger;
 pub mod pricing;
 pub mod registration;
@@ -28,6 +30,8 @@ pub mod sender_ids;
 pub mod settings;
 pub mod signature;
 pub mod topups;
+#[cfg(feature = "ssr")]
+pub mod upload;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -77,13 +77,15 @@ pub mod store {
             ));
         }
         let db = server_state()?.db;
-        let (_, file) = crate::documents::read_multipart(data, "certificate").await?;
-        let file = file.ok_or_else(|| {
-            AppError::field(
-                "certificate",
-                "Attach the business registration certificate (PDF, JPG or PNG, up to 10 MB).",
-            )
-        })?;
+        let file = crate::documents::read_upload(data, "certificate")
+            .await?
+            .file
+            .ok_or_else(|| {
+                AppError::field(
+                    "certificate",
+                    "Attach the business registration certificate (PDF, JPG or PNG, up to 10 MB).",
+                )
+            })?;
         let mut tx = db.begin_write().await?;
         let pending: i64 = sqlx::query(
             "SELECT COUNT(*) FROM registrations WHERE account_id = $1 AND status = 'pending'",

@@ -66,6 +66,15 @@ impl IpAllowList {
         self.0.is_empty() || self.0.iter().any(|net| net.contains(&ip))
     }
 
+    /// Whether `ip` is on the list; an empty list contains nothing (unlike [`Self::allows`]).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        !self.0.is_empty() && self.allows(ip)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn to_text(&self) -> String {
         self.0
             .iter()
@@ -293,12 +302,32 @@ pub mod store {
             .fetch_one(state.db.pool())
             .await?
             .try_get(0)?;
-        if !verify_password(hash, current).await {
+        // A stolen session must not become a way to guess the password.
+        use crate::auth::throttle;
+        let claim = throttle::claim(
+            &state.db,
+            &[throttle::Limit::new(
+                format!("password-change:{}", viewer.account_id),
+                state.auth.max_failures_per_account,
+                i64::try_from(state.auth.throttle_window.as_millis()).unwrap_or(i64::MAX / 2),
+                "this account",
+            )],
+        )
+        .await?
+        .map_err(|r| {
+            AppError::Throttled(format!(
+                "Too many wrong current passwords. {}",
+                r.try_again()
+            ))
+        })?;
+        if !verify_password(hash, current).await? {
+            drop(claim);
             return Err(AppError::field(
                 "current_password",
                 "The current password is incorrect.",
             ));
         }
+        throttle::release(&state.db, claim).await?;
         let new_hash = hash_password(new).await?;
         let ctx = crate::auth::context::request_context()?;
         let mut tx = state.db.begin_write().await?;

@@ -107,13 +107,8 @@ pub mod store {
             return Err(AppError::Forbidden);
         }
         let db = server_state()?.db;
-        let (fields, file) = crate::documents::read_multipart(data, "receipt").await?;
-        let field = |name: &str| {
-            fields
-                .get(name)
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        };
+        let upload = crate::documents::read_upload(data, "receipt").await?;
+        let field = |name: &str| upload.text(name).to_string();
         let mut errors = FieldErrors::default();
         let amount = match Money::parse_hkd(&field("amount")) {
             Ok(a) if a < MIN_TOP_UP => {
@@ -139,7 +134,7 @@ pub mod store {
         } else if reference.chars().count() > 100 {
             errors.add("reference", "Use at most 100 characters for the reference.");
         }
-        let file = match file {
+        let file = match upload.file {
             Some(f) => match crate::documents::sniff(&f.bytes) {
                 Ok(_) => Some(f),
                 Err(e) => {

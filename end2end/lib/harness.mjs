@@ -1,6 +1,6 @@
 // Starts a real Ferry (its own port, its own SQLite data directory) and a headless Debian
 // Chromium driven by playwright-core. Never downloads a browser.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,8 +49,10 @@ export async function startFerry() {
   await ready;
   const login = /staff login:\s+(\S+)/.exec(out)?.[1];
   const password = /staff password:\s+(\S+)/.exec(out)?.[1];
+  const url = `http://127.0.0.1:${port}`;
+  dataDirs.set(url, dataDir);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     staff: { login, password },
     stdout: () => out,
     async stop() {
@@ -78,13 +80,45 @@ export function watchPage(page) {
   return problems;
 }
 
+/** The data directory of each Ferry this process started, by its URL. */
+const dataDirs = new Map();
+
+/**
+ * The one-time code in the last SMS of `kind` ('Mobile verification code', 'Password reset
+ * code') that Ferry at `base` sent to `login`: what its owner would read on their phone.
+ * Read from Ferry's SQLite file with Debian's sqlite3.
+ */
+export function lastCodeSms(base, login, kind = 'Mobile verification code') {
+  const db = join(dataDirs.get(base), 'ferry.db');
+  const sql = `SELECT b.final_text FROM batches b JOIN accounts a ON a.id = b.account_id WHERE a.login_name = '${login.replace(/'/g, "''")}' AND b.content = '${kind}' ORDER BY b.id DESC LIMIT 1`;
+  const text = execFileSync('sqlite3', [db, sql], { encoding: 'utf8' });
+  const code = /\b(\d{8})\b/.exec(text)?.[1];
+  if (!code) throw new Error(`no code SMS for ${login}: ${text}`);
+  return code;
+}
+
 let counter = 0;
 export function uniqueLogin(prefix = 'user') {
   counter += 1;
   return `${prefix}${process.pid}${counter}${Date.now() % 100000}`;
 }
 
-export async function signUp(page, base, login, password = 'a long enough password') {
+/**
+ * A Hong Kong mobile number of its own for each sign-up, as `6xxx xxxx` (different customers
+ * have different phones; Ferry sends at most three verification codes a day to one number).
+ */
+export function uniqueMobile() {
+  counter += 1;
+  const n = String((process.pid * 7919 + counter * 104_729) % 10_000_000).padStart(7, '0');
+  return `6${n.slice(0, 3)} ${n.slice(3)}`;
+}
+
+/**
+ * Signs up a trial account on the sign-up page and (unless `verify` is false) verifies its
+ * mobile with the code the SMS carried. Resolves to the registered mobile: `local` as typed
+ * (`6xxx xxxx`) and `e164` digits (`8526xxxxxxx`).
+ */
+export async function signUp(page, base, login, password = 'a long enough password', { verify = true, mobile = uniqueMobile() } = {}) {
   await page.goto(`${base}/signup`);
   await waitHydrated(page);
   await page.getByLabel('Login name').fill(login);
@@ -92,9 +126,21 @@ export async function signUp(page, base, login, password = 'a long enough passwo
   await page.getByLabel('Confirm password').fill(password);
   await page.getByLabel('Company name').fill('Acme Trading Ltd');
   await page.getByLabel('Contact email').fill('ops@acme.example');
-  await page.getByLabel('Registered mobile number').fill('9123 4567');
+  await page.getByLabel('Registered mobile number').fill(mobile);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.waitForURL(`${base}/account`);
+  if (verify) await verifyMobile(page, base, login);
+  return { local: mobile, e164: `852${mobile.replace(' ', '')}` };
+}
+
+/** On the account page: enters the verification code the SMS carried, as its owner would. */
+export async function verifyMobile(page, base, login) {
+  await waitHydrated(page);
+  const card = page.getByTestId('verify-mobile');
+  await card.waitFor({ timeout: 30_000 });
+  await card.getByLabel('Code from the SMS').fill(lastCodeSms(base, login));
+  await card.getByRole('button', { name: 'Verify' }).click();
+  await page.getByText('Your mobile number is verified.').waitFor({ timeout: 30_000 });
 }
 
 export async function logIn(page, base, login, password) {

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFerry, launchBrowser, waitHydrated, watchPage, uniqueLogin, signUp, logIn } from '../lib/harness.mjs';
+import { startFerry, launchBrowser, waitHydrated, watchPage, uniqueLogin, signUp, logIn, lastCodeSms } from '../lib/harness.mjs';
 
 let ferry;
 let browser;
@@ -68,5 +68,44 @@ test('a wrong password is refused with a clear message', async () => {
   const page = await context.newPage();
   await logIn(page, ferry.url, 'nobody-here', 'wrong password');
   await page.locator('#field-password-error').filter({ hasText: 'The login name or password is incorrect.' }).waitFor();
+  await context.close();
+});
+
+test('a trial account proves its mobile with the SMS code before it can send; a wrong code says so', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = watchPage(page);
+  const login = uniqueLogin('verify');
+  const mobile = await signUp(page, ferry.url, login, undefined, { verify: false });
+  const card = page.getByTestId('verify-mobile');
+  await card.waitFor();
+  assert.match(await card.innerText(), new RegExp(`\\+${mobile.e164}`));
+
+  // Until then the composer's server check refuses, and says what to do.
+  await page.getByRole('link', { name: 'Broadcast SMS' }).click();
+  await page.waitForURL(`${ferry.url}/broadcast`);
+  await page.getByLabel('Message').fill('Hello');
+  await page.getByLabel('Recipients').fill(mobile.local);
+  await page.getByRole('button', { name: 'Check recipients and cost' }).click();
+  await page.getByText(/Verify your registered mobile number first/).waitFor();
+
+  await page.goto(`${ferry.url}/account`);
+  await waitHydrated(page);
+  await card.getByLabel('Code from the SMS').fill('00000000');
+  await card.getByRole('button', { name: 'Verify' }).click();
+  await card.getByText(/This code is wrong or has expired/).waitFor();
+  await card.getByLabel('Code from the SMS').fill(lastCodeSms(ferry.url, login));
+  await card.getByRole('button', { name: 'Verify' }).click();
+  await page.getByText('Your mobile number is verified.').waitFor();
+  assert.equal(await card.count(), 0);
+
+  await page.getByRole('link', { name: 'Broadcast SMS' }).click();
+  await page.waitForURL(`${ferry.url}/broadcast`);
+  await page.getByLabel('Message').fill('Hello');
+  await page.getByLabel('Recipients').fill(mobile.local);
+  await page.getByRole('button', { name: 'Check recipients and cost' }).click();
+  await page.getByTestId('check-total').filter({ hasText: 'HK$0.32' }).waitFor();
+  // The refusals are 403 and 422 answers, which Chromium logs; nothing else may appear.
+  assert.deepEqual(problems.filter((p) => !/status of (403|422)/.test(p)), []);
   await context.close();
 });

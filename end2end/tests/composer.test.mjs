@@ -7,9 +7,10 @@ let browser;
 before(async () => { ferry = await startFerry(); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await ferry?.stop(); });
 
+/** A verified trial customer on the composer; `page.mobile` is its registered mobile. */
 async function openComposer(context) {
   const page = await context.newPage();
-  await signUp(page, ferry.url, uniqueLogin('comp'));
+  page.mobile = await signUp(page, ferry.url, uniqueLogin('comp'));
   await page.getByRole('link', { name: 'Broadcast SMS' }).click();
   await page.waitForURL(`${ferry.url}/broadcast`);
   await page.getByLabel('Message').waitFor();
@@ -26,7 +27,7 @@ test('typing updates counts, parts, UCS-2 switch and cost in WASM with no networ
   page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
 
   const message = page.getByLabel('Message');
-  await page.getByLabel('Recipients').fill('9123 4567');
+  await page.getByLabel('Recipients').fill(page.mobile.local);
   await message.pressSequentially('Hello from Ferry');
   assert.equal(await text(page, 'composer-encoding'), 'GSM-7');
   assert.equal(await text(page, 'composer-units'), '16 characters');
@@ -95,7 +96,8 @@ test('the server recomputes: its figures match the page, bad rows are listed wit
   const context = await browser.newContext();
   const page = await openComposer(context);
   await page.getByLabel('Message').fill('Your parcel is ready for collection.');
-  await page.getByLabel('Recipients').fill('9123 4567\n12345\n+852 9123 4567\n+86 138 0013 8000');
+  const own = page.mobile.local;
+  await page.getByLabel('Recipients').fill(`${own}\n12345\n+852 ${own}\n+86 138 0013 8000`);
   assert.equal(await text(page, 'composer-cost'), 'HK$0.96', '3 distinct numbers (two spellings of one) before the server validates them');
   await page.getByRole('button', { name: 'Check recipients and cost' }).click();
   await page.getByTestId('check-result').waitFor();

@@ -14,20 +14,21 @@ let browser;
 before(async () => { ferry = await startFerry(); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await ferry?.stop(); });
 
-/** A fresh trial customer on the composer (registered mobile 9123 4567, HK$5.00). */
+/** A fresh trial customer on the composer (its own registered mobile, HK$5.00). */
 async function composerFor(prefix) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems = watchPage(page);
   const login = uniqueLogin(prefix);
-  await signUp(page, ferry.url, login);
+  const mobile = await signUp(page, ferry.url, login);
   await page.getByRole('link', { name: 'Broadcast SMS' }).click();
   await page.waitForURL(`${ferry.url}/broadcast`);
   await page.getByLabel('Message').waitFor(WAIT);
-  return { context, page, problems, login };
+  return { context, page, problems, login, mobile };
 }
 
-async function compose(page, { route, message, recipients = '9123 4567' }) {
+/** Fills the composer; a trial account sends to its own registered mobile. */
+async function compose(page, { route, message, recipients }) {
   await page.getByLabel(route).check();
   await page.getByLabel('Message').fill(message);
   await page.getByLabel('Recipients', { exact: true }).fill(recipients);
@@ -62,8 +63,8 @@ async function createSenderId(login, senderId) {
 }
 
 test('HK Economic: send now, the batch page follows it live to SUBMITTED, the charge is taken', async () => {
-  const { context, page, problems } = await composerFor('econ');
-  await compose(page, { route: /HK Economic/, message: 'Your table for 4 is ready. Ferry Bistro' });
+  const { context, page, problems, mobile } = await composerFor('econ');
+  await compose(page, { route: /HK Economic/, message: 'Your table for 4 is ready. Ferry Bistro', recipients: mobile.local });
   assert.equal(await page.getByTestId('composer-cost').innerText(), 'HK$0.22');
   let navigations = 0;
   page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
@@ -101,17 +102,17 @@ test('HK Economic: send now, the batch page follows it live to SUBMITTED, the ch
   await waitHydrated(page);
   const message = page.getByTestId('batch-messages').locator('tbody tr');
   assert.equal(await message.count(), 1);
-  assert.match(await message.innerText(), /\+85291234567\s+1\s+SUBMITTED\s+HK\$0\.22/);
+  assert.match(await message.innerText(), new RegExp(`\\+${mobile.e164}\\s+1\\s+SUBMITTED\\s+HK\\$0\\.22`));
   assert.deepEqual(problems, []);
   await context.close();
 });
 
 test('HK Business with a sender ID: the delivery report arrives and the page shows DELIVERED', async () => {
-  const { context, page, problems, login } = await composerFor('biz');
+  const { context, page, problems, login, mobile } = await composerFor('biz');
   await createSenderId(login, 'FerryBiz');
   await page.reload();
   await waitHydrated(page);
-  await compose(page, { route: /HK Business/, message: 'Your code is 482913' });
+  await compose(page, { route: /HK Business/, message: 'Your code is 482913', recipients: mobile.local });
   assert.deepEqual(await page.locator('#composer-sender-id option').allInnerTexts(), ['FerryBiz']);
   assert.equal(await page.getByTestId('composer-cost').innerText(), 'HK$0.32');
   const id = await send(page, 'Send now');
@@ -122,7 +123,7 @@ test('HK Business with a sender ID: the delivery report arrives and the page sho
   assert.equal(await page.getByTestId('batch-charge').innerText(), 'HK$0.32');
   assert.match(await page.locator('dl.facts').innerText(), /Sender ID\s+FerryBiz/);
   assert.equal(await navBalance(page, `/results/${id}`), 'HK$4.68');
-  assert.match(await page.getByTestId('batch-messages').locator('tbody tr').innerText(), /\+85291234567\s+1\s+DELIVERED\s+HK\$0\.32/);
+  assert.match(await page.getByTestId('batch-messages').locator('tbody tr').innerText(), new RegExp(`\\+${mobile.e164}\\s+1\\s+DELIVERED\\s+HK\\$0\\.32`));
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -133,8 +134,8 @@ function hktLocal(days) {
 }
 
 test('a batch scheduled 2 days ahead waits in SCHEDULING and can be deleted; nothing is sent or charged', async () => {
-  const { context, page, problems } = await composerFor('sched');
-  await compose(page, { route: /HK Economic/, message: 'Reminder: your appointment is on Friday.' });
+  const { context, page, problems, mobile } = await composerFor('sched');
+  await compose(page, { route: /HK Economic/, message: 'Reminder: your appointment is on Friday.', recipients: mobile.local });
   const when = hktLocal(2);
   await page.getByLabel('Send time (Hong Kong time)').fill(when);
   assert.equal(await page.locator('#composer-schedule').inputValue(), when);
@@ -162,7 +163,7 @@ test('a batch scheduled 2 days ahead waits in SCHEDULING and can be deleted; not
 
 test('a batch costing more than the balance is refused with the amounts, and nothing is sent', async () => {
   // Leave the trial account HK$0.10: staff link it to another account and move HK$4.90 out.
-  const { context, page, problems, login } = await composerFor('poor');
+  const { context, page, problems, login, mobile } = await composerFor('poor');
   const other = await browser.newContext();
   const otherLogin = uniqueLogin('rich');
   await signUp(await other.newPage(), ferry.url, otherLogin);
@@ -180,7 +181,7 @@ test('a batch costing more than the balance is refused with the amounts, and not
   await page.reload();
   await waitHydrated(page);
   assert.equal(await page.getByTestId('nav-balance').innerText(), 'HK$0.10');
-  await compose(page, { route: /HK Economic/, message: 'Hello' });
+  await compose(page, { route: /HK Economic/, message: 'Hello', recipients: mobile.local });
   assert.equal(await page.getByTestId('composer-cost').innerText(), 'HK$0.22');
   assert.match(await page.locator('.cost-warning').innerText(), /Your balance is HK\$0\.10: this needs HK\$0\.12 more\./);
   await page.getByTestId('send-button').click();

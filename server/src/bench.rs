@@ -155,7 +155,7 @@ fn batch_of(account_id: i64, text: &str, first: u64, n: u64) -> NewBatch {
         recipients: (first..first + n)
             .map(|i| (format!("8526{i:07}"), PRICE))
             .collect(),
-        dnc_filtered: Vec::new(),
+        unsent: Vec::new(),
         resent_from: None,
     }
 }

@@ -22,8 +22,10 @@ pub struct Config {
     pub site_dir: PathBuf,
     /// Marks the session cookie `Secure`; set it when Ferry is served over HTTPS.
     pub secure_cookies: bool,
-    /// Take the client IP from `X-Forwarded-For` (only behind a trusted reverse proxy).
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed. The client is
+    /// the rightmost address in the header that is not one of them; from anyone else the
+    /// header is ignored. Empty: the header is never used.
+    pub trusted_proxies: Vec<String>,
     pub session_ttl_minutes: u64,
     pub login_throttle: LoginThrottle,
     /// The China signature (3–6 Chinese/English characters) for accounts without their own.
@@ -166,17 +168,26 @@ impl Default for SmscSettings {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct LoginThrottle {
+    /// Failed sign-ins per login from one address per window (four times as many per day).
     pub max_failures_per_account: i64,
+    /// Failed sign-ins from one address (IPv6: one /64) across all logins per window.
     pub max_failures_per_ip: i64,
+    /// Failed sign-ins per login per hour from addresses that never signed in to it (its
+    /// owner's known and allow-listed addresses are never locked out by them).
+    pub max_failures_per_login: i64,
     pub window_minutes: u64,
+    /// Sign-ups from one address per hour.
+    pub max_signups_per_ip_per_hour: i64,
 }
 
 impl Default for LoginThrottle {
     fn default() -> Self {
         LoginThrottle {
             max_failures_per_account: 5,
-            max_failures_per_ip: 5,
+            max_failures_per_ip: 20,
+            max_failures_per_login: 50,
             window_minutes: 15,
+            max_signups_per_ip_per_hour: 10,
         }
     }
 }
@@ -189,7 +200,7 @@ impl Default for Config {
             database_url: None,
             site_dir: PathBuf::from("site"),
             secure_cookies: false,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             session_ttl_minutes: 12 * 60,
             login_throttle: LoginThrottle::default(),
             default_china_signature: "Ferry".into(),
@@ -210,6 +221,8 @@ pub enum ConfigError {
     Invalid(#[from] Box<figment::Error>),
     #[error("invalid default_china_signature {value:?}: {reason}")]
     ChinaSignature { value: String, reason: String },
+    #[error("invalid trusted_proxies: {0}")]
+    TrustedProxies(String),
 }
 
 impl Config {
@@ -230,6 +243,7 @@ impl Config {
         let config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        config.trusted_proxies()?;
         if let Err(e) = sms::ChinaSignature::parse(&config.default_china_signature) {
             return Err(ConfigError::ChinaSignature {
                 value: config.default_china_signature,
@@ -246,14 +260,51 @@ impl Config {
         }
     }
 
+    /// This configuration with every secret replaced by `***` (SMSC passwords, the database
+    /// password), for printing.
+    pub fn redacted(&self) -> Config {
+        let mut c = self.clone();
+        if let Some(url) = &c.database_url {
+            c.database_url = Some(redact_url(url));
+        }
+        for smsc in &mut c.smsc {
+            if !smsc.password.is_empty() {
+                smsc.password = "***".into();
+            }
+        }
+        c
+    }
+
+    /// The trusted reverse proxies as a list of networks.
+    pub fn trusted_proxies(&self) -> Result<app::settings::IpAllowList, ConfigError> {
+        app::settings::IpAllowList::parse(&self.trusted_proxies.join("\n"))
+            .map_err(|problems| ConfigError::TrustedProxies(problems.join("; ")))
+    }
+
     pub fn auth_settings(&self) -> app::auth::context::AuthSettings {
         app::auth::context::AuthSettings {
             session_ttl: Duration::from_secs(self.session_ttl_minutes * 60),
             secure_cookies: self.secure_cookies,
             max_failures_per_account: self.login_throttle.max_failures_per_account,
             max_failures_per_ip: self.login_throttle.max_failures_per_ip,
+            max_failures_per_login: self.login_throttle.max_failures_per_login,
             throttle_window: Duration::from_secs(self.login_throttle.window_minutes * 60),
+            max_signups_per_ip_per_hour: self.login_throttle.max_signups_per_ip_per_hour,
         }
+    }
+}
+
+/// A database URL with its password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -289,6 +340,21 @@ mod tests {
             assert_eq!(c.database_url(), "postgres://u@localhost/ferry");
             Ok(())
         });
+    }
+
+    #[test]
+    fn printed_configuration_hides_smsc_and_database_passwords() {
+        let mut c = Config {
+            database_url: Some("postgres://ferry:s3cret@db.example/ferry".into()),
+            ..Config::default()
+        };
+        c.smsc.push(SmscSettings {
+            password: "operator-secret".into(),
+            ..SmscSettings::default()
+        });
+        let printed = format!("{:#?}", c.redacted());
+        assert!(!printed.contains("s3cret") && !printed.contains("operator-secret"));
+        assert!(printed.contains("postgres://ferry:***@db.example/ferry"));
     }
 
     #[test]

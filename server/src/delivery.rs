@@ -66,6 +66,8 @@ pub fn simulator_config(settings: &SimulatorSettings) -> SimulatorConfig {
     SimulatorConfig {
         listen: settings.listen,
         behaviour,
+        // Inside `ferry serve` it runs for months: keep its records small.
+        history_limit: 10_000,
         ..SimulatorConfig::default()
     }
 }

@@ -16,11 +16,21 @@ use std::net::{IpAddr, SocketAddr};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+/// The largest request body: a 10 MB document or a 11 MB register, with its multipart framing.
+pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
+/// The largest body read whole (form and JSON server functions).
+pub const MAX_FORM_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// A request body that sends nothing for this long is cut off.
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// A request must be answered within this (a 12 MB upload at 1 Mbit/s takes ~100 s); streamed
+/// responses (live progress, CSV exports) only need their first byte within it.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Per-process settings the middleware needs.
 #[derive(Clone)]
 struct Guard {
     state: ServerState,
-    trust_forwarded_for: bool,
+    trusted_proxies: app::settings::IpAllowList,
 }
 
 /// Builds the whole application router for `state`, serving the browser half from
@@ -37,7 +47,8 @@ pub fn router(config: &Config, state: ServerState) -> Router {
 
     let guard = Guard {
         state,
-        trust_forwarded_for: config.trust_forwarded_for,
+        // Checked when the configuration was loaded.
+        trusted_proxies: config.trusted_proxies().unwrap_or_default(),
     };
 
     Router::new()
@@ -75,8 +86,25 @@ pub fn router(config: &Config, state: ServerState) -> Router {
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(options)
         .layer(middleware::from_fn_with_state(guard, request_guard))
-        // Receipts and certificates are up to 10 MB; leave room for the multipart framing.
-        .layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024))
+        .layer(middleware::from_fn(multipart_guard))
+        // Bodies read whole (forms, JSON): a 50,000-number list is about 1 MB.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BODY_BYTES))
+        // Every body, streamed uploads included: the largest file (10 MB) and its framing.
+        // A larger Content-Length is refused before a byte is read.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
+        // A body that stops arriving, and a request that takes too long as a whole.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            BODY_IDLE_TIMEOUT,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -104,7 +132,7 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 /// Runs before every request: works out who is calling and from where, refuses cross-site
 /// writes, and records authenticated API calls with their source IP (§13).
 async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
-    let ip = client_ip(&req, guard.trust_forwarded_for);
+    let ip = client_ip(&req, &guard.trusted_proxies);
 
     if is_cross_site_write(&req) {
         tracing::warn!(%ip, path = %req.uri().path(), "refused cross-site request");
@@ -169,6 +197,117 @@ async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next)
     response
 }
 
+/// Server functions that take uploads (multipart/form-data).
+const UPLOAD_ENDPOINTS: [&str; 6] = [
+    "/api/import_recipients",
+    "/api/import_dnc_register",
+    "/api/import_consents",
+    "/api/import_contacts",
+    "/api/record_payment",
+    "/api/upload_registration",
+];
+
+/// server_fn reads an upload's boundary from its Content-Type and panics when there is none;
+/// such a request gets 400 here instead, with what to send.
+async fn multipart_guard(req: Request, next: Next) -> Response {
+    if req.method() == Method::POST && req.uri().path().starts_with("/api/") {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let is_multipart = content_type.as_deref().is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        });
+        // RFC 2046: a boundary is 1 to 70 characters.
+        let boundary_ok = content_type.as_deref().is_some_and(|ct| {
+            multer::parse_boundary(ct).is_ok_and(|b| (1..=70).contains(&b.len()))
+        });
+        let upload = UPLOAD_ENDPOINTS.contains(&req.uri().path());
+        if (is_multipart || upload) && !boundary_ok {
+            return (
+                StatusCode::BAD_REQUEST,
+                "Send this form as multipart/form-data with a boundary in its Content-Type.",
+            )
+                .into_response();
+        }
+        if is_multipart {
+            // The multipart parser reads for as long as the body has data ready; handing it
+            // one frame per poll lets the field limits act after each frame instead of after
+            // whatever the client managed to send.
+            let (parts, body) = req.into_parts();
+            let req = Request::from_parts(parts, Body::new(FrameByFrame::new(body)));
+            return next.run(req).await;
+        }
+    }
+    next.run(req).await
+}
+
+/// A body that returns `Pending` (waking itself at once) after every frame, so a reader that
+/// loops "while data is ready" takes one frame per poll.
+struct FrameByFrame {
+    inner: Body,
+    yield_next: bool,
+}
+
+impl FrameByFrame {
+    fn new(inner: Body) -> FrameByFrame {
+        FrameByFrame {
+            inner,
+            yield_next: false,
+        }
+    }
+}
+
+impl http_body::Body for FrameByFrame {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if std::mem::take(&mut self.yield_next) {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(_))) = &polled {
+            self.yield_next = true;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A panic in a handler becomes a 500 with a reference to the log line, never a dropped
+/// connection; server_fn's own panic on a request without a multipart boundary is the
+/// client's error (400).
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    if message.contains("couldn't parse boundary") {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Send this form as multipart/form-data with a boundary in its Content-Type.",
+        )
+            .into_response();
+    }
+    let reference = app::error::AppError::internal("handler panicked", message);
+    (StatusCode::INTERNAL_SERVER_ERROR, reference.to_string()).into_response()
+}
+
 /// An uploaded document, to its own account or to staff; 404 for anyone else, so document
 /// ids cannot be probed.
 async fn document(
@@ -180,18 +319,39 @@ async fn document(
         return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
     };
     match app::documents::fetch_for(&state.db, &viewer, id).await {
-        Ok(Some((filename, content_type, bytes))) => (
-            [
-                (header::CONTENT_TYPE, content_type),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"{filename}\""),
-                ),
-                (header::CACHE_CONTROL, "private, no-store".to_string()),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(Some((filename, content_type, bytes))) => {
+            // The type is the one sniffed at upload. A PDF can carry script, so it is always
+            // downloaded, never shown inside Ferry's origin; images may show inline. Either
+            // way the response is sandboxed: no script, no forms, no same-origin access.
+            let disposition = if content_type == "application/pdf" {
+                "attachment"
+            } else {
+                "inline"
+            };
+            let ascii_name: String = filename
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "._- ".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            (
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("{disposition}; filename=\"{ascii_name}\""),
+                    ),
+                    (header::CONTENT_SECURITY_POLICY, "sandbox".to_string()),
+                    (header::CACHE_CONTROL, "private, no-store".to_string()),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
         Ok(None) => (StatusCode::NOT_FOUND, "Not found.").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "document lookup failed");
@@ -204,22 +364,32 @@ async fn document(
     }
 }
 
-fn client_ip(req: &Request<Body>, trust_forwarded_for: bool) -> IpAddr {
-    if trust_forwarded_for {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok());
-        if let Some(ip) = forwarded {
-            return ip;
-        }
-    }
-    req.extensions()
+/// The caller's address: the peer's, unless the peer is a trusted proxy, in which case the
+/// rightmost `X-Forwarded-For` hop that is not itself a trusted proxy. Entries left of it were
+/// written by the client and prove nothing.
+fn client_ip(req: &Request<Body>, trusted_proxies: &app::settings::IpAllowList) -> IpAddr {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    if !trusted_proxies.contains(peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|hop| hop.trim().parse::<IpAddr>())
+        .collect::<Result<_, _>>()
+        // A malformed header is not evidence of anything: use the proxy's own address.
+        .unwrap_or_default();
+    hops.into_iter()
+        .rev()
+        .find(|hop| !trusted_proxies.contains(*hop))
+        .unwrap_or(peer)
 }
 
 /// SameSite=Strict already keeps the session cookie off other sites' requests; this refuses
@@ -234,9 +404,14 @@ fn is_cross_site_write(req: &Request<Body>) -> bool {
             return true;
         }
     }
+    // HTTP/2 carries the host in the request target (`:authority`) instead of a header.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
     match (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+        host,
     ) {
         (Some("null"), _) => true,
         (Some(origin), Some(host)) => {
@@ -247,7 +422,9 @@ fn is_cross_site_write(req: &Request<Body>) -> bool {
                 .trim_end_matches('/');
             !origin_host.eq_ignore_ascii_case(host)
         }
-        _ => false,
+        // An origin with nothing to compare it to is refused, not waved through.
+        (Some(_), None) => true,
+        (None, _) => false,
     }
 }
 
@@ -282,16 +459,44 @@ mod tests {
             "sec-fetch-site",
             "cross-site"
         )])));
+        // No Host to compare the Origin with: refused (fail closed).
+        assert!(is_cross_site_write(&post(&[(
+            "origin",
+            "https://evil.example"
+        )])));
         assert!(!is_cross_site_write(&post(&[(
             "sec-fetch-site",
             "same-origin"
         )])));
     }
 
+    fn from_peer(peer: &str, forwarded: Option<&str>) -> Request<Body> {
+        let mut req = post(
+            &forwarded
+                .map(|f| vec![("x-forwarded-for", f)])
+                .unwrap_or_default(),
+        );
+        let addr: SocketAddr = format!("{peer}:40000").parse().expect("peer");
+        req.extensions_mut().insert(ConnectInfo(addr));
+        req
+    }
+
     #[test]
-    fn forwarded_for_is_used_only_when_trusted() {
-        let req = post(&[("x-forwarded-for", "203.0.113.5, 10.0.0.1")]);
-        assert_eq!(client_ip(&req, true).to_string(), "203.0.113.5");
-        assert_eq!(client_ip(&req, false).to_string(), "127.0.0.1");
+    fn forwarded_for_is_believed_only_from_trusted_proxies_and_only_its_rightmost_hops() {
+        let proxies = app::settings::IpAllowList::parse("10.0.0.0/8").expect("list");
+        let none = app::settings::IpAllowList::default();
+        // A client claiming an address directly is ignored.
+        let req = from_peer("198.51.100.7", Some("203.0.113.5"));
+        assert_eq!(client_ip(&req, &proxies).to_string(), "198.51.100.7");
+        // Through the proxy: the hop the proxy saw, not what the client wrote before it.
+        let req = from_peer("10.0.0.1", Some("192.0.2.99, 203.0.113.5"));
+        assert_eq!(client_ip(&req, &proxies).to_string(), "203.0.113.5");
+        // Two trusted proxies in a row are skipped.
+        let req = from_peer("10.0.0.1", Some("192.0.2.99, 203.0.113.5, 10.0.0.2"));
+        assert_eq!(client_ip(&req, &proxies).to_string(), "203.0.113.5");
+        // Nothing configured: never believed; garbage: the proxy's own address.
+        assert_eq!(client_ip(&req, &none).to_string(), "10.0.0.1");
+        let req = from_peer("10.0.0.1", Some("not-an-ip"));
+        assert_eq!(client_ip(&req, &proxies).to_string(), "10.0.0.1");
     }
 }

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod config;
 pub mod delivery;
 pub mod http;
+pub mod listener;
 
 use app::auth::context::ServerState;
 use app::db::Db;
@@ -43,6 +44,7 @@ pub fn server_state(config: &Config, db: Db) -> ServerState {
     ServerState {
         access_log: app::auth::access_log::AccessLog::start(db.clone()),
         batches: app::delivery::store::BatchWriter::start(db.clone()),
+        live_streams: Default::default(),
         db,
         auth: config.auth_settings(),
         portal: app::auth::context::PortalSettings {

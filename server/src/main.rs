@@ -129,7 +129,7 @@ fn main() -> ExitCode {
                 db.close().await;
                 println!(
                     "ferry: database at {} is up to date",
-                    redact(&config.database_url())
+                    server::config::redact_url(&config.database_url())
                 );
                 Ok(())
             }
@@ -145,7 +145,8 @@ fn main() -> ExitCode {
                 }
             }
             Command::Config => {
-                println!("{config:#?}");
+                // Secrets stay out of terminals, logs and support tickets.
+                println!("{:#?}", config.redacted());
                 Ok(())
             }
             Command::Bench(command) => {
@@ -266,14 +267,15 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     println!(
         "Ferry is running at http://{addr} (database: {})",
-        redact(&config.database_url())
+        server::config::redact_url(&config.database_url())
     );
     let _ = std::io::stdout().flush();
-    axum::serve(
+    server::listener::serve(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        router,
+        config.trusted_proxies().map_err(StartError::Config)?,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(StartError::Serve)?;
     if let Some(job) = retention {
@@ -303,20 +305,6 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
-    }
-}
-
-/// Hides a password in a database URL before it is printed.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
     }
 }
 

@@ -108,7 +108,7 @@ async fn kill_9_five_times_loses_nothing_and_charges_nothing_twice() {
             validity_minutes: 120,
             scheduled_at: None,
             recipients,
-            dnc_filtered: Vec::new(),
+            unsent: Vec::new(),
             resent_from: None,
         },
     )

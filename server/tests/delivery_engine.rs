@@ -72,7 +72,7 @@ fn new_batch(account_id: i64, route: Route, text: &str, recipients: &[String]) -
         validity_minutes: 120,
         scheduled_at: None,
         recipients: recipients.iter().map(|n| (n.clone(), PRICE)).collect(),
-        dnc_filtered: Vec::new(),
+        unsent: Vec::new(),
         resent_from: None,
     }
 }

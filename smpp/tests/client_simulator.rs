@@ -609,3 +609,41 @@ async fn dropped_connections_lose_no_submit_silently() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_simulators_records_stay_within_their_limit() {
+    bounded(60, async {
+        let config = smpp::SimulatorConfig {
+            accounts: vec![smpp::simulator::Account {
+                system_id: SYSTEM_ID.into(),
+                password: PASSWORD.into(),
+            }],
+            behaviour: quick(),
+            history_limit: 100,
+            ..smpp::SimulatorConfig::default()
+        };
+        let sim = smpp::Simulator::start(config).await.expect("simulator");
+        let (client, _events) = connect(client_config(&sim)).await;
+        for i in 0..1_000u32 {
+            let outcome = client
+                .submit(&parts(&format!("8529{:07}", i), "hello")[0])
+                .await;
+            assert!(matches!(outcome, Ok(SubmitOutcome::Accepted { .. })));
+        }
+        // A recent part sent again is still recognised as a duplicate.
+        let again = client.submit(&parts("85290000999", "hello")[0]).await;
+        assert!(matches!(again, Ok(SubmitOutcome::Accepted { .. })));
+        let stats = sim.stats();
+        assert_eq!(stats.accepted, 1_001);
+        assert_eq!(stats.duplicates, 1);
+        assert!(stats.parts.len() <= 110, "{} parts kept", stats.parts.len());
+        assert!(
+            stats.messages.len() <= 110,
+            "{} messages kept",
+            stats.messages.len()
+        );
+        assert!(stats.per_destination.len() <= 100);
+        client.shutdown().await;
+    })
+    .await;
+}

@@ -200,6 +200,46 @@ pub fn SignatureSection() -> impl IntoView {
     }
 }
 
+/// Shown to a trial account until its registered mobile is verified: the trial credit can be
+/// spent once the code sent there comes back.
+#[component]
+pub fn MobileVerificationSection() -> impl IntoView {
+    use crate::auth::{mobile_verification, SendMobileCode, VerifyMobile};
+    let verify = ServerAction::<VerifyMobile>::new();
+    let resend = ServerAction::<SendMobileCode>::new();
+    let value = verify.value();
+    let resent = resend.value();
+    let pending_mobile = Resource::new(move || verify.version().get(), |_| mobile_verification());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let mobile = pending_mobile.await.ok().flatten();
+                let done = matches!(value.get_untracked(), Some(Ok(())));
+                match (mobile, done) {
+                    (Some(mobile), _) => Some(view! {
+                        <section class="card card-attention" aria-labelledby="verify-heading" data-testid="verify-mobile">
+                            <h2 id="verify-heading">"Verify your mobile number"</h2>
+                            <p>{format!("We sent an 8-digit code by SMS to +{mobile}. Enter it to start using your trial credit; until then nothing can be sent.")}</p>
+                            <ActionForm action=verify attr:class="form form-inline" attr:novalidate=true>
+                                <FormError error=action_error(value)/>
+                                <TextField label="Code from the SMS" name="code" autocomplete="one-time-code" error=field_error(value, "code")/>
+                                <SubmitButton label="Verify" pending_label="Checking…" pending=verify.pending()/>
+                            </ActionForm>
+                            <ActionForm action=resend attr:class="form form-inline">
+                                <FormError error=action_error(resent)/>
+                                {move || matches!(resent.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>"A new code is on its way."</Notice> })}
+                                <SubmitButton label="Send a new code" pending_label="Sending…" pending=resend.pending()/>
+                            </ActionForm>
+                        </section>
+                    }.into_any()),
+                    (None, true) => Some(view! { <Notice kind=NoticeKind::Success>"Your mobile number is verified."</Notice> }.into_any()),
+                    (None, false) => None,
+                }
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn SettingsSection() -> impl IntoView {
     let update = ServerAction::<UpdateSettings>::new();

@@ -132,6 +132,7 @@ fn AccountDetails() -> impl IntoView {
         // The sections load their own data. They sit beside the overview, not inside its
         // Suspend: resources created inside a resolved Suspend are created in a different
         // order on the server and in the browser, which breaks hydration.
+        <forms::MobileVerificationSection/>
         <forms::TopUpSection/>
         <forms::RegistrationSection/>
         <forms::SenderIdSection/>

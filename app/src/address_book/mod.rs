@@ -125,11 +125,12 @@ pub async fn import_contacts(data: MultipartData) -> Result<ContactImport, AppEr
     crate::error::with_status(
         async {
             let account_id = store::customer()?;
-            let (_, bytes) =
-                crate::import::read_upload(data, crate::import::MAX_IMPORT_BYTES).await?;
-            let bytes =
-                bytes.ok_or_else(|| AppError::field("file", "Choose a CSV file to import."))?;
-            store::import_csv(&store::db()?, account_id, &bytes).await
+            let upload = crate::import::read_upload(data, crate::import::MAX_IMPORT_BYTES).await?;
+            let bytes = upload
+                .file
+                .ok_or_else(|| AppError::field("file", "Choose a CSV file to import."))?
+                .bytes;
+            store::import_csv(&store::db()?, account_id, bytes).await
         }
         .await,
     )

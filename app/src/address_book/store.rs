@@ -320,7 +320,88 @@ pub async fn group_numbers(
 /// Imports `name,number[,group]` rows in one transaction: a number already in the book gets
 /// the new name; a group named in the third column is created when missing. A header row
 /// is skipped; every refused row is listed with its reason.
-pub async fn import_csv(db: &Db, account_id: i64, bytes: &[u8]) -> Result<ContactImport, AppError> {
+pub async fn import_csv(
+    db: &Db,
+    account_id: i64,
+    bytes: Vec<u8>,
+) -> Result<ContactImport, AppError> {
+    let (rows, rejected) =
+        crate::import::parse_off_thread(move || parse_contacts(&bytes)).await??;
+    let (mut added, mut updated) = (0u64, 0u64);
+    let mut groups: HashMap<String, i64> = HashMap::new();
+    // Short transactions, so other writers never wait behind a whole file; importing the
+    // same file again only updates what an interrupted import already wrote.
+    for chunk in rows.chunks(crate::import::IMPORT_CHUNK_ROWS) {
+        let mut tx = db.begin_write().await?;
+        for (name, msisdn, group) in chunk {
+            let (name, msisdn, group) = (name.clone(), msisdn.clone(), group.clone());
+            let existing: Option<i64> =
+                sqlx::query("SELECT id FROM contacts WHERE account_id = $1 AND msisdn = $2")
+                    .bind(account_id)
+                    .bind(&msisdn)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?;
+            let contact_id = match existing {
+                Some(id) => {
+                    sqlx::query("UPDATE contacts SET name = $1 WHERE id = $2")
+                        .bind(&name)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    updated += 1;
+                    id
+                }
+                None => {
+                    added += 1;
+                    sqlx::query(
+                    "INSERT INTO contacts (account_id, name, msisdn, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(account_id)
+                .bind(&name)
+                .bind(&msisdn)
+                .bind(now_ms())
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?
+                }
+            };
+            if !group.is_empty() && group.chars().count() <= MAX_NAME_CHARS {
+                let group_id = match groups.get(&group) {
+                    Some(id) => *id,
+                    None => {
+                        let id = match group_id_by_name(&mut tx, account_id, &group).await? {
+                            Some(id) => id,
+                            None => insert_group(&mut tx, account_id, &group).await?,
+                        };
+                        groups.insert(group.clone(), id);
+                        id
+                    }
+                };
+                sqlx::query(
+                "INSERT INTO group_members (group_id, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(group_id)
+            .bind(contact_id)
+            .execute(&mut *tx)
+            .await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(ContactImport {
+        added,
+        updated,
+        rejected,
+    })
+}
+
+/// A valid contact row: (name, number, group).
+type ContactRow = (String, String, String);
+
+/// Reads a contacts CSV: the valid rows and the refused ones. Pure CPU work.
+fn parse_contacts(bytes: &[u8]) -> Result<(Vec<ContactRow>, Vec<RejectedRow>), AppError> {
     use crate::import::parse::{is_header, sniff, FileKind};
     if sniff(bytes).map_err(|e| AppError::field("file", e.to_string()))? != FileKind::Csv {
         return Err(AppError::field(
@@ -328,9 +409,9 @@ pub async fn import_csv(db: &Db, account_id: i64, bytes: &[u8]) -> Result<Contac
             "Import contacts from a CSV UTF-8 file: name, number, and optionally a group.",
         ));
     }
-    let mut rows: Vec<(String, String, String)> = Vec::new();
+    let mut rows: Vec<ContactRow> = Vec::new();
     let mut rejected = Vec::new();
-    let records = crate::import::parse::csv_rows(bytes)
+    let records = crate::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
         .map_err(|e| AppError::field("file", e.to_string()))?;
     for (i, (line, cells)) in records.into_iter().enumerate() {
         let cell = |n: usize| cells.get(n).map(String::as_str).unwrap_or_default();
@@ -348,69 +429,7 @@ pub async fn import_csv(db: &Db, account_id: i64, bytes: &[u8]) -> Result<Contac
             }),
         }
     }
-    let mut tx = db.begin_write().await?;
-    let (mut added, mut updated) = (0u64, 0u64);
-    let mut groups: HashMap<String, i64> = HashMap::new();
-    for (name, msisdn, group) in rows {
-        let existing: Option<i64> =
-            sqlx::query("SELECT id FROM contacts WHERE account_id = $1 AND msisdn = $2")
-                .bind(account_id)
-                .bind(&msisdn)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
-        let contact_id = match existing {
-            Some(id) => {
-                sqlx::query("UPDATE contacts SET name = $1 WHERE id = $2")
-                    .bind(&name)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                updated += 1;
-                id
-            }
-            None => {
-                added += 1;
-                sqlx::query(
-                    "INSERT INTO contacts (account_id, name, msisdn, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(account_id)
-                .bind(&name)
-                .bind(&msisdn)
-                .bind(now_ms())
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?
-            }
-        };
-        if !group.is_empty() && group.chars().count() <= MAX_NAME_CHARS {
-            let group_id = match groups.get(&group) {
-                Some(id) => *id,
-                None => {
-                    let id = match group_id_by_name(&mut tx, account_id, &group).await? {
-                        Some(id) => id,
-                        None => insert_group(&mut tx, account_id, &group).await?,
-                    };
-                    groups.insert(group.clone(), id);
-                    id
-                }
-            };
-            sqlx::query(
-                "INSERT INTO group_members (group_id, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(group_id)
-            .bind(contact_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-    tx.commit().await?;
-    Ok(ContactImport {
-        added,
-        updated,
-        rejected,
-    })
+    Ok((rows, rejected))
 }
 
 /// `GET /address-book/contacts.csv`: the caller's contacts as `name,number,groups`.

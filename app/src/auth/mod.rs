@@ -11,6 +11,10 @@ pub mod access_log;
 pub mod context;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod throttle;
+#[cfg(feature = "ssr")]
+pub mod verify;
 
 pub use pages::{LoginPage, SignupPage};
 pub use reset::ResetPasswordPage;
@@ -132,6 +136,47 @@ pub async fn login(login_name: String, password: String) -> Result<(), AppError>
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     crate::error::with_status(store::logout().await)
+}
+
+/// The registered mobile still waiting to be verified (E.164 digits), or `None` once it is
+/// (or for accounts that need no verification).
+#[server(endpoint = "mobile_verification")]
+pub async fn mobile_verification() -> Result<Option<String>, AppError> {
+    crate::error::with_status(
+        async {
+            let viewer = context::require_viewer()?;
+            let db = context::server_state()?.db;
+            verify::pending_mobile(&db, viewer.account_id).await
+        }
+        .await,
+    )
+}
+
+/// Sends a new verification code to the registered mobile.
+#[server(endpoint = "send_mobile_code")]
+pub async fn send_mobile_code() -> Result<(), AppError> {
+    crate::error::with_status(
+        async {
+            let viewer = context::require_viewer()?;
+            let state = context::server_state()?;
+            let ip = context::request_context()?.ip;
+            verify::send_verification(&state.db, viewer.account_id, ip).await
+        }
+        .await,
+    )
+}
+
+/// Checks the verification code the customer typed.
+#[server(endpoint = "verify_mobile")]
+pub async fn verify_mobile(code: String) -> Result<(), AppError> {
+    crate::error::with_status(
+        async {
+            let viewer = context::require_viewer()?;
+            let db = context::server_state()?.db;
+            verify::confirm_verification(&db, viewer.account_id, &code).await
+        }
+        .await,
+    )
 }
 
 /// The auth actions and the viewer resource they refresh, shared by the whole portal.

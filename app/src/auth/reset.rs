@@ -9,9 +9,12 @@ use crate::ui::{
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-pub const CODE_TTL_MS: i64 = 15 * 60 * 1000;
-pub const MAX_ATTEMPTS: i64 = 5;
+/// Codes sent per account per hour (more requests get the same answer and no SMS).
 pub const MAX_REQUESTS_PER_HOUR: i64 = 3;
+/// Reset requests per address per hour.
+pub const MAX_REQUESTS_PER_IP_PER_HOUR: i64 = 10;
+/// Wrong codes per account per day (each code also allows at most 5 guesses).
+pub const MAX_GUESSES_PER_DAY: i64 = 10;
 
 #[server(endpoint = "request_password_reset")]
 pub async fn request_password_reset(login_name: String) -> Result<(), AppError> {
@@ -33,92 +36,141 @@ pub async fn reset_password(
 #[cfg(feature = "ssr")]
 pub mod store {
     use super::*;
-    use crate::auth::context::server_state;
+    use crate::auth::context::{request_context, server_state};
     use crate::auth::signup_form::{normalize_login_name, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+    use crate::auth::throttle::{self, Limit};
+    use crate::auth::verify::{
+        claim_code_attempt, clean_code, one_time_code, send_code_sms, CODE_DIGITS, CODE_TTL_MS,
+    };
     use crate::db::now_ms;
-    use crate::delivery::store::{create_batch, BatchError, NewBatch};
+    use crate::delivery::store::{create_batch, BatchError, NewBatch, Unsent};
     use crate::error::FieldErrors;
-    use rand::Rng;
-    use sms::{HkRouteChoice, Msisdn, Route};
+    use sms::Msisdn;
     use sqlx::Row;
 
+    const HOUR_MS: i64 = 3_600_000;
+
+    /// Asks for a reset code. The answer is the same whether the login exists, whether its
+    /// balance pays for the SMS and whether its per-account limit was reached: nothing about
+    /// an account can be learnt from it. Only the caller's own address is limited visibly.
     pub async fn request(login_name: &str) -> Result<(), AppError> {
         let state = server_state()?;
+        let ctx = request_context()?;
         let login = normalize_login_name(login_name);
-        if login.is_empty() {
+        if login.is_empty() || login.len() > 64 {
             return Err(AppError::field("login_name", "Enter your login name."));
         }
+        let _by_address = throttle::claim(
+            &state.db,
+            &[Limit::new(
+                format!("reset-request-ip:{}", throttle::ip_key(ctx.ip)),
+                MAX_REQUESTS_PER_IP_PER_HOUR,
+                HOUR_MS,
+                "your network address",
+            )],
+        )
+        .await?
+        .map_err(|r| {
+            AppError::Throttled(format!(
+                "Too many reset requests from your network address. {}",
+                r.try_again()
+            ))
+        })?;
         let row = sqlx::query(
             "SELECT id, mobile FROM accounts WHERE login_name = $1 AND role = 'customer'",
         )
         .bind(&login)
         .fetch_optional(state.db.pool())
         .await?;
-        // An unknown login name gets the same answer, so login names cannot be probed.
         let Some(row) = row else { return Ok(()) };
         let account_id: i64 = row.try_get(0)?;
         let mobile: String = row.try_get(1)?;
-        let now = now_ms();
-        let recent: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM password_resets WHERE account_id = $1 AND created_at > $2",
+        if throttle::claim(
+            &state.db,
+            &[Limit::new(
+                format!("reset-request-account:{account_id}"),
+                MAX_REQUESTS_PER_HOUR,
+                HOUR_MS,
+                "this account",
+            )],
         )
-        .bind(account_id)
-        .bind(now - 3_600_000)
-        .fetch_one(state.db.pool())
         .await?
-        .try_get(0)?;
-        if recent >= MAX_REQUESTS_PER_HOUR {
-            return Err(AppError::Throttled(format!(
-                "At most {MAX_REQUESTS_PER_HOUR} reset codes an hour can be sent. Use the last code you received, or try again later."
-            )));
+        .is_err()
+        {
+            tracing::info!(
+                account_id,
+                "reset request over the per-account limit: no code sent"
+            );
+            return Ok(());
         }
-        let number = Msisdn::parse(&mobile, crate::auth::signup_form::DEFAULT_COUNTRY_CODE)
-            .map_err(|e| AppError::internal("registered mobile", e))?;
-        let route = Route::for_destination(number.destination(), HkRouteChoice::Business);
-        let prices = crate::pricing::store::current(&state.db, now).await?;
-        let price = prices
-            .unit_price(route, number.as_str())
-            .ok_or_else(|| AppError::internal("reset price", "no price for the route"))?;
-        let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+        let number = match Msisdn::parse(&mobile, crate::auth::signup_form::DEFAULT_COUNTRY_CODE) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(account_id, error = %e, "reset requested for an account whose registered mobile is not a number: no code sent");
+                return Ok(());
+            }
+        };
+        let code = one_time_code();
         let text = format!(
             "Your Ferry password reset code is {code}. It expires in 15 minutes. Do not share it."
         );
-        let seg = sms::segment(&text, route.segment_table());
-        let batch = NewBatch {
+        match send_code_sms(
+            &state.db,
             account_id,
-            route,
-            sender_id: None,
-            purpose: "notification".into(),
-            content: "Password reset code".into(),
-            final_text: text,
-            encoding: seg.encoding,
-            parts: seg.parts.unwrap_or(1),
-            validity_minutes: 15,
-            scheduled_at: None,
-            recipients: vec![(number.as_str().to_string(), price)],
-            dnc_filtered: Vec::new(),
-            resent_from: None,
-        };
-        let batch_id = match create_batch(&state.db, &batch).await {
-            Ok(id) => id,
-            Err(BatchError::InsufficientBalance { total, available, .. }) => {
-                return Err(AppError::Conflict(format!(
-                    "16 Insufficient Balance: the reset code is sent by SMS and charged like any other ({total}); the account has {available} available. Ask the account's administrator to top up, or contact the Ferry operator."
-                )))
+            &number,
+            "Password reset code",
+            text.clone(),
+            true,
+        )
+        .await?
+        {
+            Ok(batch_id) => {
+                let now = now_ms();
+                sqlx::query(
+                    "INSERT INTO password_resets (account_id, code_hash, batch_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(account_id)
+                .bind(crate::auth::store::hash_token(&code))
+                .bind(batch_id)
+                .bind(now + CODE_TTL_MS)
+                .bind(now)
+                .execute(state.db.pool())
+                .await?;
+                tracing::info!(account_id, batch_id, "password reset code sent");
+            }
+            Err(BatchError::InsufficientBalance { .. }) => {
+                // §2: the reset fails with 16 Insufficient Balance. The account's owner sees
+                // it in Delivery Results; the caller's answer stays the same.
+                let seg = sms::segment(&text, sms::SegmentTable::Standard);
+                let refused = NewBatch {
+                    account_id,
+                    route: sms::Route::for_destination(
+                        number.destination(),
+                        sms::HkRouteChoice::Business,
+                    ),
+                    sender_id: None,
+                    purpose: "notification".into(),
+                    content: "Password reset code".into(),
+                    final_text: "(not sent: insufficient balance)".into(),
+                    encoding: seg.encoding,
+                    parts: seg.parts.unwrap_or(1),
+                    validity_minutes: 15,
+                    scheduled_at: None,
+                    recipients: Vec::new(),
+                    unsent: vec![Unsent::insufficient_balance(number.as_str().to_string())],
+                    resent_from: None,
+                };
+                let batch_id = create_batch(&state.db, &refused)
+                    .await
+                    .map_err(|e| AppError::internal("reset refusal", e))?;
+                tracing::info!(
+                    account_id,
+                    batch_id,
+                    "password reset code not sent: 16 Insufficient Balance"
+                );
             }
             Err(e) => return Err(AppError::internal("reset batch", e)),
-        };
-        sqlx::query(
-            "INSERT INTO password_resets (account_id, code_hash, batch_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(account_id)
-        .bind(crate::auth::store::hash_token(&code))
-        .bind(batch_id)
-        .bind(now + CODE_TTL_MS)
-        .bind(now)
-        .execute(state.db.pool())
-        .await?;
-        tracing::info!(account_id, batch_id, "password reset code sent");
+        }
         Ok(())
     }
 
@@ -129,6 +181,7 @@ pub mod store {
         confirm: String,
     ) -> Result<(), AppError> {
         let state = server_state()?;
+        let ctx = request_context()?;
         let login = normalize_login_name(login_name);
         let mut errors = FieldErrors::default();
         let len = new.chars().count();
@@ -144,11 +197,15 @@ pub mod store {
                 "The two new passwords do not match.",
             );
         }
-        let code = code.trim();
-        if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
-            errors.add("code", "Enter the 6-digit code from the SMS.");
+        let code = clean_code(code);
+        if code.is_none() {
+            errors.add(
+                "code",
+                format!("Enter the {CODE_DIGITS}-digit code from the SMS."),
+            );
         }
         errors.into_result()?;
+        let code = code.unwrap_or_default();
         let wrong = || {
             AppError::field(
                 "code",
@@ -156,29 +213,49 @@ pub mod store {
             )
         };
         let now = now_ms();
+        // Guesses are limited per address before anything is looked up…
+        let by_address = throttle::claim(
+            &state.db,
+            &[Limit::new(
+                format!("reset-guess-ip:{}", throttle::ip_key(ctx.ip)),
+                MAX_GUESSES_PER_DAY * 2,
+                24 * HOUR_MS,
+                "your network address",
+            )],
+        )
+        .await?
+        .map_err(|r| AppError::Throttled(format!("Too many wrong codes. {}", r.try_again())))?;
         let row = sqlx::query(
-            "SELECT r.id, r.code_hash, r.attempts, a.id FROM password_resets r JOIN accounts a ON a.id = r.account_id \
-             WHERE a.login_name = $1 AND r.used_at IS NULL AND r.expires_at > $2 ORDER BY r.id DESC LIMIT 1",
+            "SELECT r.id, r.code_hash, a.id FROM password_resets r JOIN accounts a ON a.id = r.account_id              WHERE a.login_name = $1 AND r.used_at IS NULL AND r.expires_at > $2 ORDER BY r.id DESC LIMIT 1",
         )
         .bind(&login)
         .bind(now)
         .fetch_optional(state.db.pool())
         .await?
         .ok_or_else(wrong)?;
-        let (reset_id, hash, attempts, account_id): (i64, String, i64, i64) = (
-            row.try_get(0)?,
-            row.try_get(1)?,
-            row.try_get(2)?,
-            row.try_get(3)?,
-        );
-        if attempts >= MAX_ATTEMPTS {
+        let (reset_id, hash, account_id): (i64, String, i64) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        // …and per account per day, and each code takes one attempt before it is compared.
+        let by_account = throttle::claim(
+            &state.db,
+            &[Limit::new(
+                format!("reset-guess-account:{account_id}"),
+                MAX_GUESSES_PER_DAY,
+                24 * HOUR_MS,
+                "this account",
+            )],
+        )
+        .await?
+        .map_err(|r| {
+            AppError::Throttled(format!(
+                "Too many wrong codes for this account. {}",
+                r.try_again()
+            ))
+        })?;
+        if !claim_code_attempt(&state.db, "password_resets", reset_id).await? {
             return Err(wrong());
         }
-        if hash != crate::auth::store::hash_token(code) {
-            sqlx::query("UPDATE password_resets SET attempts = attempts + 1 WHERE id = $1")
-                .bind(reset_id)
-                .execute(state.db.pool())
-                .await?;
+        if hash != crate::auth::store::hash_token(&code) {
             return Err(wrong());
         }
         let new_hash = crate::auth::store::hash_password(new).await?;
@@ -204,6 +281,8 @@ pub mod store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        throttle::release(&state.db, by_address).await?;
+        throttle::release(&state.db, by_account).await?;
         Ok(())
     }
 }
@@ -223,7 +302,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <ActionForm action=request attr:class="form" attr:novalidate=true>
                     <FormError error=action_error(rv)/>
                     <TextField label="Login name" name="login_name" autocomplete="username" error=field_error(rv, "login_name")/>
-                    {move || matches!(rv.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>"If this account exists, a code is on its way to the registered mobile."</Notice> })}
+                    {move || matches!(rv.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>"If this account exists and its balance pays for the SMS, an 8-digit code is on its way to its registered mobile. If no code arrives, the account's Delivery Results say why."</Notice> })}
                     <SubmitButton label="Send code by SMS" pending_label="Sending…" pending=request.pending()/>
                 </ActionForm>
             </section>
@@ -232,7 +311,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <ActionForm action=reset attr:class="form" attr:novalidate=true>
                     <FormError error=action_error(sv)/>
                     <TextField label="Login name" name="login_name" autocomplete="username" error=field_error(sv, "login_name")/>
-                    <TextField label="Code from the SMS" name="code" autocomplete="one-time-code" error=field_error(sv, "code")/>
+                    <TextField label="Code from the SMS" name="code" autocomplete="one-time-code" hint="8 digits." error=field_error(sv, "code")/>
                     <TextField label="New password" name="new_password" kind="password" autocomplete="new-password" hint="At least 10 characters." error=field_error(sv, "new_password")/>
                     <TextField label="Confirm new password" name="new_password_confirmation" kind="password" autocomplete="new-password" error=field_error(sv, "new_password_confirmation")/>
                     {move || matches!(sv.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>"Password changed. " <a href="/login">"Sign in"</a></Notice> })}

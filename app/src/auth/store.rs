@@ -4,6 +4,7 @@ use super::context::{
     clear_session_cookie, request_context, server_state, session_cookie, AuthSettings,
 };
 use super::signup_form::{validate_signup, SignupForm, ValidSignup};
+use super::throttle;
 use super::{AccountStatus, Role, Viewer};
 use crate::db::{now_ms, Db};
 use crate::error::AppError;
@@ -22,8 +23,26 @@ use std::net::IpAddr;
 /// §2: a new account starts as a trial with HK$5.00 of credit.
 pub const TRIAL_CREDIT: Money = Money::hkd(5);
 
+/// Argon2 runs at most this many at once: each takes 19 MiB and a core for ~50 ms, so a
+/// burst of sign-ins queues here instead of exhausting memory.
+const MAX_CONCURRENT_HASHES: usize = 4;
+/// How long a sign-in waits for its turn before being told to try again.
+const HASH_QUEUE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A turn at Argon2, or `Throttled` when the queue is too long.
+async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>, AppError> {
+    static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_HASHES);
+    match tokio::time::timeout(HASH_QUEUE_TIMEOUT, TURNS.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(AppError::Throttled(
+            "Ferry is handling many sign-ins right now. Try again in a minute.".into(),
+        )),
+    }
+}
+
 /// Argon2id with the crate's defaults (19 MiB, 2 passes): OWASP's recommended minimum.
 pub async fn hash_password(password: String) -> Result<String, AppError> {
+    let _turn = hashing_turn().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -35,15 +54,18 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
     .map_err(|e| AppError::internal("hash password", e))
 }
 
-pub async fn verify_password(hash: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    })
-    .await
-    .unwrap_or(false)
+pub async fn verify_password(hash: String, password: String) -> Result<bool, AppError> {
+    let _turn = hashing_turn().await?;
+    Ok(
+        tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
+            Ok(parsed) => Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+            Err(_) => false,
+        })
+        .await
+        .unwrap_or(false),
+    )
 }
 
 pub struct NewAccount<'a> {
@@ -120,6 +142,23 @@ pub async fn signup(form: SignupForm) -> Result<(), AppError> {
     } = validate_signup(form)?;
     let state = server_state()?;
     let ctx = request_context()?;
+    // One address cannot mint trial accounts by the dozen (each one would be HK$5 of SMS).
+    let _signup = throttle::claim(
+        &state.db,
+        &[throttle::Limit::new(
+            format!("signup-ip:{}", throttle::ip_key(ctx.ip)),
+            state.auth.max_signups_per_ip_per_hour,
+            3_600_000,
+            "your network address",
+        )],
+    )
+    .await?
+    .map_err(|r| {
+        AppError::Throttled(format!(
+            "Too many accounts were created from your network address. {}",
+            r.try_again()
+        ))
+    })?;
     let password_hash = hash_password(password).await?;
     let account_id = create_account(
         &state.db,
@@ -145,7 +184,14 @@ pub async fn signup(form: SignupForm) -> Result<(), AppError> {
     tracing::info!(account_id, login = %login_name, ip = %ctx.ip, "account created");
     // A new customer is signed in straight away; the sign-in is recorded like any other.
     record_login_attempt(&state.db, &login_name, Some(account_id), ctx.ip, true).await?;
-    start_session(&state.db, &state.auth, account_id, ctx.ip).await
+    start_session(&state.db, &state.auth, account_id, ctx.ip).await?;
+    // The trial credit can be spent once the registered mobile is proven; the first code goes
+    // now. A refusal here (the number had too many codes today) leaves the account usable:
+    // its owner can ask for a code later from the account page.
+    if let Err(e) = super::verify::send_verification(&state.db, account_id, ctx.ip).await {
+        tracing::warn!(account_id, error = %e, "first verification code not sent");
+    }
+    Ok(())
 }
 
 pub async fn login(login_name: &str, password: &str) -> Result<(), AppError> {
@@ -159,55 +205,150 @@ pub async fn login(login_name: &str, password: &str) -> Result<(), AppError> {
     if password.is_empty() {
         errors.add("password", "Enter your password.");
     }
+    if login_name.len() > 64 || password.len() > super::signup_form::MAX_PASSWORD_LEN * 4 {
+        errors.add("password", "The login name or password is incorrect.");
+    }
     errors.into_result()?;
-
-    check_throttle(&state.db, &state.auth, &login_name, ctx.ip).await?;
 
     let row =
         sqlx::query("SELECT id, password_hash, ip_allow_list FROM accounts WHERE login_name = $1")
             .bind(&login_name)
             .fetch_optional(state.db.pool())
             .await?;
-    let mut row_allow_list: Option<String> = None;
-    let (account_id, ok) = match row {
-        Some(row) => {
-            let hash: String = row.try_get(1)?;
-            row_allow_list = Some(row.try_get(2)?);
-            (
-                Some(row.try_get::<i64, _>(0)?),
-                verify_password(hash, password.to_string()).await,
-            )
+    let account = match row {
+        Some(row) => Some((
+            row.try_get::<i64, _>(0)?,
+            row.try_get::<String, _>(1)?,
+            row.try_get::<String, _>(2)?,
+        )),
+        None => None,
+    };
+    // The allow-list is checked before the password, so its refusal says nothing about
+    // whether the password was right.
+    let allow_list = account
+        .as_ref()
+        .map(|(_, _, list)| crate::settings::IpAllowList::parse(list).unwrap_or_default());
+    if let (Some((id, _, _)), Some(list)) = (&account, &allow_list) {
+        if !list.allows(ctx.ip) {
+            tracing::warn!(account_id = id, ip = %ctx.ip, "sign-in refused by the IP allow-list");
+            record_login_attempt(&state.db, &login_name, Some(*id), ctx.ip, false).await?;
+            return Err(AppError::Forbidden.with_message(format!(
+                "This account only accepts sign-ins from its IP allow-list, and {} is not on it. Sign in from an allowed network, or ask the Ferry operator to clear the list.",
+                ctx.ip
+            )));
         }
+    }
+    let trusted = allow_list.is_some_and(|l| !l.is_empty())
+        || signed_in_from_here_before(&state.db, &login_name, ctx.ip).await?;
+    let claim = claim_sign_in(&state.db, &state.auth, &login_name, ctx.ip, trusted).await?;
+
+    let ok = match &account {
+        Some((_, hash, _)) => verify_password(hash.clone(), password.to_string()).await?,
         None => {
             // Hash anyway, so an unknown login name takes as long as a wrong password and
             // timing does not reveal which login names exist.
-            let _ = hash_password(password.to_string()).await;
-            (None, false)
+            let _ = hash_password(password.to_string()).await?;
+            false
         }
     };
+    let account_id = account.as_ref().map(|(id, _, _)| *id);
     record_login_attempt(&state.db, &login_name, account_id, ctx.ip, ok).await?;
     match account_id {
         Some(id) if ok => {
-            let allow_list: String = row_allow_list.unwrap_or_default();
-            if !crate::settings::IpAllowList::parse(&allow_list)
-                .unwrap_or_default()
-                .allows(ctx.ip)
-            {
-                tracing::warn!(account_id = id, ip = %ctx.ip, "sign-in refused by the IP allow-list");
-                return Err(AppError::Forbidden.with_message(format!(
-                    "This account only accepts sign-ins from its IP allow-list, and {} is not on it. Sign in from an allowed network, or ask the Ferry operator to clear the list.",
-                    ctx.ip
-                )));
-            }
+            // This attempt does not count, and this login's failures from this address are
+            // forgiven; the address's failures on other logins are not.
+            throttle::release(&state.db, claim).await?;
+            throttle::forget(&state.db, &pair_key(&login_name, ctx.ip)).await?;
             tracing::info!(account_id = id, ip = %ctx.ip, "signed in");
             start_session(&state.db, &state.auth, id, ctx.ip).await
         }
         _ => {
+            drop(claim);
             tracing::info!(login = %login_name, ip = %ctx.ip, "failed sign-in");
             Err(AppError::Invalid(vec![crate::error::FieldError {
                 field: "password".into(),
                 message: "The login name or password is incorrect.".into(),
             }]))
+        }
+    }
+}
+
+/// The throttle key of one login from one address (IPv6 per /64).
+fn pair_key(login_name: &str, ip: IpAddr) -> String {
+    format!("login-ip:{login_name}|{}", throttle::ip_key(ip))
+}
+
+/// Whether this login signed in successfully from this address in the last 90 days: such an
+/// address is not locked out by failures from elsewhere.
+async fn signed_in_from_here_before(
+    db: &Db,
+    login_name: &str,
+    ip: IpAddr,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM login_attempts WHERE login_name = $1 AND ip = $2 AND succeeded = 1 AND at > $3 LIMIT 1",
+    )
+    .bind(login_name)
+    .bind(ip.to_string())
+    .bind(now_ms() - 90 * 24 * 3_600_000)
+    .fetch_optional(db.pool())
+    .await?
+    .is_some())
+}
+
+/// Claims one sign-in attempt, before any password is hashed:
+/// - per login and address: `max_failures_per_account` per window, and four times that per
+///   day (the back-off for a patient guesser);
+/// - per address (IPv6 /64) across logins: `max_failures_per_ip` per window;
+/// - per login from addresses it never signed in from, unless the address is on the
+///   account's allow-list: `max_failures_per_login` per hour. Its owner, from a known or
+///   allowed address, is never locked out by someone else's guesses.
+pub async fn claim_sign_in(
+    db: &Db,
+    settings: &AuthSettings,
+    login_name: &str,
+    ip: IpAddr,
+    trusted_address: bool,
+) -> Result<throttle::Claim, AppError> {
+    let window = i64::try_from(settings.throttle_window.as_millis()).unwrap_or(i64::MAX / 2);
+    let pair = pair_key(login_name, ip);
+    let mut limits = vec![
+        throttle::Limit::new(
+            &pair,
+            settings.max_failures_per_account,
+            window,
+            "this account from your network address",
+        ),
+        throttle::Limit::new(
+            &pair,
+            settings.max_failures_per_account * 4,
+            24 * 3_600_000,
+            "this account from your network address",
+        ),
+        throttle::Limit::new(
+            format!("ip:{}", throttle::ip_key(ip)),
+            settings.max_failures_per_ip,
+            window,
+            "your network address",
+        ),
+    ];
+    if !trusted_address {
+        limits.push(throttle::Limit::new(
+            format!("login:{login_name}"),
+            settings.max_failures_per_login,
+            3_600_000,
+            "this account",
+        ));
+    }
+    match throttle::claim(db, &limits).await? {
+        Ok(claim) => Ok(claim),
+        Err(refusal) => {
+            tracing::warn!(login = %login_name, %ip, whom = refusal.whom, "sign-in throttled");
+            Err(AppError::Throttled(format!(
+                "Too many failed sign-in attempts for {}. {}",
+                refusal.whom,
+                refusal.try_again()
+            )))
         }
     }
 }
@@ -311,6 +452,18 @@ pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<ResolvedSess
     }))
 }
 
+/// Whether a session with this token hash exists and has not expired.
+pub async fn session_exists(db: &Db, token_hash: &str) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT 1 FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash)
+            .bind(now_ms())
+            .fetch_optional(db.pool())
+            .await?
+            .is_some(),
+    )
+}
+
 pub async fn record_login_attempt(
     db: &Db,
     login_name: &str,
@@ -328,58 +481,6 @@ pub async fn record_login_attempt(
     .bind(now_ms())
     .execute(db.pool())
     .await?;
-    Ok(())
-}
-
-/// Refuses a sign-in while the login name or the source IP has too many recent failures.
-/// Failures before the last successful sign-in (of that login, or from that IP) do not count.
-pub async fn check_throttle(
-    db: &Db,
-    settings: &AuthSettings,
-    login_name: &str,
-    ip: IpAddr,
-) -> Result<(), AppError> {
-    let now = now_ms();
-    let window_ms = i64::try_from(settings.throttle_window.as_millis()).unwrap_or(i64::MAX / 2);
-    let since = now - window_ms;
-    let checks = [
-        (
-            "login_name",
-            login_name.to_string(),
-            settings.max_failures_per_account,
-            "this account",
-        ),
-        (
-            "ip",
-            ip.to_string(),
-            settings.max_failures_per_ip,
-            "your network address",
-        ),
-    ];
-    for (column, value, limit, whom) in checks {
-        // `column` is one of two literals above, never input.
-        let sql = format!(
-            "SELECT COUNT(*), CAST(COALESCE(MIN(at), 0) AS BIGINT) FROM login_attempts \
-             WHERE {column} = $1 AND succeeded = 0 AND at > $2 \
-             AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE {column} = $1 AND succeeded = 1), 0)"
-        );
-        let row = sqlx::query(&sql)
-            .bind(&value)
-            .bind(since)
-            .fetch_one(db.pool())
-            .await?;
-        let failures: i64 = row.try_get(0)?;
-        let oldest: i64 = row.try_get(1)?;
-        if failures >= limit {
-            let wait_ms = (oldest + window_ms - now).max(0);
-            let minutes = (wait_ms + 59_999) / 60_000;
-            tracing::warn!(%value, column, failures, "sign-in throttled");
-            return Err(AppError::Throttled(format!(
-                "Too many failed sign-in attempts for {whom}. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            )));
-        }
-    }
     Ok(())
 }
 
@@ -533,57 +634,114 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn throttle_blocks_after_five_failures_per_login_and_per_ip() {
+    async fn sign_in_is_throttled_per_login_and_address_per_address_and_per_login_from_strangers() {
         for t in all_backends().await {
             let settings = AuthSettings::default();
-            let ip: IpAddr = "198.51.100.1".parse().expect("ip");
-            let other_ip: IpAddr = "198.51.100.2".parse().expect("ip");
-            for _ in 0..4 {
-                record_login_attempt(&t.db, "victim", None, ip, false)
+            let home: IpAddr = "198.51.100.1".parse().expect("ip");
+            let elsewhere: IpAddr = "198.51.100.2".parse().expect("ip");
+            for _ in 0..5 {
+                let _ = claim_sign_in(&t.db, &settings, "victim", home, false)
                     .await
-                    .expect("rec");
+                    .expect("room");
             }
-            check_throttle(&t.db, &settings, "victim", ip)
+            let err = claim_sign_in(&t.db, &settings, "victim", home, false)
                 .await
-                .expect("4 failures pass");
-            record_login_attempt(&t.db, "victim", None, other_ip, false)
-                .await
-                .expect("rec");
-            // Five failures for the login (from two IPs): the account is throttled everywhere.
-            let err = check_throttle(
-                &t.db,
-                &settings,
-                "victim",
-                "203.0.113.9".parse().expect("ip"),
-            )
-            .await
-            .expect_err("throttled");
+                .expect_err("this login from this address is locked");
             assert!(
                 err.to_string().contains("Try again in 15 minutes"),
                 "{}: {err}",
                 t.name
             );
-            // IP throttle: five failures from one address across different logins.
-            for login in ["a1", "a2", "a3", "a4"] {
-                record_login_attempt(&t.db, login, None, other_ip, false)
-                    .await
-                    .expect("rec");
-            }
-            let err = check_throttle(&t.db, &settings, "someone-else", other_ip)
+            // Guessing from one address does not lock the owner out of another.
+            let _ = claim_sign_in(&t.db, &settings, "victim", elsewhere, false)
                 .await
-                .expect_err("ip throttled");
+                .expect("another address");
+
+            // One address across many logins: 20 per window.
+            let scanner: IpAddr = "2001:db8:7:7::1".parse().expect("ip");
+            let same_64: IpAddr = "2001:db8:7:7::ffff".parse().expect("ip");
+            for i in 0..20 {
+                let _ = claim_sign_in(&t.db, &settings, &format!("u{i}"), scanner, false)
+                    .await
+                    .expect("room");
+            }
+            let err = claim_sign_in(&t.db, &settings, "fresh", same_64, false)
+                .await
+                .expect_err("the /64 is throttled");
+            assert!(err.to_string().contains("network address"), "{err}");
+
+            // One login from many strangers: 50 an hour, then only its known or allowed
+            // addresses get in.
+            for i in 0..50u8 {
+                let ip = IpAddr::from([203, 0, 113, i]);
+                let _ = claim_sign_in(&t.db, &settings, "admin", ip, false)
+                    .await
+                    .expect("room");
+            }
+            let err = claim_sign_in(&t.db, &settings, "admin", [203, 0, 113, 200].into(), false)
+                .await
+                .expect_err("login locked for strangers");
+            assert!(err.to_string().contains("for this account."), "{err}");
+            let _ = claim_sign_in(&t.db, &settings, "admin", [192, 0, 2, 1].into(), true)
+                .await
+                .expect("the owner's known address still gets in");
+        }
+    }
+
+    #[tokio::test]
+    async fn signing_in_to_ones_own_account_does_not_forgive_an_addresss_failures_elsewhere() {
+        for t in all_backends().await {
+            let settings = AuthSettings::default();
+            let ip: IpAddr = "198.51.100.20".parse().expect("ip");
+            for i in 0..19 {
+                let _ = claim_sign_in(&t.db, &settings, &format!("victim{i}"), ip, false)
+                    .await
+                    .expect("room");
+            }
+            // The attacker signs in to their own account from the same address: that attempt
+            // is given back and their own pair forgotten, as `login` does on success.
+            let own = claim_sign_in(&t.db, &settings, "attacker", ip, false)
+                .await
+                .expect("room");
+            throttle::release(&t.db, own).await.expect("release");
+            throttle::forget(&t.db, &pair_key("attacker", ip))
+                .await
+                .expect("forget");
+            let _ = claim_sign_in(&t.db, &settings, "victim19", ip, false)
+                .await
+                .expect("the 20th failure");
+            let err = claim_sign_in(&t.db, &settings, "victim20", ip, false)
+                .await
+                .expect_err("the address is still throttled");
             assert!(
                 err.to_string().contains("network address"),
                 "{}: {err}",
                 t.name
             );
-            // A success clears the count for that login.
-            record_login_attempt(&t.db, "victim", None, ip, true)
-                .await
-                .expect("rec");
-            check_throttle(&t.db, &settings, "victim", ip)
-                .await
-                .expect("after success");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn parallel_wrong_passwords_never_exceed_the_limit() {
+        for t in all_backends().await {
+            let settings = AuthSettings::default();
+            let ip: IpAddr = "198.51.100.9".parse().expect("ip");
+            let tasks: Vec<_> = (0..30)
+                .map(|_| {
+                    let db = t.db.clone();
+                    let settings = settings.clone();
+                    tokio::spawn(async move {
+                        claim_sign_in(&db, &settings, "target", ip, false)
+                            .await
+                            .is_ok()
+                    })
+                })
+                .collect();
+            let mut passed = 0;
+            for task in tasks {
+                passed += usize::from(task.await.expect("task"));
+            }
+            assert_eq!(passed, 5, "{}", t.name);
         }
     }
 
@@ -609,8 +767,8 @@ mod tests {
                     .try_get(0)
                     .expect("hash");
             assert!(hash.starts_with("$argon2id$"));
-            assert!(verify_password(hash.clone(), password).await);
-            assert!(!verify_password(hash, "wrong".into()).await);
+            assert!(verify_password(hash.clone(), password).await.expect("turn"));
+            assert!(!verify_password(hash, "wrong".into()).await.expect("turn"));
         }
     }
 }

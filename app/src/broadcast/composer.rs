@@ -554,6 +554,7 @@ fn CheckResult(
             return None;
         };
         let rejected = check.rejected.clone();
+        let rejected_total = check.rejected_total;
         Some(view! {
             <section class="card check-result" data-testid="check-result" aria-live="polite">
                 <h2>"Checked by the server"</h2>
@@ -573,7 +574,8 @@ fn CheckResult(
                     None => view! { <Notice kind=NoticeKind::Success>{format!("Your balance of {} covers this batch.", check.balance)}</Notice> }.into_any(),
                 }}
                 {(!rejected.is_empty()).then(|| view! {
-                    <h3>{format!("{} row(s) will not be sent", rejected.len())}</h3>
+                    <h3>{format!("{} row(s) will not be sent", rejected_total)}</h3>
+                    {(rejected_total > rejected.len() as u64).then(|| view! { <p class="muted">{format!("The first {} are listed.", rejected.len())}</p> })}
                     <div class="table-wrap">
                         <table class="table" data-testid="rejected-rows">
                             <thead><tr><th scope="col">"Row"</th><th scope="col">"Number"</th><th scope="col">"Reason"</th></tr></thead>

@@ -65,7 +65,10 @@ pub struct BroadcastCheck {
     /// Valid numbers left out because they are on the do-not-call register (only when the
     /// customer ticked the filter); they are not charged and not counted in `recipients`.
     pub dnc_filtered: u64,
+    /// The first refused rows (at most 1,000), each with its reason…
     pub rejected: Vec<RejectedRow>,
+    /// …and how many rows were refused in all.
+    pub rejected_total: u64,
     /// The route's general price; some destinations are priced by prefix (see `total`).
     pub unit_price: Money,
     pub total: Money,

@@ -13,6 +13,116 @@ use std::collections::HashSet;
 
 /// Pasted lists are bounded like uploads (§6: 50,000 numbers).
 pub const MAX_RECIPIENTS: usize = 50_000;
+/// Rows a pasted list may have before anything is parsed: the number limit with room for
+/// duplicates and mistakes.
+pub const MAX_RECIPIENT_ROWS: usize = 2 * MAX_RECIPIENTS;
+/// Refused rows echoed back in a check; the count covers them all.
+pub const MAX_ECHOED_REJECTED_ROWS: usize = 1_000;
+
+/// The China keyword matcher, built once per keyword list (building it for 10,000 keywords
+/// takes ~14 ms; reading the list is one query).
+async fn keyword_set(db: &crate::db::Db) -> Result<std::sync::Arc<KeywordSet>, AppError> {
+    use std::hash::{Hash, Hasher};
+    use std::sync::{Arc, Mutex, OnceLock};
+    /// The last list's fingerprint and its matcher.
+    type Cached = Option<(u64, Arc<KeywordSet>)>;
+    static CACHE: OnceLock<Mutex<Cached>> = OnceLock::new();
+    let keywords = china_keywords(db).await?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    keywords.hash(&mut hasher);
+    let fingerprint = hasher.finish();
+    let cache = CACHE.get_or_init(|| Mutex::new(None));
+    if let Some((f, set)) = cache
+        .lock()
+        .map_err(|_| AppError::internal("keywords", "cache poisoned"))?
+        .as_ref()
+    {
+        if *f == fingerprint {
+            return Ok(set.clone());
+        }
+    }
+    let set = Arc::new(KeywordSet::new(&keywords).map_err(|e| AppError::internal("keywords", e))?);
+    *cache
+        .lock()
+        .map_err(|_| AppError::internal("keywords", "cache poisoned"))? =
+        Some((fingerprint, set.clone()));
+    Ok(set)
+}
+
+/// The China keywords `text` contains, by today's keyword list.
+pub async fn china_keywords_in(db: &crate::db::Db, text: &str) -> Result<Vec<String>, AppError> {
+    Ok(keyword_set(db)
+        .await?
+        .find_all(text)
+        .into_iter()
+        .map(|m| m.keyword)
+        .collect())
+}
+
+/// Non-empty rows of a pasted list, counted without parsing a number.
+pub fn count_rows(list: &str) -> usize {
+    rows(list).count()
+}
+
+/// A pasted list, checked: the distinct numbers to send, how many repeats were collapsed, and
+/// the refused rows (the first [`MAX_ECHOED_REJECTED_ROWS`] of `rejected_total`).
+#[derive(Default)]
+pub struct RecipientRows {
+    pub valid: Vec<Msisdn>,
+    pub duplicates: u64,
+    pub rejected: Vec<RejectedRow>,
+    pub rejected_total: u64,
+}
+
+/// Parses every row of `list` for `route`; a trial account (`trial_mobile`) may only send to
+/// its registered mobile. Pure and CPU-bound: call it off the async workers.
+pub fn validate_rows(list: &str, route: Route, trial_mobile: Option<&str>) -> RecipientRows {
+    let mut out = RecipientRows {
+        valid: Vec::new(),
+        duplicates: 0,
+        rejected: Vec::new(),
+        rejected_total: 0,
+    };
+    let mut seen = HashSet::new();
+    for (row, cell) in rows(list) {
+        let reason = match Msisdn::parse(cell, DEFAULT_COUNTRY_CODE) {
+            Err(e) => Some(e.to_string()),
+            Ok(number) => {
+                let destination_route =
+                    Route::for_destination(number.destination(), hk_choice(route));
+                if destination_route != route {
+                    Some(format!(
+                        "this number is on the {} route, not {}",
+                        destination_route.label(),
+                        route.label()
+                    ))
+                } else if trial_mobile.is_some_and(|m| number.as_str() != m) {
+                    Some(
+                        "a trial account can only send to its registered mobile number".to_string(),
+                    )
+                } else {
+                    if seen.insert(number.as_str().to_string()) {
+                        out.valid.push(number);
+                    } else {
+                        out.duplicates += 1;
+                    }
+                    None
+                }
+            }
+        };
+        if let Some(reason) = reason {
+            out.rejected_total += 1;
+            if out.rejected.len() < MAX_ECHOED_REJECTED_ROWS {
+                out.rejected.push(RejectedRow {
+                    row,
+                    input: cell.chars().take(64).collect(),
+                    reason,
+                });
+            }
+        }
+    }
+    out
+}
 
 async fn china_keywords(db: &crate::db::Db) -> Result<Vec<String>, AppError> {
     Ok(
@@ -140,6 +250,15 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
     }
     let state = server_state()?;
     let facts = account_facts(&state.db, viewer.account_id).await?;
+    if facts.status == AccountStatus::Trial
+        && crate::auth::verify::pending_mobile(&state.db, viewer.account_id)
+            .await?
+            .is_some()
+    {
+        return Err(AppError::ForbiddenBecause(
+            "Verify your registered mobile number first: enter the 8-digit code we sent by SMS on your Account page.".into(),
+        ));
+    }
     let mut errors = FieldErrors::default();
 
     // The text exactly as it will be submitted, and how it segments.
@@ -164,9 +283,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         );
     }
     if route == Route::China {
-        let keywords = china_keywords(&state.db).await?;
-        let set = KeywordSet::new(&keywords).map_err(|e| AppError::internal("keywords", e))?;
-        let found: Vec<String> = set.find_all(text).into_iter().map(|m| m.keyword).collect();
+        let found = china_keywords_in(&state.db, text).await?;
         if !found.is_empty() {
             errors.add(
                 "message",
@@ -186,53 +303,40 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
     }
 
     let prices = current_prices(&state.db, crate::db::now_ms()).await?;
-    let mut rejected = Vec::new();
-    let mut seen = HashSet::new();
-    let mut valid: Vec<Msisdn> = Vec::new();
-    let mut duplicates = 0u64;
-    for (row, cell) in rows(recipients) {
-        let reason = match Msisdn::parse(cell, DEFAULT_COUNTRY_CODE) {
-            Err(e) => Some(e.to_string()),
-            Ok(number) => {
-                let destination_route =
-                    Route::for_destination(number.destination(), hk_choice(route));
-                if destination_route != route {
-                    Some(format!(
-                        "this number is on the {} route, not {}",
-                        destination_route.label(),
-                        route.label()
-                    ))
-                } else if facts.status == AccountStatus::Trial && number.as_str() != facts.mobile {
-                    Some(
-                        "a trial account can only send to its registered mobile number".to_string(),
-                    )
-                } else {
-                    if seen.insert(number.as_str().to_string()) {
-                        valid.push(number);
-                    } else {
-                        duplicates += 1;
-                    }
-                    None
-                }
-            }
-        };
-        if let Some(reason) = reason {
-            rejected.push(RejectedRow {
-                row,
-                input: cell.to_string(),
-                reason,
-            });
-        }
-    }
-    if seen.len() > MAX_RECIPIENTS {
+    let rows = count_rows(recipients);
+    let RecipientRows {
+        valid,
+        duplicates,
+        rejected,
+        rejected_total,
+    } = if rows > MAX_RECIPIENT_ROWS {
+        // Refused before a single number is parsed: a list this long is never a batch.
+        errors.add(
+            "recipients",
+            format!(
+                "{rows} rows is more than a batch can take: at most {MAX_RECIPIENTS} numbers. Split the list into smaller batches."
+            ),
+        );
+        RecipientRows::default()
+    } else {
+        let trial_mobile = (facts.status == AccountStatus::Trial).then(|| facts.mobile.clone());
+        let list = recipients.clone();
+        // libphonenumber's rules are CPU work: keep them off the async workers.
+        tokio::task::spawn_blocking(move || validate_rows(&list, route, trial_mobile.as_deref()))
+            .await
+            .map_err(|e| AppError::internal("recipients", e))?
+    };
+    if rows > MAX_RECIPIENT_ROWS {
+        // Already refused above.
+    } else if valid.len() > MAX_RECIPIENTS {
         errors.add(
             "recipients",
             format!(
                 "{} numbers is more than the {MAX_RECIPIENTS} one batch can take.",
-                seen.len()
+                valid.len()
             ),
         );
-    } else if seen.is_empty() {
+    } else if valid.is_empty() {
         errors.add(
             "recipients",
             if rejected.is_empty() {
@@ -245,9 +349,9 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
                     .collect();
                 format!(
                     "None of the {} numbers can be sent to. {}{}.",
-                    rejected.len(),
+                    rejected_total,
                     listed.join("; "),
-                    if rejected.len() > 5 { "; …" } else { "" }
+                    if rejected_total > 5 { "; …" } else { "" }
                 )
             },
         );
@@ -317,6 +421,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
             duplicates_removed: duplicates,
             dnc_filtered: dnc_filtered.len() as u64,
             rejected,
+            rejected_total,
             unit_price,
             total,
             balance: facts.balance,
@@ -334,7 +439,7 @@ pub async fn submit(
     sender_id: String,
     schedule_at: String,
 ) -> Result<i64, AppError> {
-    use crate::delivery::store::{BatchError, NewBatch};
+    use crate::delivery::store::{BatchError, NewBatch, Unsent};
     let viewer = require_viewer()?;
     let state = server_state()?;
     let Priced {
@@ -399,12 +504,12 @@ pub async fn submit(
         validity_minutes,
         scheduled_at,
         recipients: priced,
-        dnc_filtered,
+        unsent: dnc_filtered.into_iter().map(Unsent::do_not_call).collect(),
         resent_from: None,
     };
     match state.batches.submit(batch.clone()).await {
         Ok(id) => {
-            tracing::info!(batch_id = id, account_id = viewer.account_id, messages = batch.recipients.len(), dnc_filtered = batch.dnc_filtered.len(), "batch accepted");
+            tracing::info!(batch_id = id, account_id = viewer.account_id, messages = batch.recipients.len(), unsent = batch.unsent.len(), "batch accepted");
             Ok(id)
         }
         Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(AppError::Conflict(format!(

@@ -4,15 +4,12 @@
 
 use super::{store, MessageRow};
 use crate::auth::context::{RequestContext, ServerState};
+use crate::download::CHUNK;
 use crate::ledger::page::{csv_field, plain_amount};
 use crate::ui::format_hkt;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
-use http::header;
-
-const CHUNK: i64 = 5_000;
 
 pub const HEADER: &str = "message_id,number,parts,status_code,status,error_code,error,charge_hkd,created_hkt,submitted_hkt,final_hkt\r\n";
 
@@ -48,40 +45,12 @@ pub async fn batch_csv(
         Err(response) => return response,
     };
     let db = state.db.clone();
-    // State: `Some(last id written)` while rows remain; the header goes out first.
-    let stream = futures::stream::unfold(Some(None::<i64>), move |after| {
+    crate::download::stream_csv(format!("batch-{batch_id}.csv"), HEADER, move |after| {
         let db = db.clone();
         async move {
-            let after = after?;
-            let Some(after_id) = after else {
-                return Some((Ok::<_, std::io::Error>(HEADER.to_string()), Some(Some(0))));
-            };
-            match store::messages_after(&db, account_id, batch_id, after_id, CHUNK).await {
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let next = rows.last().map(|m| m.id);
-                    let chunk: String = rows.iter().map(csv_row).collect();
-                    let more = rows.len() as i64 == CHUNK;
-                    Some((Ok(chunk), more.then_some(next)))
-                }
-                Err(e) => {
-                    // The status line is already sent; cutting the stream makes the download
-                    // fail visibly instead of ending with rows silently missing.
-                    tracing::error!(error = %e, batch_id, "batch csv stream");
-                    Some((Err(std::io::Error::other("database error")), None))
-                }
-            }
+            let rows =
+                store::messages_after(&db, account_id, batch_id, after.unwrap_or(0), CHUNK).await?;
+            Ok(crate::download::chunk_result(&rows, |m| m.id, csv_row))
         }
-    });
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"batch-{batch_id}.csv\""),
-            ),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response()
+    })
 }

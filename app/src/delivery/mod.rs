@@ -18,6 +18,7 @@ use sms::{DeliveryStatus, ErrorCode, Money};
 
 /// Statuses as the spec numbers them (§8), for queries and counts.
 pub mod code {
+    pub const UPLOAD_FAILED: i64 = 1;
     pub const UPLOAD_SUCCESS: i64 = 2;
     pub const SCHEDULING: i64 = 3;
     pub const PROCESSING: i64 = 4;

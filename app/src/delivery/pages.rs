@@ -363,6 +363,14 @@ fn follow_live(batch_id: i64, summary: RwSignal<BatchSummary>) {
             let _ = source
                 .add_event_listener_with_callback("summary", on_summary.as_ref().unchecked_ref());
             on_summary.forget();
+            // The server says when there is nothing more to follow (finished, scheduled for
+            // later, signed out): stop, instead of letting EventSource reconnect.
+            let ender = source.clone();
+            let on_end = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |_: web_sys::MessageEvent| ender.close(),
+            );
+            let _ = source.add_event_listener_with_callback("end", on_end.as_ref().unchecked_ref());
+            on_end.forget();
             let closer = source.clone();
             on_cleanup(move || closer.close());
         });

@@ -47,10 +47,53 @@ pub struct NewBatch {
     pub scheduled_at: Option<i64>,
     /// (E.164 digits, unit price per part)
     pub recipients: Vec<(String, Money)>,
-    /// Numbers the do-not-call filter left out: stored as final UNDELIVERABLE with error 10,
-    /// never sent and never charged, so the batch result accounts for every number (§6).
-    pub dnc_filtered: Vec<String>,
+    /// Recipients stored with the batch in a final status but never sent and never charged
+    /// (do-not-call, refused rows, …), so the result accounts for every number (§6, §14).
+    pub unsent: Vec<Unsent>,
     pub resent_from: Option<i64>,
+}
+
+/// The `purpose` of the batches that carry mobile verification codes: sent free on the
+/// installation's behalf, kept out of the account's Delivery Results.
+pub const VERIFICATION_PURPOSE: &str = "verification";
+
+/// A recipient stored with its batch but never handed to an operator: its final status, the
+/// error code that says why, and for a refused row where it was and the reason in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsent {
+    /// E.164 digits, or what the customer typed when it is not a number.
+    pub destination: String,
+    /// `UPLOAD_FAILED` (1) or `UNDELIVERABLE` (21).
+    pub status: i64,
+    pub error: ErrorCode,
+    /// 1-based row of the pasted or uploaded list.
+    pub row: Option<usize>,
+    pub reason: Option<String>,
+}
+
+impl Unsent {
+    /// A number the do-not-call filter left out (UNDELIVERABLE, `10 Do-Not-Call`).
+    pub fn do_not_call(number: String) -> Unsent {
+        Unsent {
+            destination: number,
+            status: UNDELIVERABLE,
+            error: ErrorCode::DoNotCall,
+            row: None,
+            reason: None,
+        }
+    }
+
+    /// A number whose charge the balance cannot cover (UNDELIVERABLE, `16 Insufficient
+    /// Balance`).
+    pub fn insufficient_balance(number: String) -> Unsent {
+        Unsent {
+            destination: number,
+            status: UNDELIVERABLE,
+            error: ErrorCode::InsufficientBalance,
+            row: None,
+            reason: None,
+        }
+    }
 }
 
 /// What a batch will cost at its unit prices.
@@ -117,7 +160,7 @@ async fn insert_batch(tx: &mut AnyConnection, batch: &NewBatch) -> Result<i64, B
     .bind(batch.validity_minutes)
     .bind(due)
     .bind(i64::from(is_scheduled))
-    .bind((batch.recipients.len() + batch.dnc_filtered.len()) as i64)
+    .bind((batch.recipients.len() + batch.unsent.len()) as i64)
     .bind(total.minor())
     .bind(batch.resent_from)
     .bind(now)
@@ -157,25 +200,32 @@ async fn insert_batch(tx: &mut AnyConnection, batch: &NewBatch) -> Result<i64, B
         }
         q.execute(&mut *tx).await?;
     }
-    let dnc = ErrorCode::DoNotCall.code();
-    for chunk in batch.dnc_filtered.chunks(100) {
+    for chunk in batch.unsent.chunks(100) {
         let mut sql = String::from(
-            "INSERT INTO messages (batch_id, account_id, destination, parts, unit_price_minor, status, error_code, due_at, done_at, created_at, updated_at) VALUES ",
+            "INSERT INTO messages (batch_id, account_id, destination, parts, unit_price_minor, status, error_code, input_row, reason, due_at, done_at, created_at, updated_at) VALUES ",
         );
-        for i in 0..chunk.len() {
+        for (i, u) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(',');
             }
+            let b = i * 3;
             sql.push_str(&format!(
-                "({batch_id}, {}, ${}, {}, 0, {UNDELIVERABLE}, {dnc}, {now}, {now}, {now}, {now})",
+                "({batch_id}, {}, ${}, {}, 0, {}, {}, ${}, ${}, {now}, {now}, {now}, {now})",
                 batch.account_id,
-                i + 1,
+                b + 1,
                 batch.parts,
+                u.status,
+                u.error.code(),
+                b + 2,
+                b + 3,
             ));
         }
         let mut q = sqlx::query(&sql);
-        for number in chunk {
-            q = q.bind(number.as_str());
+        for u in chunk {
+            q = q
+                .bind(u.destination.as_str())
+                .bind(u.row.map(|r| r as i64))
+                .bind(u.reason.as_deref());
         }
         q.execute(&mut *tx).await?;
     }
@@ -370,6 +420,8 @@ pub async fn search(
 ) -> Result<BatchList, sqlx::Error> {
     let mut filters = Filters::default();
     filters.add("b.account_id = ?", Bind::Int(account_id));
+    // Free verification codes are the installation's messages, not the account's sends.
+    filters.add("b.purpose <> ?", Bind::Text(VERIFICATION_PURPOSE.into()));
     if let Some(from) = search.from {
         filters.add("b.scheduled_at >= ?", Bind::Int(from));
     }
@@ -1763,6 +1815,33 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
     let route: String = row.try_get(0)?;
     let route: sms::Route = route.parse().map_err(|e| AppError::internal("route", e))?;
     let encoding: String = row.try_get(5)?;
+    // A resend is a new send: the rules of today apply, not those of the first batch.
+    let sender_id: Option<String> = row.try_get(1)?;
+    if let Some(sender) = &sender_id {
+        let active = crate::sender_ids::store::list(&db, viewer.account_id, true).await?;
+        if !active.iter().any(|s| &s.sender_id == sender) {
+            return Err(AppError::Conflict(format!(
+                "The sender ID {sender} is no longer one of this account's sender IDs; send a new batch with a current one."
+            )));
+        }
+    }
+    let content: String = row.try_get(3)?;
+    if route == sms::Route::China {
+        let found = crate::broadcast::store::china_keywords_in(&db, &content).await?;
+        if !found.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "China operators refuse messages containing: {}. This batch cannot be resent as it is.",
+                found.join(", ")
+            )));
+        }
+    }
+    let (numbers, dnc_filtered) = crate::dnc::filter(&db, viewer.account_id, &numbers).await?;
+    if numbers.is_empty() {
+        return Err(AppError::field(
+            "error_codes",
+            "Every one of these numbers is now on the do-not-call register without recorded consent: there is nothing to resend.",
+        ));
+    }
     let prices = crate::pricing::store::current(&db, now_ms()).await?;
     let base = prices
         .base_price(route)
@@ -1777,9 +1856,9 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
     let batch = NewBatch {
         account_id: viewer.account_id,
         route,
-        sender_id: row.try_get(1)?,
+        sender_id,
         purpose: row.try_get(2)?,
-        content: row.try_get(3)?,
+        content,
         final_text: row.try_get(4)?,
         encoding: if encoding == "UCS2" {
             sms::Encoding::Ucs2
@@ -1790,7 +1869,7 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
         validity_minutes: row.try_get(7)?,
         scheduled_at: None,
         recipients,
-        dnc_filtered: Vec::new(),
+        unsent: dnc_filtered.into_iter().map(Unsent::do_not_call).collect(),
         resent_from: Some(batch_id),
     };
     match create_batch(&db, &batch).await {

@@ -69,10 +69,12 @@ pub async fn import_consents(data: MultipartData) -> Result<ConsentImport, AppEr
         async {
             let viewer = store::customer()?;
             let db = crate::auth::context::server_state()?.db;
-            let (_, bytes) =
-                crate::import::read_upload(data, crate::import::MAX_IMPORT_BYTES).await?;
-            let bytes = bytes.ok_or_else(|| AppError::field("file", "Choose a CSV file."))?;
-            store::import_csv(&db, viewer, &bytes).await
+            let upload = crate::import::read_upload(data, crate::import::MAX_IMPORT_BYTES).await?;
+            let bytes = upload
+                .file
+                .ok_or_else(|| AppError::field("file", "Choose a CSV file."))?
+                .bytes;
+            store::import_csv(&db, viewer, bytes).await
         }
         .await,
     )
@@ -200,11 +202,8 @@ pub mod store {
     }
 
     /// Imports `number,date,note` rows; a header row is skipped; every refused row is listed.
-    pub async fn import_csv(
-        db: &Db,
-        account_id: i64,
-        bytes: &[u8],
-    ) -> Result<ConsentImport, AppError> {
+    /// Reads a consent CSV: the valid rows and the refused ones. Pure CPU work.
+    fn parse_consents(bytes: &[u8]) -> Result<(Vec<ConsentRow>, Vec<RejectedRow>), AppError> {
         use crate::import::parse::{is_header, sniff, FileKind, ImportError};
         let bad = |e: ImportError| AppError::field("file", e.to_string());
         if sniff(bytes).map_err(bad)? != FileKind::Csv {
@@ -215,10 +214,11 @@ pub mod store {
         }
         let mut rows = Vec::new();
         let mut rejected = Vec::new();
-        for (i, (line, cells)) in crate::import::parse::csv_rows(bytes)
-            .map_err(bad)?
-            .into_iter()
-            .enumerate()
+        for (i, (line, cells)) in
+            crate::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
+                .map_err(bad)?
+                .into_iter()
+                .enumerate()
         {
             let cell = |n: usize| cells.get(n).map(String::as_str).unwrap_or_default();
             if cell(0).is_empty() {
@@ -238,11 +238,25 @@ pub mod store {
                 }),
             }
         }
-        let mut tx = db.begin_write().await?;
-        for row in &rows {
-            upsert(&mut tx, account_id, row).await?;
+        Ok((rows, rejected))
+    }
+
+    pub async fn import_csv(
+        db: &Db,
+        account_id: i64,
+        bytes: Vec<u8>,
+    ) -> Result<ConsentImport, AppError> {
+        let (rows, rejected) =
+            crate::import::parse_off_thread(move || parse_consents(&bytes)).await??;
+        // Short transactions, so other writers never wait behind a whole file; importing the
+        // same file again only updates what an interrupted import already wrote.
+        for chunk in rows.chunks(crate::import::IMPORT_CHUNK_ROWS) {
+            let mut tx = db.begin_write().await?;
+            for row in chunk {
+                upsert(&mut tx, account_id, row).await?;
+            }
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(ConsentImport {
             added: rows.len() as u64,
             rejected,

@@ -134,7 +134,7 @@ pub mod store {
         for_each_csv_cell(bytes, |row, cell| {
             let cell = cell.trim();
             if cell.is_empty() {
-                return;
+                return std::ops::ControlFlow::Continue(());
             }
             let was_first = std::mem::replace(&mut first, false);
             match register_number(cell) {
@@ -151,6 +151,7 @@ pub mod store {
                     }
                 }
             }
+            std::ops::ControlFlow::Continue(())
         })?;
         numbers.sort_unstable();
         numbers.dedup();
@@ -160,23 +161,21 @@ pub mod store {
     pub async fn import_upload(data: MultipartData) -> Result<RegisterImport, AppError> {
         let staff = crate::auth::context::require_staff()?;
         let db = crate::auth::context::server_state()?.db;
-        let (fields, bytes) = crate::import::read_upload(data, MAX_REGISTER_BYTES).await?;
-        let register_date = fields
-            .get("register_date")
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default();
+        let upload = crate::import::read_upload(data, MAX_REGISTER_BYTES).await?;
+        let register_date = upload.text("register_date").to_string();
         if !is_iso_date(&register_date) {
             return Err(AppError::field(
                 "register_date",
                 "Enter the register's date as YYYY-MM-DD.",
             ));
         }
-        let bytes = bytes
-            .ok_or_else(|| AppError::field("file", "Choose the register file (CSV) to import."))?;
+        let bytes = upload
+            .file
+            .ok_or_else(|| AppError::field("file", "Choose the register file (CSV) to import."))?
+            .bytes;
         let (numbers, rejected_examples, rejected_rows) =
-            tokio::task::spawn_blocking(move || parse_register(&bytes))
-                .await
-                .map_err(|e| AppError::internal("register parse", e))?
+            crate::import::parse_off_thread(move || parse_register(&bytes))
+                .await?
                 .map_err(|e| AppError::field("file", e.to_string()))?;
         if numbers.is_empty() {
             return Err(AppError::field(

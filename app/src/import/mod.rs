@@ -8,6 +8,10 @@ pub mod fast;
 #[cfg(feature = "ssr")]
 pub mod parse;
 pub mod widget;
+#[cfg(feature = "ssr")]
+mod xls;
+#[cfg(feature = "ssr")]
+mod xlsx;
 
 pub use crate::broadcast::RejectedRow;
 use crate::error::AppError;
@@ -19,6 +23,8 @@ use server_fn::codec::{MultipartData, MultipartFormData};
 pub const MAX_IMPORT_BYTES: usize = 6 * 1024 * 1024;
 /// …and holds at most 50,000 numbers (after duplicates are collapsed).
 pub const MAX_IMPORT_NUMBERS: usize = 50_000;
+/// Rows written per transaction by the contact and consent imports.
+pub const IMPORT_CHUNK_ROWS: usize = 1_000;
 
 /// What a file held: its distinct numbers in file order (E.164 digits, no `+`), how many
 /// repeats were collapsed, and every row that is not a number, with its reason.
@@ -57,77 +63,72 @@ mod server {
 
     pub async fn import(data: MultipartData) -> Result<ImportResult, AppError> {
         require_viewer()?;
-        let (fields, bytes) = read_upload(data, MAX_IMPORT_BYTES).await?;
-        let default_country_code = match fields.get("default_country_code").map(|s| s.trim()) {
-            None | Some("") => sms::msisdn::HONG_KONG_CODE,
-            Some(code) => code.trim_start_matches('+').parse::<u16>().map_err(|_| {
+        let upload = read_upload(data, MAX_IMPORT_BYTES).await?;
+        let default_country_code = match upload.text("default_country_code") {
+            "" => sms::msisdn::HONG_KONG_CODE,
+            code => code.trim_start_matches('+').parse::<u16>().map_err(|_| {
                 AppError::field(
                     "default_country_code",
                     "Enter a country code as digits, e.g. 852.",
                 )
             })?,
         };
-        let bytes =
-            bytes.ok_or_else(|| AppError::field("file", parse::ImportError::Empty.to_string()))?;
-        // Parsing is CPU work: keep it off the async workers.
-        tokio::task::spawn_blocking(move || parse::import(&bytes, default_country_code))
-            .await
-            .map_err(|e| AppError::internal("import", e))?
+        let bytes = upload
+            .file
+            .ok_or_else(|| AppError::field("file", parse::ImportError::Empty.to_string()))?
+            .bytes;
+        parse_off_thread(move || parse::import(&bytes, default_country_code))
+            .await?
             .map_err(|e| AppError::field("file", e.to_string()))
     }
 
-    /// Reads the text fields and the `file` field of an upload, keeping at most `limit`
-    /// bytes of the file (a larger one is counted to the end so the message can say its
-    /// size, and refused).
+    /// Files parsed at once at most: each may hold up to ~100 MB while it is read (a 64 MB
+    /// sheet part and its text), so a burst of uploads waits its turn instead.
+    const MAX_CONCURRENT_PARSES: usize = 2;
+
+    /// Runs `parse` on a blocking thread (parsing is CPU work, never done on the async
+    /// workers), one of [`MAX_CONCURRENT_PARSES`] at a time.
+    pub async fn parse_off_thread<T: Send + 'static>(
+        parse: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        static TURNS: tokio::sync::Semaphore =
+            tokio::sync::Semaphore::const_new(MAX_CONCURRENT_PARSES);
+        let _turn = tokio::time::timeout(std::time::Duration::from_secs(30), TURNS.acquire())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| {
+                AppError::Throttled(
+                    "Ferry is reading other files right now. Try again in a minute.".into(),
+                )
+            })?;
+        tokio::task::spawn_blocking(parse)
+            .await
+            .map_err(|e| AppError::internal("parse", e))
+    }
+
+    /// Reads an import form: its text fields and the `file` field, which is refused the moment
+    /// it passes `limit` bytes.
     pub async fn read_upload(
         data: MultipartData,
         limit: usize,
-    ) -> Result<(std::collections::HashMap<String, String>, Option<Vec<u8>>), AppError> {
-        let mut multipart = data
-            .into_inner()
-            .ok_or_else(|| AppError::internal("upload", "multipart data missing on the server"))?;
-        let interrupted = |e: &dyn std::fmt::Display| {
-            AppError::field("file", format!("The upload was interrupted: {e}"))
-        };
-        let mut fields = std::collections::HashMap::new();
-        let mut file = None;
-        while let Some(mut field) = multipart.next_field().await.map_err(|e| interrupted(&e))? {
-            let name = field.name().unwrap_or_default().to_string();
-            if name == "file" {
-                let mut bytes = Vec::new();
-                let mut total = 0usize;
-                while let Some(chunk) = field.chunk().await.map_err(|e| interrupted(&e))? {
-                    total += chunk.len();
-                    if total <= limit {
-                        bytes.extend_from_slice(&chunk);
-                    }
-                }
-                if total > limit {
-                    return Err(AppError::field(
-                        "file",
-                        parse::ImportError::TooLarge {
-                            size_mb: total as f64 / (1024.0 * 1024.0),
-                            limit_mb: limit / (1024 * 1024),
-                        }
-                        .to_string(),
-                    ));
-                }
-                if !bytes.is_empty() {
-                    file = Some(bytes);
-                }
-            } else {
-                let text = field.text().await.map_err(|e| {
-                    AppError::field(&name, format!("Could not read this field: {e}"))
-                })?;
-                fields.insert(name, text);
-            }
-        }
-        Ok((fields, file))
+    ) -> Result<crate::upload::Upload, AppError> {
+        crate::upload::read(data, "file", limit, || {
+            format!(
+                "The file is over {0} MB; the limit is {0} MB. Split it into smaller files.",
+                limit / (1024 * 1024)
+            )
+        })
+        .await
     }
 }
 
 #[cfg(feature = "ssr")]
-pub use server::read_upload;
+pub use server::{parse_off_thread, read_upload};
 
+#[cfg(all(test, feature = "ssr"))]
+mod bomb_tests;
+#[cfg(all(any(test, feature = "test-files"), feature = "ssr"))]
+pub mod test_files;
 #[cfg(all(test, feature = "ssr"))]
 mod tests;

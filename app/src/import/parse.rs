@@ -7,6 +7,7 @@ use super::fast::Normalizer;
 use super::{ImportResult, MAX_IMPORT_BYTES, MAX_IMPORT_NUMBERS};
 use crate::broadcast::RejectedRow;
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 
 /// What the bytes of an upload are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +40,34 @@ pub enum ImportError {
     BrokenWorkbook(String),
     #[error("This workbook has no sheet with data.")]
     NoSheet,
+    #[error("This workbook is password-protected. Remove the password in Excel (File → Info → Protect Workbook), save, and try again.")]
+    Encrypted,
+    #[error("This is an Excel 95 or older workbook. Open it in Excel and save it as .xlsx, then try again.")]
+    OldExcel,
+    #[error("This workbook's {part} unpacks to more than {limit_mb} MB (it says {size_mb} MB), far more than a list of numbers needs; it may be damaged or built to overload a server. Save the numbers alone as CSV or .xlsx and try again.")]
+    Bomb {
+        part: String,
+        size_mb: u64,
+        limit_mb: u64,
+    },
+    #[error("The first column has more than {limit} filled rows; at most {MAX_IMPORT_NUMBERS} numbers can be imported at once. Split the file into smaller ones.")]
+    TooManyRows { limit: usize },
     #[error("This CSV file could not be read at line {line}: {reason}.")]
     BrokenCsv { line: u64, reason: String },
     #[error("{0} is not a known default country code.")]
     UnknownCountryCode(u16),
 }
+
+impl ImportError {
+    /// A workbook the reader could not make sense of, with the reader's words, shortened.
+    pub fn broken(e: &dyn std::fmt::Display) -> ImportError {
+        ImportError::BrokenWorkbook(short(e))
+    }
+}
+
+/// Rows read from the first column at most: the number limit with room for a header,
+/// duplicates and refused rows. Reading stops here, whatever the file's size.
+pub const MAX_FIRST_COLUMN_CELLS: usize = 4 * MAX_IMPORT_NUMBERS;
 
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
@@ -101,9 +125,11 @@ pub fn sniff_within(bytes: &[u8], limit: usize) -> Result<FileKind, ImportError>
 pub fn import(bytes: &[u8], default_country_code: u16) -> Result<ImportResult, ImportError> {
     let kind = sniff(bytes)?;
     let mut collector = Collector::new(default_country_code)?;
+    let mut on_cell = |row: usize, cell: &str| collector.cell(row, cell);
     match kind {
-        FileKind::Csv => for_each_csv_cell(bytes, |row, cell| collector.cell(row, cell))?,
-        FileKind::Xlsx | FileKind::Xls => read_workbook(bytes, kind, &mut collector)?,
+        FileKind::Csv => for_each_csv_cell(bytes, &mut on_cell)?,
+        FileKind::Xlsx => super::xlsx::read_first_column(bytes, &mut on_cell)?,
+        FileKind::Xls => super::xls::read_first_column(bytes, &mut on_cell)?,
     }
     collector.finish()
 }
@@ -117,6 +143,8 @@ struct Collector {
     rejected: Vec<RejectedRow>,
     /// No non-empty row has been read yet (the one that may be a header).
     first: bool,
+    /// Non-empty rows seen; reading stops at [`MAX_FIRST_COLUMN_CELLS`].
+    rows: usize,
 }
 
 impl Collector {
@@ -129,14 +157,20 @@ impl Collector {
             duplicates: 0,
             rejected: Vec::new(),
             first: true,
+            rows: 0,
         })
     }
 
-    /// One row's first cell; `row` is 1-based as the spreadsheet shows it.
-    fn cell(&mut self, row: usize, input: &str) {
+    /// One row's first cell; `row` is 1-based as the spreadsheet shows it. Breaks once the
+    /// file has more rows than an import may read.
+    fn cell(&mut self, row: usize, input: &str) -> ControlFlow<()> {
         let input = input.trim();
         if input.is_empty() {
-            return;
+            return ControlFlow::Continue(());
+        }
+        self.rows += 1;
+        if self.rows > MAX_FIRST_COLUMN_CELLS {
+            return ControlFlow::Break(());
         }
         let first = std::mem::replace(&mut self.first, false);
         match self.normalizer.normalize(input) {
@@ -155,9 +189,15 @@ impl Collector {
                 reason,
             }),
         }
+        ControlFlow::Continue(())
     }
 
     fn finish(self) -> Result<ImportResult, ImportError> {
+        if self.rows > MAX_FIRST_COLUMN_CELLS {
+            return Err(ImportError::TooManyRows {
+                limit: MAX_FIRST_COLUMN_CELLS,
+            });
+        }
         if self.numbers.len() > MAX_IMPORT_NUMBERS {
             return Err(ImportError::TooManyNumbers {
                 count: self.numbers.len(),
@@ -196,8 +236,11 @@ pub fn is_header(cell: &str) -> bool {
     !lower.chars().any(|c| c.is_ascii_digit()) && WORDS.iter().any(|w| lower.contains(w))
 }
 
-/// Calls `f` with the line number and first cell of every CSV record.
-pub fn for_each_csv_cell(bytes: &[u8], mut f: impl FnMut(usize, &str)) -> Result<(), ImportError> {
+/// Calls `f` with the line number and first cell of every CSV record, until it breaks.
+pub fn for_each_csv_cell(
+    bytes: &[u8],
+    mut f: impl FnMut(usize, &str) -> ControlFlow<()>,
+) -> Result<(), ImportError> {
     for_each_csv_record(bytes, |line, record| {
         // The whole file is UTF-8 (checked first), and csv splits on ASCII only.
         f(
@@ -207,25 +250,48 @@ pub fn for_each_csv_cell(bytes: &[u8], mut f: impl FnMut(usize, &str)) -> Result
     })
 }
 
-/// The cells of every CSV record with its 1-based line number, for files with several
-/// columns (contacts, consent).
-pub fn csv_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, ImportError> {
+/// Columns kept of a CSV row in files with several columns, and characters kept per cell.
+const MAX_CSV_COLUMNS: usize = 8;
+const MAX_CSV_CELL_CHARS: usize = 256;
+
+/// The first cells of every CSV record with its 1-based line number, for files with several
+/// columns (contacts, consent); at most `max_rows` non-empty rows, else `TooManyRows`.
+pub fn csv_rows(bytes: &[u8], max_rows: usize) -> Result<Vec<(usize, Vec<String>)>, ImportError> {
     let mut rows = Vec::new();
+    let mut too_many = false;
     for_each_csv_record(bytes, |line, record| {
+        if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
+            return ControlFlow::Continue(());
+        }
+        if rows.len() == max_rows {
+            too_many = true;
+            return ControlFlow::Break(());
+        }
         let cells = record
             .iter()
-            .map(|c| String::from_utf8_lossy(c).trim().to_string())
+            .take(MAX_CSV_COLUMNS)
+            .map(|c| {
+                String::from_utf8_lossy(c)
+                    .trim()
+                    .chars()
+                    .take(MAX_CSV_CELL_CHARS)
+                    .collect()
+            })
             .collect();
         rows.push((line, cells));
+        ControlFlow::Continue(())
     })?;
+    if too_many {
+        return Err(ImportError::TooManyRows { limit: max_rows });
+    }
     Ok(rows)
 }
 
 /// Reads a UTF-8 CSV (BOM tolerated, delimiter guessed), calling `f` with each record and the
-/// line it starts on.
+/// line it starts on, until it breaks.
 pub fn for_each_csv_record(
     bytes: &[u8],
-    mut f: impl FnMut(usize, &csv::ByteRecord),
+    mut f: impl FnMut(usize, &csv::ByteRecord) -> ControlFlow<()>,
 ) -> Result<(), ImportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Err(e) = std::str::from_utf8(bytes) {
@@ -258,7 +324,9 @@ pub fn for_each_csv_record(
                     line += skipped.iter().filter(|b| **b == b'\n').count();
                     counted_to = start;
                 }
-                f(line, &record);
+                if f(line, &record).is_break() {
+                    break;
+                }
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
@@ -282,58 +350,14 @@ fn delimiter(bytes: &[u8]) -> u8 {
         .unwrap_or(b',')
 }
 
-fn read_workbook(
-    bytes: &[u8],
-    kind: FileKind,
-    collector: &mut Collector,
-) -> Result<(), ImportError> {
-    use calamine::{Reader, Xls, Xlsx};
-    let cursor = std::io::Cursor::new(bytes);
-    let broken = |e: &dyn std::fmt::Display| ImportError::BrokenWorkbook(short(e));
-    // calamine is mature, but a crafted file must never take the server down with it.
-    let range = std::panic::catch_unwind(|| -> Result<_, ImportError> {
-        match kind {
-            FileKind::Xlsx => {
-                let mut book: Xlsx<_> =
-                    calamine::open_workbook_from_rs(cursor).map_err(|e| broken(&e))?;
-                let range = book.worksheet_range_at(0).ok_or(ImportError::NoSheet)?;
-                range.map_err(|e| broken(&e))
-            }
-            _ => {
-                let mut book: Xls<_> =
-                    calamine::open_workbook_from_rs(cursor).map_err(|e| broken(&e))?;
-                let range = book.worksheet_range_at(0).ok_or(ImportError::NoSheet)?;
-                range.map_err(|e| broken(&e))
-            }
-        }
-    })
-    .map_err(|_| ImportError::BrokenWorkbook("unreadable structure".into()))??;
-    let Some((first_row, _)) = range.start() else {
-        return Ok(());
-    };
-    for (i, row) in range.rows().enumerate() {
-        let Some(cell) = row.first() else { continue };
-        let text = cell_text(cell);
-        collector.cell(first_row as usize + i + 1, &text);
-    }
-    Ok(())
-}
-
-/// A cell as the customer typed it. Excel stores 91234567 as a number, so integral numbers
-/// are written without a decimal point; anything else keeps its displayed form and is then
-/// rejected with its reason.
-fn cell_text(cell: &calamine::Data) -> String {
-    use calamine::Data;
-    match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e18 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(d) => d.to_string(),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("{e}"),
+/// A number cell's stored text as the customer typed it. Excel stores 91234567 as the number
+/// `91234567` or `9.1234567E7`; integral values are written without a decimal point, anything
+/// else keeps its form (and is then refused with its reason).
+pub fn number_text(stored: &str) -> String {
+    let stored = stored.trim();
+    match stored.parse::<f64>() {
+        Ok(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e18 => format!("{}", f as i64),
+        _ => stored.to_string(),
     }
 }
 

@@ -163,7 +163,7 @@ pub async fn statement_csv(
     axum::Extension(ctx): axum::Extension<crate::auth::context::RequestContext>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    use http::{header, StatusCode};
+    use http::StatusCode;
     let Some(viewer) = ctx.viewer else {
         return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
     };
@@ -172,42 +172,41 @@ pub async fn statement_csv(
         Ok(f) => f,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     };
-    let entries = match super::store::entries(&state.db, viewer.account_id, &filter, i64::MAX).await
-    {
-        Ok(e) => e,
-        Err(e) => {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                AppError::internal("statement csv", e).to_string(),
-            )
-                .into_response()
-        }
-    };
-    let mut csv = String::from("date_hkt,type,description,amount_hkd,balance_hkd\r\n");
-    for e in entries {
-        let kind = EntryKind::parse(&e.kind)
-            .map(EntryKind::label)
-            .unwrap_or("Other");
-        csv.push_str(&format!(
-            "{},{},{},{},{}\r\n",
-            format_hkt(e.created_at),
-            kind,
-            csv_field(&e.description),
-            plain_amount(e.amount),
-            plain_amount(e.balance_after)
-        ));
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"statement.csv\"",
-            ),
-        ],
-        csv,
+    let db = state.db.clone();
+    let account_id = viewer.account_id;
+    crate::download::stream_csv(
+        "statement.csv".into(),
+        "date_hkt,type,description,amount_hkd,balance_hkd\r\n",
+        move |before| {
+            let (db, filter) = (db.clone(), filter.clone());
+            async move {
+                let entries = super::store::entries_before(
+                    &db,
+                    account_id,
+                    &filter,
+                    before.unwrap_or(i64::MAX),
+                    crate::download::CHUNK,
+                )
+                .await?;
+                Ok(crate::download::chunk_result(
+                    &entries,
+                    |e| e.id,
+                    |e| {
+                        format!(
+                            "{},{},{},{},{}\r\n",
+                            format_hkt(e.created_at),
+                            EntryKind::parse(&e.kind)
+                                .map(EntryKind::label)
+                                .unwrap_or("Other"),
+                            csv_field(&e.description),
+                            plain_amount(e.amount),
+                            plain_amount(e.balance_after)
+                        )
+                    },
+                ))
+            }
+        },
     )
-        .into_response()
 }
 
 /// `1234.5000`-style amounts for spreadsheets (no currency sign, no grouping, 4 decimals).

@@ -253,9 +253,10 @@ pub async fn charge_held_many(
             already.insert(row.try_get::<String, _>(0)?);
         }
     }
+    // A free message (a verification code the installation pays for) posts no entry.
     let posted: Vec<bool> = charges
         .iter()
-        .map(|c| !already.contains(&c.reference))
+        .map(|c| c.amount.minor() > 0 && !already.contains(&c.reference))
         .collect();
     let sum = |post: bool| {
         charges
@@ -369,10 +370,21 @@ pub async fn entries(
     filter: &super::StatementFilter,
     limit: i64,
 ) -> Result<Vec<LedgerEntry>, sqlx::Error> {
+    entries_before(db, account_id, filter, i64::MAX, limit).await
+}
+
+/// [`entries`] with ids below `before_id`, newest first: the next page of a long statement.
+pub async fn entries_before(
+    db: &crate::db::Db,
+    account_id: i64,
+    filter: &super::StatementFilter,
+    before_id: i64,
+    limit: i64,
+) -> Result<Vec<LedgerEntry>, sqlx::Error> {
     sqlx::query(
         "SELECT id, account_id, kind, amount_minor, balance_after, description, created_at \
          FROM ledger_entries WHERE account_id = $1 \
-         AND ($2 = '' OR kind = $2) AND created_at >= $3 AND created_at < $4 \
+         AND ($2 = '' OR kind = $2) AND created_at >= $3 AND created_at < $4 AND id < $6 \
          ORDER BY id DESC LIMIT $5",
     )
     .bind(account_id)
@@ -380,6 +392,7 @@ pub async fn entries(
     .bind(filter.from.unwrap_or(i64::MIN))
     .bind(filter.to.unwrap_or(i64::MAX))
     .bind(limit)
+    .bind(before_id)
     .fetch_all(db.pool())
     .await?
     .into_iter()

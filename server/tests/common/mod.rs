@@ -11,9 +11,12 @@ use server::config::Config;
 use std::net::SocketAddr;
 use tower::ServiceExt;
 
+#[derive(Clone)]
 pub struct Client {
     pub router: Router,
     pub cookie: Option<String>,
+    /// The database behind the router, to read what a person would read on their phone.
+    pub db: app::db::Db,
 }
 
 pub struct Reply {
@@ -40,6 +43,7 @@ impl Client {
         Client {
             router: router_for(t, [192, 0, 2, 10]),
             cookie: None,
+            db: t.db.clone(),
         }
     }
 
@@ -125,7 +129,8 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-pub async fn sign_up(c: &mut Client, login: &str) -> Reply {
+/// Signs up a trial account (registered mobile +852 9123 4567) without verifying its mobile.
+pub async fn sign_up_unverified(c: &mut Client, login: &str) -> Reply {
     c.server_fn(
         "signup",
         &[
@@ -138,6 +143,39 @@ pub async fn sign_up(c: &mut Client, login: &str) -> Reply {
         ],
     )
     .await
+}
+
+/// Signs up a trial account and verifies its mobile with the code the SMS carried, as its
+/// owner would.
+pub async fn sign_up(c: &mut Client, login: &str) -> Reply {
+    let reply = sign_up_unverified(c, login).await;
+    if reply.status == StatusCode::OK {
+        let code = last_code_sms(&c.db, login, "Mobile verification code").await;
+        let r = c.server_fn("verify_mobile", &[("code", &code)]).await;
+        assert_eq!(r.status, StatusCode::OK, "verify {login}: {}", r.body);
+    }
+    reply
+}
+
+/// The one-time code in the last SMS of `kind` sent to `login`'s account (the batch's text).
+pub async fn last_code_sms(db: &app::db::Db, login: &str, kind: &str) -> String {
+    use sqlx::Row;
+    let text: String = sqlx::query(
+        "SELECT b.final_text FROM batches b JOIN accounts a ON a.id = b.account_id \
+         WHERE a.login_name = $1 AND b.content = $2 ORDER BY b.id DESC LIMIT 1",
+    )
+    .bind(login)
+    .bind(kind)
+    .fetch_one(db.pool())
+    .await
+    .expect("code sms")
+    .try_get(0)
+    .expect("text");
+    text.split_whitespace()
+        .map(|w| w.trim_end_matches('.'))
+        .find(|w| w.len() == 8 && w.bytes().all(|b| b.is_ascii_digit()))
+        .expect("an 8-digit code in the SMS")
+        .to_string()
 }
 
 /// Calls a server function with a JSON body (for functions declared with `input = Json`).
@@ -162,6 +200,7 @@ impl Client {
         Client {
             router: router_for(t, ip),
             cookie,
+            db: t.db.clone(),
         }
     }
 
@@ -256,4 +295,33 @@ pub async fn balance(t: &TestDb, login: &str) -> i64 {
         .expect("account")
         .try_get(0)
         .expect("balance")
+}
+
+/// A signed-in customer allowed to send anywhere (status normal), with `balance` to spend.
+pub async fn normal_customer(t: &TestDb, login: &str, balance: sms::Money) -> (Client, i64) {
+    use app::ledger::store::{post, Posting};
+    let mut c = Client::new(t);
+    sign_up(&mut c, login).await;
+    let id = account_id(t, login).await;
+    sqlx::query("UPDATE accounts SET status = 'normal' WHERE id = $1")
+        .bind(id)
+        .execute(t.db.pool())
+        .await
+        .expect("normal");
+    let mut tx = t.db.pool().begin().await.expect("tx");
+    post(
+        &mut tx,
+        Posting {
+            account_id: id,
+            kind: app::ledger::EntryKind::TopUp,
+            amount: balance,
+            description: "top-up",
+            reference: None,
+            created_by: None,
+        },
+    )
+    .await
+    .expect("top up");
+    tx.commit().await.expect("commit");
+    (c, id)
 }

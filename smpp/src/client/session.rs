@@ -181,6 +181,7 @@ async fn run(
 
     let reason = loop {
         tokio::select! {
+            () = outbox.closed() => break "writer stopped".to_owned(),
             _ = shared.shutdown.cancelled() => {
                 unbind(&mut inbox, &outbox, link, config.response_timeout.min(Duration::from_secs(2))).await;
                 break "shut down".to_owned();

@@ -132,6 +132,10 @@ pub struct SimulatorConfig {
     pub behaviour: Behaviour,
     /// First message id issued (high enough that hex and decimal forms differ).
     pub first_message_id: u64,
+    /// Most parts, messages, destinations and duplicate-detection keys kept in [`Stats`]
+    /// (oldest dropped first), and receipts queued per system_id while nobody is bound: a
+    /// simulator that runs for months inside `ferry serve` stays the same size.
+    pub history_limit: usize,
 }
 
 impl Default for SimulatorConfig {
@@ -142,7 +146,17 @@ impl Default for SimulatorConfig {
             accounts: Vec::new(),
             behaviour: Behaviour::default(),
             first_message_id: 1_000_000,
+            history_limit: 100_000,
         }
+    }
+}
+
+/// Drops the oldest entries of `v` once it is a tenth over `limit` (amortised: one drain per
+/// `limit / 10` pushes).
+fn keep_newest<T>(v: &mut Vec<T>, limit: usize) {
+    if v.len() > limit + limit / 10 {
+        let excess = v.len() - limit;
+        v.drain(..excess);
     }
 }
 
@@ -263,6 +277,8 @@ pub(crate) struct Reassembly {
     /// Parts received so far: (text, data_coding) by seq − 1.
     pending: HashMap<MessageKey, Vec<Option<(String, u8)>>>,
     seen: HashSet<PartKey>,
+    /// `seen` in the order keys arrived, to forget the oldest.
+    seen_order: VecDeque<PartKey>,
 }
 
 #[derive(Debug)]
@@ -301,21 +317,33 @@ impl State {
 
     /// Records an accepted or rejected part, reassembling long messages.
     pub fn record_part(&self, part: ReceivedPart, accepted: bool) {
+        let limit = self.config.history_limit.max(1);
         let mut stats = self.stats();
         stats.submits += 1;
         if accepted {
             stats.accepted += 1;
-            *stats
-                .per_destination
-                .entry(part.destination.clone())
-                .or_default() += 1;
+            if stats.per_destination.len() < limit
+                || stats.per_destination.contains_key(&part.destination)
+            {
+                *stats
+                    .per_destination
+                    .entry(part.destination.clone())
+                    .or_default() += 1;
+            }
             let mut re = lock(&self.reassembly);
             let key = (
                 part.destination.clone(),
                 part.text.clone(),
                 part.concat.map(|c| (c.reference, c.seq)),
             );
-            if !re.seen.insert(key) {
+            if re.seen.insert(key.clone()) {
+                re.seen_order.push_back(key);
+                while re.seen_order.len() > limit {
+                    if let Some(old) = re.seen_order.pop_front() {
+                        re.seen.remove(&old);
+                    }
+                }
+            } else {
                 stats.duplicates += 1;
             }
             match part.concat {
@@ -333,6 +361,12 @@ impl State {
                         c.reference,
                         c.total,
                     );
+                    if re.pending.len() >= limit && !re.pending.contains_key(&key) {
+                        // Messages whose other parts never came: forget one to make room.
+                        if let Some(stale) = re.pending.keys().next().cloned() {
+                            re.pending.remove(&stale);
+                        }
+                    }
                     let slots = re
                         .pending
                         .entry(key.clone())
@@ -356,6 +390,8 @@ impl State {
             stats.rejected += 1;
         }
         stats.parts.push(part);
+        keep_newest(&mut stats.parts, limit);
+        keep_newest(&mut stats.messages, limit);
     }
 
     /// Picks the outcome for an accepted message.
@@ -433,10 +469,14 @@ impl State {
     }
 
     fn queue(&self, system_id: &str, q: Queued) {
-        lock(&self.undelivered)
-            .entry(system_id.to_owned())
-            .or_default()
-            .push_back(q);
+        let mut undelivered = lock(&self.undelivered);
+        let queue = undelivered.entry(system_id.to_owned()).or_default();
+        queue.push_back(q);
+        // Nobody bound for a long time: the oldest receipts are dropped, as an SMSC's
+        // store-and-forward drops what outlives its validity.
+        while queue.len() > self.config.history_limit.max(1) {
+            queue.pop_front();
+        }
     }
 
     /// Sends a deliver_sm to a bound receiver of `system_id` (any, when `None`), preferring

@@ -74,6 +74,7 @@ pub(super) async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr
 
     loop {
         tokio::select! {
+            () = outbox.closed() => break,
             _ = state.shutdown.cancelled() => break,
             _ = &mut drop_timer => {
                 state.stats().dropped_connections += 1;
