@@ -175,6 +175,8 @@ pub mod testing {
     pub struct TestDb {
         pub db: Db,
         pub name: String,
+        /// How another process reaches the same database.
+        pub url: String,
         _dir: Option<TempDir>,
     }
 
@@ -200,6 +202,7 @@ pub mod testing {
         TestDb {
             db,
             name: "sqlite".into(),
+            url,
             _dir: Some(TempDir(dir)),
         }
     }
@@ -225,13 +228,13 @@ pub mod testing {
             .await
             .expect("create test database");
         admin.close().await;
-        let db = Db::connect(&format!("{base}/{name}"))
-            .await
-            .expect("connect test database");
+        let url = format!("{base}/{name}");
+        let db = Db::connect(&url).await.expect("connect test database");
         db.migrate().await.expect("migrate postgres");
         Some(TestDb {
             db,
             name: "postgres".into(),
+            url,
             _dir: None,
         })
     }

@@ -59,7 +59,7 @@ pub async fn purge(
     loop {
         let mut tx = db.begin_write().await?;
         let ids: Vec<i64> = sqlx::query(
-            "SELECT id FROM messages WHERE done_at < $1 AND status IN (5, 20, 21, 22) ORDER BY done_at LIMIT $2",
+            "SELECT id FROM messages WHERE done_at < $1 AND status IN (1, 5, 20, 21, 22) ORDER BY done_at LIMIT $2",
         )
         .bind(before)
         .bind(chunk)
@@ -167,6 +167,14 @@ pub async fn run_daily(db: Db, months: u32, every: Duration) {
                 "retention: deleted records past the retention period"
             ),
             Err(e) => tracing::error!(error = %e, "retention run failed; retrying at the next run"),
+        }
+        // Throttle records matter for a day at most.
+        match crate::auth::throttle::prune(&db, 2 * 86_400_000).await {
+            Ok(n) if n > 0 => {
+                tracing::info!(deleted = n, "retention: old throttle records deleted")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning throttle records failed"),
         }
         tokio::time::sleep(every).await;
     }

@@ -19,6 +19,8 @@ pub struct AccountSettings {
     pub ip_allow_list: String,
     pub unsubscribe_hotline: String,
     pub callback_url: String,
+    /// The country code for numbers typed or imported without one (§6).
+    pub default_country_code: u16,
 }
 
 /// A parsed IP allow-list. An empty list allows every address.
@@ -84,15 +86,30 @@ impl IpAllowList {
     }
 }
 
-/// Validates settings as typed; every rejected field says why.
+/// Validates settings as typed; every rejected field says why. (Whether a country code is
+/// known is checked on the server, which has the numbering plans.)
 pub fn validate(
     validity_minutes: &str,
     single_sms_limit: &str,
     ip_allow_list: &str,
     unsubscribe_hotline: &str,
     callback_url: &str,
+    default_country_code: &str,
 ) -> Result<AccountSettings, AppError> {
     let mut errors = FieldErrors::default();
+    let country_code = match default_country_code.trim().trim_start_matches('+') {
+        "" => sms::msisdn::HONG_KONG_CODE,
+        code => match code.parse::<u16>() {
+            Ok(c) if (1..=999).contains(&c) => c,
+            _ => {
+                errors.add(
+                    "default_country_code",
+                    "Enter a country code as 1 to 3 digits, e.g. 852.",
+                );
+                sms::msisdn::HONG_KONG_CODE
+            }
+        },
+    };
     let validity = match validity_minutes.trim().parse::<i64>() {
         Ok(v) if (MIN_VALIDITY_MINUTES..=MAX_VALIDITY_MINUTES).contains(&v) => v,
         _ => {
@@ -163,6 +180,7 @@ pub fn validate(
         ip_allow_list: allow,
         unsubscribe_hotline: hotline,
         callback_url: callback,
+        default_country_code: country_code,
     })
 }
 
@@ -184,6 +202,7 @@ pub async fn update_settings(
     ip_allow_list: String,
     unsubscribe_hotline: String,
     callback_url: String,
+    #[server(default)] default_country_code: String,
 ) -> Result<(), AppError> {
     crate::error::with_status(
         async {
@@ -193,6 +212,7 @@ pub async fn update_settings(
                 &ip_allow_list,
                 &unsubscribe_hotline,
                 &callback_url,
+                &default_country_code,
             )?)
             .await
         }
@@ -226,7 +246,7 @@ pub mod store {
 
     pub async fn load(db: &Db, account_id: i64) -> Result<AccountSettings, AppError> {
         let r = sqlx::query(
-            "SELECT validity_minutes, single_sms_limit_minor, ip_allow_list, unsubscribe_hotline, callback_url \
+            "SELECT validity_minutes, single_sms_limit_minor, ip_allow_list, unsubscribe_hotline, callback_url, default_country_code \
              FROM accounts WHERE id = $1",
         )
         .bind(account_id)
@@ -239,6 +259,8 @@ pub mod store {
             ip_allow_list: r.try_get(2)?,
             unsubscribe_hotline: r.try_get(3)?,
             callback_url: r.try_get(4)?,
+            default_country_code: u16::try_from(r.try_get::<i64, _>(5)?)
+                .unwrap_or(sms::msisdn::HONG_KONG_CODE),
         })
     }
 
@@ -255,16 +277,27 @@ pub mod store {
                 ),
             ));
         }
+        if sms::Msisdn::parse("12345678", settings.default_country_code)
+            == Err(sms::msisdn::MsisdnError::UnknownDefaultCountry(
+                settings.default_country_code,
+            ))
+        {
+            return Err(AppError::field(
+                "default_country_code",
+                format!("+{} is not a country code.", settings.default_country_code),
+            ));
+        }
         let db = server_state()?.db;
         sqlx::query(
             "UPDATE accounts SET validity_minutes = $1, single_sms_limit_minor = $2, ip_allow_list = $3, \
-             unsubscribe_hotline = $4, callback_url = $5 WHERE id = $6",
+             unsubscribe_hotline = $4, callback_url = $5, default_country_code = $6 WHERE id = $7",
         )
         .bind(settings.validity_minutes)
         .bind(settings.single_sms_limit.map(Money::minor))
         .bind(&settings.ip_allow_list)
         .bind(&settings.unsubscribe_hotline)
         .bind(&settings.callback_url)
+        .bind(i64::from(settings.default_country_code))
         .bind(viewer.account_id)
         .execute(db.pool())
         .await?;
@@ -405,18 +438,34 @@ mod tests {
 
     #[test]
     fn settings_enforce_the_validity_window_and_report_each_field() {
-        assert!(validate("10", "", "", "", "").is_ok());
-        assert!(validate("1380", "0.50", "", "2123 4567", "https://example.com/hook").is_ok());
-        let err = validate("9", "-1", "x", "12", "ftp://x").expect_err("invalid");
+        assert_eq!(
+            validate("10", "", "", "", "", "").map(|s| s.default_country_code),
+            Ok(852),
+            "an empty country code is Hong Kong's"
+        );
+        assert_eq!(
+            validate(
+                "1380",
+                "0.50",
+                "",
+                "2123 4567",
+                "https://example.com/hook",
+                "+86"
+            )
+            .map(|s| s.default_country_code),
+            Ok(86)
+        );
+        let err = validate("9", "-1", "x", "12", "ftp://x", "8520").expect_err("invalid");
         for field in [
             "validity_minutes",
             "single_sms_limit",
             "ip_allow_list",
             "unsubscribe_hotline",
             "callback_url",
+            "default_country_code",
         ] {
             assert!(err.message_for(field).is_some(), "{field}");
         }
-        assert!(validate("1381", "", "", "", "").is_err());
+        assert!(validate("1381", "", "", "", "", "").is_err());
     }
 }

@@ -24,14 +24,17 @@ function freePort() {
   });
 }
 
-/** Starts `ferry serve` and resolves once it listens, with the staff login it printed. */
-export async function startFerry() {
+/**
+ * Starts `ferry serve` and resolves once it listens, with the staff login it printed. `env`
+ * adds configuration (`FERRY_*` variables), e.g. the simulator's outcome mix.
+ */
+export async function startFerry({ env: extra = {} } = {}) {
   const bin = process.env.FERRY_BIN;
   const site = process.env.FERRY_SITE_DIR;
   if (!bin || !site) throw new Error('FERRY_BIN and FERRY_SITE_DIR must be set (scripts/test.sh sets them)');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-'));
-  const env = { ...process.env, FERRY_DATA_DIR: dataDir, FERRY_SITE_DIR: site, FERRY_LOG: 'warn' };
+  const env = { ...process.env, FERRY_DATA_DIR: dataDir, FERRY_SITE_DIR: site, FERRY_LOG: 'warn', ...extra };
   delete env.DATABASE_URL;
   delete env.FERRY_DATABASE_URL;
   const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -171,4 +174,32 @@ export async function openAdminAccount(page, base, login) {
   await page.waitForURL(/\/admin\/accounts\/\d+$/);
   await page.getByRole('heading', { name: new RegExp(`^${login} · `) }).waitFor();
   return Number(new URL(page.url()).pathname.split('/').pop());
+}
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+
+/**
+ * Makes the customer on `page` a normal account, as in real life: it uploads a business
+ * registration certificate on its account page and staff (`staff`, a signed-in staff page)
+ * approve it.
+ */
+export async function approveBusiness(page, staff, base, login) {
+  await page.goto(`${base}/account`);
+  await waitHydrated(page);
+  await page.getByLabel('Certificate (PDF, JPG or PNG, up to 10 MB)').setInputFiles({ name: 'br.pdf', mimeType: 'application/pdf', buffer: PDF });
+  await page.getByRole('button', { name: 'Upload certificate' }).click();
+  await page.getByText('Certificate uploaded for review.').waitFor({ timeout: 30_000 });
+  await staff.goto(`${base}/admin/registrations`);
+  await waitHydrated(staff);
+  const row = staff.locator('tbody tr').filter({ hasText: login });
+  await row.getByRole('button', { name: 'Approve' }).click();
+  await row.waitFor({ state: 'detached', timeout: 30_000 });
+}
+
+/** Staff (`staff`, a signed-in staff page) create a sender ID for `login`. */
+export async function createSenderIdFor(staff, base, login, senderId) {
+  await openAdminAccount(staff, base, login);
+  await staff.getByLabel('New sender ID').fill(senderId);
+  await staff.getByRole('button', { name: 'Create sender ID' }).click();
+  await staff.getByTestId('staff-sender-ids').getByText(senderId).waitFor({ timeout: 30_000 });
 }

@@ -67,28 +67,29 @@ test('typing updates counts, parts, UCS-2 switch and cost in WASM with no networ
   await context.close();
 });
 
-test('China route: signature and unsubscribe suffix previewed, illegal keyword highlighted, all offline', async () => {
+test('mainland numbers: signature and unsubscribe suffix previewed, illegal keyword highlighted, all offline', async () => {
   const context = await browser.newContext();
   const page = await openComposer(context);
   const requests = [];
   page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
 
-  await page.getByLabel(/China/).check();
+  // The route follows the number: a mainland number brings the China preview.
+  assert.equal(await page.getByTestId('composer-china-preview').count(), 0);
+  await page.getByLabel('Recipients').fill(`${page.mobile.local}\n+86 138 0013 8000`);
   const message = page.getByLabel('Message');
   await message.pressSequentially('您的驗證碼是 123456');
   assert.equal(await text(page, 'composer-china-preview'), '[Ferry]您的驗證碼是 123456/退訂回T');
   assert.equal(await page.getByTestId('composer-keywords').count(), 0);
+  const mix = await text(page, 'route-mix');
+  assert.match(mix, /HK Business\s+1\s+1\s+HK\$0\.32\s+HK\$0\.32/);
+  assert.match(mix, /China\s+1\s+1\s+HK\$0\.45\s+HK\$0\.45/);
+  assert.equal(await text(page, 'composer-cost'), 'HK$0.77');
 
   await message.pressSequentially('，代開發票請聯絡');
   const mark = page.getByTestId('composer-keyword-highlight').locator('mark.keyword');
   await mark.first().waitFor();
   assert.equal(await mark.first().innerText(), '代開發票');
-  assert.deepEqual(requests, [], 'keyword check ran in the browser');
-
-  // The server refuses it too.
-  await page.getByLabel('Recipients').fill('+86 138 0013 8000');
-  await page.getByRole('button', { name: 'Check recipients and cost' }).click();
-  await page.getByText(/China operators refuse messages containing: 代開發票/).first().waitFor();
+  assert.deepEqual(requests, [], 'routes, preview and keyword check ran in the browser');
   await context.close();
 });
 
@@ -98,13 +99,13 @@ test('the server recomputes: its figures match the page, bad rows are listed wit
   await page.getByLabel('Message').fill('Your parcel is ready for collection.');
   const own = page.mobile.local;
   await page.getByLabel('Recipients').fill(`${own}\n12345\n+852 ${own}\n+86 138 0013 8000`);
-  assert.equal(await text(page, 'composer-cost'), 'HK$0.96', '3 distinct numbers (two spellings of one) before the server validates them');
+  assert.equal(await text(page, 'composer-cost'), 'HK$1.09', '3 distinct numbers (two spellings of one) before the server validates them: 2 on HK Business, 1 on China');
   await page.getByRole('button', { name: 'Check recipients and cost' }).click();
   await page.getByTestId('check-result').waitFor();
   assert.equal(await text(page, 'check-total'), 'HK$0.32');
   const rows = await page.getByTestId('rejected-rows').innerText();
   assert.match(rows, /^2\s+12345\s+.+/m);
-  assert.match(rows, /^4\s+\+86 138 0013 8000\s+this number is on the China route/m);
+  assert.match(rows, /^4\s+\+86 138 0013 8000\s+a trial account can only send to its registered mobile number/m);
   assert.match(await text(page, 'check-result'), /1 duplicate number\(s\) will be sent once/);
   await context.close();
 });

@@ -140,23 +140,15 @@ pub fn mixed_texts() -> [&'static str; 4] {
 }
 
 fn batch_of(account_id: i64, text: &str, first: u64, n: u64) -> NewBatch {
-    let seg = sms::segment(text, Route::HkBusiness.segment_table());
     NewBatch {
-        account_id,
-        route: Route::HkBusiness,
         sender_id: Some(SENDER_ID.into()),
-        purpose: "notification".into(),
-        content: text.into(),
-        final_text: text.into(),
-        encoding: seg.encoding,
-        parts: seg.parts.unwrap_or(1),
         validity_minutes: 24 * 60,
-        scheduled_at: None,
-        recipients: (first..first + n)
-            .map(|i| (format!("8526{i:07}"), PRICE))
-            .collect(),
-        unsent: Vec::new(),
-        resent_from: None,
+        ..NewBatch::on_route(
+            account_id,
+            Route::HkBusiness,
+            text,
+            (first..first + n).map(|i| (format!("8526{i:07}"), PRICE)),
+        )
     }
 }
 

@@ -5,9 +5,11 @@
 mod common;
 
 use app::db::testing::all_backends;
-use common::{sign_up, Client};
+use common::{normal_customer, sign_up, Client};
 use http::StatusCode;
 use serde_json::{json, Value};
+use sms::Money;
+use sqlx::Row;
 
 fn request(
     route: &str,
@@ -107,23 +109,232 @@ async fn too_long_text_is_refused_never_cut() {
 #[tokio::test]
 async fn china_messages_with_a_library_keyword_are_refused_on_the_server() {
     for t in all_backends().await {
-        let mut c = Client::new(&t);
-        sign_up(&mut c, "china").await;
+        let (mut c, _) = normal_customer(&t, "china", Money::hkd(100)).await;
+        let text = "代開發票 call us";
+        // The keyword library applies to mainland numbers only.
+        let r = c
+            .server_fn_json(
+                "check_broadcast",
+                request("HkBusiness", text, "91234567", "UCS2", 1, 3_200),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", t.name, r.body);
         let r = c
             .server_fn_json(
                 "check_broadcast",
                 request(
-                    "China",
-                    "代開發票 call us",
-                    "8613800138000",
+                    "HkBusiness",
+                    text,
+                    "91234567\n8613800138000",
                     "UCS2",
                     1,
-                    4_500,
+                    3_200,
                 ),
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", t.name);
         assert!(r.body.contains("代開發票"), "{}", r.body);
+        assert!(r.body.contains("remove the mainland numbers"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn the_route_is_chosen_for_hong_kong_only_and_follows_every_other_number() {
+    for t in all_backends().await {
+        let (mut c, account) = normal_customer(&t, "mixed", Money::hkd(100)).await;
+        let list = "91234567\n+86 138 0013 8000\n+853 6612 3456\n+44 7911 123456\nnot a number";
+        // "China" is not a choice: mainland numbers take it by themselves.
+        let r = c
+            .server_fn_json(
+                "check_broadcast",
+                request("China", "Hello", list, "GSM7", 1, 4_500),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("\"route\""), "{}", r.body);
+
+        let r = c
+            .server_fn_json(
+                "check_broadcast",
+                request("HkEconomic", "Hello", list, "GSM7", 1, 2_200),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", t.name, r.body);
+        let v: Value = serde_json::from_str(&r.body).expect("json");
+        let routes: Vec<(String, i64, i64, i64)> = v["routes"]
+            .as_array()
+            .expect("routes")
+            .iter()
+            .map(|q| {
+                (
+                    q["route"].as_str().expect("route").to_string(),
+                    q["recipients"].as_i64().expect("n"),
+                    q["parts"].as_i64().expect("parts"),
+                    q["total"].as_i64().expect("total"),
+                )
+            })
+            .collect();
+        // Hong Kong at HK Economic, the mainland number with the signature and suffix on the
+        // China route, Macau and the UK on International at their own prefixes' prices.
+        assert_eq!(
+            routes,
+            vec![
+                ("HkEconomic".into(), 1, 1, 2_200),
+                ("China".into(), 1, 1, 4_500),
+                ("International".into(), 2, 1, 4_800 + 8_800),
+            ],
+            "{}",
+            t.name
+        );
+        assert_eq!(v["total"], 2_200 + 4_500 + 4_800 + 8_800);
+        assert_eq!(v["china_text"], "[Ferry]Hello/退訂回T");
+        assert_eq!(v["rejected_total"], 1);
+
+        // Sent as one batch: each message on its route, with its parts and price; the refused
+        // row stored as UPLOAD FAILED with its place and reason.
+        let mut send = request("HkEconomic", "Hello", list, "GSM7", 1, 2_200);
+        send["sender_id"] = "".into();
+        send["schedule_at"] = "".into();
+        let r = c.server_fn_json("submit_broadcast", send).await;
+        // International numbers show a sender ID, and this account has none.
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(
+            r.body.contains("International route show a sender ID"),
+            "{}",
+            r.body
+        );
+        sqlx::query(
+            "INSERT INTO sender_ids (account_id, sender_id, registered, status, created_by, created_at) VALUES ($1, 'Mixed', 0, 'active', $1, 0)",
+        )
+        .bind(account)
+        .execute(t.db.pool())
+        .await
+        .expect("sender id");
+        let mut send = request("HkEconomic", "Hello", list, "GSM7", 1, 2_200);
+        send["sender_id"] = "Mixed".into();
+        send["schedule_at"] = "".into();
+        let r = c.server_fn_json("submit_broadcast", send).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let batch: i64 = r.body.trim().parse().expect("id");
+        let rows = sqlx::query(
+            "SELECT destination, route, parts, unit_price_minor, status, error_code, input_row FROM messages WHERE batch_id = $1 ORDER BY id",
+        )
+        .bind(batch)
+        .fetch_all(t.db.pool())
+        .await
+        .expect("messages");
+        type Row = (
+            String,
+            Option<String>,
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+            Option<i64>,
+        );
+        let got: Vec<Row> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get(0),
+                    r.get(1),
+                    r.get(2),
+                    r.get(3),
+                    r.get(4),
+                    r.get(5),
+                    r.get(6),
+                )
+            })
+            .collect();
+        let route = |r: &str| Some(r.to_string());
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "85291234567".into(),
+                    route("HK_ECONOMIC"),
+                    1,
+                    2_200,
+                    2,
+                    None,
+                    None
+                ),
+                (
+                    "8613800138000".into(),
+                    route("CHINA"),
+                    1,
+                    4_500,
+                    2,
+                    None,
+                    None
+                ),
+                (
+                    "85366123456".into(),
+                    route("INTERNATIONAL"),
+                    1,
+                    4_800,
+                    2,
+                    None,
+                    None
+                ),
+                (
+                    "447911123456".into(),
+                    route("INTERNATIONAL"),
+                    1,
+                    8_800,
+                    2,
+                    None,
+                    None
+                ),
+                ("not a number".into(), None, 1, 0, 1, Some(9), Some(5)),
+            ],
+            "{}",
+            t.name
+        );
+        let stored: (String, Option<String>) =
+            sqlx::query("SELECT route, china_text FROM batches WHERE id = $1")
+                .bind(batch)
+                .fetch_one(t.db.pool())
+                .await
+                .map(|r| (r.get(0), r.get(1)))
+                .expect("batch");
+        assert_eq!(
+            stored,
+            ("HK_ECONOMIC".into(), Some("[Ferry]Hello/退訂回T".into()))
+        );
+    }
+}
+
+#[tokio::test]
+async fn promotions_to_mainland_numbers_need_an_approved_signature() {
+    for t in all_backends().await {
+        let (mut c, _) = normal_customer(&t, "promoter", Money::hkd(100)).await;
+        let mut r = request(
+            "HkBusiness",
+            "Sale today",
+            "8613800138000",
+            "GSM7",
+            1,
+            3_200,
+        );
+        r["purpose"] = "Promotion".into();
+        let reply = c.server_fn_json("check_broadcast", r.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.body
+        );
+        assert!(reply.body.contains("\"purpose\""), "{}", reply.body);
+        assert!(
+            reply.body.contains("approved custom China signature"),
+            "{}",
+            reply.body
+        );
+        // Hong Kong numbers alone: a promotion needs no China signature.
+        r["recipients"] = "91234567".into();
+        let reply = c.server_fn_json("check_broadcast", r).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}: {}", t.name, reply.body);
     }
 }
 

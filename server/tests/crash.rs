@@ -97,19 +97,8 @@ async fn kill_9_five_times_loses_nothing_and_charges_nothing_twice() {
     let batch = create_batch(
         &db,
         &NewBatch {
-            account_id: account,
-            route: Route::HkBusiness,
             sender_id: Some("Crash".into()),
-            purpose: "notification".into(),
-            content: "crash test".into(),
-            final_text: "crash test".into(),
-            encoding: sms::Encoding::Gsm7,
-            parts: 1,
-            validity_minutes: 120,
-            scheduled_at: None,
-            recipients,
-            unsent: Vec::new(),
-            resent_from: None,
+            ..NewBatch::on_route(account, Route::HkBusiness, "crash test", recipients)
         },
     )
     .await

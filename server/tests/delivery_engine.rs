@@ -3,214 +3,19 @@
 //! deletion, resend, insufficient balance mid-batch, id formats, restarts, dropped connections
 //! and several dispatchers at once. Each test runs on SQLite and PostgreSQL.
 
-use app::db::testing::{all_backends, TestDb};
-use app::db::{now_ms, Db};
-use app::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle, SmscConfig};
+mod common;
+
+use app::db::now_ms;
+use app::db::testing::all_backends;
 use app::delivery::store::{self, create_batch, NewBatch};
-use app::ledger::store::{accounts_out_of_balance, post, Posting};
+use app::ledger::store::{post, Posting};
 use app::ledger::EntryKind;
-use smpp::{
-    Behaviour, IdFormat, MsgIdMatching, Outcome, Simulator, SimulatorConfig, SimulatorHandle,
-};
+use common::engine::*;
+use smpp::{IdFormat, MsgIdMatching, Outcome};
 use sms::{Money, Route};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::time::Duration;
-
-const PRICE: Money = Money::from_minor(3_200);
-
-async fn customer(db: &Db, login: &str, balance: Money) -> i64 {
-    let id: i64 = sqlx::query(
-        "INSERT INTO accounts (login_name, password_hash, role, status, company_name, contact_email, mobile, created_at) \
-         VALUES ($1, 'x', 'customer', 'normal', 'Co', 'a@b.example', '85291234567', $2) RETURNING id",
-    )
-    .bind(login)
-    .bind(now_ms())
-    .fetch_one(db.pool())
-    .await
-    .expect("account")
-    .try_get(0)
-    .expect("id");
-    if balance.minor() > 0 {
-        let mut tx = db.pool().begin().await.expect("tx");
-        post(
-            &mut tx,
-            Posting {
-                account_id: id,
-                kind: EntryKind::TopUp,
-                amount: balance,
-                description: "top-up",
-                reference: None,
-                created_by: None,
-            },
-        )
-        .await
-        .expect("top up");
-        tx.commit().await.expect("commit");
-    }
-    id
-}
-
-fn numbers(n: usize, first: u64) -> Vec<String> {
-    (0..n as u64)
-        .map(|i| format!("8529{:07}", first + i))
-        .collect()
-}
-
-fn new_batch(account_id: i64, route: Route, text: &str, recipients: &[String]) -> NewBatch {
-    let table = route.segment_table();
-    let seg = sms::segment(text, table);
-    NewBatch {
-        account_id,
-        route,
-        sender_id: route.allows_sender_id().then(|| "FerryTest".to_string()),
-        purpose: "notification".into(),
-        content: text.into(),
-        final_text: text.into(),
-        encoding: seg.encoding,
-        parts: seg.parts.expect("fits"),
-        validity_minutes: 120,
-        scheduled_at: None,
-        recipients: recipients.iter().map(|n| (n.clone(), PRICE)).collect(),
-        unsent: Vec::new(),
-        resent_from: None,
-    }
-}
-
-async fn simulator(behaviour: Behaviour) -> SimulatorHandle {
-    Simulator::start(SimulatorConfig {
-        behaviour,
-        ..SimulatorConfig::default()
-    })
-    .await
-    .expect("simulator")
-}
-
-fn fast(outcomes: Vec<(Outcome, u32)>) -> Behaviour {
-    Behaviour {
-        receipt_delay: Duration::from_millis(20),
-        retry_delay: Duration::from_millis(40),
-        outcomes,
-        ..Behaviour::default()
-    }
-}
-
-/// One connection to the test simulator serving every route.
-fn sim_smsc(sim: &SimulatorHandle, window: usize, matching: MsgIdMatching) -> SmscConfig {
-    SmscConfig {
-        name: "sim".into(),
-        address: sim.addr.to_string(),
-        system_id: "ferry".into(),
-        password: "pw".into(),
-        routes: Route::ALL.to_vec(),
-        window,
-        max_per_second: None,
-        msg_id_matching: matching,
-    }
-}
-
-fn dispatcher_for(db: &Db, sim: &SimulatorHandle, matching: MsgIdMatching) -> DispatcherHandle {
-    dispatcher::start(
-        db.clone(),
-        DispatcherConfig {
-            workers: 2,
-            claim_batch: 100,
-            idle_poll: Duration::from_millis(50),
-            expiry_grace: Duration::from_millis(500),
-            smscs: vec![sim_smsc(sim, 50, matching)],
-            ..DispatcherConfig::default()
-        },
-    )
-}
-
-#[derive(Debug, Clone)]
-struct Msg {
-    destination: String,
-    status: i64,
-    error: Option<i64>,
-    charge: i64,
-}
-
-async fn messages(db: &Db, batch_id: i64) -> Vec<Msg> {
-    sqlx::query("SELECT destination, status, error_code, charge_minor FROM messages WHERE batch_id = $1 ORDER BY id")
-        .bind(batch_id)
-        .fetch_all(db.pool())
-        .await
-        .expect("messages")
-        .into_iter()
-        .map(|r| Msg {
-            destination: r.try_get(0).expect("d"),
-            status: r.try_get(1).expect("s"),
-            error: r.try_get(2).expect("e"),
-            charge: r.try_get(3).expect("c"),
-        })
-        .collect()
-}
-
-fn is_final(status: i64) -> bool {
-    matches!(status, 5 | 20 | 21 | 22)
-}
-
-async fn wait_final(db: &Db, batch_id: i64, timeout: Duration) -> Vec<Msg> {
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        let ms = messages(db, batch_id).await;
-        if ms.iter().all(|m| is_final(m.status)) {
-            return ms;
-        }
-        if std::time::Instant::now() > deadline {
-            let mut counts: HashMap<i64, usize> = HashMap::new();
-            for m in &ms {
-                *counts.entry(m.status).or_default() += 1;
-            }
-            let unmatched: Vec<String> =
-                sqlx::query("SELECT key FROM unmatched_receipt_keys LIMIT 3")
-                    .fetch_all(db.pool())
-                    .await
-                    .expect("q")
-                    .into_iter()
-                    .map(|r| r.try_get::<String, _>(0).expect("keys"))
-                    .collect();
-            let keys: Vec<String> = sqlx::query("SELECT key FROM smsc_keys LIMIT 8")
-                .fetch_all(db.pool())
-                .await
-                .expect("q")
-                .into_iter()
-                .map(|r| r.try_get::<String, _>(0).expect("key"))
-                .collect();
-            panic!("batch {batch_id} not final after {timeout:?}: {counts:?}; unmatched receipts {unmatched:?}; part keys {keys:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn balance(db: &Db, account_id: i64) -> (i64, i64) {
-    let r = sqlx::query("SELECT balance_minor, held_minor FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(db.pool())
-        .await
-        .expect("balance");
-    (r.try_get(0).expect("b"), r.try_get(1).expect("h"))
-}
-
-async fn charges(db: &Db, account_id: i64) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM ledger_entries WHERE account_id = $1 AND kind = 'charge'")
-        .bind(account_id)
-        .fetch_one(db.pool())
-        .await
-        .expect("q")
-        .try_get(0)
-        .expect("n")
-}
-
-async fn check_ledger(t: &TestDb) {
-    assert_eq!(
-        accounts_out_of_balance(&t.db).await.expect("check"),
-        Vec::<i64>::new(),
-        "{}",
-        t.name
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_receipt_outcome_becomes_its_status_and_accepted_messages_are_charged_once() {
@@ -460,20 +265,27 @@ async fn hk_economic_ends_at_submitted_without_receipts_and_china_is_composed_an
         )
         .await
         .expect("econ");
+        let business = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "Business", &numbers(1, 7000)),
+        )
+        .await
+        .expect("business");
         let composed = sms::china::compose(
             "您的驗證碼是 123456",
             &sms::ChinaSignature::parse("Ferry").expect("sig"),
         );
-        let mut china = new_batch(
-            account,
-            Route::China,
-            "您的驗證碼是 123456",
-            &["8613800138000".to_string(), "8613800138001".to_string()],
-        );
-        china.final_text = composed.text.clone();
-        china.encoding = composed.segmentation.encoding;
-        china.parts = composed.segmentation.parts.expect("fits");
+        let china = NewBatch {
+            content: "您的驗證碼是 123456".into(),
+            ..new_batch(
+                account,
+                Route::China,
+                &composed.text,
+                &["8613800138000".to_string(), "8613800138001".to_string()],
+            )
+        };
         let china = create_batch(&t.db, &china).await.expect("china");
+        wait_final(&t.db, business, Duration::from_secs(20)).await;
         let econ_ms = wait_final(&t.db, econ, Duration::from_secs(20)).await;
         assert!(
             econ_ms.iter().all(|m| m.status == 5 && m.charge == 3_200),
@@ -526,9 +338,14 @@ async fn hk_economic_ends_at_submitted_without_receipts_and_china_is_composed_an
         let business = seen
             .parts
             .iter()
-            .find(|p| p.destination.starts_with("8529"))
-            .map(|p| p.source.clone());
-        let _ = business;
+            .find(|p| p.destination == numbers(1, 7000)[0])
+            .expect("business part");
+        assert_eq!(
+            (business.source.as_str(), business.source_ton),
+            ("FerryTest", 5),
+            "HK Business shows the sender ID, alphanumeric"
+        );
+        assert_eq!(business.registered_delivery, 1);
         check_ledger(&t).await;
         sim.shutdown();
     }
@@ -662,9 +479,10 @@ async fn resend_creates_a_batch_of_exactly_the_recipients_with_the_chosen_errors
             .await
             .expect("q")
             .expect("own batch");
+        let hk = Some("HK_BUSINESS".to_string());
         assert_eq!(
             picked,
-            vec![dests[1].clone(), dests[3].clone()],
+            vec![(dests[1].clone(), hk.clone()), (dests[3].clone(), hk)],
             "{}",
             t.name
         );

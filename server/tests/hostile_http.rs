@@ -248,19 +248,13 @@ async fn batch_for(t: &TestDb, account: i64, scheduled_at: Option<i64>) -> i64 {
     create_batch(
         &t.db,
         &NewBatch {
-            account_id: account,
-            route: sms::Route::HkEconomic,
-            sender_id: None,
-            purpose: "notification".into(),
-            content: "Live".into(),
-            final_text: "Live".into(),
-            encoding: sms::Encoding::Gsm7,
-            parts: 1,
-            validity_minutes: 120,
             scheduled_at,
-            recipients: vec![("85291234567".into(), Money::from_minor(2_200))],
-            unsent: Vec::new(),
-            resent_from: None,
+            ..NewBatch::on_route(
+                account,
+                sms::Route::HkEconomic,
+                "Live",
+                [("85291234567".to_string(), Money::from_minor(2_200))],
+            )
         },
     )
     .await
@@ -684,22 +678,15 @@ async fn a_resend_follows_todays_rules_for_sender_ids_keywords_and_do_not_call()
     for t in all_backends().await {
         let (mut c, account) = normal_customer(&t, "resender", Money::hkd(1_000)).await;
         let failed = |route, sender: Option<&str>, text: &str, numbers: &[&str]| NewBatch {
-            account_id: account,
-            route,
             sender_id: sender.map(str::to_string),
-            purpose: "notification".into(),
-            content: text.into(),
-            final_text: text.into(),
-            encoding: sms::Encoding::Gsm7,
-            parts: 1,
-            validity_minutes: 120,
-            scheduled_at: None,
-            recipients: numbers
-                .iter()
-                .map(|n| (n.to_string(), Money::from_minor(3_200)))
-                .collect(),
-            unsent: Vec::new(),
-            resent_from: None,
+            ..NewBatch::on_route(
+                account,
+                route,
+                text,
+                numbers
+                    .iter()
+                    .map(|n| (n.to_string(), Money::from_minor(3_200))),
+            )
         };
         let fail_all = |batch: i64| {
             let db = t.db.clone();

@@ -119,6 +119,8 @@ async fn the_do_not_call_tick_leaves_listed_numbers_out_uncharged_and_shows_them
                 ("85291000000".into(), 21, Some(10), 0),
                 ("85291000001".into(), 2, None, 2200),
                 ("85291000002".into(), 21, Some(10), 0),
+                // The refused row is kept with the batch, UPLOAD FAILED (§6).
+                ("not a number".into(), 1, Some(9), 0),
             ],
             "{}",
             t.name
@@ -141,8 +143,11 @@ async fn the_do_not_call_tick_leaves_listed_numbers_out_uncharged_and_shows_them
             .await;
         let v = json(&r.body);
         assert_eq!(v["matching"], 2, "{}", r.body);
-        assert_eq!(v["summary"]["total_messages"], 4);
-        assert_eq!(v["errors"][0]["code"], 10);
+        assert_eq!(v["summary"]["total_messages"], 5, "every row of the list");
+        // Every error the batch has, in code order: the refused row's 9, then do-not-call.
+        assert_eq!(v["errors"][0]["code"], 9);
+        assert_eq!(v["errors"][1]["code"], 10);
+        assert_eq!(v["errors"][1]["count"], 2);
         let r = c
             .server_fn(
                 "resend_batch",
@@ -172,21 +177,14 @@ async fn the_do_not_call_tick_leaves_listed_numbers_out_uncharged_and_shows_them
 
 fn batch(account_id: i64, sender_id: &str, first: u64, n: u64) -> NewBatch {
     NewBatch {
-        account_id,
-        route: Route::HkBusiness,
         sender_id: Some(sender_id.into()),
-        purpose: "notification".into(),
-        content: format!("Notice from {sender_id}"),
-        final_text: format!("Notice from {sender_id}"),
-        encoding: sms::Encoding::Gsm7,
-        parts: 1,
         validity_minutes: 60,
-        scheduled_at: None,
-        recipients: (first..first + n)
-            .map(|i| (format!("8526{i:07}"), Money::from_minor(3_200)))
-            .collect(),
-        unsent: Vec::new(),
-        resent_from: None,
+        ..NewBatch::on_route(
+            account_id,
+            Route::HkBusiness,
+            &format!("Notice from {sender_id}"),
+            (first..first + n).map(|i| (format!("8526{i:07}"), Money::from_minor(3_200))),
+        )
     }
 }
 

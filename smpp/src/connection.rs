@@ -12,7 +12,6 @@
 use crate::pdu::{CodecError, PduCodec};
 use futures::SinkExt;
 use rusmpp::Command;
-use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;

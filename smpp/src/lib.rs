@@ -44,6 +44,6 @@ pub use pdu::{
     SubmitRequest, ValidityPeriod,
 };
 pub use simulator::{
-    run_simulator_forever, Behaviour, IdFormat, MoRequest, Outcome, Simulator, SimulatorConfig,
-    SimulatorHandle, Stats,
+    run_simulator_forever, Behaviour, IdFormat, MoRequest, Outcome, PartRule, Simulator,
+    SimulatorConfig, SimulatorHandle, Stats,
 };

@@ -117,10 +117,18 @@ impl Msisdn {
 
     /// Hong Kong, mainland China, or anywhere else (Macau included).
     pub fn destination(&self) -> Destination {
-        // Prefix-free codes: "852…" can only be Hong Kong, "86…" only China.
-        if self.0.starts_with("852") {
+        Destination::of_digits(&self.0)
+    }
+}
+
+impl Destination {
+    /// Where E.164 `digits` (no `+`) go, by their country code alone. Calling codes are
+    /// prefix-free, so "852…" can only be Hong Kong and "86…" only China; the browser uses
+    /// this on numbers it has not validated, the server on numbers it has.
+    pub fn of_digits(digits: &str) -> Destination {
+        if digits.starts_with("852") {
             Destination::HongKong
-        } else if self.0.starts_with("86") {
+        } else if digits.starts_with("86") {
             Destination::China
         } else {
             Destination::International

@@ -141,24 +141,14 @@ pub mod store {
             Err(BatchError::InsufficientBalance { .. }) => {
                 // §2: the reset fails with 16 Insufficient Balance. The account's owner sees
                 // it in Delivery Results; the caller's answer stays the same.
-                let seg = sms::segment(&text, sms::SegmentTable::Standard);
+                let route =
+                    sms::Route::for_destination(number.destination(), sms::HkRouteChoice::Business);
                 let refused = NewBatch {
-                    account_id,
-                    route: sms::Route::for_destination(
-                        number.destination(),
-                        sms::HkRouteChoice::Business,
-                    ),
-                    sender_id: None,
-                    purpose: "notification".into(),
                     content: "Password reset code".into(),
                     final_text: "(not sent: insufficient balance)".into(),
-                    encoding: seg.encoding,
-                    parts: seg.parts.unwrap_or(1),
                     validity_minutes: 15,
-                    scheduled_at: None,
-                    recipients: Vec::new(),
                     unsent: vec![Unsent::insufficient_balance(number.as_str().to_string())],
-                    resent_from: None,
+                    ..NewBatch::on_route(account_id, route, &text, [])
                 };
                 let batch_id = create_batch(&state.db, &refused)
                     .await

@@ -52,25 +52,20 @@ pub async fn send_code_sms(
     } else {
         Money::ZERO
     };
-    let seg = sms::segment(&text, route.segment_table());
     let batch = NewBatch {
-        account_id,
-        route,
-        sender_id: None,
         purpose: if charged {
             "notification".into()
         } else {
             crate::delivery::store::VERIFICATION_PURPOSE.into()
         },
         content: label.into(),
-        final_text: text,
-        encoding: seg.encoding,
-        parts: seg.parts.unwrap_or(1),
         validity_minutes: 15,
-        scheduled_at: None,
-        recipients: vec![(number.as_str().to_string(), price)],
-        unsent: Vec::new(),
-        resent_from: None,
+        ..NewBatch::on_route(
+            account_id,
+            route,
+            &text,
+            [(number.as_str().to_string(), price)],
+        )
     };
     Ok(create_batch(db, &batch).await)
 }

@@ -3,14 +3,17 @@
 //! types, with no request to the server; "Check" asks the server to recompute the same.
 
 use super::recipients::distinct_entries;
-use super::{load_composer_setup, BroadcastCheck, ClientFigures, ComposerSetup, Purpose};
+use super::{
+    compose, hk_route, load_composer_setup, quote, BroadcastCheck, ClientFigures, ComposerSetup,
+    Composition, Purpose, RouteQuote,
+};
 use crate::error::AppError;
 use crate::shell::RequireViewer;
 use crate::ui::{action_error, field_error, FormError, Loading, Notice, NoticeKind, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use sms::encoding::{non_gsm_chars, replace_lookalikes, NonGsmChar};
-use sms::{Encoding, KeywordMatch, KeywordSet, Money, Route, SegmentTable, Segmentation};
+use sms::{Encoding, HkRouteChoice, KeywordMatch, KeywordSet, Money, Route};
 use std::sync::Arc;
 
 #[component]
@@ -42,11 +45,11 @@ fn ComposerLoader() -> impl IntoView {
 /// Everything the composer shows about the current text, derived in one pass.
 #[derive(Clone, PartialEq)]
 struct Analysis {
-    /// The text as submitted: the customer's, or on the China route with signature and suffix.
-    final_text: String,
-    unsubscribe_appended: bool,
-    segmentation: Segmentation,
+    /// The text as each route's recipients receive it, and how it counts.
+    composition: Composition,
+    /// Characters of the text as typed that force UCS-2.
     non_gsm: Vec<NonGsmChar>,
+    /// China keywords in the text (they matter when the list has mainland numbers).
     keyword_matches: Vec<KeywordMatch>,
     /// The customer's text cut at keyword matches: (piece, is_keyword).
     highlighted: Vec<(String, bool)>,
@@ -70,29 +73,11 @@ fn highlight(text: &str, matches: &[KeywordMatch]) -> Vec<(String, bool)> {
 
 fn analyse(
     text: &str,
-    route: Route,
     signature: Option<&sms::ChinaSignature>,
     keywords: Option<&KeywordSet>,
 ) -> Analysis {
-    let (final_text, unsubscribe_appended, segmentation) = match (route, signature) {
-        (Route::China, Some(sig)) => {
-            let composed = sms::china::compose(text, sig);
-            (
-                composed.text,
-                composed.unsubscribe_appended,
-                composed.segmentation,
-            )
-        }
-        _ => (
-            text.to_string(),
-            false,
-            sms::segment(text, SegmentTable::Standard),
-        ),
-    };
-    let keyword_matches = match (route, keywords) {
-        (Route::China, Some(set)) => set.find_all(text),
-        _ => Vec::new(),
-    };
+    let composition = compose(text, signature);
+    let keyword_matches = keywords.map(|set| set.find_all(text)).unwrap_or_default();
     let highlighted = if keyword_matches.is_empty() {
         Vec::new()
     } else {
@@ -100,14 +85,12 @@ fn analyse(
     };
     Analysis {
         highlighted,
-        non_gsm: if segmentation.encoding == Encoding::Ucs2 {
-            non_gsm_chars(&final_text)
+        non_gsm: if composition.standard.segmentation.encoding == Encoding::Ucs2 {
+            non_gsm_chars(text)
         } else {
             Vec::new()
         },
-        final_text,
-        unsubscribe_appended,
-        segmentation,
+        composition,
         keyword_matches,
     }
 }
@@ -130,50 +113,89 @@ fn route_note(route: Route) -> &'static str {
     }
 }
 
+/// Country codes offered for numbers typed without one; the account's own is added when it
+/// is not among them.
+const COUNTRY_CODES: [(u16, &str); 11] = [
+    (852, "Hong Kong"),
+    (853, "Macau"),
+    (86, "Mainland China"),
+    (886, "Taiwan"),
+    (65, "Singapore"),
+    (60, "Malaysia"),
+    (81, "Japan"),
+    (82, "South Korea"),
+    (61, "Australia"),
+    (44, "United Kingdom"),
+    (1, "United States / Canada"),
+];
+
 #[component]
 fn Composer(setup: ComposerSetup) -> impl IntoView {
     let setup = Arc::new(setup);
     let keywords = Arc::new(KeywordSet::new(&setup.china_keywords).ok());
     let signature = Arc::new(sms::ChinaSignature::parse(&setup.china_signature).ok());
 
-    let route = RwSignal::new(Route::HkBusiness);
+    let choice = RwSignal::new(HkRouteChoice::Business);
     let purpose = RwSignal::new(Purpose::Notification);
     let text = RwSignal::new(String::new());
     let recipients_text = RwSignal::new(String::new());
     let filter_dnc = RwSignal::new(false);
+    let country_code = RwSignal::new(setup.default_country_code);
 
     let analysis = {
         let keywords = keywords.clone();
         let signature = signature.clone();
-        Memo::new(move |_| {
-            text.with(|t| analyse(t, route.get(), (*signature).as_ref(), (*keywords).as_ref()))
-        })
+        Memo::new(move |_| text.with(|t| analyse(t, (*signature).as_ref(), (*keywords).as_ref())))
     };
-    let numbers = Memo::new(move |_| recipients_text.with(|r| distinct_entries(r)));
+    // Each distinct number with the route its prefix gives it (§5).
+    let numbers = Memo::new(move |_| {
+        let c = choice.get();
+        recipients_text.with(|r| {
+            distinct_entries(r, country_code.get())
+                .into_iter()
+                .map(|digits| {
+                    (
+                        Route::for_destination(sms::Destination::of_digits(&digits), c),
+                        digits,
+                    )
+                })
+                .collect::<Vec<(Route, String)>>()
+        })
+    });
     let recipients = Memo::new(move |_| numbers.with(Vec::len));
+    let has_china =
+        Memo::new(move |_| numbers.with(|ns| ns.iter().any(|(r, _)| *r == Route::China)));
+    let has_international =
+        Memo::new(move |_| numbers.with(|ns| ns.iter().any(|(r, _)| *r == Route::International)));
     let unit_price = {
         let setup = setup.clone();
-        Memo::new(move |_| setup.prices.base_price(route.get()).unwrap_or(Money::ZERO))
+        Memo::new(move |_| {
+            setup
+                .prices
+                .base_price(hk_route(choice.get()))
+                .unwrap_or(Money::ZERO)
+        })
     };
-    // Each number at its own price (longest prefix), exactly as the server will charge it.
-    let total = {
+    // Each route's share, each number at its own price, exactly as the server will charge it.
+    let quote_now = {
         let setup = setup.clone();
         Memo::new(move |_| {
-            let parts = analysis.with(|a| a.segmentation.parts)?;
-            let r = route.get();
-            numbers.with(|ns| {
-                ns.iter().try_fold(Money::ZERO, |acc, digits| {
-                    let price = setup
-                        .prices
-                        .unit_price(r, digits)
-                        .unwrap_or(unit_price.get());
-                    sms::cost::message_cost(parts, price)
-                        .ok()
-                        .and_then(|c| acc.checked_add(c))
+            analysis.with(|a| {
+                numbers.with(|ns| {
+                    quote(
+                        ns.iter().map(|(r, d)| (*r, d.as_str())),
+                        choice.get(),
+                        &a.composition,
+                        &setup.prices,
+                    )
                 })
             })
         })
     };
+    let total = Memo::new(move |_| {
+        let standard_ok = analysis.with(|a| a.composition.standard.parts().is_some());
+        quote_now.with(|(_, total)| *total).filter(|_| standard_ok)
+    });
 
     let check = ServerAction::<super::CheckBroadcast>::new();
     let send = ServerAction::<super::SubmitBroadcast>::new();
@@ -188,24 +210,35 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
             }
         });
     }
-    let on_send = move |_| {
+    // The page's own figures, for the server to compare with its own.
+    let figures = move || {
         let a = analysis.get_untracked();
-        let Some(parts) = a.segmentation.parts else {
+        let parts = a.composition.standard.parts()?;
+        Some(ClientFigures {
+            encoding: a.composition.standard.segmentation.encoding,
+            parts,
+            china_parts: if has_china.get_untracked() {
+                a.composition.china.parts()
+            } else {
+                None
+            },
+            unit_price: unit_price.get_untracked(),
+        })
+    };
+    let on_send = move |_| {
+        let Some(client) = figures() else {
             return;
         };
         send.dispatch(super::SubmitBroadcast {
-            route: route.get_untracked(),
+            route: hk_route(choice.get_untracked()),
             purpose: purpose.get_untracked(),
             text: text.get_untracked(),
             recipients: recipients_text.get_untracked(),
-            client: ClientFigures {
-                encoding: a.segmentation.encoding,
-                parts,
-                unit_price: unit_price.get_untracked(),
-            },
+            client,
             sender_id: sender_choice.get_untracked(),
             schedule_at: schedule_at.get_untracked(),
             filter_dnc: filter_dnc.get_untracked(),
+            default_country_code: Some(country_code.get_untracked()),
         });
     };
     let check_value = check.value();
@@ -213,37 +246,34 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
     Effect::new(move |_| {
         text.track();
         recipients_text.track();
-        route.track();
+        choice.track();
         filter_dnc.track();
+        country_code.track();
         check_value.set(None);
     });
 
     let on_check = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let a = analysis.get_untracked();
-        let Some(parts) = a.segmentation.parts else {
+        let Some(client) = figures() else {
             return;
         };
         check.dispatch(super::CheckBroadcast {
-            route: route.get_untracked(),
+            route: hk_route(choice.get_untracked()),
             purpose: purpose.get_untracked(),
             text: text.get_untracked(),
             recipients: recipients_text.get_untracked(),
-            client: ClientFigures {
-                encoding: a.segmentation.encoding,
-                parts,
-                unit_price: unit_price.get_untracked(),
-            },
+            client,
             filter_dnc: filter_dnc.get_untracked(),
+            default_country_code: Some(country_code.get_untracked()),
         });
     };
 
     let route_options = {
         let setup = setup.clone();
-        Route::ALL
-            .iter()
-            .map(|r| {
-                let r = *r;
+        [HkRouteChoice::Business, HkRouteChoice::Economic]
+            .into_iter()
+            .map(|c| {
+                let r = hk_route(c);
                 let price = setup.prices.base_price(r).unwrap_or(Money::ZERO);
                 view! {
                     <label class="choice" for=format!("route-{}", route_id(r))>
@@ -252,8 +282,8 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                             name="route"
                             id=format!("route-{}", route_id(r))
                             value=route_id(r)
-                            prop:checked=move || route.get() == r
-                            on:change=move |_| route.set(r)
+                            prop:checked=move || choice.get() == c
+                            on:change=move |_| choice.set(c)
                         />
                         <span class="choice-body">
                             <strong>{r.label()}</strong>
@@ -265,11 +295,48 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
             })
             .collect_view()
     };
+    let other_routes = {
+        let price = |r| {
+            setup
+                .prices
+                .base_price(r)
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "no price yet".into())
+        };
+        format!(
+            "Mainland China numbers go by the China route ({} per part; {}), numbers of other countries by International ({} per part; {}). One batch may mix them.",
+            price(Route::China),
+            route_note(Route::China).to_lowercase().trim_end_matches('.'),
+            price(Route::International),
+            route_note(Route::International).to_lowercase().trim_end_matches('.'),
+        )
+    };
+    let country_options = {
+        let mut codes: Vec<(u16, String)> = COUNTRY_CODES
+            .iter()
+            .map(|(c, name)| (*c, format!("+{c} {name}")))
+            .collect();
+        if !codes.iter().any(|(c, _)| *c == setup.default_country_code) {
+            codes.insert(
+                0,
+                (
+                    setup.default_country_code,
+                    format!("+{}", setup.default_country_code),
+                ),
+            );
+        }
+        codes
+            .into_iter()
+            .map(|(c, label)| {
+                view! { <option value=c.to_string() selected=move || country_code.get() == c>{label}</option> }
+            })
+            .collect_view()
+    };
 
-    let is_china = move || route.get() == Route::China;
-    let shows_sender_id = move || route.get().allows_sender_id();
+    let shows_sender_id =
+        move || choice.get() == HkRouteChoice::Business || has_international.get();
     let sender_ids = setup.sender_ids.clone();
-    let too_long = move || analysis.with(|a| a.segmentation.too_long);
+    let too_long = move || analysis.with(|a| a.composition.standard.segmentation.too_long);
     let trial_note = setup.is_trial.then(|| {
         let mobile = setup.registered_mobile.clone();
         view! {
@@ -284,13 +351,14 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
         {trial_note}
         <form class="composer" on:submit=on_check novalidate>
             <fieldset class="card">
-                <legend>"Route"</legend>
+                <legend>"Route for Hong Kong numbers"</legend>
                 <div class="choices">{route_options}</div>
+                <p class="field-hint" data-testid="composer-other-routes">{other_routes}</p>
                 <Show when=shows_sender_id>
                     <div class="field">
                         <label for="composer-sender-id">"Sender ID"</label>
                         {if sender_ids.is_empty() {
-                            view! { <p class="field-hint" id="composer-sender-id">"No sender ID yet: the Ferry operator creates them for your account. Until then use HK Economic or China."</p> }.into_any()
+                            view! { <p class="field-hint" id="composer-sender-id">"No sender ID yet: the Ferry operator creates them for your account. Until then use HK Economic for Hong Kong numbers."</p> }.into_any()
                         } else {
                             let ids = sender_ids.clone();
                             view! {
@@ -301,9 +369,9 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                         }}
                     </div>
                 </Show>
-                <Show when=is_china>
+                <Show when=move || has_china.get()>
                     <div class="field">
-                        <span class="field-label" id="purpose-label">"Purpose"</span>
+                        <span class="field-label" id="purpose-label">"Purpose (mainland numbers)"</span>
                         <div class="inline-choices" role="radiogroup" aria-labelledby="purpose-label">
                             <label><input type="radio" name="purpose" prop:checked=move || purpose.get() == Purpose::Notification on:change=move |_| purpose.set(Purpose::Notification)/>" Notification"</label>
                             <label><input type="radio" name="purpose" prop:checked=move || purpose.get() == Purpose::Promotion on:change=move |_| purpose.set(Purpose::Promotion)/>" Promotion"</label>
@@ -329,7 +397,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                 </div>
                 <TooLongNotice analysis/>
                 <NonGsmNotice analysis text/>
-                <Show when=is_china>
+                <Show when=move || has_china.get()>
                     <ChinaPreview analysis/>
                 </Show>
             </section>
@@ -337,7 +405,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
             <section class="card">
                 <div class="field">
                     <label for="composer-recipients">"Recipients"</label>
-                    <p class="field-hint" id="composer-recipients-hint">"One number per line (commas also separate). Hong Kong numbers need no country code; duplicates are sent once."</p>
+                    <p class="field-hint" id="composer-recipients-hint">"One number per line (commas also separate). Numbers without a country code take the one below; duplicates are sent once."</p>
                     <textarea
                         id="composer-recipients"
                         name="recipients"
@@ -348,7 +416,15 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                     ></textarea>
                     <p class="field-error" role="alert">{move || field_error(check_value, "recipients").get()}</p>
                 </div>
-                <crate::import::widget::ImportNumbers recipients_text/>
+                <div class="field">
+                    <label for="composer-country-code">"Country code for numbers without one"</label>
+                    <select id="composer-country-code" name="default_country_code"
+                        on:change=move |ev| if let Ok(c) = event_target_value(&ev).parse() { country_code.set(c) }>
+                        {country_options}
+                    </select>
+                    <p class="field-error" role="alert">{move || field_error(check_value, "default_country_code").get()}</p>
+                </div>
+                <crate::import::widget::ImportNumbers recipients_text country_code/>
                 <crate::address_book::GroupPicker recipients_text/>
                 <div class="field">
                     <label class="check" for="composer-filter-dnc">
@@ -358,7 +434,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                     </label>
                     <p class="field-hint" id="composer-filter-dnc-hint">"Numbers on the OFCA do-not-call register are left out, unless you recorded their consent. They appear in the batch result as Do-Not-Call and are not charged. \"Check recipients and cost\" shows how many."</p>
                 </div>
-                <CostSummary total recipients unit_price analysis balance/>
+                <CostSummary total recipients quote=quote_now balance/>
             </section>
 
             <section class="card">
@@ -400,7 +476,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
 
 #[component]
 fn Counter(analysis: Memo<Analysis>) -> impl IntoView {
-    let seg = move || analysis.with(|a| a.segmentation);
+    let seg = move || analysis.with(|a| a.composition.standard.segmentation);
     view! {
         <p class="counter" id="composer-counter" aria-live="polite">
             <span class="counter-item" data-testid="composer-encoding">
@@ -426,7 +502,7 @@ fn Counter(analysis: Memo<Analysis>) -> impl IntoView {
 #[component]
 fn TooLongNotice(analysis: Memo<Analysis>) -> impl IntoView {
     move || {
-        analysis.with(|a| a.segmentation.too_long).map(|t| {
+        analysis.with(|a| a.composition.standard.segmentation.too_long).map(|t| {
             view! {
                 <Notice kind=NoticeKind::Error>
                     <span data-testid="composer-too-long">
@@ -487,10 +563,17 @@ fn ChinaPreview(analysis: Memo<Analysis>) -> impl IntoView {
         <div class="china-preview">
             <p class="field-label">"Recipients will see"</p>
             <p class="preview-text" data-testid="composer-china-preview">
-                {move || analysis.with(|a| a.final_text.clone())}
+                {move || analysis.with(|a| a.composition.china.text.clone())}
+            </p>
+            <p class="muted" data-testid="composer-china-parts">
+                {move || analysis.with(|a| match a.composition.china.parts() {
+                    Some(1) => "Mainland numbers: 1 part.".to_string(),
+                    Some(n) => format!("Mainland numbers: {n} parts."),
+                    None => "Too long for mainland numbers with the signature.".to_string(),
+                })}
             </p>
             {move || analysis.with(|a| {
-                a.unsubscribe_appended.then(|| view! { <p class="muted">"The unsubscribe text /退訂回T fits in the last part at no extra cost, so it is added."</p> })
+                a.composition.china.unsubscribe_appended.then(|| view! { <p class="muted">"The unsubscribe text /退訂回T fits in the last part at no extra cost, so it is added."</p> })
             })}
             {move || {
                 let (matches, pieces) = analysis.with(|a| (a.keyword_matches.clone(), a.highlighted.clone()));
@@ -499,7 +582,7 @@ fn ChinaPreview(analysis: Memo<Analysis>) -> impl IntoView {
                     keywords.dedup();
                     view! {
                         <div class="notice notice-error" data-testid="composer-keywords">
-                            <p>{format!("China operators refuse messages containing {}: {}. The server will not accept this message on the China route.", if keywords.len() == 1 { "this keyword" } else { "these keywords" }, keywords.join(", "))}</p>
+                            <p>{format!("China operators refuse messages containing {}: {}. The server will not accept this message for mainland numbers.", if keywords.len() == 1 { "this keyword" } else { "these keywords" }, keywords.join(", "))}</p>
                             <p class="preview-text" data-testid="composer-keyword-highlight">
                                 {pieces.into_iter().map(|(piece, hit)| if hit {
                                     view! { <mark class="keyword">{piece}</mark> }.into_any()
@@ -519,19 +602,15 @@ fn ChinaPreview(analysis: Memo<Analysis>) -> impl IntoView {
 fn CostSummary(
     total: Memo<Option<Money>>,
     recipients: Memo<usize>,
-    unit_price: Memo<Money>,
-    analysis: Memo<Analysis>,
+    quote: Memo<(Vec<RouteQuote>, Option<Money>)>,
     balance: Money,
 ) -> impl IntoView {
     view! {
         <div class="cost" aria-live="polite">
+            <RouteMix quotes=Signal::derive(move || quote.with(|(q, _)| q.clone()))/>
             <p>
                 <span data-testid="composer-recipients">{move || match recipients.get() { 1 => "1 number".to_string(), n => format!("{n} numbers") }}</span>
-                " × "
-                {move || match analysis.with(|a| a.segmentation.parts) { Some(1) => "1 part".to_string(), Some(n) => format!("{n} parts"), None => "— parts".into() }}
-                " × "
-                {move || unit_price.get().to_string()}
-                " = "
+                " in all: "
                 <strong class="cost-total" data-testid="composer-cost">
                     {move || total.get().map(|t| t.to_string()).unwrap_or_else(|| "—".into())}
                 </strong>
@@ -542,6 +621,39 @@ fn CostSummary(
                 })
             })}
         </div>
+    }
+}
+
+/// Each route's recipients, parts, price per part and cost: the same table in the composer's
+/// live figures and in the server's check.
+#[component]
+fn RouteMix(#[prop(into)] quotes: Signal<Vec<RouteQuote>>) -> impl IntoView {
+    move || {
+        let quotes = quotes.get();
+        (!quotes.is_empty()).then(|| view! {
+            <div class="table-wrap">
+                <table class="table route-mix" data-testid="route-mix">
+                    <thead><tr>
+                        <th scope="col">"Route"</th>
+                        <th scope="col" class="num">"Numbers"</th>
+                        <th scope="col" class="num">"Parts each"</th>
+                        <th scope="col" class="num">"Per part"</th>
+                        <th scope="col" class="num">"Cost"</th>
+                    </tr></thead>
+                    <tbody>
+                        {quotes.into_iter().map(|q| view! {
+                            <tr>
+                                <td>{q.route.label()}</td>
+                                <td class="num">{q.recipients}</td>
+                                <td class="num">{if q.parts == 0 { "—".to_string() } else { q.parts.to_string() }}</td>
+                                <td class="num">{q.unit_price.to_string()}</td>
+                                <td class="num">{q.total.to_string()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        })
     }
 }
 
@@ -558,12 +670,13 @@ fn CheckResult(
         Some(view! {
             <section class="card check-result" data-testid="check-result" aria-live="polite">
                 <h2>"Checked by the server"</h2>
+                <RouteMix quotes=Signal::derive({ let q = check.routes.clone(); move || q.clone() })/>
                 <p>
                     {format!(
-                        "{} recipient{} × {} part{} ({}, {} characters) × {} = ",
+                        "{} recipient{}, {} part{} as typed ({}, {} characters): ",
                         check.recipients, if check.recipients == 1 { "" } else { "s" },
                         check.parts, if check.parts == 1 { "" } else { "s" },
-                        check.encoding, check.units, check.unit_price
+                        check.encoding, check.units
                     )}
                     <strong data-testid="check-total">{check.total.to_string()}</strong>
                 </p>

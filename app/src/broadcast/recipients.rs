@@ -11,14 +11,13 @@ pub fn rows(input: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(|(_, cell)| !cell.is_empty())
 }
 
-/// The distinct numbers entered, as the digits they will most likely normalise to (the
-/// browser's quick estimate for counting and pricing; the server validates each one).
-pub fn distinct_entries(input: &str) -> Vec<String> {
+/// The distinct numbers entered, as the digits they will most likely normalise to with
+/// `default_country_code` (the browser's quick estimate for counting, routing and pricing; the
+/// server validates each one).
+pub fn distinct_entries(input: &str, default_country_code: u16) -> Vec<String> {
     let mut seen: Vec<String> = rows(input)
         .filter(|(_, cell)| cell.chars().any(|c| c.is_ascii_digit()))
-        .map(|(_, cell)| {
-            crate::pricing::estimate_digits(cell, crate::auth::signup_form::DEFAULT_COUNTRY_CODE)
-        })
+        .map(|(_, cell)| crate::pricing::estimate_digits(cell, default_country_code))
         .collect();
     seen.sort_unstable();
     seen.dedup();
@@ -40,9 +39,9 @@ mod tests {
 
     #[test]
     fn distinct_entries_ignore_blank_rows_and_formatting_duplicates() {
-        assert!(distinct_entries("").is_empty());
+        assert!(distinct_entries("", 852).is_empty());
         assert_eq!(
-            distinct_entries("9123 4567\n+852 91234567\n(9123)-4567\n61234567"),
+            distinct_entries("9123 4567\n+852 91234567\n(9123)-4567\n61234567", 852),
             vec!["85261234567".to_string(), "85291234567".to_string()]
         );
     }

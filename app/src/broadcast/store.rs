@@ -1,15 +1,20 @@
-//! The server side of the composer: its setup data and the authoritative recomputation.
+//! The server side of the composer: its setup data and the authoritative recomputation, and
+//! the submission that stores a batch with every row of the customer's list.
 
 use super::recipients::rows;
-use super::{BroadcastCheck, ClientFigures, ComposerSetup, Purpose, RejectedRow};
+use super::{
+    compose, hk_choice, hk_route, quote, BroadcastCheck, ClientFigures, ComposerSetup, Composition,
+    Purpose, RejectedRow,
+};
 use crate::auth::context::{require_viewer, server_state};
-use crate::auth::signup_form::DEFAULT_COUNTRY_CODE;
 use crate::auth::AccountStatus;
+use crate::delivery::code::UPLOAD_FAILED;
+use crate::delivery::store::{BatchError, NewBatch, Recipient, Unsent};
 use crate::error::{AppError, FieldErrors};
 use crate::pricing::store::current as current_prices;
-use sms::{ChinaSignature, KeywordSet, Money, Msisdn, Route, SegmentTable};
+use sms::{ChinaSignature, ErrorCode, HkRouteChoice, KeywordSet, Money, Msisdn, Route};
 use sqlx::Row;
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// Pasted lists are bounded like uploads (§6: 50,000 numbers).
 pub const MAX_RECIPIENTS: usize = 50_000;
@@ -64,61 +69,106 @@ pub fn count_rows(list: &str) -> usize {
     rows(list).count()
 }
 
-/// A pasted list, checked: the distinct numbers to send, how many repeats were collapsed, and
-/// the refused rows (the first [`MAX_ECHOED_REJECTED_ROWS`] of `rejected_total`).
-#[derive(Default)]
-pub struct RecipientRows {
-    pub valid: Vec<Msisdn>,
-    pub duplicates: u64,
-    pub rejected: Vec<RejectedRow>,
-    pub rejected_total: u64,
+/// A row of the customer's list that will not be sent, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedRow {
+    pub row: usize,
+    pub input: String,
+    pub reason: String,
+    /// `9 Invalid Number` for a number that is not one; none for the other refusals.
+    pub error: Option<ErrorCode>,
+    /// A repeat of a number on an earlier row (sent once, not refused for what it is).
+    pub duplicate: bool,
 }
 
-/// Parses every row of `list` for `route`; a trial account (`trial_mobile`) may only send to
-/// its registered mobile. Pure and CPU-bound: call it off the async workers.
-pub fn validate_rows(list: &str, route: Route, trial_mobile: Option<&str>) -> RecipientRows {
-    let mut out = RecipientRows {
-        valid: Vec::new(),
-        duplicates: 0,
-        rejected: Vec::new(),
-        rejected_total: 0,
-    };
-    let mut seen = HashSet::new();
-    for (row, cell) in rows(list) {
-        let reason = match Msisdn::parse(cell, DEFAULT_COUNTRY_CODE) {
-            Err(e) => Some(e.to_string()),
-            Ok(number) => {
-                let destination_route =
-                    Route::for_destination(number.destination(), hk_choice(route));
-                if destination_route != route {
-                    Some(format!(
-                        "this number is on the {} route, not {}",
-                        destination_route.label(),
-                        route.label()
-                    ))
-                } else if trial_mobile.is_some_and(|m| number.as_str() != m) {
-                    Some(
-                        "a trial account can only send to its registered mobile number".to_string(),
-                    )
-                } else {
-                    if seen.insert(number.as_str().to_string()) {
-                        out.valid.push(number);
-                    } else {
-                        out.duplicates += 1;
-                    }
-                    None
-                }
-            }
-        };
-        if let Some(reason) = reason {
-            out.rejected_total += 1;
-            if out.rejected.len() < MAX_ECHOED_REJECTED_ROWS {
-                out.rejected.push(RejectedRow {
-                    row,
-                    input: cell.chars().take(64).collect(),
-                    reason,
+impl RefusedRow {
+    /// The row as the batch stores it: UPLOAD FAILED with its place and reason (§6, §8).
+    pub fn into_unsent(self) -> Unsent {
+        Unsent {
+            destination: self.input,
+            status: UPLOAD_FAILED,
+            error: self.error,
+            row: Some(self.row),
+            reason: Some(self.reason),
+        }
+    }
+}
+
+/// A pasted list, checked: the distinct numbers to send with their routes, and every other
+/// row with its reason, in row order.
+#[derive(Debug, Default)]
+pub struct RecipientRows {
+    pub valid: Vec<(Msisdn, Route)>,
+    pub refused: Vec<RefusedRow>,
+}
+
+impl RecipientRows {
+    pub fn duplicates(&self) -> u64 {
+        self.refused.iter().filter(|r| r.duplicate).count() as u64
+    }
+
+    /// The refused rows that are not repeats: the first [`MAX_ECHOED_REJECTED_ROWS`] of them
+    /// and how many there are.
+    pub fn rejected_echo(&self) -> (Vec<RejectedRow>, u64) {
+        let mut total = 0u64;
+        let mut echo = Vec::new();
+        for r in self.refused.iter().filter(|r| !r.duplicate) {
+            total += 1;
+            if echo.len() < MAX_ECHOED_REJECTED_ROWS {
+                echo.push(RejectedRow {
+                    row: r.row,
+                    input: r.input.clone(),
+                    reason: r.reason.clone(),
                 });
             }
+        }
+        (echo, total)
+    }
+}
+
+/// Parses every row of `list`: numbers without a country code take `default_country_code`;
+/// each valid number's route follows from it (Hong Kong by `choice`); a trial account
+/// (`trial_mobile`) may only send to its registered mobile. Pure and CPU-bound: call it off
+/// the async workers.
+pub fn validate_rows(
+    list: &str,
+    choice: HkRouteChoice,
+    default_country_code: u16,
+    trial_mobile: Option<&str>,
+) -> RecipientRows {
+    let mut out = RecipientRows::default();
+    let mut first_row: HashMap<String, usize> = HashMap::new();
+    for (row, cell) in rows(list) {
+        let input: String = cell.chars().take(64).collect();
+        let refuse = |reason: String, error| RefusedRow {
+            row,
+            input: input.clone(),
+            reason,
+            error,
+            duplicate: false,
+        };
+        match Msisdn::parse(cell, default_country_code) {
+            Err(e) => out
+                .refused
+                .push(refuse(e.to_string(), Some(ErrorCode::InvalidNumber))),
+            Ok(number) if trial_mobile.is_some_and(|m| number.as_str() != m) => {
+                out.refused.push(refuse(
+                    "a trial account can only send to its registered mobile number".into(),
+                    None,
+                ))
+            }
+            Ok(number) => match first_row.get(number.as_str()) {
+                Some(first) => out.refused.push(RefusedRow {
+                    reason: format!("the same number as row {first}: sent once"),
+                    duplicate: true,
+                    ..refuse(String::new(), None)
+                }),
+                None => {
+                    first_row.insert(number.as_str().to_string(), row);
+                    let route = Route::for_destination(number.destination(), choice);
+                    out.valid.push((number, route));
+                }
+            },
         }
     }
     out
@@ -141,11 +191,12 @@ struct AccountFacts {
     balance: Money,
     /// The account's approved custom China signature, if any.
     china_signature: Option<String>,
+    default_country_code: u16,
 }
 
 async fn account_facts(db: &crate::db::Db, account_id: i64) -> Result<AccountFacts, AppError> {
     let row = sqlx::query(
-        "SELECT status, mobile, balance_minor, china_signature FROM accounts WHERE id = $1",
+        "SELECT status, mobile, balance_minor, china_signature, default_country_code FROM accounts WHERE id = $1",
     )
     .bind(account_id)
     .fetch_optional(db.pool())
@@ -158,6 +209,8 @@ async fn account_facts(db: &crate::db::Db, account_id: i64) -> Result<AccountFac
         mobile: row.try_get(1)?,
         balance: Money::from_minor(row.try_get(2)?),
         china_signature: row.try_get(3)?,
+        default_country_code: u16::try_from(row.try_get::<i64, _>(4)?)
+            .unwrap_or(sms::msisdn::HONG_KONG_CODE),
     })
 }
 
@@ -191,12 +244,14 @@ pub async fn setup() -> Result<ComposerSetup, AppError> {
         balance: facts.balance,
         is_trial: facts.status == AccountStatus::Trial,
         registered_mobile: facts.mobile,
+        default_country_code: facts.default_country_code,
     })
 }
 
 /// What the customer composed, as the composer sends it for a check or a send.
 #[derive(Debug, Clone)]
 pub struct Submission {
+    /// The Hong Kong choice: HK Business or HK Economic.
     pub route: Route,
     pub purpose: Purpose,
     pub text: String,
@@ -204,37 +259,37 @@ pub struct Submission {
     pub client: ClientFigures,
     /// Leave out numbers on the do-not-call register (free, §6).
     pub filter_dnc: bool,
+    /// For numbers typed without a country code; the account's setting when `None`.
+    pub default_country_code: Option<u16>,
 }
 
-pub async fn check(
-    route: Route,
-    purpose: Purpose,
-    text: String,
-    recipients: String,
-    client: ClientFigures,
-    filter_dnc: bool,
-) -> Result<BroadcastCheck, AppError> {
-    Ok(check_and_price(&Submission {
-        route,
-        purpose,
-        text,
-        recipients,
-        client,
-        filter_dnc,
-    })
-    .await?
-    .check)
+pub async fn check(submission: Submission) -> Result<BroadcastCheck, AppError> {
+    Ok(check_and_price(&submission).await?.check)
 }
 
-/// The server's verdict with what a batch stores: each number to send with its unit price, and
-/// the numbers the do-not-call filter left out.
+/// The server's verdict with what a batch stores: each number to send with its route, parts
+/// and unit price, and every row that will not be sent with its reason.
 pub struct Priced {
     pub check: BroadcastCheck,
-    pub recipients: Vec<(String, Money)>,
-    pub dnc_filtered: Vec<String>,
+    pub choice: HkRouteChoice,
+    pub composition: Composition,
+    pub recipients: Vec<Recipient>,
+    pub unsent: Vec<Unsent>,
 }
 
-/// The server's check, plus each valid recipient with its unit price (what a batch stores).
+/// The too-long message for a text on `table` (§4, §14: Ferry never cuts).
+fn too_long_message(t: &sms::TooLong, whose: &str) -> String {
+    format!(
+        "The message is too long{whose}: {} characters, at most {} fit in {} parts. Remove {} characters; Ferry never cuts a message.",
+        t.units,
+        t.limit,
+        t.max_parts,
+        t.units - t.limit
+    )
+}
+
+/// The server's check, plus each valid recipient with its route and price (what a batch
+/// stores).
 pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError> {
     let Submission {
         route,
@@ -243,6 +298,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         ref recipients,
         client,
         filter_dnc,
+        default_country_code,
     } = *submission;
     let viewer = require_viewer()?;
     if viewer.is_staff() {
@@ -259,57 +315,36 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
             "Verify your registered mobile number first: enter the 8-digit code we sent by SMS on your Account page.".into(),
         ));
     }
+    let choice = hk_choice(route).ok_or_else(|| {
+        AppError::field(
+            "route",
+            "Choose HK Business or HK Economic for Hong Kong numbers; mainland and other numbers take the China and International routes by themselves.",
+        )
+    })?;
+    let default_country_code = default_country_code.unwrap_or(facts.default_country_code);
+    if Msisdn::parse("12345678", default_country_code)
+        == Err(sms::msisdn::MsisdnError::UnknownDefaultCountry(
+            default_country_code,
+        ))
+    {
+        return Err(AppError::field(
+            "default_country_code",
+            format!("{default_country_code} is not a country code."),
+        ));
+    }
+    let signature = china_signature(&state, &facts)?;
+    let composition = compose(text, Some(&signature));
     let mut errors = FieldErrors::default();
 
-    // The text exactly as it will be submitted, and how it segments.
-    let (final_text, segmentation) = if route == Route::China {
-        let composed = sms::china::compose(text, &china_signature(&state, &facts)?);
-        (composed.text, composed.segmentation)
-    } else {
-        (text.clone(), sms::segment(text, SegmentTable::Standard))
-    };
     if text.trim().is_empty() {
         errors.add("message", "Write the message to send.");
-    } else if let Some(too_long) = segmentation.too_long {
-        errors.add(
-            "message",
-            format!(
-                "The message is too long: {} characters, at most {} fit in {} parts. Remove {} characters; Ferry never cuts a message.",
-                too_long.units,
-                too_long.limit,
-                too_long.max_parts,
-                too_long.units - too_long.limit
-            ),
-        );
-    }
-    if route == Route::China {
-        let found = china_keywords_in(&state.db, text).await?;
-        if !found.is_empty() {
-            errors.add(
-                "message",
-                format!(
-                    "China operators refuse messages containing: {}. Remove {} to send on the China route.",
-                    found.join(", "),
-                    if found.len() == 1 { "it" } else { "them" }
-                ),
-            );
-        }
-        if purpose == Purpose::Promotion && facts.china_signature.is_none() {
-            errors.add(
-                "purpose",
-                "Without an approved custom China signature only notification messages may be sent.",
-            );
-        }
+    } else if let Some(t) = composition.standard.segmentation.too_long {
+        errors.add("message", too_long_message(&t, ""));
     }
 
     let prices = current_prices(&state.db, crate::db::now_ms()).await?;
     let rows = count_rows(recipients);
-    let RecipientRows {
-        valid,
-        duplicates,
-        rejected,
-        rejected_total,
-    } = if rows > MAX_RECIPIENT_ROWS {
+    let parsed = if rows > MAX_RECIPIENT_ROWS {
         // Refused before a single number is parsed: a list this long is never a batch.
         errors.add(
             "recipients",
@@ -322,21 +357,24 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         let trial_mobile = (facts.status == AccountStatus::Trial).then(|| facts.mobile.clone());
         let list = recipients.clone();
         // libphonenumber's rules are CPU work: keep them off the async workers.
-        tokio::task::spawn_blocking(move || validate_rows(&list, route, trial_mobile.as_deref()))
-            .await
-            .map_err(|e| AppError::internal("recipients", e))?
+        tokio::task::spawn_blocking(move || {
+            validate_rows(&list, choice, default_country_code, trial_mobile.as_deref())
+        })
+        .await
+        .map_err(|e| AppError::internal("recipients", e))?
     };
+    let (rejected, rejected_total) = parsed.rejected_echo();
     if rows > MAX_RECIPIENT_ROWS {
         // Already refused above.
-    } else if valid.len() > MAX_RECIPIENTS {
+    } else if parsed.valid.len() > MAX_RECIPIENTS {
         errors.add(
             "recipients",
             format!(
                 "{} numbers is more than the {MAX_RECIPIENTS} one batch can take.",
-                valid.len()
+                parsed.valid.len()
             ),
         );
-    } else if valid.is_empty() {
+    } else if parsed.valid.is_empty() {
         errors.add(
             "recipients",
             if rejected.is_empty() {
@@ -356,20 +394,53 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
             },
         );
     }
+
+    // The China rules apply when the list has mainland numbers (§5).
+    let has_china = parsed.valid.iter().any(|(_, r)| *r == Route::China);
+    if has_china && !text.trim().is_empty() {
+        if let Some(t) = composition.china.segmentation.too_long {
+            errors.add(
+                "message",
+                too_long_message(&t, " for the mainland numbers (with the signature)"),
+            );
+        }
+        let found = china_keywords_in(&state.db, text).await?;
+        if !found.is_empty() {
+            errors.add(
+                "message",
+                format!(
+                    "China operators refuse messages containing: {}. Remove {}, or remove the mainland numbers from the list.",
+                    found.join(", "),
+                    if found.len() == 1 { "it" } else { "them" }
+                ),
+            );
+        }
+        if purpose == Purpose::Promotion && facts.china_signature.is_none() {
+            errors.add(
+                "purpose",
+                "Without an approved custom China signature only notification messages may be sent to mainland numbers.",
+            );
+        }
+    }
     errors.into_result()?;
 
-    let parts = segmentation
+    let parts = composition
+        .standard
+        .segmentation
         .parts_or_err()
         .map_err(|e| AppError::field("message", e.to_string()))?;
-    let unit_price = prices.base_price(route).ok_or_else(|| {
+    let hk = hk_route(choice);
+    let unit_price = prices.base_price(hk).ok_or_else(|| {
         AppError::Conflict(format!(
             "{} has no price yet; ask the Ferry operator.",
-            route.label()
+            hk.label()
         ))
     })?;
-    if client.encoding != segmentation.encoding
+    let china_parts = composition.china.parts();
+    if client.encoding != composition.standard.segmentation.encoding
         || client.parts != parts
         || client.unit_price != unit_price
+        || (has_china && client.china_parts.is_some_and(|p| Some(p) != china_parts))
     {
         tracing::warn!(?client, %parts, %unit_price, "composer figures disagree with the server");
         return Err(AppError::Conflict(format!(
@@ -379,28 +450,22 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
             client.encoding,
             parts,
             unit_price,
-            segmentation.encoding
+            composition.standard.segmentation.encoding
         )));
     }
-    // The do-not-call filter runs on valid numbers only: a rejected row stays rejected for
-    // its own reason, and a filtered number is neither sent nor charged.
-    let valid: Vec<String> = valid.into_iter().map(String::from).collect();
-    let (valid, dnc_filtered) = if filter_dnc {
-        crate::dnc::filter(&state.db, viewer.account_id, &valid).await?
+    // The do-not-call filter runs on valid numbers only: a refused row stays refused for its
+    // own reason, and a filtered number is neither sent nor charged.
+    let numbers: Vec<String> = parsed
+        .valid
+        .iter()
+        .map(|(n, _)| n.as_str().to_string())
+        .collect();
+    let (kept, dnc_filtered) = if filter_dnc {
+        crate::dnc::filter(&state.db, viewer.account_id, &numbers).await?
     } else {
-        (valid, Vec::new())
+        (numbers, Vec::new())
     };
-    let mut total = Money::ZERO;
-    let mut priced = Vec::with_capacity(valid.len());
-    for number in valid {
-        let price = prices.unit_price(route, &number).unwrap_or(unit_price);
-        priced.push((number, price));
-        total = sms::cost::message_cost(parts, price)
-            .ok()
-            .and_then(|cost| total.checked_add(cost))
-            .ok_or_else(|| AppError::internal("quote", "overflow"))?;
-    }
-    if priced.is_empty() {
+    if kept.is_empty() {
         return Err(AppError::field(
             "recipients",
             format!(
@@ -409,50 +474,102 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
             ),
         ));
     }
-    let recipients = priced.len() as u64;
+    let route_of: HashMap<&str, Route> =
+        parsed.valid.iter().map(|(n, r)| (n.as_str(), *r)).collect();
+    let mut priced = Vec::with_capacity(kept.len());
+    for number in &kept {
+        let route = route_of.get(number.as_str()).copied().unwrap_or(hk);
+        let price = prices
+            .unit_price(route, number)
+            .or_else(|| prices.base_price(route))
+            .ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "{} has no price yet, and the list has {} numbers on it; ask the Ferry operator, or remove them.",
+                    route.label(),
+                    route.label()
+                ))
+            })?;
+        let parts = composition
+            .for_route(route)
+            .parts()
+            .ok_or_else(|| AppError::internal("quote", "parts of a checked text"))?;
+        priced.push(Recipient {
+            number: number.clone(),
+            route,
+            parts,
+            unit_price: price,
+        });
+    }
+    let (routes, total) = quote(
+        priced.iter().map(|r| (r.route, r.number.as_str())),
+        choice,
+        &composition,
+        &prices,
+    );
+    let total = total.ok_or_else(|| AppError::internal("quote", "overflow"))?;
     let shortfall = total.checked_sub(facts.balance).filter(|s| s.minor() > 0);
+    let duplicates_removed = parsed.duplicates();
+    let mut unsent: Vec<Unsent> = parsed
+        .refused
+        .into_iter()
+        .map(RefusedRow::into_unsent)
+        .collect();
+    unsent.extend(dnc_filtered.iter().cloned().map(Unsent::do_not_call));
     Ok(Priced {
         check: BroadcastCheck {
-            encoding: segmentation.encoding,
-            units: segmentation.units,
+            encoding: composition.standard.segmentation.encoding,
+            units: composition.standard.segmentation.units,
             parts,
-            final_text,
-            recipients,
-            duplicates_removed: duplicates,
+            final_text: composition.standard.text.clone(),
+            china_text: has_china.then(|| composition.china.text.clone()),
+            recipients: priced.len() as u64,
+            duplicates_removed,
             dnc_filtered: dnc_filtered.len() as u64,
             rejected,
             rejected_total,
             unit_price,
+            routes,
             total,
             balance: facts.balance,
             shortfall,
         },
+        choice,
+        composition,
         recipients: priced,
-        dnc_filtered,
+        unsent,
     })
 }
 
-/// Submits a broadcast: the same check, then the batch and its messages are stored in one
-/// transaction before the answer (§7). Returns the batch id.
+/// Submits a broadcast: the same check, then the batch stored in one transaction before the
+/// answer (§7), with every row of the list: the numbers to send, and the refused, repeated and
+/// do-not-call rows in their final status with their reasons. Returns the batch id.
 pub async fn submit(
     submission: Submission,
     sender_id: String,
     schedule_at: String,
 ) -> Result<i64, AppError> {
-    use crate::delivery::store::{BatchError, NewBatch, Unsent};
     let viewer = require_viewer()?;
     let state = server_state()?;
     let Priced {
         check,
-        recipients: priced,
-        dnc_filtered,
+        choice,
+        composition,
+        recipients,
+        unsent,
     } = check_and_price(&submission).await?;
-    let route = submission.route;
     let mut errors = FieldErrors::default();
-    let sender_id = if route.allows_sender_id() {
+    // A sender ID is shown on HK Business and International; a list of only HK Economic and
+    // mainland numbers needs none.
+    let shows_sender_id = recipients.iter().any(|r| r.route.allows_sender_id());
+    let sender_id = if shows_sender_id {
         let mine = crate::sender_ids::store::list(&state.db, viewer.account_id, true).await?;
+        let needs = recipients
+            .iter()
+            .find(|r| r.route.allows_sender_id())
+            .map(|r| r.route.label())
+            .unwrap_or_default();
         if mine.is_empty() {
-            errors.add("sender_id", format!("The {} route shows a sender ID, and this account has none yet. Ask the Ferry operator to create one, or use HK Economic.", route.label()));
+            errors.add("sender_id", format!("Numbers on the {needs} route show a sender ID, and this account has none yet. Ask the Ferry operator to create one, or use HK Economic for Hong Kong numbers."));
             None
         } else if let Some(s) = mine.into_iter().find(|s| s.sender_id == sender_id.trim()) {
             Some(s.sender_id)
@@ -489,9 +606,10 @@ pub async fn submit(
     let validity_minutes = crate::settings::store::load(&state.db, viewer.account_id)
         .await?
         .validity_minutes;
+    let has_china = recipients.iter().any(|r| r.route == Route::China);
     let batch = NewBatch {
         account_id: viewer.account_id,
-        route,
+        route: hk_route(choice),
         sender_id,
         purpose: match submission.purpose {
             Purpose::Notification => "notification".into(),
@@ -499,17 +617,19 @@ pub async fn submit(
         },
         content: submission.text,
         final_text: check.final_text.clone(),
+        china_text: has_china.then(|| composition.china.text.clone()),
         encoding: check.encoding,
         parts: check.parts,
         validity_minutes,
         scheduled_at,
-        recipients: priced,
-        unsent: dnc_filtered.into_iter().map(Unsent::do_not_call).collect(),
+        recipients,
+        unsent,
         resent_from: None,
     };
-    match state.batches.submit(batch.clone()).await {
+    let (messages, unsent) = (batch.recipients.len(), batch.unsent.len());
+    match state.batches.submit(batch).await {
         Ok(id) => {
-            tracing::info!(batch_id = id, account_id = viewer.account_id, messages = batch.recipients.len(), unsent = batch.unsent.len(), "batch accepted");
+            tracing::info!(batch_id = id, account_id = viewer.account_id, messages, unsent, "batch accepted");
             Ok(id)
         }
         Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(AppError::Conflict(format!(
@@ -532,10 +652,44 @@ pub fn parse_hkt_datetime(s: &str) -> Option<i64> {
     Some(midnight + (h * 60 + m) * 60_000)
 }
 
-fn hk_choice(route: Route) -> sms::HkRouteChoice {
-    if route == Route::HkEconomic {
-        sms::HkRouteChoice::Economic
-    } else {
-        sms::HkRouteChoice::Business
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_is_sent_or_refused_with_its_reason_and_routes_follow_the_numbers() {
+        let list = "9123 4567\n+86 138 0013 8000\nabc\n+853 6612 3456\n91234567\n6123 4567";
+        let r = validate_rows(list, HkRouteChoice::Economic, 852, None);
+        let routes: Vec<(&str, Route)> = r.valid.iter().map(|(n, r)| (n.as_str(), *r)).collect();
+        assert_eq!(
+            routes,
+            vec![
+                ("85291234567", Route::HkEconomic),
+                ("8613800138000", Route::China),
+                ("85366123456", Route::International),
+                ("85261234567", Route::HkEconomic),
+            ]
+        );
+        let refused: Vec<(usize, &str, Option<ErrorCode>, bool)> = r
+            .refused
+            .iter()
+            .map(|x| (x.row, x.input.as_str(), x.error, x.duplicate))
+            .collect();
+        assert_eq!(
+            refused,
+            vec![
+                (3, "abc", Some(ErrorCode::InvalidNumber), false),
+                (5, "91234567", None, true),
+            ]
+        );
+        assert_eq!(r.refused[1].reason, "the same number as row 1: sent once");
+        assert_eq!(r.valid.len() + r.refused.len(), 6, "one outcome per row");
+    }
+
+    #[test]
+    fn numbers_without_a_country_code_take_the_default_one() {
+        let r = validate_rows("13800138000", HkRouteChoice::Business, 86, None);
+        assert_eq!(r.valid[0].0.as_str(), "8613800138000");
+        assert_eq!(r.valid[0].1, Route::China);
     }
 }

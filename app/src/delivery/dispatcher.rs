@@ -42,6 +42,10 @@ pub struct DispatcherConfig {
     pub expiry_grace: Duration,
     pub idle_poll: Duration,
     pub smscs: Vec<SmscConfig>,
+    /// The first pause after an operator asks us to slow down (ESME_RTHROTTLED), doubling per
+    /// repeat; after `max_deferrals` of them the message is tried again later (§12).
+    pub throttle_backoff: Duration,
+    pub max_deferrals: u32,
 }
 
 impl Default for DispatcherConfig {
@@ -54,6 +58,8 @@ impl Default for DispatcherConfig {
             expiry_grace: Duration::from_secs(600),
             idle_poll: Duration::from_millis(200),
             smscs: Vec::new(),
+            throttle_backoff: Duration::from_secs(1),
+            max_deferrals: 10,
         }
     }
 }
@@ -112,6 +118,8 @@ pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
         client_config.response_timeout = Duration::from_secs(20);
         client_config.wait_for_bind = Duration::from_secs(5);
         client_config.event_buffer = 10_000;
+        client_config.throttle_backoff = config.throttle_backoff;
+        client_config.max_deferrals = config.max_deferrals;
         let (handle, events) = smpp::Client::start(client_config);
         receipt_tasks.spawn(receipts_loop(
             db.clone(),
@@ -269,12 +277,16 @@ async fn send_chunk(
             continue;
         }
         let Some(Some(batch)) = infos.get(&m.batch_id).cloned() else {
-            results.push((m, SubmitResult::Rejected(ErrorCode::NoRoute)));
+            results.push((m, SubmitResult::refused(ErrorCode::NoRoute)));
             continue;
         };
-        let Some(smsc) = pick_smsc(smscs, batch.route, m.id) else {
-            tracing::warn!(route = %batch.route, "no SMSC connection serves this route");
-            results.push((m, SubmitResult::Rejected(ErrorCode::NoRoute)));
+        let route = m.route_in(&batch);
+        // From here on the message carries its effective route (older messages have none).
+        let mut m = m;
+        m.route = Some(route);
+        let Some(smsc) = pick_smsc(smscs, route, m.id) else {
+            tracing::warn!(%route, "no SMSC connection serves this route");
+            results.push((m, SubmitResult::refused(ErrorCode::NoRoute)));
             continue;
         };
         let grace = config.expiry_grace;
@@ -327,86 +339,124 @@ fn pick_smsc(smscs: &[Arc<Smsc>], route: Route, message_id: i64) -> Option<Arc<S
     Some(serving[i].clone())
 }
 
-fn envelope(batch: &BatchForSending, destination: &str) -> Envelope {
-    let source = match (&batch.sender_id, batch.route.allows_sender_id()) {
-        (Some(id), true) if id.chars().all(|c| c.is_ascii_digit()) => {
-            SourceAddress::International(id.clone())
-        }
-        (Some(id), true) => SourceAddress::Alphanumeric(id.trim_start_matches('#').to_string()),
-        _ => SourceAddress::None,
+/// The sender as the handset will show it (§2): a registered ID keeps its `#`, a mobile number
+/// with its country code goes as an international number (recipients can reply to it), any
+/// other ID, digits-only ones included, as alphanumeric. Economic and China show none.
+fn source_address(sender_id: Option<&str>, route: Route) -> SourceAddress {
+    let Some(id) = sender_id.filter(|_| route.allows_sender_id()) else {
+        return SourceAddress::None;
     };
+    match sms::SenderId::parse(id) {
+        Ok(parsed) if parsed.kind() == sms::sender_id::SenderIdKind::Numeric => {
+            SourceAddress::International(parsed.as_str().to_string())
+        }
+        Ok(parsed) => SourceAddress::Alphanumeric(parsed.as_str().to_string()),
+        // Stored sender IDs were checked when staff created them; an odd one is sent as is.
+        Err(_) => SourceAddress::Alphanumeric(id.to_string()),
+    }
+}
+
+fn envelope(batch: &BatchForSending, route: Route, destination: &str) -> Envelope {
     Envelope {
-        source,
+        source: source_address(batch.sender_id.as_deref(), route),
         destination: destination.to_string(),
-        validity: batch.route.uses_validity_period().then(|| {
+        validity: route.uses_validity_period().then(|| {
             ValidityPeriod::Relative(Duration::from_secs(
                 batch.validity_minutes.max(1) as u64 * 60,
             ))
         }),
-        registered_delivery: batch.route.has_delivery_reports(),
+        registered_delivery: route.has_delivery_reports(),
     }
 }
 
-/// Submits every part of one message and says how the attempt ended.
+/// Submits the parts of one message the operator does not have yet, and says how the attempt
+/// ended. Parts accepted in an earlier attempt are skipped (a handset never gets a part twice
+/// from us); every part keeps the message's concatenation reference, so the handset joins
+/// parts sent in different attempts.
 async fn submit_message(
     smsc: &Smsc,
     batch: &BatchForSending,
     m: &ClaimedMessage,
     grace: Duration,
 ) -> SubmitResult {
+    let route = m.route_in(batch);
     let outbound = OutboundMessage {
-        envelope: envelope(batch, &m.destination),
-        text: batch.final_text.clone(),
-        table: batch.route.segment_table(),
+        envelope: envelope(batch, route, &m.destination),
+        text: batch.text_for(route).to_string(),
+        table: route.segment_table(),
         reference: (m.id & 0xFF) as u8,
     };
     let parts = match outbound.parts() {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(message_id = m.id, error = %e, "cannot build the message's parts");
-            return SubmitResult::Rejected(ErrorCode::MessageTooLong);
+            return SubmitResult::refused(ErrorCode::MessageTooLong);
         }
     };
-    let retry_at = now_ms() + RETRY_AFTER_MS;
+    let name = smsc.config.name.clone();
     let mut accepted = Vec::with_capacity(parts.len());
+    // Not finished: try the rest later, backing off, within the validity period (§12).
+    let later = |accepted: Vec<store::AcceptedPart>| {
+        let retry_at = now_ms() + store::retry_delay_ms(m.attempts);
+        if retry_at > batch.deadline(route) {
+            SubmitResult::Expired {
+                smsc: name.clone(),
+                accepted,
+            }
+        } else {
+            SubmitResult::Retry {
+                retry_at,
+                smsc: name.clone(),
+                accepted,
+            }
+        }
+    };
     for (i, part) in parts.iter().enumerate() {
+        let number = i as i64 + 1;
+        if m.accepted_parts.contains(&number) {
+            continue;
+        }
         match smsc.handle.submit(part).await {
             Ok(SubmitOutcome::Accepted { message_id }) => {
                 let keys = smsc.config.msg_id_matching.submit_keys(&message_id);
-                accepted.push((i as i64 + 1, message_id, keys));
+                accepted.push((number, message_id, keys));
             }
-            Ok(SubmitOutcome::Rejected { command_status })
-            | Ok(SubmitOutcome::Deferred { command_status }) => {
-                tracing::info!(message_id = m.id, status = %smpp::client::status_name(command_status), "operator refused the message");
-                return SubmitResult::Rejected(smpp::client::rejection_error(command_status));
+            Ok(SubmitOutcome::Rejected { command_status }) => {
+                tracing::info!(message_id = m.id, part = number, status = %smpp::client::status_name(command_status), "operator refused the message");
+                return SubmitResult::Rejected {
+                    error: smpp::client::rejection_error(command_status),
+                    smsc: name,
+                    accepted,
+                };
+            }
+            // Throttling is not a refusal: the operator asks us to slow down.
+            Ok(SubmitOutcome::Deferred { command_status }) => {
+                tracing::info!(message_id = m.id, part = number, status = %smpp::client::status_name(command_status), attempts = m.attempts, "operator throttled the message; will retry");
+                return later(accepted);
             }
             Ok(other) => {
-                tracing::info!(message_id = m.id, outcome = ?other, "submit outcome unknown; will resubmit");
-                return SubmitResult::Retry { retry_at };
+                tracing::info!(message_id = m.id, part = number, outcome = ?other, "submit outcome unknown; will resubmit");
+                return later(accepted);
             }
             Err(e) => {
                 tracing::debug!(message_id = m.id, error = %e, "not submitted; will retry");
-                return SubmitResult::Retry { retry_at };
+                return later(accepted);
             }
         }
     }
-    let validity_ms = if batch.route.uses_validity_period() {
+    let validity_ms = if route.uses_validity_period() {
         batch.validity_minutes * 60_000
     } else {
         // China: no validity on the wire; operators keep trying for about a day.
         24 * 60 * 60_000
     };
     SubmitResult::Accepted {
-        smsc: smsc.config.name.clone(),
+        smsc: name,
         parts: accepted,
-        final_on_acceptance: !batch.route.has_delivery_reports(),
+        final_on_acceptance: !route.has_delivery_reports(),
         expires_at: now_ms() + validity_ms + i64::try_from(grace.as_millis()).unwrap_or(0),
     }
 }
-
-/// A message whose submit outcome is unknown (or that found no bound connection) is tried
-/// again this much later; the SMPP client itself already backs off between reconnects.
-const RETRY_AFTER_MS: i64 = 2_000;
 
 /// Turns receipts into statuses, a few hundred per transaction, and acknowledges them to the
 /// SMSC only once stored (an unacknowledged receipt is redelivered after a crash).

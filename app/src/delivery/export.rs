@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Extension;
 
-pub const HEADER: &str = "message_id,number,parts,status_code,status,error_code,error,charge_hkd,created_hkt,submitted_hkt,final_hkt\r\n";
+pub const HEADER: &str = "message_id,number,parts,status_code,status,error_code,error,charge_hkd,created_hkt,submitted_hkt,final_hkt,route,row,explanation\r\n";
 
 pub fn csv_row(m: &MessageRow) -> String {
     let error = m
@@ -20,9 +20,15 @@ pub fn csv_row(m: &MessageRow) -> String {
         .map(|e| e.label())
         .unwrap_or("");
     format!(
-        "{},+{},{},{},{},{},{},{},{},{},{}\r\n",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
         m.id,
-        m.destination,
+        // A number is written as `+digits`; a refused row's text goes through the
+        // formula-defusing quoting like any other free text.
+        if m.is_refused_row() {
+            csv_field(&m.destination)
+        } else {
+            m.shown_number()
+        },
         m.parts,
         m.status,
         m.status_label(),
@@ -32,6 +38,9 @@ pub fn csv_row(m: &MessageRow) -> String {
         format_hkt(m.created_at),
         m.submitted_at.map(format_hkt).unwrap_or_default(),
         m.done_at.map(format_hkt).unwrap_or_default(),
+        m.route.map(|r| r.label()).unwrap_or(""),
+        m.input_row.map(|r| r.to_string()).unwrap_or_default(),
+        csv_field(&m.explanation().unwrap_or_default()),
     )
 }
 

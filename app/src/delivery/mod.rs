@@ -80,6 +80,11 @@ pub struct MessageRow {
     pub created_at: i64,
     pub submitted_at: Option<i64>,
     pub done_at: Option<i64>,
+    /// The route the number took (§5).
+    pub route: Option<sms::Route>,
+    /// For a row refused at upload (UPLOAD FAILED): its row in the customer's list, and why.
+    pub input_row: Option<usize>,
+    pub reason: Option<String>,
 }
 
 impl MessageRow {
@@ -93,6 +98,35 @@ impl MessageRow {
         self.error_code
             .and_then(ErrorCode::from_code)
             .map(|e| format!("{} {}", e.code(), e.label()))
+    }
+
+    /// The number as the customer knows it: `+` and its E.164 digits, or a refused row's text
+    /// exactly as typed.
+    pub fn shown_number(&self) -> String {
+        if self.is_refused_row() {
+            self.destination.clone()
+        } else {
+            format!("+{}", self.destination)
+        }
+    }
+
+    /// A row of the customer's list refused at upload (UPLOAD FAILED): its destination is
+    /// what was typed, not a number.
+    pub fn is_refused_row(&self) -> bool {
+        self.status == code::UPLOAD_FAILED as u16
+    }
+
+    /// Why the message ended as it did, in words (§8): the refused row's own reason, else the
+    /// error code's explanation.
+    pub fn explanation(&self) -> Option<String> {
+        match (&self.reason, self.input_row) {
+            (Some(reason), Some(row)) => Some(format!("Row {row}: {reason}.")),
+            (Some(reason), None) => Some(reason.clone()),
+            _ => self
+                .error_code
+                .and_then(ErrorCode::from_code)
+                .map(|e| e.explanation().to_string()),
+        }
     }
 }
 
@@ -187,7 +221,8 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 /// Statuses a customer may search batches and messages by (§8).
-pub const SEARCHABLE_STATUSES: [i64; 8] = [
+pub const SEARCHABLE_STATUSES: [i64; 9] = [
+    code::UPLOAD_FAILED,
     code::UPLOAD_SUCCESS,
     code::SCHEDULING,
     code::PROCESSING,

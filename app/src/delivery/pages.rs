@@ -199,18 +199,23 @@ fn BatchView(
     let id = detail.summary.id;
     follow_live(id, summary);
     let resend = ServerAction::<ResendBatch>::new();
+    // The error codes ticked for a resend.
+    let chosen = RwSignal::new(Vec::<u16>::new());
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(new_id)) = resend.value().get() {
             navigate(&format!("/results/{new_id}"), Default::default());
         }
     });
-    // Every error the batch ended with (not only this page's); do-not-call numbers are not
-    // resent.
+    // Every error the batch ended with (not only this page's); do-not-call numbers and
+    // invalid numbers are not resent.
     let error_codes: Vec<(u16, String)> = detail
         .errors
         .iter()
-        .filter(|e| e.code != sms::ErrorCode::DoNotCall.code())
+        .filter(|e| {
+            e.code != sms::ErrorCode::DoNotCall.code()
+                && e.code != sms::ErrorCode::InvalidNumber.code()
+        })
         .map(|e| (e.code, format!("{} {} ({})", e.code, e.label, e.count)))
         .collect();
     let query = use_query_map().get_untracked();
@@ -254,16 +259,34 @@ fn BatchView(
         {(!error_codes.is_empty()).then(|| view! {
             <section class="card" aria-labelledby="resend-heading">
                 <h2 id="resend-heading">"Resend"</h2>
-                <p class="muted">"Create a new batch of exactly the recipients whose messages ended with these errors."</p>
-                <ActionForm action=resend attr:class="form form-inline">
+                <p class="muted">"Create a new batch of exactly the recipients whose messages ended with the errors you tick, under today's rules (current sender IDs, keyword library and do-not-call register)."</p>
+                <ActionForm action=resend attr:class="form">
                     <input type="hidden" name="batch_id" value=id/>
+                    // The ticked codes travel as one comma-separated field.
+                    <input type="hidden" name="error_codes" prop:value=move || chosen.with(|c| c.iter().map(u16::to_string).collect::<Vec<_>>().join(","))/>
                     <FormError error=action_error(resend.value())/>
-                    <div class="field">
-                        <label for="resend-codes">"Error codes"</label>
-                        <select id="resend-codes" name="error_codes">
-                            {error_codes.iter().map(|(c, label)| view! { <option value=c.to_string()>{label.clone()}</option> }).collect_view()}
-                        </select>
-                    </div>
+                    <fieldset class="field">
+                        <legend>"Error codes"</legend>
+                        {error_codes.iter().map(|(c, label)| {
+                            let c = *c;
+                            let box_id = format!("resend-code-{c}");
+                            let label_for = box_id.clone();
+                            view! {
+                                <label class="check" for=label_for>
+                                    <input type="checkbox" id=box_id
+                                        prop:checked=move || chosen.with(|v| v.contains(&c))
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            chosen.update(|v| {
+                                                v.retain(|x| *x != c);
+                                                if on { v.push(c); v.sort_unstable(); }
+                                            });
+                                        }/>
+                                    {format!(" {label}")}
+                                </label>
+                            }
+                        }).collect_view()}
+                    </fieldset>
                     <button type="submit" class="button button-primary">"Resend to these recipients"</button>
                 </ActionForm>
             </section>
@@ -315,17 +338,19 @@ fn BatchView(
             } else {
                 view! {
                     <div class="table-wrap"><table class="table" data-testid="batch-messages">
-                        <thead><tr><th scope="col">"Message ID"</th><th scope="col">"Number"</th><th scope="col" class="num">"Parts"</th><th scope="col">"Status"</th><th scope="col">"Error"</th><th scope="col" class="num">"Charge"</th><th scope="col">"Submitted"</th><th scope="col">"Final"</th></tr></thead>
+                        <thead><tr><th scope="col">"Message ID"</th><th scope="col">"Number"</th><th scope="col" class="num">"Parts"</th><th scope="col">"Status"</th><th scope="col">"Error"</th><th scope="col" class="num">"Charge"</th><th scope="col">"Route"</th><th scope="col">"Submitted"</th><th scope="col">"Final"</th><th scope="col">"Why"</th></tr></thead>
                         <tbody>{detail.messages.into_iter().map(|m| view! {
                             <tr>
                                 <td>{m.id}</td>
-                                <td>{format!("+{}", m.destination)}</td>
+                                <td>{m.shown_number()}</td>
                                 <td class="num">{m.parts}</td>
                                 <td>{status_label(m.status)}</td>
                                 <td>{m.error_text().unwrap_or_default()}</td>
                                 <td class="num">{m.charge.to_string()}</td>
+                                <td>{m.route.map(|r| r.label()).unwrap_or("")}</td>
                                 <td>{m.submitted_at.map(format_hkt).unwrap_or_default()}</td>
                                 <td>{m.done_at.map(format_hkt).unwrap_or_default()}</td>
+                                <td class="explanation">{m.explanation().unwrap_or_default()}</td>
                             </tr>
                         }).collect_view()}</tbody>
                     </table></div>

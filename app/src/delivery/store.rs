@@ -8,7 +8,7 @@ use super::{
 };
 use crate::db::{id_list, now_ms, Backend, Db};
 use crate::ledger::store::{
-    charge_held_many, hold, post, release, HeldCharge, LedgerError, Posting,
+    charge_held, charge_held_many, hold, post, release, HeldCharge, LedgerError, Posting,
 };
 use crate::ledger::EntryKind;
 use sms::{ErrorCode, Money};
@@ -35,22 +35,100 @@ pub enum BatchError {
 #[derive(Debug, Clone)]
 pub struct NewBatch {
     pub account_id: i64,
+    /// The customer's route choice for Hong Kong numbers (each message has its own route).
     pub route: sms::Route,
     pub sender_id: Option<String>,
     pub purpose: String,
     pub content: String,
+    /// The text Hong Kong and international recipients receive…
     pub final_text: String,
+    /// …and mainland recipients (signature and suffix), when the batch has any.
+    pub china_text: Option<String>,
+    /// How `final_text` counts.
     pub encoding: sms::Encoding,
     pub parts: u8,
     pub validity_minutes: i64,
     /// When to send; `None` = now.
     pub scheduled_at: Option<i64>,
-    /// (E.164 digits, unit price per part)
-    pub recipients: Vec<(String, Money)>,
+    pub recipients: Vec<Recipient>,
     /// Recipients stored with the batch in a final status but never sent and never charged
-    /// (do-not-call, refused rows, …), so the result accounts for every number (§6, §14).
+    /// (refused rows, repeats, do-not-call, …), so the result accounts for every row (§6, §14).
     pub unsent: Vec<Unsent>,
     pub resent_from: Option<i64>,
+}
+
+impl NewBatch {
+    /// A batch of `text` to numbers that all take `route`, each at its given price: sent now,
+    /// no sender ID, valid 2 hours (codes the installation sends, benchmarks, tests; change
+    /// the rest with struct update syntax).
+    pub fn on_route(
+        account_id: i64,
+        route: sms::Route,
+        text: &str,
+        numbers: impl IntoIterator<Item = (String, Money)>,
+    ) -> NewBatch {
+        let seg = sms::segment(text, route.segment_table());
+        let parts = seg.parts.unwrap_or(1);
+        NewBatch {
+            account_id,
+            route,
+            sender_id: None,
+            purpose: "notification".into(),
+            content: text.into(),
+            final_text: text.into(),
+            china_text: (route == sms::Route::China).then(|| text.to_string()),
+            encoding: seg.encoding,
+            parts,
+            validity_minutes: 120,
+            scheduled_at: None,
+            recipients: numbers
+                .into_iter()
+                .map(|(number, price)| Recipient::on(route, parts, number, price))
+                .collect(),
+            unsent: Vec::new(),
+            resent_from: None,
+        }
+    }
+}
+
+/// One number to send: its route (from its prefix), the parts its text takes on that route and
+/// its price per part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// E.164 digits.
+    pub number: String,
+    pub route: sms::Route,
+    pub parts: u8,
+    pub unit_price: Money,
+}
+
+impl Recipient {
+    /// A recipient of a batch whose every number takes `route` and `parts` (codes, resends of
+    /// one route, tests).
+    pub fn on(
+        route: sms::Route,
+        parts: u8,
+        number: impl Into<String>,
+        unit_price: Money,
+    ) -> Recipient {
+        Recipient {
+            number: number.into(),
+            route,
+            parts,
+            unit_price,
+        }
+    }
+
+    pub fn cost(&self) -> Option<Money> {
+        self.unit_price.checked_mul(i64::from(self.parts))
+    }
+}
+
+/// What a batch will cost at its unit prices.
+pub fn batch_cost(recipients: &[Recipient]) -> Option<Money> {
+    recipients.iter().try_fold(Money::ZERO, |acc, r| {
+        r.cost().and_then(|c| acc.checked_add(c))
+    })
 }
 
 /// The `purpose` of the batches that carry mobile verification codes: sent free on the
@@ -65,7 +143,7 @@ pub struct Unsent {
     pub destination: String,
     /// `UPLOAD_FAILED` (1) or `UNDELIVERABLE` (21).
     pub status: i64,
-    pub error: ErrorCode,
+    pub error: Option<ErrorCode>,
     /// 1-based row of the pasted or uploaded list.
     pub row: Option<usize>,
     pub reason: Option<String>,
@@ -77,7 +155,7 @@ impl Unsent {
         Unsent {
             destination: number,
             status: UNDELIVERABLE,
-            error: ErrorCode::DoNotCall,
+            error: Some(ErrorCode::DoNotCall),
             row: None,
             reason: None,
         }
@@ -89,20 +167,11 @@ impl Unsent {
         Unsent {
             destination: number,
             status: UNDELIVERABLE,
-            error: ErrorCode::InsufficientBalance,
+            error: Some(ErrorCode::InsufficientBalance),
             row: None,
             reason: None,
         }
     }
-}
-
-/// What a batch will cost at its unit prices.
-pub fn batch_cost(parts: u8, recipients: &[(String, Money)]) -> Option<Money> {
-    recipients.iter().try_fold(Money::ZERO, |acc, (_, price)| {
-        price
-            .checked_mul(i64::from(parts))
-            .and_then(|c| acc.checked_add(c))
-    })
 }
 
 /// Stores the batch and one message per recipient in one transaction, after checking that the
@@ -120,7 +189,7 @@ pub async fn create_batch(db: &Db, batch: &NewBatch) -> Result<i64, BatchError> 
 /// anything is written, so the transaction can go on with other batches.
 async fn insert_batch(tx: &mut AnyConnection, batch: &NewBatch) -> Result<i64, BatchError> {
     let now = now_ms();
-    let total = batch_cost(batch.parts, &batch.recipients).unwrap_or(Money::from_minor(i64::MAX));
+    let total = batch_cost(&batch.recipients).unwrap_or(Money::from_minor(i64::MAX));
     sqlx::query("UPDATE accounts SET balance_minor = balance_minor WHERE id = $1")
         .bind(batch.account_id)
         .execute(&mut *tx)
@@ -146,8 +215,8 @@ async fn insert_batch(tx: &mut AnyConnection, batch: &NewBatch) -> Result<i64, B
     let is_scheduled = batch.scheduled_at.is_some_and(|t| t > now);
     let batch_id: i64 = sqlx::query(
         "INSERT INTO batches (account_id, route, sender_id, purpose, content, final_text, encoding, parts, \
-         validity_minutes, scheduled_at, is_scheduled, status, total_messages, estimated_cost_minor, resent_from, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15) RETURNING id",
+         validity_minutes, scheduled_at, is_scheduled, status, total_messages, estimated_cost_minor, resent_from, created_at, china_text) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(batch.account_id)
     .bind(batch.route.as_str())
@@ -164,6 +233,7 @@ async fn insert_batch(tx: &mut AnyConnection, batch: &NewBatch) -> Result<i64, B
     .bind(total.minor())
     .bind(batch.resent_from)
     .bind(now)
+    .bind(batch.china_text.as_deref())
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
@@ -178,25 +248,26 @@ async fn insert_batch(tx: &mut AnyConnection, batch: &NewBatch) -> Result<i64, B
     // with the square of a statement's placeholders.
     for chunk in batch.recipients.chunks(100) {
         let mut sql = String::from(
-            "INSERT INTO messages (batch_id, account_id, destination, parts, unit_price_minor, status, due_at, created_at, updated_at) VALUES ",
+            "INSERT INTO messages (batch_id, account_id, destination, route, parts, unit_price_minor, status, due_at, created_at, updated_at) VALUES ",
         );
-        for i in 0..chunk.len() {
+        for (i, r) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(',');
             }
-            let b = i * 3;
+            let b = i * 2;
+            // Route and parts come from our own types, not from input.
             sql.push_str(&format!(
-                "({batch_id}, {}, ${}, {}, ${}, {status}, ${}, {now}, {now})",
+                "({batch_id}, {}, ${}, '{}', {}, ${}, {status}, {due}, {now}, {now})",
                 batch.account_id,
                 b + 1,
-                batch.parts,
+                r.route.as_str(),
+                r.parts,
                 b + 2,
-                b + 3
             ));
         }
         let mut q = sqlx::query(&sql);
-        for (number, price) in chunk {
-            q = q.bind(number.as_str()).bind(price.minor()).bind(due);
+        for r in chunk {
+            q = q.bind(r.number.as_str()).bind(r.unit_price.minor());
         }
         q.execute(&mut *tx).await?;
     }
@@ -215,7 +286,7 @@ async fn insert_batch(tx: &mut AnyConnection, batch: &NewBatch) -> Result<i64, B
                 b + 1,
                 batch.parts,
                 u.status,
-                u.error.code(),
+                u.error.map_or("NULL".to_string(), |e| e.code().to_string()),
                 b + 2,
                 b + 3,
             ));
@@ -323,12 +394,7 @@ fn summary_from(
 ) -> Result<BatchSummary, sqlx::Error> {
     let finished = counts
         .iter()
-        .filter(|c| {
-            matches!(
-                i64::from(c.status),
-                SUBMITTED | EXPIRED | UNDELIVERABLE | DELIVERED
-            )
-        })
+        .filter(|c| sms::DeliveryStatus::from_code(c.status).is_some_and(|s| s.is_final()))
         .map(|c| c.count)
         .sum();
     Ok(BatchSummary {
@@ -560,7 +626,7 @@ pub async fn detail(
     let page = page.clamp(1, pages.max(1));
     let rows = bind_all(
         sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages{} ORDER BY id LIMIT {PAGE_SIZE} OFFSET {}",
+            "SELECT {MESSAGE_COLUMNS} FROM messages m{} ORDER BY m.id LIMIT {PAGE_SIZE} OFFSET {}",
             filters.sql,
             (page - 1) * PAGE_SIZE
         )),
@@ -606,9 +672,12 @@ pub async fn detail(
 }
 
 const MESSAGE_COLUMNS: &str =
-    "id, destination, parts, status, error_code, charge_minor, created_at, submitted_at, done_at";
+    "m.id, m.destination, m.parts, m.status, m.error_code, m.charge_minor, m.created_at, m.submitted_at, m.done_at, \
+     CASE WHEN m.status = 1 THEN NULL ELSE COALESCE(m.route, (SELECT b.route FROM batches b WHERE b.id = m.batch_id)) END, \
+     m.input_row, m.reason";
 
 fn message_from(r: &sqlx::any::AnyRow) -> Result<MessageRow, sqlx::Error> {
+    let route: Option<String> = r.try_get(9)?;
     Ok(MessageRow {
         id: r.try_get(0)?,
         destination: r.try_get(1)?,
@@ -621,6 +690,11 @@ fn message_from(r: &sqlx::any::AnyRow) -> Result<MessageRow, sqlx::Error> {
         created_at: r.try_get(6)?,
         submitted_at: r.try_get(7)?,
         done_at: r.try_get(8)?,
+        route: route.and_then(|r| r.parse().ok()),
+        input_row: r
+            .try_get::<Option<i64>, _>(10)?
+            .and_then(|r| usize::try_from(r).ok()),
+        reason: r.try_get(11)?,
     })
 }
 
@@ -634,7 +708,7 @@ pub async fn messages_after(
     chunk: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE batch_id = $1 AND account_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.batch_id = $1 AND m.account_id = $2 AND m.id > $3 ORDER BY m.id LIMIT $4"
     ))
     .bind(batch_id)
     .bind(account_id)
@@ -809,13 +883,14 @@ pub async fn delete_batch(
     Ok(DeleteOutcome::Deleted)
 }
 
-/// The recipients of `batch_id` whose messages ended with one of `error_codes` (for resend).
+/// The recipients of `batch_id` whose messages ended with one of `error_codes` (for resend),
+/// each with its route (`None` for messages stored before routes were per message).
 pub async fn recipients_with_errors(
     db: &Db,
     account_id: i64,
     batch_id: i64,
     error_codes: &[u16],
-) -> Result<Option<Vec<String>>, sqlx::Error> {
+) -> Result<Option<Vec<(String, Option<String>)>>, sqlx::Error> {
     let exists = sqlx::query("SELECT 1 FROM batches WHERE id = $1 AND account_id = $2")
         .bind(batch_id)
         .bind(account_id)
@@ -824,8 +899,10 @@ pub async fn recipients_with_errors(
     if exists.is_none() {
         return Ok(None);
     }
+    // Refused rows (UPLOAD FAILED) were never numbers to send; only messages that ended.
     let rows = sqlx::query(
-        "SELECT destination, error_code FROM messages WHERE batch_id = $1 AND account_id = $2 AND error_code IS NOT NULL ORDER BY id",
+        "SELECT destination, error_code, route FROM messages WHERE batch_id = $1 AND account_id = $2 \
+         AND error_code IS NOT NULL AND status <> 1 ORDER BY id",
     )
     .bind(batch_id)
     .bind(account_id)
@@ -835,7 +912,7 @@ pub async fn recipients_with_errors(
     for r in rows {
         let code: i64 = r.try_get(1)?;
         if error_codes.iter().any(|c| i64::from(*c) == code) {
-            out.push(r.try_get(0)?);
+            out.push((r.try_get(0)?, r.try_get(2)?));
         }
     }
     Ok(Some(out))
@@ -850,15 +927,33 @@ pub struct ClaimedMessage {
     pub batch_id: i64,
     pub account_id: i64,
     pub destination: String,
+    /// The message's own route; `None` for messages stored before routes were per message,
+    /// which take their batch's ([`ClaimedMessage::route_in`]).
+    pub route: Option<sms::Route>,
     pub parts: i64,
     pub unit_price: Money,
     pub status: i64,
     pub hold: Money,
+    /// Claims so far, this one included (the back-off between retries grows with it).
+    pub attempts: i64,
+    /// Parts the operator already accepted in an earlier attempt: never submitted again
+    /// (§ concatenated messages are all-or-nothing only in what the handset shows).
+    pub accepted_parts: Vec<i64>,
 }
 
 impl ClaimedMessage {
     pub fn charge(&self) -> Money {
         Money::from_minor(self.unit_price.minor().saturating_mul(self.parts))
+    }
+
+    /// The route this message takes in `batch`.
+    pub fn route_in(&self, batch: &BatchForSending) -> sms::Route {
+        self.route.unwrap_or(batch.route)
+    }
+
+    /// What `n` of its parts cost.
+    pub fn charge_for_parts(&self, n: usize) -> Money {
+        Money::from_minor(self.unit_price.minor().saturating_mul(n as i64))
     }
 }
 
@@ -910,7 +1005,7 @@ pub async fn claim(
             AND (claimed_until < $3 OR claimed_by IS NULL OR (claimed_by <> $2 AND claimed_by NOT IN \
                  (SELECT node_id FROM dispatcher_nodes WHERE heartbeat_at > $4))) \
             ORDER BY due_at, id LIMIT $5 {lock}) \
-         RETURNING id, batch_id, account_id, destination, parts, unit_price_minor, status, hold_minor"
+         RETURNING id, batch_id, account_id, destination, parts, unit_price_minor, status, hold_minor, route, attempts"
     );
     let rows = sqlx::query(&sql)
         .bind(now + lease_ms)
@@ -920,30 +1015,90 @@ pub async fn claim(
         .bind(limit)
         .fetch_all(db.pool())
         .await?;
-    rows.into_iter()
+    let mut claimed = rows
+        .into_iter()
         .map(|r| {
+            let route: Option<String> = r.try_get(8)?;
             Ok(ClaimedMessage {
                 id: r.try_get(0)?,
                 batch_id: r.try_get(1)?,
                 account_id: r.try_get(2)?,
                 destination: r.try_get(3)?,
+                route: route.and_then(|r| r.parse().ok()),
                 parts: r.try_get(4)?,
                 unit_price: Money::from_minor(r.try_get(5)?),
                 status: r.try_get(6)?,
                 hold: Money::from_minor(r.try_get(7)?),
+                attempts: r.try_get(9)?,
+                accepted_parts: Vec::new(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    // Parts accepted in an earlier attempt (only messages still holding their charge have any).
+    let retried: Vec<i64> = claimed
+        .iter()
+        .filter(|m| m.status == PROCESSING)
+        .map(|m| m.id)
+        .collect();
+    if !retried.is_empty() {
+        let mut accepted: HashMap<i64, Vec<i64>> = HashMap::new();
+        for chunk in retried.chunks(500) {
+            for row in sqlx::query(&format!(
+                "SELECT message_id, part FROM message_parts WHERE message_id IN ({}) ORDER BY part",
+                id_list(chunk)
+            ))
+            .fetch_all(db.pool())
+            .await?
+            {
+                accepted
+                    .entry(row.try_get(0)?)
+                    .or_default()
+                    .push(row.try_get(1)?);
+            }
+        }
+        for m in &mut claimed {
+            if let Some(parts) = accepted.remove(&m.id) {
+                m.accepted_parts = parts;
+            }
+        }
+    }
+    Ok(claimed)
 }
 
 /// The batch facts the dispatcher needs to build a message (batches never change once stored).
 #[derive(Debug, Clone)]
 pub struct BatchForSending {
+    /// The batch's Hong Kong choice (the route of messages without one of their own).
     pub route: sms::Route,
     pub sender_id: Option<String>,
     pub final_text: String,
+    /// What mainland recipients receive (signature and suffix).
+    pub china_text: Option<String>,
     pub validity_minutes: i64,
     pub single_sms_limit: Option<Money>,
+    /// When the batch was due to go out: the validity period counts from here.
+    pub due_at: i64,
+}
+
+impl BatchForSending {
+    /// The text a message on `route` carries.
+    pub fn text_for(&self, route: sms::Route) -> &str {
+        match (route, &self.china_text) {
+            (sms::Route::China, Some(text)) => text,
+            _ => &self.final_text,
+        }
+    }
+
+    /// Until when a message on `route` may still be tried: its validity period from the
+    /// batch's send time (China has none on the wire; operators keep trying for a day).
+    pub fn deadline(&self, route: sms::Route) -> i64 {
+        let validity_ms = if route.uses_validity_period() {
+            self.validity_minutes.max(1) * 60_000
+        } else {
+            24 * 60 * 60_000
+        };
+        self.due_at + validity_ms
+    }
 }
 
 pub async fn batch_for_sending(
@@ -951,7 +1106,7 @@ pub async fn batch_for_sending(
     batch_id: i64,
 ) -> Result<Option<BatchForSending>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT b.route, b.sender_id, b.final_text, b.validity_minutes, a.single_sms_limit_minor \
+        "SELECT b.route, b.sender_id, b.final_text, b.validity_minutes, a.single_sms_limit_minor, b.china_text, b.scheduled_at \
          FROM batches b JOIN accounts a ON a.id = b.account_id WHERE b.id = $1",
     )
     .bind(batch_id)
@@ -966,8 +1121,10 @@ pub async fn batch_for_sending(
         route,
         sender_id: r.try_get(1)?,
         final_text: r.try_get(2)?,
+        china_text: r.try_get(5)?,
         validity_minutes: r.try_get(3)?,
         single_sms_limit: r.try_get::<Option<i64>, _>(4)?.map(Money::from_minor),
+        due_at: r.try_get(6)?,
     }))
 }
 
@@ -1053,22 +1210,58 @@ pub async fn prepare(
         .collect())
 }
 
-/// How a submitted message ended its attempt.
+/// One part the operator accepted: (part number, SMSC message id, its lookup keys).
+pub type AcceptedPart = (i64, String, Vec<String>);
+
+/// How a submitted message ended its attempt. `accepted` lists the parts the operator took in
+/// this attempt; parts taken in earlier attempts are in [`ClaimedMessage::accepted_parts`].
 #[derive(Debug, Clone)]
 pub enum SubmitResult {
-    /// Every part accepted: (part number, SMSC message id, its lookup keys).
+    /// Every remaining part accepted.
     Accepted {
         smsc: String,
-        parts: Vec<(i64, String, Vec<String>)>,
+        parts: Vec<AcceptedPart>,
         /// Routes without delivery reports end at SUBMITTED (§5, HK Economic).
         final_on_acceptance: bool,
         expires_at: i64,
     },
-    /// Refused by the operator: not handed over, not charged (§7, Jasmin #603).
-    Rejected(ErrorCode),
-    /// Outcome unknown or not sent (connection lost, timeout, no SMSC bound): keep the hold and
-    /// try again at `retry_at`.
-    Retry { retry_at: i64 },
+    /// Refused by the operator: UNDELIVERABLE with `error`. Nothing refused is charged (§7,
+    /// Jasmin #603); parts accepted before the refusal reached the handset and are charged.
+    Rejected {
+        error: ErrorCode,
+        smsc: String,
+        accepted: Vec<AcceptedPart>,
+    },
+    /// Not finished (connection lost, timeout, operator throttling, no SMSC bound): the hold
+    /// stays, the accepted parts are recorded, and the rest is tried again at `retry_at`.
+    Retry {
+        retry_at: i64,
+        smsc: String,
+        accepted: Vec<AcceptedPart>,
+    },
+    /// The validity period ran out before every part was handed over: EXPIRED (error 7),
+    /// parts accepted before are charged.
+    Expired {
+        smsc: String,
+        accepted: Vec<AcceptedPart>,
+    },
+}
+
+impl SubmitResult {
+    /// A refusal before anything reached an operator.
+    pub fn refused(error: ErrorCode) -> SubmitResult {
+        SubmitResult::Rejected {
+            error,
+            smsc: String::new(),
+            accepted: Vec::new(),
+        }
+    }
+}
+
+/// How long a message waits before its `attempts`-th retry: 2 s, doubling, at most 5 minutes.
+pub fn retry_delay_ms(attempts: i64) -> i64 {
+    let doublings = attempts.clamp(1, 16) - 1;
+    (2_000i64 << doublings).min(5 * 60_000)
 }
 
 /// Records the outcome of one attempt. Acceptance turns the hold into the message's one charge
@@ -1268,8 +1461,9 @@ async fn record_acceptances(
     Ok(())
 }
 
-/// Records an attempt that did not end in acceptance: a refusal releases the hold and ends the
-/// message, an unknown outcome keeps the hold for the retry.
+/// Records an attempt that did not end with every part accepted: its accepted parts are
+/// stored; a refusal or an expiry ends the message, charging only the parts the operator took;
+/// a retry keeps the hold for the parts still to go.
 async fn record_in(
     tx: &mut AnyConnection,
     m: &ClaimedMessage,
@@ -1277,14 +1471,14 @@ async fn record_in(
     result: &SubmitResult,
 ) -> Result<(), LedgerError> {
     let now = now_ms();
-    match result {
+    let (final_status, error, smsc, accepted) = match result {
         SubmitResult::Accepted {
             smsc,
             parts,
             final_on_acceptance,
             expires_at,
         } => {
-            record_acceptances(
+            return record_acceptances(
                 tx,
                 &[Acceptance {
                     message: m,
@@ -1295,26 +1489,104 @@ async fn record_in(
                     expires_at: *expires_at,
                 }],
             )
-            .await?;
+            .await;
         }
-        SubmitResult::Rejected(error) => {
-            release(&mut *tx, m.account_id, held).await?;
-            sqlx::query(
-                "UPDATE messages SET status = 21, error_code = $1, hold_minor = 0, done_at = $2, claimed_until = 0, updated_at = $2 WHERE id = $3",
-            )
-            .bind(i64::from(error.code()))
-            .bind(now)
-            .bind(m.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        SubmitResult::Retry { retry_at } => {
+        SubmitResult::Retry {
+            retry_at,
+            smsc,
+            accepted,
+        } => {
+            insert_parts(tx, m.id, smsc, accepted).await?;
             sqlx::query(
                 "UPDATE messages SET due_at = $1, claimed_until = 0, updated_at = $2 WHERE id = $3",
             )
             .bind(retry_at)
             .bind(now)
             .bind(m.id)
+            .execute(&mut *tx)
+            .await?;
+            return Ok(());
+        }
+        SubmitResult::Rejected {
+            error,
+            smsc,
+            accepted,
+        } => (UNDELIVERABLE, *error, smsc, accepted),
+        SubmitResult::Expired { smsc, accepted } => (EXPIRED, ErrorCode::Expired, smsc, accepted),
+    };
+    insert_parts(tx, m.id, smsc, accepted).await?;
+    // China knows only DELIVERED and UNDELIVERABLE, and UNDELIVERABLE is refunded (§5): a
+    // mainland message that ends here is not charged at all.
+    let is_china = m.route == Some(sms::Route::China);
+    let status = if is_china {
+        UNDELIVERABLE
+    } else {
+        final_status
+    };
+    let delivered_parts = if is_china {
+        0
+    } else {
+        m.accepted_parts.len() + accepted.len()
+    };
+    let charge = m.charge_for_parts(delivered_parts).min(held);
+    if charge.minor() > 0 {
+        charge_held(
+            &mut *tx,
+            m.account_id,
+            charge,
+            &format!(
+                "SMS to +{} (batch #{}, {delivered_parts} of {} parts delivered)",
+                m.destination, m.batch_id, m.parts
+            ),
+            &format!("msg-{}", m.id),
+        )
+        .await?;
+    }
+    let rest = held.checked_sub(charge).unwrap_or(Money::ZERO);
+    if rest.minor() > 0 {
+        release(&mut *tx, m.account_id, rest).await?;
+    }
+    sqlx::query(
+        "UPDATE messages SET status = $1, error_code = $2, charge_minor = charge_minor + $3, hold_minor = 0, \
+         done_at = $4, claimed_until = 0, updated_at = $4 WHERE id = $5",
+    )
+    .bind(status)
+    .bind(i64::from(error.code()))
+    .bind(charge.minor())
+    .bind(now)
+    .bind(m.id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Stores parts the operator accepted in an attempt that did not finish the message (their
+/// receipts can then be matched, and a retry skips them).
+async fn insert_parts(
+    tx: &mut AnyConnection,
+    message_id: i64,
+    smsc: &str,
+    parts: &[AcceptedPart],
+) -> Result<(), sqlx::Error> {
+    for (part, smsc_id, keys) in parts {
+        sqlx::query(
+            "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES ($1, $2, $3, $4, 4) \
+             ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id",
+        )
+        .bind(message_id)
+        .bind(part)
+        .bind(smsc)
+        .bind(smsc_id)
+        .execute(&mut *tx)
+        .await?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO smsc_keys (smsc, key, message_id, part) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(smsc)
+            .bind(key)
+            .bind(message_id)
+            .bind(part)
             .execute(&mut *tx)
             .await?;
         }
@@ -1527,7 +1799,7 @@ async fn apply_part_updates(
                 .push((row.try_get(1)?, row.try_get(2)?));
         }
         let messages = sqlx::query(&format!(
-            "SELECT m.status, m.parts, m.account_id, m.charge_minor, m.destination, b.route, m.batch_id, m.id \
+            "SELECT m.status, m.parts, m.account_id, m.charge_minor, m.destination, COALESCE(m.route, b.route), m.batch_id, m.id \
              FROM messages m JOIN batches b ON b.id = m.batch_id WHERE m.id IN ({list})"
         ))
         .fetch_all(&mut *tx)
@@ -1806,18 +2078,28 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
         ));
     }
     let row = sqlx::query(
-        "SELECT route, sender_id, purpose, content, final_text, encoding, parts, validity_minutes FROM batches WHERE id = $1 AND account_id = $2",
+        "SELECT route, sender_id, purpose, content, final_text, encoding, parts, validity_minutes, china_text FROM batches WHERE id = $1 AND account_id = $2",
     )
     .bind(batch_id)
     .bind(viewer.account_id)
     .fetch_one(db.pool())
     .await?;
     let route: String = row.try_get(0)?;
-    let route: sms::Route = route.parse().map_err(|e| AppError::internal("route", e))?;
+    let batch_route: sms::Route = route.parse().map_err(|e| AppError::internal("route", e))?;
     let encoding: String = row.try_get(5)?;
+    let final_text: String = row.try_get(4)?;
+    let china_text: Option<String> = row.try_get(8)?;
+    let parts = u8::try_from(row.try_get::<i64, _>(6)?).unwrap_or(1);
+    let route_of = |stored: &Option<String>| {
+        stored
+            .as_deref()
+            .and_then(|r| r.parse::<sms::Route>().ok())
+            .unwrap_or(batch_route)
+    };
     // A resend is a new send: the rules of today apply, not those of the first batch.
     let sender_id: Option<String> = row.try_get(1)?;
-    if let Some(sender) = &sender_id {
+    let shows_sender = numbers.iter().any(|(_, r)| route_of(r).allows_sender_id());
+    if let (Some(sender), true) = (&sender_id, shows_sender) {
         let active = crate::sender_ids::store::list(&db, viewer.account_id, true).await?;
         if !active.iter().any(|s| &s.sender_id == sender) {
             return Err(AppError::Conflict(format!(
@@ -1826,46 +2108,63 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
         }
     }
     let content: String = row.try_get(3)?;
-    if route == sms::Route::China {
+    if numbers
+        .iter()
+        .any(|(_, r)| route_of(r) == sms::Route::China)
+    {
         let found = crate::broadcast::store::china_keywords_in(&db, &content).await?;
         if !found.is_empty() {
             return Err(AppError::Conflict(format!(
-                "China operators refuse messages containing: {}. This batch cannot be resent as it is.",
+                "China operators refuse messages containing: {}. This batch cannot be resent to its mainland numbers as it is.",
                 found.join(", ")
             )));
         }
     }
-    let (numbers, dnc_filtered) = crate::dnc::filter(&db, viewer.account_id, &numbers).await?;
-    if numbers.is_empty() {
+    let routes: HashMap<String, sms::Route> = numbers
+        .iter()
+        .map(|(n, r)| (n.clone(), route_of(r)))
+        .collect();
+    let plain: Vec<String> = numbers.into_iter().map(|(n, _)| n).collect();
+    let (kept, dnc_filtered) = crate::dnc::filter(&db, viewer.account_id, &plain).await?;
+    if kept.is_empty() {
         return Err(AppError::field(
             "error_codes",
             "Every one of these numbers is now on the do-not-call register without recorded consent: there is nothing to resend.",
         ));
     }
     let prices = crate::pricing::store::current(&db, now_ms()).await?;
-    let base = prices
-        .base_price(route)
-        .ok_or_else(|| AppError::Conflict("This route has no price.".into()))?;
-    let recipients: Vec<(String, Money)> = numbers
-        .into_iter()
-        .map(|n| {
-            let p = prices.unit_price(route, &n).unwrap_or(base);
-            (n, p)
-        })
-        .collect();
+    let china_parts = china_text
+        .as_deref()
+        .and_then(|t| sms::segment(t, sms::SegmentTable::China).parts)
+        .unwrap_or(parts);
+    let mut recipients = Vec::with_capacity(kept.len());
+    for n in kept {
+        let route = routes.get(&n).copied().unwrap_or(batch_route);
+        let price = prices
+            .unit_price(route, &n)
+            .or_else(|| prices.base_price(route))
+            .ok_or_else(|| AppError::Conflict(format!("{} has no price.", route.label())))?;
+        let parts = if route == sms::Route::China {
+            china_parts
+        } else {
+            parts
+        };
+        recipients.push(Recipient::on(route, parts, n, price));
+    }
     let batch = NewBatch {
         account_id: viewer.account_id,
-        route,
+        route: batch_route,
         sender_id,
         purpose: row.try_get(2)?,
         content,
-        final_text: row.try_get(4)?,
+        final_text,
+        china_text,
         encoding: if encoding == "UCS2" {
             sms::Encoding::Ucs2
         } else {
             sms::Encoding::Gsm7
         },
-        parts: u8::try_from(row.try_get::<i64, _>(6)?).unwrap_or(1),
+        parts,
         validity_minutes: row.try_get(7)?,
         scheduled_at: None,
         recipients,

@@ -39,7 +39,12 @@ pub fn csv_data_url(csv: &str) -> String {
 }
 
 #[component]
-pub fn ImportNumbers(recipients_text: RwSignal<String>) -> impl IntoView {
+pub fn ImportNumbers(
+    recipients_text: RwSignal<String>,
+    /// For numbers in the file without a country code.
+    #[prop(into)]
+    country_code: Signal<u16>,
+) -> impl IntoView {
     let upload =
         Action::new_local(|data: &web_sys::FormData| import_recipients(data.clone().into()));
     let value = upload.value();
@@ -60,8 +65,10 @@ pub fn ImportNumbers(recipients_text: RwSignal<String>) -> impl IntoView {
             return;
         };
         if let Ok(data) = web_sys::FormData::new() {
+            let code = country_code.get_untracked().to_string();
             if data
-                .append_with_blob_and_filename("file", &file, &file.name())
+                .append_with_str("default_country_code", &code)
+                .and_then(|()| data.append_with_blob_and_filename("file", &file, &file.name()))
                 .is_ok()
             {
                 upload.dispatch_local(data);
@@ -73,7 +80,7 @@ pub fn ImportNumbers(recipients_text: RwSignal<String>) -> impl IntoView {
     view! {
         <div class="field import-numbers">
             <label for="composer-import">"Import numbers (CSV, XLS, XLSX)"</label>
-            <p class="field-hint" id="composer-import-hint">"One number per row in the first column, up to 6 MB and 50,000 numbers. The numbers are added to the list above."</p>
+            <p class="field-hint" id="composer-import-hint">"One number per row in the first column, up to 6 MB and 50,000 numbers; numbers without a country code take the one above. The numbers are added to the list above."</p>
             <input id="composer-import" type="file" name="file" accept=".csv,.xls,.xlsx,text/csv"
                 aria-describedby="composer-import-hint" on:change=on_change disabled=move || upload.pending().get()/>
             {move || upload.pending().get().then(|| view! { <p class="loading" role="status">"Reading the file…"</p> })}

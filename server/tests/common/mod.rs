@@ -2,6 +2,8 @@
 //! session cookie like a browser.
 #![allow(dead_code)]
 
+pub mod engine;
+
 use app::db::testing::TestDb;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -65,7 +67,7 @@ impl Client {
                 };
             }
         }
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
             .await
             .expect("body");
         Reply {

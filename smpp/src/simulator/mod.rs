@@ -92,6 +92,20 @@ pub struct Behaviour {
     pub reject_status: u32,
     /// Send enquire_link to each bound ESME this often.
     pub enquire_link_every: Option<Duration>,
+    /// Scripted answers for single parts (tests of what a gateway does when one part of a
+    /// long message is refused or throttled).
+    pub part_rules: Vec<PartRule>,
+}
+
+/// Answer submits of part `seq` of messages to `destination` with `status`, the first `times`
+/// times; after that the part is treated like any other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRule {
+    pub destination: String,
+    /// 1-based; 1 also matches a message of one part.
+    pub seq: u8,
+    pub status: u32,
+    pub times: u32,
 }
 
 impl Default for Behaviour {
@@ -110,6 +124,7 @@ impl Default for Behaviour {
             reject_percent: 0,
             reject_status: 0x08,
             enquire_link_every: None,
+            part_rules: Vec::new(),
         }
     }
 }
@@ -294,6 +309,8 @@ pub(crate) struct State {
     receivers: Mutex<Vec<Arc<Receiver>>>,
     undelivered: Mutex<HashMap<String, VecDeque<Queued>>>,
     pub shutdown: CancellationToken,
+    /// How many more times each of the behaviour's part rules applies.
+    part_rules_left: Mutex<Vec<u32>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -392,6 +409,26 @@ impl State {
         stats.parts.push(part);
         keep_newest(&mut stats.parts, limit);
         keep_newest(&mut stats.messages, limit);
+    }
+
+    /// The scripted status for this part, if a rule still applies to it (and uses one up).
+    pub fn part_rule_status(
+        &self,
+        behaviour: &Behaviour,
+        destination: &str,
+        seq: u8,
+    ) -> Option<u32> {
+        let mut left = lock(&self.part_rules_left);
+        if left.len() != behaviour.part_rules.len() {
+            *left = behaviour.part_rules.iter().map(|r| r.times).collect();
+        }
+        for (rule, n) in behaviour.part_rules.iter().zip(left.iter_mut()) {
+            if rule.destination == destination && rule.seq == seq && *n > 0 {
+                *n -= 1;
+                return Some(rule.status);
+            }
+        }
+        None
     }
 
     /// Picks the outcome for an accepted message.
@@ -533,6 +570,7 @@ impl Simulator {
             next_session_id: AtomicU64::new(1),
             receivers: Mutex::new(Vec::new()),
             undelivered: Mutex::new(HashMap::new()),
+            part_rules_left: Mutex::new(Vec::new()),
             shutdown: CancellationToken::new(),
         });
         tracing::info!(%addr, "SMSC simulator listening");

@@ -357,8 +357,11 @@ fn submit(
     // exactly p rejections over every 100 submits.
     let n = state.submit_counter.fetch_add(1, Ordering::Relaxed);
     let p = u64::from(behaviour.reject_percent.min(100));
+    let part_seq = part.concat.map_or(1, |c| c.seq);
     let rejected_status = if part.destination.is_empty() {
         Some(ESME_RINVDSTADR)
+    } else if let Some(status) = state.part_rule_status(&behaviour, &part.destination, part_seq) {
+        Some(status)
     } else if (n + 1) * p / 100 > n * p / 100 {
         Some(behaviour.reject_status)
     } else {
