@@ -107,19 +107,21 @@ export function uniqueLogin(prefix = 'user') {
 }
 
 /**
- * A Hong Kong mobile number of its own for each sign-up, as `6xxx xxxx` (different customers
- * have different phones; Ferry sends at most three verification codes a day to one number).
+ * A Hong Kong mobile number of its own for each sign-up, in the 9100 xxxx range (different
+ * customers have different phones; Ferry sends at most three verification codes a day to one
+ * number). Every number of that range is a valid Hong Kong mobile (the import tests read
+ * 50,000 of them).
  */
 export function uniqueMobile() {
   counter += 1;
-  const n = String((process.pid * 7919 + counter * 104_729) % 10_000_000).padStart(7, '0');
-  return `6${n.slice(0, 3)} ${n.slice(3)}`;
+  const n = String((process.pid * 7 + counter * 13) % 10_000).padStart(4, '0');
+  return `9100 ${n}`;
 }
 
 /**
  * Signs up a trial account on the sign-up page and (unless `verify` is false) verifies its
  * mobile with the code the SMS carried. Resolves to the registered mobile: `local` as typed
- * (`6xxx xxxx`) and `e164` digits (`8526xxxxxxx`).
+ * (`9100 xxxx`) and `e164` digits (`8529100xxxx`).
  */
 export async function signUp(page, base, login, password = 'a long enough password', { verify = true, mobile = uniqueMobile() } = {}) {
   await page.goto(`${base}/signup`);
@@ -130,8 +132,22 @@ export async function signUp(page, base, login, password = 'a long enough passwo
   await page.getByLabel('Company name').fill('Acme Trading Ltd');
   await page.getByLabel('Contact email').fill('ops@acme.example');
   await page.getByLabel('Registered mobile number').fill(mobile);
+  const seen = [];
+  const onResponse = (r) => seen.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  const onRequest = (r) => seen.push(`-> ${r.method()} ${r.url()}`);
+  page.on('response', onResponse);
+  page.on('request', onRequest);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL(`${base}/account`);
+  try {
+    await page.waitForURL(`${base}/account`);
+  } catch (e) {
+    // Say what the page showed instead (an error message, a throttle) rather than only "timeout".
+    const shown = await page.locator('main').innerText().catch(() => '(no page)');
+    throw new Error(`sign-up of ${login} did not reach the account page; requests:\n${seen.join('\n')}\nthe page shows:\n${shown}\n${e.message}`);
+  } finally {
+    page.off('response', onResponse);
+    page.off('request', onRequest);
+  }
   if (verify) await verifyMobile(page, base, login);
   return { local: mobile, e164: `852${mobile.replace(' ', '')}` };
 }
