@@ -12,7 +12,7 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 
 log "cargo clippy (server side, browser side)"
-cargo clippy -p sms -p smpp -p app --features app/ssr -p server --all-targets -- -D warnings
+cargo clippy -p sms -p smpp -p ferry-engine -p app --features app/ssr,ferry-engine/storage -p server --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 "$FERRY_ROOT/scripts/build.sh" --dev
@@ -23,7 +23,7 @@ export FERRY_REQUIRE_PG=1
 export FERRY_REQUIRE_INTEROP=1
 
 log "cargo test (SQLite and PostgreSQL, SMPP over loopback)"
-cargo test -p sms -p smpp -p app --features app/ssr -p server
+cargo test -p sms -p smpp -p ferry-engine -p app --features app/ssr,ferry-engine/storage -p server
 
 log "browser tests (headless Chromium)"
 export FERRY_BIN="$CARGO_TARGET_DIR/debug/ferry"

@@ -11,7 +11,7 @@
 //! without the Hong Kong fast path for comparison), and a 1,000,000-number do-not-call
 //! register import on each backend.
 
-use app::db::testing;
+use engine::db::testing;
 use std::time::{Duration, Instant};
 
 fn median(mut runs: Vec<Duration>) -> Duration {
@@ -105,8 +105,10 @@ fn main() {
     let n = 50_000;
     let csv = csv(n);
     let xlsx = xlsx(n);
-    let csv_time = time(5, || app::import::parse::import(&csv, 852).expect("csv"));
-    let xlsx_time = time(5, || app::import::parse::import(&xlsx, 852).expect("xlsx"));
+    let csv_time = time(5, || engine::import::parse::import(&csv, 852).expect("csv"));
+    let xlsx_time = time(5, || {
+        engine::import::parse::import(&xlsx, 852).expect("xlsx")
+    });
     let plain: Vec<String> = numbers(n);
     let slow = time(3, || {
         plain

@@ -95,7 +95,7 @@ pub async fn store(
     .bind(doc_type.content_type())
     .bind(file.bytes.len() as i64)
     .bind(file.bytes.clone())
-    .bind(crate::db::now_ms())
+    .bind(engine::db::now_ms())
     .fetch_one(&mut *conn)
     .await?;
     Ok(Ok(row.try_get(0)?))
@@ -104,7 +104,7 @@ pub async fn store(
 /// The document `id` if `viewer` may see it: its own account's, or any for staff.
 #[cfg(feature = "ssr")]
 pub async fn fetch_for(
-    db: &crate::db::Db,
+    db: &engine::db::Db,
     viewer: &crate::auth::Viewer,
     id: i64,
 ) -> Result<Option<(String, String, Vec<u8>)>, sqlx::Error> {

@@ -5,12 +5,7 @@ use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
-/// A rejected input field: which one (the form's `name`) and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
+pub use engine::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -117,6 +112,22 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Transport(value.to_string())
+    }
+}
+
+/// The engine's refusals keep their meaning; its internal failures are logged here and reach
+/// the person only as a reference.
+#[cfg(feature = "ssr")]
+impl From<engine::Error> for AppError {
+    fn from(err: engine::Error) -> Self {
+        match err {
+            engine::Error::Invalid(fields) => AppError::Invalid(fields),
+            engine::Error::Forbidden(why) => AppError::ForbiddenBecause(why),
+            engine::Error::NotFound => AppError::NotFound,
+            engine::Error::Throttled(why) => AppError::Throttled(why),
+            engine::Error::Conflict(why) => AppError::Conflict(why),
+            engine::Error::Internal { context, message } => AppError::internal(&context, message),
+        }
     }
 }
 

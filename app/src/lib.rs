@@ -5,7 +5,6 @@
 pub mod account;
 pub mod address_book;
 pub mod admin;
-pub mod audit;
 pub mod auth;
 pub mod broadcast;
 pub mod chart;
@@ -18,14 +17,9 @@ pub mod shell;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
-pub mod db;
-#[cfg(feature = "ssr")]
 pub mod download;
 pub mod ledger;
-pub mod pricing;
 pub mod registration;
-#[cfg(feature = "ssr")]
-pub mod retention;
 pub mod sender_ids;
 pub mod settings;
 pub mod signature;

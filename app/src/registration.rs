@@ -47,7 +47,7 @@ pub mod store {
     use super::*;
     use crate::auth::context::{require_staff, require_viewer, server_state};
     use crate::auth::AccountStatus;
-    use crate::db::now_ms;
+    use engine::db::now_ms;
     use serde_json::json;
     use sqlx::Row;
 
@@ -183,7 +183,7 @@ pub mod store {
                 .execute(&mut *tx)
                 .await?;
         }
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff.account_id,
             if approve {

@@ -51,7 +51,7 @@ pub async fn retire_sender_id(sender_id_id: i64) -> Result<(), AppError> {
 pub mod store {
     use super::*;
     use crate::auth::context::{require_staff, server_state};
-    use crate::db::{now_ms, Db};
+    use engine::db::{now_ms, Db};
     use serde_json::json;
     use sms::SenderId;
     use sqlx::Row;
@@ -139,7 +139,7 @@ pub mod store {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff.account_id,
             "sender_id.create",
@@ -173,7 +173,7 @@ pub mod store {
             .await?;
         let account_id: i64 = row.try_get(0)?;
         let sender: String = row.try_get(1)?;
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff.account_id,
             "sender_id.retire",

@@ -240,7 +240,7 @@ pub async fn clear_ip_allow_list(account_id: i64) -> Result<(), AppError> {
 pub mod store {
     use super::*;
     use crate::auth::context::{require_staff, require_viewer, server_state};
-    use crate::db::Db;
+    use engine::db::Db;
     use serde_json::json;
     use sqlx::Row;
 
@@ -336,7 +336,7 @@ pub mod store {
             .await?
             .try_get(0)?;
         // A stolen session must not become a way to guess the password.
-        use crate::auth::throttle;
+        use engine::auth::throttle;
         let claim = throttle::claim(
             &state.db,
             &[throttle::Limit::new(
@@ -398,7 +398,7 @@ pub mod store {
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff.account_id,
             "account.clear_ip_allow_list",

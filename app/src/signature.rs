@@ -50,9 +50,9 @@ pub async fn decide_signature(
 pub mod store {
     use super::*;
     use crate::auth::context::{require_staff, require_viewer, server_state};
-    use crate::db::now_ms;
-    use crate::ledger::store::{post, LedgerError, Posting};
     use crate::ledger::EntryKind;
+    use engine::db::now_ms;
+    use engine::ledger::store::{post, LedgerError, Posting};
     use serde_json::json;
     use sms::ChinaSignature;
     use sqlx::Row;
@@ -211,7 +211,7 @@ pub mod store {
                 .execute(&mut *tx)
                 .await?;
         }
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff.account_id,
             if approve { "signature.approve" } else { "signature.reject" },

@@ -72,10 +72,10 @@ pub async fn decide_payment(
 pub mod store {
     use super::*;
     use crate::auth::context::{require_staff, require_viewer, server_state};
-    use crate::db::{now_ms, Db};
     use crate::error::FieldErrors;
-    use crate::ledger::store::{post, LedgerError, Posting};
     use crate::ledger::EntryKind;
+    use engine::db::{now_ms, Db};
+    use engine::ledger::store::{post, LedgerError, Posting};
     use serde_json::json;
     use sqlx::Row;
 
@@ -283,7 +283,7 @@ pub mod store {
                 bonuses.push(bonus.minor());
             }
         }
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff_id,
             "payment.confirm",
@@ -359,7 +359,7 @@ pub mod store {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff_id,
             "payment.reject",

@@ -2,12 +2,12 @@
 //! up its own throwaway database, runs one measurement and prints one JSON line, so the
 //! scripts can repeat runs and compare them with other gateways in the same session.
 
-use app::db::testing::TestDb;
-use app::db::{now_ms, Db};
-use app::delivery::dispatcher::{self, DispatcherConfig, SmscConfig};
-use app::delivery::store::{create_batch, NewBatch};
-use app::ledger::store::{post, Posting};
 use app::ledger::EntryKind;
+use engine::db::testing::TestDb;
+use engine::db::{now_ms, Db};
+use engine::delivery::dispatcher::{self, DispatcherConfig, SmscConfig};
+use engine::delivery::store::{create_batch, NewBatch};
+use engine::ledger::store::{post, Posting};
 use serde_json::json;
 use sms::{Money, Route};
 use sqlx::Row;
@@ -18,11 +18,11 @@ pub enum BenchError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("database: {0}")]
-    Open(#[from] app::db::DbError),
+    Open(#[from] engine::db::DbError),
     #[error("ledger: {0}")]
-    Ledger(#[from] app::ledger::store::LedgerError),
+    Ledger(#[from] engine::ledger::store::LedgerError),
     #[error("batch: {0}")]
-    Batch(#[from] app::delivery::store::BatchError),
+    Batch(#[from] engine::delivery::store::BatchError),
     #[error("{0}")]
     Setup(String),
     #[error("cannot write {path}: {source}")]
@@ -42,7 +42,7 @@ pub enum Backend {
 /// `FERRY_TEST_PG_URL` (what `scripts/pg-cluster.sh` exports).
 async fn fresh_database(backend: Backend) -> Result<TestDb, BenchError> {
     match backend {
-        Backend::Sqlite => Ok(app::db::testing::sqlite().await),
+        Backend::Sqlite => Ok(engine::db::testing::sqlite().await),
         Backend::Postgres => {
             if std::env::var("FERRY_TEST_PG_URL").is_err() {
                 return Err(BenchError::Setup(
@@ -50,7 +50,7 @@ async fn fresh_database(backend: Backend) -> Result<TestDb, BenchError> {
                         .into(),
                 ));
             }
-            app::db::testing::postgres()
+            engine::db::testing::postgres()
                 .await
                 .ok_or_else(|| BenchError::Setup("no PostgreSQL cluster".into()))
         }

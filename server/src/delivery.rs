@@ -2,8 +2,8 @@
 //! default, so a fresh install sends end to end) and the dispatcher with its SMSC connections.
 
 use crate::config::{Config, SimulatorSettings, SmscSettings};
-use app::db::Db;
-use app::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle, SmscConfig};
+use engine::db::Db;
+use engine::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle, SmscConfig};
 use smpp::{Behaviour, MsgIdMatching, Outcome, SimulatorConfig, SimulatorHandle};
 use sms::Route;
 use std::time::Duration;

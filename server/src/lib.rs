@@ -7,15 +7,15 @@ pub mod http;
 pub mod listener;
 
 use app::auth::context::ServerState;
-use app::db::Db;
 use config::Config;
+use engine::db::Db;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] config::ConfigError),
     #[error(transparent)]
-    Db(#[from] app::db::DbError),
+    Db(#[from] engine::db::DbError),
     #[error("cannot create the first staff account: {0}")]
     Staff(app::error::AppError),
     #[error("cannot listen on {addr}: {source}")]
@@ -43,7 +43,7 @@ pub async fn open_database(config: &Config) -> Result<Db, StartError> {
 pub fn server_state(config: &Config, db: Db) -> ServerState {
     ServerState {
         access_log: app::auth::access_log::AccessLog::start(db.clone()),
-        batches: app::delivery::store::BatchWriter::start(db.clone()),
+        batches: engine::delivery::store::BatchWriter::start(db.clone()),
         live_streams: Default::default(),
         db,
         auth: config.auth_settings(),

@@ -252,7 +252,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let router = server::http::router(&config, state);
     let delivery = server::delivery::start(&config, db.clone()).await?;
     let retention = config.retention.enabled.then(|| {
-        tokio::spawn(app::retention::run_daily(
+        tokio::spawn(engine::retention::run_daily(
             db.clone(),
             config.retention.months,
             std::time::Duration::from_secs(config.retention.interval_hours.max(1) * 3600),

@@ -3,9 +3,9 @@
 
 mod common;
 
-use app::db::testing::all_backends;
 use axum::body::Body;
 use common::{sign_up, Client};
+use engine::db::testing::all_backends;
 use http::{header, Request, StatusCode};
 use sqlx::Row;
 

@@ -4,8 +4,8 @@
 
 mod common;
 
-use app::db::testing::all_backends;
 use common::{normal_customer, sign_up, Client};
+use engine::db::testing::all_backends;
 use http::StatusCode;
 use serde_json::{json, Value};
 use sms::Money;

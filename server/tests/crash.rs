@@ -3,10 +3,10 @@
 //! end every message has exactly one final status, none was charged twice, the ledger sums
 //! match, and the simulator saw at most a window's worth of duplicate submits per crash.
 
-use app::db::{now_ms, Db};
-use app::delivery::store::{create_batch, NewBatch};
-use app::ledger::store::{accounts_out_of_balance, post, Posting};
 use app::ledger::EntryKind;
+use engine::db::{now_ms, Db};
+use engine::delivery::store::{create_batch, NewBatch};
+use engine::ledger::store::{accounts_out_of_balance, post, Posting};
 use rand::Rng;
 use smpp::{Behaviour, Outcome, Simulator, SimulatorConfig};
 use sms::{Money, Route};

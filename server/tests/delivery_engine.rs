@@ -5,12 +5,12 @@
 
 mod common;
 
-use app::db::now_ms;
-use app::db::testing::all_backends;
-use app::delivery::store::{self, create_batch, NewBatch};
-use app::ledger::store::{post, Posting};
 use app::ledger::EntryKind;
-use common::engine::*;
+use common::dispatch::*;
+use engine::db::now_ms;
+use engine::db::testing::all_backends;
+use engine::delivery::store::{self, create_batch, NewBatch};
+use engine::ledger::store::{post, Posting};
 use smpp::{IdFormat, MsgIdMatching, Outcome};
 use sms::{Money, Route};
 use sqlx::Row;

@@ -6,11 +6,11 @@
 
 mod common;
 
-use app::db::testing::{all_backends, TestDb};
 use axum::body::Body;
 use common::{
     account_id, last_code_sms, normal_customer, sign_up, sign_up_unverified, Client, PDF,
 };
+use engine::db::testing::{all_backends, TestDb};
 use futures::StreamExt;
 use http::{header, Request, StatusCode};
 use sms::Money;
@@ -244,7 +244,7 @@ async fn open_stream(c: &Client, batch_id: i64) -> http::Response<Body> {
 }
 
 async fn batch_for(t: &TestDb, account: i64, scheduled_at: Option<i64>) -> i64 {
-    use app::delivery::store::{create_batch, NewBatch};
+    use engine::delivery::store::{create_batch, NewBatch};
     create_batch(
         &t.db,
         &NewBatch {
@@ -286,7 +286,7 @@ async fn live_progress_streams_are_capped_per_account_end_for_later_batches_and_
         drop(open);
 
         // A batch due next year: one summary, then the stream ends and says why.
-        let later = batch_for(&t, account, Some(app::db::now_ms() + 365 * 86_400_000)).await;
+        let later = batch_for(&t, account, Some(engine::db::now_ms() + 365 * 86_400_000)).await;
         let r = open_stream(&c, later).await;
         let text = tokio::time::timeout(
             std::time::Duration::from_secs(10),
@@ -674,7 +674,7 @@ async fn documents_are_sandboxed_and_pdfs_are_downloaded_not_shown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resend_follows_todays_rules_for_sender_ids_keywords_and_do_not_call() {
-    use app::delivery::store::{create_batch, NewBatch};
+    use engine::delivery::store::{create_batch, NewBatch};
     for t in all_backends().await {
         let (mut c, account) = normal_customer(&t, "resender", Money::hkd(1_000)).await;
         let failed = |route, sender: Option<&str>, text: &str, numbers: &[&str]| NewBatch {
@@ -848,7 +848,7 @@ async fn contact_imports_are_capped_and_written_in_chunks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_statement_csv_streams_every_entry_across_chunks() {
-    use app::ledger::store::{post, Posting};
+    use engine::ledger::store::{post, Posting};
     for t in all_backends().await {
         let mut c = Client::new(&t);
         sign_up(&mut c, "longledger").await;

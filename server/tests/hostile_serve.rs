@@ -4,7 +4,7 @@
 //! streams and a parallel password guess at it, while a canary keeps asking for a page. After
 //! all of that the same process still serves pages and delivers a batch end to end.
 
-use app::import::test_files::{xls_far_corner, xlsx_far_corner, xlsx_sheet_bomb};
+use engine::import::test_files::{xls_far_corner, xlsx_far_corner, xlsx_sheet_bomb};
 use sqlx::Row;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -311,7 +311,7 @@ async fn a_hostile_trial_account_cannot_stop_or_starve_a_real_ferry() {
     assert_eq!(r.status, 200, "{}", r.body);
     let cookie = cookie_of(&r);
     // The owner's side of sign-up: the code the SMS carried verifies the mobile.
-    let db = app::db::Db::connect(&format!("sqlite://{}/ferry.db", ferry.dir.display()))
+    let db = engine::db::Db::connect(&format!("sqlite://{}/ferry.db", ferry.dir.display()))
         .await
         .expect("db");
     let text: String = sqlx::query(

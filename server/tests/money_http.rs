@@ -5,8 +5,8 @@
 
 mod common;
 
-use app::db::testing::all_backends;
 use common::{account_id, balance, last_code_sms, sign_up, staff, Client, PDF};
+use engine::db::testing::all_backends;
 use http::StatusCode;
 use sqlx::Row;
 
@@ -25,7 +25,7 @@ async fn record_payment(c: &mut Client, amount: &str) -> (StatusCode, String) {
     (r.status, r.body)
 }
 
-async fn count(t: &app::db::testing::TestDb, sql: &str) -> i64 {
+async fn count(t: &engine::db::testing::TestDb, sql: &str) -> i64 {
     sqlx::query(sql)
         .fetch_one(t.db.pool())
         .await
@@ -140,7 +140,7 @@ async fn staff_confirmation_posts_the_top_up_once_even_when_confirmed_twice() {
             .await,
             1
         );
-        assert!(app::ledger::store::accounts_out_of_balance(&t.db)
+        assert!(engine::ledger::store::accounts_out_of_balance(&t.db)
             .await
             .expect("check")
             .is_empty());

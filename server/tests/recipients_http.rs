@@ -4,8 +4,8 @@
 
 mod common;
 
-use app::db::testing::{all_backends, TestDb};
 use common::{account_id, sign_up, staff, Client};
+use engine::db::testing::{all_backends, TestDb};
 use http::StatusCode;
 use sqlx::Row;
 
@@ -60,7 +60,7 @@ async fn an_uploaded_file_comes_back_as_normalised_numbers_with_every_rejected_r
         assert_eq!(rejected, vec![5, 6]);
 
         // An XLSX named .csv: read for what it is.
-        let xlsx = include_bytes!("../../app/tests/fixtures/recipients.xlsx");
+        let xlsx = include_bytes!("../../engine/tests/fixtures/recipients.xlsx");
         let r = c
             .server_fn_multipart(
                 "import_recipients",

@@ -5,12 +5,12 @@
 
 mod common;
 
-use app::db::now_ms;
-use app::db::testing::{all_backends, TestDb};
-use app::delivery::store::{create_batch, NewBatch};
-use app::ledger::store::{post, Posting};
 use app::ledger::EntryKind;
 use common::{normal_customer as sender, staff, Client};
+use engine::db::now_ms;
+use engine::db::testing::{all_backends, TestDb};
+use engine::delivery::store::{create_batch, NewBatch};
+use engine::ledger::store::{post, Posting};
 use http::StatusCode;
 use sms::{Money, Route};
 use sqlx::Row;
@@ -508,7 +508,7 @@ async fn thirty_day_usage_counts_charges_per_hong_kong_day_net_of_refunds() {
                 .expect("move");
             tx.commit().await.expect("commit");
         }
-        let usage = app::ledger::store::daily_usage(&t.db, account, now, 30)
+        let usage = engine::ledger::store::daily_usage(&t.db, account, now, 30)
             .await
             .expect("usage");
         assert_eq!(usage.len(), 30);
@@ -579,9 +579,9 @@ async fn retention_deletes_final_messages_past_two_months_in_chunks_and_keeps_th
         .await;
 
         // The clock as the job sees it today: 2 months back is about 61 days.
-        let purged = app::retention::purge(
+        let purged = engine::retention::purge(
             &t.db,
-            app::retention::cutoff(now, 2),
+            engine::retention::cutoff(now, 2),
             1_000,
             std::time::Duration::ZERO,
         )
@@ -617,9 +617,9 @@ async fn retention_deletes_final_messages_past_two_months_in_chunks_and_keeps_th
         .await
         .expect("expired");
         let later = now + 15 * DAY;
-        let purged = app::retention::purge(
+        let purged = engine::retention::purge(
             &t.db,
-            app::retention::cutoff(later, 2),
+            engine::retention::cutoff(later, 2),
             3,
             std::time::Duration::ZERO,
         )
@@ -658,7 +658,7 @@ async fn retention_deletes_final_messages_past_two_months_in_chunks_and_keeps_th
             .await,
             balance_before
         );
-        assert!(app::ledger::store::accounts_out_of_balance(&t.db)
+        assert!(engine::ledger::store::accounts_out_of_balance(&t.db)
             .await
             .expect("balances")
             .is_empty());

@@ -7,10 +7,10 @@
 
 mod common;
 
-use app::db::testing::all_backends;
-use app::delivery::store::create_batch;
-use common::engine::{dispatcher_for, fast, new_batch, numbers, simulator, wait_final};
+use common::dispatch::{dispatcher_for, fast, new_batch, numbers, simulator, wait_final};
 use common::{account_id, normal_customer, sign_up, staff, Client, PDF};
+use engine::db::testing::all_backends;
+use engine::delivery::store::create_batch;
 use http::StatusCode;
 use serde_json::{json, Value};
 use smpp::{MsgIdMatching, Outcome};

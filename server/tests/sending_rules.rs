@@ -6,11 +6,11 @@
 
 mod common;
 
-use app::db::now_ms;
-use app::db::testing::all_backends;
-use app::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle};
-use app::delivery::store::{create_batch, NewBatch};
-use common::engine::*;
+use common::dispatch::*;
+use engine::db::now_ms;
+use engine::db::testing::all_backends;
+use engine::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle};
+use engine::delivery::store::{create_batch, NewBatch};
 use smpp::{MsgIdMatching, Outcome, PartRule, SimulatorHandle};
 use sms::{Money, Route};
 use sqlx::Row;
@@ -21,7 +21,7 @@ const ESME_RSUBMITFAIL: u32 = 0x45;
 
 /// A dispatcher whose SMPP client gives up on a throttled part after two quick tries (the
 /// production default waits minutes), so retries at the dispatcher are what the test sees.
-fn impatient_dispatcher(db: &app::db::Db, sim: &SimulatorHandle) -> DispatcherHandle {
+fn impatient_dispatcher(db: &engine::db::Db, sim: &SimulatorHandle) -> DispatcherHandle {
     dispatcher::start(
         db.clone(),
         DispatcherConfig {
@@ -57,7 +57,7 @@ fn accepted(sim: &SimulatorHandle, destination: &str, seq: u8) -> usize {
         .count()
 }
 
-async fn attempts(db: &app::db::Db, batch_id: i64) -> i64 {
+async fn attempts(db: &engine::db::Db, batch_id: i64) -> i64 {
     sqlx::query("SELECT attempts FROM messages WHERE batch_id = $1")
         .bind(batch_id)
         .fetch_one(db.pool())
@@ -343,7 +343,7 @@ async fn retries_without_a_connection_back_off_and_stop_at_the_validity_period()
             DispatcherConfig {
                 workers: 1,
                 idle_poll: Duration::from_millis(50),
-                smscs: vec![app::delivery::dispatcher::SmscConfig {
+                smscs: vec![engine::delivery::dispatcher::SmscConfig {
                     name: "down".into(),
                     address,
                     system_id: "ferry".into(),

@@ -4,9 +4,9 @@
 
 mod common;
 
-use app::db::testing::postgres;
-use app::delivery::store::create_batch;
-use common::engine::{customer, fast, new_batch, numbers, wait_final};
+use common::dispatch::{customer, fast, new_batch, numbers, wait_final};
+use engine::db::testing::postgres;
+use engine::delivery::store::create_batch;
 use smpp::{Outcome, Simulator, SimulatorConfig};
 use sms::{Money, Route};
 use sqlx::Row;

@@ -81,10 +81,10 @@ mod store {
             balance: Money::from_minor(row.try_get(5)?),
             created_at: row.try_get(6)?,
             recent_entries: entries,
-            usage: crate::ledger::store::daily_usage(
+            usage: engine::ledger::store::daily_usage(
                 &db,
                 viewer.account_id,
-                crate::db::now_ms(),
+                engine::db::now_ms(),
                 30,
             )
             .await?,

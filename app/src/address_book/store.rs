@@ -3,8 +3,8 @@
 
 use super::{AddressBook, Contact, ContactImport, Group};
 use crate::broadcast::RejectedRow;
-use crate::db::{now_ms, Db};
 use crate::error::{AppError, FieldErrors};
+use engine::db::{now_ms, Db};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -402,7 +402,7 @@ type ContactRow = (String, String, String);
 
 /// Reads a contacts CSV: the valid rows and the refused ones. Pure CPU work.
 fn parse_contacts(bytes: &[u8]) -> Result<(Vec<ContactRow>, Vec<RejectedRow>), AppError> {
-    use crate::import::parse::{is_header, sniff, FileKind};
+    use engine::import::parse::{is_header, sniff, FileKind};
     if sniff(bytes).map_err(|e| AppError::field("file", e.to_string()))? != FileKind::Csv {
         return Err(AppError::field(
             "file",
@@ -411,7 +411,7 @@ fn parse_contacts(bytes: &[u8]) -> Result<(Vec<ContactRow>, Vec<RejectedRow>), A
     }
     let mut rows: Vec<ContactRow> = Vec::new();
     let mut rejected = Vec::new();
-    let records = crate::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
+    let records = engine::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
         .map_err(|e| AppError::field("file", e.to_string()))?;
     for (i, (line, cells)) in records.into_iter().enumerate() {
         let cell = |n: usize| cells.get(n).map(String::as_str).unwrap_or_default();

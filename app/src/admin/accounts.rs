@@ -74,8 +74,8 @@ pub async fn set_charity(account_id: i64, charity: bool) -> Result<(), AppError>
 pub mod store {
     use super::*;
     use crate::auth::context::{require_staff, server_state};
-    use crate::db::now_ms;
-    use crate::ledger::store::LedgerError;
+    use engine::db::now_ms;
+    use engine::ledger::store::LedgerError;
     use serde_json::json;
     use sqlx::Row;
 
@@ -157,8 +157,13 @@ pub mod store {
             sub_accounts,
             settings: crate::settings::store::load(&db, account_id).await?,
             sender_ids: crate::sender_ids::store::list(&db, account_id, false).await?,
-            recent_entries: crate::ledger::store::entries(&db, account_id, &Default::default(), 20)
-                .await?,
+            recent_entries: engine::ledger::store::entries(
+                &db,
+                account_id,
+                &Default::default(),
+                20,
+            )
+            .await?,
         })
     }
 
@@ -212,7 +217,7 @@ pub mod store {
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff.account_id,
             "account.link_sub_account",
@@ -291,7 +296,7 @@ pub mod store {
                 format!(": {note}")
             }
         );
-        match crate::ledger::store::transfer(
+        match engine::ledger::store::transfer(
             &mut tx,
             from,
             to,
@@ -312,7 +317,7 @@ pub mod store {
             }
             Err(e) => return Err(AppError::internal("transfer", e)),
         }
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff.account_id,
             "ledger.transfer",
@@ -341,7 +346,7 @@ pub mod store {
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff.account_id,
             "account.set_charity",

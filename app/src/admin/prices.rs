@@ -2,13 +2,13 @@
 //! read the audit log.
 
 use super::pages::AdminNav;
-use crate::audit::AuditEntry;
 use crate::error::AppError;
 use crate::shell::RequireViewer;
 use crate::ui::{
     action_error, field_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind,
     PageHeader, SubmitButton, TextField,
 };
+use engine::audit::AuditEntry;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ pub async fn audit_entries() -> Result<Vec<AuditEntry>, AppError> {
     crate::error::with_status(
         async {
             crate::auth::context::require_staff()?;
-            Ok(crate::audit::recent(&crate::auth::context::server_state()?.db, 500).await?)
+            Ok(engine::audit::recent(&crate::auth::context::server_state()?.db, 500).await?)
         }
         .await,
     )
@@ -57,15 +57,15 @@ pub async fn audit_entries() -> Result<Vec<AuditEntry>, AppError> {
 mod store {
     use super::*;
     use crate::auth::context::{require_staff, server_state};
-    use crate::db::now_ms;
     use crate::error::FieldErrors;
+    use engine::db::now_ms;
     use serde_json::json;
 
     pub async fn rows() -> Result<Vec<PriceRowView>, AppError> {
         require_staff()?;
         let db = server_state()?.db;
         let now = now_ms();
-        let rows = crate::pricing::store::all_rows(&db).await?;
+        let rows = engine::pricing::store::all_rows(&db).await?;
         let mut seen = std::collections::HashSet::new();
         Ok(rows
             .into_iter()
@@ -145,7 +145,7 @@ mod store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff.account_id,
             "price.add",

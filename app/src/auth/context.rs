@@ -4,8 +4,8 @@
 //! [`RequestContext`] in the request's extensions; pages and server functions read it here.
 
 use super::Viewer;
-use crate::db::Db;
 use crate::error::AppError;
+use engine::db::Db;
 use leptos::prelude::*;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -64,7 +64,7 @@ pub struct ServerState {
     pub portal: PortalSettings,
     pub access_log: super::access_log::AccessLog,
     /// Stores submitted batches, many requests per transaction.
-    pub batches: crate::delivery::store::BatchWriter,
+    pub batches: engine::delivery::store::BatchWriter,
     /// Open live-progress streams, capped per account.
     pub live_streams: crate::delivery::events::LiveStreams,
 }

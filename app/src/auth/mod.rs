@@ -12,8 +12,6 @@ pub mod context;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
-pub mod throttle;
-#[cfg(feature = "ssr")]
 pub mod verify;
 
 pub use pages::{LoginPage, SignupPage};

@@ -38,13 +38,13 @@ pub mod store {
     use super::*;
     use crate::auth::context::{request_context, server_state};
     use crate::auth::signup_form::{normalize_login_name, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
-    use crate::auth::throttle::{self, Limit};
     use crate::auth::verify::{
         claim_code_attempt, clean_code, one_time_code, send_code_sms, CODE_DIGITS, CODE_TTL_MS,
     };
-    use crate::db::now_ms;
-    use crate::delivery::store::{create_batch, BatchError, NewBatch, Unsent};
     use crate::error::FieldErrors;
+    use engine::auth::throttle::{self, Limit};
+    use engine::db::now_ms;
+    use engine::delivery::store::{create_batch, BatchError, NewBatch, Unsent};
     use sms::Msisdn;
     use sqlx::Row;
 

@@ -4,14 +4,14 @@ use super::context::{
     clear_session_cookie, request_context, server_state, session_cookie, AuthSettings,
 };
 use super::signup_form::{validate_signup, SignupForm, ValidSignup};
-use super::throttle;
 use super::{AccountStatus, Role, Viewer};
-use crate::db::{now_ms, Db};
 use crate::error::AppError;
-use crate::ledger::store::{post, Posting};
 use crate::ledger::EntryKind;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use engine::auth::throttle;
+use engine::db::{now_ms, Db};
+use engine::ledger::store::{post, Posting};
 use http::header::SET_COOKIE;
 use http::HeaderValue;
 use rand::RngCore;
@@ -86,7 +86,7 @@ pub enum CreateAccountError {
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
-    Ledger(#[from] crate::ledger::store::LedgerError),
+    Ledger(#[from] engine::ledger::store::LedgerError),
 }
 
 /// Creates the account and its opening ledger entry in one transaction: there is never an
@@ -532,8 +532,8 @@ fn random_password() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::testing::all_backends;
-    use crate::ledger::store::balance_and_entry_sum;
+    use engine::db::testing::all_backends;
+    use engine::ledger::store::balance_and_entry_sum;
 
     async fn customer(db: &Db, login: &str) -> i64 {
         create_account(

@@ -6,10 +6,10 @@
 //! compared, so parallel guesses cannot share one. Sending is throttled per number, per
 //! account and per address, so a stranger cannot flood someone's phone.
 
-use super::throttle::{self, Limit};
-use crate::db::{now_ms, Db};
-use crate::delivery::store::{create_batch, BatchError, NewBatch};
 use crate::error::AppError;
+use engine::auth::throttle::{self, Limit};
+use engine::db::{now_ms, Db};
+use engine::delivery::store::{create_batch, BatchError, NewBatch};
 use rand::Rng;
 use sms::{HkRouteChoice, Money, Msisdn, Route};
 use sqlx::Row;
@@ -45,7 +45,7 @@ pub async fn send_code_sms(
 ) -> Result<Result<i64, BatchError>, AppError> {
     let route = Route::for_destination(number.destination(), HkRouteChoice::Business);
     let price = if charged {
-        crate::pricing::store::current(db, now_ms())
+        engine::pricing::store::current(db, now_ms())
             .await?
             .unit_price(route, number.as_str())
             .ok_or_else(|| AppError::internal("code price", "no price for the route"))?
@@ -56,7 +56,7 @@ pub async fn send_code_sms(
         purpose: if charged {
             "notification".into()
         } else {
-            crate::delivery::store::VERIFICATION_PURPOSE.into()
+            engine::delivery::store::VERIFICATION_PURPOSE.into()
         },
         content: label.into(),
         validity_minutes: 15,

@@ -20,7 +20,7 @@ pub mod store;
 pub use composer::BroadcastPage;
 
 use crate::error::AppError;
-use crate::pricing::PriceList;
+use engine::pricing::PriceList;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use sms::{ChinaSignature, Encoding, HkRouteChoice, Money, Route, SegmentTable, Segmentation};
@@ -29,7 +29,7 @@ use sms::{ChinaSignature, Encoding, HkRouteChoice, Money, Route, SegmentTable, S
 /// computed in the browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComposerSetup {
-    pub prices: crate::pricing::PriceList,
+    pub prices: engine::pricing::PriceList,
     pub china_keywords: Vec<String>,
     /// The signature the China gateway prepends: the account's approved one, else the default.
     pub china_signature: String,
@@ -52,14 +52,7 @@ pub enum Purpose {
     Promotion,
 }
 
-/// One recipient row the server refused, with where it was and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RejectedRow {
-    /// 1-based row (line) in what the customer pasted or uploaded.
-    pub row: usize,
-    pub input: String,
-    pub reason: String,
-}
+pub use engine::import::RejectedRow;
 
 /// One route's share of a batch: how many recipients, the parts each message takes on it, the
 /// route's general price per part and what its recipients cost (each at its own price).
@@ -311,7 +304,7 @@ pub async fn submit_broadcast(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::PriceEntry;
+    use engine::pricing::PriceEntry;
 
     fn prices() -> PriceList {
         let entry = |route, prefix: &str, minor| PriceEntry {

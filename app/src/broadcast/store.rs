@@ -9,9 +9,9 @@ use super::{
 use crate::auth::context::{require_viewer, server_state};
 use crate::auth::AccountStatus;
 use crate::delivery::code::UPLOAD_FAILED;
-use crate::delivery::store::{BatchError, NewBatch, Recipient, Unsent};
 use crate::error::{AppError, FieldErrors};
-use crate::pricing::store::current as current_prices;
+use engine::delivery::store::{BatchError, NewBatch, Recipient, Unsent};
+use engine::pricing::store::current as current_prices;
 use sms::{ChinaSignature, ErrorCode, HkRouteChoice, KeywordSet, Money, Msisdn, Route};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -26,7 +26,7 @@ pub const MAX_ECHOED_REJECTED_ROWS: usize = 1_000;
 
 /// The China keyword matcher, built once per keyword list (building it for 10,000 keywords
 /// takes ~14 ms; reading the list is one query).
-async fn keyword_set(db: &crate::db::Db) -> Result<std::sync::Arc<KeywordSet>, AppError> {
+async fn keyword_set(db: &engine::db::Db) -> Result<std::sync::Arc<KeywordSet>, AppError> {
     use std::hash::{Hash, Hasher};
     use std::sync::{Arc, Mutex, OnceLock};
     /// The last list's fingerprint and its matcher.
@@ -55,7 +55,7 @@ async fn keyword_set(db: &crate::db::Db) -> Result<std::sync::Arc<KeywordSet>, A
 }
 
 /// The China keywords `text` contains, by today's keyword list.
-pub async fn china_keywords_in(db: &crate::db::Db, text: &str) -> Result<Vec<String>, AppError> {
+pub async fn china_keywords_in(db: &engine::db::Db, text: &str) -> Result<Vec<String>, AppError> {
     Ok(keyword_set(db)
         .await?
         .find_all(text)
@@ -174,7 +174,7 @@ pub fn validate_rows(
     out
 }
 
-async fn china_keywords(db: &crate::db::Db) -> Result<Vec<String>, AppError> {
+async fn china_keywords(db: &engine::db::Db) -> Result<Vec<String>, AppError> {
     Ok(
         sqlx::query("SELECT keyword FROM china_keywords ORDER BY keyword")
             .fetch_all(db.pool())
@@ -194,7 +194,7 @@ struct AccountFacts {
     default_country_code: u16,
 }
 
-async fn account_facts(db: &crate::db::Db, account_id: i64) -> Result<AccountFacts, AppError> {
+async fn account_facts(db: &engine::db::Db, account_id: i64) -> Result<AccountFacts, AppError> {
     let row = sqlx::query(
         "SELECT status, mobile, balance_minor, china_signature, default_country_code FROM accounts WHERE id = $1",
     )
@@ -232,7 +232,7 @@ pub async fn setup() -> Result<ComposerSetup, AppError> {
     let state = server_state()?;
     let facts = account_facts(&state.db, viewer.account_id).await?;
     Ok(ComposerSetup {
-        prices: current_prices(&state.db, crate::db::now_ms()).await?,
+        prices: current_prices(&state.db, engine::db::now_ms()).await?,
         china_keywords: china_keywords(&state.db).await?,
         china_signature: china_signature(&state, &facts)?.as_str().to_string(),
         has_custom_china_signature: facts.china_signature.is_some(),
@@ -342,7 +342,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         errors.add("message", too_long_message(&t, ""));
     }
 
-    let prices = current_prices(&state.db, crate::db::now_ms()).await?;
+    let prices = current_prices(&state.db, engine::db::now_ms()).await?;
     let rows = count_rows(recipients);
     let parsed = if rows > MAX_RECIPIENT_ROWS {
         // Refused before a single number is parsed: a list this long is never a batch.
@@ -580,7 +580,7 @@ pub async fn submit(
     } else {
         None
     };
-    let now = crate::db::now_ms();
+    let now = engine::db::now_ms();
     let scheduled_at = match schedule_at.trim() {
         "" => None,
         s => match parse_hkt_datetime(s) {
@@ -639,18 +639,7 @@ pub async fn submit(
     }
 }
 
-/// `YYYY-MM-DDTHH:MM` (a datetime-local input) or `YYYY-MM-DD HH:MM`, Hong Kong time, in ms.
-pub fn parse_hkt_datetime(s: &str) -> Option<i64> {
-    let (date, time) = s.trim().split_once(['T', ' '])?;
-    let midnight = crate::ledger::hkt_date_to_ms(date)?;
-    let (h, m) = time.split_once(':')?;
-    let h: i64 = h.parse().ok()?;
-    let m: i64 = m.get(..2).unwrap_or(m).parse().ok()?;
-    if !(0..24).contains(&h) || !(0..60).contains(&m) {
-        return None;
-    }
-    Some(midnight + (h * 60 + m) * 60_000)
-}
+pub use engine::ledger::parse_hkt_datetime;
 
 #[cfg(test)]
 mod tests {

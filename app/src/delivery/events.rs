@@ -159,7 +159,7 @@ pub async fn batch_events(
             let next = if summary.deleted || summary.finished >= summary.total_messages {
                 Step::End("finished")
             } else if summary.is_scheduled
-                && summary.scheduled_at > crate::db::now_ms() + SCHEDULED_AHEAD_MS
+                && summary.scheduled_at > engine::db::now_ms() + SCHEDULED_AHEAD_MS
             {
                 Step::End("scheduled")
             } else {
@@ -178,7 +178,7 @@ pub async fn batch_events(
 }
 
 /// Whether the session behind a stream still exists (signed out or expired: no).
-async fn session_alive(db: &crate::db::Db, token_hash: Option<&str>) -> bool {
+async fn session_alive(db: &engine::db::Db, token_hash: Option<&str>) -> bool {
     let Some(hash) = token_hash else { return false };
     match crate::auth::store::session_exists(db, hash).await {
         Ok(alive) => alive,

@@ -84,8 +84,8 @@ pub async fn import_consents(data: MultipartData) -> Result<ConsentImport, AppEr
 pub mod store {
     use super::*;
     use crate::broadcast::RejectedRow;
-    use crate::db::{now_ms, Db};
     use crate::error::FieldErrors;
+    use engine::db::{now_ms, Db};
     use sqlx::Row;
 
     /// The caller's account id; consent belongs to customer accounts.
@@ -204,7 +204,7 @@ pub mod store {
     /// Imports `number,date,note` rows; a header row is skipped; every refused row is listed.
     /// Reads a consent CSV: the valid rows and the refused ones. Pure CPU work.
     fn parse_consents(bytes: &[u8]) -> Result<(Vec<ConsentRow>, Vec<RejectedRow>), AppError> {
-        use crate::import::parse::{is_header, sniff, FileKind, ImportError};
+        use engine::import::parse::{is_header, sniff, FileKind, ImportError};
         let bad = |e: ImportError| AppError::field("file", e.to_string());
         if sniff(bytes).map_err(bad)? != FileKind::Csv {
             return Err(AppError::field(
@@ -215,7 +215,7 @@ pub mod store {
         let mut rows = Vec::new();
         let mut rejected = Vec::new();
         for (i, (line, cells)) in
-            crate::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
+            engine::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
                 .map_err(bad)?
                 .into_iter()
                 .enumerate()

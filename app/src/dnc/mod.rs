@@ -85,7 +85,7 @@ pub fn is_iso_date(s: &str) -> bool {
 pub mod store {
     use super::*;
     use crate::broadcast::RejectedRow;
-    use crate::db::{now_ms, Backend, Db};
+    use engine::db::{now_ms, Backend, Db};
     use sqlx::Row;
     use std::collections::HashSet;
 
@@ -120,8 +120,8 @@ pub mod store {
     /// the rows that held none.
     pub fn parse_register(
         bytes: &[u8],
-    ) -> Result<(Vec<String>, Vec<RejectedRow>, u64), crate::import::parse::ImportError> {
-        use crate::import::parse::{
+    ) -> Result<(Vec<String>, Vec<RejectedRow>, u64), engine::import::parse::ImportError> {
+        use engine::import::parse::{
             for_each_csv_cell, is_header, sniff_within, FileKind, ImportError,
         };
         if sniff_within(bytes, MAX_REGISTER_BYTES)? != FileKind::Csv {
@@ -253,7 +253,7 @@ pub mod store {
             .bind(version_id)
             .execute(&mut *tx)
             .await?;
-        crate::audit::record(
+        engine::audit::record(
             &mut tx,
             staff_id,
             "dnc.import",

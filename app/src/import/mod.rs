@@ -3,37 +3,12 @@
 //! normalised numbers, the duplicates it collapsed and every row it refused with the reason;
 //! the composer appends the numbers to its recipients box, so the import itself sends nothing.
 
-#[cfg(feature = "ssr")]
-pub mod fast;
-#[cfg(feature = "ssr")]
-pub mod parse;
 pub mod widget;
-#[cfg(feature = "ssr")]
-mod xls;
-#[cfg(feature = "ssr")]
-mod xlsx;
 
-pub use crate::broadcast::RejectedRow;
 use crate::error::AppError;
+pub use engine::import::*;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use server_fn::codec::{MultipartData, MultipartFormData};
-
-/// §6: an import file is at most 6 MB…
-pub const MAX_IMPORT_BYTES: usize = 6 * 1024 * 1024;
-/// …and holds at most 50,000 numbers (after duplicates are collapsed).
-pub const MAX_IMPORT_NUMBERS: usize = 50_000;
-/// Rows written per transaction by the contact and consent imports.
-pub const IMPORT_CHUNK_ROWS: usize = 1_000;
-
-/// What a file held: its distinct numbers in file order (E.164 digits, no `+`), how many
-/// repeats were collapsed, and every row that is not a number, with its reason.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportResult {
-    pub numbers: Vec<String>,
-    pub duplicates: u64,
-    pub rejected: Vec<RejectedRow>,
-}
 
 /// Reads an uploaded recipient file (multipart fields `file` and, optionally,
 /// `default_country_code`, 852 when absent).
@@ -126,9 +101,21 @@ mod server {
 #[cfg(feature = "ssr")]
 pub use server::{parse_off_thread, read_upload};
 
-#[cfg(all(test, feature = "ssr"))]
-mod bomb_tests;
-#[cfg(all(any(test, feature = "test-files"), feature = "ssr"))]
-pub mod test_files;
-#[cfg(all(test, feature = "ssr"))]
-mod tests;
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rejected_rows_download_as_csv() {
+        let rows = [super::RejectedRow {
+            row: 2,
+            input: "=HYPERLINK(1)".into(),
+            reason: "not a phone number".into(),
+        }];
+        let csv = super::rejected_csv(&rows);
+        assert_eq!(
+            csv,
+            "row,input,reason\r\n2,'=HYPERLINK(1),not a phone number\r\n"
+        );
+        let url = super::widget::csv_data_url("a,b\r\n");
+        assert_eq!(url, "data:text/csv;charset=utf-8,a%2Cb%0D%0A");
+    }
+}

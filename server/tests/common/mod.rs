@@ -2,12 +2,12 @@
 //! session cookie like a browser.
 #![allow(dead_code)]
 
-pub mod engine;
+pub mod dispatch;
 
-use app::db::testing::TestDb;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
+use engine::db::testing::TestDb;
 use http::{header, Request, StatusCode};
 use server::config::Config;
 use std::net::SocketAddr;
@@ -18,7 +18,7 @@ pub struct Client {
     pub router: Router,
     pub cookie: Option<String>,
     /// The database behind the router, to read what a person would read on their phone.
-    pub db: app::db::Db,
+    pub db: engine::db::Db,
 }
 
 pub struct Reply {
@@ -160,7 +160,7 @@ pub async fn sign_up(c: &mut Client, login: &str) -> Reply {
 }
 
 /// The one-time code in the last SMS of `kind` sent to `login`'s account (the batch's text).
-pub async fn last_code_sms(db: &app::db::Db, login: &str, kind: &str) -> String {
+pub async fn last_code_sms(db: &engine::db::Db, login: &str, kind: &str) -> String {
     use sqlx::Row;
     let text: String = sqlx::query(
         "SELECT b.final_text FROM batches b JOIN accounts a ON a.id = b.account_id \
@@ -301,7 +301,7 @@ pub async fn balance(t: &TestDb, login: &str) -> i64 {
 
 /// A signed-in customer allowed to send anywhere (status normal), with `balance` to spend.
 pub async fn normal_customer(t: &TestDb, login: &str, balance: sms::Money) -> (Client, i64) {
-    use app::ledger::store::{post, Posting};
+    use engine::ledger::store::{post, Posting};
     let mut c = Client::new(t);
     sign_up(&mut c, login).await;
     let id = account_id(t, login).await;

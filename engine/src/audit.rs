@@ -14,7 +14,7 @@ pub struct AuditEntry {
     pub at: i64,
 }
 
-#[cfg(feature = "ssr")]
+#[cfg(feature = "storage")]
 pub async fn record(
     conn: &mut sqlx::AnyConnection,
     staff_id: i64,
@@ -38,7 +38,7 @@ pub async fn record(
     Ok(())
 }
 
-#[cfg(feature = "ssr")]
+#[cfg(feature = "storage")]
 pub async fn recent(db: &crate::db::Db, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
     use sqlx::Row;
     sqlx::query(

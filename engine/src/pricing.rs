@@ -52,7 +52,7 @@ pub fn estimate_digits(input: &str, default_country_code: u16) -> String {
     }
 }
 
-#[cfg(feature = "ssr")]
+#[cfg(feature = "storage")]
 pub mod store {
     use super::*;
     use crate::db::Db;

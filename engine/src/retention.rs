@@ -186,7 +186,7 @@ mod tests {
 
     fn ms(s: &str) -> i64 {
         let (d, t) = s.split_once(' ').expect("date time");
-        crate::broadcast::store::parse_hkt_datetime(&format!("{d} {t}")).expect("valid")
+        crate::ledger::parse_hkt_datetime(&format!("{d} {t}")).expect("valid")
         // HKT
     }
 

@@ -1,12 +1,12 @@
 //! Fixtures of the delivery-engine tests: a customer with a balance, a simulator, a
 //! dispatcher bound to it, batches of one route, and waiting for a batch to finish.
 
-use app::db::testing::TestDb;
-use app::db::{now_ms, Db};
-use app::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle, SmscConfig};
-use app::delivery::store::NewBatch;
-use app::ledger::store::{accounts_out_of_balance, post, Posting};
-use app::ledger::EntryKind;
+use engine::db::testing::TestDb;
+use engine::db::{now_ms, Db};
+use engine::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle, SmscConfig};
+use engine::delivery::store::NewBatch;
+use engine::ledger::store::{accounts_out_of_balance, post, Posting};
+use engine::ledger::EntryKind;
 use smpp::{Behaviour, MsgIdMatching, Outcome, Simulator, SimulatorConfig, SimulatorHandle};
 use sms::{Money, Route};
 use sqlx::Row;

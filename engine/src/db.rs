@@ -167,7 +167,7 @@ pub fn now_ms() -> i64 {
 
 /// Throwaway databases for store tests: every test runs against SQLite and, when the test
 /// script has started a PostgreSQL cluster (`FERRY_TEST_PG_URL`), against PostgreSQL too.
-#[cfg(any(test, feature = "ssr"))]
+#[cfg(any(test, feature = "storage"))]
 pub mod testing {
     use super::*;
 

@@ -254,18 +254,6 @@ fn more_than_50000_numbers_are_refused_with_the_count() {
 }
 
 #[test]
-fn rejected_rows_download_as_csv() {
-    let r = import(b"91234567\n=HYPERLINK(1)\n", 852).expect("import");
-    let csv = super::rejected_csv(&r.rejected);
-    assert!(
-        csv.starts_with("row,input,reason\r\n2,'=HYPERLINK(1),"),
-        "{csv}"
-    );
-    let url = super::widget::csv_data_url("a,b\r\n");
-    assert_eq!(url, "data:text/csv;charset=utf-8,a%2Cb%0D%0A");
-}
-
-#[test]
 fn rows_are_numbered_as_a_spreadsheet_shows_them_with_any_line_ending() {
     for eol in ["\n", "\r\n"] {
         let csv = ["Mobile", "91000000", "", "oops", "\"9100\n0001\"", "bad"].join(eol);

@@ -4,8 +4,8 @@
 //! ends in an [`ImportError`] that tells the customer what to do, never a panic.
 
 use super::fast::Normalizer;
+use super::RejectedRow;
 use super::{ImportResult, MAX_IMPORT_BYTES, MAX_IMPORT_NUMBERS};
-use crate::broadcast::RejectedRow;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 

@@ -1,0 +1,147 @@
+//! Resending the messages of a batch that ended with chosen error codes, under today's rules.
+
+use engine::db::now_ms;
+use engine::delivery::store::{
+    create_batch, recipients_with_errors, BatchError, NewBatch, Recipient, Unsent,
+};
+use sms::ErrorCode;
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// The resend server function's work (see `crate::delivery::resend_batch`).
+pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::error::AppError> {
+    use crate::error::AppError;
+    let viewer = crate::auth::context::require_viewer()?;
+    let db = crate::auth::context::server_state()?.db;
+    let codes: Vec<u16> = error_codes
+        .split([',', ' '])
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse::<u16>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            AppError::field("error_codes", "Choose the error codes to resend, e.g. 16.")
+        })?;
+    if codes.is_empty() {
+        return Err(AppError::field(
+            "error_codes",
+            "Choose at least one error code to resend.",
+        ));
+    }
+    if codes.contains(&ErrorCode::DoNotCall.code()) {
+        return Err(AppError::field(
+            "error_codes",
+            "Numbers left out by the do-not-call filter are not resent; record their consent and send a new batch.",
+        ));
+    }
+    let Some(numbers) = recipients_with_errors(&db, viewer.account_id, batch_id, &codes).await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    if numbers.is_empty() {
+        return Err(AppError::field(
+            "error_codes",
+            "No message of this batch ended with those error codes.",
+        ));
+    }
+    let row = sqlx::query(
+        "SELECT route, sender_id, purpose, content, final_text, encoding, parts, validity_minutes, china_text FROM batches WHERE id = $1 AND account_id = $2",
+    )
+    .bind(batch_id)
+    .bind(viewer.account_id)
+    .fetch_one(db.pool())
+    .await?;
+    let route: String = row.try_get(0)?;
+    let batch_route: sms::Route = route.parse().map_err(|e| AppError::internal("route", e))?;
+    let encoding: String = row.try_get(5)?;
+    let final_text: String = row.try_get(4)?;
+    let china_text: Option<String> = row.try_get(8)?;
+    let parts = u8::try_from(row.try_get::<i64, _>(6)?).unwrap_or(1);
+    let route_of = |stored: &Option<String>| {
+        stored
+            .as_deref()
+            .and_then(|r| r.parse::<sms::Route>().ok())
+            .unwrap_or(batch_route)
+    };
+    // A resend is a new send: the rules of today apply, not those of the first batch.
+    let sender_id: Option<String> = row.try_get(1)?;
+    let shows_sender = numbers.iter().any(|(_, r)| route_of(r).allows_sender_id());
+    if let (Some(sender), true) = (&sender_id, shows_sender) {
+        let active = crate::sender_ids::store::list(&db, viewer.account_id, true).await?;
+        if !active.iter().any(|s| &s.sender_id == sender) {
+            return Err(AppError::Conflict(format!(
+                "The sender ID {sender} is no longer one of this account's sender IDs; send a new batch with a current one."
+            )));
+        }
+    }
+    let content: String = row.try_get(3)?;
+    if numbers
+        .iter()
+        .any(|(_, r)| route_of(r) == sms::Route::China)
+    {
+        let found = crate::broadcast::store::china_keywords_in(&db, &content).await?;
+        if !found.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "China operators refuse messages containing: {}. This batch cannot be resent to its mainland numbers as it is.",
+                found.join(", ")
+            )));
+        }
+    }
+    let routes: HashMap<String, sms::Route> = numbers
+        .iter()
+        .map(|(n, r)| (n.clone(), route_of(r)))
+        .collect();
+    let plain: Vec<String> = numbers.into_iter().map(|(n, _)| n).collect();
+    let (kept, dnc_filtered) = crate::dnc::filter(&db, viewer.account_id, &plain).await?;
+    if kept.is_empty() {
+        return Err(AppError::field(
+            "error_codes",
+            "Every one of these numbers is now on the do-not-call register without recorded consent: there is nothing to resend.",
+        ));
+    }
+    let prices = engine::pricing::store::current(&db, now_ms()).await?;
+    let china_parts = china_text
+        .as_deref()
+        .and_then(|t| sms::segment(t, sms::SegmentTable::China).parts)
+        .unwrap_or(parts);
+    let mut recipients = Vec::with_capacity(kept.len());
+    for n in kept {
+        let route = routes.get(&n).copied().unwrap_or(batch_route);
+        let price = prices
+            .unit_price(route, &n)
+            .or_else(|| prices.base_price(route))
+            .ok_or_else(|| AppError::Conflict(format!("{} has no price.", route.label())))?;
+        let parts = if route == sms::Route::China {
+            china_parts
+        } else {
+            parts
+        };
+        recipients.push(Recipient::on(route, parts, n, price));
+    }
+    let batch = NewBatch {
+        account_id: viewer.account_id,
+        route: batch_route,
+        sender_id,
+        purpose: row.try_get(2)?,
+        content,
+        final_text,
+        china_text,
+        encoding: if encoding == "UCS2" {
+            sms::Encoding::Ucs2
+        } else {
+            sms::Encoding::Gsm7
+        },
+        parts,
+        validity_minutes: row.try_get(7)?,
+        scheduled_at: None,
+        recipients,
+        unsent: dnc_filtered.into_iter().map(Unsent::do_not_call).collect(),
+        resent_from: Some(batch_id),
+    };
+    match create_batch(&db, &batch).await {
+        Ok(id) => Ok(id),
+        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(AppError::Conflict(format!(
+            "Insufficient balance: resending costs {total} and {available} is available; top up {shortfall} more first."
+        ))),
+        Err(e) => Err(AppError::internal("resend", e)),
+    }
+}

@@ -1,0 +1,312 @@
+//! The dispatcher's claim on work: heartbeats, claiming due messages (one process per message,
+//! also across processes), the batch facts a message is built from, and holding its charge.
+
+use crate::db::{id_list, now_ms, Backend, Db};
+use crate::delivery::code::*;
+use crate::ledger::store::{hold, LedgerError};
+use sms::{ErrorCode, Money};
+use sqlx::Row;
+use std::collections::HashMap;
+
+// ----- the dispatcher's side -----
+
+/// A message claimed for sending, with what is needed to build and charge it.
+#[derive(Debug, Clone)]
+pub struct ClaimedMessage {
+    pub id: i64,
+    pub batch_id: i64,
+    pub account_id: i64,
+    pub destination: String,
+    /// The message's own route; `None` for messages stored before routes were per message,
+    /// which take their batch's ([`ClaimedMessage::route_in`]).
+    pub route: Option<sms::Route>,
+    pub parts: i64,
+    pub unit_price: Money,
+    pub status: i64,
+    pub hold: Money,
+    /// Claims so far, this one included (the back-off between retries grows with it).
+    pub attempts: i64,
+    /// Parts the operator already accepted in an earlier attempt: never submitted again
+    /// (§ concatenated messages are all-or-nothing only in what the handset shows).
+    pub accepted_parts: Vec<i64>,
+}
+
+impl ClaimedMessage {
+    pub fn charge(&self) -> Money {
+        Money::from_minor(self.unit_price.minor().saturating_mul(self.parts))
+    }
+
+    /// The route this message takes in `batch`.
+    pub fn route_in(&self, batch: &BatchForSending) -> sms::Route {
+        self.route.unwrap_or(batch.route)
+    }
+
+    /// What `n` of its parts cost.
+    pub fn charge_for_parts(&self, n: usize) -> Money {
+        Money::from_minor(self.unit_price.minor().saturating_mul(n as i64))
+    }
+}
+
+/// Records this process as alive; claims of processes that stop beating can be taken over.
+pub async fn heartbeat(db: &Db, node_id: &str) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    // One statement: the workers of one process may beat at the same moment.
+    sqlx::query(
+        "INSERT INTO dispatcher_nodes (node_id, heartbeat_at) VALUES ($1, $2) \
+         ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+    )
+    .bind(node_id)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    // Forget nodes gone for a day.
+    sqlx::query("DELETE FROM dispatcher_nodes WHERE heartbeat_at < $1")
+        .bind(now - 86_400_000)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// A node is presumed dead this long after its last heartbeat.
+pub const NODE_TIMEOUT_MS: i64 = 10_000;
+
+/// Claims up to `limit` due messages for `node_id` until `lease_ms` from now: waiting ones
+/// (UPLOAD SUCCESS, SCHEDULING) and held ones whose submit outcome is unknown (a crash or a lost
+/// connection). On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several processes claim at once
+/// without taking the same rows; SQLite has one writer at a time, so the UPDATE is atomic.
+/// A process never takes over its own claims: a heartbeat delayed by a busy moment must not
+/// make its workers resubmit each other's messages.
+pub async fn claim(
+    db: &Db,
+    node_id: &str,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<ClaimedMessage>, sqlx::Error> {
+    let now = now_ms();
+    let lock = if db.backend() == Backend::Postgres {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE messages SET claimed_until = $1, claimed_by = $2, attempts = attempts + 1, updated_at = $3 \
+         WHERE id IN (SELECT id FROM messages \
+            WHERE (status IN (2, 3) OR (status = 4 AND hold_minor > 0)) AND due_at <= $3 \
+            AND (claimed_until < $3 OR claimed_by IS NULL OR (claimed_by <> $2 AND claimed_by NOT IN \
+                 (SELECT node_id FROM dispatcher_nodes WHERE heartbeat_at > $4))) \
+            ORDER BY due_at, id LIMIT $5 {lock}) \
+         RETURNING id, batch_id, account_id, destination, parts, unit_price_minor, status, hold_minor, route, attempts"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now + lease_ms)
+        .bind(node_id)
+        .bind(now)
+        .bind(now - NODE_TIMEOUT_MS)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    let mut claimed = rows
+        .into_iter()
+        .map(|r| {
+            let route: Option<String> = r.try_get(8)?;
+            Ok(ClaimedMessage {
+                id: r.try_get(0)?,
+                batch_id: r.try_get(1)?,
+                account_id: r.try_get(2)?,
+                destination: r.try_get(3)?,
+                route: route.and_then(|r| r.parse().ok()),
+                parts: r.try_get(4)?,
+                unit_price: Money::from_minor(r.try_get(5)?),
+                status: r.try_get(6)?,
+                hold: Money::from_minor(r.try_get(7)?),
+                attempts: r.try_get(9)?,
+                accepted_parts: Vec::new(),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    // Parts accepted in an earlier attempt (only messages still holding their charge have any).
+    let retried: Vec<i64> = claimed
+        .iter()
+        .filter(|m| m.status == PROCESSING)
+        .map(|m| m.id)
+        .collect();
+    if !retried.is_empty() {
+        let mut accepted: HashMap<i64, Vec<i64>> = HashMap::new();
+        for chunk in retried.chunks(500) {
+            for row in sqlx::query(&format!(
+                "SELECT message_id, part FROM message_parts WHERE message_id IN ({}) ORDER BY part",
+                id_list(chunk)
+            ))
+            .fetch_all(db.pool())
+            .await?
+            {
+                accepted
+                    .entry(row.try_get(0)?)
+                    .or_default()
+                    .push(row.try_get(1)?);
+            }
+        }
+        for m in &mut claimed {
+            if let Some(parts) = accepted.remove(&m.id) {
+                m.accepted_parts = parts;
+            }
+        }
+    }
+    Ok(claimed)
+}
+
+/// The batch facts the dispatcher needs to build a message (batches never change once stored).
+#[derive(Debug, Clone)]
+pub struct BatchForSending {
+    /// The batch's Hong Kong choice (the route of messages without one of their own).
+    pub route: sms::Route,
+    pub sender_id: Option<String>,
+    pub final_text: String,
+    /// What mainland recipients receive (signature and suffix).
+    pub china_text: Option<String>,
+    pub validity_minutes: i64,
+    pub single_sms_limit: Option<Money>,
+    /// When the batch was due to go out: the validity period counts from here.
+    pub due_at: i64,
+}
+
+impl BatchForSending {
+    /// The text a message on `route` carries.
+    pub fn text_for(&self, route: sms::Route) -> &str {
+        match (route, &self.china_text) {
+            (sms::Route::China, Some(text)) => text,
+            _ => &self.final_text,
+        }
+    }
+
+    /// Until when a message on `route` may still be tried: its validity period from the
+    /// batch's send time (China has none on the wire; operators keep trying for a day).
+    pub fn deadline(&self, route: sms::Route) -> i64 {
+        let validity_ms = if route.uses_validity_period() {
+            self.validity_minutes.max(1) * 60_000
+        } else {
+            24 * 60 * 60_000
+        };
+        self.due_at + validity_ms
+    }
+}
+
+pub async fn batch_for_sending(
+    db: &Db,
+    batch_id: i64,
+) -> Result<Option<BatchForSending>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT b.route, b.sender_id, b.final_text, b.validity_minutes, a.single_sms_limit_minor, b.china_text, b.scheduled_at \
+         FROM batches b JOIN accounts a ON a.id = b.account_id WHERE b.id = $1",
+    )
+    .bind(batch_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let route: String = r.try_get(0)?;
+    let Ok(route) = route.parse::<sms::Route>() else {
+        return Ok(None);
+    };
+    Ok(Some(BatchForSending {
+        route,
+        sender_id: r.try_get(1)?,
+        final_text: r.try_get(2)?,
+        china_text: r.try_get(5)?,
+        validity_minutes: r.try_get(3)?,
+        single_sms_limit: r.try_get::<Option<i64>, _>(4)?.map(Money::from_minor),
+        due_at: r.try_get(6)?,
+    }))
+}
+
+/// What the dispatcher decided before submitting a claimed message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prepared {
+    /// Held (now or before a crash): submit it.
+    Send,
+    /// Not sent, final, not charged (limit or balance).
+    Refused(ErrorCode),
+}
+
+/// Holds each message's charge (messages that already hold it, from an interrupted attempt,
+/// keep their hold), or refuses it: over the account's single-SMS limit, or not covered by the
+/// available balance (§7: UNDELIVERABLE, `16 Insufficient Balance`, not charged, not retried).
+/// One transaction for the whole chunk.
+pub async fn prepare(
+    db: &Db,
+    messages: &[ClaimedMessage],
+    limits: &(dyn Fn(i64) -> Option<Money> + Sync),
+) -> Result<Vec<Prepared>, LedgerError> {
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    let mut out: Vec<Option<Prepared>> = vec![None; messages.len()];
+    // Messages that hold their charge from an interrupted attempt are sent as they are.
+    let mut by_account: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, m) in messages.iter().enumerate() {
+        if m.status == PROCESSING && m.hold.minor() > 0 {
+            out[i] = Some(Prepared::Send);
+        } else if limits(m.batch_id).is_some_and(|limit| m.charge() > limit) {
+            out[i] = Some(Prepared::Refused(ErrorCode::OverChargeLimit));
+        } else {
+            by_account.entry(m.account_id).or_default().push(i);
+        }
+    }
+    // One hold for all of an account's messages when its balance covers them (the usual
+    // case); otherwise one message at a time, in queue order, until the balance runs out.
+    let mut newly_held = Vec::new();
+    for (account_id, indexes) in by_account {
+        let total: i64 = indexes.iter().map(|&i| messages[i].charge().minor()).sum();
+        if hold(&mut tx, account_id, Money::from_minor(total)).await? {
+            for i in indexes {
+                out[i] = Some(Prepared::Send);
+                newly_held.push(messages[i].id);
+            }
+            continue;
+        }
+        for i in indexes {
+            let m = &messages[i];
+            if hold(&mut tx, m.account_id, m.charge()).await? {
+                out[i] = Some(Prepared::Send);
+                newly_held.push(m.id);
+            } else {
+                out[i] = Some(Prepared::Refused(ErrorCode::InsufficientBalance));
+            }
+        }
+    }
+    for chunk in newly_held.chunks(500) {
+        let list = id_list(chunk);
+        sqlx::query(&format!(
+            "UPDATE messages SET status = {PROCESSING}, hold_minor = unit_price_minor * parts, updated_at = $1 WHERE id IN ({list})"
+        ))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (m, decision) in messages.iter().zip(&out) {
+        if let Some(Prepared::Refused(error)) = decision {
+            sqlx::query(
+                "UPDATE messages SET status = 21, error_code = $1, done_at = $2, updated_at = $2, claimed_until = 0 WHERE id = $3",
+            )
+            .bind(i64::from(error.code()))
+            .bind(now)
+            .bind(m.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(out
+        .into_iter()
+        .map(|d| d.unwrap_or(Prepared::Refused(ErrorCode::Unknown)))
+        .collect())
+}
+
+/// Gives claimed-but-unsent messages back to the queue (shutdown, or the batch vanished).
+pub async fn unclaim(db: &Db, ids: &[i64]) -> Result<(), sqlx::Error> {
+    for id in ids {
+        sqlx::query("UPDATE messages SET claimed_until = 0 WHERE id = $1")
+            .bind(id)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(())
+}

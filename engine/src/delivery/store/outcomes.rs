@@ -1,0 +1,424 @@
+//! What became of a submission: accepted (parts and their SMSC ids), refused, to retry, or
+//! expired; the charges that follow; and messages that outlived their validity period.
+
+use super::*;
+use crate::db::{id_list, now_ms, Backend, Db};
+use crate::delivery::code::*;
+use crate::ledger::store::{charge_held, charge_held_many, release, HeldCharge, LedgerError};
+use sms::{ErrorCode, Money};
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+
+/// One part the operator accepted: (part number, SMSC message id, its lookup keys).
+pub type AcceptedPart = (i64, String, Vec<String>);
+
+/// How a submitted message ended its attempt. `accepted` lists the parts the operator took in
+/// this attempt; parts taken in earlier attempts are in [`ClaimedMessage::accepted_parts`].
+#[derive(Debug, Clone)]
+pub enum SubmitResult {
+    /// Every remaining part accepted.
+    Accepted {
+        smsc: String,
+        parts: Vec<AcceptedPart>,
+        /// Routes without delivery reports end at SUBMITTED (§5, HK Economic).
+        final_on_acceptance: bool,
+        expires_at: i64,
+    },
+    /// Refused by the operator: UNDELIVERABLE with `error`. Nothing refused is charged (§7,
+    /// Jasmin #603); parts accepted before the refusal reached the handset and are charged.
+    Rejected {
+        error: ErrorCode,
+        smsc: String,
+        accepted: Vec<AcceptedPart>,
+    },
+    /// Not finished (connection lost, timeout, operator throttling, no SMSC bound): the hold
+    /// stays, the accepted parts are recorded, and the rest is tried again at `retry_at`.
+    Retry {
+        retry_at: i64,
+        smsc: String,
+        accepted: Vec<AcceptedPart>,
+    },
+    /// The validity period ran out before every part was handed over: EXPIRED (error 7),
+    /// parts accepted before are charged.
+    Expired {
+        smsc: String,
+        accepted: Vec<AcceptedPart>,
+    },
+}
+
+impl SubmitResult {
+    /// A refusal before anything reached an operator.
+    pub fn refused(error: ErrorCode) -> SubmitResult {
+        SubmitResult::Rejected {
+            error,
+            smsc: String::new(),
+            accepted: Vec::new(),
+        }
+    }
+}
+
+/// How long a message waits before its `attempts`-th retry: 2 s, doubling, at most 5 minutes.
+pub fn retry_delay_ms(attempts: i64) -> i64 {
+    let doublings = attempts.clamp(1, 16) - 1;
+    (2_000i64 << doublings).min(5 * 60_000)
+}
+
+/// Records the outcome of one attempt. Acceptance turns the hold into the message's one charge
+/// and records its parts' SMSC ids (receipts that arrived first are applied by
+/// [`apply_unmatched_receipts`]).
+/// Records many outcomes in one transaction (one disk sync for a whole chunk). Acceptances,
+/// nearly all of them, are written set-wise: a handful of statements for the whole group
+/// instead of a dozen per message, which is what lets one SQLite writer keep up with the SMSC.
+pub async fn record_many(
+    db: &Db,
+    results: &[(ClaimedMessage, SubmitResult)],
+) -> Result<(), LedgerError> {
+    let mut tx = db.begin_write().await?;
+    // Guard: only messages still holding their charge are recorded (a message recorded by an
+    // earlier attempt, or taken over after a crash, is left alone).
+    let ids = id_list(&results.iter().map(|(m, _)| m.id).collect::<Vec<_>>());
+    let mut holding: HashMap<i64, i64> = HashMap::new();
+    // On PostgreSQL the rows are locked, so a second recorder of the same message (a claim
+    // taken over from a process presumed dead) waits, then finds the hold gone and skips it.
+    let lock = if db.backend() == Backend::Postgres {
+        "FOR UPDATE"
+    } else {
+        ""
+    };
+    if !results.is_empty() {
+        for row in sqlx::query(&format!(
+            "SELECT id, hold_minor FROM messages WHERE id IN ({ids}) AND status = {PROCESSING} AND hold_minor > 0 {lock}"
+        ))
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            holding.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+    }
+    let mut accepted = Vec::new();
+    for (m, result) in results {
+        let Some(held) = holding.remove(&m.id) else {
+            continue;
+        };
+        match result {
+            SubmitResult::Accepted {
+                smsc,
+                parts,
+                final_on_acceptance,
+                expires_at,
+            } => accepted.push(Acceptance {
+                message: m,
+                held: Money::from_minor(held),
+                smsc,
+                parts,
+                final_on_acceptance: *final_on_acceptance,
+                expires_at: *expires_at,
+            }),
+            other => record_in(&mut tx, m, Money::from_minor(held), other).await?,
+        }
+    }
+    record_acceptances(&mut tx, &accepted).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) struct Acceptance<'a> {
+    message: &'a ClaimedMessage,
+    held: Money,
+    smsc: &'a str,
+    parts: &'a [(i64, String, Vec<String>)],
+    final_on_acceptance: bool,
+    expires_at: i64,
+}
+
+/// Acceptance turns each hold into the message's one charge (per account, one balance update
+/// and one multi-row ledger insert) and records the parts' SMSC ids and lookup keys.
+pub(super) async fn record_acceptances(
+    tx: &mut AnyConnection,
+    accepted: &[Acceptance<'_>],
+) -> Result<(), LedgerError> {
+    if accepted.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let mut by_account: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, a) in accepted.iter().enumerate() {
+        by_account.entry(a.message.account_id).or_default().push(i);
+    }
+    let mut charged = vec![false; accepted.len()];
+    for (account_id, indexes) in &by_account {
+        let charges: Vec<HeldCharge> = indexes
+            .iter()
+            .map(|&i| {
+                let m = accepted[i].message;
+                HeldCharge {
+                    amount: accepted[i].held,
+                    description: format!("SMS to +{} (batch #{})", m.destination, m.batch_id),
+                    reference: format!("msg-{}", m.id),
+                }
+            })
+            .collect();
+        let posted = charge_held_many(&mut *tx, *account_id, &charges).await?;
+        for (&i, p) in indexes.iter().zip(posted) {
+            charged[i] = p;
+        }
+    }
+    // One UPDATE per (batch, final or not, charged now or not): the members share every value
+    // but their ids. A batch's expiry times differ by the milliseconds between submits; the
+    // group takes its earliest.
+    let mut groups: HashMap<(i64, bool, bool), (i64, Vec<i64>)> = HashMap::new();
+    for (a, was_charged) in accepted.iter().zip(&charged) {
+        let g = groups
+            .entry((a.message.batch_id, a.final_on_acceptance, *was_charged))
+            .or_insert((a.expires_at, Vec::new()));
+        g.0 = g.0.min(a.expires_at);
+        g.1.push(a.message.id);
+    }
+    for ((_, final_on_acceptance, was_charged), (expires_at, ids)) in groups {
+        let status = if final_on_acceptance {
+            SUBMITTED
+        } else {
+            PROCESSING
+        };
+        let charge = if was_charged {
+            "charge_minor + hold_minor"
+        } else {
+            "charge_minor"
+        };
+        let list = id_list(&ids);
+        sqlx::query(&format!(
+            "UPDATE messages SET status = $1, charge_minor = {charge}, hold_minor = 0, submitted_at = $2, \
+             expires_at = $3, done_at = $4, claimed_until = 0, updated_at = $2 WHERE id IN ({list})"
+        ))
+        .bind(status)
+        .bind(now)
+        .bind(expires_at)
+        .bind(final_on_acceptance.then_some(now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    // The parts and their lookup keys, many rows per statement.
+    let parts: Vec<(i64, i64, &str, &str)> = accepted
+        .iter()
+        .flat_map(|a| {
+            a.parts
+                .iter()
+                .map(move |(part, id, _)| (a.message.id, *part, a.smsc, id.as_str()))
+        })
+        .collect();
+    for chunk in parts.chunks(64) {
+        let mut sql = String::from(
+            "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES ",
+        );
+        for (i, (message_id, part, _, _)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "({message_id}, {part}, ${}, ${}, {PROCESSING})",
+                2 * i + 1,
+                2 * i + 2
+            ));
+        }
+        sql.push_str(
+            " ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id, status = 4",
+        );
+        let mut query = sqlx::query(&sql);
+        for (_, _, smsc, id) in chunk {
+            query = query.bind(*smsc).bind(*id);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let keys: Vec<(i64, i64, &str, &str)> = accepted
+        .iter()
+        .flat_map(|a| {
+            a.parts.iter().flat_map(move |(part, _, keys)| {
+                keys.iter()
+                    .map(move |k| (a.message.id, *part, a.smsc, k.as_str()))
+            })
+        })
+        .collect();
+    for chunk in keys.chunks(64) {
+        let mut sql = String::from("INSERT INTO smsc_keys (smsc, key, message_id, part) VALUES ");
+        for (i, (message_id, part, _, _)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, {message_id}, {part})",
+                2 * i + 1,
+                2 * i + 2
+            ));
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        let mut query = sqlx::query(&sql);
+        for (_, _, smsc, key) in chunk {
+            query = query.bind(*smsc).bind(*key);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Records an attempt that did not end with every part accepted: its accepted parts are
+/// stored; a refusal or an expiry ends the message, charging only the parts the operator took;
+/// a retry keeps the hold for the parts still to go.
+pub(super) async fn record_in(
+    tx: &mut AnyConnection,
+    m: &ClaimedMessage,
+    held: Money,
+    result: &SubmitResult,
+) -> Result<(), LedgerError> {
+    let now = now_ms();
+    let (final_status, error, smsc, accepted) = match result {
+        SubmitResult::Accepted {
+            smsc,
+            parts,
+            final_on_acceptance,
+            expires_at,
+        } => {
+            return record_acceptances(
+                tx,
+                &[Acceptance {
+                    message: m,
+                    held,
+                    smsc,
+                    parts,
+                    final_on_acceptance: *final_on_acceptance,
+                    expires_at: *expires_at,
+                }],
+            )
+            .await;
+        }
+        SubmitResult::Retry {
+            retry_at,
+            smsc,
+            accepted,
+        } => {
+            insert_parts(tx, m.id, smsc, accepted).await?;
+            sqlx::query(
+                "UPDATE messages SET due_at = $1, claimed_until = 0, updated_at = $2 WHERE id = $3",
+            )
+            .bind(retry_at)
+            .bind(now)
+            .bind(m.id)
+            .execute(&mut *tx)
+            .await?;
+            return Ok(());
+        }
+        SubmitResult::Rejected {
+            error,
+            smsc,
+            accepted,
+        } => (UNDELIVERABLE, *error, smsc, accepted),
+        SubmitResult::Expired { smsc, accepted } => (EXPIRED, ErrorCode::Expired, smsc, accepted),
+    };
+    insert_parts(tx, m.id, smsc, accepted).await?;
+    // China knows only DELIVERED and UNDELIVERABLE, and UNDELIVERABLE is refunded (§5): a
+    // mainland message that ends here is not charged at all.
+    let is_china = m.route == Some(sms::Route::China);
+    let status = if is_china {
+        UNDELIVERABLE
+    } else {
+        final_status
+    };
+    let delivered_parts = if is_china {
+        0
+    } else {
+        m.accepted_parts.len() + accepted.len()
+    };
+    let charge = m.charge_for_parts(delivered_parts).min(held);
+    if charge.minor() > 0 {
+        charge_held(
+            &mut *tx,
+            m.account_id,
+            charge,
+            &format!(
+                "SMS to +{} (batch #{}, {delivered_parts} of {} parts delivered)",
+                m.destination, m.batch_id, m.parts
+            ),
+            &format!("msg-{}", m.id),
+        )
+        .await?;
+    }
+    let rest = held.checked_sub(charge).unwrap_or(Money::ZERO);
+    if rest.minor() > 0 {
+        release(&mut *tx, m.account_id, rest).await?;
+    }
+    sqlx::query(
+        "UPDATE messages SET status = $1, error_code = $2, charge_minor = charge_minor + $3, hold_minor = 0, \
+         done_at = $4, claimed_until = 0, updated_at = $4 WHERE id = $5",
+    )
+    .bind(status)
+    .bind(i64::from(error.code()))
+    .bind(charge.minor())
+    .bind(now)
+    .bind(m.id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Stores parts the operator accepted in an attempt that did not finish the message (their
+/// receipts can then be matched, and a retry skips them).
+pub(super) async fn insert_parts(
+    tx: &mut AnyConnection,
+    message_id: i64,
+    smsc: &str,
+    parts: &[AcceptedPart],
+) -> Result<(), sqlx::Error> {
+    for (part, smsc_id, keys) in parts {
+        sqlx::query(
+            "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES ($1, $2, $3, $4, 4) \
+             ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id",
+        )
+        .bind(message_id)
+        .bind(part)
+        .bind(smsc)
+        .bind(smsc_id)
+        .execute(&mut *tx)
+        .await?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO smsc_keys (smsc, key, message_id, part) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(smsc)
+            .bind(key)
+            .bind(message_id)
+            .bind(part)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Messages with no final receipt after their validity period (and a grace period) end
+/// EXPIRED; on the China route UNDELIVERABLE and refunded. Returns how many.
+pub async fn expire_overdue(db: &Db) -> Result<u64, LedgerError> {
+    let now = now_ms();
+    let rows = sqlx::query(
+        "SELECT id FROM messages WHERE status IN (4, 19) AND hold_minor = 0 AND expires_at IS NOT NULL AND expires_at < $1 LIMIT 1000",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    let mut n = 0;
+    for row in rows {
+        let id: i64 = row.try_get(0)?;
+        let mut tx = db.begin_write().await?;
+        let parts = sqlx::query(
+            "SELECT part FROM message_parts WHERE message_id = $1 AND status NOT IN (20, 21, 22)",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for p in parts {
+            let part: i64 = p.try_get(0)?;
+            apply_part_status(&mut tx, id, part, EXPIRED, Some(ErrorCode::Expired), now).await?;
+        }
+        tx.commit().await?;
+        n += 1;
+    }
+    Ok(n)
+}

@@ -1,0 +1,56 @@
+//! The engine's one error type: what a caller did wrong (fields, permissions, limits, state),
+//! or an internal failure. Doors map it to their own answers (the portal to `AppError`, an API
+//! to its JSON error and status code).
+
+use serde::{Deserialize, Serialize};
+
+/// A rejected input field: which one (the form's or request's name for it) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// One or more fields were rejected; nothing was changed.
+    #[error("{}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
+    Invalid(Vec<FieldError>),
+    /// The caller may not do this; the text says why.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Also used for other accounts' records, so their IDs cannot be probed.
+    #[error("Not found.")]
+    NotFound,
+    #[error("{0}")]
+    Throttled(String),
+    /// The request conflicts with the current state (balance, schedule, a record changed).
+    #[error("{0}")]
+    Conflict(String),
+    /// A failure that is not the caller's: logged where it is mapped, never shown in detail.
+    #[error("{context}: {message}")]
+    Internal { context: String, message: String },
+}
+
+impl Error {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Error::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        Error::Internal {
+            context: context.into(),
+            message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(feature = "storage")]
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        Error::internal("database", err)
+    }
+}
