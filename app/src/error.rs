@@ -86,26 +86,7 @@ impl AppError {
     }
 }
 
-/// Collects field errors so a form reports every problem at once, not the first one.
-#[derive(Debug, Default)]
-pub struct FieldErrors(Vec<FieldError>);
-
-impl FieldErrors {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
-    }
-
-    pub fn into_result(self) -> Result<(), AppError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Invalid(self.0))
-        }
-    }
-}
+pub use engine::error::FieldErrors;
 
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
@@ -117,7 +98,6 @@ impl FromServerFnError for AppError {
 
 /// The engine's refusals keep their meaning; its internal failures are logged here and reach
 /// the person only as a reference.
-#[cfg(feature = "ssr")]
 impl From<engine::Error> for AppError {
     fn from(err: engine::Error) -> Self {
         match err {
@@ -126,7 +106,10 @@ impl From<engine::Error> for AppError {
             engine::Error::NotFound => AppError::NotFound,
             engine::Error::Throttled(why) => AppError::Throttled(why),
             engine::Error::Conflict(why) => AppError::Conflict(why),
+            #[cfg(feature = "ssr")]
             engine::Error::Internal { context, message } => AppError::internal(&context, message),
+            #[cfg(not(feature = "ssr"))]
+            engine::Error::Internal { context, .. } => AppError::Internal(context),
         }
     }
 }

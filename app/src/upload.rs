@@ -13,12 +13,7 @@ pub const MAX_TEXT_FIELD_BYTES: usize = 4 * 1024;
 /// Fields in one upload form, file included.
 pub const MAX_FIELDS: usize = 16;
 
-/// The file field of an upload, as the browser named it.
-#[derive(Debug)]
-pub struct UploadedFile {
-    pub filename: String,
-    pub bytes: Vec<u8>,
-}
+pub use engine::documents::UploadedFile;
 
 /// What an upload form sent: its text fields by name and the file, when one was chosen.
 #[derive(Debug, Default)]

@@ -48,6 +48,27 @@ impl Error {
     }
 }
 
+/// Collects field errors so a form reports every problem at once, not the first one.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn into_result(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(self.0))
+        }
+    }
+}
+
 #[cfg(feature = "storage")]
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {

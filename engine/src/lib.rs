@@ -11,10 +11,12 @@
 pub mod audit;
 pub mod auth;
 pub mod delivery;
+pub mod documents;
 pub mod error;
 pub mod import;
 pub mod ledger;
 pub mod pricing;
+pub mod review;
 
 #[cfg(feature = "storage")]
 pub mod db;

@@ -318,7 +318,7 @@ async fn document(
     let Some(viewer) = ctx.viewer else {
         return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
     };
-    match app::documents::fetch_for(&state.db, &viewer, id).await {
+    match engine::documents::fetch_for(&state.db, viewer.account_id, viewer.is_staff(), id).await {
         Ok(Some((filename, content_type, bytes))) => {
             // The type is the one sniffed at upload. A PDF can carry script, so it is always
             // downloaded, never shown inside Ferry's origin; images may show inline. Either

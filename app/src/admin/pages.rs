@@ -6,12 +6,12 @@ use super::accounts::{
 };
 use crate::error::AppError;
 use crate::ledger::page::StatementTable;
-use crate::registration::{pending_registrations, DecideRegistration};
+use crate::registration::{pending_registrations, DecideRegistration, Registration};
 use crate::sender_ids::{CreateSenderId, RetireSenderId};
 use crate::settings::ClearIpAllowList;
 use crate::shell::RequireViewer;
-use crate::signature::{pending_signatures, DecideSignature};
-use crate::topups::{pending_payments, DecidePayment};
+use crate::signature::{pending_signatures, DecideSignature, SignatureApplication};
+use crate::topups::{pending_payments, DecidePayment, Payment};
 use crate::ui::{
     action_error, field_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind,
     PageHeader, SubmitButton, TextField,
@@ -286,112 +286,153 @@ fn AccountDetail(detail: StaffAccountDetail, actions: DetailActions) -> impl Int
     }
 }
 
+/// What one staff-review queue page says: its titles, its empty state and its columns (the
+/// last column is always the decision).
+#[derive(Clone, Copy)]
+struct QueueText {
+    page_title: &'static str,
+    title: &'static str,
+    subtitle: &'static str,
+    waiting: &'static str,
+    test_id: &'static str,
+    columns: &'static [&'static str],
+}
+
+/// The one page every staff-review queue uses: the pending requests of `list`, one row each
+/// drawn by `row`, refreshed after each decision; loading, empty and error states included.
+fn review_queue<T, R>(
+    text: QueueText,
+    list: Resource<Result<Vec<T>, AppError>>,
+    decision_error: Signal<Option<AppError>>,
+    row: R,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    R: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
+{
+    // A stored value keeps the closure below `Copy`, as the nested views need.
+    let row = StoredValue::new(row);
+    let queue = move || {
+        let row = row.get_value();
+        Suspend::new(async move {
+            match list.await {
+                Ok(l) if l.is_empty() => view! { <section class="card"><EmptyState title="Nothing waiting"><p>{text.waiting}</p></EmptyState></section> }.into_any(),
+                Ok(l) => view! {
+                    <section class="card"><div class="table-wrap"><table class="table" data-testid=text.test_id>
+                        <thead><tr>{text.columns.iter().map(|c| view! { <th scope="col" class:num=*c == "Amount">{*c}</th> }).collect_view()}<th scope="col">"Decision"</th></tr></thead>
+                        <tbody>{l.into_iter().map(row).collect_view()}</tbody>
+                    </table></div></section>
+                }.into_any(),
+                Err(e) => error_notice(e),
+            }
+        })
+    };
+    view! {
+        <Title text=text.page_title/>
+        <RequireViewer staff=true>
+            <AdminNav/>
+            <PageHeader title=text.title subtitle=text.subtitle/>
+            <FormError error=decision_error/>
+            <Suspense fallback=|| view! { <Loading/> }>{queue}</Suspense>
+        </RequireViewer>
+    }
+}
+
 #[component]
 pub fn PaymentsQueuePage() -> impl IntoView {
     let decide = ServerAction::<DecidePayment>::new();
-    let value = decide.value();
     let list = Resource::new(move || decide.version().get(), |_| pending_payments());
-    view! {
-        <Title text="Payments · Admin"/>
-        <RequireViewer staff=true>
-            <AdminNav/>
-            <PageHeader title="Pending payments" subtitle="Open the receipt, then confirm (the balance changes at once) or reject with a reason."/>
-            <FormError error=action_error(value)/>
-            <Suspense fallback=|| view! { <Loading what="payments"/> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(l) if l.is_empty() => view! { <section class="card"><EmptyState title="Nothing waiting"><p>"New payments appear here."</p></EmptyState></section> }.into_any(),
-                        Ok(l) => view! {
-                            <section class="card"><div class="table-wrap"><table class="table" data-testid="pending-payments">
-                                <thead><tr><th scope="col">"Recorded"</th><th scope="col">"Account"</th><th scope="col">"Method / reference"</th><th scope="col" class="num">"Amount"</th><th scope="col">"Receipt"</th><th scope="col">"Decision"</th></tr></thead>
-                                <tbody>{l.into_iter().map(|p| view! {
-                                    <tr>
-                                        <td>{format_hkt(p.created_at)}</td>
-                                        <td><a href=format!("/admin/accounts/{}", p.account_id)>{p.login_name}</a></td>
-                                        <td>{format!("{} · {}", p.method, p.reference)}</td>
-                                        <td class="num">{p.amount.to_string()}</td>
-                                        <td><a href=format!("/documents/{}", p.document_id) target="_blank" rel="noopener">"Open receipt"</a></td>
-                                        <td>{decide!(decide, "payment_id", p.id, "Confirm")}</td>
-                                    </tr>
-                                }).collect_view()}</tbody>
-                            </table></div></section>
-                        }.into_any(),
-                        Err(e) => error_notice(e),
-                    }
-                })}
-            </Suspense>
-        </RequireViewer>
-    }
+    let text = QueueText {
+        page_title: "Payments · Admin",
+        title: "Pending payments",
+        subtitle:
+            "Open the receipt, then confirm (the balance changes at once) or reject with a reason.",
+        waiting: "New payments appear here.",
+        test_id: "pending-payments",
+        columns: &[
+            "Recorded",
+            "Account",
+            "Method / reference",
+            "Amount",
+            "Receipt",
+        ],
+    };
+    review_queue(
+        text,
+        list,
+        action_error(decide.value()),
+        move |p: Payment| {
+            view! {
+            <tr>
+                <td>{format_hkt(p.created_at)}</td>
+                <td><a href=format!("/admin/accounts/{}", p.account_id)>{p.login_name}</a></td>
+                <td>{format!("{} · {}", p.method, p.reference)}</td>
+                <td class="num">{p.amount.to_string()}</td>
+                <td><a href=format!("/documents/{}", p.document_id) target="_blank" rel="noopener">"Open receipt"</a></td>
+                <td>{decide!(decide, "payment_id", p.id, "Confirm")}</td>
+            </tr>
+        }
+        .into_any()
+        },
+    )
 }
 
 #[component]
 pub fn RegistrationsQueuePage() -> impl IntoView {
     let decide = ServerAction::<DecideRegistration>::new();
-    let value = decide.value();
     let list = Resource::new(move || decide.version().get(), |_| pending_registrations());
-    view! {
-        <Title text="Registrations · Admin"/>
-        <RequireViewer staff=true>
-            <AdminNav/>
-            <PageHeader title="Business registrations" subtitle="Approving makes a trial account normal: it may then send to any number."/>
-            <FormError error=action_error(value)/>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(l) if l.is_empty() => view! { <section class="card"><EmptyState title="Nothing waiting"><p>"Uploaded certificates appear here."</p></EmptyState></section> }.into_any(),
-                        Ok(l) => view! {
-                            <section class="card"><div class="table-wrap"><table class="table">
-                                <thead><tr><th scope="col">"Uploaded"</th><th scope="col">"Account"</th><th scope="col">"Certificate"</th><th scope="col">"Decision"</th></tr></thead>
-                                <tbody>{l.into_iter().map(|r| view! {
-                                    <tr>
-                                        <td>{format_hkt(r.created_at)}</td>
-                                        <td><a href=format!("/admin/accounts/{}", r.account_id)>{format!("{} · {}", r.login_name, r.company_name)}</a></td>
-                                        <td><a href=format!("/documents/{}", r.document_id) target="_blank" rel="noopener">"Open certificate"</a></td>
-                                        <td>{decide!(decide, "registration_id", r.id, "Approve")}</td>
-                                    </tr>
-                                }).collect_view()}</tbody>
-                            </table></div></section>
-                        }.into_any(),
-                        Err(e) => error_notice(e),
-                    }
-                })}
-            </Suspense>
-        </RequireViewer>
-    }
+    let text = QueueText {
+        page_title: "Registrations · Admin",
+        title: "Business registrations",
+        subtitle: "Approving makes a trial account normal: it may then send to any number.",
+        waiting: "Uploaded certificates appear here.",
+        test_id: "pending-registrations",
+        columns: &["Uploaded", "Account", "Certificate"],
+    };
+    review_queue(
+        text,
+        list,
+        action_error(decide.value()),
+        move |r: Registration| {
+            view! {
+            <tr>
+                <td>{format_hkt(r.created_at)}</td>
+                <td><a href=format!("/admin/accounts/{}", r.account_id)>{format!("{} · {}", r.login_name, r.company_name)}</a></td>
+                <td><a href=format!("/documents/{}", r.document_id) target="_blank" rel="noopener">"Open certificate"</a></td>
+                <td>{decide!(decide, "registration_id", r.id, "Approve")}</td>
+            </tr>
+        }
+        .into_any()
+        },
+    )
 }
 
 #[component]
 pub fn SignaturesQueuePage() -> impl IntoView {
     let decide = ServerAction::<DecideSignature>::new();
-    let value = decide.value();
     let list = Resource::new(move || decide.version().get(), |_| pending_signatures());
-    view! {
-        <Title text="China signatures · Admin"/>
-        <RequireViewer staff=true>
-            <AdminNav/>
-            <PageHeader title="China signature applications" subtitle="Approval charges the HK$2,000 fee unless the account has confirmed a single top-up of HK$20,000 or more."/>
-            <FormError error=action_error(value)/>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(l) if l.is_empty() => view! { <section class="card"><EmptyState title="Nothing waiting"><p>"Applications appear here."</p></EmptyState></section> }.into_any(),
-                        Ok(l) => view! {
-                            <section class="card"><div class="table-wrap"><table class="table">
-                                <thead><tr><th scope="col">"Applied"</th><th scope="col">"Account"</th><th scope="col">"Signature"</th><th scope="col">"Decision"</th></tr></thead>
-                                <tbody>{l.into_iter().map(|a| view! {
-                                    <tr>
-                                        <td>{format_hkt(a.created_at)}</td>
-                                        <td><a href=format!("/admin/accounts/{}", a.account_id)>{a.login_name}</a></td>
-                                        <td><strong>{format!("[{}]", a.signature)}</strong></td>
-                                        <td>{decide!(decide, "application_id", a.id, "Approve")}</td>
-                                    </tr>
-                                }).collect_view()}</tbody>
-                            </table></div></section>
-                        }.into_any(),
-                        Err(e) => error_notice(e),
-                    }
-                })}
-            </Suspense>
-        </RequireViewer>
-    }
+    let text = QueueText {
+        page_title: "China signatures · Admin",
+        title: "China signature applications",
+        subtitle: "Approval charges the HK$2,000 fee unless the account has confirmed a single top-up of HK$20,000 or more.",
+        waiting: "Applications appear here.",
+        test_id: "pending-signatures",
+        columns: &["Applied", "Account", "Signature"],
+    };
+    review_queue(
+        text,
+        list,
+        action_error(decide.value()),
+        move |a: SignatureApplication| {
+            view! {
+                <tr>
+                    <td>{format_hkt(a.created_at)}</td>
+                    <td><a href=format!("/admin/accounts/{}", a.account_id)>{a.login_name}</a></td>
+                    <td><strong>{format!("[{}]", a.signature)}</strong></td>
+                    <td>{decide!(decide, "application_id", a.id, "Approve")}</td>
+                </tr>
+            }
+            .into_any()
+        },
+    )
 }

@@ -106,6 +106,16 @@ pub fn require_staff() -> Result<Viewer, AppError> {
     }
 }
 
+/// A signed-in customer (an account or sub-account, never staff), for what only customers do.
+pub fn require_customer() -> Result<Viewer, AppError> {
+    let viewer = require_viewer()?;
+    if viewer.is_staff() {
+        Err(AppError::Forbidden)
+    } else {
+        Ok(viewer)
+    }
+}
+
 pub const SESSION_COOKIE: &str = "ferry_session";
 
 /// The session cookie: HttpOnly (no script can read it) and SameSite=Strict (no other site's

@@ -181,7 +181,9 @@ pub mod store {
             for (field, message) in errs {
                 fe.add(field, message);
             }
-            fe.into_result().err().unwrap_or(AppError::NotFound)
+            fe.into_result()
+                .err()
+                .map_or(AppError::NotFound, AppError::from)
         })?;
         let mut conn = db.pool().acquire().await?;
         upsert(&mut conn, account_id, &row).await?;
