@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dispatch throughput: `ferry bench dispatch` (a fresh database, a customer, four batches --
+# Dispatch throughput: `ferry-bench dispatch` (a fresh database, a customer, four batches --
 # GSM-7 1-part, GSM-7 2-part, UCS-2 1-part, UCS-2 2-part, N/4 messages each -- and the
 # dispatcher, until every message has its DELIVRD receipt applied), against either the counting
 # npm-`smpp` SMSC (bench/smsc/counting-smsc.mjs, started here) or Ferry's in-process simulator.
@@ -10,11 +10,11 @@
 #              without it a throwaway cluster is started)
 #   --smsc     npm (default) or simulator
 #   --timeline FILE  JSON [{"t_s","accepted","delivered"}, ...] sampled every 250 ms
-#   --timeout S      stop `ferry bench dispatch` after S seconds (default 600) and fail: a
+#   --timeout S      stop `ferry-bench dispatch` after S seconds (default 600) and fail: a
 #              message that never completes would otherwise keep it waiting for its own 30 min
 # Env: FERRY_BIN (default $CARGO_TARGET_DIR/release/ferry).
 #
-# Prints `ferry bench dispatch`'s JSON line on stdout
+# Prints `ferry-bench dispatch`'s JSON line on stdout
 #   {"kind":"dispatch","backend":..,"smsc":..,"messages":..,"parts":..,"accepted_s":..,
 #    "accepted_per_s":..,"parts_per_s":..,"receipts_s":..,"receipts_per_s":..,"peak_rss_kb":..}
 # with, for the npm SMSC, the SMSC's own counts added (smsc_submits, smsc_duplicate_submits --
@@ -40,7 +40,7 @@ done
 bench_init dispatch-bench
 check_ferry_bin
 [ "$BACKEND" = postgres ] && ensure_pg
-args=(bench dispatch --backend "$BACKEND" --messages "$N")
+args=(dispatch --backend "$BACKEND" --messages "$N")
 [ -n "$TIMELINE" ] && args+=(--timeline "$(realpath -m "$TIMELINE")")
 case "$SMSC" in
   npm) start_smsc; args+=(--smsc "127.0.0.1:$SMSC_PORT") ;;
@@ -49,14 +49,14 @@ case "$SMSC" in
 esac
 
 LOADAVG="$(cut -d' ' -f1 /proc/loadavg)"
-bench_say "ferry ${args[*]}"
+bench_say "ferry-bench ${args[*]}"
 rc=0
-(cd "$BENCH_TMP" && timeout --signal=TERM --kill-after=10 "$TIMEOUT" "$FERRY_BIN" "${args[@]}") \
+(cd "$BENCH_TMP" && timeout --signal=TERM --kill-after=10 "$TIMEOUT" "$FERRY_BENCH_BIN" "${args[@]}") \
   >"$BENCH_TMP/dispatch.json" 2> >(tee "$BENCH_TMP/dispatch.err" >&2) || rc=$?
-[ "$rc" = 124 ] && die "ferry bench dispatch did not finish in $TIMEOUT s"
-[ "$rc" = 0 ] || die "ferry bench dispatch failed (exit $rc): $(tail -n 5 "$BENCH_TMP/dispatch.err")"
+[ "$rc" = 124 ] && die "ferry-bench dispatch did not finish in $TIMEOUT s"
+[ "$rc" = 0 ] || die "ferry-bench dispatch failed (exit $rc): $(tail -n 5 "$BENCH_TMP/dispatch.err")"
 LINE="$(grep '^{' "$BENCH_TMP/dispatch.json" | tail -n 1)"
-[ -n "$LINE" ] || die "no JSON line from ferry bench dispatch: $(cat "$BENCH_TMP/dispatch.json")"
+[ -n "$LINE" ] || die "no JSON line from ferry-bench dispatch: $(cat "$BENCH_TMP/dispatch.json")"
 
 EXTRA='{}'
 if [ "$SMSC" = npm ]; then

@@ -9,6 +9,7 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../scripts/common.sh
 source "$BENCH_DIR/../scripts/common.sh"
 FERRY_BIN="${FERRY_BIN:-$CARGO_TARGET_DIR/release/ferry}"
+FERRY_BENCH_BIN="${FERRY_BENCH_BIN:-$CARGO_TARGET_DIR/release/ferry-bench}"
 
 bench_say() { echo "${BENCH_NAME:-bench}: $*" >&2; }
 
@@ -88,7 +89,7 @@ create_pg_db() {
 FERRY_PID="" FERRY_PORT="" FERRY_COOKIE="" DB_URL=""
 check_ferry_bin() {
   [ -x "$FERRY_BIN" ] || die "no ferry binary at $FERRY_BIN (scripts/build.sh --release, or set FERRY_BIN)"
-  "$FERRY_BIN" bench --help >/dev/null 2>&1 || die "$FERRY_BIN has no 'bench' subcommand: rebuild it"
+  [ -x "$FERRY_BENCH_BIN" ] || die "no ferry-bench binary at $FERRY_BENCH_BIN (cargo build --release -p server --features bench --bin ferry-bench, or set FERRY_BENCH_BIN)"
 }
 # new_database sqlite|postgres: sets DB_URL to a fresh, empty database.
 new_database() {
@@ -127,18 +128,18 @@ routes = []
 window = 100
 EOF
 }
-# start_ferry_serve: `ferry bench prepare` on DB_URL (staff, customer `bench`, session), then
+# start_ferry_serve: `ferry-bench prepare` on DB_URL (staff, customer `bench`, session), then
 # `ferry serve` on it; waits until it listens and its dispatcher is bound to the SMSC.
 # Sets FERRY_PID, FERRY_PORT, FERRY_COOKIE.
 start_ferry_serve() {
   mkdir -p "$BENCH_TMP/data"
   FERRY_PORT="$(free_ports 1)"
   write_ferry_config "$BENCH_TMP/ferry.toml" "$FERRY_PORT"
-  "$FERRY_BIN" --config "$BENCH_TMP/ferry.toml" bench prepare --database-url "$DB_URL" \
+  "$FERRY_BENCH_BIN" prepare --database-url "$DB_URL" \
     >"$BENCH_TMP/prepare.json" 2>"$BENCH_TMP/prepare.err" \
-    || die "ferry bench prepare failed: $(tail -n 20 "$BENCH_TMP/prepare.err")"
+    || die "ferry-bench prepare failed: $(tail -n 20 "$BENCH_TMP/prepare.err")"
   FERRY_COOKIE="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["cookie"])' "$BENCH_TMP/prepare.json")" \
-    || die "no cookie in ferry bench prepare output: $(cat "$BENCH_TMP/prepare.json")"
+    || die "no cookie in ferry-bench prepare output: $(cat "$BENCH_TMP/prepare.json")"
   "$FERRY_BIN" serve --config "$BENCH_TMP/ferry.toml" >"$BENCH_TMP/ferry.out" 2>"$BENCH_TMP/ferry.err" &
   FERRY_PID=$!
   local i

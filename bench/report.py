@@ -353,14 +353,14 @@ def render(out, md_path, chart_path):
     s = ["## 1. Dispatch throughput\n"]
     n_disp = settings.get("dispatch_messages")
     s.append(
-        f"`ferry bench dispatch`: a fresh database, one customer, four batches of {n_disp // 4 if n_disp else '?':,} "
+        f"`ferry-bench dispatch`: a fresh database, one customer, four batches of {n_disp // 4 if n_disp else '?':,} "
         "messages (GSM-7 1-part, GSM-7 2-part, UCS-2 1-part, UCS-2 2-part) and Ferry's dispatcher "
         "(2 workers, window 100) until every message has its DELIVRD receipt applied. "
         "**npm SMSC** = the npm `smpp` package as a server (`bench/smsc/counting-smsc.mjs`), which "
         "acknowledges each submit_sm and returns a receipt for each; **simulator** = Ferry's "
         "built-in SMSC simulator in the same process. *accepted/s* = messages / time until the SMSC "
         "accepted the last one (submit_sm_resp recorded); *parts/s* = the same for SMPP parts; "
-        "*receipts/s* = messages / time until the last receipt was applied. `ferry bench dispatch` samples "
+        "*receipts/s* = messages / time until the last receipt was applied. `ferry-bench dispatch` samples "
         "its progress every 250 ms, so both times are rounded up to the next sample (at most 250 ms).\n"
     )
     rows = []
@@ -614,7 +614,7 @@ def render(out, md_path, chart_path):
     # -- results pages (extra)
     if results:
         s = ["## Results pages\n"]
-        s.append("`ferry bench results`: timings of the results pages on a batch of "
+        s.append("`ferry-bench results`: timings of the results pages on a batch of "
                  f"{settings.get('results_messages', '?'):,} messages in a realistic mix of statuses, through the real router (session, guards, server-side rendering), in process; min / median / max over its own repetitions.\n")
         rows = []
         for r in results:

@@ -20,7 +20,7 @@
 #        peer      bench/ferry/run.sh (SQLite, PostgreSQL), bench/kannel/run.sh, and
 #                  bench/kannel/run.sh --store-file, back to back each round, 10,000 messages
 #        intake    bench/http-intake.sh: wrk, 50 connections, 15 s, SQLite and PostgreSQL
-#        results   ferry bench results (results pages on a 50,000-message batch), once per backend
+#        results   ferry-bench results (results pages on a 50,000-message batch), once per backend
 #   5. bench/report.py: BENCHMARKS.md at the repo root and the chart bench/throughput.png
 #
 # Options:
@@ -75,6 +75,7 @@ OUT="${OUT:-$HERE/out/$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT/logs" "$OUT/raw"
 OUT="$(cd "$OUT" && pwd)"
 export FERRY_BIN="${FERRY_BIN:-$CARGO_TARGET_DIR/release/ferry}"
+export FERRY_BENCH_BIN="${FERRY_BENCH_BIN:-$CARGO_TARGET_DIR/release/ferry-bench}"
 export FERRY_SITE_OUT
 START_S=$SECONDS
 
@@ -84,9 +85,11 @@ if $BUILD; then
   "$FERRY_ROOT/scripts/setup.sh" --test
   log "scripts/build.sh --release"
   "$FERRY_ROOT/scripts/build.sh" --release
+  log "cargo build --release -p server --features bench --bin ferry-bench"
+  cargo build --release -p server --features bench --bin ferry-bench
 fi
 [ -x "$FERRY_BIN" ] || die "no ferry binary at $FERRY_BIN: run without --no-build"
-"$FERRY_BIN" bench --help >/dev/null 2>&1 || die "$FERRY_BIN has no 'bench' subcommand: rebuild (without --no-build)"
+[ -x "$FERRY_BENCH_BIN" ] || die "no ferry-bench at $FERRY_BENCH_BIN: rebuild (without --no-build)"
 
 # ---- 2. benchmark dependencies -------------------------------------------------------------
 missing=()
@@ -155,10 +158,10 @@ bench_raw() {
     log "[$label] done ($((SECONDS - t0)) s)"
   fi
 }
-results_run() { # ferry bench results, in a temp dir of its own
+results_run() { # ferry-bench results, in a temp dir of its own
   local dir rc=0
   dir="$(mktemp -d "${TMPDIR:-/tmp}/ferry-results.XXXXXX")"
-  (cd "$dir" && "$FERRY_BIN" bench results "$@") || rc=$?
+  (cd "$dir" && "$FERRY_BENCH_BIN" results "$@") || rc=$?
   rm -rf "$dir"
   return "$rc"
 }
@@ -219,7 +222,7 @@ if wanted intake; then
   done
 fi
 if wanted results; then
-  note_command results "ferry bench results --backend sqlite|postgres --messages $RESULTS_N --runs $RESULTS_RUNS"
+  note_command results "ferry-bench results --backend sqlite|postgres --messages $RESULTS_N --runs $RESULTS_RUNS"
   for backend in sqlite postgres; do
     bench_json results "results-$backend" \
       results_run --backend "$backend" --messages "$RESULTS_N" --runs "$RESULTS_RUNS"

@@ -12,7 +12,7 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 
 log "cargo clippy (server side, browser side)"
-cargo clippy -p sms -p smpp -p ferry-engine -p app --features app/ssr,ferry-engine/storage -p server --all-targets -- -D warnings
+cargo clippy -p sms -p smpp -p ferry-engine -p app --features app/ssr,ferry-engine/storage,server/bench -p server --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 "$FERRY_ROOT/scripts/build.sh" --dev

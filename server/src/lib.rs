@@ -1,5 +1,6 @@
 //! The `ferry` server: configuration, start-up and the HTTP stack. `main.rs` is only the CLI.
 
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod config;
 pub mod delivery;
@@ -27,8 +28,6 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error(transparent)]
     Delivery(#[from] delivery::DeliveryStartError),
-    #[error("benchmark failed: {0}")]
-    Bench(bench::BenchError),
 }
 
 /// Connects to the configured database and brings its schema up to date.

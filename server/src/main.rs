@@ -50,45 +50,6 @@ enum Command {
     /// Print the effective configuration (after file and environment overrides) as TOML-like
     /// debug output.
     Config,
-    /// Benchmarks (see bench/run.sh and BENCHMARKS.md); each prints one JSON line.
-    #[command(subcommand)]
-    Bench(BenchCommand),
-}
-
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// A mixed batch (GSM-7/UCS-2, 1 and 2 parts) dispatched to an SMSC until every receipt is
-    /// applied, on a fresh database.
-    Dispatch {
-        #[arg(long, value_enum, default_value = "sqlite")]
-        backend: server::bench::Backend,
-        /// `simulator` (Ferry's own, in-process) or the HOST:PORT of another SMSC.
-        #[arg(long, default_value = "simulator")]
-        smsc: String,
-        #[arg(long, default_value_t = 50_000)]
-        messages: u64,
-        /// Write accepted/delivered counts every 250 ms to this JSON file.
-        #[arg(long)]
-        timeline: Option<PathBuf>,
-        /// The SMPP window (the `[[smsc]]` `window` setting).
-        #[arg(long, default_value_t = 100)]
-        window: usize,
-    },
-    /// Migrate a database and create a customer with a sender ID, balance and a session for a
-    /// `ferry serve` under load; prints the session cookie.
-    Prepare {
-        #[arg(long)]
-        database_url: String,
-    },
-    /// Delivery Results pages on one batch of N messages, through the real router.
-    Results {
-        #[arg(long, value_enum, default_value = "sqlite")]
-        backend: server::bench::Backend,
-        #[arg(long, default_value_t = 50_000)]
-        messages: u64,
-        #[arg(long, default_value_t = 20)]
-        runs: usize,
-    },
 }
 
 fn main() -> ExitCode {
@@ -148,41 +109,6 @@ fn main() -> ExitCode {
                 // Secrets stay out of terminals, logs and support tickets.
                 println!("{:#?}", config.redacted());
                 Ok(())
-            }
-            Command::Bench(command) => {
-                let result = match command {
-                    BenchCommand::Dispatch {
-                        backend,
-                        smsc,
-                        messages,
-                        timeline,
-                        window,
-                    } => {
-                        server::bench::dispatch(server::bench::DispatchArgs {
-                            backend,
-                            smsc: (smsc != "simulator").then_some(smsc),
-                            messages,
-                            timeline,
-                            window,
-                        })
-                        .await
-                    }
-                    BenchCommand::Prepare { database_url } => {
-                        server::bench::prepare(&database_url).await
-                    }
-                    BenchCommand::Results {
-                        backend,
-                        messages,
-                        runs,
-                    } => server::bench::results(backend, messages, runs).await,
-                };
-                match result {
-                    Ok(line) => {
-                        println!("{line}");
-                        Ok(())
-                    }
-                    Err(e) => Err(StartError::Bench(e)),
-                }
             }
         }
     });
