@@ -1,6 +1,8 @@
 #![recursion_limit = "512"]
-//! Ferry's portal: every page, component and server function, with the queries behind them.
-//! One folder per capability; `ui` holds the shared components, `error` the one error type.
+//! Ferry's portal: every page, component and server function. One folder per capability; `ui`
+//! holds the shared components, `error` the one error type the browser sees. The domain and
+//! its storage are in `engine` (ARCHITECTURE.md); a server function checks its caller and
+//! calls it. May call `engine` and `sms`, never `server`.
 
 pub mod account;
 pub mod address_book;
