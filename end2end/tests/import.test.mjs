@@ -7,7 +7,7 @@ import { startFerry, launchBrowser, watchPage, uniqueLogin, signUp } from '../li
 
 // Made by app/src/import/tests.rs (`write_xlsx_fixture`): a "Mobile" header, 91234567 stored as a
 // number, "+852 6123 4567", "hello", a landline and a duplicate of the first number.
-const XLSX = readFileSync(new URL('../../app/tests/fixtures/recipients.xlsx', import.meta.url));
+const XLSX = readFileSync(new URL('../../engine/tests/fixtures/recipients.xlsx', import.meta.url));
 
 let ferry;
 let browser;
