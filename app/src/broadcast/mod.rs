@@ -12,7 +12,10 @@
 #![allow(clippy::too_many_arguments)]
 
 mod composer;
+mod panels;
 pub mod recipients;
+#[cfg(feature = "ssr")]
+mod rows;
 
 #[cfg(feature = "ssr")]
 pub mod store;
