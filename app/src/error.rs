@@ -102,7 +102,8 @@ impl From<engine::Error> for AppError {
     fn from(err: engine::Error) -> Self {
         match err {
             engine::Error::Invalid(fields) => AppError::Invalid(fields),
-            engine::Error::Forbidden(why) => AppError::ForbiddenBecause(why),
+            engine::Error::Forbidden => AppError::Forbidden,
+            engine::Error::ForbiddenBecause(why) => AppError::ForbiddenBecause(why),
             engine::Error::NotFound => AppError::NotFound,
             engine::Error::Throttled(why) => AppError::Throttled(why),
             engine::Error::Conflict(why) => AppError::Conflict(why),

@@ -1,195 +1,18 @@
-//! Account settings (§2): validity period, single-SMS charge limit, IP allow-list, unsubscribe
-//! hotline, 2-way callback URL, and password change.
+//! Account settings (§2): the settings page's doors (load, update, staff clearing an
+//! allow-list) and the password change. The rules and storage are `engine::settings`.
 
-use crate::error::{AppError, FieldErrors};
+use crate::error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-use sms::Money;
-use std::net::IpAddr;
 
-pub const MIN_VALIDITY_MINUTES: i64 = 10;
-pub const MAX_VALIDITY_MINUTES: i64 = 1380;
-pub const DEFAULT_VALIDITY_MINUTES: i64 = 120;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountSettings {
-    pub validity_minutes: i64,
-    pub single_sms_limit: Option<Money>,
-    /// One CIDR or address per line; empty means any address may sign in.
-    pub ip_allow_list: String,
-    pub unsubscribe_hotline: String,
-    pub callback_url: String,
-    /// The country code for numbers typed or imported without one (§6).
-    pub default_country_code: u16,
-}
-
-/// A parsed IP allow-list. An empty list allows every address.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct IpAllowList(Vec<ipnet::IpNet>);
-
-impl IpAllowList {
-    /// Parses one entry per line (commas and spaces also separate); a bare address is a /32 or
-    /// /128. Every bad entry is reported with its position.
-    pub fn parse(input: &str) -> Result<IpAllowList, Vec<String>> {
-        let mut nets = Vec::new();
-        let mut problems = Vec::new();
-        for (i, entry) in input
-            .split(|c: char| c == '\n' || c == ',' || c.is_whitespace())
-            .filter(|e| !e.trim().is_empty())
-            .enumerate()
-        {
-            let entry = entry.trim();
-            match entry.parse::<ipnet::IpNet>() {
-                Ok(net) => nets.push(net.trunc()),
-                Err(_) => match entry.parse::<IpAddr>() {
-                    Ok(ip) => nets.push(ipnet::IpNet::from(ip)),
-                    Err(_) => problems.push(format!(
-                        "entry {} \"{entry}\" is not an IPv4/IPv6 address or CIDR such as 203.0.113.0/24",
-                        i + 1
-                    )),
-                },
-            }
-        }
-        if problems.is_empty() {
-            Ok(IpAllowList(nets))
-        } else {
-            Err(problems)
-        }
-    }
-
-    pub fn allows(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6
-                .to_ipv4_mapped()
-                .map(IpAddr::V4)
-                .unwrap_or(IpAddr::V6(v6)),
-            v4 => v4,
-        };
-        self.0.is_empty() || self.0.iter().any(|net| net.contains(&ip))
-    }
-
-    /// Whether `ip` is on the list; an empty list contains nothing (unlike [`Self::allows`]).
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        !self.0.is_empty() && self.allows(ip)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn to_text(&self) -> String {
-        self.0
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-/// Validates settings as typed; every rejected field says why. (Whether a country code is
-/// known is checked on the server, which has the numbering plans.)
-pub fn validate(
-    validity_minutes: &str,
-    single_sms_limit: &str,
-    ip_allow_list: &str,
-    unsubscribe_hotline: &str,
-    callback_url: &str,
-    default_country_code: &str,
-) -> Result<AccountSettings, AppError> {
-    let mut errors = FieldErrors::default();
-    let country_code = match default_country_code.trim().trim_start_matches('+') {
-        "" => sms::msisdn::HONG_KONG_CODE,
-        code => match code.parse::<u16>() {
-            Ok(c) if (1..=999).contains(&c) => c,
-            _ => {
-                errors.add(
-                    "default_country_code",
-                    "Enter a country code as 1 to 3 digits, e.g. 852.",
-                );
-                sms::msisdn::HONG_KONG_CODE
-            }
-        },
-    };
-    let validity = match validity_minutes.trim().parse::<i64>() {
-        Ok(v) if (MIN_VALIDITY_MINUTES..=MAX_VALIDITY_MINUTES).contains(&v) => v,
-        _ => {
-            errors.add(
-                "validity_minutes",
-                format!("Enter whole minutes from {MIN_VALIDITY_MINUTES} to {MAX_VALIDITY_MINUTES} (23 hours)."),
-            );
-            DEFAULT_VALIDITY_MINUTES
-        }
-    };
-    let limit = if single_sms_limit.trim().is_empty() {
-        None
-    } else {
-        match Money::parse_hkd(single_sms_limit) {
-            Ok(m) if m.minor() > 0 => Some(m),
-            Ok(_) => {
-                errors.add(
-                    "single_sms_limit",
-                    "The limit must be more than zero, or leave it empty for no limit.",
-                );
-                None
-            }
-            Err(e) => {
-                errors.add("single_sms_limit", format!("Limit: {e}."));
-                None
-            }
-        }
-    };
-    let allow = match IpAllowList::parse(ip_allow_list) {
-        Ok(list) => list.to_text(),
-        Err(problems) => {
-            errors.add(
-                "ip_allow_list",
-                format!("IP allow-list: {}.", problems.join("; ")),
-            );
-            String::new()
-        }
-    };
-    let hotline: String = unsubscribe_hotline
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    if !hotline.is_empty()
-        && (!hotline.chars().all(|c| c.is_ascii_digit()) || !(8..=15).contains(&hotline.len()))
-    {
-        errors.add(
-            "unsubscribe_hotline",
-            "Enter the hotline as 8 to 15 digits, e.g. 21234567.",
-        );
-    }
-    let callback = callback_url.trim().to_string();
-    let has_scheme = callback.starts_with("https://") || callback.starts_with("http://");
-    if !callback.is_empty() && !has_scheme {
-        errors.add(
-            "callback_url",
-            "The callback URL must start with https:// (or http://).",
-        );
-    } else if callback.len() > 500 {
-        errors.add(
-            "callback_url",
-            "Use at most 500 characters for the callback URL.",
-        );
-    }
-    errors.into_result()?;
-    Ok(AccountSettings {
-        validity_minutes: validity,
-        single_sms_limit: limit,
-        ip_allow_list: allow,
-        unsubscribe_hotline: hotline,
-        callback_url: callback,
-        default_country_code: country_code,
-    })
-}
+pub use engine::settings::*;
 
 #[server(endpoint = "my_settings")]
 pub async fn my_settings() -> Result<AccountSettings, AppError> {
     crate::error::with_status(
         async {
             let viewer = crate::auth::context::require_viewer()?;
-            store::load(&crate::auth::context::server_state()?.db, viewer.account_id).await
+            let db = crate::auth::context::server_state()?.db;
+            Ok(engine::settings::store::load(&db, viewer.account_id).await?)
         }
         .await,
     )
@@ -206,15 +29,19 @@ pub async fn update_settings(
 ) -> Result<(), AppError> {
     crate::error::with_status(
         async {
-            store::update(validate(
+            let viewer = crate::auth::context::require_viewer()?;
+            let ctx = crate::auth::context::request_context()?;
+            let db = crate::auth::context::server_state()?.db;
+            let settings = validate(
                 &validity_minutes,
                 &single_sms_limit,
                 &ip_allow_list,
                 &unsubscribe_hotline,
                 &callback_url,
                 &default_country_code,
-            )?)
-            .await
+            )?;
+            let id = viewer.account_id;
+            Ok(engine::settings::store::update(&db, id, ctx.ip, settings).await?)
         }
         .await,
     )
@@ -227,245 +54,103 @@ pub async fn change_password(
     new_password_confirmation: String,
 ) -> Result<(), AppError> {
     crate::error::with_status(
-        store::change_password(current_password, new_password, new_password_confirmation).await,
+        change_password_for_caller(current_password, new_password, new_password_confirmation).await,
     )
 }
 
 #[server(endpoint = "clear_ip_allow_list")]
 pub async fn clear_ip_allow_list(account_id: i64) -> Result<(), AppError> {
-    crate::error::with_status(store::clear_ip_allow_list(account_id).await)
+    crate::error::with_status(
+        async {
+            let staff = crate::auth::context::require_staff()?;
+            let db = crate::auth::context::server_state()?.db;
+            let staff_id = staff.account_id;
+            Ok(engine::settings::store::clear_ip_allow_list(&db, staff_id, account_id).await?)
+        }
+        .await,
+    )
 }
 
 #[cfg(feature = "ssr")]
-pub mod store {
-    use super::*;
-    use crate::auth::context::{require_staff, require_viewer, server_state};
-    use engine::db::Db;
-    use serde_json::json;
-    use sqlx::Row;
+use crate::auth::context::{require_viewer, server_state};
+#[cfg(feature = "ssr")]
+use crate::error::FieldErrors;
+#[cfg(feature = "ssr")]
+use sqlx::Row;
 
-    pub async fn load(db: &Db, account_id: i64) -> Result<AccountSettings, AppError> {
-        let r = sqlx::query(
-            "SELECT validity_minutes, single_sms_limit_minor, ip_allow_list, unsubscribe_hotline, callback_url, default_country_code \
-             FROM accounts WHERE id = $1",
-        )
-        .bind(account_id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or(AppError::NotFound)?;
-        Ok(AccountSettings {
-            validity_minutes: r.try_get(0)?,
-            single_sms_limit: r.try_get::<Option<i64>, _>(1)?.map(Money::from_minor),
-            ip_allow_list: r.try_get(2)?,
-            unsubscribe_hotline: r.try_get(3)?,
-            callback_url: r.try_get(4)?,
-            default_country_code: u16::try_from(r.try_get::<i64, _>(5)?)
-                .unwrap_or(sms::msisdn::HONG_KONG_CODE),
-        })
+#[cfg(feature = "ssr")]
+async fn change_password_for_caller(
+    current: String,
+    new: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    use crate::auth::signup_form::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+    use crate::auth::store::{hash_password, verify_password};
+    let viewer = require_viewer()?;
+    let state = server_state()?;
+    let mut errors = FieldErrors::default();
+    let len = new.chars().count();
+    if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
+        errors.add(
+            "new_password",
+            format!("Use {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters."),
+        );
+    } else if new.to_lowercase() == viewer.login_name {
+        errors.add("new_password", "The password must not be the login name.");
     }
-
-    pub async fn update(settings: AccountSettings) -> Result<(), AppError> {
-        let viewer = require_viewer()?;
-        let ctx = crate::auth::context::request_context()?;
-        let list = IpAllowList::parse(&settings.ip_allow_list).unwrap_or_default();
-        if !list.allows(ctx.ip) {
-            return Err(AppError::field(
-                "ip_allow_list",
-                format!(
-                    "This list would lock you out: your current address {} is not in it.",
-                    ctx.ip
-                ),
-            ));
-        }
-        if sms::Msisdn::parse("12345678", settings.default_country_code)
-            == Err(sms::msisdn::MsisdnError::UnknownDefaultCountry(
-                settings.default_country_code,
-            ))
-        {
-            return Err(AppError::field(
-                "default_country_code",
-                format!("+{} is not a country code.", settings.default_country_code),
-            ));
-        }
-        let db = server_state()?.db;
-        sqlx::query(
-            "UPDATE accounts SET validity_minutes = $1, single_sms_limit_minor = $2, ip_allow_list = $3, \
-             unsubscribe_hotline = $4, callback_url = $5, default_country_code = $6 WHERE id = $7",
-        )
-        .bind(settings.validity_minutes)
-        .bind(settings.single_sms_limit.map(Money::minor))
-        .bind(&settings.ip_allow_list)
-        .bind(&settings.unsubscribe_hotline)
-        .bind(&settings.callback_url)
-        .bind(i64::from(settings.default_country_code))
+    if confirm != new {
+        errors.add(
+            "new_password_confirmation",
+            "The two new passwords do not match.",
+        );
+    }
+    errors.into_result()?;
+    let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
         .bind(viewer.account_id)
-        .execute(db.pool())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn change_password(
-        current: String,
-        new: String,
-        confirm: String,
-    ) -> Result<(), AppError> {
-        use crate::auth::signup_form::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
-        use crate::auth::store::{hash_password, verify_password};
-        let viewer = require_viewer()?;
-        let state = server_state()?;
-        let mut errors = FieldErrors::default();
-        let len = new.chars().count();
-        if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
-            errors.add(
-                "new_password",
-                format!("Use {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters."),
-            );
-        } else if new.to_lowercase() == viewer.login_name {
-            errors.add("new_password", "The password must not be the login name.");
-        }
-        if confirm != new {
-            errors.add(
-                "new_password_confirmation",
-                "The two new passwords do not match.",
-            );
-        }
-        errors.into_result()?;
-        let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
-            .bind(viewer.account_id)
-            .fetch_one(state.db.pool())
-            .await?
-            .try_get(0)?;
-        // A stolen session must not become a way to guess the password.
-        use engine::auth::throttle;
-        let claim = throttle::claim(
-            &state.db,
-            &[throttle::Limit::new(
-                format!("password-change:{}", viewer.account_id),
-                state.auth.max_failures_per_account,
-                i64::try_from(state.auth.throttle_window.as_millis()).unwrap_or(i64::MAX / 2),
-                "this account",
-            )],
-        )
+        .fetch_one(state.db.pool())
         .await?
-        .map_err(|r| {
-            AppError::Throttled(format!(
-                "Too many wrong current passwords. {}",
-                r.try_again()
-            ))
-        })?;
-        if !verify_password(hash, current).await? {
-            drop(claim);
-            return Err(AppError::field(
-                "current_password",
-                "The current password is incorrect.",
-            ));
-        }
-        throttle::release(&state.db, claim).await?;
-        let new_hash = hash_password(new).await?;
-        let ctx = crate::auth::context::request_context()?;
-        let mut tx = state.db.begin_write().await?;
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-            .bind(new_hash)
-            .bind(viewer.account_id)
-            .execute(&mut *tx)
-            .await?;
-        // Every other sign-in of this account ends: a changed password should lock out whoever
-        // knew the old one.
-        sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
-            .bind(viewer.account_id)
-            .bind(ctx.session_token_hash.unwrap_or_default())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        .try_get(0)?;
+    // A stolen session must not become a way to guess the password.
+    use engine::auth::throttle;
+    let claim = throttle::claim(
+        &state.db,
+        &[throttle::Limit::new(
+            format!("password-change:{}", viewer.account_id),
+            state.auth.max_failures_per_account,
+            i64::try_from(state.auth.throttle_window.as_millis()).unwrap_or(i64::MAX / 2),
+            "this account",
+        )],
+    )
+    .await?
+    .map_err(|r| {
+        AppError::Throttled(format!(
+            "Too many wrong current passwords. {}",
+            r.try_again()
+        ))
+    })?;
+    if !verify_password(hash, current).await? {
+        drop(claim);
+        return Err(AppError::field(
+            "current_password",
+            "The current password is incorrect.",
+        ));
     }
-
-    pub async fn clear_ip_allow_list(account_id: i64) -> Result<(), AppError> {
-        let staff = require_staff()?;
-        let db = server_state()?.db;
-        let mut tx = db.begin_write().await?;
-        let before: Option<String> =
-            sqlx::query("SELECT ip_allow_list FROM accounts WHERE id = $1")
-                .bind(account_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
-        let Some(before) = before else {
-            return Err(AppError::NotFound);
-        };
-        sqlx::query("UPDATE accounts SET ip_allow_list = '' WHERE id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        engine::audit::record(
-            &mut tx,
-            staff.account_id,
-            "account.clear_ip_allow_list",
-            Some(account_id),
-            json!({ "ip_allow_list": before }),
-            json!({ "ip_allow_list": "" }),
-        )
+    throttle::release(&state.db, claim).await?;
+    let new_hash = hash_password(new).await?;
+    let ctx = crate::auth::context::request_context()?;
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        .bind(new_hash)
+        .bind(viewer.account_id)
+        .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn allow_list_parses_addresses_and_cidrs_and_reports_bad_entries() {
-        let list =
-            IpAllowList::parse("203.0.113.0/24\n2001:db8::/32, 198.51.100.7").expect("valid");
-        assert!(list.allows("203.0.113.99".parse().expect("ip")));
-        assert!(list.allows("2001:db8::1".parse().expect("ip")));
-        assert!(list.allows("198.51.100.7".parse().expect("ip")));
-        assert!(
-            list.allows("::ffff:203.0.113.5".parse().expect("ip")),
-            "IPv4-mapped IPv6"
-        );
-        assert!(!list.allows("198.51.100.8".parse().expect("ip")));
-        assert!(IpAllowList::parse("")
-            .expect("empty")
-            .allows("192.0.2.1".parse().expect("ip")));
-        let err = IpAllowList::parse("10.0.0.0/8\nnonsense\n300.1.1.1").expect_err("bad");
-        assert_eq!(err.len(), 2);
-        assert!(err[0].contains("entry 2 \"nonsense\""));
-    }
-
-    #[test]
-    fn settings_enforce_the_validity_window_and_report_each_field() {
-        assert_eq!(
-            validate("10", "", "", "", "", "").map(|s| s.default_country_code),
-            Ok(852),
-            "an empty country code is Hong Kong's"
-        );
-        assert_eq!(
-            validate(
-                "1380",
-                "0.50",
-                "",
-                "2123 4567",
-                "https://example.com/hook",
-                "+86"
-            )
-            .map(|s| s.default_country_code),
-            Ok(86)
-        );
-        let err = validate("9", "-1", "x", "12", "ftp://x", "8520").expect_err("invalid");
-        for field in [
-            "validity_minutes",
-            "single_sms_limit",
-            "ip_allow_list",
-            "unsubscribe_hotline",
-            "callback_url",
-            "default_country_code",
-        ] {
-            assert!(err.message_for(field).is_some(), "{field}");
-        }
-        assert!(validate("1381", "", "", "", "", "").is_err());
-    }
+    // Every other sign-in of this account ends: a changed password should lock out whoever
+    // knew the old one.
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+        .bind(viewer.account_id)
+        .bind(ctx.session_token_hash.unwrap_or_default())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -11,14 +11,16 @@ pub struct FieldError {
     pub message: String,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// One or more fields were rejected; nothing was changed.
     #[error("{}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
     Invalid(Vec<FieldError>),
+    #[error("Your account does not have access to this page.")]
+    Forbidden,
     /// The caller may not do this; the text says why.
     #[error("{0}")]
-    Forbidden(String),
+    ForbiddenBecause(String),
     /// Also used for other accounts' records, so their IDs cannot be probed.
     #[error("Not found.")]
     NotFound,
@@ -38,6 +40,17 @@ impl Error {
             field: field.into(),
             message: message.into(),
         }])
+    }
+
+    /// The message for one field, if this error rejected it.
+    pub fn message_for(&self, field: &str) -> Option<&str> {
+        match self {
+            Error::Invalid(errors) => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.as_str()),
+            _ => None,
+        }
     }
 
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {

@@ -8,6 +8,7 @@
 //! only the plain types the portal's pages exchange with the server (so the browser build, which
 //! shares them, carries no SQL, no SMPP and no Tokio).
 
+pub mod address_book;
 pub mod audit;
 pub mod auth;
 pub mod delivery;
@@ -17,6 +18,8 @@ pub mod import;
 pub mod ledger;
 pub mod pricing;
 pub mod review;
+pub mod sender_ids;
+pub mod settings;
 
 #[cfg(feature = "storage")]
 pub mod db;

@@ -276,8 +276,8 @@ impl Config {
     }
 
     /// The trusted reverse proxies as a list of networks.
-    pub fn trusted_proxies(&self) -> Result<app::settings::IpAllowList, ConfigError> {
-        app::settings::IpAllowList::parse(&self.trusted_proxies.join("\n"))
+    pub fn trusted_proxies(&self) -> Result<engine::settings::IpAllowList, ConfigError> {
+        engine::settings::IpAllowList::parse(&self.trusted_proxies.join("\n"))
             .map_err(|problems| ConfigError::TrustedProxies(problems.join("; ")))
     }
 

@@ -30,7 +30,7 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 #[derive(Clone)]
 struct Guard {
     state: ServerState,
-    trusted_proxies: app::settings::IpAllowList,
+    trusted_proxies: engine::settings::IpAllowList,
 }
 
 /// Builds the whole application router for `state`, serving the browser half from
@@ -70,8 +70,7 @@ pub fn router(config: &Config, state: ServerState) -> Router {
         )
         .route(
             "/address-book/contacts.csv",
-            axum::routing::get(app::address_book::store::contacts_csv)
-                .with_state(guard.state.clone()),
+            axum::routing::get(app::address_book::contacts_csv).with_state(guard.state.clone()),
         )
         .route(
             "/documents/{id}",
@@ -154,7 +153,7 @@ async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next)
             // The IP allow-list applies to every request, not only to sign-in: a session
             // carried to another network stops working there.
             Ok(Some(s))
-                if !app::settings::IpAllowList::parse(&s.ip_allow_list)
+                if !engine::settings::IpAllowList::parse(&s.ip_allow_list)
                     .unwrap_or_default()
                     .allows(ip) =>
             {
@@ -367,7 +366,7 @@ async fn document(
 /// The caller's address: the peer's, unless the peer is a trusted proxy, in which case the
 /// rightmost `X-Forwarded-For` hop that is not itself a trusted proxy. Entries left of it were
 /// written by the client and prove nothing.
-fn client_ip(req: &Request<Body>, trusted_proxies: &app::settings::IpAllowList) -> IpAddr {
+fn client_ip(req: &Request<Body>, trusted_proxies: &engine::settings::IpAllowList) -> IpAddr {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -483,8 +482,8 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies_and_only_its_rightmost_hops() {
-        let proxies = app::settings::IpAllowList::parse("10.0.0.0/8").expect("list");
-        let none = app::settings::IpAllowList::default();
+        let proxies = engine::settings::IpAllowList::parse("10.0.0.0/8").expect("list");
+        let none = engine::settings::IpAllowList::default();
         // A client claiming an address directly is ignored.
         let req = from_peer("198.51.100.7", Some("203.0.113.5"));
         assert_eq!(client_ip(&req, &proxies).to_string(), "198.51.100.7");

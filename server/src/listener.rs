@@ -64,7 +64,7 @@ impl Drop for IpSlot {
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    trusted_proxies: app::settings::IpAllowList,
+    trusted_proxies: engine::settings::IpAllowList,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let total = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));

@@ -4,50 +4,33 @@
 
 mod page;
 mod picker;
-#[cfg(feature = "ssr")]
-pub mod store;
 
 pub use page::{AddressBookPage, RejectedTable};
 pub use picker::GroupPicker;
 
 use crate::error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use server_fn::codec::{MultipartData, MultipartFormData};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Contact {
-    pub id: i64,
-    pub name: String,
-    pub msisdn: String,
-    /// Ids of the groups the contact is in.
-    pub groups: Vec<i64>,
+pub use engine::address_book::*;
+
+/// The caller's database.
+#[cfg(feature = "ssr")]
+fn db() -> Result<engine::db::Db, AppError> {
+    Ok(crate::auth::context::server_state()?.db)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Group {
-    pub id: i64,
-    pub name: String,
-    pub members: i64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AddressBook {
-    pub contacts: Vec<Contact>,
-    pub groups: Vec<Group>,
-}
-
-/// What a contacts CSV import did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContactImport {
-    pub added: u64,
-    pub updated: u64,
-    pub rejected: Vec<crate::broadcast::RejectedRow>,
+/// The caller's account id; the address book belongs to customer accounts.
+#[cfg(feature = "ssr")]
+fn customer() -> Result<i64, AppError> {
+    Ok(crate::auth::context::require_customer()?.account_id)
 }
 
 #[server(endpoint = "load_address_book")]
 pub async fn load_address_book() -> Result<AddressBook, AppError> {
-    crate::error::with_status(async { store::load(&store::db()?, store::customer()?).await }.await)
+    crate::error::with_status(
+        async { Ok(engine::address_book::store::load(&db()?, customer()?).await?) }.await,
+    )
 }
 
 /// Adds a contact (`contact_id` empty) or changes one.
@@ -59,14 +42,14 @@ pub async fn save_contact(
 ) -> Result<i64, AppError> {
     crate::error::with_status(
         async {
-            store::save_contact(
-                &store::db()?,
-                store::customer()?,
+            Ok(engine::address_book::store::save_contact(
+                &db()?,
+                customer()?,
                 contact_id,
                 &name,
                 &number,
             )
-            .await
+            .await?)
         }
         .await,
     )
@@ -75,21 +58,33 @@ pub async fn save_contact(
 #[server(endpoint = "delete_contact")]
 pub async fn delete_contact(contact_id: i64) -> Result<(), AppError> {
     crate::error::with_status(
-        async { store::delete_contact(&store::db()?, store::customer()?, contact_id).await }.await,
+        async {
+            Ok(
+                engine::address_book::store::delete_contact(&db()?, customer()?, contact_id)
+                    .await?,
+            )
+        }
+        .await,
     )
 }
 
 #[server(endpoint = "create_group")]
 pub async fn create_group(group_name: String) -> Result<i64, AppError> {
     crate::error::with_status(
-        async { store::create_group(&store::db()?, store::customer()?, &group_name).await }.await,
+        async {
+            Ok(engine::address_book::store::create_group(&db()?, customer()?, &group_name).await?)
+        }
+        .await,
     )
 }
 
 #[server(endpoint = "delete_group")]
 pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
     crate::error::with_status(
-        async { store::delete_group(&store::db()?, store::customer()?, group_id).await }.await,
+        async {
+            Ok(engine::address_book::store::delete_group(&db()?, customer()?, group_id).await?)
+        }
+        .await,
     )
 }
 
@@ -98,14 +93,14 @@ pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
 pub async fn set_membership(group_id: i64, contact_id: i64, member: bool) -> Result<(), AppError> {
     crate::error::with_status(
         async {
-            store::set_membership(
-                &store::db()?,
-                store::customer()?,
+            Ok(engine::address_book::store::set_membership(
+                &db()?,
+                customer()?,
                 group_id,
                 contact_id,
                 member,
             )
-            .await
+            .await?)
         }
         .await,
     )
@@ -115,7 +110,10 @@ pub async fn set_membership(group_id: i64, contact_id: i64, member: bool) -> Res
 #[server(endpoint = "group_numbers")]
 pub async fn group_numbers(group_id: i64) -> Result<Vec<String>, AppError> {
     crate::error::with_status(
-        async { store::group_numbers(&store::db()?, store::customer()?, group_id).await }.await,
+        async {
+            Ok(engine::address_book::store::group_numbers(&db()?, customer()?, group_id).await?)
+        }
+        .await,
     )
 }
 
@@ -124,14 +122,63 @@ pub async fn group_numbers(group_id: i64) -> Result<Vec<String>, AppError> {
 pub async fn import_contacts(data: MultipartData) -> Result<ContactImport, AppError> {
     crate::error::with_status(
         async {
-            let account_id = store::customer()?;
+            let account_id = customer()?;
             let upload = crate::import::read_upload(data, crate::import::MAX_IMPORT_BYTES).await?;
             let bytes = upload
                 .file
                 .ok_or_else(|| AppError::field("file", "Choose a CSV file to import."))?
                 .bytes;
-            store::import_csv(&store::db()?, account_id, bytes).await
+            Ok(engine::address_book::store::import_csv(&db()?, account_id, bytes).await?)
         }
         .await,
     )
+}
+
+/// `GET /address-book/contacts.csv`: the caller's contacts as `name,number,groups`.
+#[cfg(feature = "ssr")]
+pub async fn contacts_csv(
+    axum::extract::State(state): axum::extract::State<crate::auth::context::ServerState>,
+    axum::Extension(ctx): axum::Extension<crate::auth::context::RequestContext>,
+) -> axum::response::Response {
+    use crate::ledger::page::csv_field;
+    use axum::response::IntoResponse;
+    use http::{header, StatusCode};
+    let Some(viewer) = ctx.viewer.filter(|v| !v.is_staff()) else {
+        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+    };
+    let book = match engine::address_book::store::load(&state.db, viewer.account_id).await {
+        Ok(b) => b,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let names: std::collections::HashMap<i64, &str> = book
+        .groups
+        .iter()
+        .map(|g| (g.id, g.name.as_str()))
+        .collect();
+    let mut csv = String::from("name,number,groups\r\n");
+    for c in &book.contacts {
+        let groups: Vec<&str> = c
+            .groups
+            .iter()
+            .filter_map(|g| names.get(g).copied())
+            .collect();
+        csv.push_str(&format!(
+            "{},+{},{}\r\n",
+            csv_field(&c.name),
+            c.msisdn,
+            csv_field(&groups.join("; "))
+        ));
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"contacts.csv\"",
+            ),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        csv,
+    )
+        .into_response()
 }

@@ -155,8 +155,8 @@ pub mod store {
             created_at: extra.try_get(3)?,
             primary,
             sub_accounts,
-            settings: crate::settings::store::load(&db, account_id).await?,
-            sender_ids: crate::sender_ids::store::list(&db, account_id, false).await?,
+            settings: engine::settings::store::load(&db, account_id).await?,
+            sender_ids: engine::sender_ids::store::list(&db, account_id, false).await?,
             recent_entries: engine::ledger::store::entries(
                 &db,
                 account_id,

@@ -227,7 +227,7 @@ pub async fn login(login_name: &str, password: &str) -> Result<(), AppError> {
     // whether the password was right.
     let allow_list = account
         .as_ref()
-        .map(|(_, _, list)| crate::settings::IpAllowList::parse(list).unwrap_or_default());
+        .map(|(_, _, list)| engine::settings::IpAllowList::parse(list).unwrap_or_default());
     if let (Some((id, _, _)), Some(list)) = (&account, &allow_list) {
         if !list.allows(ctx.ip) {
             tracing::warn!(account_id = id, ip = %ctx.ip, "sign-in refused by the IP allow-list");

@@ -125,7 +125,7 @@ pub async fn setup() -> Result<ComposerSetup, AppError> {
         china_keywords: china_keywords(&state.db).await?,
         china_signature: china_signature(&state, &facts)?.as_str().to_string(),
         has_custom_china_signature: facts.china_signature.is_some(),
-        sender_ids: crate::sender_ids::store::list(&state.db, viewer.account_id, true)
+        sender_ids: engine::sender_ids::store::list(&state.db, viewer.account_id, true)
             .await?
             .into_iter()
             .map(|s| s.sender_id)
@@ -451,7 +451,7 @@ pub async fn submit(
     // mainland numbers needs none.
     let shows_sender_id = recipients.iter().any(|r| r.route.allows_sender_id());
     let sender_id = if shows_sender_id {
-        let mine = crate::sender_ids::store::list(&state.db, viewer.account_id, true).await?;
+        let mine = engine::sender_ids::store::list(&state.db, viewer.account_id, true).await?;
         let needs = recipients
             .iter()
             .find(|r| r.route.allows_sender_id())
@@ -492,7 +492,7 @@ pub async fn submit(
         },
     };
     errors.into_result()?;
-    let validity_minutes = crate::settings::store::load(&state.db, viewer.account_id)
+    let validity_minutes = engine::settings::store::load(&state.db, viewer.account_id)
         .await?
         .validity_minutes;
     let has_china = recipients.iter().any(|r| r.route == Route::China);

@@ -66,7 +66,7 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
     let sender_id: Option<String> = row.try_get(1)?;
     let shows_sender = numbers.iter().any(|(_, r)| route_of(r).allows_sender_id());
     if let (Some(sender), true) = (&sender_id, shows_sender) {
-        let active = crate::sender_ids::store::list(&db, viewer.account_id, true).await?;
+        let active = engine::sender_ids::store::list(&db, viewer.account_id, true).await?;
         if !active.iter().any(|s| &s.sender_id == sender) {
             return Err(AppError::Conflict(format!(
                 "The sender ID {sender} is no longer one of this account's sender IDs; send a new batch with a current one."

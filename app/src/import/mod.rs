@@ -57,31 +57,6 @@ mod server {
             .map_err(|e| AppError::field("file", e.to_string()))
     }
 
-    /// Files parsed at once at most: each may hold up to ~100 MB while it is read (a 64 MB
-    /// sheet part and its text), so a burst of uploads waits its turn instead.
-    const MAX_CONCURRENT_PARSES: usize = 2;
-
-    /// Runs `parse` on a blocking thread (parsing is CPU work, never done on the async
-    /// workers), one of [`MAX_CONCURRENT_PARSES`] at a time.
-    pub async fn parse_off_thread<T: Send + 'static>(
-        parse: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
-        static TURNS: tokio::sync::Semaphore =
-            tokio::sync::Semaphore::const_new(MAX_CONCURRENT_PARSES);
-        let _turn = tokio::time::timeout(std::time::Duration::from_secs(30), TURNS.acquire())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .ok_or_else(|| {
-                AppError::Throttled(
-                    "Ferry is reading other files right now. Try again in a minute.".into(),
-                )
-            })?;
-        tokio::task::spawn_blocking(parse)
-            .await
-            .map_err(|e| AppError::internal("parse", e))
-    }
-
     /// Reads an import form: its text fields and the `file` field, which is refused the moment
     /// it passes `limit` bytes.
     pub async fn read_upload(
@@ -99,7 +74,7 @@ mod server {
 }
 
 #[cfg(feature = "ssr")]
-pub use server::{parse_off_thread, read_upload};
+pub use server::read_upload;
 
 #[cfg(test)]
 mod tests {

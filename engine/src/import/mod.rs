@@ -19,6 +19,8 @@ pub mod test_files;
 #[cfg(all(test, feature = "storage"))]
 mod tests;
 
+#[cfg(feature = "storage")]
+use crate::error::Error;
 use serde::{Deserialize, Serialize};
 
 /// §6: an import file is at most 6 MB…
@@ -44,4 +46,30 @@ pub struct RejectedRow {
     pub row: usize,
     pub input: String,
     pub reason: String,
+}
+
+/// Files parsed at once at most: each may hold up to ~100 MB while it is read (a 64 MB
+/// sheet part and its text), so a burst of uploads waits its turn instead.
+#[cfg(feature = "storage")]
+const MAX_CONCURRENT_PARSES: usize = 2;
+
+/// Runs `parse` on a blocking thread (parsing is CPU work, never done on the async
+/// workers), one of [`MAX_CONCURRENT_PARSES`] at a time.
+#[cfg(feature = "storage")]
+pub async fn parse_off_thread<T: Send + 'static>(
+    parse: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
+    static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_PARSES);
+    let _turn = tokio::time::timeout(std::time::Duration::from_secs(30), TURNS.acquire())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            Error::Throttled(
+                "Ferry is reading other files right now. Try again in a minute.".into(),
+            )
+        })?;
+    tokio::task::spawn_blocking(parse)
+        .await
+        .map_err(|e| Error::internal("parse", e))
 }

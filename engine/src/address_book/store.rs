@@ -1,29 +1,16 @@
 //! The address book's queries. Each one names the account in its `WHERE`, so an id from
-//! another account matches nothing and the caller gets [`AppError::NotFound`].
+//! another account matches nothing and the caller gets [`Error::NotFound`].
 
 use super::{AddressBook, Contact, ContactImport, Group};
-use crate::broadcast::RejectedRow;
-use crate::error::{AppError, FieldErrors};
-use engine::db::{now_ms, Db};
+use crate::db::{now_ms, Db};
+use crate::error::{Error, FieldErrors};
+use crate::import::RejectedRow;
 use sqlx::Row;
 use std::collections::HashMap;
 
 pub const MAX_NAME_CHARS: usize = 100;
 
-pub fn db() -> Result<Db, AppError> {
-    Ok(crate::auth::context::server_state()?.db)
-}
-
-/// The caller's account id; the address book belongs to customer accounts.
-pub fn customer() -> Result<i64, AppError> {
-    let viewer = crate::auth::context::require_viewer()?;
-    if viewer.is_staff() {
-        return Err(AppError::Forbidden);
-    }
-    Ok(viewer.account_id)
-}
-
-pub async fn load(db: &Db, account_id: i64) -> Result<AddressBook, AppError> {
+pub async fn load(db: &Db, account_id: i64) -> Result<AddressBook, Error> {
     let mut contacts: Vec<Contact> = sqlx::query(
         "SELECT id, name, msisdn FROM contacts WHERE account_id = $1 ORDER BY name, msisdn",
     )
@@ -76,7 +63,7 @@ pub async fn load(db: &Db, account_id: i64) -> Result<AddressBook, AppError> {
     Ok(AddressBook { contacts, groups })
 }
 
-fn validate_contact(name: &str, number: &str) -> Result<(String, String), AppError> {
+fn validate_contact(name: &str, number: &str) -> Result<(String, String), Error> {
     let mut errors = FieldErrors::default();
     let name = name.trim();
     if name.is_empty() {
@@ -122,10 +109,10 @@ pub async fn save_contact(
     contact_id: Option<i64>,
     name: &str,
     number: &str,
-) -> Result<i64, AppError> {
+) -> Result<i64, Error> {
     let (name, msisdn) = validate_contact(name, number)?;
     if number_taken(db, account_id, &msisdn, contact_id).await? {
-        return Err(AppError::field(
+        return Err(Error::field(
             "number",
             format!("+{msisdn} is already in your address book."),
         ));
@@ -153,14 +140,14 @@ pub async fn save_contact(
             .await?
             .rows_affected();
             if n == 0 {
-                return Err(AppError::NotFound);
+                return Err(Error::NotFound);
             }
             Ok(id)
         }
     }
 }
 
-pub async fn delete_contact(db: &Db, account_id: i64, contact_id: i64) -> Result<(), AppError> {
+pub async fn delete_contact(db: &Db, account_id: i64, contact_id: i64) -> Result<(), Error> {
     let mut tx = db.begin_write().await?;
     let owned = sqlx::query("SELECT id FROM contacts WHERE id = $1 AND account_id = $2")
         .bind(contact_id)
@@ -169,7 +156,7 @@ pub async fn delete_contact(db: &Db, account_id: i64, contact_id: i64) -> Result
         .await?
         .is_some();
     if !owned {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     sqlx::query("DELETE FROM group_members WHERE contact_id = $1")
         .bind(contact_id)
@@ -184,17 +171,17 @@ pub async fn delete_contact(db: &Db, account_id: i64, contact_id: i64) -> Result
     Ok(())
 }
 
-pub async fn create_group(db: &Db, account_id: i64, name: &str) -> Result<i64, AppError> {
+pub async fn create_group(db: &Db, account_id: i64, name: &str) -> Result<i64, Error> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(AppError::field(
+        return Err(Error::field(
             "group_name",
             format!("Give the group a name of 1 to {MAX_NAME_CHARS} characters."),
         ));
     }
     let mut conn = db.pool().acquire().await?;
     match group_id_by_name(&mut conn, account_id, name).await? {
-        Some(_) => Err(AppError::field(
+        Some(_) => Err(Error::field(
             "group_name",
             format!("You already have a group called {name}."),
         )),
@@ -232,7 +219,7 @@ async fn insert_group(
     .try_get(0)
 }
 
-pub async fn delete_group(db: &Db, account_id: i64, group_id: i64) -> Result<(), AppError> {
+pub async fn delete_group(db: &Db, account_id: i64, group_id: i64) -> Result<(), Error> {
     let mut tx = db.begin_write().await?;
     let owned = sqlx::query("SELECT id FROM contact_groups WHERE id = $1 AND account_id = $2")
         .bind(group_id)
@@ -241,7 +228,7 @@ pub async fn delete_group(db: &Db, account_id: i64, group_id: i64) -> Result<(),
         .await?
         .is_some();
     if !owned {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     sqlx::query("DELETE FROM group_members WHERE group_id = $1")
         .bind(group_id)
@@ -262,7 +249,7 @@ pub async fn set_membership(
     group_id: i64,
     contact_id: i64,
     member: bool,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     // Both ids must belong to the caller's account.
     let owned: i64 = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM contact_groups WHERE id = $1 AND account_id = $3) \
@@ -275,7 +262,7 @@ pub async fn set_membership(
     .await?
     .try_get(0)?;
     if owned != 2 {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     let sql = if member {
         "INSERT INTO group_members (group_id, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
@@ -290,11 +277,7 @@ pub async fn set_membership(
     Ok(())
 }
 
-pub async fn group_numbers(
-    db: &Db,
-    account_id: i64,
-    group_id: i64,
-) -> Result<Vec<String>, AppError> {
+pub async fn group_numbers(db: &Db, account_id: i64, group_id: i64) -> Result<Vec<String>, Error> {
     let owned = sqlx::query("SELECT id FROM contact_groups WHERE id = $1 AND account_id = $2")
         .bind(group_id)
         .bind(account_id)
@@ -302,7 +285,7 @@ pub async fn group_numbers(
         .await?
         .is_some();
     if !owned {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     Ok(sqlx::query(
         "SELECT c.msisdn FROM group_members m JOIN contacts c ON c.id = m.contact_id \
@@ -320,11 +303,7 @@ pub async fn group_numbers(
 /// Imports `name,number[,group]` rows in one transaction: a number already in the book gets
 /// the new name; a group named in the third column is created when missing. A header row
 /// is skipped; every refused row is listed with its reason.
-pub async fn import_csv(
-    db: &Db,
-    account_id: i64,
-    bytes: Vec<u8>,
-) -> Result<ContactImport, AppError> {
+pub async fn import_csv(db: &Db, account_id: i64, bytes: Vec<u8>) -> Result<ContactImport, Error> {
     let (rows, rejected) =
         crate::import::parse_off_thread(move || parse_contacts(&bytes)).await??;
     let (mut added, mut updated) = (0u64, 0u64);
@@ -401,18 +380,18 @@ pub async fn import_csv(
 type ContactRow = (String, String, String);
 
 /// Reads a contacts CSV: the valid rows and the refused ones. Pure CPU work.
-fn parse_contacts(bytes: &[u8]) -> Result<(Vec<ContactRow>, Vec<RejectedRow>), AppError> {
-    use engine::import::parse::{is_header, sniff, FileKind};
-    if sniff(bytes).map_err(|e| AppError::field("file", e.to_string()))? != FileKind::Csv {
-        return Err(AppError::field(
+fn parse_contacts(bytes: &[u8]) -> Result<(Vec<ContactRow>, Vec<RejectedRow>), Error> {
+    use crate::import::parse::{is_header, sniff, FileKind};
+    if sniff(bytes).map_err(|e| Error::field("file", e.to_string()))? != FileKind::Csv {
+        return Err(Error::field(
             "file",
             "Import contacts from a CSV UTF-8 file: name, number, and optionally a group.",
         ));
     }
     let mut rows: Vec<ContactRow> = Vec::new();
     let mut rejected = Vec::new();
-    let records = engine::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
-        .map_err(|e| AppError::field("file", e.to_string()))?;
+    let records = crate::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
+        .map_err(|e| Error::field("file", e.to_string()))?;
     for (i, (line, cells)) in records.into_iter().enumerate() {
         let cell = |n: usize| cells.get(n).map(String::as_str).unwrap_or_default();
         let (name, number, group) = (cell(0), cell(1), cell(2));
@@ -430,52 +409,4 @@ fn parse_contacts(bytes: &[u8]) -> Result<(Vec<ContactRow>, Vec<RejectedRow>), A
         }
     }
     Ok((rows, rejected))
-}
-
-/// `GET /address-book/contacts.csv`: the caller's contacts as `name,number,groups`.
-pub async fn contacts_csv(
-    axum::extract::State(state): axum::extract::State<crate::auth::context::ServerState>,
-    axum::Extension(ctx): axum::Extension<crate::auth::context::RequestContext>,
-) -> axum::response::Response {
-    use crate::ledger::page::csv_field;
-    use axum::response::IntoResponse;
-    use http::{header, StatusCode};
-    let Some(viewer) = ctx.viewer.filter(|v| !v.is_staff()) else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
-    };
-    let book = match load(&state.db, viewer.account_id).await {
-        Ok(b) => b,
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    };
-    let names: HashMap<i64, &str> = book
-        .groups
-        .iter()
-        .map(|g| (g.id, g.name.as_str()))
-        .collect();
-    let mut csv = String::from("name,number,groups\r\n");
-    for c in &book.contacts {
-        let groups: Vec<&str> = c
-            .groups
-            .iter()
-            .filter_map(|g| names.get(g).copied())
-            .collect();
-        csv.push_str(&format!(
-            "{},+{},{}\r\n",
-            csv_field(&c.name),
-            c.msisdn,
-            csv_field(&groups.join("; "))
-        ));
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"contacts.csv\"",
-            ),
-            (header::CACHE_CONTROL, "private, no-store"),
-        ],
-        csv,
-    )
-        .into_response()
 }
