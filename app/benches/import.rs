@@ -87,7 +87,7 @@ async fn dnc(t: &testing::TestDb, n: usize) -> Duration {
     let mut runs = Vec::new();
     for round in 0..3 {
         let start = Instant::now();
-        app::dnc::store::replace(
+        engine::dnc::store::replace(
             &t.db,
             staff,
             "2026-11-26",

@@ -12,6 +12,7 @@ pub mod address_book;
 pub mod audit;
 pub mod auth;
 pub mod delivery;
+pub mod dnc;
 pub mod documents;
 pub mod error;
 pub mod import;

@@ -211,7 +211,7 @@ async fn staff_replace_the_register_and_the_filter_keeps_consented_numbers() {
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(
-            app::dnc::store::current(&t.db)
+            engine::dnc::store::current(&t.db)
                 .await
                 .expect("current")
                 .expect("v")
@@ -236,7 +236,7 @@ async fn a_reader_sees_the_old_register_or_the_new_one_never_a_mix_or_nothing() 
         };
         let a = list(91_000_000, 30_000);
         let b = list(92_000_000, 40_000);
-        app::dnc::store::replace(&t.db, staff_id, "2026-11-01", "a.csv", &a)
+        engine::dnc::store::replace(&t.db, staff_id, "2026-11-01", "a.csv", &a)
             .await
             .expect("a");
         // Probe numbers spread over both lists, so a half-loaded or mixed list shows.
@@ -266,7 +266,7 @@ async fn a_reader_sees_the_old_register_or_the_new_one_never_a_mix_or_nothing() 
             }));
         }
         for (i, next) in [&b, &a, &b].into_iter().enumerate() {
-            app::dnc::store::replace(&t.db, staff_id, "2026-11-02", &format!("{i}.csv"), next)
+            engine::dnc::store::replace(&t.db, staff_id, "2026-11-02", &format!("{i}.csv"), next)
                 .await
                 .expect("replace");
         }

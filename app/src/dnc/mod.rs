@@ -8,39 +8,14 @@
 pub mod consent;
 pub(crate) mod page;
 
-pub use page::DncAdminPage;
 #[cfg(feature = "ssr")]
-pub use store::filter;
+pub use engine::dnc::store::filter;
+pub use engine::dnc::{is_iso_date, RegisterImport, RegisterVersion, MAX_REGISTER_BYTES};
+pub use page::DncAdminPage;
 
 use crate::error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use server_fn::codec::{MultipartData, MultipartFormData};
-
-/// The register file's size limit: a million 8-digit numbers, one per line, is about 10 MB
-/// (the portal accepts request bodies up to 12 MB).
-pub const MAX_REGISTER_BYTES: usize = 11 * 1024 * 1024;
-
-/// One imported version of the register.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RegisterVersion {
-    pub id: i64,
-    /// The register's own date, as staff entered it (YYYY-MM-DD).
-    pub register_date: String,
-    pub filename: String,
-    pub number_count: i64,
-    pub imported_by: String,
-    pub created_at: i64,
-}
-
-/// The outcome of a register import: the new version and the rows that held no number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RegisterImport {
-    pub version: RegisterVersion,
-    pub rejected_rows: u64,
-    /// The first few rejected rows, as examples for staff.
-    pub rejected_examples: Vec<crate::broadcast::RejectedRow>,
-}
 
 /// The register currently in force, if one was ever imported (staff only).
 #[server(endpoint = "dnc_register")]
@@ -49,7 +24,7 @@ pub async fn dnc_register() -> Result<Option<RegisterVersion>, AppError> {
         async {
             crate::auth::context::require_staff()?;
             let db = crate::auth::context::server_state()?.db;
-            Ok(store::current(&db).await?)
+            Ok(engine::dnc::store::current(&db).await?)
         }
         .await,
     )
@@ -59,333 +34,21 @@ pub async fn dnc_register() -> Result<Option<RegisterVersion>, AppError> {
 /// `register_date`), staff only.
 #[server(endpoint = "import_dnc_register", input = MultipartFormData)]
 pub async fn import_dnc_register(data: MultipartData) -> Result<RegisterImport, AppError> {
-    crate::error::with_status(store::import_upload(data).await)
-}
-
-/// Whether `s` is a calendar date written YYYY-MM-DD.
-pub fn is_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let (Ok(y), Ok(m), Ok(d)) = (
-        s[..4].parse::<i32>(),
-        s[5..7].parse::<u8>(),
-        s[8..].parse::<u8>(),
-    ) else {
-        return false;
-    };
-    time::Month::try_from(m)
-        .ok()
-        .and_then(|m| time::Date::from_calendar_date(y, m, d).ok())
-        .is_some()
-}
-
-#[cfg(feature = "ssr")]
-pub mod store {
-    use super::*;
-    use crate::broadcast::RejectedRow;
-    use engine::db::{now_ms, Backend, Db};
-    use sqlx::Row;
-    use std::collections::HashSet;
-
-    /// Rows per multi-row INSERT: a million numbers take a hundred statements.
-    const INSERT_BATCH: usize = 10_000;
-    /// Numbers per `IN (…)` lookup when filtering.
-    const LOOKUP_BATCH: usize = 1_000;
-
-    /// A register number as stored: E.164 digits. The register lists Hong Kong numbers; an
-    /// 8-digit number is stored as 852 + its digits without asking whether its range is
-    /// allocated today, so a newly opened range is never missing from the filter.
-    pub fn register_number(cell: &str) -> Option<String> {
-        let digits: String = cell
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-            .collect();
-        let plain = digits.strip_prefix('+').unwrap_or(&digits);
-        if plain.bytes().all(|b| b.is_ascii_digit()) {
-            if plain.len() == 8 {
-                return Some(format!("852{plain}"));
-            }
-            if plain.len() == 11 && plain.starts_with("852") {
-                return Some(plain.to_string());
-            }
+    crate::error::with_status(
+        async {
+            let staff = crate::auth::context::require_staff()?;
+            let db = crate::auth::context::server_state()?.db;
+            let upload = crate::import::read_upload(data, MAX_REGISTER_BYTES).await?;
+            let register_date = upload.text("register_date").to_string();
+            let bytes = upload
+                .file
+                .ok_or_else(|| {
+                    AppError::field("file", "Choose the register file (CSV) to import.")
+                })?
+                .bytes;
+            let staff_id = staff.account_id;
+            Ok(engine::dnc::store::import_register(&db, staff_id, &register_date, bytes).await?)
         }
-        sms::Msisdn::parse(cell, sms::msisdn::HONG_KONG_CODE)
-            .ok()
-            .map(String::from)
-    }
-
-    /// Reads a register CSV (first column, header tolerated): distinct numbers, sorted, and
-    /// the rows that held none.
-    pub fn parse_register(
-        bytes: &[u8],
-    ) -> Result<(Vec<String>, Vec<RejectedRow>, u64), engine::import::parse::ImportError> {
-        use engine::import::parse::{
-            for_each_csv_cell, is_header, sniff_within, FileKind, ImportError,
-        };
-        if sniff_within(bytes, MAX_REGISTER_BYTES)? != FileKind::Csv {
-            return Err(ImportError::WrongType);
-        }
-        let mut numbers = Vec::new();
-        let mut examples = Vec::new();
-        let mut rejected = 0u64;
-        let mut first = true;
-        for_each_csv_cell(bytes, |row, cell| {
-            let cell = cell.trim();
-            if cell.is_empty() {
-                return std::ops::ControlFlow::Continue(());
-            }
-            let was_first = std::mem::replace(&mut first, false);
-            match register_number(cell) {
-                Some(n) => numbers.push(n),
-                None if was_first && is_header(cell) => {}
-                None => {
-                    rejected += 1;
-                    if examples.len() < 20 {
-                        examples.push(RejectedRow {
-                            row,
-                            input: cell.chars().take(64).collect(),
-                            reason: "not a Hong Kong phone number".into(),
-                        });
-                    }
-                }
-            }
-            std::ops::ControlFlow::Continue(())
-        })?;
-        numbers.sort_unstable();
-        numbers.dedup();
-        Ok((numbers, examples, rejected))
-    }
-
-    pub async fn import_upload(data: MultipartData) -> Result<RegisterImport, AppError> {
-        let staff = crate::auth::context::require_staff()?;
-        let db = crate::auth::context::server_state()?.db;
-        let upload = crate::import::read_upload(data, MAX_REGISTER_BYTES).await?;
-        let register_date = upload.text("register_date").to_string();
-        if !is_iso_date(&register_date) {
-            return Err(AppError::field(
-                "register_date",
-                "Enter the register's date as YYYY-MM-DD.",
-            ));
-        }
-        let bytes = upload
-            .file
-            .ok_or_else(|| AppError::field("file", "Choose the register file (CSV) to import."))?
-            .bytes;
-        let (numbers, rejected_examples, rejected_rows) =
-            crate::import::parse_off_thread(move || parse_register(&bytes))
-                .await?
-                .map_err(|e| AppError::field("file", e.to_string()))?;
-        if numbers.is_empty() {
-            return Err(AppError::field(
-                "file",
-                "This file holds no phone numbers; the register was not changed.",
-            ));
-        }
-        let version = replace(
-            &db,
-            staff.account_id,
-            &register_date,
-            "register.csv",
-            &numbers,
-        )
-        .await?;
-        Ok(RegisterImport {
-            version,
-            rejected_rows,
-            rejected_examples,
-        })
-    }
-
-    /// Loads `numbers` (distinct E.164 digits) as a new register version and makes it the
-    /// current one, all in one transaction with the audit entry; then drops older versions'
-    /// numbers. Readers in between see the old version until the commit, then the new one.
-    pub async fn replace(
-        db: &Db,
-        staff_id: i64,
-        register_date: &str,
-        filename: &str,
-        numbers: &[String],
-    ) -> Result<RegisterVersion, AppError> {
-        let before = current(db).await?;
-        let mut tx = db.begin_write().await?;
-        let created_at = now_ms();
-        let version_id: i64 = sqlx::query(
-            "INSERT INTO dnc_versions (register_date, filename, number_count, imported_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(register_date)
-        .bind(filename)
-        .bind(numbers.len() as i64)
-        .bind(staff_id)
-        .bind(created_at)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        // Numbers are E.164 digits, checked here, so they are written into the statement as
-        // literals: binding a million parameters through the `Any` driver costs more than the
-        // insert itself (a million rows on SQLite: 12 s with binds, 0.8 s as literals).
-        if let Some(bad) = numbers
-            .iter()
-            .find(|n| n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(AppError::internal(
-                "dnc import",
-                format!("not digits: {bad:?}"),
-            ));
-        }
-        for chunk in numbers.chunks(INSERT_BATCH) {
-            let mut sql = String::with_capacity(64 + chunk.len() * 24);
-            sql.push_str("INSERT INTO dnc_numbers (version_id, msisdn) VALUES ");
-            for (i, n) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("({version_id},'{n}')"));
-            }
-            sqlx::query(&sql)
-                .persistent(false)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("UPDATE dnc_current SET version_id = $1 WHERE id = 1")
-            .bind(version_id)
-            .execute(&mut *tx)
-            .await?;
-        engine::audit::record(
-            &mut tx,
-            staff_id,
-            "dnc.import",
-            None,
-            serde_json::json!(before.as_ref().map(|v| serde_json::json!({
-                "version": v.id, "register_date": v.register_date, "numbers": v.number_count
-            }))),
-            serde_json::json!({ "version": version_id, "register_date": register_date, "numbers": numbers.len() }),
-        )
-        .await?;
-        tx.commit().await?;
-        // The old numbers are unreachable now; removing them is housekeeping, not part of
-        // the switch (a failure here leaves rows that the next import removes).
-        // Only versions older than the current one: a later import that committed meanwhile
-        // must keep its numbers.
-        if let Err(e) = sqlx::query(
-            "DELETE FROM dnc_numbers WHERE version_id < (SELECT version_id FROM dnc_current WHERE id = 1)",
-        )
-        .execute(db.pool())
-        .await
-        {
-            tracing::warn!(error = %e, "could not remove old do-not-call versions");
-        }
-        tracing::info!(
-            version_id,
-            numbers = numbers.len(),
-            staff_id,
-            "do-not-call register replaced"
-        );
-        current(db)
-            .await?
-            .ok_or_else(|| AppError::internal("dnc import", "new version missing"))
-    }
-
-    pub async fn current(db: &Db) -> Result<Option<RegisterVersion>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT v.id, v.register_date, v.filename, v.number_count, a.login_name, v.created_at \
-             FROM dnc_current c JOIN dnc_versions v ON v.id = c.version_id \
-             JOIN accounts a ON a.id = v.imported_by WHERE c.id = 1",
-        )
-        .fetch_optional(db.pool())
-        .await?;
-        row.map(|r| {
-            Ok(RegisterVersion {
-                id: r.try_get(0)?,
-                register_date: r.try_get(1)?,
-                filename: r.try_get(2)?,
-                number_count: r.try_get(3)?,
-                imported_by: r.try_get(4)?,
-                created_at: r.try_get(5)?,
-            })
-        })
-        .transpose()
-    }
-
-    /// Splits `numbers` (E.164 digits) into those to send and those on the do-not-call
-    /// register, keeping each list in the given order. Numbers the account has consent for
-    /// are always kept. Runs in one read snapshot, so a register import that commits
-    /// meanwhile is either wholly seen or not at all.
-    pub async fn filter(
-        db: &Db,
-        account_id: i64,
-        numbers: &[String],
-    ) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
-        let mut tx = db.begin_write().await?;
-        if db.backend() == Backend::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *tx)
-                .await?;
-        }
-        let version: Option<i64> = sqlx::query("SELECT version_id FROM dnc_current WHERE id = 1")
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get::<Option<i64>, _>(0))
-            .transpose()?
-            .flatten();
-        let Some(version) = version else {
-            tx.commit().await?;
-            return Ok((numbers.to_vec(), Vec::new()));
-        };
-        let mut listed: HashSet<String> = HashSet::new();
-        let mut consented: HashSet<String> = HashSet::new();
-        for chunk in numbers.chunks(LOOKUP_BATCH) {
-            let placeholders = (0..chunk.len())
-                .map(|i| format!("${}", i + 2))
-                .collect::<Vec<_>>()
-                .join(",");
-            let lookups = [
-                format!("SELECT msisdn FROM dnc_numbers WHERE version_id = $1 AND msisdn IN ({placeholders})"),
-                format!("SELECT msisdn FROM consents WHERE account_id = $1 AND msisdn IN ({placeholders})"),
-            ];
-            for (sql, key, into) in [
-                (&lookups[0], version, &mut listed),
-                (&lookups[1], account_id, &mut consented),
-            ] {
-                let mut query = sqlx::query(sql).bind(key);
-                for n in chunk {
-                    query = query.bind(n.as_str());
-                }
-                for row in query.fetch_all(&mut *tx).await? {
-                    into.insert(row.try_get(0)?);
-                }
-            }
-        }
-        tx.commit().await?;
-        let (kept, filtered) = numbers
-            .iter()
-            .cloned()
-            .partition(|n| !listed.contains(n) || consented.contains(n));
-        Ok((kept, filtered))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn register_dates_are_calendar_dates() {
-        assert!(super::is_iso_date("2026-11-26"));
-        assert!(!super::is_iso_date("2026-02-30"));
-        assert!(!super::is_iso_date("26/11/2026"));
-    }
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn the_register_keeps_every_hong_kong_number_and_counts_the_rest() {
-        let csv =
-            b"Telephone Number\r\n9123 4567\r\n+852 6123 4567\r\n91234567\r\nfax\r\n2123 4567\r\n";
-        let (numbers, examples, rejected) = super::store::parse_register(csv).expect("csv");
-        // Landlines are kept too: the register is matched, not validated.
-        assert_eq!(numbers, vec!["85221234567", "85261234567", "85291234567"]);
-        assert_eq!(rejected, 1);
-        assert_eq!(examples[0].row, 5);
-        assert!(super::store::parse_register(b"PK\x03\x04junk").is_err());
-    }
+        .await,
+    )
 }
