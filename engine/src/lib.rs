@@ -11,6 +11,7 @@
 pub mod address_book;
 pub mod audit;
 pub mod auth;
+pub mod broadcast;
 pub mod delivery;
 pub mod dnc;
 pub mod documents;

@@ -6,97 +6,21 @@ pub mod reset;
 pub mod signup_form;
 
 #[cfg(feature = "ssr")]
-pub mod access_log;
+pub use engine::auth::access_log;
 #[cfg(feature = "ssr")]
 pub mod context;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
-pub mod verify;
+pub use engine::auth::verify;
 
 pub use pages::{LoginPage, SignupPage};
 pub use reset::ResetPasswordPage;
 
 use crate::error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-use sms::Money;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    Customer,
-    Staff,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Customer => "customer",
-            Role::Staff => "staff",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "customer" => Some(Role::Customer),
-            "staff" => Some(Role::Staff),
-            _ => None,
-        }
-    }
-}
-
-/// Trial accounts may only send to their own registered mobile (§2) until staff approve the
-/// business registration; staff accounts never send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AccountStatus {
-    Trial,
-    Normal,
-    Staff,
-}
-
-impl AccountStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Trial => "trial",
-            AccountStatus::Normal => "normal",
-            AccountStatus::Staff => "staff",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AccountStatus> {
-        match s {
-            "trial" => Some(AccountStatus::Trial),
-            "normal" => Some(AccountStatus::Normal),
-            "staff" => Some(AccountStatus::Staff),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AccountStatus::Trial => "Trial",
-            AccountStatus::Normal => "Normal",
-            AccountStatus::Staff => "Staff",
-        }
-    }
-}
-
-/// Who is looking at the page: the signed-in account, as the portal shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Viewer {
-    pub account_id: i64,
-    pub login_name: String,
-    pub company_name: String,
-    pub role: Role,
-    pub status: AccountStatus,
-    pub balance: Money,
-}
-
-impl Viewer {
-    pub fn is_staff(&self) -> bool {
-        self.role == Role::Staff
-    }
-}
+pub use engine::auth::{AccountStatus, Role, Viewer};
 
 /// The signed-in account, or `None` for a visitor.
 #[server(endpoint = "viewer")]
@@ -144,7 +68,7 @@ pub async fn mobile_verification() -> Result<Option<String>, AppError> {
         async {
             let viewer = context::require_viewer()?;
             let db = context::server_state()?.db;
-            verify::pending_mobile(&db, viewer.account_id).await
+            Ok(verify::pending_mobile(&db, viewer.account_id).await?)
         }
         .await,
     )
@@ -158,7 +82,7 @@ pub async fn send_mobile_code() -> Result<(), AppError> {
             let viewer = context::require_viewer()?;
             let state = context::server_state()?;
             let ip = context::request_context()?.ip;
-            verify::send_verification(&state.db, viewer.account_id, ip).await
+            Ok(verify::send_verification(&state.db, viewer.account_id, ip).await?)
         }
         .await,
     )
@@ -171,7 +95,7 @@ pub async fn verify_mobile(code: String) -> Result<(), AppError> {
         async {
             let viewer = context::require_viewer()?;
             let db = context::server_state()?.db;
-            verify::confirm_verification(&db, viewer.account_id, &code).await
+            Ok(verify::confirm_verification(&db, viewer.account_id, &code).await?)
         }
         .await,
     )

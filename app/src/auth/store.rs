@@ -15,7 +15,6 @@ use engine::ledger::store::{post, Posting};
 use http::header::SET_COOKIE;
 use http::HeaderValue;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sms::Money;
 use sqlx::Row;
 use std::net::IpAddr;
@@ -188,7 +187,7 @@ pub async fn signup(form: SignupForm) -> Result<(), AppError> {
     // The trial credit can be spent once the registered mobile is proven; the first code goes
     // now. A refusal here (the number had too many codes today) leaves the account usable:
     // its owner can ask for a code later from the account page.
-    if let Err(e) = super::verify::send_verification(&state.db, account_id, ctx.ip).await {
+    if let Err(e) = engine::auth::verify::send_verification(&state.db, account_id, ctx.ip).await {
         tracing::warn!(account_id, error = %e, "first verification code not sent");
     }
     Ok(())
@@ -383,9 +382,7 @@ fn set_cookie(cookie: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use engine::auth::hash_token;
 
 /// Creates a session and returns its token (256 random bits); only the token's hash is stored.
 pub async fn create_session(

@@ -6,11 +6,11 @@ use super::{
     compose, hk_choice, hk_route, quote, BroadcastCheck, ClientFigures, ComposerSetup, Composition,
     Purpose,
 };
-use crate::auth::context::{require_viewer, server_state};
 use crate::auth::AccountStatus;
-use crate::error::{AppError, FieldErrors};
-use engine::delivery::store::{BatchError, NewBatch, Recipient, Unsent};
-use engine::pricing::store::current as current_prices;
+use crate::db::Db;
+use crate::delivery::store::{BatchError, BatchWriter, NewBatch, Recipient, Unsent};
+use crate::error::{Error, FieldErrors};
+use crate::pricing::store::current as current_prices;
 use sms::{ChinaSignature, HkRouteChoice, KeywordSet, Money, Msisdn, Route};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ pub const MAX_ECHOED_REJECTED_ROWS: usize = 1_000;
 
 /// The China keyword matcher, built once per keyword list (building it for 10,000 keywords
 /// takes ~14 ms; reading the list is one query).
-async fn keyword_set(db: &engine::db::Db) -> Result<std::sync::Arc<KeywordSet>, AppError> {
+async fn keyword_set(db: &Db) -> Result<std::sync::Arc<KeywordSet>, Error> {
     use std::hash::{Hash, Hasher};
     use std::sync::{Arc, Mutex, OnceLock};
     /// The last list's fingerprint and its matcher.
@@ -38,23 +38,23 @@ async fn keyword_set(db: &engine::db::Db) -> Result<std::sync::Arc<KeywordSet>, 
     let cache = CACHE.get_or_init(|| Mutex::new(None));
     if let Some((f, set)) = cache
         .lock()
-        .map_err(|_| AppError::internal("keywords", "cache poisoned"))?
+        .map_err(|_| Error::internal("keywords", "cache poisoned"))?
         .as_ref()
     {
         if *f == fingerprint {
             return Ok(set.clone());
         }
     }
-    let set = Arc::new(KeywordSet::new(&keywords).map_err(|e| AppError::internal("keywords", e))?);
+    let set = Arc::new(KeywordSet::new(&keywords).map_err(|e| Error::internal("keywords", e))?);
     *cache
         .lock()
-        .map_err(|_| AppError::internal("keywords", "cache poisoned"))? =
+        .map_err(|_| Error::internal("keywords", "cache poisoned"))? =
         Some((fingerprint, set.clone()));
     Ok(set)
 }
 
 /// The China keywords `text` contains, by today's keyword list.
-pub async fn china_keywords_in(db: &engine::db::Db, text: &str) -> Result<Vec<String>, AppError> {
+pub async fn china_keywords_in(db: &Db, text: &str) -> Result<Vec<String>, Error> {
     Ok(keyword_set(db)
         .await?
         .find_all(text)
@@ -63,7 +63,7 @@ pub async fn china_keywords_in(db: &engine::db::Db, text: &str) -> Result<Vec<St
         .collect())
 }
 
-async fn china_keywords(db: &engine::db::Db) -> Result<Vec<String>, AppError> {
+async fn china_keywords(db: &Db) -> Result<Vec<String>, Error> {
     Ok(
         sqlx::query("SELECT keyword FROM china_keywords ORDER BY keyword")
             .fetch_all(db.pool())
@@ -83,18 +83,18 @@ struct AccountFacts {
     default_country_code: u16,
 }
 
-async fn account_facts(db: &engine::db::Db, account_id: i64) -> Result<AccountFacts, AppError> {
+async fn account_facts(db: &Db, account_id: i64) -> Result<AccountFacts, Error> {
     let row = sqlx::query(
         "SELECT status, mobile, balance_minor, china_signature, default_country_code FROM accounts WHERE id = $1",
     )
     .bind(account_id)
     .fetch_optional(db.pool())
     .await?
-    .ok_or(AppError::NotFound)?;
+    .ok_or(Error::NotFound)?;
     let status: String = row.try_get(0)?;
     Ok(AccountFacts {
         status: AccountStatus::parse(&status)
-            .ok_or_else(|| AppError::internal("account status", status))?,
+            .ok_or_else(|| Error::internal("account status", status))?,
         mobile: row.try_get(1)?,
         balance: Money::from_minor(row.try_get(2)?),
         china_signature: row.try_get(3)?,
@@ -105,27 +105,32 @@ async fn account_facts(db: &engine::db::Db, account_id: i64) -> Result<AccountFa
 
 /// The signature the China gateway prepends for this account: its approved one, else the
 /// installation's default.
-fn china_signature(
-    state: &crate::auth::context::ServerState,
-    facts: &AccountFacts,
-) -> Result<ChinaSignature, AppError> {
+fn china_signature(sender: &Sender<'_>, facts: &AccountFacts) -> Result<ChinaSignature, Error> {
     let text = facts
         .china_signature
         .as_deref()
-        .unwrap_or(&state.portal.default_china_signature);
-    ChinaSignature::parse(text).map_err(|e| AppError::internal("China signature", e))
+        .unwrap_or(sender.default_china_signature);
+    ChinaSignature::parse(text).map_err(|e| Error::internal("China signature", e))
 }
 
-pub async fn setup() -> Result<ComposerSetup, AppError> {
-    let viewer = require_viewer()?;
-    let state = server_state()?;
-    let facts = account_facts(&state.db, viewer.account_id).await?;
+/// Who sends, and the installation's facts a check needs.
+pub struct Sender<'a> {
+    pub db: &'a Db,
+    pub account_id: i64,
+    /// The China signature of accounts without an approved one of their own.
+    pub default_china_signature: &'a str,
+}
+
+/// What the composer needs once, when the page loads.
+pub async fn setup(sender: &Sender<'_>) -> Result<ComposerSetup, Error> {
+    let db = sender.db;
+    let facts = account_facts(db, sender.account_id).await?;
     Ok(ComposerSetup {
-        prices: current_prices(&state.db, engine::db::now_ms()).await?,
-        china_keywords: china_keywords(&state.db).await?,
-        china_signature: china_signature(&state, &facts)?.as_str().to_string(),
+        prices: current_prices(db, crate::db::now_ms()).await?,
+        china_keywords: china_keywords(db).await?,
+        china_signature: china_signature(sender, &facts)?.as_str().to_string(),
         has_custom_china_signature: facts.china_signature.is_some(),
-        sender_ids: engine::sender_ids::store::list(&state.db, viewer.account_id, true)
+        sender_ids: crate::sender_ids::store::list(db, sender.account_id, true)
             .await?
             .into_iter()
             .map(|s| s.sender_id)
@@ -152,8 +157,8 @@ pub struct Submission {
     pub default_country_code: Option<u16>,
 }
 
-pub async fn check(submission: Submission) -> Result<BroadcastCheck, AppError> {
-    Ok(check_and_price(&submission).await?.check)
+pub async fn check(sender: &Sender<'_>, submission: Submission) -> Result<BroadcastCheck, Error> {
+    Ok(check_and_price(sender, &submission).await?.check)
 }
 
 /// The server's verdict with what a batch stores: each number to send with its route, parts
@@ -179,7 +184,10 @@ fn too_long_message(t: &sms::TooLong, whose: &str) -> String {
 
 /// The server's check, plus each valid recipient with its route and price (what a batch
 /// stores).
-pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError> {
+pub async fn check_and_price(
+    sender: &Sender<'_>,
+    submission: &Submission,
+) -> Result<Priced, Error> {
     let Submission {
         route,
         purpose,
@@ -189,23 +197,22 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         filter_dnc,
         default_country_code,
     } = *submission;
-    let viewer = require_viewer()?;
-    if viewer.is_staff() {
-        return Err(AppError::Forbidden);
+    let (db, account_id) = (sender.db, sender.account_id);
+    let facts = account_facts(db, account_id).await?;
+    if facts.status == AccountStatus::Staff {
+        return Err(Error::Forbidden);
     }
-    let state = server_state()?;
-    let facts = account_facts(&state.db, viewer.account_id).await?;
     if facts.status == AccountStatus::Trial
-        && crate::auth::verify::pending_mobile(&state.db, viewer.account_id)
+        && crate::auth::verify::pending_mobile(db, account_id)
             .await?
             .is_some()
     {
-        return Err(AppError::ForbiddenBecause(
+        return Err(Error::ForbiddenBecause(
             "Verify your registered mobile number first: enter the 8-digit code we sent by SMS on your Account page.".into(),
         ));
     }
     let choice = hk_choice(route).ok_or_else(|| {
-        AppError::field(
+        Error::field(
             "route",
             "Choose HK Business or HK Economic for Hong Kong numbers; mainland and other numbers take the China and International routes by themselves.",
         )
@@ -216,12 +223,12 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
             default_country_code,
         ))
     {
-        return Err(AppError::field(
+        return Err(Error::field(
             "default_country_code",
             format!("{default_country_code} is not a country code."),
         ));
     }
-    let signature = china_signature(&state, &facts)?;
+    let signature = china_signature(sender, &facts)?;
     let composition = compose(text, Some(&signature));
     let mut errors = FieldErrors::default();
 
@@ -231,7 +238,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         errors.add("message", too_long_message(&t, ""));
     }
 
-    let prices = current_prices(&state.db, engine::db::now_ms()).await?;
+    let prices = current_prices(db, crate::db::now_ms()).await?;
     let rows = count_rows(recipients);
     let parsed = if rows > MAX_RECIPIENT_ROWS {
         // Refused before a single number is parsed: a list this long is never a batch.
@@ -250,7 +257,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
             validate_rows(&list, choice, default_country_code, trial_mobile.as_deref())
         })
         .await
-        .map_err(|e| AppError::internal("recipients", e))?
+        .map_err(|e| Error::internal("recipients", e))?
     };
     let (rejected, rejected_total) = parsed.rejected_echo();
     if rows > MAX_RECIPIENT_ROWS {
@@ -293,7 +300,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
                 too_long_message(&t, " for the mainland numbers (with the signature)"),
             );
         }
-        let found = china_keywords_in(&state.db, text).await?;
+        let found = china_keywords_in(db, text).await?;
         if !found.is_empty() {
             errors.add(
                 "message",
@@ -317,10 +324,10 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         .standard
         .segmentation
         .parts_or_err()
-        .map_err(|e| AppError::field("message", e.to_string()))?;
+        .map_err(|e| Error::field("message", e.to_string()))?;
     let hk = hk_route(choice);
     let unit_price = prices.base_price(hk).ok_or_else(|| {
-        AppError::Conflict(format!(
+        Error::Conflict(format!(
             "{} has no price yet; ask the Ferry operator.",
             hk.label()
         ))
@@ -332,7 +339,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         || (has_china && client.china_parts.is_some_and(|p| Some(p) != china_parts))
     {
         tracing::warn!(?client, %parts, %unit_price, "composer figures disagree with the server");
-        return Err(AppError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "The page showed {} part(s) at {} each in {}, but Ferry counts {} part(s) at {} in {}. Reload the page and check the message again.",
             client.parts,
             client.unit_price,
@@ -350,12 +357,12 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         .map(|(n, _)| n.as_str().to_string())
         .collect();
     let (kept, dnc_filtered) = if filter_dnc {
-        crate::dnc::filter(&state.db, viewer.account_id, &numbers).await?
+        crate::dnc::store::filter(db, account_id, &numbers).await?
     } else {
         (numbers, Vec::new())
     };
     if kept.is_empty() {
-        return Err(AppError::field(
+        return Err(Error::field(
             "recipients",
             format!(
                 "All {} numbers are on the do-not-call register and none has consent recorded: there is nothing to send.",
@@ -372,7 +379,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
             .unit_price(route, number)
             .or_else(|| prices.base_price(route))
             .ok_or_else(|| {
-                AppError::Conflict(format!(
+                Error::Conflict(format!(
                     "{} has no price yet, and the list has {} numbers on it; ask the Ferry operator, or remove them.",
                     route.label(),
                     route.label()
@@ -381,7 +388,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         let parts = composition
             .for_route(route)
             .parts()
-            .ok_or_else(|| AppError::internal("quote", "parts of a checked text"))?;
+            .ok_or_else(|| Error::internal("quote", "parts of a checked text"))?;
         priced.push(Recipient {
             number: number.clone(),
             route,
@@ -395,7 +402,7 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
         &composition,
         &prices,
     );
-    let total = total.ok_or_else(|| AppError::internal("quote", "overflow"))?;
+    let total = total.ok_or_else(|| Error::internal("quote", "overflow"))?;
     let shortfall = total.checked_sub(facts.balance).filter(|s| s.minor() > 0);
     let duplicates_removed = parsed.duplicates();
     let mut unsent: Vec<Unsent> = parsed
@@ -433,25 +440,26 @@ pub async fn check_and_price(submission: &Submission) -> Result<Priced, AppError
 /// answer (§7), with every row of the list: the numbers to send, and the refused, repeated and
 /// do-not-call rows in their final status with their reasons. Returns the batch id.
 pub async fn submit(
+    sender: &Sender<'_>,
+    batches: &BatchWriter,
     submission: Submission,
-    sender_id: String,
-    schedule_at: String,
-) -> Result<i64, AppError> {
-    let viewer = require_viewer()?;
-    let state = server_state()?;
+    sender_id: &str,
+    schedule_at: &str,
+) -> Result<i64, Error> {
+    let (db, account_id) = (sender.db, sender.account_id);
     let Priced {
         check,
         choice,
         composition,
         recipients,
         unsent,
-    } = check_and_price(&submission).await?;
+    } = check_and_price(sender, &submission).await?;
     let mut errors = FieldErrors::default();
     // A sender ID is shown on HK Business and International; a list of only HK Economic and
     // mainland numbers needs none.
     let shows_sender_id = recipients.iter().any(|r| r.route.allows_sender_id());
     let sender_id = if shows_sender_id {
-        let mine = engine::sender_ids::store::list(&state.db, viewer.account_id, true).await?;
+        let mine = crate::sender_ids::store::list(db, account_id, true).await?;
         let needs = recipients
             .iter()
             .find(|r| r.route.allows_sender_id())
@@ -469,7 +477,7 @@ pub async fn submit(
     } else {
         None
     };
-    let now = engine::db::now_ms();
+    let now = crate::db::now_ms();
     let scheduled_at = match schedule_at.trim() {
         "" => None,
         s => match parse_hkt_datetime(s) {
@@ -492,12 +500,12 @@ pub async fn submit(
         },
     };
     errors.into_result()?;
-    let validity_minutes = engine::settings::store::load(&state.db, viewer.account_id)
+    let validity_minutes = crate::settings::store::load(db, account_id)
         .await?
         .validity_minutes;
     let has_china = recipients.iter().any(|r| r.route == Route::China);
     let batch = NewBatch {
-        account_id: viewer.account_id,
+        account_id,
         route: hk_route(choice),
         sender_id,
         purpose: match submission.purpose {
@@ -516,16 +524,16 @@ pub async fn submit(
         resent_from: None,
     };
     let (messages, unsent) = (batch.recipients.len(), batch.unsent.len());
-    match state.batches.submit(batch).await {
+    match batches.submit(batch).await {
         Ok(id) => {
-            tracing::info!(batch_id = id, account_id = viewer.account_id, messages, unsent, "batch accepted");
+            tracing::info!(batch_id = id, account_id = account_id, messages, unsent, "batch accepted");
             Ok(id)
         }
-        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(AppError::Conflict(format!(
+        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(Error::Conflict(format!(
             "Insufficient balance: this batch costs {total} and {available} is available. Top up {shortfall} more, or send to fewer numbers. Nothing was sent."
         ))),
-        Err(e) => Err(AppError::internal("create batch", e)),
+        Err(e) => Err(Error::internal("create batch", e)),
     }
 }
 
-pub use engine::ledger::parse_hkt_datetime;
+pub use crate::ledger::parse_hkt_datetime;

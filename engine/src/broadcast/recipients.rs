@@ -17,7 +17,7 @@ pub fn rows(input: &str) -> impl Iterator<Item = (usize, &str)> {
 pub fn distinct_entries(input: &str, default_country_code: u16) -> Vec<String> {
     let mut seen: Vec<String> = rows(input)
         .filter(|(_, cell)| cell.chars().any(|c| c.is_ascii_digit()))
-        .map(|(_, cell)| engine::pricing::estimate_digits(cell, default_country_code))
+        .map(|(_, cell)| crate::pricing::estimate_digits(cell, default_country_code))
         .collect();
     seen.sort_unstable();
     seen.dedup();

@@ -6,8 +6,8 @@
 use super::recipients::rows;
 use super::store::MAX_ECHOED_REJECTED_ROWS;
 use crate::delivery::code::UPLOAD_FAILED;
-use engine::delivery::store::Unsent;
-use engine::import::RejectedRow;
+use crate::delivery::store::Unsent;
+use crate::import::RejectedRow;
 use sms::{ErrorCode, HkRouteChoice, Msisdn, Route};
 use std::collections::HashMap;
 

@@ -4,7 +4,7 @@
 //! from doubling the cost of every API call. A crash loses at most the last ~50 ms of entries
 //! of the log, never a message or a charge.
 
-use engine::db::{now_ms, Db};
+use crate::db::{now_ms, Db};
 use std::net::IpAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;

@@ -6,10 +6,10 @@
 //! compared, so parallel guesses cannot share one. Sending is throttled per number, per
 //! account and per address, so a stranger cannot flood someone's phone.
 
-use crate::error::AppError;
-use engine::auth::throttle::{self, Limit};
-use engine::db::{now_ms, Db};
-use engine::delivery::store::{create_batch, BatchError, NewBatch};
+use crate::auth::throttle::{self, Limit};
+use crate::db::{now_ms, Db};
+use crate::delivery::store::{create_batch, BatchError, NewBatch};
+use crate::error::Error;
 use rand::Rng;
 use sms::{HkRouteChoice, Money, Msisdn, Route};
 use sqlx::Row;
@@ -42,13 +42,13 @@ pub async fn send_code_sms(
     label: &str,
     text: String,
     charged: bool,
-) -> Result<Result<i64, BatchError>, AppError> {
+) -> Result<Result<i64, BatchError>, Error> {
     let route = Route::for_destination(number.destination(), HkRouteChoice::Business);
     let price = if charged {
-        engine::pricing::store::current(db, now_ms())
+        crate::pricing::store::current(db, now_ms())
             .await?
             .unit_price(route, number.as_str())
-            .ok_or_else(|| AppError::internal("code price", "no price for the route"))?
+            .ok_or_else(|| Error::internal("code price", "no price for the route"))?
     } else {
         Money::ZERO
     };
@@ -56,7 +56,7 @@ pub async fn send_code_sms(
         purpose: if charged {
             "notification".into()
         } else {
-            engine::delivery::store::VERIFICATION_PURPOSE.into()
+            crate::delivery::store::VERIFICATION_PURPOSE.into()
         },
         content: label.into(),
         validity_minutes: 15,
@@ -71,7 +71,7 @@ pub async fn send_code_sms(
 }
 
 /// The account's mobile verification state: `None` when verified (or not a trial account).
-pub async fn pending_mobile(db: &Db, account_id: i64) -> Result<Option<String>, AppError> {
+pub async fn pending_mobile(db: &Db, account_id: i64) -> Result<Option<String>, Error> {
     let row = sqlx::query(
         "SELECT mobile FROM accounts WHERE id = $1 AND status = 'trial' AND mobile_verified_at IS NULL",
     )
@@ -82,14 +82,14 @@ pub async fn pending_mobile(db: &Db, account_id: i64) -> Result<Option<String>, 
 }
 
 /// Sends a new verification code to the account's registered mobile.
-pub async fn send_verification(db: &Db, account_id: i64, ip: IpAddr) -> Result<(), AppError> {
+pub async fn send_verification(db: &Db, account_id: i64, ip: IpAddr) -> Result<(), Error> {
     let Some(mobile) = pending_mobile(db, account_id).await? else {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "This account's mobile number is already verified.".into(),
         ));
     };
-    let number = Msisdn::parse(&mobile, super::signup_form::DEFAULT_COUNTRY_CODE)
-        .map_err(|e| AppError::internal("registered mobile", e))?;
+    let number = Msisdn::parse(&mobile, sms::msisdn::HONG_KONG_CODE)
+        .map_err(|e| Error::internal("registered mobile", e))?;
     let claim = throttle::claim(
         db,
         &[
@@ -115,7 +115,7 @@ pub async fn send_verification(db: &Db, account_id: i64, ip: IpAddr) -> Result<(
     )
     .await?
     .map_err(|r| {
-        AppError::Throttled(format!(
+        Error::Throttled(format!(
             "Too many verification codes were sent for {}. {}",
             r.whom,
             r.try_again()
@@ -138,7 +138,7 @@ pub async fn send_verification(db: &Db, account_id: i64, ip: IpAddr) -> Result<(
         Ok(id) => id,
         Err(e) => {
             throttle::release(db, claim).await?;
-            return Err(AppError::internal("verification batch", e));
+            return Err(Error::internal("verification batch", e));
         }
     };
     let now = now_ms();
@@ -148,7 +148,7 @@ pub async fn send_verification(db: &Db, account_id: i64, ip: IpAddr) -> Result<(
     )
     .bind(account_id)
     .bind(&mobile)
-    .bind(super::store::hash_token(&code))
+    .bind(super::hash_token(&code))
     .bind(batch_id)
     .bind(now + CODE_TTL_MS)
     .bind(now)
@@ -159,15 +159,15 @@ pub async fn send_verification(db: &Db, account_id: i64, ip: IpAddr) -> Result<(
 }
 
 /// Checks a verification code; on success the account's mobile is verified.
-pub async fn confirm_verification(db: &Db, account_id: i64, code: &str) -> Result<(), AppError> {
+pub async fn confirm_verification(db: &Db, account_id: i64, code: &str) -> Result<(), Error> {
     let wrong = || {
-        AppError::field(
+        Error::field(
             "code",
             "This code is wrong or has expired. Check the SMS, or send a new code.",
         )
     };
     let code = clean_code(code).ok_or_else(|| {
-        AppError::field(
+        Error::field(
             "code",
             format!("Enter the {CODE_DIGITS}-digit code from the SMS."),
         )
@@ -185,7 +185,7 @@ pub async fn confirm_verification(db: &Db, account_id: i64, code: &str) -> Resul
         )],
     )
     .await?
-    .map_err(|r| AppError::Throttled(format!("Too many wrong codes. {}", r.try_again())))?;
+    .map_err(|r| Error::Throttled(format!("Too many wrong codes. {}", r.try_again())))?;
     let row = sqlx::query(
         "SELECT id, code_hash FROM mobile_verifications \
          WHERE account_id = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY id DESC LIMIT 1",
@@ -199,7 +199,7 @@ pub async fn confirm_verification(db: &Db, account_id: i64, code: &str) -> Resul
     if !claim_code_attempt(db, "mobile_verifications", id).await? {
         return Err(wrong());
     }
-    if hash != super::store::hash_token(&code) {
+    if hash != super::hash_token(&code) {
         return Err(wrong());
     }
     let now = now_ms();
@@ -228,7 +228,7 @@ pub async fn confirm_verification(db: &Db, account_id: i64, code: &str) -> Resul
 
 /// Takes one of a code's attempts before it is compared, in one guarded UPDATE, so parallel
 /// guesses each use up an attempt. `table` is one of the two code tables (a literal).
-pub async fn claim_code_attempt(db: &Db, table: &str, id: i64) -> Result<bool, AppError> {
+pub async fn claim_code_attempt(db: &Db, table: &str, id: i64) -> Result<bool, Error> {
     debug_assert!(matches!(table, "mobile_verifications" | "password_resets"));
     let sql = format!("UPDATE {table} SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2");
     Ok(sqlx::query(&sql)
