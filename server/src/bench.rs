@@ -63,7 +63,7 @@ const PRICE: Money = Money::from_minor(3_200);
 /// A customer that may send anywhere, with a sender ID, a large balance and a session.
 /// Returns (account id, session token).
 pub async fn customer(db: &Db, login: &str) -> Result<(i64, String), BenchError> {
-    app::auth::store::ensure_first_staff(db)
+    engine::auth::accounts::ensure_first_staff(db)
         .await
         .map_err(|e| BenchError::Setup(e.to_string()))?;
     let staff_id: i64 =
@@ -104,7 +104,7 @@ pub async fn customer(db: &Db, login: &str) -> Result<(i64, String), BenchError>
     )
     .await?;
     tx.commit().await?;
-    let token = app::auth::store::create_session(
+    let token = engine::auth::accounts::create_session(
         db,
         id,
         std::net::IpAddr::from([127, 0, 0, 1]),

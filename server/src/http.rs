@@ -3,12 +3,12 @@
 
 use crate::config::Config;
 use app::auth::context::{session_token_from_cookies, RequestContext, ServerState};
-use app::auth::store::resolve_session;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use engine::auth::accounts::resolve_session;
 use http::{header, HeaderValue, Method, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};

@@ -18,7 +18,7 @@ pub enum StartError {
     #[error(transparent)]
     Db(#[from] engine::db::DbError),
     #[error("cannot create the first staff account: {0}")]
-    Staff(app::error::AppError),
+    Staff(engine::Error),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: std::net::SocketAddr,

@@ -148,7 +148,7 @@ fn preview_stdin() -> ExitCode {
 
 async fn serve(config: Config) -> Result<(), StartError> {
     let db = server::open_database(&config).await?;
-    if let Some((login, password)) = app::auth::store::ensure_first_staff(&db)
+    if let Some((login, password)) = engine::auth::accounts::ensure_first_staff(&db)
         .await
         .map_err(StartError::Staff)?
     {

@@ -8,38 +8,8 @@ use crate::error::AppError;
 use engine::db::Db;
 use leptos::prelude::*;
 use std::net::IpAddr;
-use std::time::Duration;
 
-/// Settings the sign-in code needs, taken from Ferry's configuration.
-#[derive(Debug, Clone)]
-pub struct AuthSettings {
-    pub session_ttl: Duration,
-    /// Adds `Secure` to the session cookie; on whenever Ferry is served over HTTPS.
-    pub secure_cookies: bool,
-    /// Failed sign-ins per login from one address, per window (four times as many per day).
-    pub max_failures_per_account: i64,
-    /// Failed sign-ins from one address (IPv6: one /64) across logins, per window.
-    pub max_failures_per_ip: i64,
-    /// Failed sign-ins per login per hour from addresses it never signed in from.
-    pub max_failures_per_login: i64,
-    pub throttle_window: Duration,
-    /// Sign-ups per address per hour.
-    pub max_signups_per_ip_per_hour: i64,
-}
-
-impl Default for AuthSettings {
-    fn default() -> Self {
-        AuthSettings {
-            session_ttl: Duration::from_secs(12 * 3600),
-            secure_cookies: false,
-            max_failures_per_account: 5,
-            max_failures_per_ip: 20,
-            max_failures_per_login: 50,
-            throttle_window: Duration::from_secs(15 * 60),
-            max_signups_per_ip_per_hour: 10,
-        }
-    }
-}
+pub use engine::auth::AuthSettings;
 
 /// Installation-wide settings the portal's pages use.
 #[derive(Debug, Clone)]

@@ -9,16 +9,18 @@ use crate::ui::{
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Codes sent per account per hour (more requests get the same answer and no SMS).
-pub const MAX_REQUESTS_PER_HOUR: i64 = 3;
-/// Reset requests per address per hour.
-pub const MAX_REQUESTS_PER_IP_PER_HOUR: i64 = 10;
-/// Wrong codes per account per day (each code also allows at most 5 guesses).
-pub const MAX_GUESSES_PER_DAY: i64 = 10;
+pub use engine::auth::{MAX_GUESSES_PER_DAY, MAX_REQUESTS_PER_HOUR, MAX_REQUESTS_PER_IP_PER_HOUR};
 
 #[server(endpoint = "request_password_reset")]
 pub async fn request_password_reset(login_name: String) -> Result<(), AppError> {
-    crate::error::with_status(store::request(&login_name).await)
+    crate::error::with_status(
+        async {
+            let db = crate::auth::context::server_state()?.db;
+            let ip = crate::auth::context::request_context()?.ip;
+            Ok(engine::auth::reset::request(&db, &login_name, ip).await?)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "reset_password")]
@@ -29,252 +31,14 @@ pub async fn reset_password(
     new_password_confirmation: String,
 ) -> Result<(), AppError> {
     crate::error::with_status(
-        store::reset(&login_name, &code, new_password, new_password_confirmation).await,
+        async {
+            let db = crate::auth::context::server_state()?.db;
+            let ip = crate::auth::context::request_context()?.ip;
+            let (new, confirm) = (new_password, new_password_confirmation);
+            Ok(engine::auth::reset::reset(&db, &login_name, &code, new, confirm, ip).await?)
+        }
+        .await,
     )
-}
-
-#[cfg(feature = "ssr")]
-pub mod store {
-    use super::*;
-    use crate::auth::context::{request_context, server_state};
-    use crate::auth::signup_form::{normalize_login_name, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
-    use crate::auth::verify::{
-        claim_code_attempt, clean_code, one_time_code, send_code_sms, CODE_DIGITS, CODE_TTL_MS,
-    };
-    use crate::error::FieldErrors;
-    use engine::auth::throttle::{self, Limit};
-    use engine::db::now_ms;
-    use engine::delivery::store::{create_batch, BatchError, NewBatch, Unsent};
-    use sms::Msisdn;
-    use sqlx::Row;
-
-    const HOUR_MS: i64 = 3_600_000;
-
-    /// Asks for a reset code. The answer is the same whether the login exists, whether its
-    /// balance pays for the SMS and whether its per-account limit was reached: nothing about
-    /// an account can be learnt from it. Only the caller's own address is limited visibly.
-    pub async fn request(login_name: &str) -> Result<(), AppError> {
-        let state = server_state()?;
-        let ctx = request_context()?;
-        let login = normalize_login_name(login_name);
-        if login.is_empty() || login.len() > 64 {
-            return Err(AppError::field("login_name", "Enter your login name."));
-        }
-        let _by_address = throttle::claim(
-            &state.db,
-            &[Limit::new(
-                format!("reset-request-ip:{}", throttle::ip_key(ctx.ip)),
-                MAX_REQUESTS_PER_IP_PER_HOUR,
-                HOUR_MS,
-                "your network address",
-            )],
-        )
-        .await?
-        .map_err(|r| {
-            AppError::Throttled(format!(
-                "Too many reset requests from your network address. {}",
-                r.try_again()
-            ))
-        })?;
-        let row = sqlx::query(
-            "SELECT id, mobile FROM accounts WHERE login_name = $1 AND role = 'customer'",
-        )
-        .bind(&login)
-        .fetch_optional(state.db.pool())
-        .await?;
-        let Some(row) = row else { return Ok(()) };
-        let account_id: i64 = row.try_get(0)?;
-        let mobile: String = row.try_get(1)?;
-        if throttle::claim(
-            &state.db,
-            &[Limit::new(
-                format!("reset-request-account:{account_id}"),
-                MAX_REQUESTS_PER_HOUR,
-                HOUR_MS,
-                "this account",
-            )],
-        )
-        .await?
-        .is_err()
-        {
-            tracing::info!(
-                account_id,
-                "reset request over the per-account limit: no code sent"
-            );
-            return Ok(());
-        }
-        let number = match Msisdn::parse(&mobile, crate::auth::signup_form::DEFAULT_COUNTRY_CODE) {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(account_id, error = %e, "reset requested for an account whose registered mobile is not a number: no code sent");
-                return Ok(());
-            }
-        };
-        let code = one_time_code();
-        let text = format!(
-            "Your Ferry password reset code is {code}. It expires in 15 minutes. Do not share it."
-        );
-        match send_code_sms(
-            &state.db,
-            account_id,
-            &number,
-            "Password reset code",
-            text.clone(),
-            true,
-        )
-        .await?
-        {
-            Ok(batch_id) => {
-                let now = now_ms();
-                sqlx::query(
-                    "INSERT INTO password_resets (account_id, code_hash, batch_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(account_id)
-                .bind(crate::auth::store::hash_token(&code))
-                .bind(batch_id)
-                .bind(now + CODE_TTL_MS)
-                .bind(now)
-                .execute(state.db.pool())
-                .await?;
-                tracing::info!(account_id, batch_id, "password reset code sent");
-            }
-            Err(BatchError::InsufficientBalance { .. }) => {
-                // §2: the reset fails with 16 Insufficient Balance. The account's owner sees
-                // it in Delivery Results; the caller's answer stays the same.
-                let route =
-                    sms::Route::for_destination(number.destination(), sms::HkRouteChoice::Business);
-                let refused = NewBatch {
-                    content: "Password reset code".into(),
-                    final_text: "(not sent: insufficient balance)".into(),
-                    validity_minutes: 15,
-                    unsent: vec![Unsent::insufficient_balance(number.as_str().to_string())],
-                    ..NewBatch::on_route(account_id, route, &text, [])
-                };
-                let batch_id = create_batch(&state.db, &refused)
-                    .await
-                    .map_err(|e| AppError::internal("reset refusal", e))?;
-                tracing::info!(
-                    account_id,
-                    batch_id,
-                    "password reset code not sent: 16 Insufficient Balance"
-                );
-            }
-            Err(e) => return Err(AppError::internal("reset batch", e)),
-        }
-        Ok(())
-    }
-
-    pub async fn reset(
-        login_name: &str,
-        code: &str,
-        new: String,
-        confirm: String,
-    ) -> Result<(), AppError> {
-        let state = server_state()?;
-        let ctx = request_context()?;
-        let login = normalize_login_name(login_name);
-        let mut errors = FieldErrors::default();
-        let len = new.chars().count();
-        if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
-            errors.add(
-                "new_password",
-                format!("Use {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters."),
-            );
-        }
-        if confirm != new {
-            errors.add(
-                "new_password_confirmation",
-                "The two new passwords do not match.",
-            );
-        }
-        let code = clean_code(code);
-        if code.is_none() {
-            errors.add(
-                "code",
-                format!("Enter the {CODE_DIGITS}-digit code from the SMS."),
-            );
-        }
-        errors.into_result()?;
-        let code = code.unwrap_or_default();
-        let wrong = || {
-            AppError::field(
-                "code",
-                "This code is wrong or has expired. Request a new one.",
-            )
-        };
-        let now = now_ms();
-        // Guesses are limited per address before anything is looked up…
-        let by_address = throttle::claim(
-            &state.db,
-            &[Limit::new(
-                format!("reset-guess-ip:{}", throttle::ip_key(ctx.ip)),
-                MAX_GUESSES_PER_DAY * 2,
-                24 * HOUR_MS,
-                "your network address",
-            )],
-        )
-        .await?
-        .map_err(|r| AppError::Throttled(format!("Too many wrong codes. {}", r.try_again())))?;
-        let row = sqlx::query(
-            "SELECT r.id, r.code_hash, a.id FROM password_resets r JOIN accounts a ON a.id = r.account_id              WHERE a.login_name = $1 AND r.used_at IS NULL AND r.expires_at > $2 ORDER BY r.id DESC LIMIT 1",
-        )
-        .bind(&login)
-        .bind(now)
-        .fetch_optional(state.db.pool())
-        .await?
-        .ok_or_else(wrong)?;
-        let (reset_id, hash, account_id): (i64, String, i64) =
-            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-        // …and per account per day, and each code takes one attempt before it is compared.
-        let by_account = throttle::claim(
-            &state.db,
-            &[Limit::new(
-                format!("reset-guess-account:{account_id}"),
-                MAX_GUESSES_PER_DAY,
-                24 * HOUR_MS,
-                "this account",
-            )],
-        )
-        .await?
-        .map_err(|r| {
-            AppError::Throttled(format!(
-                "Too many wrong codes for this account. {}",
-                r.try_again()
-            ))
-        })?;
-        if !claim_code_attempt(&state.db, "password_resets", reset_id).await? {
-            return Err(wrong());
-        }
-        if hash != crate::auth::store::hash_token(&code) {
-            return Err(wrong());
-        }
-        let new_hash = crate::auth::store::hash_password(new).await?;
-        let mut tx = state.db.begin_write().await?;
-        let used = sqlx::query(
-            "UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(reset_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if used == 0 {
-            return Err(wrong());
-        }
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-            .bind(new_hash)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        throttle::release(&state.db, by_address).await?;
-        throttle::release(&state.db, by_account).await?;
-        Ok(())
-    }
 }
 
 #[component]

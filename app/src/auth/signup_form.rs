@@ -5,8 +5,6 @@ use sms::Msisdn;
 
 /// Hong Kong is the home market: a number typed without a country code is a Hong Kong number.
 pub const DEFAULT_COUNTRY_CODE: u16 = 852;
-pub const MIN_PASSWORD_LEN: usize = 10;
-pub const MAX_PASSWORD_LEN: usize = 128;
 
 pub struct SignupForm {
     pub login_name: String,
@@ -17,20 +15,7 @@ pub struct SignupForm {
     pub mobile: String,
 }
 
-/// A sign-up that passed validation: the login name is normalised and the mobile is E.164.
-#[derive(Debug)]
-pub struct ValidSignup {
-    pub login_name: String,
-    pub password: String,
-    pub company_name: String,
-    pub contact_email: String,
-    pub mobile: Msisdn,
-}
-
-/// Login names are compared case-insensitively, so they are stored lower-case.
-pub fn normalize_login_name(input: &str) -> String {
-    input.trim().to_lowercase()
-}
+pub use engine::auth::{normalize_login_name, ValidSignup, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 
 pub fn login_name_problem(login: &str) -> Option<&'static str> {
     let len = login.chars().count();

@@ -2,10 +2,15 @@
 //! mobile verification codes, and the one way a secret token is stored (its hash).
 
 use serde::{Deserialize, Serialize};
-use sms::Money;
+use sms::{Money, Msisdn};
+use std::time::Duration;
 
 #[cfg(feature = "storage")]
 pub mod access_log;
+#[cfg(feature = "storage")]
+pub mod accounts;
+#[cfg(feature = "storage")]
+pub mod reset;
 #[cfg(feature = "storage")]
 pub mod throttle;
 #[cfg(feature = "storage")]
@@ -93,3 +98,60 @@ impl Viewer {
         self.role == Role::Staff
     }
 }
+
+/// Settings the sign-in code needs, taken from Ferry's configuration.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub session_ttl: Duration,
+    /// Adds `Secure` to the session cookie; on whenever Ferry is served over HTTPS.
+    pub secure_cookies: bool,
+    /// Failed sign-ins per login from one address, per window (four times as many per day).
+    pub max_failures_per_account: i64,
+    /// Failed sign-ins from one address (IPv6: one /64) across logins, per window.
+    pub max_failures_per_ip: i64,
+    /// Failed sign-ins per login per hour from addresses it never signed in from.
+    pub max_failures_per_login: i64,
+    pub throttle_window: Duration,
+    /// Sign-ups per address per hour.
+    pub max_signups_per_ip_per_hour: i64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            session_ttl: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+            max_failures_per_account: 5,
+            max_failures_per_ip: 20,
+            max_failures_per_login: 50,
+            throttle_window: Duration::from_secs(15 * 60),
+            max_signups_per_ip_per_hour: 10,
+        }
+    }
+}
+
+/// A sign-up that passed validation: the login name is normalised and the mobile is E.164.
+#[derive(Debug)]
+pub struct ValidSignup {
+    pub login_name: String,
+    pub password: String,
+    pub company_name: String,
+    pub contact_email: String,
+    pub mobile: Msisdn,
+}
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+pub const MAX_PASSWORD_LEN: usize = 128;
+
+/// Login names are compared case-insensitively, so they are stored lower-case.
+pub fn normalize_login_name(input: &str) -> String {
+    input.trim().to_lowercase()
+}
+
+// Password reset by SMS code (`reset`).
+/// Codes sent per account per hour (more requests get the same answer and no SMS).
+pub const MAX_REQUESTS_PER_HOUR: i64 = 3;
+/// Reset requests per address per hour.
+pub const MAX_REQUESTS_PER_IP_PER_HOUR: i64 = 10;
+/// Wrong codes per account per day (each code also allows at most 5 guesses).
+pub const MAX_GUESSES_PER_DAY: i64 = 10;

@@ -260,7 +260,7 @@ impl Client {
 
 /// Signs in the first staff account (created on demand) and returns its client.
 pub async fn staff(t: &TestDb) -> Client {
-    let password = match app::auth::store::ensure_first_staff(&t.db)
+    let password = match engine::auth::accounts::ensure_first_staff(&t.db)
         .await
         .expect("staff")
     {
