@@ -8,6 +8,7 @@
 //! only the plain types the portal's pages exchange with the server (so the browser build, which
 //! shares them, carries no SQL, no SMPP and no Tokio).
 
+pub mod account;
 pub mod address_book;
 pub mod audit;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod pricing;
 pub mod review;
 pub mod sender_ids;
 pub mod settings;
+pub mod staff;
 
 #[cfg(feature = "storage")]
 pub mod db;

@@ -5,91 +5,23 @@ mod forms;
 
 use crate::auth::AccountStatus;
 use crate::error::AppError;
-use crate::ledger::LedgerEntry;
 use crate::shell::RequireViewer;
 use crate::ui::{format_hkt, EmptyState, Loading, Notice, NoticeKind, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
-use sms::Money;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountOverview {
-    pub login_name: String,
-    pub company_name: String,
-    pub contact_email: String,
-    pub mobile: String,
-    pub status: AccountStatus,
-    pub balance: Money,
-    pub created_at: i64,
-    pub recent_entries: Vec<LedgerEntry>,
-    /// The last 30 days of sending, oldest first.
-    pub usage: Vec<crate::ledger::DayUsage>,
-}
+pub use engine::account::*;
 
 #[server(endpoint = "account_overview")]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
-    crate::error::with_status(store::overview().await)
-}
-
-#[cfg(feature = "ssr")]
-mod store {
-    use super::*;
-    use crate::auth::context::{require_viewer, server_state};
-    use sqlx::Row;
-
-    pub async fn overview() -> Result<AccountOverview, AppError> {
-        let viewer = require_viewer()?;
-        let db = server_state()?.db;
-        // Every read is scoped to the caller's own account id.
-        let row = sqlx::query(
-            "SELECT login_name, company_name, contact_email, mobile, status, balance_minor, created_at \
-             FROM accounts WHERE id = $1",
-        )
-        .bind(viewer.account_id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or(AppError::NotFound)?;
-        let status: String = row.try_get(4)?;
-        let entries = sqlx::query(
-            "SELECT id, account_id, kind, amount_minor, balance_after, description, created_at \
-             FROM ledger_entries WHERE account_id = $1 ORDER BY id DESC LIMIT 20",
-        )
-        .bind(viewer.account_id)
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok(LedgerEntry {
-                id: r.try_get(0)?,
-                account_id: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                amount: Money::from_minor(r.try_get(3)?),
-                balance_after: Money::from_minor(r.try_get(4)?),
-                description: r.try_get(5)?,
-                created_at: r.try_get(6)?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        Ok(AccountOverview {
-            login_name: row.try_get(0)?,
-            company_name: row.try_get(1)?,
-            contact_email: row.try_get(2)?,
-            mobile: row.try_get(3)?,
-            status: AccountStatus::parse(&status)
-                .ok_or_else(|| AppError::internal("account status", status))?,
-            balance: Money::from_minor(row.try_get(5)?),
-            created_at: row.try_get(6)?,
-            recent_entries: entries,
-            usage: engine::ledger::store::daily_usage(
-                &db,
-                viewer.account_id,
-                engine::db::now_ms(),
-                30,
-            )
-            .await?,
-        })
-    }
+    crate::error::with_status(
+        async {
+            let caller = crate::auth::context::require_viewer()?;
+            let db = crate::auth::context::server_state()?.db;
+            Ok(engine::account::store::overview(&db, caller.account_id).await?)
+        }
+        .await,
+    )
 }
 
 fn entry_kind_label(kind: &str) -> &'static str {

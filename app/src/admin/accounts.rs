@@ -1,58 +1,51 @@
-//! Staff work on customer accounts: search, detail, sub-account links, balance transfers
-//! between linked accounts, and the charity flag. Every change is audited.
+//! Staff work on customer accounts: the console's doors. Rules and storage are
+//! `engine::staff::accounts`.
 
 use crate::error::AppError;
-use crate::ledger::LedgerEntry;
-use crate::sender_ids::SenderIdRecord;
-use crate::settings::AccountSettings;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-use sms::Money;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountRow {
-    pub id: i64,
-    pub login_name: String,
-    pub company_name: String,
-    pub status: String,
-    pub balance: Money,
-    pub is_charity: bool,
-    pub primary_login: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkedAccount {
-    pub id: i64,
-    pub login_name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaffAccountDetail {
-    pub account: AccountRow,
-    pub contact_email: String,
-    pub mobile: String,
-    pub china_signature: Option<String>,
-    pub created_at: i64,
-    pub primary: Option<LinkedAccount>,
-    pub sub_accounts: Vec<LinkedAccount>,
-    pub settings: AccountSettings,
-    pub sender_ids: Vec<SenderIdRecord>,
-    pub recent_entries: Vec<LedgerEntry>,
-}
+pub use engine::staff::accounts::*;
 
 #[server(endpoint = "search_accounts")]
 pub async fn search_accounts(query: String) -> Result<Vec<AccountRow>, AppError> {
-    crate::error::with_status(store::search(&query).await)
+    crate::error::with_status(
+        async {
+            crate::auth::context::require_staff()?;
+            let db = crate::auth::context::server_state()?.db;
+            Ok(engine::staff::accounts::store::search(&db, &query).await?)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "staff_account_detail")]
 pub async fn load_staff_account_detail(account_id: i64) -> Result<StaffAccountDetail, AppError> {
-    crate::error::with_status(store::detail(account_id).await)
+    crate::error::with_status(
+        async {
+            crate::auth::context::require_staff()?;
+            let db = crate::auth::context::server_state()?.db;
+            Ok(engine::staff::accounts::store::detail(&db, account_id).await?)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "link_sub_account")]
 pub async fn link_sub_account(account_id: i64, primary_login: String) -> Result<(), AppError> {
-    crate::error::with_status(store::link(account_id, &primary_login).await)
+    crate::error::with_status(
+        async {
+            let caller = crate::auth::context::require_staff()?;
+            let db = crate::auth::context::server_state()?.db;
+            Ok(engine::staff::accounts::store::link(
+                &db,
+                caller.account_id,
+                account_id,
+                &primary_login,
+            )
+            .await?)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "transfer_balance")]
@@ -62,300 +55,38 @@ pub async fn transfer_balance(
     amount: String,
     note: String,
 ) -> Result<(), AppError> {
-    crate::error::with_status(store::transfer(from_account_id, to_account_id, &amount, &note).await)
+    crate::error::with_status(
+        async {
+            let caller = crate::auth::context::require_staff()?;
+            let db = crate::auth::context::server_state()?.db;
+            Ok(engine::staff::accounts::store::transfer(
+                &db,
+                caller.account_id,
+                from_account_id,
+                to_account_id,
+                &amount,
+                &note,
+            )
+            .await?)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "set_charity")]
 pub async fn set_charity(account_id: i64, charity: bool) -> Result<(), AppError> {
-    crate::error::with_status(store::set_charity(account_id, charity).await)
-}
-
-#[cfg(feature = "ssr")]
-pub mod store {
-    use super::*;
-    use crate::auth::context::{require_staff, server_state};
-    use engine::db::now_ms;
-    use engine::ledger::store::LedgerError;
-    use serde_json::json;
-    use sqlx::Row;
-
-    const ROW: &str = "SELECT a.id, a.login_name, a.company_name, a.status, a.balance_minor, a.is_charity, p.login_name \
-        FROM accounts a LEFT JOIN accounts p ON p.id = a.primary_account_id WHERE a.role = 'customer'";
-
-    fn account_row(r: &sqlx::any::AnyRow) -> Result<AccountRow, sqlx::Error> {
-        Ok(AccountRow {
-            id: r.try_get(0)?,
-            login_name: r.try_get(1)?,
-            company_name: r.try_get(2)?,
-            status: r.try_get(3)?,
-            balance: Money::from_minor(r.try_get(4)?),
-            is_charity: r.try_get::<i64, _>(5)? != 0,
-            primary_login: r.try_get(6)?,
-        })
-    }
-
-    pub async fn search(query: &str) -> Result<Vec<AccountRow>, AppError> {
-        require_staff()?;
-        let db = server_state()?.db;
-        let pattern = format!("%{}%", query.trim().to_lowercase().replace(['%', '_'], ""));
-        Ok(sqlx::query(&format!(
-            "{ROW} AND (LOWER(a.login_name) LIKE $1 OR LOWER(a.company_name) LIKE $1 OR a.mobile LIKE $1) \
-             ORDER BY a.id DESC LIMIT 100"
-        ))
-        .bind(pattern)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(account_row)
-        .collect::<Result<_, _>>()?)
-    }
-
-    pub async fn detail(account_id: i64) -> Result<StaffAccountDetail, AppError> {
-        require_staff()?;
-        let db = server_state()?.db;
-        let r = sqlx::query(&format!("{ROW} AND a.id = $1"))
-            .bind(account_id)
-            .fetch_optional(db.pool())
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let account = account_row(&r)?;
-        let extra = sqlx::query(
-            "SELECT a.contact_email, a.mobile, a.china_signature, a.created_at, p.id, p.login_name \
-             FROM accounts a LEFT JOIN accounts p ON p.id = a.primary_account_id WHERE a.id = $1",
-        )
-        .bind(account_id)
-        .fetch_one(db.pool())
-        .await?;
-        let primary = match (
-            extra.try_get::<Option<i64>, _>(4)?,
-            extra.try_get::<Option<String>, _>(5)?,
-        ) {
-            (Some(id), Some(login_name)) => Some(LinkedAccount { id, login_name }),
-            _ => None,
-        };
-        let sub_accounts = sqlx::query(
-            "SELECT id, login_name FROM accounts WHERE primary_account_id = $1 ORDER BY login_name",
-        )
-        .bind(account_id)
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok(LinkedAccount {
-                id: r.try_get(0)?,
-                login_name: r.try_get(1)?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-        Ok(StaffAccountDetail {
-            account,
-            contact_email: extra.try_get(0)?,
-            mobile: extra.try_get(1)?,
-            china_signature: extra.try_get(2)?,
-            created_at: extra.try_get(3)?,
-            primary,
-            sub_accounts,
-            settings: engine::settings::store::load(&db, account_id).await?,
-            sender_ids: engine::sender_ids::store::list(&db, account_id, false).await?,
-            recent_entries: engine::ledger::store::entries(
+    crate::error::with_status(
+        async {
+            let caller = crate::auth::context::require_staff()?;
+            let db = crate::auth::context::server_state()?.db;
+            Ok(engine::staff::accounts::store::set_charity(
                 &db,
+                caller.account_id,
                 account_id,
-                &Default::default(),
-                20,
+                charity,
             )
-            .await?,
-        })
-    }
-
-    pub async fn link(account_id: i64, primary_login: &str) -> Result<(), AppError> {
-        let staff = require_staff()?;
-        let db = server_state()?.db;
-        let primary_login = primary_login.trim().to_lowercase();
-        let mut tx = db.begin_write().await?;
-        let primary = sqlx::query(
-            "SELECT id, primary_account_id FROM accounts WHERE login_name = $1 AND role = 'customer'",
-        )
-        .bind(&primary_login)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AppError::field("primary_login", "No customer account has this login name."))?;
-        let primary_id: i64 = primary.try_get(0)?;
-        let primary_parent: Option<i64> = primary.try_get(1)?;
-        if primary_id == account_id {
-            return Err(AppError::field(
-                "primary_login",
-                "An account cannot be its own primary.",
-            ));
+            .await?)
         }
-        if primary_parent.is_some() {
-            return Err(AppError::field(
-                "primary_login",
-                "That account is itself a sub-account; link to its primary instead.",
-            ));
-        }
-        let subs: i64 = sqlx::query("SELECT COUNT(*) FROM accounts WHERE primary_account_id = $1")
-            .bind(account_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        if subs > 0 {
-            return Err(AppError::field(
-                "primary_login",
-                "This account has sub-accounts of its own, so it cannot become a sub-account.",
-            ));
-        }
-        let before: Option<i64> = sqlx::query(
-            "SELECT primary_account_id FROM accounts WHERE id = $1 AND role = 'customer'",
-        )
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .try_get(0)?;
-        sqlx::query("UPDATE accounts SET primary_account_id = $1 WHERE id = $2")
-            .bind(primary_id)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        engine::audit::record(
-            &mut tx,
-            staff.account_id,
-            "account.link_sub_account",
-            Some(account_id),
-            json!({ "primary_account_id": before }),
-            json!({ "primary_account_id": primary_id }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Moves money between two linked accounts: a transfer-out on one statement and a
-    /// transfer-in on the other, in one transaction, with the staff member on both entries.
-    pub async fn transfer(from: i64, to: i64, amount: &str, note: &str) -> Result<(), AppError> {
-        let staff = require_staff()?;
-        let db = server_state()?.db;
-        let amount = Money::parse_hkd(amount)
-            .map_err(|e| AppError::field("amount", format!("Amount: {e}.")))?;
-        if amount.minor() <= 0 {
-            return Err(AppError::field("amount", "Enter an amount above zero."));
-        }
-        if from == to {
-            return Err(AppError::field(
-                "to_account_id",
-                "Choose a different account to transfer to.",
-            ));
-        }
-        let mut tx = db.begin_write().await?;
-        let rows = sqlx::query(
-            "SELECT id, login_name, primary_account_id FROM accounts WHERE id IN ($1, $2) AND role = 'customer'",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&mut *tx)
-        .await?;
-        let find = |id: i64| {
-            rows.iter().find_map(|r| {
-                (r.try_get::<i64, _>(0).ok()? == id).then(|| {
-                    (
-                        r.try_get::<String, _>(1).ok(),
-                        r.try_get::<Option<i64>, _>(2).ok().flatten(),
-                    )
-                })
-            })
-        };
-        let (Some((Some(from_login), from_primary)), Some((Some(to_login), to_primary))) =
-            (find(from), find(to))
-        else {
-            return Err(AppError::NotFound);
-        };
-        let linked = from_primary == Some(to)
-            || to_primary == Some(from)
-            || (from_primary.is_some() && from_primary == to_primary);
-        if !linked {
-            return Err(AppError::field(
-                "to_account_id",
-                "Balances move only between a primary account and its sub-accounts.",
-            ));
-        }
-        let note = note.trim();
-        let reference = format!("transfer-{}-{from}-{to}", now_ms());
-        let out_text = format!(
-            "Transfer to {to_login}{}",
-            if note.is_empty() {
-                String::new()
-            } else {
-                format!(": {note}")
-            }
-        );
-        let in_text = format!(
-            "Transfer from {from_login}{}",
-            if note.is_empty() {
-                String::new()
-            } else {
-                format!(": {note}")
-            }
-        );
-        match engine::ledger::store::transfer(
-            &mut tx,
-            from,
-            to,
-            amount,
-            &out_text,
-            &in_text,
-            &reference,
-            Some(staff.account_id),
-        )
-        .await
-        {
-            Ok(()) => {}
-            Err(LedgerError::InsufficientBalance { shortfall }) => {
-                return Err(AppError::field(
-                    "amount",
-                    format!("{from_login} has {shortfall} too little for this transfer."),
-                ))
-            }
-            Err(e) => return Err(AppError::internal("transfer", e)),
-        }
-        engine::audit::record(
-            &mut tx,
-            staff.account_id,
-            "ledger.transfer",
-            Some(from),
-            json!({ "from": from_login, "to": to_login }),
-            json!({ "from": from_login, "to": to_login, "amount": amount.minor(), "note": note }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn set_charity(account_id: i64, charity: bool) -> Result<(), AppError> {
-        let staff = require_staff()?;
-        let db = server_state()?.db;
-        let mut tx = db.begin_write().await?;
-        let before: i64 =
-            sqlx::query("SELECT is_charity FROM accounts WHERE id = $1 AND role = 'customer'")
-                .bind(account_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(AppError::NotFound)?
-                .try_get(0)?;
-        sqlx::query("UPDATE accounts SET is_charity = $1 WHERE id = $2")
-            .bind(i64::from(charity))
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        engine::audit::record(
-            &mut tx,
-            staff.account_id,
-            "account.set_charity",
-            Some(account_id),
-            json!({ "is_charity": before != 0 }),
-            json!({ "is_charity": charity }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
+        .await,
+    )
 }

@@ -11,25 +11,20 @@ use crate::ui::{
 use engine::audit::AuditEntry;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
-use sms::{Money, Route};
+use sms::Route;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PriceRowView {
-    pub id: i64,
-    pub route: String,
-    pub prefix: String,
-    pub unit_price: Money,
-    pub effective_from: i64,
-    /// In effect now (the latest row of its route and prefix that has started).
-    pub current: bool,
-    /// Starts in the future.
-    pub scheduled: bool,
-}
+pub use engine::staff::prices::*;
 
 #[server(endpoint = "price_rows")]
 pub async fn price_rows() -> Result<Vec<PriceRowView>, AppError> {
-    crate::error::with_status(store::rows().await)
+    crate::error::with_status(
+        async {
+            crate::auth::context::require_staff()?;
+            let db = crate::auth::context::server_state()?.db;
+            Ok(engine::staff::prices::store::rows(&db).await?)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "add_price")]
@@ -39,7 +34,22 @@ pub async fn add_price(
     unit_price: String,
     effective_from: String,
 ) -> Result<(), AppError> {
-    crate::error::with_status(store::add(&route, &prefix, &unit_price, &effective_from).await)
+    crate::error::with_status(
+        async {
+            let caller = crate::auth::context::require_staff()?;
+            let db = crate::auth::context::server_state()?.db;
+            Ok(engine::staff::prices::store::add(
+                &db,
+                caller.account_id,
+                &route,
+                &prefix,
+                &unit_price,
+                &effective_from,
+            )
+            .await?)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "audit_entries")]
@@ -51,112 +61,6 @@ pub async fn audit_entries() -> Result<Vec<AuditEntry>, AppError> {
         }
         .await,
     )
-}
-
-#[cfg(feature = "ssr")]
-mod store {
-    use super::*;
-    use crate::auth::context::{require_staff, server_state};
-    use crate::error::FieldErrors;
-    use engine::db::now_ms;
-    use serde_json::json;
-
-    pub async fn rows() -> Result<Vec<PriceRowView>, AppError> {
-        require_staff()?;
-        let db = server_state()?.db;
-        let now = now_ms();
-        let rows = engine::pricing::store::all_rows(&db).await?;
-        let mut seen = std::collections::HashSet::new();
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                // Rows come newest-effective first per (route, prefix): the first one already in
-                // effect is the current price.
-                let current =
-                    r.effective_from <= now && seen.insert((r.route.clone(), r.prefix.clone()));
-                PriceRowView {
-                    id: r.id,
-                    route: r.route,
-                    prefix: r.prefix,
-                    unit_price: r.unit_price,
-                    effective_from: r.effective_from,
-                    current,
-                    scheduled: r.effective_from > now,
-                }
-            })
-            .collect())
-    }
-
-    pub async fn add(
-        route: &str,
-        prefix: &str,
-        price: &str,
-        effective: &str,
-    ) -> Result<(), AppError> {
-        let staff = require_staff()?;
-        let db = server_state()?.db;
-        let mut errors = FieldErrors::default();
-        let route = route.parse::<Route>().ok();
-        if route.is_none() {
-            errors.add("route", "Choose a route.");
-        }
-        let prefix: String = prefix.trim().trim_start_matches('+').to_string();
-        if !prefix.chars().all(|c| c.is_ascii_digit()) || prefix.len() > 15 {
-            errors.add("prefix", "Use digits only: a country code or a longer prefix (e.g. 853 or 8536), or leave empty for the whole route.");
-        }
-        let price = match Money::parse_hkd(price) {
-            Ok(p) if p.minor() >= 0 => Some(p),
-            Ok(_) => {
-                errors.add("unit_price", "A price cannot be negative.");
-                None
-            }
-            Err(e) => {
-                errors.add("unit_price", format!("Price: {e}."));
-                None
-            }
-        };
-        let now = now_ms();
-        let effective_from = if effective.trim().is_empty() {
-            Some(now)
-        } else {
-            let ms = crate::ledger::hkt_date_to_ms(effective);
-            if ms.is_none() {
-                errors.add(
-                    "effective_from",
-                    "Enter a date as YYYY-MM-DD, or leave empty for now.",
-                );
-            }
-            ms
-        };
-        errors.into_result()?;
-        let (Some(route), Some(price), Some(effective_from)) = (route, price, effective_from)
-        else {
-            return Err(AppError::internal("add price", "validated fields missing"));
-        };
-        let mut tx = db.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO prices (route, prefix, unit_price_minor, effective_from, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(route.as_str())
-        .bind(&prefix)
-        .bind(price.minor())
-        .bind(effective_from)
-        .bind(staff.account_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        engine::audit::record(
-            &mut tx,
-            staff.account_id,
-            "price.add",
-            None,
-            json!({}),
-            json!({ "route": route.as_str(), "prefix": prefix, "unit_price": price.minor(), "effective_from": effective_from }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 #[component]
