@@ -8,8 +8,6 @@ pub mod pages;
 pub mod events;
 #[cfg(feature = "ssr")]
 pub mod export;
-#[cfg(feature = "ssr")]
-mod resend;
 
 pub use engine::delivery::*;
 
@@ -131,5 +129,13 @@ pub async fn delete_scheduled_batch(batch_id: i64) -> Result<(), AppError> {
 /// `error_codes` (comma-separated, e.g. "16"), with the same text and route (§7).
 #[server(endpoint = "resend_batch")]
 pub async fn resend_batch(batch_id: i64, error_codes: String) -> Result<i64, AppError> {
-    crate::error::with_status(resend::resend(batch_id, &error_codes).await)
+    crate::error::with_status(
+        async {
+            let viewer = crate::auth::context::require_viewer()?;
+            let db = crate::auth::context::server_state()?.db;
+            let id = viewer.account_id;
+            Ok(engine::delivery::resend::resend(&db, id, batch_id, &error_codes).await?)
+        }
+        .await,
+    )
 }

@@ -416,6 +416,93 @@ pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<ResolvedSess
     }))
 }
 
+/// A password change as typed: the current password and the new one twice.
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+    pub confirmation: String,
+}
+
+/// Changes `viewer`'s password (wrong current passwords throttled like sign-ins) and ends every
+/// other session of the account; `keep_session` is the hash of the caller's own.
+pub async fn change_password(
+    db: &Db,
+    settings: &AuthSettings,
+    viewer: &Viewer,
+    change: PasswordChange,
+    keep_session: Option<String>,
+) -> Result<(), Error> {
+    use super::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+    let PasswordChange {
+        current,
+        new,
+        confirmation: confirm,
+    } = change;
+    let mut errors = crate::error::FieldErrors::default();
+    let len = new.chars().count();
+    if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
+        errors.add(
+            "new_password",
+            format!("Use {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters."),
+        );
+    } else if new.to_lowercase() == viewer.login_name {
+        errors.add("new_password", "The password must not be the login name.");
+    }
+    if confirm != new {
+        errors.add(
+            "new_password_confirmation",
+            "The two new passwords do not match.",
+        );
+    }
+    errors.into_result()?;
+    let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+        .bind(viewer.account_id)
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)?;
+    // A stolen session must not become a way to guess the password.
+    let claim = throttle::claim(
+        db,
+        &[throttle::Limit::new(
+            format!("password-change:{}", viewer.account_id),
+            settings.max_failures_per_account,
+            i64::try_from(settings.throttle_window.as_millis()).unwrap_or(i64::MAX / 2),
+            "this account",
+        )],
+    )
+    .await?
+    .map_err(|r| {
+        Error::Throttled(format!(
+            "Too many wrong current passwords. {}",
+            r.try_again()
+        ))
+    })?;
+    if !verify_password(hash, current).await? {
+        drop(claim);
+        return Err(Error::field(
+            "current_password",
+            "The current password is incorrect.",
+        ));
+    }
+    throttle::release(db, claim).await?;
+    let new_hash = hash_password(new).await?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        .bind(new_hash)
+        .bind(viewer.account_id)
+        .execute(&mut *tx)
+        .await?;
+    // Every other sign-in of this account ends: a changed password should lock out whoever
+    // knew the old one.
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+        .bind(viewer.account_id)
+        .bind(keep_session.unwrap_or_default())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Whether a session with this token hash exists and has not expired.
 pub async fn session_exists(db: &Db, token_hash: &str) -> Result<bool, sqlx::Error> {
     Ok(

@@ -5,6 +5,8 @@
 #[cfg(feature = "storage")]
 pub mod dispatcher;
 #[cfg(feature = "storage")]
+pub mod resend;
+#[cfg(feature = "storage")]
 pub mod store;
 
 use serde::{Deserialize, Serialize};

@@ -1,44 +1,46 @@
 //! Resending the messages of a batch that ended with chosen error codes, under today's rules.
 
-use engine::db::now_ms;
-use engine::delivery::store::{
+use crate::db::{now_ms, Db};
+use crate::delivery::store::{
     create_batch, recipients_with_errors, BatchError, NewBatch, Recipient, Unsent,
 };
+use crate::error::Error;
 use sms::ErrorCode;
 use sqlx::Row;
 use std::collections::HashMap;
 
-/// The resend server function's work (see `crate::delivery::resend_batch`).
-pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::error::AppError> {
-    use crate::error::AppError;
-    let viewer = crate::auth::context::require_viewer()?;
-    let db = crate::auth::context::server_state()?.db;
+/// Resends, as a new batch of `account_id`, the messages of its batch `batch_id` that ended
+/// with one of `error_codes` (comma- or space-separated §8 codes); today's sender IDs, keywords,
+/// do-not-call register and prices apply. Returns the new batch's id.
+pub async fn resend(
+    db: &Db,
+    account_id: i64,
+    batch_id: i64,
+    error_codes: &str,
+) -> Result<i64, Error> {
     let codes: Vec<u16> = error_codes
         .split([',', ' '])
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.trim().parse::<u16>())
         .collect::<Result<_, _>>()
-        .map_err(|_| {
-            AppError::field("error_codes", "Choose the error codes to resend, e.g. 16.")
-        })?;
+        .map_err(|_| Error::field("error_codes", "Choose the error codes to resend, e.g. 16."))?;
     if codes.is_empty() {
-        return Err(AppError::field(
+        return Err(Error::field(
             "error_codes",
             "Choose at least one error code to resend.",
         ));
     }
     if codes.contains(&ErrorCode::DoNotCall.code()) {
-        return Err(AppError::field(
+        return Err(Error::field(
             "error_codes",
             "Numbers left out by the do-not-call filter are not resent; record their consent and send a new batch.",
         ));
     }
-    let Some(numbers) = recipients_with_errors(&db, viewer.account_id, batch_id, &codes).await?
-    else {
-        return Err(AppError::NotFound);
+    let Some(numbers) = recipients_with_errors(db, account_id, batch_id, &codes).await? else {
+        return Err(Error::NotFound);
     };
     if numbers.is_empty() {
-        return Err(AppError::field(
+        return Err(Error::field(
             "error_codes",
             "No message of this batch ended with those error codes.",
         ));
@@ -47,11 +49,11 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
         "SELECT route, sender_id, purpose, content, final_text, encoding, parts, validity_minutes, china_text FROM batches WHERE id = $1 AND account_id = $2",
     )
     .bind(batch_id)
-    .bind(viewer.account_id)
+    .bind(account_id)
     .fetch_one(db.pool())
     .await?;
     let route: String = row.try_get(0)?;
-    let batch_route: sms::Route = route.parse().map_err(|e| AppError::internal("route", e))?;
+    let batch_route: sms::Route = route.parse().map_err(|e| Error::internal("route", e))?;
     let encoding: String = row.try_get(5)?;
     let final_text: String = row.try_get(4)?;
     let china_text: Option<String> = row.try_get(8)?;
@@ -66,9 +68,9 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
     let sender_id: Option<String> = row.try_get(1)?;
     let shows_sender = numbers.iter().any(|(_, r)| route_of(r).allows_sender_id());
     if let (Some(sender), true) = (&sender_id, shows_sender) {
-        let active = engine::sender_ids::store::list(&db, viewer.account_id, true).await?;
+        let active = crate::sender_ids::store::list(db, account_id, true).await?;
         if !active.iter().any(|s| &s.sender_id == sender) {
-            return Err(AppError::Conflict(format!(
+            return Err(Error::Conflict(format!(
                 "The sender ID {sender} is no longer one of this account's sender IDs; send a new batch with a current one."
             )));
         }
@@ -78,9 +80,9 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
         .iter()
         .any(|(_, r)| route_of(r) == sms::Route::China)
     {
-        let found = crate::broadcast::store::china_keywords_in(&db, &content).await?;
+        let found = crate::broadcast::store::china_keywords_in(db, &content).await?;
         if !found.is_empty() {
-            return Err(AppError::Conflict(format!(
+            return Err(Error::Conflict(format!(
                 "China operators refuse messages containing: {}. This batch cannot be resent to its mainland numbers as it is.",
                 found.join(", ")
             )));
@@ -91,14 +93,14 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
         .map(|(n, r)| (n.clone(), route_of(r)))
         .collect();
     let plain: Vec<String> = numbers.into_iter().map(|(n, _)| n).collect();
-    let (kept, dnc_filtered) = crate::dnc::filter(&db, viewer.account_id, &plain).await?;
+    let (kept, dnc_filtered) = crate::dnc::store::filter(db, account_id, &plain).await?;
     if kept.is_empty() {
-        return Err(AppError::field(
+        return Err(Error::field(
             "error_codes",
             "Every one of these numbers is now on the do-not-call register without recorded consent: there is nothing to resend.",
         ));
     }
-    let prices = engine::pricing::store::current(&db, now_ms()).await?;
+    let prices = crate::pricing::store::current(db, now_ms()).await?;
     let china_parts = china_text
         .as_deref()
         .and_then(|t| sms::segment(t, sms::SegmentTable::China).parts)
@@ -109,7 +111,7 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
         let price = prices
             .unit_price(route, &n)
             .or_else(|| prices.base_price(route))
-            .ok_or_else(|| AppError::Conflict(format!("{} has no price.", route.label())))?;
+            .ok_or_else(|| Error::Conflict(format!("{} has no price.", route.label())))?;
         let parts = if route == sms::Route::China {
             china_parts
         } else {
@@ -118,7 +120,7 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
         recipients.push(Recipient::on(route, parts, n, price));
     }
     let batch = NewBatch {
-        account_id: viewer.account_id,
+        account_id,
         route: batch_route,
         sender_id,
         purpose: row.try_get(2)?,
@@ -137,11 +139,11 @@ pub async fn resend(batch_id: i64, error_codes: &str) -> Result<i64, crate::erro
         unsent: dnc_filtered.into_iter().map(Unsent::do_not_call).collect(),
         resent_from: Some(batch_id),
     };
-    match create_batch(&db, &batch).await {
+    match create_batch(db, &batch).await {
         Ok(id) => Ok(id),
-        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(AppError::Conflict(format!(
+        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(Error::Conflict(format!(
             "Insufficient balance: resending costs {total} and {available} is available; top up {shortfall} more first."
         ))),
-        Err(e) => Err(AppError::internal("resend", e)),
+        Err(e) => Err(Error::internal("resend", e)),
     }
 }
