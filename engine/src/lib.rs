@@ -1,8 +1,10 @@
 //! Ferry's engine: the domain and its storage, with no user interface. It owns the database
-//! (pools, migrations), the ledger, the price list, recipient files, batches and messages, the
-//! dispatcher and its SMSC links, retention and the audit log. Every door into Ferry (the
-//! portal's server functions, the CLI, the benchmarks, and the coming HTTP, SOAP and SMTP
-//! APIs) calls the same functions here, each taking its database and caller explicitly.
+//! (pools, migrations), accounts and sessions, settings, sender IDs, the ledger, the price list,
+//! documents and staff reviews, recipient files, do-not-call and the address book, composing and
+//! submitting, batches and messages, the dispatcher and its SMSC links, retention and the audit
+//! log. Every door into Ferry (the portal's server functions, the CLI, the benchmarks, and the
+//! coming HTTP, SOAP and SMTP APIs) calls the same functions here, each taking its database and
+//! caller explicitly.
 //!
 //! It may call `smpp` and `sms`, never `app` or `server`. Without the `storage` feature it is
 //! only the plain types the portal's pages exchange with the server (so the browser build, which
