@@ -57,6 +57,9 @@ rc=0
 [ "$rc" = 0 ] || die "ferry-bench dispatch failed (exit $rc): $(tail -n 5 "$BENCH_TMP/dispatch.err")"
 LINE="$(grep '^{' "$BENCH_TMP/dispatch.json" | tail -n 1)"
 [ -n "$LINE" ] || die "no JSON line from ferry-bench dispatch: $(cat "$BENCH_TMP/dispatch.json")"
+# ferry-bench checks the whole ledger when the run ends; an inconsistent one fails the run.
+python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["ledger"]["consistent"] else 1)' "$LINE" \
+  || die "the ledger is inconsistent after the run: $LINE"
 
 EXTRA='{}'
 if [ "$SMSC" = npm ]; then

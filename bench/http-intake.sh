@@ -47,17 +47,20 @@ wait "$WRK_PID" || die "wrk failed: $(cat "$BENCH_TMP/wrk.out")"
 cat "$BENCH_TMP/wrk.out" >&2
 HWM="$(vm_hwm_kb "$FERRY_PID")"
 smsc_stats >"$BENCH_TMP/smsc-final.json"
+check_ledger
 LINE="$(grep '^{"kind":"http_intake"' "$BENCH_TMP/wrk.out" | tail -n 1)"
 [ -n "$LINE" ] || die "no JSON line from wrk"
-python3 - "$LINE" "$BACKEND" "$CONNS" "$THREADS" "$HWM" "$BENCH_TMP/smsc-final.json" "$LOADAVG" "$(nproc)" <<'PY'
+python3 - "$LINE" "$BACKEND" "$CONNS" "$THREADS" "$HWM" "$BENCH_TMP/smsc-final.json" "$LOADAVG" "$(nproc)" "$BENCH_TMP/ledger.json" <<'PY'
 import json, sys
 d = json.loads(sys.argv[1])
 s = json.load(open(sys.argv[6]))
+ledger = json.load(open(sys.argv[9]))
 out = {"kind": d.pop("kind"), "backend": sys.argv[2]}
 out.update(d)
 out.update({"connections": int(sys.argv[3]), "threads": int(sys.argv[4]),
             "smsc_submits_during": s["submits"], "peak_rss_kb": int(sys.argv[5] or 0),
-            "loadavg_1m_at_start": float(sys.argv[7]), "cpus": int(sys.argv[8])})
+            "loadavg_1m_at_start": float(sys.argv[7]), "cpus": int(sys.argv[8]),
+            "ledger_consistent": ledger["consistent"], "ledger_check_ms": ledger["check_ms"]})
 print(json.dumps(out))
 sys.exit(1 if out["non_2xx"] or out["socket_errors"] else 0)
 PY

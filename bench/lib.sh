@@ -152,6 +152,17 @@ start_ferry_serve() {
   wait_smsc_bound 30 || die "Ferry's dispatcher did not bind to the SMSC in 30 s: $(tail -n 20 "$BENCH_TMP/ferry.err")"
 }
 
+# check_ledger: `ferry-bench check-ledger` on DB_URL (every balance the sum of its entries, every
+# entry's balance_after the running sum); writes its JSON to $BENCH_TMP/ledger.json and stops
+# the benchmark if the ledger is inconsistent. Every benchmark that writes to a database ends
+# with it.
+check_ledger() {
+  "$FERRY_BENCH_BIN" check-ledger --database-url "$DB_URL" \
+    >"$BENCH_TMP/ledger.json" 2>"$BENCH_TMP/ledger.err" \
+    || die "ledger check failed: $(tail -n 5 "$BENCH_TMP/ledger.err")"
+  bench_say "ledger consistent: $(cat "$BENCH_TMP/ledger.json")"
+}
+
 # ---- cleanup ---------------------------------------------------------------------------------
 BENCH_KEEP_TMP="${BENCH_KEEP_TMP:-false}"
 bench_cleanup() {

@@ -607,6 +607,18 @@ def render(out, md_path, chart_path):
     if all_rss:
         targets.append(("peak RSS of Ferry during dispatch < 300 MB (max of all runs)", f"{max(all_rss):.0f} MB",
                         max(all_rss) < 300))
+    # Every run that wrote to a database ends with the full ledger check (bench/lib.sh
+    # check_ledger, `ferry-bench check-ledger`; dispatch runs check inside ferry-bench).
+    def ledger_ok(r):
+        if "ledger" in r:
+            return r["ledger"].get("consistent")
+        return r.get("ledger_consistent")
+    ferry_runs = dispatch + intake + [r for r in peer if r.get("peer") == "ferry"]
+    checked = [r for r in ferry_runs if ledger_ok(r) is not None]
+    if checked:
+        bad = [r for r in checked if not ledger_ok(r)]
+        targets.append(("every run's ledger consistent (balances = sum of entries, running sums)",
+                        f"{len(checked) - len(bad)} of {len(checked)} runs", not bad))
     s.append(table(["configuration", "min (MB)", "median (MB)", "max (MB)", "runs", "target"], rows) + "\n"
              if rows else "_No dispatch results._\n")
     sections.append("\n".join(s))

@@ -128,7 +128,7 @@ pub fn StatusChart(timeline: StatusTimeline) -> impl IntoView {
                 <title>{label}</title>
                 {y_axis(y_max, WIDE, |v| v.to_string())}
                 {timeline.series.iter().zip(areas).map(|(s, points)| view! {
-                    <polygon class=format!("chart-area status-{}", s.status) points=points/>
+                    <polygon class=format!("chart-area status-{}", s.status.code()) points=points/>
                 }).collect_view()}
                 <text class="chart-axis" x=LEFT y=HEIGHT - 6.0>{format_hkt(timeline.start)}</text>
                 <text class="chart-axis" x=WIDE - RIGHT y=HEIGHT - 6.0 text-anchor="end">{format_hkt(end)}</text>
@@ -136,7 +136,7 @@ pub fn StatusChart(timeline: StatusTimeline) -> impl IntoView {
             <figcaption>
                 <ul class="chart-legend">
                     {legend.into_iter().map(|s| view! {
-                        <li><span class=format!("swatch status-{}", s.status) aria-hidden="true"></span>{format!("{} {}", s.label, s.counts.last().copied().unwrap_or(0))}</li>
+                        <li><span class=format!("swatch status-{}", s.status.code()) aria-hidden="true"></span>{format!("{} {}", s.label, s.counts.last().copied().unwrap_or(0))}</li>
                     }).collect_view()}
                 </ul>
                 <details>

@@ -106,7 +106,9 @@ impl From<engine::Error> for AppError {
             engine::Error::ForbiddenBecause(why) => AppError::ForbiddenBecause(why),
             engine::Error::NotFound => AppError::NotFound,
             engine::Error::Throttled(why) => AppError::Throttled(why),
-            engine::Error::Conflict(why) => AppError::Conflict(why),
+            engine::Error::Conflict(why) | engine::Error::InsufficientBalance(why) => {
+                AppError::Conflict(why)
+            }
             #[cfg(feature = "ssr")]
             engine::Error::Internal { context, message } => AppError::internal(&context, message),
             #[cfg(not(feature = "ssr"))]

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod address_book;
 pub mod admin;
+pub mod api_keys;
 pub mod auth;
 pub mod broadcast;
 pub mod chart;
@@ -22,6 +23,7 @@ pub mod ui;
 pub mod download;
 pub mod ledger;
 pub mod registration;
+mod review;
 pub mod sender_ids;
 pub mod settings;
 pub mod signature;

@@ -7,14 +7,10 @@ pub use engine::sender_ids::*;
 
 #[server(endpoint = "my_sender_ids")]
 pub async fn my_sender_ids() -> Result<Vec<SenderIdRecord>, AppError> {
-    crate::error::with_status(
-        async {
-            let viewer = crate::auth::context::require_viewer()?;
-            let db = crate::auth::context::server_state()?.db;
-            Ok(engine::sender_ids::store::list(&db, viewer.account_id, true).await?)
-        }
-        .await,
-    )
+    crate::auth::context::as_viewer(|viewer, db| async move {
+        Ok(engine::sender_ids::store::list(&db, viewer.account_id, true).await?)
+    })
+    .await
 }
 
 #[server(endpoint = "create_sender_id")]
@@ -23,30 +19,20 @@ pub async fn create_sender_id(
     sender_id: String,
     registered: Option<String>,
 ) -> Result<(), AppError> {
-    crate::error::with_status(
-        async {
-            let staff = crate::auth::context::require_staff()?;
-            let db = crate::auth::context::server_state()?.db;
-            let (staff_id, registered) = (staff.account_id, registered.is_some());
-            Ok(
-                engine::sender_ids::store::create(
-                    &db, staff_id, account_id, &sender_id, registered,
-                )
+    crate::auth::context::as_staff(|staff, db| async move {
+        let (staff_id, registered) = (staff.account_id, registered.is_some());
+        Ok(
+            engine::sender_ids::store::create(&db, staff_id, account_id, &sender_id, registered)
                 .await?,
-            )
-        }
-        .await,
-    )
+        )
+    })
+    .await
 }
 
 #[server(endpoint = "retire_sender_id")]
 pub async fn retire_sender_id(sender_id_id: i64) -> Result<(), AppError> {
-    crate::error::with_status(
-        async {
-            let staff = crate::auth::context::require_staff()?;
-            let db = crate::auth::context::server_state()?.db;
-            Ok(engine::sender_ids::store::retire(&db, staff.account_id, sender_id_id).await?)
-        }
-        .await,
-    )
+    crate::auth::context::as_staff(|staff, db| async move {
+        Ok(engine::sender_ids::store::retire(&db, staff.account_id, sender_id_id).await?)
+    })
+    .await
 }

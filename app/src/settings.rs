@@ -8,14 +8,10 @@ pub use engine::settings::*;
 
 #[server(endpoint = "my_settings")]
 pub async fn my_settings() -> Result<AccountSettings, AppError> {
-    crate::error::with_status(
-        async {
-            let viewer = crate::auth::context::require_viewer()?;
-            let db = crate::auth::context::server_state()?.db;
-            Ok(engine::settings::store::load(&db, viewer.account_id).await?)
-        }
-        .await,
-    )
+    crate::auth::context::as_viewer(|viewer, db| async move {
+        Ok(engine::settings::store::load(&db, viewer.account_id).await?)
+    })
+    .await
 }
 
 #[server(endpoint = "update_settings")]
@@ -78,13 +74,9 @@ pub async fn change_password(
 
 #[server(endpoint = "clear_ip_allow_list")]
 pub async fn clear_ip_allow_list(account_id: i64) -> Result<(), AppError> {
-    crate::error::with_status(
-        async {
-            let staff = crate::auth::context::require_staff()?;
-            let db = crate::auth::context::server_state()?.db;
-            let staff_id = staff.account_id;
-            Ok(engine::settings::store::clear_ip_allow_list(&db, staff_id, account_id).await?)
-        }
-        .await,
-    )
+    crate::auth::context::as_staff(|staff, db| async move {
+        let staff_id = staff.account_id;
+        Ok(engine::settings::store::clear_ip_allow_list(&db, staff_id, account_id).await?)
+    })
+    .await
 }

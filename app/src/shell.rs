@@ -70,10 +70,18 @@ fn SignedInNav(viewer: Viewer) -> impl IntoView {
 /// sent to the sign-in page; a customer on a staff page gets 403. The server functions behind
 /// each page check the same again: this guard is for people, not for security.
 #[component]
-pub fn RequireViewer(#[prop(optional)] staff: bool, children: ChildrenFn) -> impl IntoView {
+pub fn RequireViewer(
+    #[prop(optional)] staff: bool,
+    /// The page's title, when the guarded content is a whole page (set before the caller is
+    /// known, so it is in the first bytes the server sends).
+    #[prop(optional)]
+    title: Option<&'static str>,
+    children: ChildrenFn,
+) -> impl IntoView {
     let session = Session::expect();
     let children = StoredValue::new(children);
     view! {
+        {title.map(|text| view! { <Title text=text/> })}
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match session.viewer.await {

@@ -149,6 +149,53 @@ pub fn Loading(#[prop(optional, into)] what: Option<String>) -> impl IntoView {
     }
 }
 
+/// A page section that shows `resource` through `show` once it has loaded, with the loading
+/// state while it loads and the error as a notice when it fails: the states every read needs.
+pub fn loaded<T, V>(
+    what: &'static str,
+    resource: Resource<Result<T, crate::error::AppError>>,
+    show: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    let show = StoredValue::new(show);
+    view! {
+        <Suspense fallback=move || view! { <Loading what=what/> }>
+            {move || {
+                let show = show.get_value();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(value) => show(value).into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// Turns a form's submit into a multipart upload through `action` (files cannot go through
+/// the URL-encoded server-function forms).
+pub fn submit_form<T: 'static>(
+    action: Action<web_sys::FormData, Result<T, AppError>>,
+) -> impl Fn(leptos::ev::SubmitEvent) {
+    use wasm_bindgen::JsCast;
+    move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        if let Ok(data) = web_sys::FormData::new_with_form(&form) {
+            action.dispatch_local(data);
+        }
+    }
+}
+
 /// What a list shows when it has nothing in it yet.
 #[component]
 pub fn EmptyState(#[prop(into)] title: String, children: Children) -> impl IntoView {

@@ -19,7 +19,7 @@
 //                         --smsc-control http://127.0.0.1:PORT [-n 10000] [-c 100]
 //                         [--sender-id FerryBench] [--route HkBusiness] [--unit-price 3200]
 //                         [--to-base 85261000000] [--timeout-s 600] [--connect-burst 10]
-import http from 'node:http';
+import { load } from '../lib/load.mjs';
 
 function parseArgs(argv) {
   const o = {
@@ -55,60 +55,20 @@ const log = (m) => process.stderr.write(`loadgen: ${m}\n`);
 const base = new URL(o.url);
 const origin = `${base.protocol}//${base.host}`;
 
-// ---- connections: as bench/kannel/loadgen.mjs --------------------------------------------------
-const agent = new http.Agent({ keepAlive: true, maxSockets: o.c, maxFreeSockets: o.c });
-let opening = 0;
-const waitingToOpen = [];
-const plainCreate = agent.createConnection.bind(agent);
-agent.createConnection = (options, callback) => {
-  const open = () => {
-    opening++;
-    const socket = plainCreate(options);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      opening--;
-      if (waitingToOpen.length) waitingToOpen.shift()();
-    };
-    socket.once('data', release);
-    socket.once('close', release);
-    callback(null, socket);
-  };
-  if (opening < o.connectBurst) open();
-  else waitingToOpen.push(open);
-  return undefined; // the socket comes through the callback
-};
-
-let newConnections = 0;
+// ---- connections: bench/lib/load.mjs, as for Kannel --------------------------------------------
+const { request, run, stats: connections } = load(base, o.c, o.connectBurst);
 function post(path, body) {
-  return new Promise((resolve) => {
-    const data = Buffer.from(JSON.stringify(body));
-    const req = http.request(
-      {
-        host: base.hostname, port: base.port, path, method: 'POST', agent, timeout: 120_000,
-        headers: {
-          cookie: o.cookie,
-          origin,
-          'content-type': 'application/json',
-          accept: 'application/json',
-          'content-length': data.length,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode, body: text }));
-      },
-    );
-    req.on('socket', () => {
-      if (!req.reusedSocket) newConnections++;
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => resolve({ status: 0, body: e.message }));
-    req.end(data);
-  });
+  const data = Buffer.from(JSON.stringify(body));
+  return request({
+    path, method: 'POST',
+    headers: {
+      cookie: o.cookie,
+      origin,
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'content-length': data.length,
+    },
+  }, data);
 }
 
 function sendOne(i) {
@@ -130,30 +90,8 @@ async function smscStats() {
 }
 
 // ---- the load ----------------------------------------------------------------------------------
-let next = 0;
-let accepted = 0;
-let rejected = 0;
-let errors = 0;
-let lastResponseMs = null;
-const samples = [];
-const firstRequestMs = nowMs();
-async function worker() {
-  while (next < o.n) {
-    const i = next++;
-    let r = await sendOne(i);
-    // Only a refused connection is retried (once): that request never reached Ferry.
-    if (r.status === 0 && /ECONNREFUSED/.test(r.body)) r = await sendOne(i);
-    lastResponseMs = nowMs();
-    if (r.status === 200) accepted++;
-    else {
-      if (r.status === 0) errors++;
-      else rejected++;
-      if (samples.length < 5) samples.push(`#${i}: ${r.status} ${r.body.trim().slice(0, 300)}`);
-    }
-  }
-}
-await Promise.all(Array.from({ length: Math.min(o.c, o.n) }, worker));
-agent.destroy();
+const { accepted, rejected, errors, samples, firstRequestMs, lastResponseMs } =
+  await run(o.n, sendOne, (status) => status === 200);
 log(`${accepted} accepted, ${rejected} rejected, ${errors} errors in ` +
   `${((lastResponseMs - firstRequestMs) / 1000).toFixed(2)} s`);
 for (const s of samples) log(`  ${s}`);
@@ -187,6 +125,6 @@ process.stdout.write(JSON.stringify({
   smsc_receipt_acks: stats.receipt_acks,
   smsc_receipt_nacks: stats.receipt_nacks,
   last_submit_ms: stats.last_submit_ms, last_receipt_ack_ms: stats.last_receipt_ack_ms,
-  new_connections: newConnections, complete,
+  new_connections: connections.newConnections, complete,
 }) + '\n');
 process.exit(complete ? 0 : 1);

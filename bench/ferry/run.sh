@@ -51,13 +51,15 @@ node "$BENCH_DIR/ferry/loadgen.mjs" --url "http://127.0.0.1:$FERRY_PORT" --cooki
 LG_PID=$!
 wait "$LG_PID" || die "load or receipts incomplete: $(cat "$BENCH_TMP/loadgen.json" 2>/dev/null)"
 HWM="$(vm_hwm_kb "$FERRY_PID")"
+check_ledger
 DB_BYTES=0
 [ "$BACKEND" = sqlite ] && DB_BYTES="$(du -cb "$BENCH_TMP"/ferry.db* 2>/dev/null | awk 'END {print $1}')"
 
 node -e '
   const fs = require("fs");
   const lg = JSON.parse(fs.readFileSync(process.argv[1]));
-  const [backend, n, c, hwm, loadavg, cpus, dbBytes] = process.argv.slice(2);
+  const [backend, n, c, hwm, loadavg, cpus, dbBytes, ledgerFile] = process.argv.slice(2);
+  const ledger = JSON.parse(fs.readFileSync(ledgerFile));
   const N = Number(n), t0 = lg.first_request_ms, s = (ms) => (ms - t0) / 1000;
   const r = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
   console.log(JSON.stringify({
@@ -73,5 +75,7 @@ node -e '
     smsc_receipt_acks: lg.smsc_receipt_acks,
     http_connections: lg.new_connections, sqlite_bytes_at_end: Number(dbBytes),
     loadavg_1m_at_start: Number(loadavg), cpus: Number(cpus),
+    ledger_consistent: ledger.consistent, ledger_entries: ledger.entries,
+    ledger_check_ms: r(ledger.check_ms),
   }));
-' "$BENCH_TMP/loadgen.json" "$BACKEND" "$N" "$C" "$HWM" "$LOADAVG" "$(nproc)" "$DB_BYTES"
+' "$BENCH_TMP/loadgen.json" "$BACKEND" "$N" "$C" "$HWM" "$LOADAVG" "$(nproc)" "$DB_BYTES" "$BENCH_TMP/ledger.json"

@@ -25,6 +25,7 @@
 // that would otherwise dominate the run. `new_connections` in the output counts the connections
 // opened (C when keep-alive held throughout).
 import http from 'node:http';
+import { load } from '../lib/load.mjs';
 
 function parseArgs(argv) {
   const o = {
@@ -93,55 +94,8 @@ const sinkPort = sink.address().port;
 log(`sink on 127.0.0.1:${sinkPort}`);
 
 // ---- the load ------------------------------------------------------------------------------
-const agent = new http.Agent({ keepAlive: true, maxSockets: o.c, maxFreeSockets: o.c });
-// At most connectBurst connections may be opening (connected but not yet answered) at once.
-let opening = 0;
-const waitingToOpen = [];
-const plainCreate = agent.createConnection.bind(agent);
-agent.createConnection = (options, callback) => {
-  const open = () => {
-    opening++;
-    const socket = plainCreate(options);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      opening--;
-      if (waitingToOpen.length) waitingToOpen.shift()();
-    };
-    socket.once('data', release);
-    socket.once('close', release);
-    callback(null, socket);
-  };
-  if (opening < o.connectBurst) open();
-  else waitingToOpen.push(open);
-  return undefined; // the socket comes through the callback
-};
 const base = new URL(o.sendsms);
-
-let newConnections = 0;
-function get(pathAndQuery) {
-  return new Promise((resolve) => {
-    const req = http.request(
-      {
-        host: base.hostname, port: base.port, path: pathAndQuery,
-        method: 'GET', agent, timeout: 120_000,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode, body }));
-      },
-    );
-    req.on('socket', () => {
-      if (!req.reusedSocket) newConnections++;
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => resolve({ status: 0, body: e.message }));
-    req.end();
-  });
-}
+const { request, run, stats: connections } = load(base, o.c, o.connectBurst);
 
 function sendOne(i) {
   const q = new URLSearchParams({
@@ -154,34 +108,11 @@ function sendOne(i) {
     // %d is replaced by smsbox with the report type; i identifies the message.
     'dlr-url': `http://127.0.0.1:${sinkPort}/dlr?i=${i}&t=%d`,
   });
-  return get(`${base.pathname}?${q}`);
+  return request({ path: `${base.pathname}?${q}`, method: 'GET' });
 }
 
-let next = 0;
-let accepted = 0;
-let rejected = 0;
-let errors = 0;
-let lastResponseMs = null;
-const samples = [];
-const firstRequestMs = nowMs();
-async function worker() {
-  while (next < o.n) {
-    const i = next++;
-    let r = await sendOne(i);
-    // Only a refused connection is retried (once): that request never reached smsbox. Any
-    // other failure is counted, never retried, so no message is ever sent twice.
-    if (r.status === 0 && /ECONNREFUSED/.test(r.body)) r = await sendOne(i);
-    lastResponseMs = nowMs();
-    if (r.status === 202 || r.status === 200) accepted++;
-    else {
-      if (r.status === 0) errors++;
-      else rejected++;
-      if (samples.length < 5) samples.push(`#${i}: ${r.status} ${r.body.trim()}`);
-    }
-  }
-}
-await Promise.all(Array.from({ length: Math.min(o.c, o.n) }, worker));
-agent.destroy();
+const { accepted, rejected, errors, samples, firstRequestMs, lastResponseMs } =
+  await run(o.n, sendOne, (status) => status === 202 || status === 200);
 log(`${accepted} accepted, ${rejected} rejected, ${errors} errors in ` +
   `${((lastResponseMs - firstRequestMs) / 1000).toFixed(2)} s`);
 for (const s of samples) log(`  ${s}`);
@@ -210,7 +141,7 @@ process.stdout.write(JSON.stringify({
   requests: o.n, accepted, rejected, errors,
   first_request_ms: firstRequestMs, last_response_ms: lastResponseMs,
   final_receipts: finalReceipts, failed_receipts: failedReceipts, dlr_by_type: dlrByType,
-  last_final_receipt_ms: lastFinalMs, new_connections: newConnections, complete,
+  last_final_receipt_ms: lastFinalMs, new_connections: connections.newConnections, complete,
 }) + '\n');
 sink.close();
 sink.closeAllConnections?.();

@@ -25,11 +25,25 @@ pub mod store {
     use super::*;
     use crate::db::Db;
     use crate::error::Error;
-    use sqlx::Row;
+    use crate::ledger::StatementFilter;
+
+    /// How many of the newest ledger entries the overview shows.
+    const RECENT_ENTRIES: i64 = 20;
+
+    #[derive(sqlx::FromRow)]
+    struct AccountRow {
+        login_name: String,
+        company_name: String,
+        contact_email: String,
+        mobile: String,
+        status: String,
+        balance_minor: i64,
+        created_at: i64,
+    }
 
     pub async fn overview(db: &Db, account_id: i64) -> Result<AccountOverview, Error> {
         // Every read is scoped to the caller's own account id.
-        let row = sqlx::query(
+        let row: AccountRow = sqlx::query_as(
             "SELECT login_name, company_name, contact_email, mobile, status, balance_minor, created_at \
              FROM accounts WHERE id = $1",
         )
@@ -37,37 +51,23 @@ pub mod store {
         .fetch_optional(db.pool())
         .await?
         .ok_or(Error::NotFound)?;
-        let status: String = row.try_get(4)?;
-        let entries = sqlx::query(
-            "SELECT id, account_id, kind, amount_minor, balance_after, description, created_at \
-             FROM ledger_entries WHERE account_id = $1 ORDER BY id DESC LIMIT 20",
+        let recent_entries = crate::ledger::store::entries(
+            db,
+            account_id,
+            &StatementFilter::default(),
+            RECENT_ENTRIES,
         )
-        .bind(account_id)
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok(LedgerEntry {
-                id: r.try_get(0)?,
-                account_id: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                amount: Money::from_minor(r.try_get(3)?),
-                balance_after: Money::from_minor(r.try_get(4)?),
-                description: r.try_get(5)?,
-                created_at: r.try_get(6)?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .await?;
         Ok(AccountOverview {
-            login_name: row.try_get(0)?,
-            company_name: row.try_get(1)?,
-            contact_email: row.try_get(2)?,
-            mobile: row.try_get(3)?,
-            status: AccountStatus::parse(&status)
-                .ok_or_else(|| Error::internal("account status", status))?,
-            balance: Money::from_minor(row.try_get(5)?),
-            created_at: row.try_get(6)?,
-            recent_entries: entries,
+            login_name: row.login_name,
+            company_name: row.company_name,
+            contact_email: row.contact_email,
+            mobile: row.mobile,
+            status: AccountStatus::parse(&row.status)
+                .ok_or_else(|| Error::internal("account status", row.status))?,
+            balance: Money::from_minor(row.balance_minor),
+            created_at: row.created_at,
+            recent_entries,
             usage: crate::ledger::store::daily_usage(db, account_id, crate::db::now_ms(), 30)
                 .await?,
         })

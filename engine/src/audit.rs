@@ -39,27 +39,43 @@ pub async fn record(
 }
 
 #[cfg(feature = "storage")]
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    staff_login: String,
+    action: String,
+    target_login: Option<String>,
+    before_state: String,
+    after_state: String,
+    at: i64,
+}
+
+#[cfg(feature = "storage")]
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            staff_login: r.staff_login,
+            action: r.action,
+            target_login: r.target_login,
+            before: r.before_state,
+            after: r.after_state,
+            at: r.at,
+        }
+    }
+}
+
+#[cfg(feature = "storage")]
 pub async fn recent(db: &crate::db::Db, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    use sqlx::Row;
-    sqlx::query(
-        "SELECT l.id, s.login_name, l.action, t.login_name, l.before_state, l.after_state, l.at \
+    let rows: Vec<AuditRow> = sqlx::query_as(
+        "SELECT l.id AS id, s.login_name AS staff_login, l.action AS action, \
+                t.login_name AS target_login, l.before_state AS before_state, \
+                l.after_state AS after_state, l.at AS at \
          FROM audit_log l JOIN accounts s ON s.id = l.staff_id LEFT JOIN accounts t ON t.id = l.target_account_id \
          ORDER BY l.id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(db.pool())
-    .await?
-    .into_iter()
-    .map(|r| {
-        Ok(AuditEntry {
-            id: r.try_get(0)?,
-            staff_login: r.try_get(1)?,
-            action: r.try_get(2)?,
-            target_login: r.try_get(3)?,
-            before: r.try_get(4)?,
-            after: r.try_get(5)?,
-            at: r.try_get(6)?,
-        })
-    })
-    .collect()
+    .await?;
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
 }

@@ -36,6 +36,80 @@ pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// Numbered bind placeholders `$start, $start+1, …`, `count` of them: the inside of an
+/// `IN (…)` whose values are bound one by one. Both backends cap the number of parameters of
+/// one statement, so callers chunk long lists. `placeholders(2, 3)` is `"$2, $3, $4"`.
+pub fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rows of a multi-row `INSERT … VALUES`: `rows` groups of `cols` numbered placeholders,
+/// numbered on from `start` row by row, so the values are bound row after row in column order.
+/// `values_rows(2, 2, 1)` is `"($1, $2), ($3, $4)"`.
+pub fn values_rows(rows: usize, cols: usize, start: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(start + r * cols, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A yes/no column. Both schemas store flags as integers (0 or 1) so one query serves both
+/// backends; a `bool` field reads one with `#[sqlx(try_from = "crate::db::Flag")]`.
+pub struct Flag(bool);
+
+impl sqlx::Type<sqlx::Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(Flag(
+            <i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value)? != 0,
+        ))
+    }
+}
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> bool {
+        flag.0
+    }
+}
+
+/// An amount column (`*_minor`, integer cents); a `Money` field reads one with
+/// `#[sqlx(try_from = "crate::db::Minor")]`.
+pub struct Minor(i64);
+
+impl sqlx::Type<sqlx::Any> for Minor {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Minor {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(Minor(<i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value)?))
+    }
+}
+
+impl From<Minor> for sms::Money {
+    fn from(minor: Minor) -> sms::Money {
+        sms::Money::from_minor(minor.0)
+    }
+}
+
 /// A handle to the database, cheap to clone (the pool is reference-counted).
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -116,6 +190,21 @@ impl Db {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Begins a read-only transaction that sees one snapshot from its first read to its end,
+    /// without taking the write lock: on SQLite a deferred `BEGIN` (WAL readers never wait for
+    /// the writer), on PostgreSQL `REPEATABLE READ, READ ONLY`. For reads of several statements
+    /// that must agree with each other while writers go on.
+    pub async fn begin_read(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await
+            }
         }
     }
 
@@ -246,5 +335,24 @@ pub mod testing {
             dbs.push(pg);
         }
         dbs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{placeholders, values_rows};
+
+    #[test]
+    fn placeholders_number_on_from_start() {
+        assert_eq!(placeholders(1, 1), "$1");
+        assert_eq!(placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(placeholders(5, 0), "");
+    }
+
+    #[test]
+    fn values_rows_number_row_after_row() {
+        assert_eq!(values_rows(2, 2, 1), "($1, $2), ($3, $4)");
+        assert_eq!(values_rows(1, 3, 4), "($4, $5, $6)");
+        assert_eq!(values_rows(0, 3, 1), "");
     }
 }

@@ -65,7 +65,6 @@ pub async fn store(
     kind: &str,
     file: &UploadedFile,
 ) -> Result<Result<i64, DocumentError>, sqlx::Error> {
-    use sqlx::Row;
     let doc_type = match sniff(&file.bytes) {
         Ok(t) => t,
         Err(e) => return Ok(Err(e)),
@@ -76,7 +75,7 @@ pub async fn store(
         .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"'))
         .take(120)
         .collect();
-    let row = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO documents (account_id, kind, filename, content_type, size_bytes, content, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -89,7 +88,7 @@ pub async fn store(
     .bind(crate::db::now_ms())
     .fetch_one(&mut *conn)
     .await?;
-    Ok(Ok(row.try_get(0)?))
+    Ok(Ok(id))
 }
 
 /// The document `id` if the caller may see it: its own account's, or any for staff.
@@ -100,17 +99,14 @@ pub async fn fetch_for(
     is_staff: bool,
     id: i64,
 ) -> Result<Option<(String, String, Vec<u8>)>, sqlx::Error> {
-    use sqlx::Row;
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT filename, content_type, content FROM documents WHERE id = $1 AND (account_id = $2 OR $3 = 1)",
     )
     .bind(id)
     .bind(account_id)
     .bind(i64::from(is_staff))
     .fetch_optional(db.pool())
-    .await?;
-    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .transpose()
+    .await
 }
 
 #[cfg(test)]

@@ -26,9 +26,12 @@ pub enum Error {
     NotFound,
     #[error("{0}")]
     Throttled(String),
-    /// The request conflicts with the current state (balance, schedule, a record changed).
+    /// The request conflicts with the current state (schedule, a record changed).
     #[error("{0}")]
     Conflict(String),
+    /// The balance does not cover what was asked (§3); nothing was sent or charged.
+    #[error("{0}")]
+    InsufficientBalance(String),
     /// A failure that is not the caller's: logged where it is mapped, never shown in detail.
     #[error("{context}: {message}")]
     Internal { context: String, message: String },

@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod address_book;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod broadcast;
@@ -30,6 +31,11 @@ pub mod staff;
 #[cfg(feature = "storage")]
 pub mod db;
 #[cfg(feature = "storage")]
+pub mod idempotency;
+#[cfg(feature = "storage")]
 pub mod retention;
+/// Fixtures for store tests: accounts made through the engine's own functions.
+#[cfg(feature = "storage")]
+pub mod testing;
 
 pub use error::{Error, FieldError};

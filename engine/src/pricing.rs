@@ -56,12 +56,40 @@ pub fn estimate_digits(input: &str, default_country_code: u16) -> String {
 pub mod store {
     use super::*;
     use crate::db::Db;
-    use sqlx::Row;
+
+    #[derive(sqlx::FromRow)]
+    struct CurrentPriceRow {
+        route: String,
+        prefix: String,
+        unit_price_minor: i64,
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct StoredPriceRow {
+        id: i64,
+        route: String,
+        prefix: String,
+        unit_price_minor: i64,
+        effective_from: i64,
+    }
+
+    impl From<StoredPriceRow> for PriceRow {
+        fn from(r: StoredPriceRow) -> Self {
+            PriceRow {
+                id: r.id,
+                route: r.route,
+                prefix: r.prefix,
+                unit_price: Money::from_minor(r.unit_price_minor),
+                effective_from: r.effective_from,
+            }
+        }
+    }
 
     /// The prices in effect at `now`: for each (route, prefix) the latest row already in effect.
     pub async fn current(db: &Db, now: i64) -> Result<PriceList, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT p.route, p.prefix, p.unit_price_minor FROM prices p \
+        let rows: Vec<CurrentPriceRow> = sqlx::query_as(
+            "SELECT p.route AS route, p.prefix AS prefix, p.unit_price_minor AS unit_price_minor \
+             FROM prices p \
              WHERE p.effective_from <= $1 AND p.id = ( \
                 SELECT q.id FROM prices q WHERE q.route = p.route AND q.prefix = p.prefix \
                 AND q.effective_from <= $1 ORDER BY q.effective_from DESC, q.id DESC LIMIT 1) \
@@ -72,15 +100,14 @@ pub mod store {
         .await?;
         let mut entries = Vec::with_capacity(rows.len());
         for r in rows {
-            let route: String = r.try_get(0)?;
-            let Ok(route) = route.parse::<Route>() else {
-                tracing::error!(%route, "unknown route in the price list");
+            let Ok(route) = r.route.parse::<Route>() else {
+                tracing::error!(route = %r.route, "unknown route in the price list");
                 continue;
             };
             entries.push(PriceEntry {
                 route,
-                prefix: r.try_get(1)?,
-                unit_price: Money::from_minor(r.try_get(2)?),
+                prefix: r.prefix,
+                unit_price: Money::from_minor(r.unit_price_minor),
             });
         }
         Ok(PriceList(entries))
@@ -97,23 +124,13 @@ pub mod store {
     }
 
     pub async fn all_rows(db: &Db) -> Result<Vec<PriceRow>, sqlx::Error> {
-        sqlx::query(
+        let rows: Vec<StoredPriceRow> = sqlx::query_as(
             "SELECT id, route, prefix, unit_price_minor, effective_from FROM prices \
              ORDER BY route, prefix, effective_from DESC, id DESC",
         )
         .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok(PriceRow {
-                id: r.try_get(0)?,
-                route: r.try_get(1)?,
-                prefix: r.try_get(2)?,
-                unit_price: Money::from_minor(r.try_get(3)?),
-                effective_from: r.try_get(4)?,
-            })
-        })
-        .collect()
+        .await?;
+        Ok(rows.into_iter().map(PriceRow::from).collect())
     }
 }
 

@@ -9,7 +9,8 @@
 //! old: a batch scheduled a year ahead keeps its messages.
 
 use crate::db::{id_list, Db};
-use sqlx::Row;
+use crate::delivery::store::sql_in;
+use sms::DeliveryStatus;
 use std::time::Duration;
 
 /// Rows deleted per transaction.
@@ -56,37 +57,24 @@ pub async fn purge(
     pause: Duration,
 ) -> Result<Purged, sqlx::Error> {
     let mut purged = Purged::default();
-    loop {
-        let mut tx = db.begin_write().await?;
-        let ids: Vec<i64> = sqlx::query(
-            "SELECT id FROM messages WHERE done_at < $1 AND status IN (1, 5, 20, 21, 22) ORDER BY done_at LIMIT $2",
-        )
-        .bind(before)
-        .bind(chunk)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
-        if ids.is_empty() {
-            tx.commit().await?;
-            break;
-        }
-        // Ids come from the database as integers; listing them inline keeps one statement per
-        // table whatever the chunk size (no bind-parameter limit to mind).
-        let list = id_list(&ids);
-        for table in ["smsc_keys", "message_parts"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE message_id IN ({list})"))
-                .execute(&mut *tx)
-                .await?;
-        }
-        purged.messages += sqlx::query(&format!("DELETE FROM messages WHERE id IN ({list})"))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        tokio::time::sleep(pause).await;
-    }
+    let finals: Vec<DeliveryStatus> = DeliveryStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_final())
+        .collect();
+    let final_statuses = sql_in(&finals);
+    purged.messages = purge_by_ids(
+        db,
+        &format!(
+            "SELECT id FROM messages WHERE done_at < $1 AND status IN {final_statuses} ORDER BY done_at LIMIT $2"
+        ),
+        &[
+            "DELETE FROM smsc_keys WHERE message_id IN ({list})",
+            "DELETE FROM message_parts WHERE message_id IN ({list})",
+            "DELETE FROM messages WHERE id IN ({list})",
+        ],
+        (before, chunk, pause),
+    )
+    .await?;
     loop {
         let mut tx = db.begin_write().await?;
         let n = sqlx::query(
@@ -113,42 +101,56 @@ pub async fn purge(
         tokio::time::sleep(pause).await;
     }
     // Batches older than the cutoff with no message left (deleted scheduled batches too).
+    purged.batches = purge_by_ids(
+        db,
+        "SELECT b.id FROM batches b WHERE b.created_at < $1 AND b.scheduled_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.batch_id = b.id) ORDER BY b.id LIMIT $2",
+        &[
+            "UPDATE batches SET resent_from = NULL WHERE resent_from IN ({list})",
+            "DELETE FROM password_resets WHERE batch_id IN ({list})",
+            "DELETE FROM batches WHERE id IN ({list})",
+        ],
+        (before, chunk, pause),
+    )
+    .await?;
+    Ok(purged)
+}
+
+/// Deletes a chunk at a time what `select` finds (ids; `$1` is the cutoff, `$2` the chunk
+/// size): each chunk runs `statements` with `{list}` standing for its ids, in one transaction,
+/// then pauses. Returns how many rows the last statement of each chunk removed in all.
+async fn purge_by_ids(
+    db: &Db,
+    select: &str,
+    statements: &[&str],
+    (before, chunk, pause): (i64, i64, Duration),
+) -> Result<u64, sqlx::Error> {
+    let mut removed = 0;
     loop {
         let mut tx = db.begin_write().await?;
-        let ids: Vec<i64> = sqlx::query(
-            "SELECT b.id FROM batches b WHERE b.created_at < $1 AND b.scheduled_at < $1 \
-             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.batch_id = b.id) ORDER BY b.id LIMIT $2",
-        )
-        .bind(before)
-        .bind(chunk)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
+        let ids: Vec<i64> = sqlx::query_scalar(select)
+            .bind(before)
+            .bind(chunk)
+            .fetch_all(&mut *tx)
+            .await?;
         if ids.is_empty() {
             tx.commit().await?;
-            break;
+            return Ok(removed);
         }
+        // Ids come from the database as integers; listing them inline keeps one statement per
+        // table whatever the chunk size (no bind-parameter limit to mind).
         let list = id_list(&ids);
-        sqlx::query(&format!(
-            "UPDATE batches SET resent_from = NULL WHERE resent_from IN ({list})"
-        ))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(&format!(
-            "DELETE FROM password_resets WHERE batch_id IN ({list})"
-        ))
-        .execute(&mut *tx)
-        .await?;
-        purged.batches += sqlx::query(&format!("DELETE FROM batches WHERE id IN ({list})"))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let mut last = 0;
+        for statement in statements {
+            last = sqlx::query(&statement.replace("{list}", &list))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        removed += last;
         tx.commit().await?;
         tokio::time::sleep(pause).await;
     }
-    Ok(purged)
 }
 
 /// Runs the purge now and then every `every`, until the task is dropped. Failures are logged
@@ -175,6 +177,16 @@ pub async fn run_daily(db: Db, months: u32, every: Duration) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pruning throttle records failed"),
+        }
+        match crate::idempotency::purge_expired(&db).await {
+            Ok(n) if n > 0 => {
+                tracing::info!(
+                    deleted = n,
+                    "retention: idempotency answers older than a day deleted"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning idempotency answers failed"),
         }
         tokio::time::sleep(every).await;
     }

@@ -7,9 +7,11 @@ use serde::{Deserialize, Serialize};
 pub const MAX_SENDER_IDS: i64 = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "storage", derive(sqlx::FromRow))]
 pub struct SenderIdRecord {
     pub id: i64,
     pub sender_id: String,
+    #[cfg_attr(feature = "storage", sqlx(try_from = "crate::db::Flag"))]
     pub registered: bool,
     pub status: String,
     pub created_at: i64,
@@ -22,32 +24,21 @@ pub mod store {
     use crate::error::Error;
     use serde_json::json;
     use sms::SenderId;
-    use sqlx::Row;
 
     pub async fn list(
         db: &Db,
         account_id: i64,
         active_only: bool,
     ) -> Result<Vec<SenderIdRecord>, Error> {
-        Ok(sqlx::query(
+        let rows: Vec<SenderIdRecord> = sqlx::query_as(
             "SELECT id, sender_id, registered, status, created_at FROM sender_ids \
              WHERE account_id = $1 AND (status = 'active' OR $2 = 0) ORDER BY id",
         )
         .bind(account_id)
         .bind(i64::from(active_only))
         .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok(SenderIdRecord {
-                id: r.try_get(0)?,
-                sender_id: r.try_get(1)?,
-                registered: r.try_get::<i64, _>(2)? != 0,
-                status: r.try_get(3)?,
-                created_at: r.try_get(4)?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?)
+        .await?;
+        Ok(rows)
     }
 
     /// Staff give `account_id` a sender ID (audited); at most [`MAX_SENDER_IDS`] active.
@@ -78,7 +69,7 @@ pub mod store {
         if exists == 0 {
             return Err(Error::NotFound);
         }
-        let row = sqlx::query(
+        let (active, same): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN sender_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT) \
              FROM sender_ids WHERE account_id = $1 AND status = 'active'",
         )
@@ -86,7 +77,6 @@ pub mod store {
         .bind(parsed.as_str())
         .fetch_one(&mut *tx)
         .await?;
-        let (active, same): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
         if same > 0 {
             return Err(Error::field(
                 "sender_id",
@@ -139,12 +129,11 @@ pub mod store {
         if n == 0 {
             return Err(Error::NotFound);
         }
-        let row = sqlx::query("SELECT account_id, sender_id FROM sender_ids WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let account_id: i64 = row.try_get(0)?;
-        let sender: String = row.try_get(1)?;
+        let (account_id, sender): (i64, String) =
+            sqlx::query_as("SELECT account_id, sender_id FROM sender_ids WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
         crate::audit::record(
             &mut tx,
             staff_id,
@@ -158,3 +147,6 @@ pub mod store {
         Ok(())
     }
 }
+
+#[cfg(all(test, feature = "storage"))]
+mod tests;

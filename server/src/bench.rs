@@ -25,6 +25,8 @@ pub enum BenchError {
     Batch(#[from] engine::delivery::store::BatchError),
     #[error("{0}")]
     Setup(String),
+    #[error("the ledger is inconsistent: {0}")]
+    InconsistentLedger(serde_json::Value),
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -279,18 +281,11 @@ pub async fn dispatch(args: DispatchArgs) -> Result<serde_json::Value, BenchErro
             }
         })?;
     }
-    // Balance = sum of the ledger (the full running-balance audit is quadratic; the store
-    // tests run it).
-    let out_of_balance: i64 = sqlx::query(
-        "SELECT COUNT(*) FROM accounts a WHERE a.balance_minor <> CAST(COALESCE((SELECT SUM(e.amount_minor) FROM ledger_entries e WHERE e.account_id = a.id), 0) AS BIGINT)",
-    )
-    .fetch_one(t.db.pool())
-    .await?
-    .try_get(0)?;
-    let charges: i64 = sqlx::query("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'charge'")
-        .fetch_one(t.db.pool())
-        .await?
-        .try_get(0)?;
+    let ledger = ledger_check(&t.db).await?;
+    let charges: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'charge'")
+            .fetch_one(t.db.pool())
+            .await?;
     t.db.close().await;
     Ok(json!({
         "kind": "dispatch",
@@ -306,8 +301,39 @@ pub async fn dispatch(args: DispatchArgs) -> Result<serde_json::Value, BenchErro
         "receipts_per_s": args.messages as f64 / done.as_secs_f64(),
         "peak_rss_kb": peak_rss_kb(),
         "charges": charges,
-        "ledger_consistent": out_of_balance == 0,
+        "ledger": ledger,
     }))
+}
+
+/// The ledger's invariant over the whole database (every account's balance is the sum of its
+/// entries, every entry's `balance_after` the running sum), as the end of every benchmark
+/// reports it, with how long the check took.
+pub async fn ledger_check(db: &Db) -> Result<serde_json::Value, BenchError> {
+    let started = Instant::now();
+    let out_of_balance = engine::ledger::store::accounts_out_of_balance(db).await?;
+    let check_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries")
+        .fetch_one(db.pool())
+        .await?;
+    Ok(json!({
+        "consistent": out_of_balance.is_empty(),
+        "accounts_out_of_balance": out_of_balance,
+        "entries": entries,
+        "check_ms": check_ms,
+    }))
+}
+
+/// `ferry-bench check-ledger`: [`ledger_check`] on a database a benchmark has just used; an
+/// inconsistent ledger is an error, so the script that runs it fails.
+pub async fn check_ledger(database_url: &str) -> Result<serde_json::Value, BenchError> {
+    let db = Db::connect(database_url).await?;
+    let report = ledger_check(&db).await?;
+    db.close().await;
+    if report["consistent"] == json!(true) {
+        Ok(report)
+    } else {
+        Err(BenchError::InconsistentLedger(report))
+    }
 }
 
 /// Milliseconds of `runs` timings: min, median, max.

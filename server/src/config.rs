@@ -9,207 +9,152 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct Config {
-    /// Where the portal listens.
-    pub listen: SocketAddr,
-    /// Where Ferry keeps its SQLite file and uploads.
-    pub data_dir: PathBuf,
-    /// `sqlite://...` or `postgres://...`; defaults to `<data_dir>/ferry.db`.
-    pub database_url: Option<String>,
-    /// The built browser half (WASM, JS, CSS) as produced by `scripts/build.sh`.
-    pub site_dir: PathBuf,
-    /// Marks the session cookie `Secure`; set it when Ferry is served over HTTPS.
-    pub secure_cookies: bool,
-    /// Reverse proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed. The client is
-    /// the rightmost address in the header that is not one of them; from anyone else the
-    /// header is ignored. Empty: the header is never used.
-    pub trusted_proxies: Vec<String>,
-    pub session_ttl_minutes: u64,
-    pub login_throttle: LoginThrottle,
-    /// The China signature (3–6 Chinese/English characters) for accounts without their own.
-    pub default_china_signature: String,
-    /// `tracing` filter, e.g. `info` or `ferry=debug,sqlx=warn`.
-    pub log: String,
-    pub dispatcher: DispatcherSettings,
-    /// The built-in SMSC simulator (real SMPP on loopback), started in-process by default.
-    pub simulator: SimulatorSettings,
-    /// Operators' SMSC connections (`[[smsc]]` tables). Empty: every route goes to the simulator.
-    pub smsc: Vec<SmscSettings>,
-    pub retention: RetentionSettings,
-}
-
-/// How long delivery records are kept (§9). Ledger entries are always kept.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct RetentionSettings {
-    pub enabled: bool,
-    /// Messages final for longer than this many calendar months are deleted.
-    pub months: u32,
-    /// How often the job runs (it also runs at start).
-    pub interval_hours: u64,
-}
-
-impl Default for RetentionSettings {
-    fn default() -> Self {
-        RetentionSettings {
-            enabled: true,
-            months: 2,
-            interval_hours: 24,
+/// Declares a configuration section: the struct, each field with its default beside it, and
+/// the `Default` built from them (a default is written once, next to what it sets). Every
+/// section reads missing keys from its defaults.
+macro_rules! config_section {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty = $default:expr,)*
         }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+        #[serde(default)]
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $ty,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    $($field: $default,)*
+                }
+            }
+        }
+    };
+}
+
+config_section! {
+    pub struct Config {
+        /// Where the portal listens.
+        pub listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 3000)),
+        /// Where Ferry keeps its SQLite file and uploads.
+        pub data_dir: PathBuf = PathBuf::from("data"),
+        /// `sqlite://...` or `postgres://...`; defaults to `<data_dir>/ferry.db`.
+        pub database_url: Option<String> = None,
+        /// The built browser half (WASM, JS, CSS) as produced by `scripts/build.sh`.
+        pub site_dir: PathBuf = PathBuf::from("site"),
+        /// Marks the session cookie `Secure`; set it when Ferry is served over HTTPS.
+        pub secure_cookies: bool = false,
+        /// Reverse proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed. The client is
+        /// the rightmost address in the header that is not one of them; from anyone else the
+        /// header is ignored. Empty: the header is never used.
+        pub trusted_proxies: Vec<String> = Vec::new(),
+        pub session_ttl_minutes: u64 = 12 * 60,
+        pub login_throttle: LoginThrottle = LoginThrottle::default(),
+        /// The China signature (3–6 Chinese/English characters) for accounts without their own.
+        pub default_china_signature: String = "Ferry".into(),
+        /// `tracing` filter, e.g. `info` or `ferry=debug,sqlx=warn`.
+        pub log: String = "info".into(),
+        pub dispatcher: DispatcherSettings = DispatcherSettings::default(),
+        /// The HTTP API (`/api/v1`).
+        pub api: ApiSettings = ApiSettings::default(),
+        /// The built-in SMSC simulator (real SMPP on loopback), started in-process by default.
+        pub simulator: SimulatorSettings = SimulatorSettings::default(),
+        /// Operators' SMSC connections (`[[smsc]]` tables). Empty: every route goes to the simulator.
+        pub smsc: Vec<SmscSettings> = Vec::new(),
+        pub retention: RetentionSettings = RetentionSettings::default(),
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct DispatcherSettings {
-    pub enabled: bool,
-    pub workers: usize,
-    /// Messages claimed at a time by one worker.
-    pub claim_batch: i64,
-}
-
-impl Default for DispatcherSettings {
-    fn default() -> Self {
-        DispatcherSettings {
-            enabled: true,
-            workers: 2,
-            claim_batch: 200,
-        }
+config_section! {
+    /// How long delivery records are kept (§9). Ledger entries are always kept.
+    pub struct RetentionSettings {
+        pub enabled: bool = true,
+        /// Messages final for longer than this many calendar months are deleted.
+        pub months: u32 = 2,
+        /// How often the job runs (it also runs at start).
+        pub interval_hours: u64 = 24,
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct SimulatorSettings {
-    pub enabled: bool,
-    /// Port 0 picks a free one.
-    pub listen: SocketAddr,
-    pub receipt_delay_ms: u64,
-    pub retry_delay_ms: u64,
-    /// Relative weights of the outcomes it reports.
-    pub outcomes: OutcomeMix,
-    /// Share of submits refused, 0–100 (for tests).
-    pub reject_percent: u8,
-    /// Drop every connection this many ms after it opens; 0 never (for tests).
-    pub drop_every_ms: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct OutcomeMix {
-    pub delivered: u32,
-    pub handset_off_then_delivered: u32,
-    pub handset_off_then_expired: u32,
-    pub unknown_subscriber: u32,
-    pub blocked_as_spam: u32,
-}
-
-impl Default for OutcomeMix {
-    fn default() -> Self {
-        OutcomeMix {
-            delivered: 94,
-            handset_off_then_delivered: 3,
-            handset_off_then_expired: 1,
-            unknown_subscriber: 1,
-            blocked_as_spam: 1,
-        }
+config_section! {
+    /// Limits of the HTTP API, per API key and process.
+    pub struct ApiSettings {
+        /// Requests a key may make per second, sustained…
+        pub requests_per_second: u32 = 100,
+        /// …and in a burst.
+        pub burst: u32 = 200,
     }
 }
 
-impl Default for SimulatorSettings {
-    fn default() -> Self {
-        SimulatorSettings {
-            enabled: true,
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            receipt_delay_ms: 1_000,
-            retry_delay_ms: 3_000,
-            outcomes: OutcomeMix::default(),
-            reject_percent: 0,
-            drop_every_ms: 0,
-        }
+config_section! {
+    pub struct DispatcherSettings {
+        pub enabled: bool = true,
+        pub workers: usize = 2,
+        /// Messages claimed at a time by one worker.
+        pub claim_batch: i64 = 200,
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct SmscSettings {
-    pub name: String,
-    /// `host:port`.
-    pub address: String,
-    pub system_id: String,
-    pub password: String,
-    /// Routes this connection serves (HK_BUSINESS, HK_ECONOMIC, CHINA, INTERNATIONAL); empty: all.
-    pub routes: Vec<String>,
-    /// submit_sm outstanding at once.
-    pub window: usize,
-    /// Per-connection throughput limit; 0 = none.
-    pub max_per_second: f64,
-    /// How this operator's receipt ids relate to its submit_sm_resp ids (§14).
-    pub msg_id_matching: String,
-}
-
-impl Default for SmscSettings {
-    fn default() -> Self {
-        SmscSettings {
-            name: "smsc".into(),
-            address: "127.0.0.1:2775".into(),
-            system_id: String::new(),
-            password: String::new(),
-            routes: Vec::new(),
-            window: 100,
-            max_per_second: 0.0,
-            msg_id_matching: "auto".into(),
-        }
+config_section! {
+    pub struct SimulatorSettings {
+        pub enabled: bool = true,
+        /// Port 0 picks a free one.
+        pub listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0)),
+        pub receipt_delay_ms: u64 = 1_000,
+        pub retry_delay_ms: u64 = 3_000,
+        /// Relative weights of the outcomes it reports.
+        pub outcomes: OutcomeMix = OutcomeMix::default(),
+        /// Share of submits refused, 0–100 (for tests).
+        pub reject_percent: u8 = 0,
+        /// Drop every connection this many ms after it opens; 0 never (for tests).
+        pub drop_every_ms: u64 = 0,
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct LoginThrottle {
-    /// Failed sign-ins per login from one address per window (four times as many per day).
-    pub max_failures_per_account: i64,
-    /// Failed sign-ins from one address (IPv6: one /64) across all logins per window.
-    pub max_failures_per_ip: i64,
-    /// Failed sign-ins per login per hour from addresses that never signed in to it (its
-    /// owner's known and allow-listed addresses are never locked out by them).
-    pub max_failures_per_login: i64,
-    pub window_minutes: u64,
-    /// Sign-ups from one address per hour.
-    pub max_signups_per_ip_per_hour: i64,
-}
-
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        LoginThrottle {
-            max_failures_per_account: 5,
-            max_failures_per_ip: 20,
-            max_failures_per_login: 50,
-            window_minutes: 15,
-            max_signups_per_ip_per_hour: 10,
-        }
+config_section! {
+    pub struct OutcomeMix {
+        pub delivered: u32 = 94,
+        pub handset_off_then_delivered: u32 = 3,
+        pub handset_off_then_expired: u32 = 1,
+        pub unknown_subscriber: u32 = 1,
+        pub blocked_as_spam: u32 = 1,
     }
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
-            data_dir: PathBuf::from("data"),
-            database_url: None,
-            site_dir: PathBuf::from("site"),
-            secure_cookies: false,
-            trusted_proxies: Vec::new(),
-            session_ttl_minutes: 12 * 60,
-            login_throttle: LoginThrottle::default(),
-            default_china_signature: "Ferry".into(),
-            log: "info".into(),
-            dispatcher: DispatcherSettings::default(),
-            simulator: SimulatorSettings::default(),
-            smsc: Vec::new(),
-            retention: RetentionSettings::default(),
-        }
+config_section! {
+    pub struct SmscSettings {
+        pub name: String = "smsc".into(),
+        /// `host:port`.
+        pub address: String = "127.0.0.1:2775".into(),
+        pub system_id: String = String::new(),
+        pub password: String = String::new(),
+        /// Routes this connection serves (HK_BUSINESS, HK_ECONOMIC, CHINA, INTERNATIONAL); empty: all.
+        pub routes: Vec<String> = Vec::new(),
+        /// submit_sm outstanding at once.
+        pub window: usize = 100,
+        /// Per-connection throughput limit; 0 = none.
+        pub max_per_second: f64 = 0.0,
+        /// How this operator's receipt ids relate to its submit_sm_resp ids (§14).
+        pub msg_id_matching: String = "auto".into(),
+    }
+}
+
+config_section! {
+    pub struct LoginThrottle {
+        /// Failed sign-ins per login from one address per window (four times as many per day).
+        pub max_failures_per_account: i64 = 5,
+        /// Failed sign-ins from one address (IPv6: one /64) across all logins per window.
+        pub max_failures_per_ip: i64 = 20,
+        /// Failed sign-ins per login per hour from addresses that never signed in to it (its
+        /// owner's known and allow-listed addresses are never locked out by them).
+        pub max_failures_per_login: i64 = 50,
+        pub window_minutes: u64 = 15,
+        /// Sign-ups from one address per hour.
+        pub max_signups_per_ip_per_hour: i64 = 10,
     }
 }
 

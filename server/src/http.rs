@@ -33,11 +33,22 @@ struct Guard {
     trusted_proxies: engine::settings::IpAllowList,
 }
 
+/// The portal's routes, generated once per process. Generating them renders the app with
+/// resource loading switched off by a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`, leptos-rs/leptos#4773): a page that another router of the same
+/// process renders meanwhile waits for its resources forever. Generated before the first router
+/// exists, the list is never generated while anything renders.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 /// Builds the whole application router for `state`, serving the browser half from
 /// `config.site_dir`.
 pub fn router(config: &Config, state: ServerState) -> Router {
     let options = leptos_options(config);
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let pkg_dir = config.site_dir.join("pkg");
 
     // Server functions are registered by `leptos_routes_with_context` under /api/ with the
@@ -84,6 +95,7 @@ pub fn router(config: &Config, state: ServerState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(options)
+        .merge(crate::api::router(guard.state.clone(), &config.api))
         .layer(middleware::from_fn_with_state(guard, request_guard))
         .layer(middleware::from_fn(multipart_guard))
         // Bodies read whole (forms, JSON): a 50,000-number list is about 1 MB.
@@ -133,7 +145,10 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
     let ip = client_ip(&req, &guard.trusted_proxies);
 
-    if is_cross_site_write(&req) {
+    // The API authenticates with a key in a header, never with the session cookie, so a
+    // cross-site page cannot make the browser call it on someone's behalf.
+    let is_api = crate::api::is_api_path(req.uri().path());
+    if !is_api && is_cross_site_write(&req) {
         tracing::warn!(%ip, path = %req.uri().path(), "refused cross-site request");
         return (
             StatusCode::FORBIDDEN,
@@ -142,9 +157,9 @@ async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next)
             .into_response();
     }
 
-    let token = req
-        .headers()
-        .get(header::COOKIE)
+    let token = (!is_api)
+        .then(|| req.headers().get(header::COOKIE))
+        .flatten()
         .and_then(|v| v.to_str().ok())
         .and_then(session_token_from_cookies)
         .map(str::to_owned);

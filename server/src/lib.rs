@@ -1,5 +1,6 @@
 //! The `ferry` server: configuration, start-up and the HTTP stack. `main.rs` is only the CLI.
 
+pub mod api;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod config;

@@ -475,10 +475,15 @@ async fn resend_creates_a_batch_of_exactly_the_recipients_with_the_chosen_errors
         .expect("batch");
         wait_final(&t.db, batch, Duration::from_secs(20)).await;
         d.shutdown().await;
-        let picked = store::recipients_with_errors(&t.db, account, batch, &[3])
-            .await
-            .expect("q")
-            .expect("own batch");
+        let picked = store::recipients_with_errors(
+            &t.db,
+            account,
+            batch,
+            &[sms::ErrorCode::UnknownSubscriber],
+        )
+        .await
+        .expect("q")
+        .expect("own batch");
         let hk = Some("HK_BUSINESS".to_string());
         assert_eq!(
             picked,
@@ -487,10 +492,15 @@ async fn resend_creates_a_batch_of_exactly_the_recipients_with_the_chosen_errors
             t.name
         );
         assert!(
-            store::recipients_with_errors(&t.db, account + 1, batch, &[3])
-                .await
-                .expect("q")
-                .is_none(),
+            store::recipients_with_errors(
+                &t.db,
+                account + 1,
+                batch,
+                &[sms::ErrorCode::UnknownSubscriber]
+            )
+            .await
+            .expect("q")
+            .is_none(),
             "other accounts: not found"
         );
         sim.shutdown();
@@ -536,6 +546,89 @@ async fn receipts_match_across_hex_and_decimal_ids_and_when_they_overtake_the_re
         );
         d.shutdown().await;
         sim.shutdown();
+    }
+}
+
+/// An SMSC resends every receipt it saw no `deliver_sm_resp` for, so across dropped
+/// connections repeats of applied receipts arrive in bulk. A repeat for a finished message is
+/// acknowledged and changes nothing; only a receipt whose part is unknown is parked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_repeated_receipt_for_a_finished_message_is_acknowledged_and_not_parked() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "repeats", Money::hkd(10)).await;
+        let sim = simulator(fast(vec![(Outcome::Delivered, 1)])).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "repeats", &numbers(3, 9700)),
+        )
+        .await
+        .expect("batch");
+        let before = wait_final(&t.db, batch, Duration::from_secs(20)).await;
+        d.shutdown().await;
+        sim.shutdown();
+        let (smsc, delivered_id): (String, String) = sqlx::query_as(
+            "SELECT p.smsc, p.smsc_message_id FROM message_parts p \
+             JOIN messages m ON m.id = p.message_id WHERE m.batch_id = $1 ORDER BY p.message_id LIMIT 1",
+        )
+        .bind(batch)
+        .fetch_one(t.db.pool())
+        .await
+        .expect("a delivered part");
+        let receipt = |id: &str, status| store::Receipt {
+            smsc: smsc.clone(),
+            keys: MsgIdMatching::Auto.receipt_keys(id),
+            status,
+            error: None,
+        };
+        let parked = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM unmatched_receipts")
+                .fetch_one(t.db.pool())
+                .await
+                .expect("parked receipts")
+        };
+        // The same report again, and a late contrary one: both land on a final message.
+        let matched = store::apply_receipts(
+            &t.db,
+            &[
+                receipt(&delivered_id, sms::DeliveryStatus::Delivered),
+                receipt(&delivered_id, sms::DeliveryStatus::Undeliverable),
+            ],
+        )
+        .await
+        .expect("repeats acknowledged");
+        assert_eq!(matched, 0, "{}", t.name);
+        assert_eq!(parked().await, 0, "{}: a repeat is not parked", t.name);
+        assert_eq!(
+            messages(&t.db, batch).await,
+            before,
+            "{}: a final message does not change again",
+            t.name
+        );
+        // A receipt for a part nobody recorded yet (it overtook its submit_sm_resp) waits.
+        store::apply_receipts(
+            &t.db,
+            &[receipt(
+                "not-yet-recorded-77",
+                sms::DeliveryStatus::Delivered,
+            )],
+        )
+        .await
+        .expect("parked");
+        assert_eq!(parked().await, 1, "{}: an unknown id is parked", t.name);
+        let keys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM unmatched_receipt_keys")
+            .fetch_one(t.db.pool())
+            .await
+            .expect("keys");
+        assert_eq!(
+            keys,
+            MsgIdMatching::Auto
+                .receipt_keys("not-yet-recorded-77")
+                .len() as i64,
+            "{}: parked under each of its keys",
+            t.name
+        );
+        check_ledger(&t).await;
     }
 }
 

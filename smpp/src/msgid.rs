@@ -65,39 +65,35 @@ fn unpadded(id: &str) -> String {
 impl MsgIdMatching {
     /// Keys to store for an id from `submit_sm_resp`.
     pub fn submit_keys(self, id: &str) -> Vec<String> {
-        let id = id.trim();
-        let mut keys = vec![id.to_owned()];
-        let hex = || from_hex(id).map(|n| format!("x:{n}"));
-        let dec = || from_decimal(id).map(|n| format!("d:{n}"));
-        match self {
-            MsgIdMatching::Exact => {}
-            MsgIdMatching::SubmitHexReceiptDecimal => keys.extend(hex()),
-            MsgIdMatching::SubmitDecimalReceiptHex => keys.extend(dec()),
-            MsgIdMatching::IgnoreLeadingZeros => keys.push(unpadded(id)),
-            MsgIdMatching::Auto => {
-                keys.extend(hex());
-                keys.extend(dec());
-                keys.push(unpadded(id));
-            }
-        }
-        keys
+        self.keys(id, from_hex, from_decimal)
     }
 
-    /// Keys to look a receipt id up by, best first.
+    /// Keys to look a receipt id up by, best first. The receipt reads its id the other way
+    /// round: in decimal it finds a submit id that was hex, and vice versa.
     pub fn receipt_keys(self, id: &str) -> Vec<String> {
+        self.keys(id, from_decimal, from_hex)
+    }
+
+    /// `id` itself, then the forms this matching allows: `x:N` is the number of a submit id
+    /// written in hex, `d:N` of one written in decimal, `z:` the id without leading zeros.
+    fn keys(
+        self,
+        id: &str,
+        x_number: fn(&str) -> Option<u128>,
+        d_number: fn(&str) -> Option<u128>,
+    ) -> Vec<String> {
         let id = id.trim();
         let mut keys = vec![id.to_owned()];
-        // The receipt in decimal finds a submit id that was hex, and vice versa.
-        let as_decimal = || from_decimal(id).map(|n| format!("x:{n}"));
-        let as_hex = || from_hex(id).map(|n| format!("d:{n}"));
+        let x = || x_number(id).map(|n| format!("x:{n}"));
+        let d = || d_number(id).map(|n| format!("d:{n}"));
         match self {
             MsgIdMatching::Exact => {}
-            MsgIdMatching::SubmitHexReceiptDecimal => keys.extend(as_decimal()),
-            MsgIdMatching::SubmitDecimalReceiptHex => keys.extend(as_hex()),
+            MsgIdMatching::SubmitHexReceiptDecimal => keys.extend(x()),
+            MsgIdMatching::SubmitDecimalReceiptHex => keys.extend(d()),
             MsgIdMatching::IgnoreLeadingZeros => keys.push(unpadded(id)),
             MsgIdMatching::Auto => {
-                keys.extend(as_decimal());
-                keys.extend(as_hex());
+                keys.extend(x());
+                keys.extend(d());
                 keys.push(unpadded(id));
             }
         }

@@ -130,6 +130,14 @@ impl std::str::FromStr for Route {
     }
 }
 
+/// Stored routes are text columns.
+impl TryFrom<String> for Route {
+    type Error = UnknownRoute;
+    fn try_from(s: String) -> Result<Route, UnknownRoute> {
+        s.parse()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,109 +46,144 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Where a message is in its life; stored as its spec number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "u16", into = "u16")]
-#[repr(u16)]
-pub enum DeliveryStatus {
-    UploadFailed = 1,
-    UploadSuccess = 2,
-    Scheduling = 3,
-    Processing = 4,
-    Submitted = 5,
-    Retry = 19,
-    Expired = 20,
-    Undeliverable = 21,
-    Delivered = 22,
+/// Declares an enum whose variants are fixed public numbers, one row per variant: its number,
+/// its label, the sentence that describes it (`$describe`) and, for statuses, whether it is
+/// final. From the rows come the enum, `ALL` in code order, `code`/`from_code`, `label`, the
+/// description, `is_final`, and the conversions storage (`i64`) and serde (`u16`) use: a
+/// number can never be listed in one place and forgotten in another.
+macro_rules! numbered_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident, unknown: $unknown:ident ($what:literal), described by $describe:ident {
+            $($variant:ident = $code:literal, $finality:ident => $label:literal, $text:literal,)*
+        }
+    ) => {
+        numbered_enum! {
+            $(#[$meta])*
+            pub enum $name, unknown: $unknown ($what), described by $describe {
+                $($variant = $code => $label, $text,)*
+            }
+        }
+
+        impl $name {
+            /// Whether it can no longer change.
+            pub const fn is_final(self) -> bool {
+                match self {
+                    $($name::$variant => numbered_enum!(@final $finality),)*
+                }
+            }
+        }
+    };
+    (@final final) => { true };
+    (@final open) => { false };
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident, unknown: $unknown:ident ($what:literal), described by $describe:ident {
+            $($variant:ident = $code:literal => $label:literal, $text:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "u16", into = "u16")]
+        #[repr(u16)]
+        pub enum $name {
+            $($variant = $code,)*
+        }
+
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+        #[error("{code} is not {what}", code = .0, what = $what)]
+        pub struct $unknown(pub i64);
+
+        impl $name {
+            pub const ALL: [$name; [$($code),*].len()] = [$($name::$variant),*];
+
+            /// The public number.
+            pub const fn code(self) -> u16 {
+                self as u16
+            }
+
+            pub const fn from_code(code: u16) -> Option<$name> {
+                match code {
+                    $($code => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// The name the spec gives it, as the delivery results show it (e.g.
+            /// `UPLOAD SUCCESS`, or `Insufficient Balance` in "16 Insufficient Balance").
+            pub const fn label(self) -> &'static str {
+                match self {
+                    $($name::$variant => $label,)*
+                }
+            }
+
+            /// What it means, in a sentence for customers.
+            pub const fn $describe(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl From<$name> for u16 {
+            fn from(v: $name) -> u16 {
+                v.code()
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(v: $name) -> i64 {
+                i64::from(v.code())
+            }
+        }
+
+        impl TryFrom<u16> for $name {
+            type Error = $unknown;
+            fn try_from(code: u16) -> Result<Self, Self::Error> {
+                $name::from_code(code).ok_or($unknown(i64::from(code)))
+            }
+        }
+
+        /// Database columns are `BIGINT`.
+        impl TryFrom<i64> for $name {
+            type Error = $unknown;
+            fn try_from(code: i64) -> Result<Self, Self::Error> {
+                u16::try_from(code)
+                    .ok()
+                    .and_then($name::from_code)
+                    .ok_or($unknown(code))
+            }
+        }
+    };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{0} is not a delivery status code")]
-pub struct UnknownStatusCode(pub u16);
+numbered_enum! {
+    /// Where a message is in its life; stored as its spec number.
+    pub enum DeliveryStatus, unknown: UnknownStatusCode ("a delivery status code"), described by meaning {
+        UploadFailed = 1, final => "UPLOAD FAILED", "Not accepted into the system.",
+        UploadSuccess = 2, open => "UPLOAD SUCCESS", "Accepted, waiting to be sent.",
+        Scheduling = 3, open => "SCHEDULING", "Stored, will be sent at the scheduled time.",
+        Processing = 4, open => "PROCESSING", "Being handed to or accepted by the operator; no final report yet.",
+        Submitted = 5, final => "SUBMITTED", "Accepted by an operator on a route without delivery reports.",
+        Retry = 19, open => "RETRY", "The operator could not reach the handset yet and keeps retrying within the validity period.",
+        Expired = 20, final => "EXPIRED", "The validity period passed without delivery.",
+        Undeliverable = 21, final => "UNDELIVERABLE", "Cannot be delivered, or not sent by Ferry; the error code says why.",
+        Delivered = 22, final => "DELIVERED", "Reached the handset.",
+    }
+}
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 9] = [
-        DeliveryStatus::UploadFailed,
-        DeliveryStatus::UploadSuccess,
-        DeliveryStatus::Scheduling,
-        DeliveryStatus::Processing,
-        DeliveryStatus::Submitted,
-        DeliveryStatus::Retry,
+    /// Stored and waiting for the dispatcher (now or at the scheduled time).
+    pub const WAITING: [DeliveryStatus; 2] =
+        [DeliveryStatus::UploadSuccess, DeliveryStatus::Scheduling];
+    /// Handed to an operator (or being handed over), outcome not yet known.
+    pub const IN_FLIGHT: [DeliveryStatus; 2] = [DeliveryStatus::Processing, DeliveryStatus::Retry];
+    /// The final statuses an operator's report can set.
+    pub const OUTCOMES: [DeliveryStatus; 3] = [
         DeliveryStatus::Expired,
         DeliveryStatus::Undeliverable,
         DeliveryStatus::Delivered,
     ];
-
-    /// The spec number.
-    pub const fn code(self) -> u16 {
-        self as u16
-    }
-
-    pub const fn from_code(code: u16) -> Option<DeliveryStatus> {
-        Some(match code {
-            1 => DeliveryStatus::UploadFailed,
-            2 => DeliveryStatus::UploadSuccess,
-            3 => DeliveryStatus::Scheduling,
-            4 => DeliveryStatus::Processing,
-            5 => DeliveryStatus::Submitted,
-            19 => DeliveryStatus::Retry,
-            20 => DeliveryStatus::Expired,
-            21 => DeliveryStatus::Undeliverable,
-            22 => DeliveryStatus::Delivered,
-            _ => return None,
-        })
-    }
-
-    /// The name as the spec and the delivery results show it, e.g. `UPLOAD SUCCESS`.
-    pub const fn label(self) -> &'static str {
-        match self {
-            DeliveryStatus::UploadFailed => "UPLOAD FAILED",
-            DeliveryStatus::UploadSuccess => "UPLOAD SUCCESS",
-            DeliveryStatus::Scheduling => "SCHEDULING",
-            DeliveryStatus::Processing => "PROCESSING",
-            DeliveryStatus::Submitted => "SUBMITTED",
-            DeliveryStatus::Retry => "RETRY",
-            DeliveryStatus::Expired => "EXPIRED",
-            DeliveryStatus::Undeliverable => "UNDELIVERABLE",
-            DeliveryStatus::Delivered => "DELIVERED",
-        }
-    }
-
-    /// What the status means, for customers.
-    pub const fn meaning(self) -> &'static str {
-        match self {
-            DeliveryStatus::UploadFailed => "Not accepted into the system.",
-            DeliveryStatus::UploadSuccess => "Accepted, waiting to be sent.",
-            DeliveryStatus::Scheduling => "Stored, will be sent at the scheduled time.",
-            DeliveryStatus::Processing => {
-                "Being handed to or accepted by the operator; no final report yet."
-            }
-            DeliveryStatus::Submitted => {
-                "Accepted by an operator on a route without delivery reports."
-            }
-            DeliveryStatus::Retry => {
-                "The operator could not reach the handset yet and keeps retrying within the \
-                 validity period."
-            }
-            DeliveryStatus::Expired => "The validity period passed without delivery.",
-            DeliveryStatus::Undeliverable => {
-                "Cannot be delivered, or not sent by Ferry; the error code says why."
-            }
-            DeliveryStatus::Delivered => "Reached the handset.",
-        }
-    }
-
-    /// Whether the status can no longer change (see the module docs for UPLOAD FAILED).
-    pub const fn is_final(self) -> bool {
-        matches!(
-            self,
-            DeliveryStatus::UploadFailed
-                | DeliveryStatus::Submitted
-                | DeliveryStatus::Expired
-                | DeliveryStatus::Undeliverable
-                | DeliveryStatus::Delivered
-        )
-    }
 }
 
 impl fmt::Display for DeliveryStatus {
@@ -157,138 +192,30 @@ impl fmt::Display for DeliveryStatus {
     }
 }
 
-impl From<DeliveryStatus> for u16 {
-    fn from(s: DeliveryStatus) -> u16 {
-        s.code()
+numbered_enum! {
+    /// Why a message was not (or not yet) delivered; stored as its number (table in module docs).
+    pub enum ErrorCode, unknown: UnknownErrorCode ("an error code"), described by explanation {
+        HandsetOff = 1 => "Handset Off", "The phone was switched off or out of coverage (absent subscriber).",
+        MemoryFull = 2 => "Memory Full", "The phone's message storage is full.",
+        UnknownSubscriber = 3 => "Unknown Subscriber", "The number is not in service (unsubscribed or deactivated).",
+        Barred = 4 => "Barred", "The subscriber is barred from receiving messages.",
+        BlockedAsSpam = 5 => "Blocked As Spam", "The operator blocked the message as spam or at the recipient's request.",
+        NetworkError = 6 => "Network Error", "The operator's network failed to deliver the message.",
+        Expired = 7 => "Expired", "The validity period passed before the phone could be reached.",
+        OperatorRejected = 8 => "Operator Rejected", "The operator refused the message when it was submitted.",
+        InvalidNumber = 9 => "Invalid Number", "The number is not a valid mobile number.",
+        DoNotCall = 10 => "Do-Not-Call", "The number is on the do-not-call register.",
+        KeywordBlocked = 11 => "Keyword Blocked", "The content contains a blocked keyword.",
+        OverChargeLimit = 12 => "Over Single-SMS Charge Limit", "The message costs more than the account's single-SMS charge limit.",
+        CannotReceiveSms = 13 => "Cannot Receive SMS", "The number cannot receive SMS (e.g. a data-only line).",
+        NoRoute = 14 => "No Route", "No operator route or price is set up for this destination.",
+        MessageTooLong = 15 => "Message Too Long", "The message is longer than the route allows.",
+        InsufficientBalance = 16 => "Insufficient Balance", "The account balance did not cover the message, so it was not sent.",
+        Unknown = 17 => "Unknown Error", "The operator did not give a reason.",
     }
 }
-
-impl TryFrom<u16> for DeliveryStatus {
-    type Error = UnknownStatusCode;
-    fn try_from(code: u16) -> Result<Self, Self::Error> {
-        DeliveryStatus::from_code(code).ok_or(UnknownStatusCode(code))
-    }
-}
-
-/// Why a message was not (or not yet) delivered; stored as its number (table in module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "u16", into = "u16")]
-#[repr(u16)]
-pub enum ErrorCode {
-    HandsetOff = 1,
-    MemoryFull = 2,
-    UnknownSubscriber = 3,
-    Barred = 4,
-    BlockedAsSpam = 5,
-    NetworkError = 6,
-    Expired = 7,
-    OperatorRejected = 8,
-    InvalidNumber = 9,
-    DoNotCall = 10,
-    KeywordBlocked = 11,
-    OverChargeLimit = 12,
-    CannotReceiveSms = 13,
-    NoRoute = 14,
-    MessageTooLong = 15,
-    InsufficientBalance = 16,
-    Unknown = 17,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{0} is not an error code")]
-pub struct UnknownErrorCode(pub u16);
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
-        ErrorCode::HandsetOff,
-        ErrorCode::MemoryFull,
-        ErrorCode::UnknownSubscriber,
-        ErrorCode::Barred,
-        ErrorCode::BlockedAsSpam,
-        ErrorCode::NetworkError,
-        ErrorCode::Expired,
-        ErrorCode::OperatorRejected,
-        ErrorCode::InvalidNumber,
-        ErrorCode::DoNotCall,
-        ErrorCode::KeywordBlocked,
-        ErrorCode::OverChargeLimit,
-        ErrorCode::CannotReceiveSms,
-        ErrorCode::NoRoute,
-        ErrorCode::MessageTooLong,
-        ErrorCode::InsufficientBalance,
-        ErrorCode::Unknown,
-    ];
-
-    pub const fn code(self) -> u16 {
-        self as u16
-    }
-
-    pub const fn from_code(code: u16) -> Option<ErrorCode> {
-        if code == 0 || code as usize > Self::ALL.len() {
-            return None;
-        }
-        // ALL is in code order 1..=17 (checked by a test).
-        Some(Self::ALL[code as usize - 1])
-    }
-
-    /// Short name, as in "16 Insufficient Balance".
-    pub const fn label(self) -> &'static str {
-        match self {
-            ErrorCode::HandsetOff => "Handset Off",
-            ErrorCode::MemoryFull => "Memory Full",
-            ErrorCode::UnknownSubscriber => "Unknown Subscriber",
-            ErrorCode::Barred => "Barred",
-            ErrorCode::BlockedAsSpam => "Blocked As Spam",
-            ErrorCode::NetworkError => "Network Error",
-            ErrorCode::Expired => "Expired",
-            ErrorCode::OperatorRejected => "Operator Rejected",
-            ErrorCode::InvalidNumber => "Invalid Number",
-            ErrorCode::DoNotCall => "Do-Not-Call",
-            ErrorCode::KeywordBlocked => "Keyword Blocked",
-            ErrorCode::OverChargeLimit => "Over Single-SMS Charge Limit",
-            ErrorCode::CannotReceiveSms => "Cannot Receive SMS",
-            ErrorCode::NoRoute => "No Route",
-            ErrorCode::MessageTooLong => "Message Too Long",
-            ErrorCode::InsufficientBalance => "Insufficient Balance",
-            ErrorCode::Unknown => "Unknown Error",
-        }
-    }
-
-    /// A human explanation for the delivery results.
-    pub const fn explanation(self) -> &'static str {
-        match self {
-            ErrorCode::HandsetOff => {
-                "The phone was switched off or out of coverage (absent subscriber)."
-            }
-            ErrorCode::MemoryFull => "The phone's message storage is full.",
-            ErrorCode::UnknownSubscriber => {
-                "The number is not in service (unsubscribed or deactivated)."
-            }
-            ErrorCode::Barred => "The subscriber is barred from receiving messages.",
-            ErrorCode::BlockedAsSpam => {
-                "The operator blocked the message as spam or at the recipient's request."
-            }
-            ErrorCode::NetworkError => "The operator's network failed to deliver the message.",
-            ErrorCode::Expired => "The validity period passed before the phone could be reached.",
-            ErrorCode::OperatorRejected => {
-                "The operator refused the message when it was submitted."
-            }
-            ErrorCode::InvalidNumber => "The number is not a valid mobile number.",
-            ErrorCode::DoNotCall => "The number is on the do-not-call register.",
-            ErrorCode::KeywordBlocked => "The content contains a blocked keyword.",
-            ErrorCode::OverChargeLimit => {
-                "The message costs more than the account's single-SMS charge limit."
-            }
-            ErrorCode::CannotReceiveSms => "The number cannot receive SMS (e.g. a data-only line).",
-            ErrorCode::NoRoute => "No operator route or price is set up for this destination.",
-            ErrorCode::MessageTooLong => "The message is longer than the route allows.",
-            ErrorCode::InsufficientBalance => {
-                "The account balance did not cover the message, so it was not sent."
-            }
-            ErrorCode::Unknown => "The operator did not give a reason.",
-        }
-    }
-
     /// True when the message never reached an operator, so it is never charged (spec §7).
     pub const fn never_handed_over(self) -> bool {
         matches!(
@@ -309,19 +236,6 @@ impl fmt::Display for ErrorCode {
     /// `16 Insufficient Balance`, as the spec writes error codes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.code(), self.label())
-    }
-}
-
-impl From<ErrorCode> for u16 {
-    fn from(e: ErrorCode) -> u16 {
-        e.code()
-    }
-}
-
-impl TryFrom<u16> for ErrorCode {
-    type Error = UnknownErrorCode;
-    fn try_from(code: u16) -> Result<Self, Self::Error> {
-        ErrorCode::from_code(code).ok_or(UnknownErrorCode(code))
     }
 }
 
@@ -353,7 +267,10 @@ mod tests {
     #[test]
     fn unknown_status_numbers_are_refused() {
         for code in [0, 6, 18, 23, u16::MAX] {
-            assert_eq!(DeliveryStatus::try_from(code), Err(UnknownStatusCode(code)));
+            assert_eq!(
+                DeliveryStatus::try_from(code),
+                Err(UnknownStatusCode(i64::from(code)))
+            );
         }
     }
 
@@ -368,13 +285,46 @@ mod tests {
     }
 
     #[test]
+    fn stored_numbers_round_trip_and_strangers_are_refused() {
+        for s in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::try_from(i64::from(s)), Ok(s));
+        }
+        for e in ErrorCode::ALL {
+            assert_eq!(ErrorCode::try_from(i64::from(e)), Ok(e));
+        }
+        for code in [-1, 0, 6, 23, 65_537, i64::MAX] {
+            assert_eq!(DeliveryStatus::try_from(code), Err(UnknownStatusCode(code)));
+        }
+        assert_eq!(
+            UnknownStatusCode(6).to_string(),
+            "6 is not a delivery status code"
+        );
+    }
+
+    #[test]
+    fn status_sets_partition_the_statuses_the_dispatcher_moves() {
+        let finals: Vec<_> = DeliveryStatus::OUTCOMES
+            .iter()
+            .map(|s| s.is_final())
+            .collect();
+        assert_eq!(finals, [true, true, true]);
+        assert!(DeliveryStatus::WAITING
+            .iter()
+            .chain(&DeliveryStatus::IN_FLIGHT)
+            .all(|s| !s.is_final()));
+    }
+
+    #[test]
     fn insufficient_balance_is_error_16() {
         assert_eq!(ErrorCode::InsufficientBalance.code(), 16);
         assert_eq!(
             ErrorCode::InsufficientBalance.to_string(),
             "16 Insufficient Balance"
         );
-        assert_eq!(ErrorCode::try_from(16), Ok(ErrorCode::InsufficientBalance));
+        assert_eq!(
+            ErrorCode::try_from(16u16),
+            Ok(ErrorCode::InsufficientBalance)
+        );
     }
 
     #[test]
@@ -385,7 +335,10 @@ mod tests {
             assert!(!e.explanation().is_empty());
         }
         for code in [0, 18, 99, u16::MAX] {
-            assert_eq!(ErrorCode::try_from(code), Err(UnknownErrorCode(code)));
+            assert_eq!(
+                ErrorCode::try_from(code),
+                Err(UnknownErrorCode(i64::from(code)))
+            );
         }
     }
 

@@ -1,36 +1,15 @@
 //! The forms on the Account page. Each shows its own pending, error and success states.
 
-use crate::error::AppError;
 use crate::registration::my_registrations;
 use crate::sender_ids::my_sender_ids;
 use crate::settings::{my_settings, ChangePassword, UpdateSettings};
 use crate::signature::{my_signature_applications, ApplyChinaSignature};
 use crate::topups::{my_payments, MIN_TOP_UP, PAYMENT_METHODS};
 use crate::ui::{
-    action_error, field_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind,
-    SubmitButton, TextField,
+    action_error, field_error, format_hkt, submit_form, EmptyState, FormError, Loading, Notice,
+    NoticeKind, SubmitButton, TextField,
 };
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-
-/// Turns a form's submit into a multipart upload through `action` (files cannot go through the
-/// URL-encoded server-function forms).
-fn submit_multipart(
-    action: Action<web_sys::FormData, Result<i64, AppError>>,
-) -> impl Fn(leptos::ev::SubmitEvent) {
-    move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(form) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-        else {
-            return;
-        };
-        if let Ok(data) = web_sys::FormData::new_with_form(&form) {
-            action.dispatch_local(data);
-        }
-    }
-}
 
 fn status_badge(status: &str) -> impl IntoView {
     let class = match status {
@@ -62,7 +41,7 @@ pub fn TopUpSection() -> impl IntoView {
         <section class="card" aria-labelledby="topup-heading">
             <h2 id="topup-heading">"Top up"</h2>
             <p class="muted">{format!("Pay by bank transfer, FPS, cheque or cash deposit (at least {MIN_TOP_UP}), then record the payment here with its receipt. Your balance changes when staff confirm it.")}</p>
-            <form class="form form-grid" on:submit=submit_multipart(upload) novalidate>
+            <form class="form form-grid" on:submit=submit_form(upload) novalidate>
                 <FormError error=action_error(value)/>
                 <TextField label="Amount (HK$)" name="amount" kind="text" placeholder="300.00" required=true error=field_error(value, "amount")/>
                 <div class="field">
@@ -88,9 +67,9 @@ pub fn TopUpSection() -> impl IntoView {
                                 <thead><tr><th scope="col">"Recorded"</th><th scope="col">"Method"</th><th scope="col">"Reference"</th><th scope="col" class="num">"Amount"</th><th scope="col">"Status"</th></tr></thead>
                                 <tbody>{list.into_iter().map(|p| view! {
                                     <tr>
-                                        <td>{format_hkt(p.created_at)}</td><td>{p.method}</td><td>{p.reference}</td>
+                                        <td>{format_hkt(p.request.created_at)}</td><td>{p.method}</td><td>{p.reference}</td>
                                         <td class="num">{p.amount.to_string()}</td>
-                                        <td>{status_badge(&p.status)}{p.reject_reason.map(|r| view! { <span class="muted">{format!(" {r}")}</span> })}</td>
+                                        <td>{status_badge(&p.request.status)}{p.request.reject_reason.map(|r| view! { <span class="muted">{format!(" {r}")}</span> })}</td>
                                     </tr>
                                 }).collect_view()}</tbody>
                             </table></div>
@@ -125,7 +104,7 @@ pub fn RegistrationSection() -> impl IntoView {
         <section class="card" aria-labelledby="registration-heading">
             <h2 id="registration-heading">"Business registration"</h2>
             <p class="muted">"Upload your business registration certificate. Once staff approve it, your account can send to any number."</p>
-            <form class="form" on:submit=submit_multipart(upload) novalidate>
+            <form class="form" on:submit=submit_form(upload) novalidate>
                 <FormError error=action_error(value)/>
                 <TextField label="Certificate (PDF, JPG or PNG, up to 10 MB)" name="certificate" kind="file" required=true error=field_error(value, "certificate")/>
                 {move || matches!(value.get(), Some(Ok(_))).then(|| view! { <Notice kind=NoticeKind::Success>"Certificate uploaded for review."</Notice> })}
@@ -135,7 +114,7 @@ pub fn RegistrationSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     list.await.ok().filter(|l| !l.is_empty()).map(|l| view! {
                         <ul class="plain-list">{l.into_iter().map(|r| view! {
-                            <li>{format!("Uploaded {} ", format_hkt(r.created_at))}{status_badge(&r.status)}{r.reject_reason.map(|x| format!(" {x}"))}</li>
+                            <li>{format!("Uploaded {} ", format_hkt(r.request.created_at))}{status_badge(&r.request.status)}{r.request.reject_reason.map(|x| format!(" {x}"))}</li>
                         }).collect_view()}</ul>
                     })
                 })}
@@ -190,8 +169,8 @@ pub fn SignatureSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     list.await.ok().filter(|l| !l.is_empty()).map(|l| view! {
                         <ul class="plain-list">{l.into_iter().map(|a| view! {
-                            <li><strong>{format!("[{}] ", a.signature)}</strong>{status_badge(&a.status)}
-                                {a.fee.map(|f| format!(" fee {f}"))}{a.reject_reason.map(|r| format!(" {r}"))}</li>
+                            <li><strong>{format!("[{}] ", a.signature)}</strong>{status_badge(&a.request.status)}
+                                {a.fee.map(|f| format!(" fee {f}"))}{a.request.reject_reason.map(|r| format!(" {r}"))}</li>
                         }).collect_view()}</ul>
                     })
                 })}

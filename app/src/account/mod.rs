@@ -6,46 +6,22 @@ mod forms;
 use crate::auth::AccountStatus;
 use crate::error::AppError;
 use crate::shell::RequireViewer;
-use crate::ui::{format_hkt, EmptyState, Loading, Notice, NoticeKind, PageHeader};
+use crate::ui::{format_hkt, EmptyState, Notice, NoticeKind, PageHeader};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 pub use engine::account::*;
 
 #[server(endpoint = "account_overview")]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
-    crate::error::with_status(
-        async {
-            let caller = crate::auth::context::require_viewer()?;
-            let db = crate::auth::context::server_state()?.db;
-            Ok(engine::account::store::overview(&db, caller.account_id).await?)
-        }
-        .await,
-    )
-}
-
-fn entry_kind_label(kind: &str) -> &'static str {
-    match kind {
-        "trial_credit" => "Trial credit",
-        "top_up" => "Top-up",
-        "bonus" => "Bonus",
-        "charge" => "Charge",
-        "refund" => "Refund",
-        "transfer_in" => "Transfer in",
-        "transfer_out" => "Transfer out",
-        "fee" => "Fee",
-        _ => "Other",
-    }
+    crate::auth::context::as_viewer(|caller, db| async move {
+        Ok(engine::account::store::overview(&db, caller.account_id).await?)
+    })
+    .await
 }
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    view! {
-        <Title text="Account"/>
-        <RequireViewer>
-            <AccountDetails/>
-        </RequireViewer>
-    }
+    view! { <RequireViewer title="Account"><AccountDetails/></RequireViewer> }
 }
 
 #[component]
@@ -53,14 +29,7 @@ fn AccountDetails() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_account_overview());
     view! {
         <PageHeader title="Account"/>
-        <Suspense fallback=|| view! { <Loading what="your account"/> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(o) => view! { <AccountSummary overview=o/> }.into_any(),
-                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::ui::loaded("your account", overview, |o| view! { <AccountSummary overview=o/> })}
         // The sections load their own data. They sit beside the overview, not inside its
         // Suspend: resources created inside a resolved Suspend are created in a different
         // order on the server and in the browser, which breaks hydration.
@@ -70,6 +39,7 @@ fn AccountDetails() -> impl IntoView {
         <forms::SenderIdSection/>
         <forms::SignatureSection/>
         <forms::SettingsSection/>
+        <crate::api_keys::ApiKeysSection/>
         <forms::PasswordSection/>
     }
 }
@@ -111,30 +81,7 @@ fn AccountSummary(overview: AccountOverview) -> impl IntoView {
             {if entries.is_empty() {
                 view! { <EmptyState title="No entries yet"><p>"Top-ups and charges will appear here."</p></EmptyState> }.into_any()
             } else {
-                view! {
-                    <div class="table-wrap">
-                        <table class="table">
-                            <thead><tr>
-                                <th scope="col">"Date (HKT)"</th>
-                                <th scope="col">"Type"</th>
-                                <th scope="col">"Description"</th>
-                                <th scope="col" class="num">"Amount"</th>
-                                <th scope="col" class="num">"Balance"</th>
-                            </tr></thead>
-                            <tbody>
-                                {entries.into_iter().map(|e| view! {
-                                    <tr>
-                                        <td>{format_hkt(e.created_at)}</td>
-                                        <td>{entry_kind_label(&e.kind)}</td>
-                                        <td>{e.description}</td>
-                                        <td class="num">{e.amount.to_string()}</td>
-                                        <td class="num">{e.balance_after.to_string()}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any()
+                view! { <crate::ledger::page::StatementTable entries=entries/> }.into_any()
             }}
         </section>
     }

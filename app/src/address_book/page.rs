@@ -6,8 +6,8 @@ use super::{
     SetMembership,
 };
 use crate::dnc::consent::{my_consents, AddConsent, DeleteConsent};
-use crate::dnc::page::submit_form;
 use crate::shell::RequireViewer;
+use crate::ui::submit_form;
 use crate::ui::{
     action_error, field_error, EmptyState, FormError, Loading, Notice, NoticeKind, PageHeader,
     SubmitButton, TextField,

@@ -7,7 +7,7 @@ pub mod prices;
 
 use crate::error::AppError;
 use crate::shell::RequireViewer;
-use crate::ui::{format_hkt, EmptyState, Loading, Notice, NoticeKind, PageHeader};
+use crate::ui::{format_hkt, EmptyState, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -15,14 +15,10 @@ pub use engine::staff::*;
 
 #[server(endpoint = "admin_overview")]
 pub async fn get_admin_overview() -> Result<AdminOverview, AppError> {
-    crate::error::with_status(
-        async {
-            crate::auth::context::require_staff()?;
-            let db = crate::auth::context::server_state()?.db;
-            Ok(engine::staff::store::overview(&db).await?)
-        }
-        .await,
+    crate::auth::context::as_staff(
+        |_, db| async move { Ok(engine::staff::store::overview(&db).await?) },
     )
+    .await
 }
 
 #[component]
@@ -41,14 +37,7 @@ fn AdminHome() -> impl IntoView {
     view! {
         <pages::AdminNav/>
         <PageHeader title="Admin console" subtitle="Approvals, accounts, price list and the audit log."/>
-        <Suspense fallback=|| view! { <Loading what="the console"/> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(o) => view! { <AdminSummary overview=o/> }.into_any(),
-                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::ui::loaded("the console", overview, |o| view! { <AdminSummary overview=o/> })}
     }
 }
 

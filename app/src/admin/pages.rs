@@ -4,6 +4,7 @@ use super::accounts::{
     load_staff_account_detail, search_accounts, LinkSubAccount, SetCharity, StaffAccountDetail,
     TransferBalance,
 };
+use crate::api_keys::{keys_table, RevokeApiKey};
 use crate::error::AppError;
 use crate::ledger::page::StatementTable;
 use crate::registration::{pending_registrations, DecideRegistration, Registration};
@@ -121,6 +122,7 @@ pub fn AccountDetailPage() -> impl IntoView {
     let transfer = ServerAction::<TransferBalance>::new();
     let charity = ServerAction::<SetCharity>::new();
     let clear_ip = ServerAction::<ClearIpAllowList>::new();
+    let revoke_key = ServerAction::<RevokeApiKey>::new();
     let detail = Resource::new(
         move || {
             (
@@ -131,6 +133,7 @@ pub fn AccountDetailPage() -> impl IntoView {
                 transfer.version().get(),
                 charity.version().get(),
                 clear_ip.version().get(),
+                revoke_key.version().get(),
             )
         },
         |(id, ..)| load_staff_account_detail(id),
@@ -142,6 +145,7 @@ pub fn AccountDetailPage() -> impl IntoView {
         transfer,
         charity,
         clear_ip,
+        revoke_key,
     };
     view! {
         <Title text="Account · Admin"/>
@@ -167,6 +171,7 @@ struct DetailActions {
     transfer: ServerAction<TransferBalance>,
     charity: ServerAction<SetCharity>,
     clear_ip: ServerAction<ClearIpAllowList>,
+    revoke_key: ServerAction<RevokeApiKey>,
 }
 
 #[component]
@@ -246,6 +251,15 @@ fn AccountDetail(detail: StaffAccountDetail, actions: DetailActions) -> impl Int
                 <label class="check"><input type="checkbox" name="registered" value="on"/>" Registered (SSRS)"</label>
                 <SubmitButton label="Create sender ID" pending_label="Creating…" pending=actions.create_sender.pending()/>
             </ActionForm>
+        </section>
+        <section class="card" aria-labelledby="staff-keys-heading">
+            <h2 id="staff-keys-heading">"API keys"</h2>
+            <FormError error=action_error(actions.revoke_key.value())/>
+            {if detail.api_keys.is_empty() {
+                view! { <p class="muted">"None yet."</p> }.into_any()
+            } else {
+                keys_table(detail.api_keys, "staff-api-keys", actions.revoke_key).into_any()
+            }}
         </section>
         <section class="card" aria-labelledby="staff-links-heading">
             <h2 id="staff-links-heading">"Linked accounts"</h2>
@@ -338,101 +352,107 @@ where
     }
 }
 
-#[component]
-pub fn PaymentsQueuePage() -> impl IntoView {
-    let decide = ServerAction::<DecidePayment>::new();
-    let list = Resource::new(move || decide.version().get(), |_| pending_payments());
-    let text = QueueText {
-        page_title: "Payments · Admin",
-        title: "Pending payments",
-        subtitle:
-            "Open the receipt, then confirm (the balance changes at once) or reject with a reason.",
-        waiting: "New payments appear here.",
-        test_id: "pending-payments",
-        columns: &[
-            "Recorded",
-            "Account",
-            "Method / reference",
-            "Amount",
-            "Receipt",
-        ],
-    };
-    review_queue(
-        text,
-        list,
-        action_error(decide.value()),
-        move |p: Payment| {
-            view! {
-            <tr>
-                <td>{format_hkt(p.created_at)}</td>
-                <td><a href=format!("/admin/accounts/{}", p.account_id)>{p.login_name}</a></td>
-                <td>{format!("{} · {}", p.method, p.reference)}</td>
-                <td class="num">{p.amount.to_string()}</td>
-                <td><a href=format!("/documents/{}", p.document_id) target="_blank" rel="noopener">"Open receipt"</a></td>
-                <td>{decide!(decide, "payment_id", p.id, "Confirm")}</td>
-            </tr>
+const PAYMENTS: QueueText = QueueText {
+    page_title: "Payments · Admin",
+    title: "Pending payments",
+    subtitle:
+        "Open the receipt, then confirm (the balance changes at once) or reject with a reason.",
+    waiting: "New payments appear here.",
+    test_id: "pending-payments",
+    columns: &[
+        "Recorded",
+        "Account",
+        "Method / reference",
+        "Amount",
+        "Receipt",
+    ],
+};
+const REGISTRATIONS: QueueText = QueueText {
+    page_title: "Registrations · Admin",
+    title: "Business registrations",
+    subtitle: "Approving makes a trial account normal: it may then send to any number.",
+    waiting: "Uploaded certificates appear here.",
+    test_id: "pending-registrations",
+    columns: &["Uploaded", "Account", "Company", "Certificate"],
+};
+const SIGNATURES: QueueText = QueueText {
+    page_title: "China signatures · Admin",
+    title: "China signature applications",
+    subtitle: "Approval charges the HK$2,000 fee unless the account has confirmed a single top-up of HK$20,000 or more.",
+    waiting: "Applications appear here.",
+    test_id: "pending-signatures",
+    columns: &["Applied", "Account", "Signature"],
+};
+
+/// A queue page: `$text` over the pending requests `$pending` lists. Every row starts with
+/// when the request came and whose account it is, ends with the decision (`$id_field` names
+/// the request for `$action`), and shows between them the cells `$cells` draws.
+macro_rules! queue_page {
+    ($page:ident, $action:ident, $pending:ident, $text:expr, $id_field:literal, $approve:literal,
+     |$item:ident: $t:ty| $cells:expr) => {
+        #[component]
+        pub fn $page() -> impl IntoView {
+            let decide = ServerAction::<$action>::new();
+            let list = Resource::new(move || decide.version().get(), |_| $pending());
+            let row = move |$item: $t| {
+                let engine::review::Request {
+                    id,
+                    account_id,
+                    login_name,
+                    created_at,
+                    ..
+                } = $item.request.clone();
+                let cells = $cells;
+                view! {
+                    <tr>
+                        <td>{format_hkt(created_at)}</td>
+                        <td><a href=format!("/admin/accounts/{account_id}")>{login_name}</a></td>
+                        {cells}
+                        <td>{decide!(decide, $id_field, id, $approve)}</td>
+                    </tr>
+                }
+                .into_any()
+            };
+            review_queue($text, list, action_error(decide.value()), row)
         }
-        .into_any()
-        },
-    )
+    };
 }
 
-#[component]
-pub fn RegistrationsQueuePage() -> impl IntoView {
-    let decide = ServerAction::<DecideRegistration>::new();
-    let list = Resource::new(move || decide.version().get(), |_| pending_registrations());
-    let text = QueueText {
-        page_title: "Registrations · Admin",
-        title: "Business registrations",
-        subtitle: "Approving makes a trial account normal: it may then send to any number.",
-        waiting: "Uploaded certificates appear here.",
-        test_id: "pending-registrations",
-        columns: &["Uploaded", "Account", "Certificate"],
-    };
-    review_queue(
-        text,
-        list,
-        action_error(decide.value()),
-        move |r: Registration| {
-            view! {
-            <tr>
-                <td>{format_hkt(r.created_at)}</td>
-                <td><a href=format!("/admin/accounts/{}", r.account_id)>{format!("{} · {}", r.login_name, r.company_name)}</a></td>
-                <td><a href=format!("/documents/{}", r.document_id) target="_blank" rel="noopener">"Open certificate"</a></td>
-                <td>{decide!(decide, "registration_id", r.id, "Approve")}</td>
-            </tr>
-        }
-        .into_any()
-        },
-    )
-}
+queue_page!(
+    PaymentsQueuePage,
+    DecidePayment,
+    pending_payments,
+    PAYMENTS,
+    "payment_id",
+    "Confirm",
+    |p: Payment| view! {
+        <td>{format!("{} · {}", p.method, p.reference)}</td>
+        <td class="num">{p.amount.to_string()}</td>
+        <td><a href=format!("/documents/{}", p.document_id) target="_blank" rel="noopener">"Open receipt"</a></td>
+    }
+);
 
-#[component]
-pub fn SignaturesQueuePage() -> impl IntoView {
-    let decide = ServerAction::<DecideSignature>::new();
-    let list = Resource::new(move || decide.version().get(), |_| pending_signatures());
-    let text = QueueText {
-        page_title: "China signatures · Admin",
-        title: "China signature applications",
-        subtitle: "Approval charges the HK$2,000 fee unless the account has confirmed a single top-up of HK$20,000 or more.",
-        waiting: "Applications appear here.",
-        test_id: "pending-signatures",
-        columns: &["Applied", "Account", "Signature"],
-    };
-    review_queue(
-        text,
-        list,
-        action_error(decide.value()),
-        move |a: SignatureApplication| {
-            view! {
-                <tr>
-                    <td>{format_hkt(a.created_at)}</td>
-                    <td><a href=format!("/admin/accounts/{}", a.account_id)>{a.login_name}</a></td>
-                    <td><strong>{format!("[{}]", a.signature)}</strong></td>
-                    <td>{decide!(decide, "application_id", a.id, "Approve")}</td>
-                </tr>
-            }
-            .into_any()
-        },
-    )
-}
+queue_page!(
+    RegistrationsQueuePage,
+    DecideRegistration,
+    pending_registrations,
+    REGISTRATIONS,
+    "registration_id",
+    "Approve",
+    |r: Registration| view! {
+        <td>{r.company_name}</td>
+        <td><a href=format!("/documents/{}", r.document_id) target="_blank" rel="noopener">"Open certificate"</a></td>
+    }
+);
+
+queue_page!(
+    SignaturesQueuePage,
+    DecideSignature,
+    pending_signatures,
+    SIGNATURES,
+    "application_id",
+    "Approve",
+    |a: SignatureApplication| view! {
+        <td><strong>{format!("[{}]", a.signature)}</strong></td>
+    }
+);

@@ -17,39 +17,20 @@ pub use engine::staff::prices::*;
 
 #[server(endpoint = "price_rows")]
 pub async fn price_rows() -> Result<Vec<PriceRowView>, AppError> {
-    crate::error::with_status(
-        async {
-            crate::auth::context::require_staff()?;
-            let db = crate::auth::context::server_state()?.db;
-            Ok(engine::staff::prices::store::rows(&db).await?)
-        }
-        .await,
-    )
+    crate::auth::context::as_staff(|_, db| async move {
+        Ok(engine::staff::prices::store::rows(&db).await?)
+    })
+    .await
 }
 
+/// Adds a price-list row (its fields as the form sends them: `route`, `prefix`,
+/// `unit_price`, `effective_from`).
 #[server(endpoint = "add_price")]
-pub async fn add_price(
-    route: String,
-    prefix: String,
-    unit_price: String,
-    effective_from: String,
-) -> Result<(), AppError> {
-    crate::error::with_status(
-        async {
-            let caller = crate::auth::context::require_staff()?;
-            let db = crate::auth::context::server_state()?.db;
-            Ok(engine::staff::prices::store::add(
-                &db,
-                caller.account_id,
-                &route,
-                &prefix,
-                &unit_price,
-                &effective_from,
-            )
-            .await?)
-        }
-        .await,
-    )
+pub async fn add_price(#[server(flatten)] price: NewPrice) -> Result<(), AppError> {
+    crate::auth::context::as_staff(|caller, db| async move {
+        Ok(engine::staff::prices::store::add(&db, caller.account_id, &price).await?)
+    })
+    .await
 }
 
 #[server(endpoint = "audit_entries")]

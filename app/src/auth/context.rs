@@ -86,6 +86,47 @@ pub fn require_customer() -> Result<Viewer, AppError> {
     }
 }
 
+/// Runs a server function's body for the caller `who` admits, with the database; an error
+/// also sets the response's status code. Every door starts this way, so it is written once.
+async fn run_as<T, F>(
+    who: fn() -> Result<Viewer, AppError>,
+    body: impl FnOnce(Viewer, Db) -> F,
+) -> Result<T, AppError>
+where
+    F: std::future::Future<Output = Result<T, AppError>>,
+{
+    let run = async {
+        let viewer = who()?;
+        let db = server_state()?.db;
+        body(viewer, db).await
+    };
+    crate::error::with_status(run.await)
+}
+
+/// [`run_as`] for any signed-in caller.
+pub async fn as_viewer<T, F>(body: impl FnOnce(Viewer, Db) -> F) -> Result<T, AppError>
+where
+    F: std::future::Future<Output = Result<T, AppError>>,
+{
+    run_as(require_viewer, body).await
+}
+
+/// [`run_as`] for customers only (accounts and sub-accounts).
+pub async fn as_customer<T, F>(body: impl FnOnce(Viewer, Db) -> F) -> Result<T, AppError>
+where
+    F: std::future::Future<Output = Result<T, AppError>>,
+{
+    run_as(require_customer, body).await
+}
+
+/// [`run_as`] for staff only.
+pub async fn as_staff<T, F>(body: impl FnOnce(Viewer, Db) -> F) -> Result<T, AppError>
+where
+    F: std::future::Future<Output = Result<T, AppError>>,
+{
+    run_as(require_staff, body).await
+}
+
 pub const SESSION_COOKIE: &str = "ferry_session";
 
 /// The session cookie: HttpOnly (no script can read it) and SameSite=Strict (no other site's

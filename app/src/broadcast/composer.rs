@@ -9,21 +9,15 @@ use super::{
     Purpose,
 };
 use crate::shell::RequireViewer;
-use crate::ui::{action_error, field_error, FormError, Loading, Notice, NoticeKind, PageHeader};
+use crate::ui::{action_error, field_error, FormError, Notice, NoticeKind, PageHeader};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use sms::encoding::{non_gsm_chars, NonGsmChar};
 use sms::{Encoding, HkRouteChoice, KeywordMatch, KeywordSet, Money, Route};
 use std::sync::Arc;
 
 #[component]
 pub fn BroadcastPage() -> impl IntoView {
-    view! {
-        <Title text="Broadcast SMS"/>
-        <RequireViewer>
-            <ComposerLoader/>
-        </RequireViewer>
-    }
+    view! { <RequireViewer title="Broadcast SMS"><ComposerLoader/></RequireViewer> }
 }
 
 #[component]
@@ -31,14 +25,7 @@ fn ComposerLoader() -> impl IntoView {
     let setup = Resource::new(|| (), |_| load_composer_setup());
     view! {
         <PageHeader title="Broadcast SMS" subtitle="Write once, send to up to 50,000 numbers. Counts and cost update as you type."/>
-        <Suspense fallback=|| view! { <Loading what="the composer"/> }>
-            {move || Suspend::new(async move {
-                match setup.await {
-                    Ok(setup) => view! { <Composer setup/> }.into_any(),
-                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::ui::loaded("the composer", setup, |setup| view! { <Composer setup/> })}
     }
 }
 
@@ -225,20 +212,24 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
             unit_price: unit_price.get_untracked(),
         })
     };
+    // What a check and a send both carry.
+    let submission = move |client| super::Submission {
+        route: hk_route(choice.get_untracked()),
+        purpose: purpose.get_untracked(),
+        text: text.get_untracked(),
+        recipients: recipients_text.get_untracked(),
+        client: Some(client),
+        filter_dnc: filter_dnc.get_untracked(),
+        default_country_code: Some(country_code.get_untracked()),
+    };
     let on_send = move |_| {
         let Some(client) = figures() else {
             return;
         };
         send.dispatch(super::SubmitBroadcast {
-            route: hk_route(choice.get_untracked()),
-            purpose: purpose.get_untracked(),
-            text: text.get_untracked(),
-            recipients: recipients_text.get_untracked(),
-            client,
+            submission: submission(client),
             sender_id: sender_choice.get_untracked(),
             schedule_at: schedule_at.get_untracked(),
-            filter_dnc: filter_dnc.get_untracked(),
-            default_country_code: Some(country_code.get_untracked()),
         });
     };
     let check_value = check.value();
@@ -258,13 +249,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
             return;
         };
         check.dispatch(super::CheckBroadcast {
-            route: hk_route(choice.get_untracked()),
-            purpose: purpose.get_untracked(),
-            text: text.get_untracked(),
-            recipients: recipients_text.get_untracked(),
-            client,
-            filter_dnc: filter_dnc.get_untracked(),
-            default_country_code: Some(country_code.get_untracked()),
+            submission: submission(client),
         });
     };
 

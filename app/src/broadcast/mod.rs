@@ -7,19 +7,15 @@
 //! recipient is composed, counted and priced by its own route, the same way here in the
 //! browser ([`compose`], [`quote`]) as on the server.
 
-// `submit_broadcast` takes the composer's fields one argument each (the request's JSON shape);
-// the server-function macro generates the browser's caller without any attribute put on it.
-#![allow(clippy::too_many_arguments)]
-
 mod composer;
 mod panels;
 
 pub use composer::BroadcastPage;
+pub use engine::broadcast::Submission;
 pub use engine::broadcast::*;
 
 use crate::error::AppError;
 use leptos::prelude::*;
-use sms::Route;
 
 /// The caller as a sender, with the installation's China signature.
 #[cfg(feature = "ssr")]
@@ -47,75 +43,46 @@ pub async fn load_composer_setup() -> Result<ComposerSetup, AppError> {
     )
 }
 
-/// `route` is the Hong Kong choice (HK Business or HK Economic); `default_country_code`
-/// applies to numbers typed without one (the account's setting when absent).
+/// Checks what the composer holds (`route` is the Hong Kong choice; `default_country_code`
+/// applies to numbers typed without one, the account's setting when absent).
 #[server(endpoint = "check_broadcast", input = server_fn::codec::Json)]
 pub async fn check_broadcast(
-    route: Route,
-    purpose: Purpose,
-    text: String,
-    recipients: String,
-    client: ClientFigures,
-    #[server(default)] filter_dnc: bool,
-    #[server(default)] default_country_code: Option<u16>,
+    #[server(flatten)] submission: Submission,
 ) -> Result<BroadcastCheck, AppError> {
     crate::error::with_status(
         async {
             let viewer = crate::auth::context::require_customer()?;
             let state = crate::auth::context::server_state()?;
             let sender = sender(&state, viewer.account_id);
-            let submission = engine::broadcast::store::Submission {
-                route,
-                purpose,
-                text,
-                recipients,
-                client,
-                filter_dnc,
-                default_country_code,
-            };
             Ok(engine::broadcast::store::check(&sender, submission).await?)
         }
         .await,
     )
 }
 
-// The composer's fields, one argument each: that is the request's JSON shape.
+/// Sends what the composer holds (the same fields as the check) from `sender_id`, now or at
+/// `schedule_at`.
 #[server(endpoint = "submit_broadcast", input = server_fn::codec::Json)]
 pub async fn submit_broadcast(
-    route: Route,
-    purpose: Purpose,
-    text: String,
-    recipients: String,
-    client: ClientFigures,
+    #[server(flatten)] submission: Submission,
     sender_id: String,
     schedule_at: String,
-    #[server(default)] filter_dnc: bool,
-    #[server(default)] default_country_code: Option<u16>,
 ) -> Result<i64, AppError> {
     crate::error::with_status(
         async {
             let viewer = crate::auth::context::require_customer()?;
             let state = crate::auth::context::server_state()?;
             let sender = sender(&state, viewer.account_id);
-            let submission = engine::broadcast::store::Submission {
-                route,
-                purpose,
-                text,
-                recipients,
-                client,
-                filter_dnc,
-                default_country_code,
-            };
             let batches = &state.batches;
-            let id = engine::broadcast::store::submit(
+            let (sender_id, schedule_at) = (&sender_id, &schedule_at);
+            let submission = engine::broadcast::store::submit(
                 &sender,
                 batches,
                 submission,
-                &sender_id,
-                &schedule_at,
-            )
-            .await?;
-            Ok(id)
+                sender_id,
+                schedule_at,
+            );
+            Ok(submission.await?)
         }
         .await,
     )

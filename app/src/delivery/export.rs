@@ -14,11 +14,7 @@ use axum::Extension;
 pub const HEADER: &str = "message_id,number,parts,status_code,status,error_code,error,charge_hkd,created_hkt,submitted_hkt,final_hkt,route,row,explanation\r\n";
 
 pub fn csv_row(m: &MessageRow) -> String {
-    let error = m
-        .error_code
-        .and_then(sms::ErrorCode::from_code)
-        .map(|e| e.label())
-        .unwrap_or("");
+    let error = m.error_code.map(|e| e.label()).unwrap_or("");
     format!(
         "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
         m.id,
@@ -30,9 +26,11 @@ pub fn csv_row(m: &MessageRow) -> String {
             m.shown_number()
         },
         m.parts,
-        m.status,
+        m.status.code(),
         m.status_label(),
-        m.error_code.map(|c| c.to_string()).unwrap_or_default(),
+        m.error_code
+            .map(|c| c.code().to_string())
+            .unwrap_or_default(),
         csv_field(error),
         plain_amount(m.charge),
         format_hkt(m.created_at),

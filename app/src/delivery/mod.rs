@@ -24,15 +24,11 @@ pub async fn search_batches(
     status: i64,
     page: i64,
 ) -> Result<BatchList, AppError> {
-    crate::error::with_status(
-        async {
-            let viewer = crate::auth::context::require_viewer()?;
-            let db = crate::auth::context::server_state()?.db;
-            let filter = batch_filter(&from, &to, &sender_id, status, page)?;
-            Ok(store::search(&db, viewer.account_id, &filter).await?)
-        }
-        .await,
-    )
+    crate::auth::context::as_viewer(|viewer, db| async move {
+        let filter = batch_filter(&from, &to, &sender_id, status, page)?;
+        Ok(store::search(&db, viewer.account_id, &filter).await?)
+    })
+    .await
 }
 
 /// Parses the search form, naming each field that is wrong (dates as the statement's are).
@@ -52,16 +48,21 @@ pub fn batch_filter(
             ));
         }
     }
-    if status != 0 && !SEARCHABLE_STATUSES.contains(&status) {
-        return Err(AppError::field("status", "Choose a status from the list."));
-    }
     Ok(BatchFilter {
         from: period.from,
         to: period.to,
         sender_id: Some(sender_id.trim().to_string()).filter(|s| !s.is_empty()),
-        status: (status != 0).then_some(status),
+        status: chosen_status(status)?,
         page,
     })
+}
+
+/// A status picked from a list, 0 for any.
+fn chosen_status(code: i64) -> Result<Option<sms::DeliveryStatus>, AppError> {
+    (code != 0)
+        .then(|| sms::DeliveryStatus::try_from(code))
+        .transpose()
+        .map_err(|_| AppError::field("status", "Choose a status from the list."))
 }
 
 /// One batch with a page of its messages: `status` and `error` are codes (0 = any), `number`
@@ -74,45 +75,37 @@ pub async fn load_batch_detail(
     number: String,
     page: i64,
 ) -> Result<BatchDetail, AppError> {
-    crate::error::with_status(
-        async {
-            let viewer = crate::auth::context::require_viewer()?;
-            let db = crate::auth::context::server_state()?.db;
-            let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-            let filter = MessageFilter {
-                status: (status > 0).then_some(status),
-                error_code: (error > 0).then_some(error),
-                number: (!digits.is_empty()).then_some(digits),
-            };
-            store::detail(&db, viewer.account_id, batch_id, &filter, page)
-                .await?
-                .ok_or(AppError::NotFound)
-        }
-        .await,
-    )
+    crate::auth::context::as_viewer(|viewer, db| async move {
+        let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+        let filter = MessageFilter {
+            status: chosen_status(status)?,
+            error_code: (error != 0)
+                .then(|| sms::ErrorCode::try_from(error))
+                .transpose()
+                .map_err(|_| AppError::field("error", "Choose an error code from the list."))?,
+            number: (!digits.is_empty()).then_some(digits),
+        };
+        store::detail(&db, viewer.account_id, batch_id, &filter, page)
+            .await?
+            .ok_or(AppError::NotFound)
+    })
+    .await
 }
 
 /// The batch's status counts over time (its chart).
 #[server(endpoint = "batch_timeline")]
 pub async fn batch_timeline(batch_id: i64) -> Result<StatusTimeline, AppError> {
-    crate::error::with_status(
-        async {
-            let viewer = crate::auth::context::require_viewer()?;
-            let db = crate::auth::context::server_state()?.db;
-            store::timeline(&db, viewer.account_id, batch_id, 40, engine::db::now_ms())
-                .await?
-                .ok_or(AppError::NotFound)
-        }
-        .await,
-    )
+    crate::auth::context::as_viewer(|viewer, db| async move {
+        store::timeline(&db, viewer.account_id, batch_id, 40, engine::db::now_ms())
+            .await?
+            .ok_or(AppError::NotFound)
+    })
+    .await
 }
 
 #[server(endpoint = "delete_batch")]
 pub async fn delete_scheduled_batch(batch_id: i64) -> Result<(), AppError> {
-    crate::error::with_status(
-        async {
-            let viewer = crate::auth::context::require_viewer()?;
-            let db = crate::auth::context::server_state()?.db;
+    crate::auth::context::as_viewer(|viewer, db| async move {
             match store::delete_batch(&db, viewer.account_id, batch_id).await? {
                 store::DeleteOutcome::Deleted => Ok(()),
                 store::DeleteOutcome::NotFound => Err(AppError::NotFound),
@@ -120,22 +113,17 @@ pub async fn delete_scheduled_batch(batch_id: i64) -> Result<(), AppError> {
                     "This batch can no longer be deleted: only scheduled batches whose time is more than 1 hour away can be deleted, and scheduled batches cannot be modified.".into(),
                 )),
             }
-        }
-        .await,
-    )
+    })
+    .await
 }
 
 /// Creates a new batch of exactly the recipients of `batch_id` whose messages ended with one of
 /// `error_codes` (comma-separated, e.g. "16"), with the same text and route (§7).
 #[server(endpoint = "resend_batch")]
 pub async fn resend_batch(batch_id: i64, error_codes: String) -> Result<i64, AppError> {
-    crate::error::with_status(
-        async {
-            let viewer = crate::auth::context::require_viewer()?;
-            let db = crate::auth::context::server_state()?.db;
-            let id = viewer.account_id;
-            Ok(engine::delivery::resend::resend(&db, id, batch_id, &error_codes).await?)
-        }
-        .await,
-    )
+    crate::auth::context::as_viewer(|viewer, db| async move {
+        let id = viewer.account_id;
+        Ok(engine::delivery::resend::resend(&db, id, batch_id, &error_codes).await?)
+    })
+    .await
 }

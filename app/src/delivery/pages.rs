@@ -2,7 +2,7 @@
 //! its messages (filtered, paged), deletion of a scheduled batch and resend.
 
 use super::{
-    batch_timeline, load_batch_detail, search_batches, status_label, BatchDetail, BatchSummary,
+    batch_timeline, load_batch_detail, search_batches, BatchDetail, BatchSummary,
     DeleteScheduledBatch, ResendBatch,
 };
 use crate::shell::RequireViewer;
@@ -73,8 +73,8 @@ fn Results() -> impl IntoView {
                     <label for="results-status">"With messages"</label>
                     <select id="results-status" name="status">
                         <option value="" selected=move || number("status") == 0>"Any status"</option>
-                        {super::SEARCHABLE_STATUSES.into_iter().map(|c| view! {
-                            <option value=c.to_string() selected=move || number("status") == c>{status_label(c as u16)}</option>
+                        {sms::DeliveryStatus::ALL.into_iter().map(|s| view! {
+                            <option value=s.code().to_string() selected=move || number("status") == i64::from(s)>{s.label()}</option>
                         }).collect_view()}
                     </select>
                 </div>
@@ -212,11 +212,8 @@ fn BatchView(
     let error_codes: Vec<(u16, String)> = detail
         .errors
         .iter()
-        .filter(|e| {
-            e.code != sms::ErrorCode::DoNotCall.code()
-                && e.code != sms::ErrorCode::InvalidNumber.code()
-        })
-        .map(|e| (e.code, format!("{} {} ({})", e.code, e.label, e.count)))
+        .filter(|e| e.code != sms::ErrorCode::DoNotCall && e.code != sms::ErrorCode::InvalidNumber)
+        .map(|e| (e.code.code(), format!("{} ({})", e.code, e.count)))
         .collect();
     let query = use_query_map().get_untracked();
     let current = |name: &str| query.get(name).unwrap_or_default();
@@ -243,7 +240,7 @@ fn BatchView(
             </dl>
             <ul class="status-counts" data-testid="batch-counts">
                 {move || summary.with(|s| s.counts.iter().map(|c| view! {
-                    <li><a href=format!("/results/{id}?status={}", c.status)><span class="badge">{c.label.clone()}</span>" "{c.count}</a></li>
+                    <li><a href=format!("/results/{id}?status={}", c.status.code())><span class="badge">{c.label.clone()}</span>" "{c.count}</a></li>
                 }).collect_view())}
             </ul>
             {detail.summary.deleted.then(|| view! { <Notice kind=NoticeKind::Info>"This scheduled batch was deleted; nothing was sent."</Notice> })}
@@ -309,8 +306,8 @@ fn BatchView(
                     <label for="messages-status">"Status"</label>
                     <select id="messages-status" name="status">
                         <option value="" selected=status_now.is_empty()>"Any status"</option>
-                        {super::SEARCHABLE_STATUSES.into_iter().map(|c| view! {
-                            <option value=c.to_string() selected=status_now == c.to_string()>{status_label(c as u16)}</option>
+                        {sms::DeliveryStatus::ALL.into_iter().map(|s| view! {
+                            <option value=s.code().to_string() selected=status_now == s.code().to_string()>{s.label()}</option>
                         }).collect_view()}
                     </select>
                 </div>
@@ -319,7 +316,7 @@ fn BatchView(
                     <select id="messages-error" name="error">
                         <option value="" selected=error_now.is_empty()>"Any error"</option>
                         {errors.into_iter().map(|e| view! {
-                            <option value=e.code.to_string() selected=error_now == e.code.to_string()>{format!("{} {} ({})", e.code, e.label, e.count)}</option>
+                            <option value=e.code.code().to_string() selected=error_now == e.code.code().to_string()>{format!("{} ({})", e.code, e.count)}</option>
                         }).collect_view()}
                     </select>
                 </div>
@@ -344,7 +341,7 @@ fn BatchView(
                                 <td>{m.id}</td>
                                 <td>{m.shown_number()}</td>
                                 <td class="num">{m.parts}</td>
-                                <td>{status_label(m.status)}</td>
+                                <td>{m.status_label()}</td>
                                 <td>{m.error_text().unwrap_or_default()}</td>
                                 <td class="num">{m.charge.to_string()}</td>
                                 <td>{m.route.map(|r| r.label()).unwrap_or("")}</td>

@@ -20,35 +20,25 @@ use server_fn::codec::{MultipartData, MultipartFormData};
 /// The register currently in force, if one was ever imported (staff only).
 #[server(endpoint = "dnc_register")]
 pub async fn dnc_register() -> Result<Option<RegisterVersion>, AppError> {
-    crate::error::with_status(
-        async {
-            crate::auth::context::require_staff()?;
-            let db = crate::auth::context::server_state()?.db;
-            Ok(engine::dnc::store::current(&db).await?)
-        }
-        .await,
+    crate::auth::context::as_staff(
+        |_, db| async move { Ok(engine::dnc::store::current(&db).await?) },
     )
+    .await
 }
 
 /// Replaces the register with an uploaded OFCA CSV (multipart fields `file` and
 /// `register_date`), staff only.
 #[server(endpoint = "import_dnc_register", input = MultipartFormData)]
 pub async fn import_dnc_register(data: MultipartData) -> Result<RegisterImport, AppError> {
-    crate::error::with_status(
-        async {
-            let staff = crate::auth::context::require_staff()?;
-            let db = crate::auth::context::server_state()?.db;
-            let upload = crate::import::read_upload(data, MAX_REGISTER_BYTES).await?;
-            let register_date = upload.text("register_date").to_string();
-            let bytes = upload
-                .file
-                .ok_or_else(|| {
-                    AppError::field("file", "Choose the register file (CSV) to import.")
-                })?
-                .bytes;
-            let staff_id = staff.account_id;
-            Ok(engine::dnc::store::import_register(&db, staff_id, &register_date, bytes).await?)
-        }
-        .await,
-    )
+    crate::auth::context::as_staff(|staff, db| async move {
+        let upload = crate::import::read_upload(data, MAX_REGISTER_BYTES).await?;
+        let register_date = upload.text("register_date").to_string();
+        let bytes = upload
+            .file
+            .ok_or_else(|| AppError::field("file", "Choose the register file (CSV) to import."))?
+            .bytes;
+        let staff_id = staff.account_id;
+        Ok(engine::dnc::store::import_register(&db, staff_id, &register_date, bytes).await?)
+    })
+    .await
 }

@@ -1,33 +1,14 @@
 //! `/admin/dnc`: the register in force (its date and size) and the form that replaces it.
 
 use super::{dnc_register, RegisterImport};
-use crate::error::AppError;
 use crate::shell::RequireViewer;
+use crate::ui::submit_form;
 use crate::ui::{
     action_error, field_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind,
     PageHeader, SubmitButton, TextField,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use wasm_bindgen::JsCast;
-
-/// Submits `ev`'s form as multipart data through `action`.
-pub(crate) fn submit_form<T: 'static>(
-    action: Action<web_sys::FormData, Result<T, AppError>>,
-) -> impl Fn(leptos::ev::SubmitEvent) {
-    move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(form) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-        else {
-            return;
-        };
-        if let Ok(data) = web_sys::FormData::new_with_form(&form) {
-            action.dispatch_local(data);
-        }
-    }
-}
 
 #[component]
 pub fn DncAdminPage() -> impl IntoView {

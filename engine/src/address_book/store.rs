@@ -5,62 +5,148 @@ use super::{AddressBook, Contact, ContactImport, Group};
 use crate::db::{now_ms, Db};
 use crate::error::{Error, FieldErrors};
 use crate::import::RejectedRow;
-use sqlx::Row;
 use std::collections::HashMap;
 
 pub const MAX_NAME_CHARS: usize = 100;
 
+#[derive(sqlx::FromRow)]
+struct ContactListRow {
+    id: i64,
+    name: String,
+    msisdn: String,
+}
+
+impl From<ContactListRow> for Contact {
+    fn from(r: ContactListRow) -> Self {
+        Contact {
+            id: r.id,
+            name: r.name,
+            msisdn: r.msisdn,
+            groups: Vec::new(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    id: i64,
+    name: String,
+    members: i64,
+}
+
+impl From<GroupRow> for Group {
+    fn from(r: GroupRow) -> Self {
+        Group {
+            id: r.id,
+            name: r.name,
+            members: r.members,
+        }
+    }
+}
+
 pub async fn load(db: &Db, account_id: i64) -> Result<AddressBook, Error> {
-    let mut contacts: Vec<Contact> = sqlx::query(
+    let contact_rows: Vec<ContactListRow> = sqlx::query_as(
         "SELECT id, name, msisdn FROM contacts WHERE account_id = $1 ORDER BY name, msisdn",
     )
     .bind(account_id)
     .fetch_all(db.pool())
-    .await?
-    .into_iter()
-    .map(|r| {
-        Ok(Contact {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            msisdn: r.try_get(2)?,
-            groups: Vec::new(),
-        })
-    })
-    .collect::<Result<_, sqlx::Error>>()?;
-    let groups: Vec<Group> = sqlx::query(
-        "SELECT g.id, g.name, (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) \
+    .await?;
+    let mut contacts: Vec<Contact> = contact_rows.into_iter().map(Contact::from).collect();
+    let group_rows: Vec<GroupRow> = sqlx::query_as(
+        "SELECT g.id AS id, g.name AS name, \
+                (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS members \
          FROM contact_groups g WHERE g.account_id = $1 ORDER BY g.name",
     )
     .bind(account_id)
     .fetch_all(db.pool())
-    .await?
-    .into_iter()
-    .map(|r| {
-        Ok(Group {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            members: r.try_get(2)?,
-        })
-    })
-    .collect::<Result<_, sqlx::Error>>()?;
+    .await?;
+    let groups: Vec<Group> = group_rows.into_iter().map(Group::from).collect();
     let mut by_id: HashMap<i64, usize> = HashMap::new();
     for (i, c) in contacts.iter().enumerate() {
         by_id.insert(c.id, i);
     }
-    for r in sqlx::query(
+    let memberships: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT m.contact_id, m.group_id FROM group_members m \
          JOIN contact_groups g ON g.id = m.group_id WHERE g.account_id = $1 ORDER BY m.group_id",
     )
     .bind(account_id)
     .fetch_all(db.pool())
-    .await?
-    {
-        let contact: i64 = r.try_get(0)?;
+    .await?;
+    for (contact, group) in memberships {
         if let Some(i) = by_id.get(&contact) {
-            contacts[*i].groups.push(r.try_get(1)?);
+            contacts[*i].groups.push(group);
         }
     }
     Ok(AddressBook { contacts, groups })
+}
+
+/// The two things of an address book that have an id, an owner and group memberships.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    Contact,
+    Group,
+}
+
+impl Entry {
+    fn table(self) -> &'static str {
+        match self {
+            Entry::Contact => "contacts",
+            Entry::Group => "contact_groups",
+        }
+    }
+
+    /// Its column in `group_members`.
+    fn member_column(self) -> &'static str {
+        match self {
+            Entry::Contact => "contact_id",
+            Entry::Group => "group_id",
+        }
+    }
+}
+
+/// Whether `id` is one of `account_id`'s contacts or groups: another account's id must
+/// answer like an id that does not exist.
+async fn owns(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    entry: Entry,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "SELECT id FROM {} WHERE id = $1 AND account_id = $2",
+        entry.table()
+    );
+    Ok(sqlx::query_scalar::<_, i64>(&sql)
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?
+        .is_some())
+}
+
+/// Deletes one of `account_id`'s contacts or groups with its memberships.
+async fn delete_entry(db: &Db, account_id: i64, entry: Entry, id: i64) -> Result<(), Error> {
+    let mut tx = db.begin_write().await?;
+    if !owns(&mut tx, account_id, entry, id).await? {
+        return Err(Error::NotFound);
+    }
+    sqlx::query(&format!(
+        "DELETE FROM group_members WHERE {} = $1",
+        entry.member_column()
+    ))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&format!(
+        "DELETE FROM {} WHERE id = $1 AND account_id = $2",
+        entry.table()
+    ))
+    .bind(id)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 fn validate_contact(name: &str, number: &str) -> Result<(String, String), Error> {
@@ -91,16 +177,14 @@ async fn number_taken(
     msisdn: &str,
     except: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
-    Ok(
-        sqlx::query("SELECT id FROM contacts WHERE account_id = $1 AND msisdn = $2")
-            .bind(account_id)
-            .bind(msisdn)
-            .fetch_optional(db.pool())
-            .await?
-            .map(|r| r.try_get::<i64, _>(0))
-            .transpose()?
-            .is_some_and(|id| Some(id) != except),
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM contacts WHERE account_id = $1 AND msisdn = $2",
     )
+    .bind(account_id)
+    .bind(msisdn)
+    .fetch_optional(db.pool())
+    .await?
+    .is_some_and(|id| Some(id) != except))
 }
 
 pub async fn save_contact(
@@ -118,7 +202,7 @@ pub async fn save_contact(
         ));
     }
     match contact_id {
-        None => Ok(sqlx::query(
+        None => Ok(sqlx::query_scalar(
             "INSERT INTO contacts (account_id, name, msisdn, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(account_id)
@@ -126,8 +210,7 @@ pub async fn save_contact(
         .bind(&msisdn)
         .bind(now_ms())
         .fetch_one(db.pool())
-        .await?
-        .try_get(0)?),
+        .await?),
         Some(id) => {
             let n = sqlx::query(
                 "UPDATE contacts SET name = $1, msisdn = $2 WHERE id = $3 AND account_id = $4",
@@ -148,27 +231,7 @@ pub async fn save_contact(
 }
 
 pub async fn delete_contact(db: &Db, account_id: i64, contact_id: i64) -> Result<(), Error> {
-    let mut tx = db.begin_write().await?;
-    let owned = sqlx::query("SELECT id FROM contacts WHERE id = $1 AND account_id = $2")
-        .bind(contact_id)
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-    if !owned {
-        return Err(Error::NotFound);
-    }
-    sqlx::query("DELETE FROM group_members WHERE contact_id = $1")
-        .bind(contact_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM contacts WHERE id = $1 AND account_id = $2")
-        .bind(contact_id)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    delete_entry(db, account_id, Entry::Contact, contact_id).await
 }
 
 pub async fn create_group(db: &Db, account_id: i64, name: &str) -> Result<i64, Error> {
@@ -194,13 +257,11 @@ async fn group_id_by_name(
     account_id: i64,
     name: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query("SELECT id FROM contact_groups WHERE account_id = $1 AND name = $2")
+    sqlx::query_scalar("SELECT id FROM contact_groups WHERE account_id = $1 AND name = $2")
         .bind(account_id)
         .bind(name)
         .fetch_optional(conn)
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()
+        .await
 }
 
 async fn insert_group(
@@ -208,39 +269,18 @@ async fn insert_group(
     account_id: i64,
     name: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO contact_groups (account_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(account_id)
     .bind(name)
     .bind(now_ms())
     .fetch_one(conn)
-    .await?
-    .try_get(0)
+    .await
 }
 
 pub async fn delete_group(db: &Db, account_id: i64, group_id: i64) -> Result<(), Error> {
-    let mut tx = db.begin_write().await?;
-    let owned = sqlx::query("SELECT id FROM contact_groups WHERE id = $1 AND account_id = $2")
-        .bind(group_id)
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-    if !owned {
-        return Err(Error::NotFound);
-    }
-    sqlx::query("DELETE FROM group_members WHERE group_id = $1")
-        .bind(group_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM contact_groups WHERE id = $1 AND account_id = $2")
-        .bind(group_id)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    delete_entry(db, account_id, Entry::Group, group_id).await
 }
 
 pub async fn set_membership(
@@ -251,7 +291,7 @@ pub async fn set_membership(
     member: bool,
 ) -> Result<(), Error> {
     // Both ids must belong to the caller's account.
-    let owned: i64 = sqlx::query(
+    let owned: i64 = sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM contact_groups WHERE id = $1 AND account_id = $3) \
               + (SELECT COUNT(*) FROM contacts WHERE id = $2 AND account_id = $3)",
     )
@@ -259,8 +299,7 @@ pub async fn set_membership(
     .bind(contact_id)
     .bind(account_id)
     .fetch_one(db.pool())
-    .await?
-    .try_get(0)?;
+    .await?;
     if owned != 2 {
         return Err(Error::NotFound);
     }
@@ -278,26 +317,18 @@ pub async fn set_membership(
 }
 
 pub async fn group_numbers(db: &Db, account_id: i64, group_id: i64) -> Result<Vec<String>, Error> {
-    let owned = sqlx::query("SELECT id FROM contact_groups WHERE id = $1 AND account_id = $2")
-        .bind(group_id)
-        .bind(account_id)
-        .fetch_optional(db.pool())
-        .await?
-        .is_some();
-    if !owned {
+    let mut conn = db.pool().acquire().await?;
+    if !owns(&mut conn, account_id, Entry::Group, group_id).await? {
         return Err(Error::NotFound);
     }
-    Ok(sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT c.msisdn FROM group_members m JOIN contacts c ON c.id = m.contact_id \
          WHERE m.group_id = $1 AND c.account_id = $2 ORDER BY c.name, c.msisdn",
     )
     .bind(group_id)
     .bind(account_id)
-    .fetch_all(db.pool())
-    .await?
-    .into_iter()
-    .map(|r| r.try_get(0))
-    .collect::<Result<_, sqlx::Error>>()?)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// Imports `name,number[,group]` rows in one transaction: a number already in the book gets
@@ -315,13 +346,11 @@ pub async fn import_csv(db: &Db, account_id: i64, bytes: Vec<u8>) -> Result<Cont
         for (name, msisdn, group) in chunk {
             let (name, msisdn, group) = (name.clone(), msisdn.clone(), group.clone());
             let existing: Option<i64> =
-                sqlx::query("SELECT id FROM contacts WHERE account_id = $1 AND msisdn = $2")
+                sqlx::query_scalar("SELECT id FROM contacts WHERE account_id = $1 AND msisdn = $2")
                     .bind(account_id)
                     .bind(&msisdn)
                     .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.try_get(0))
-                    .transpose()?;
+                    .await?;
             let contact_id = match existing {
                 Some(id) => {
                     sqlx::query("UPDATE contacts SET name = $1 WHERE id = $2")
@@ -334,7 +363,7 @@ pub async fn import_csv(db: &Db, account_id: i64, bytes: Vec<u8>) -> Result<Cont
                 }
                 None => {
                     added += 1;
-                    sqlx::query(
+                    sqlx::query_scalar(
                     "INSERT INTO contacts (account_id, name, msisdn, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
                 )
                 .bind(account_id)
@@ -343,7 +372,6 @@ pub async fn import_csv(db: &Db, account_id: i64, bytes: Vec<u8>) -> Result<Cont
                 .bind(now_ms())
                 .fetch_one(&mut *tx)
                 .await?
-                .try_get(0)?
                 }
             };
             if !group.is_empty() && group.chars().count() <= MAX_NAME_CHARS {

@@ -4,7 +4,7 @@
 //! from doubling the cost of every API call. A crash loses at most the last ~50 ms of entries
 //! of the log, never a message or a charge.
 
-use crate::db::{now_ms, Db};
+use crate::db::{now_ms, values_rows, Db};
 use std::net::IpAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -75,29 +75,19 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Entry>) {
 async fn store(db: &Db, entries: &[Entry]) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
     for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO access_log (account_id, ip, method, path, status, at) VALUES ",
+        let sql = format!(
+            "INSERT INTO access_log (account_id, ip, method, path, status, at) VALUES {}",
+            values_rows(chunk.len(), 6, 1)
         );
-        for (i, e) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "({}, ${}, ${}, ${}, {}, {})",
-                e.account_id,
-                3 * i + 1,
-                3 * i + 2,
-                3 * i + 3,
-                e.status,
-                e.at
-            ));
-        }
         let mut query = sqlx::query(&sql);
         for e in chunk {
             query = query
+                .bind(e.account_id)
                 .bind(e.ip.as_str())
                 .bind(e.method.as_str())
-                .bind(e.path.as_str());
+                .bind(e.path.as_str())
+                .bind(e.status)
+                .bind(e.at);
         }
         query.execute(&mut *tx).await?;
     }

@@ -11,7 +11,6 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use rand::RngCore;
 use sms::Money;
-use sqlx::Row;
 use std::net::IpAddr;
 
 /// §2: a new account starts as a trial with HK$5.00 of credit.
@@ -87,7 +86,7 @@ pub enum CreateAccountError {
 /// account whose trial credit is missing from its statement.
 pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<i64, CreateAccountError> {
     let mut tx = db.begin_write().await?;
-    let inserted = sqlx::query(
+    let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
         "INSERT INTO accounts (login_name, password_hash, role, status, company_name, contact_email, mobile, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -102,7 +101,7 @@ pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<i64, CreateA
     .fetch_one(&mut *tx)
     .await;
     let account_id: i64 = match inserted {
-        Ok(row) => row.try_get(0)?,
+        Ok(id) => id,
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(CreateAccountError::LoginTaken)
         }
@@ -202,19 +201,12 @@ pub async fn sign_in(
     password: &str,
     ip: IpAddr,
 ) -> Result<(i64, String), Error> {
-    let row =
-        sqlx::query("SELECT id, password_hash, ip_allow_list FROM accounts WHERE login_name = $1")
-            .bind(login_name)
-            .fetch_optional(db.pool())
-            .await?;
-    let account = match row {
-        Some(row) => Some((
-            row.try_get::<i64, _>(0)?,
-            row.try_get::<String, _>(1)?,
-            row.try_get::<String, _>(2)?,
-        )),
-        None => None,
-    };
+    let account: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, password_hash, ip_allow_list FROM accounts WHERE login_name = $1",
+    )
+    .bind(login_name)
+    .fetch_optional(db.pool())
+    .await?;
     // The allow-list is checked before the password, so its refusal says nothing about
     // whether the password was right.
     let allow_list = account
@@ -383,11 +375,24 @@ pub struct ResolvedSession {
     pub ip_allow_list: String,
 }
 
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    account_id: i64,
+    login_name: String,
+    company_name: String,
+    role: String,
+    status: String,
+    balance_minor: i64,
+    ip_allow_list: String,
+}
+
 /// The account behind a session token, if the session exists and has not expired.
 pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<ResolvedSession>, sqlx::Error> {
     let token_hash = hash_token(token);
-    let row = sqlx::query(
-        "SELECT a.id, a.login_name, a.company_name, a.role, a.status, a.balance_minor, a.ip_allow_list \
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT a.id AS account_id, a.login_name AS login_name, a.company_name AS company_name, \
+                a.role AS role, a.status AS status, a.balance_minor AS balance_minor, \
+                a.ip_allow_list AS ip_allow_list \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
@@ -396,23 +401,22 @@ pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<ResolvedSess
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let role: String = row.try_get(3)?;
-    let status: String = row.try_get(4)?;
-    let (Some(role), Some(status)) = (Role::parse(&role), AccountStatus::parse(&status)) else {
-        tracing::error!(%role, %status, "account row with unknown role or status");
+    let (Some(role), Some(status)) = (Role::parse(&row.role), AccountStatus::parse(&row.status))
+    else {
+        tracing::error!(role = %row.role, status = %row.status, "account row with unknown role or status");
         return Ok(None);
     };
     Ok(Some(ResolvedSession {
         viewer: Viewer {
-            account_id: row.try_get(0)?,
-            login_name: row.try_get(1)?,
-            company_name: row.try_get(2)?,
+            account_id: row.account_id,
+            login_name: row.login_name,
+            company_name: row.company_name,
             role,
             status,
-            balance: Money::from_minor(row.try_get(5)?),
+            balance: Money::from_minor(row.balance_minor),
         },
         token_hash,
-        ip_allow_list: row.try_get(6)?,
+        ip_allow_list: row.ip_allow_list,
     }))
 }
 
@@ -455,11 +459,10 @@ pub async fn change_password(
         );
     }
     errors.into_result()?;
-    let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
         .bind(viewer.account_id)
         .fetch_one(db.pool())
-        .await?
-        .try_get(0)?;
+        .await?;
     // A stolen session must not become a way to guess the password.
     let claim = throttle::claim(
         db,
@@ -538,10 +541,9 @@ pub async fn record_login_attempt(
 /// On first start there is no staff account: create `admin` with a random password and return
 /// it so the caller can print it once. Returns `None` when a staff account already exists.
 pub async fn ensure_first_staff(db: &Db) -> Result<Option<(String, String)>, Error> {
-    let row = sqlx::query("SELECT COUNT(*) FROM accounts WHERE role = 'staff'")
+    let staff: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE role = 'staff'")
         .fetch_one(db.pool())
         .await?;
-    let staff: i64 = row.try_get(0)?;
     if staff > 0 {
         return Ok(None);
     }
@@ -612,13 +614,12 @@ mod tests {
             let (balance, sum) = balance_and_entry_sum(&mut conn, id).await.expect("sums");
             assert_eq!(balance, Money::hkd(5), "{}", t.name);
             assert_eq!(sum, Money::hkd(5), "{}", t.name);
-            let kind: String = sqlx::query("SELECT kind FROM ledger_entries WHERE account_id = $1")
-                .bind(id)
-                .fetch_one(&mut *conn)
-                .await
-                .expect("entry")
-                .try_get(0)
-                .expect("kind");
+            let kind: String =
+                sqlx::query_scalar("SELECT kind FROM ledger_entries WHERE account_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .expect("entry");
             assert_eq!(kind, "trial_credit", "{}", t.name);
         }
     }
@@ -643,12 +644,10 @@ mod tests {
             .await
             .expect_err("duplicate");
             assert!(matches!(err, CreateAccountError::LoginTaken), "{}", t.name);
-            let n: i64 = sqlx::query("SELECT COUNT(*) FROM ledger_entries")
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries")
                 .fetch_one(t.db.pool())
                 .await
-                .expect("count")
-                .try_get(0)
-                .expect("n");
+                .expect("count");
             assert_eq!(n, 1, "{}", t.name);
         }
     }
@@ -811,12 +810,10 @@ mod tests {
                 t.name
             );
             let hash: String =
-                sqlx::query("SELECT password_hash FROM accounts WHERE login_name = 'admin'")
+                sqlx::query_scalar("SELECT password_hash FROM accounts WHERE login_name = 'admin'")
                     .fetch_one(t.db.pool())
                     .await
-                    .expect("row")
-                    .try_get(0)
-                    .expect("hash");
+                    .expect("row");
             assert!(hash.starts_with("$argon2id$"));
             assert!(verify_password(hash.clone(), password).await.expect("turn"));
             assert!(!verify_password(hash, "wrong".into()).await.expect("turn"));

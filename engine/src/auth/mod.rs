@@ -23,6 +23,81 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The tables of one-time codes sent by SMS (`reset` and `verify`); each row has its
+/// `code_hash`, `attempts` and `used_at`.
+#[cfg(feature = "storage")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeTable {
+    MobileVerifications,
+    PasswordResets,
+}
+
+#[cfg(feature = "storage")]
+impl CodeTable {
+    fn name(self) -> &'static str {
+        match self {
+            CodeTable::MobileVerifications => "mobile_verifications",
+            CodeTable::PasswordResets => "password_resets",
+        }
+    }
+}
+
+/// Takes one of a code's attempts before it is compared, in one guarded UPDATE, so parallel
+/// guesses each use up an attempt.
+#[cfg(feature = "storage")]
+async fn claim_code_attempt(
+    db: &crate::db::Db,
+    table: CodeTable,
+    id: i64,
+) -> Result<bool, crate::Error> {
+    let sql = format!(
+        "UPDATE {} SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2",
+        table.name()
+    );
+    Ok(sqlx::query(&sql)
+        .bind(id)
+        .bind(verify::MAX_CODE_ATTEMPTS)
+        .execute(db.pool())
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Whether `typed` is the code stored as `stored_hash`. The attempt is spent first, so a code
+/// whose attempts are used up is refused even when the guess is right.
+#[cfg(feature = "storage")]
+pub(crate) async fn check_code(
+    db: &crate::db::Db,
+    table: CodeTable,
+    id: i64,
+    stored_hash: &str,
+    typed: &str,
+) -> Result<bool, crate::Error> {
+    Ok(claim_code_attempt(db, table, id).await? && stored_hash == hash_token(typed))
+}
+
+/// Marks a checked code used in the caller's transaction; false when a parallel request with
+/// the same code used it first, so each code takes effect once.
+#[cfg(feature = "storage")]
+pub(crate) async fn use_code(
+    conn: &mut sqlx::AnyConnection,
+    table: CodeTable,
+    id: i64,
+    now: i64,
+) -> Result<bool, crate::Error> {
+    let sql = format!(
+        "UPDATE {} SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+        table.name()
+    );
+    Ok(sqlx::query(&sql)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
     Customer,

@@ -6,16 +6,14 @@ use crate::db::Db;
 use crate::error::Error;
 use std::net::IpAddr;
 
-use super::verify::{
-    claim_code_attempt, clean_code, one_time_code, send_code_sms, CODE_DIGITS, CODE_TTL_MS,
-};
+use super::verify::{clean_code, one_time_code, send_code_sms, CODE_DIGITS, CODE_TTL_MS};
+use super::{check_code, use_code, CodeTable};
 use super::{normalize_login_name, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 use crate::auth::throttle::{self, Limit};
 use crate::db::now_ms;
 use crate::delivery::store::{create_batch, BatchError, NewBatch, Unsent};
 use crate::error::FieldErrors;
 use sms::Msisdn;
-use sqlx::Row;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -43,14 +41,15 @@ pub async fn request(db: &Db, login_name: &str, ip: IpAddr) -> Result<(), Error>
             r.try_again()
         ))
     })?;
-    let row =
-        sqlx::query("SELECT id, mobile FROM accounts WHERE login_name = $1 AND role = 'customer'")
-            .bind(&login)
-            .fetch_optional(db.pool())
-            .await?;
-    let Some(row) = row else { return Ok(()) };
-    let account_id: i64 = row.try_get(0)?;
-    let mobile: String = row.try_get(1)?;
+    let account: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, mobile FROM accounts WHERE login_name = $1 AND role = 'customer'",
+    )
+    .bind(&login)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((account_id, mobile)) = account else {
+        return Ok(());
+    };
     if throttle::claim(
         db,
         &[Limit::new(
@@ -181,7 +180,7 @@ pub async fn reset(
     )
     .await?
     .map_err(|r| Error::Throttled(format!("Too many wrong codes. {}", r.try_again())))?;
-    let row = sqlx::query(
+    let (reset_id, hash, account_id): (i64, String, i64) = sqlx::query_as(
         "SELECT r.id, r.code_hash, a.id FROM password_resets r JOIN accounts a ON a.id = r.account_id              WHERE a.login_name = $1 AND r.used_at IS NULL AND r.expires_at > $2 ORDER BY r.id DESC LIMIT 1",
     )
     .bind(&login)
@@ -189,8 +188,6 @@ pub async fn reset(
     .fetch_optional(db.pool())
     .await?
     .ok_or_else(wrong)?;
-    let (reset_id, hash, account_id): (i64, String, i64) =
-        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     // …and per account per day, and each code takes one attempt before it is compared.
     let by_account = throttle::claim(
         db,
@@ -208,22 +205,12 @@ pub async fn reset(
             r.try_again()
         ))
     })?;
-    if !claim_code_attempt(db, "password_resets", reset_id).await? {
-        return Err(wrong());
-    }
-    if hash != super::hash_token(&code) {
+    if !check_code(db, CodeTable::PasswordResets, reset_id, &hash, &code).await? {
         return Err(wrong());
     }
     let new_hash = super::accounts::hash_password(new).await?;
     let mut tx = db.begin_write().await?;
-    let used =
-        sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(reset_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-    if used == 0 {
+    if !use_code(&mut tx, CodeTable::PasswordResets, reset_id, now).await? {
         return Err(wrong());
     }
     sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")

@@ -82,7 +82,6 @@ pub fn ip_key(ip: IpAddr) -> String {
 
 /// Claims one attempt under every limit, or refuses without recording anything.
 pub async fn claim(db: &Db, limits: &[Limit]) -> Result<Result<Claim, Refusal>, sqlx::Error> {
-    use sqlx::Row;
     let now = now_ms();
     let mut keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
     keys.sort_unstable();
@@ -101,15 +100,14 @@ pub async fn claim(db: &Db, limits: &[Limit]) -> Result<Result<Claim, Refusal>, 
     for limit in limits {
         let since = now - limit.window_ms;
         let count: i64 =
-            sqlx::query("SELECT COUNT(*) FROM throttle_events WHERE key = $1 AND at > $2")
+            sqlx::query_scalar("SELECT COUNT(*) FROM throttle_events WHERE key = $1 AND at > $2")
                 .bind(&limit.key)
                 .bind(since)
                 .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+                .await?;
         if count >= limit.max {
             // The limit has room again once enough events have left the window.
-            let leaving: i64 = sqlx::query(
+            let leaving: i64 = sqlx::query_scalar(
                 "SELECT at FROM throttle_events WHERE key = $1 AND at > $2 ORDER BY at LIMIT 1 OFFSET $3",
             )
             .bind(&limit.key)
@@ -117,8 +115,6 @@ pub async fn claim(db: &Db, limits: &[Limit]) -> Result<Result<Claim, Refusal>, 
             .bind(count - limit.max)
             .fetch_optional(&mut *tx)
             .await?
-            .map(|r| r.try_get(0))
-            .transpose()?
             .unwrap_or(now);
             let wait = (leaving + limit.window_ms - now).max(1_000);
             if refusal.as_ref().is_none_or(|r| r.retry_after_ms < wait) {
@@ -135,13 +131,13 @@ pub async fn claim(db: &Db, limits: &[Limit]) -> Result<Result<Claim, Refusal>, 
     }
     let mut claim = Claim::default();
     for key in keys {
-        let id: i64 =
-            sqlx::query("INSERT INTO throttle_events (key, at) VALUES ($1, $2) RETURNING id")
-                .bind(key)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO throttle_events (key, at) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(key)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
         claim.ids.push(id);
     }
     tx.commit().await?;

@@ -6,13 +6,13 @@
 //! compared, so parallel guesses cannot share one. Sending is throttled per number, per
 //! account and per address, so a stranger cannot flood someone's phone.
 
+use super::{check_code, use_code, CodeTable};
 use crate::auth::throttle::{self, Limit};
 use crate::db::{now_ms, Db};
 use crate::delivery::store::{create_batch, BatchError, NewBatch};
 use crate::error::Error;
 use rand::Rng;
 use sms::{HkRouteChoice, Money, Msisdn, Route};
-use sqlx::Row;
 use std::net::IpAddr;
 
 pub const CODE_DIGITS: usize = 8;
@@ -72,13 +72,12 @@ pub async fn send_code_sms(
 
 /// The account's mobile verification state: `None` when verified (or not a trial account).
 pub async fn pending_mobile(db: &Db, account_id: i64) -> Result<Option<String>, Error> {
-    let row = sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT mobile FROM accounts WHERE id = $1 AND status = 'trial' AND mobile_verified_at IS NULL",
     )
     .bind(account_id)
     .fetch_optional(db.pool())
-    .await?;
-    Ok(row.map(|r| r.try_get(0)).transpose()?)
+    .await?)
 }
 
 /// Sends a new verification code to the account's registered mobile.
@@ -186,7 +185,7 @@ pub async fn confirm_verification(db: &Db, account_id: i64, code: &str) -> Resul
     )
     .await?
     .map_err(|r| Error::Throttled(format!("Too many wrong codes. {}", r.try_again())))?;
-    let row = sqlx::query(
+    let (id, hash): (i64, String) = sqlx::query_as(
         "SELECT id, code_hash FROM mobile_verifications \
          WHERE account_id = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY id DESC LIMIT 1",
     )
@@ -195,24 +194,12 @@ pub async fn confirm_verification(db: &Db, account_id: i64, code: &str) -> Resul
     .fetch_optional(db.pool())
     .await?
     .ok_or_else(wrong)?;
-    let (id, hash): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
-    if !claim_code_attempt(db, "mobile_verifications", id).await? {
-        return Err(wrong());
-    }
-    if hash != super::hash_token(&code) {
+    if !check_code(db, CodeTable::MobileVerifications, id, &hash, &code).await? {
         return Err(wrong());
     }
     let now = now_ms();
     let mut tx = db.begin_write().await?;
-    let used = sqlx::query(
-        "UPDATE mobile_verifications SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if used == 0 {
+    if !use_code(&mut tx, CodeTable::MobileVerifications, id, now).await? {
         return Err(wrong());
     }
     sqlx::query("UPDATE accounts SET mobile_verified_at = $1 WHERE id = $2")
@@ -224,20 +211,6 @@ pub async fn confirm_verification(db: &Db, account_id: i64, code: &str) -> Resul
     throttle::release(db, guess).await?;
     tracing::info!(account_id, "mobile verified");
     Ok(())
-}
-
-/// Takes one of a code's attempts before it is compared, in one guarded UPDATE, so parallel
-/// guesses each use up an attempt. `table` is one of the two code tables (a literal).
-pub async fn claim_code_attempt(db: &Db, table: &str, id: i64) -> Result<bool, Error> {
-    debug_assert!(matches!(table, "mobile_verifications" | "password_resets"));
-    let sql = format!("UPDATE {table} SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2");
-    Ok(sqlx::query(&sql)
-        .bind(id)
-        .bind(MAX_CODE_ATTEMPTS)
-        .execute(db.pool())
-        .await?
-        .rows_affected()
-        == 1)
 }
 
 #[cfg(test)]

@@ -48,6 +48,27 @@ pub enum Purpose {
 
 pub use crate::import::RejectedRow;
 
+/// What the customer composed, as the composer sends it for a check or a send (the same JSON
+/// fields for both).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    /// The Hong Kong choice: HK Business or HK Economic.
+    pub route: Route,
+    pub purpose: Purpose,
+    pub text: String,
+    pub recipients: String,
+    /// The figures the composer showed, which the server must agree with; `None` from an API,
+    /// which shows none (its caller sees the server's own figures in the answer).
+    #[serde(default)]
+    pub client: Option<ClientFigures>,
+    /// Leave out numbers on the do-not-call register (free, §6).
+    #[serde(default)]
+    pub filter_dnc: bool,
+    /// For numbers typed without a country code; the account's setting when `None`.
+    #[serde(default)]
+    pub default_country_code: Option<u16>,
+}
+
 /// One route's share of a batch: how many recipients, the parts each message takes on it, the
 /// route's general price per part and what its recipients cost (each at its own price).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

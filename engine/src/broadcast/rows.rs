@@ -5,7 +5,6 @@
 
 use super::recipients::rows;
 use super::store::MAX_ECHOED_REJECTED_ROWS;
-use crate::delivery::code::UPLOAD_FAILED;
 use crate::delivery::store::Unsent;
 use crate::import::RejectedRow;
 use sms::{ErrorCode, HkRouteChoice, Msisdn, Route};
@@ -33,7 +32,7 @@ impl RefusedRow {
     pub fn into_unsent(self) -> Unsent {
         Unsent {
             destination: self.input,
-            status: UPLOAD_FAILED,
+            status: sms::DeliveryStatus::UploadFailed,
             error: self.error,
             row: Some(self.row),
             reason: Some(self.reason),

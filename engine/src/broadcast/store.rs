@@ -3,8 +3,7 @@
 
 pub use super::rows::{count_rows, validate_rows, RecipientRows, RefusedRow};
 use super::{
-    compose, hk_choice, hk_route, quote, BroadcastCheck, ClientFigures, ComposerSetup, Composition,
-    Purpose,
+    compose, hk_choice, hk_route, quote, BroadcastCheck, ComposerSetup, Composition, Purpose,
 };
 use crate::auth::AccountStatus;
 use crate::db::Db;
@@ -12,7 +11,6 @@ use crate::delivery::store::{BatchError, BatchWriter, NewBatch, Recipient, Unsen
 use crate::error::{Error, FieldErrors};
 use crate::pricing::store::current as current_prices;
 use sms::{ChinaSignature, HkRouteChoice, KeywordSet, Money, Msisdn, Route};
-use sqlx::Row;
 use std::collections::HashMap;
 
 /// Pasted lists are bounded like uploads (§6: 50,000 numbers).
@@ -65,12 +63,9 @@ pub async fn china_keywords_in(db: &Db, text: &str) -> Result<Vec<String>, Error
 
 async fn china_keywords(db: &Db) -> Result<Vec<String>, Error> {
     Ok(
-        sqlx::query("SELECT keyword FROM china_keywords ORDER BY keyword")
+        sqlx::query_scalar("SELECT keyword FROM china_keywords ORDER BY keyword")
             .fetch_all(db.pool())
-            .await?
-            .into_iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<Result<Vec<_>, _>>()?,
+            .await?,
     )
 }
 
@@ -83,22 +78,30 @@ struct AccountFacts {
     default_country_code: u16,
 }
 
+#[derive(sqlx::FromRow)]
+struct AccountFactsRow {
+    status: String,
+    mobile: String,
+    balance_minor: i64,
+    china_signature: Option<String>,
+    default_country_code: i64,
+}
+
 async fn account_facts(db: &Db, account_id: i64) -> Result<AccountFacts, Error> {
-    let row = sqlx::query(
+    let row: AccountFactsRow = sqlx::query_as(
         "SELECT status, mobile, balance_minor, china_signature, default_country_code FROM accounts WHERE id = $1",
     )
     .bind(account_id)
     .fetch_optional(db.pool())
     .await?
     .ok_or(Error::NotFound)?;
-    let status: String = row.try_get(0)?;
     Ok(AccountFacts {
-        status: AccountStatus::parse(&status)
-            .ok_or_else(|| Error::internal("account status", status))?,
-        mobile: row.try_get(1)?,
-        balance: Money::from_minor(row.try_get(2)?),
-        china_signature: row.try_get(3)?,
-        default_country_code: u16::try_from(row.try_get::<i64, _>(4)?)
+        status: AccountStatus::parse(&row.status)
+            .ok_or_else(|| Error::internal("account status", row.status))?,
+        mobile: row.mobile,
+        balance: Money::from_minor(row.balance_minor),
+        china_signature: row.china_signature,
+        default_country_code: u16::try_from(row.default_country_code)
             .unwrap_or(sms::msisdn::HONG_KONG_CODE),
     })
 }
@@ -142,20 +145,7 @@ pub async fn setup(sender: &Sender<'_>) -> Result<ComposerSetup, Error> {
     })
 }
 
-/// What the customer composed, as the composer sends it for a check or a send.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    /// The Hong Kong choice: HK Business or HK Economic.
-    pub route: Route,
-    pub purpose: Purpose,
-    pub text: String,
-    pub recipients: String,
-    pub client: ClientFigures,
-    /// Leave out numbers on the do-not-call register (free, §6).
-    pub filter_dnc: bool,
-    /// For numbers typed without a country code; the account's setting when `None`.
-    pub default_country_code: Option<u16>,
-}
+pub use super::Submission;
 
 pub async fn check(sender: &Sender<'_>, submission: Submission) -> Result<BroadcastCheck, Error> {
     Ok(check_and_price(sender, &submission).await?.check)
@@ -333,11 +323,12 @@ pub async fn check_and_price(
         ))
     })?;
     let china_parts = composition.china.parts();
-    if client.encoding != composition.standard.segmentation.encoding
-        || client.parts != parts
-        || client.unit_price != unit_price
-        || (has_china && client.china_parts.is_some_and(|p| Some(p) != china_parts))
-    {
+    if let Some(client) = client.filter(|client| {
+        client.encoding != composition.standard.segmentation.encoding
+            || client.parts != parts
+            || client.unit_price != unit_price
+            || (has_china && client.china_parts.is_some_and(|p| Some(p) != china_parts))
+    }) {
         tracing::warn!(?client, %parts, %unit_price, "composer figures disagree with the server");
         return Err(Error::Conflict(format!(
             "The page showed {} part(s) at {} each in {}, but Ferry counts {} part(s) at {} in {}. Reload the page and check the message again.",
@@ -436,9 +427,7 @@ pub async fn check_and_price(
     })
 }
 
-/// Submits a broadcast: the same check, then the batch stored in one transaction before the
-/// answer (§7), with every row of the list: the numbers to send, and the refused, repeated and
-/// do-not-call rows in their final status with their reasons. Returns the batch id.
+/// Submits a broadcast (see [`submit_checked`]) and returns the batch id.
 pub async fn submit(
     sender: &Sender<'_>,
     batches: &BatchWriter,
@@ -446,6 +435,48 @@ pub async fn submit(
     sender_id: &str,
     schedule_at: &str,
 ) -> Result<i64, Error> {
+    let options = SendOptions {
+        sender_id,
+        schedule_at,
+        validity_minutes: None,
+    };
+    Ok(submit_checked(sender, batches, submission, &options)
+        .await?
+        .batch_id)
+}
+
+/// How a batch is sent: from which sender ID, when (`YYYY-MM-DD HH:MM` Hong Kong time, empty
+/// for now), and for how long the operator keeps trying (the account's setting when `None`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SendOptions<'a> {
+    pub sender_id: &'a str,
+    pub schedule_at: &'a str,
+    pub validity_minutes: Option<i64>,
+}
+
+/// A stored batch and the server's figures for it.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub batch_id: i64,
+    pub check: BroadcastCheck,
+    /// When the batch goes out (ms); `None` for now.
+    pub scheduled_at: Option<i64>,
+}
+
+/// Submits a broadcast: the same check, then the batch stored in one transaction before the
+/// answer (§7), with every row of the list: the numbers to send, and the refused, repeated and
+/// do-not-call rows in their final status with their reasons.
+pub async fn submit_checked(
+    sender: &Sender<'_>,
+    batches: &BatchWriter,
+    submission: Submission,
+    options: &SendOptions<'_>,
+) -> Result<Submitted, Error> {
+    let SendOptions {
+        sender_id,
+        schedule_at,
+        validity_minutes,
+    } = *options;
     let (db, account_id) = (sender.db, sender.account_id);
     let Priced {
         check,
@@ -499,10 +530,26 @@ pub async fn submit(
             }
         },
     };
+    let range = crate::settings::MIN_VALIDITY_MINUTES..=crate::settings::MAX_VALIDITY_MINUTES;
+    if validity_minutes.is_some_and(|v| !range.contains(&v)) {
+        errors.add(
+            "validity_minutes",
+            format!(
+                "The validity period is whole minutes from {} to {}.",
+                range.start(),
+                range.end()
+            ),
+        );
+    }
     errors.into_result()?;
-    let validity_minutes = crate::settings::store::load(db, account_id)
-        .await?
-        .validity_minutes;
+    let validity_minutes = match validity_minutes {
+        Some(v) => v,
+        None => {
+            crate::settings::store::load(db, account_id)
+                .await?
+                .validity_minutes
+        }
+    };
     let has_china = recipients.iter().any(|r| r.route == Route::China);
     let batch = NewBatch {
         account_id,
@@ -527,9 +574,13 @@ pub async fn submit(
     match batches.submit(batch).await {
         Ok(id) => {
             tracing::info!(batch_id = id, account_id = account_id, messages, unsent, "batch accepted");
-            Ok(id)
+            Ok(Submitted {
+                batch_id: id,
+                check,
+                scheduled_at,
+            })
         }
-        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(Error::Conflict(format!(
+        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(Error::InsufficientBalance(format!(
             "Insufficient balance: this batch costs {total} and {available} is available. Top up {shortfall} more, or send to fewer numbers. Nothing was sent."
         ))),
         Err(e) => Err(Error::internal("create batch", e)),
@@ -537,3 +588,6 @@ pub async fn submit(
 }
 
 pub use crate::ledger::parse_hkt_datetime;
+
+#[cfg(test)]
+mod tests;

@@ -266,7 +266,7 @@ async fn send_chunk(
         infos
             .get(&batch_id)
             .and_then(|b| b.as_ref())
-            .and_then(|b| b.single_sms_limit)
+            .and_then(|b| b.single_sms_limit())
     };
     let decisions = store::prepare(db, &claimed, &limits).await?;
     let mut submits = JoinSet::new();
@@ -512,12 +512,11 @@ fn collect(
                     }
                 }
             }
-            let status = i64::from(receipt.status.code());
             batch.push((
                 Receipt {
                     smsc: smsc.to_string(),
                     keys,
-                    status,
+                    status: receipt.status,
                     error: receipt.error,
                 },
                 ack,

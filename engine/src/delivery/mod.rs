@@ -12,19 +12,6 @@ pub mod store;
 use serde::{Deserialize, Serialize};
 use sms::{DeliveryStatus, ErrorCode, Money};
 
-/// Statuses as the spec numbers them (§8), for queries and counts.
-pub mod code {
-    pub const UPLOAD_FAILED: i64 = 1;
-    pub const UPLOAD_SUCCESS: i64 = 2;
-    pub const SCHEDULING: i64 = 3;
-    pub const PROCESSING: i64 = 4;
-    pub const SUBMITTED: i64 = 5;
-    pub const RETRY: i64 = 19;
-    pub const EXPIRED: i64 = 20;
-    pub const UNDELIVERABLE: i64 = 21;
-    pub const DELIVERED: i64 = 22;
-}
-
 /// A scheduled batch can be deleted only while its time is more than this far away (§7).
 pub const DELETE_WINDOW_MS: i64 = 60 * 60 * 1000;
 /// Schedules reach at most 5 years ahead (§7).
@@ -32,7 +19,7 @@ pub const MAX_SCHEDULE_AHEAD_MS: i64 = 5 * 366 * 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusCount {
-    pub status: u16,
+    pub status: DeliveryStatus,
     pub label: String,
     pub count: i64,
 }
@@ -70,8 +57,8 @@ pub struct MessageRow {
     pub id: i64,
     pub destination: String,
     pub parts: i64,
-    pub status: u16,
-    pub error_code: Option<u16>,
+    pub status: DeliveryStatus,
+    pub error_code: Option<ErrorCode>,
     pub charge: Money,
     pub created_at: i64,
     pub submitted_at: Option<i64>,
@@ -85,15 +72,12 @@ pub struct MessageRow {
 
 impl MessageRow {
     pub fn status_label(&self) -> &'static str {
-        DeliveryStatus::from_code(self.status)
-            .map(DeliveryStatus::label)
-            .unwrap_or("UNKNOWN")
+        self.status.label()
     }
 
+    /// `16 Insufficient Balance`.
     pub fn error_text(&self) -> Option<String> {
-        self.error_code
-            .and_then(ErrorCode::from_code)
-            .map(|e| format!("{} {}", e.code(), e.label()))
+        self.error_code.map(|e| e.to_string())
     }
 
     /// The number as the customer knows it: `+` and its E.164 digits, or a refused row's text
@@ -109,7 +93,7 @@ impl MessageRow {
     /// A row of the customer's list refused at upload (UPLOAD FAILED): its destination is
     /// what was typed, not a number.
     pub fn is_refused_row(&self) -> bool {
-        self.status == code::UPLOAD_FAILED as u16
+        self.status == DeliveryStatus::UploadFailed
     }
 
     /// Why the message ended as it did, in words (§8): the refused row's own reason, else the
@@ -118,17 +102,14 @@ impl MessageRow {
         match (&self.reason, self.input_row) {
             (Some(reason), Some(row)) => Some(format!("Row {row}: {reason}.")),
             (Some(reason), None) => Some(reason.clone()),
-            _ => self
-                .error_code
-                .and_then(ErrorCode::from_code)
-                .map(|e| e.explanation().to_string()),
+            _ => self.error_code.map(|e| e.explanation().to_string()),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorCount {
-    pub code: u16,
+    pub code: ErrorCode,
     pub label: String,
     pub count: i64,
 }
@@ -151,8 +132,8 @@ pub struct BatchDetail {
 /// Which of a batch's messages to show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MessageFilter {
-    pub status: Option<i64>,
-    pub error_code: Option<i64>,
+    pub status: Option<DeliveryStatus>,
+    pub error_code: Option<ErrorCode>,
     /// Digits the number contains.
     pub number: Option<String>,
 }
@@ -171,8 +152,8 @@ pub struct BatchFilter {
     /// Send time until (exclusive), ms.
     pub to: Option<i64>,
     pub sender_id: Option<String>,
-    /// Batches with at least one message in this status (§8 code).
-    pub status: Option<i64>,
+    /// Batches with at least one message in this status (§8).
+    pub status: Option<DeliveryStatus>,
     pub page: i64,
 }
 
@@ -201,27 +182,8 @@ pub struct StatusTimeline {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineSeries {
-    pub status: u16,
+    pub status: DeliveryStatus,
     pub label: String,
     /// The count at the end of each slice.
     pub counts: Vec<i64>,
 }
-
-pub fn status_label(code: u16) -> String {
-    DeliveryStatus::from_code(code)
-        .map(|s| s.label().to_string())
-        .unwrap_or_else(|| format!("status {code}"))
-}
-
-/// Statuses a customer may search batches and messages by (§8).
-pub const SEARCHABLE_STATUSES: [i64; 9] = [
-    code::UPLOAD_FAILED,
-    code::UPLOAD_SUCCESS,
-    code::SCHEDULING,
-    code::PROCESSING,
-    code::SUBMITTED,
-    code::RETRY,
-    code::EXPIRED,
-    code::UNDELIVERABLE,
-    code::DELIVERED,
-];

@@ -6,8 +6,22 @@ use crate::delivery::store::{
 };
 use crate::error::Error;
 use sms::ErrorCode;
-use sqlx::Row;
 use std::collections::HashMap;
+
+/// The batch being resent, as stored.
+#[derive(sqlx::FromRow)]
+struct StoredBatch {
+    #[sqlx(try_from = "String")]
+    route: sms::Route,
+    sender_id: Option<String>,
+    purpose: String,
+    content: String,
+    final_text: String,
+    encoding: String,
+    parts: i64,
+    validity_minutes: i64,
+    china_text: Option<String>,
+}
 
 /// Resends, as a new batch of `account_id`, the messages of its batch `batch_id` that ended
 /// with one of `error_codes` (comma- or space-separated §8 codes); today's sender IDs, keywords,
@@ -18,19 +32,24 @@ pub async fn resend(
     batch_id: i64,
     error_codes: &str,
 ) -> Result<i64, Error> {
-    let codes: Vec<u16> = error_codes
+    let codes: Vec<ErrorCode> = error_codes
         .split([',', ' '])
         .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse::<u16>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| Error::field("error_codes", "Choose the error codes to resend, e.g. 16."))?;
+        .map(|s| s.trim().parse::<u16>().ok().and_then(ErrorCode::from_code))
+        .collect::<Option<_>>()
+        .ok_or_else(|| {
+            Error::field(
+                "error_codes",
+                "Choose the error codes to resend from the list, e.g. 16.",
+            )
+        })?;
     if codes.is_empty() {
         return Err(Error::field(
             "error_codes",
             "Choose at least one error code to resend.",
         ));
     }
-    if codes.contains(&ErrorCode::DoNotCall.code()) {
+    if codes.contains(&ErrorCode::DoNotCall) {
         return Err(Error::field(
             "error_codes",
             "Numbers left out by the do-not-call filter are not resent; record their consent and send a new batch.",
@@ -45,19 +64,24 @@ pub async fn resend(
             "No message of this batch ended with those error codes.",
         ));
     }
-    let row = sqlx::query(
+    let StoredBatch {
+        route: batch_route,
+        sender_id,
+        purpose,
+        content,
+        final_text,
+        encoding,
+        parts,
+        validity_minutes,
+        china_text,
+    } = sqlx::query_as(
         "SELECT route, sender_id, purpose, content, final_text, encoding, parts, validity_minutes, china_text FROM batches WHERE id = $1 AND account_id = $2",
     )
     .bind(batch_id)
     .bind(account_id)
     .fetch_one(db.pool())
     .await?;
-    let route: String = row.try_get(0)?;
-    let batch_route: sms::Route = route.parse().map_err(|e| Error::internal("route", e))?;
-    let encoding: String = row.try_get(5)?;
-    let final_text: String = row.try_get(4)?;
-    let china_text: Option<String> = row.try_get(8)?;
-    let parts = u8::try_from(row.try_get::<i64, _>(6)?).unwrap_or(1);
+    let parts = u8::try_from(parts).unwrap_or(1);
     let route_of = |stored: &Option<String>| {
         stored
             .as_deref()
@@ -65,7 +89,6 @@ pub async fn resend(
             .unwrap_or(batch_route)
     };
     // A resend is a new send: the rules of today apply, not those of the first batch.
-    let sender_id: Option<String> = row.try_get(1)?;
     let shows_sender = numbers.iter().any(|(_, r)| route_of(r).allows_sender_id());
     if let (Some(sender), true) = (&sender_id, shows_sender) {
         let active = crate::sender_ids::store::list(db, account_id, true).await?;
@@ -75,7 +98,6 @@ pub async fn resend(
             )));
         }
     }
-    let content: String = row.try_get(3)?;
     if numbers
         .iter()
         .any(|(_, r)| route_of(r) == sms::Route::China)
@@ -123,7 +145,7 @@ pub async fn resend(
         account_id,
         route: batch_route,
         sender_id,
-        purpose: row.try_get(2)?,
+        purpose,
         content,
         final_text,
         china_text,
@@ -133,7 +155,7 @@ pub async fn resend(
             sms::Encoding::Gsm7
         },
         parts,
-        validity_minutes: row.try_get(7)?,
+        validity_minutes,
         scheduled_at: None,
         recipients,
         unsent: dnc_filtered.into_iter().map(Unsent::do_not_call).collect(),
@@ -141,7 +163,7 @@ pub async fn resend(
     };
     match create_batch(db, &batch).await {
         Ok(id) => Ok(id),
-        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(Error::Conflict(format!(
+        Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(Error::InsufficientBalance(format!(
             "Insufficient balance: resending costs {total} and {available} is available; top up {shortfall} more first."
         ))),
         Err(e) => Err(Error::internal("resend", e)),

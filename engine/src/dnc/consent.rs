@@ -26,25 +26,34 @@ pub mod store {
     use crate::db::{now_ms, Db};
     use crate::error::{Error, FieldErrors};
     use crate::import::RejectedRow;
-    use sqlx::Row;
+
+    #[derive(sqlx::FromRow)]
+    struct StoredConsent {
+        id: i64,
+        msisdn: String,
+        consent_date: String,
+        note: String,
+    }
+
+    impl From<StoredConsent> for Consent {
+        fn from(r: StoredConsent) -> Self {
+            Consent {
+                id: r.id,
+                msisdn: r.msisdn,
+                consent_date: r.consent_date,
+                note: r.note,
+            }
+        }
+    }
 
     pub async fn list(db: &Db, account_id: i64) -> Result<Vec<Consent>, Error> {
-        Ok(sqlx::query(
+        let rows: Vec<StoredConsent> = sqlx::query_as(
             "SELECT id, msisdn, consent_date, note FROM consents WHERE account_id = $1 ORDER BY msisdn LIMIT 5000",
         )
         .bind(account_id)
         .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok(Consent {
-                id: r.try_get(0)?,
-                msisdn: r.try_get(1)?,
-                consent_date: r.try_get(2)?,
-                note: r.try_get(3)?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?)
+        .await?;
+        Ok(rows.into_iter().map(Consent::from).collect())
     }
 
     /// A valid consent row: (number, date, note).

@@ -56,10 +56,32 @@ pub fn is_iso_date(s: &str) -> bool {
 #[cfg(feature = "storage")]
 pub mod store {
     use super::*;
-    use crate::db::{now_ms, Backend, Db};
+    use crate::db::{now_ms, placeholders, Db};
     use crate::error::Error;
     use crate::import::RejectedRow;
-    use sqlx::Row;
+
+    #[derive(sqlx::FromRow)]
+    struct VersionRow {
+        id: i64,
+        register_date: String,
+        filename: String,
+        number_count: i64,
+        imported_by: String,
+        created_at: i64,
+    }
+
+    impl From<VersionRow> for RegisterVersion {
+        fn from(r: VersionRow) -> Self {
+            RegisterVersion {
+                id: r.id,
+                register_date: r.register_date,
+                filename: r.filename,
+                number_count: r.number_count,
+                imported_by: r.imported_by,
+                created_at: r.created_at,
+            }
+        }
+    }
     use std::collections::HashSet;
 
     /// Rows per multi-row INSERT: a million numbers take a hundred statements.
@@ -177,7 +199,7 @@ pub mod store {
         let before = current(db).await?;
         let mut tx = db.begin_write().await?;
         let created_at = now_ms();
-        let version_id: i64 = sqlx::query(
+        let version_id: i64 = sqlx::query_scalar(
             "INSERT INTO dnc_versions (register_date, filename, number_count, imported_by, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -187,8 +209,7 @@ pub mod store {
         .bind(staff_id)
         .bind(created_at)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
         // Numbers are E.164 digits, checked here, so they are written into the statement as
         // literals: binding a million parameters through the `Any` driver costs more than the
         // insert itself (a million rows on SQLite: 12 s with binds, 0.8 s as literals).
@@ -255,24 +276,16 @@ pub mod store {
     }
 
     pub async fn current(db: &Db) -> Result<Option<RegisterVersion>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT v.id, v.register_date, v.filename, v.number_count, a.login_name, v.created_at \
+        let row: Option<VersionRow> = sqlx::query_as(
+            "SELECT v.id AS id, v.register_date AS register_date, v.filename AS filename, \
+                    v.number_count AS number_count, a.login_name AS imported_by, \
+                    v.created_at AS created_at \
              FROM dnc_current c JOIN dnc_versions v ON v.id = c.version_id \
              JOIN accounts a ON a.id = v.imported_by WHERE c.id = 1",
         )
         .fetch_optional(db.pool())
         .await?;
-        row.map(|r| {
-            Ok(RegisterVersion {
-                id: r.try_get(0)?,
-                register_date: r.try_get(1)?,
-                filename: r.try_get(2)?,
-                number_count: r.try_get(3)?,
-                imported_by: r.try_get(4)?,
-                created_at: r.try_get(5)?,
-            })
-        })
-        .transpose()
+        Ok(row.map(RegisterVersion::from))
     }
 
     /// Splits `numbers` (E.164 digits) into those to send and those on the do-not-call
@@ -284,18 +297,14 @@ pub mod store {
         account_id: i64,
         numbers: &[String],
     ) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
-        let mut tx = db.begin_write().await?;
-        if db.backend() == Backend::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *tx)
-                .await?;
-        }
-        let version: Option<i64> = sqlx::query("SELECT version_id FROM dnc_current WHERE id = 1")
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get::<Option<i64>, _>(0))
-            .transpose()?
-            .flatten();
+        // One snapshot for the version and its numbers, and no write lock: a 50,000-number
+        // check must not stop intake and the dispatcher from writing meanwhile.
+        let mut tx = db.begin_read().await?;
+        let version: Option<i64> =
+            sqlx::query_scalar::<_, Option<i64>>("SELECT version_id FROM dnc_current WHERE id = 1")
+                .fetch_optional(&mut *tx)
+                .await?
+                .flatten();
         let Some(version) = version else {
             tx.commit().await?;
             return Ok((numbers.to_vec(), Vec::new()));
@@ -303,25 +312,20 @@ pub mod store {
         let mut listed: HashSet<String> = HashSet::new();
         let mut consented: HashSet<String> = HashSet::new();
         for chunk in numbers.chunks(LOOKUP_BATCH) {
-            let placeholders = (0..chunk.len())
-                .map(|i| format!("${}", i + 2))
-                .collect::<Vec<_>>()
-                .join(",");
+            let in_list = placeholders(2, chunk.len());
             let lookups = [
-                format!("SELECT msisdn FROM dnc_numbers WHERE version_id = $1 AND msisdn IN ({placeholders})"),
-                format!("SELECT msisdn FROM consents WHERE account_id = $1 AND msisdn IN ({placeholders})"),
+                format!("SELECT msisdn FROM dnc_numbers WHERE version_id = $1 AND msisdn IN ({in_list})"),
+                format!("SELECT msisdn FROM consents WHERE account_id = $1 AND msisdn IN ({in_list})"),
             ];
             for (sql, key, into) in [
                 (&lookups[0], version, &mut listed),
                 (&lookups[1], account_id, &mut consented),
             ] {
-                let mut query = sqlx::query(sql).bind(key);
+                let mut query = sqlx::query_scalar::<_, String>(sql).bind(key);
                 for n in chunk {
                     query = query.bind(n.as_str());
                 }
-                for row in query.fetch_all(&mut *tx).await? {
-                    into.insert(row.try_get(0)?);
-                }
+                into.extend(query.fetch_all(&mut *tx).await?);
             }
         }
         tx.commit().await?;

@@ -10,6 +10,22 @@ pub mod registrations;
 pub mod signatures;
 
 use crate::error::Error;
+use serde::{Deserialize, Serialize};
+
+/// What every staff-review request has, whatever it asks for (it reads as flat fields, in
+/// JSON and in SQL, beside the request's own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "storage", derive(sqlx::FromRow))]
+pub struct Request {
+    pub id: i64,
+    pub account_id: i64,
+    pub login_name: String,
+    /// `pending`, then what staff decided: `confirmed`/`approved`, or `rejected`.
+    pub status: String,
+    /// Why staff rejected it, for the customer.
+    pub reject_reason: Option<String>,
+    pub created_at: i64,
+}
 
 /// The queues staff work through, one table each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +141,7 @@ pub use storage::*;
 mod storage {
     use super::*;
     use crate::db::{now_ms, Db};
-    use sqlx::{AnyConnection, Row};
+    use sqlx::AnyConnection;
 
     /// Claims the decision on request `id` of `queue` if it is still pending; returns the
     /// account it belongs to. A request already decided is a conflict naming its status.
@@ -149,7 +165,7 @@ mod storage {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let row = sqlx::query(&format!(
+        let (account_id, status): (i64, String) = sqlx::query_as(&format!(
             "SELECT account_id, status FROM {table} WHERE id = $1"
         ))
         .bind(id)
@@ -157,13 +173,66 @@ mod storage {
         .await?
         .ok_or(Error::NotFound)?;
         if claimed == 0 {
-            let status: String = row.try_get(1)?;
             return Err(Error::Conflict(format!(
                 "This {} was already {status}; nothing was changed.",
                 queue.noun()
             )));
         }
-        Ok(row.try_get(0)?)
+        Ok(account_id)
+    }
+
+    /// A decision claimed by [`claim_decision`] in its open transaction: the decision's effects
+    /// run on `tx`, then [`ClaimedDecision::commit`] adds the audit entry in the same
+    /// transaction, so a decision and its record commit together or not at all.
+    pub struct ClaimedDecision<'d> {
+        pub tx: sqlx::Transaction<'static, sqlx::Any>,
+        /// The account the request belongs to.
+        pub account_id: i64,
+        queue: Queue,
+        staff_id: i64,
+        decision: &'d Decision,
+    }
+
+    /// Opens the write transaction of a staff decision and claims request `id` of `queue`
+    /// (see [`decide`]).
+    pub async fn claim_decision<'d>(
+        db: &Db,
+        queue: Queue,
+        id: i64,
+        staff_id: i64,
+        decision: &'d Decision,
+    ) -> Result<ClaimedDecision<'d>, Error> {
+        let mut tx = db.begin_write().await?;
+        let account_id = decide(&mut tx, queue, id, staff_id, decision).await?;
+        Ok(ClaimedDecision {
+            tx,
+            account_id,
+            queue,
+            staff_id,
+            decision,
+        })
+    }
+
+    impl ClaimedDecision<'_> {
+        /// Records the decision in the audit log (`before` and `after` as the queue describes
+        /// them) and commits.
+        pub async fn commit(
+            mut self,
+            before: serde_json::Value,
+            after: serde_json::Value,
+        ) -> Result<(), Error> {
+            crate::audit::record(
+                &mut self.tx,
+                self.staff_id,
+                &self.decision.action(self.queue),
+                Some(self.account_id),
+                before,
+                after,
+            )
+            .await?;
+            self.tx.commit().await?;
+            Ok(())
+        }
     }
 
     /// Whether `account_id` has a request waiting in `queue`.
@@ -172,28 +241,30 @@ mod storage {
         queue: Queue,
         account_id: i64,
     ) -> Result<bool, sqlx::Error> {
-        let n: i64 = sqlx::query(&format!(
+        let n: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM {} WHERE account_id = $1 AND status = 'pending'",
             queue.table()
         ))
         .bind(account_id)
         .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
+        .await?;
         Ok(n > 0)
     }
 
     /// Requests of `queue` for `listing`. `select` is the queue's SELECT with its table
     /// aliased `r`; an account's own list is capped at its 50 latest.
-    pub(super) async fn list<T>(
+    pub(super) async fn list<R, T>(
         db: &Db,
         select: &str,
         listing: Listing,
-        from_row: fn(sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
-    ) -> Result<Vec<T>, sqlx::Error> {
-        let rows = match listing {
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+        T: From<R>,
+    {
+        let rows: Vec<R> = match listing {
             Listing::Own { account_id } => {
-                sqlx::query(&format!(
+                sqlx::query_as(&format!(
                     "{select} WHERE r.account_id = $1 ORDER BY r.id DESC LIMIT 50"
                 ))
                 .bind(account_id)
@@ -201,14 +272,14 @@ mod storage {
                 .await?
             }
             Listing::Pending => {
-                sqlx::query(&format!(
+                sqlx::query_as(&format!(
                     "{select} WHERE r.status = 'pending' ORDER BY r.id"
                 ))
                 .fetch_all(db.pool())
                 .await?
             }
         };
-        rows.into_iter().map(from_row).collect()
+        Ok(rows.into_iter().map(T::from).collect())
     }
 }
 

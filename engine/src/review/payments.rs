@@ -13,18 +13,24 @@ pub const CHARITY_BONUS_PERCENT: i64 = 10;
 pub const PAYMENT_METHODS: [&str; 4] = ["Bank transfer", "FPS", "Cheque", "Cash deposit"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "storage", derive(sqlx::FromRow))]
 pub struct Payment {
-    pub id: i64,
-    pub account_id: i64,
-    pub login_name: String,
+    #[serde(flatten)]
+    #[cfg_attr(feature = "storage", sqlx(flatten))]
+    pub request: crate::review::Request,
     pub company_name: String,
+    /// What the customer says they paid; the balance changes only when staff confirm it.
+    #[cfg_attr(
+        feature = "storage",
+        sqlx(try_from = "crate::db::Minor", rename = "amount_minor")
+    )]
     pub amount: Money,
+    /// One of [`PAYMENT_METHODS`].
     pub method: String,
+    /// The bank's or FPS reference, as the customer typed it.
     pub reference: String,
+    /// The uploaded receipt.
     pub document_id: i64,
-    pub status: String,
-    pub reject_reason: Option<String>,
-    pub created_at: i64,
     pub decided_at: Option<i64>,
 }
 
@@ -52,30 +58,22 @@ mod storage {
     use crate::error::{Error, FieldErrors};
     use crate::ledger::store::{post, LedgerError, Posting};
     use crate::ledger::EntryKind;
-    use crate::review::{decide, list, Decision, Listing, Queue};
+    use crate::review::{claim_decision, list, Decision, Listing, Queue};
     use serde_json::json;
-    use sqlx::Row;
 
     const SELECT: &str =
-        "SELECT r.id, r.account_id, a.login_name, a.company_name, r.amount_minor, r.method, \
-        r.reference, r.document_id, r.status, r.reject_reason, r.created_at, r.decided_at \
+        "SELECT r.id AS id, r.account_id AS account_id, a.login_name AS login_name, \
+        a.company_name AS company_name, r.amount_minor AS amount_minor, r.method AS method, \
+        r.reference AS reference, r.document_id AS document_id, r.status AS status, \
+        r.reject_reason AS reject_reason, r.created_at AS created_at, r.decided_at AS decided_at \
         FROM payments r JOIN accounts a ON a.id = r.account_id";
 
-    fn from_row(r: sqlx::any::AnyRow) -> Result<Payment, sqlx::Error> {
-        Ok(Payment {
-            id: r.try_get(0)?,
-            account_id: r.try_get(1)?,
-            login_name: r.try_get(2)?,
-            company_name: r.try_get(3)?,
-            amount: Money::from_minor(r.try_get(4)?),
-            method: r.try_get(5)?,
-            reference: r.try_get(6)?,
-            document_id: r.try_get(7)?,
-            status: r.try_get(8)?,
-            reject_reason: r.try_get(9)?,
-            created_at: r.try_get(10)?,
-            decided_at: r.try_get(11)?,
-        })
+    #[derive(sqlx::FromRow)]
+    struct TopUpRow {
+        account_id: i64,
+        amount_minor: i64,
+        is_charity: i64,
+        earlier_top_ups: i64,
     }
 
     /// What the customer typed about a payment, as received.
@@ -145,7 +143,7 @@ mod storage {
         let document_id = crate::documents::store(&mut tx, account_id, "receipt", &file)
             .await?
             .map_err(|e| Error::field("receipt", e.to_string()))?;
-        let id: i64 = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO payments (account_id, amount_minor, method, reference, document_id, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING id",
         )
@@ -156,15 +154,14 @@ mod storage {
         .bind(document_id)
         .bind(now_ms())
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
         tx.commit().await?;
         tracing::info!(payment_id = id, account_id, %amount, "payment recorded");
         Ok(id)
     }
 
     pub async fn payments(db: &Db, listing: Listing) -> Result<Vec<Payment>, Error> {
-        Ok(list(db, SELECT, listing, from_row).await?)
+        Ok(list::<Payment, _>(db, SELECT, listing).await?)
     }
 
     /// Confirms or rejects a pending payment. Confirmation posts one top-up entry and, for
@@ -176,11 +173,12 @@ mod storage {
         payment_id: i64,
         decision: &Decision,
     ) -> Result<(), Error> {
-        let mut tx = db.begin_write().await?;
-        let account_id = decide(&mut tx, Queue::Payments, payment_id, staff_id, decision).await?;
+        let mut claimed =
+            claim_decision(db, Queue::Payments, payment_id, staff_id, decision).await?;
+        let account_id = claimed.account_id;
         let after = match decision {
             Decision::Approve => {
-                let (amount, bonuses) = post_top_up(&mut tx, staff_id, payment_id).await?;
+                let (amount, bonuses) = post_top_up(&mut claimed.tx, staff_id, payment_id).await?;
                 tracing::info!(payment_id, account_id, %amount, staff_id, "payment confirmed");
                 json!({ "payment": payment_id, "status": "confirmed", "top_up": amount.minor(), "bonuses": bonuses })
             }
@@ -188,17 +186,9 @@ mod storage {
                 json!({ "payment": payment_id, "status": "rejected", "reason": reason })
             }
         };
-        crate::audit::record(
-            &mut tx,
-            staff_id,
-            &decision.action(Queue::Payments),
-            Some(account_id),
-            json!({ "payment": payment_id, "status": "pending" }),
-            after,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        claimed
+            .commit(json!({ "payment": payment_id, "status": "pending" }), after)
+            .await
     }
 
     /// The top-up entry and any charity bonuses of a payment being confirmed.
@@ -207,18 +197,19 @@ mod storage {
         staff_id: i64,
         payment_id: i64,
     ) -> Result<(Money, Vec<i64>), Error> {
-        let row = sqlx::query(
-            "SELECT p.account_id, p.amount_minor, a.is_charity, \
+        let row: TopUpRow = sqlx::query_as(
+            "SELECT p.account_id AS account_id, p.amount_minor AS amount_minor, a.is_charity AS is_charity, \
                (SELECT COUNT(*) FROM payments q WHERE q.account_id = p.account_id AND q.status = 'confirmed' AND q.id <> p.id) \
+                 AS earlier_top_ups \
              FROM payments p JOIN accounts a ON a.id = p.account_id WHERE p.id = $1",
         )
         .bind(payment_id)
         .fetch_one(&mut *tx)
         .await?;
-        let account_id: i64 = row.try_get(0)?;
-        let amount = Money::from_minor(row.try_get(1)?);
-        let is_charity = row.try_get::<i64, _>(2)? != 0;
-        let earlier_top_ups: i64 = row.try_get(3)?;
+        let account_id = row.account_id;
+        let amount = Money::from_minor(row.amount_minor);
+        let is_charity = row.is_charity != 0;
+        let earlier_top_ups = row.earlier_top_ups;
         let reference = format!("payment-{payment_id}");
         let description = format!("Top-up (payment #{payment_id})");
         let mut postings = vec![(

@@ -10,14 +10,12 @@ pub const FEE_WAIVER_TOP_UP: Money = Money::hkd(20_000);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignatureApplication {
-    pub id: i64,
-    pub account_id: i64,
-    pub login_name: String,
+    #[serde(flatten)]
+    pub request: crate::review::Request,
+    /// As the handset shows it, without the brackets.
     pub signature: String,
-    pub status: String,
-    pub reject_reason: Option<String>,
+    /// What approval charged; `None` while pending, when rejected, or when waived.
     pub fee: Option<Money>,
-    pub created_at: i64,
 }
 
 #[cfg(feature = "storage")]
@@ -26,29 +24,45 @@ pub use storage::*;
 #[cfg(feature = "storage")]
 mod storage {
     use super::*;
-    use crate::db::{now_ms, Db};
-    use crate::error::Error;
-    use crate::ledger::store::{post, LedgerError, Posting};
-    use crate::ledger::EntryKind;
-    use crate::review::{decide, has_pending, list, Decision, Listing, Queue};
+    use crate::{
+        db::{now_ms, Db},
+        error::Error,
+        ledger::store::{post, LedgerError, Posting},
+        ledger::EntryKind,
+        review::{claim_decision, has_pending, list, Decision, Listing, Queue},
+    };
     use serde_json::json;
     use sms::ChinaSignature;
-    use sqlx::Row;
 
-    const SELECT: &str = "SELECT r.id, r.account_id, a.login_name, r.signature, r.status, r.reject_reason, \
-        r.fee_minor, r.created_at FROM signature_applications r JOIN accounts a ON a.id = r.account_id";
+    const SELECT: &str =
+        "SELECT r.id AS id, r.account_id AS account_id, a.login_name AS login_name, \
+        r.signature AS signature, r.status AS status, r.reject_reason AS reject_reason, \
+        r.fee_minor AS fee_minor, r.created_at AS created_at \
+        FROM signature_applications r JOIN accounts a ON a.id = r.account_id";
 
-    fn from_row(r: sqlx::any::AnyRow) -> Result<SignatureApplication, sqlx::Error> {
-        Ok(SignatureApplication {
-            id: r.try_get(0)?,
-            account_id: r.try_get(1)?,
-            login_name: r.try_get(2)?,
-            signature: r.try_get(3)?,
-            status: r.try_get(4)?,
-            reject_reason: r.try_get(5)?,
-            fee: r.try_get::<Option<i64>, _>(6)?.map(Money::from_minor),
-            created_at: r.try_get(7)?,
-        })
+    #[derive(sqlx::FromRow)]
+    struct ApplicationRow {
+        #[sqlx(flatten)]
+        request: crate::review::Request,
+        signature: String,
+        fee_minor: Option<i64>,
+    }
+
+    impl From<ApplicationRow> for SignatureApplication {
+        fn from(r: ApplicationRow) -> Self {
+            SignatureApplication {
+                request: r.request,
+                signature: r.signature,
+                fee: r.fee_minor.map(Money::from_minor),
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct DecisionRow {
+        signature: String,
+        previous: Option<String>,
+        waiving_top_ups: i64,
     }
 
     /// Queues `account_id`'s application for `input` as its signature (one waiting at a time).
@@ -77,7 +91,7 @@ mod storage {
         db: &Db,
         listing: Listing,
     ) -> Result<Vec<SignatureApplication>, Error> {
-        Ok(list(db, SELECT, listing, from_row).await?)
+        Ok(list::<ApplicationRow, _>(db, SELECT, listing).await?)
     }
 
     /// Approval sets the account's signature and charges the fee unless it is waived; both
@@ -88,47 +102,45 @@ mod storage {
         id: i64,
         decision: &Decision,
     ) -> Result<(), Error> {
-        let mut tx = db.begin_write().await?;
-        let account_id = decide(&mut tx, Queue::Signatures, id, staff_id, decision).await?;
-        let row = sqlx::query(
-            "SELECT s.signature, a.china_signature, \
+        let mut claimed = claim_decision(db, Queue::Signatures, id, staff_id, decision).await?;
+        let account_id = claimed.account_id;
+        let DecisionRow {
+            signature,
+            previous,
+            waiving_top_ups,
+        } = sqlx::query_as(
+            "SELECT s.signature AS signature, a.china_signature AS previous, \
                (SELECT COUNT(*) FROM payments p WHERE p.account_id = s.account_id AND p.status = 'confirmed' AND p.amount_minor >= $2) \
+                 AS waiving_top_ups \
              FROM signature_applications s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
         )
         .bind(id)
         .bind(FEE_WAIVER_TOP_UP.minor())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *claimed.tx)
         .await?;
-        let signature: String = row.try_get(0)?;
-        let previous: Option<String> = row.try_get(1)?;
-        let waived = row.try_get::<i64, _>(2)? > 0;
+        let waived = waiving_top_ups > 0;
         let mut fee = None;
         if decision.approves() {
             if !waived {
-                charge_fee(&mut tx, account_id, staff_id, id).await?;
+                charge_fee(&mut claimed.tx, account_id, staff_id, id).await?;
                 fee = Some(SIGNATURE_FEE);
             }
             sqlx::query("UPDATE accounts SET china_signature = $1 WHERE id = $2")
                 .bind(&signature)
                 .bind(account_id)
-                .execute(&mut *tx)
+                .execute(&mut *claimed.tx)
                 .await?;
         }
         let approved = decision.approves();
-        crate::audit::record(
-            &mut tx,
-            staff_id,
-            &decision.action(Queue::Signatures),
-            Some(account_id),
-            json!({ "application": id, "china_signature": previous }),
-            json!({ "application": id, "approved": approved,
-                    "china_signature": if approved { Some(signature.clone()) } else { previous.clone() },
-                    "fee": fee.map(Money::minor), "fee_waived": approved && waived,
-                    "reason": decision.reason().unwrap_or_default() }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        claimed
+            .commit(
+                json!({ "application": id, "china_signature": previous }),
+                json!({ "application": id, "approved": approved,
+                        "china_signature": if approved { Some(signature.clone()) } else { previous.clone() },
+                        "fee": fee.map(Money::minor), "fee_waived": approved && waived,
+                        "reason": decision.reason().unwrap_or_default() }),
+            )
+            .await
     }
 
     async fn charge_fee(

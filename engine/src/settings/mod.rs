@@ -188,10 +188,33 @@ pub mod store {
     use super::*;
     use crate::db::Db;
     use serde_json::json;
-    use sqlx::Row;
+
+    #[derive(sqlx::FromRow)]
+    struct SettingsRow {
+        validity_minutes: i64,
+        single_sms_limit_minor: Option<i64>,
+        ip_allow_list: String,
+        unsubscribe_hotline: String,
+        callback_url: String,
+        default_country_code: i64,
+    }
+
+    impl From<SettingsRow> for AccountSettings {
+        fn from(r: SettingsRow) -> Self {
+            AccountSettings {
+                validity_minutes: r.validity_minutes,
+                single_sms_limit: r.single_sms_limit_minor.map(Money::from_minor),
+                ip_allow_list: r.ip_allow_list,
+                unsubscribe_hotline: r.unsubscribe_hotline,
+                callback_url: r.callback_url,
+                default_country_code: u16::try_from(r.default_country_code)
+                    .unwrap_or(sms::msisdn::HONG_KONG_CODE),
+            }
+        }
+    }
 
     pub async fn load(db: &Db, account_id: i64) -> Result<AccountSettings, Error> {
-        let r = sqlx::query(
+        let row: SettingsRow = sqlx::query_as(
             "SELECT validity_minutes, single_sms_limit_minor, ip_allow_list, unsubscribe_hotline, callback_url, default_country_code \
              FROM accounts WHERE id = $1",
         )
@@ -199,15 +222,7 @@ pub mod store {
         .fetch_optional(db.pool())
         .await?
         .ok_or(Error::NotFound)?;
-        Ok(AccountSettings {
-            validity_minutes: r.try_get(0)?,
-            single_sms_limit: r.try_get::<Option<i64>, _>(1)?.map(Money::from_minor),
-            ip_allow_list: r.try_get(2)?,
-            unsubscribe_hotline: r.try_get(3)?,
-            callback_url: r.try_get(4)?,
-            default_country_code: u16::try_from(r.try_get::<i64, _>(5)?)
-                .unwrap_or(sms::msisdn::HONG_KONG_CODE),
-        })
+        Ok(row.into())
     }
 
     /// Saves `account_id`'s settings, changed from `caller_ip`: a list that would lock that
@@ -218,7 +233,13 @@ pub mod store {
         caller_ip: IpAddr,
         settings: AccountSettings,
     ) -> Result<(), Error> {
-        let list = IpAllowList::parse(&settings.ip_allow_list).unwrap_or_default();
+        // An unparsable list must not be stored: sign-in reads it as empty, i.e. open to all.
+        let list = IpAllowList::parse(&settings.ip_allow_list).map_err(|problems| {
+            Error::field(
+                "ip_allow_list",
+                format!("IP allow-list: {}.", problems.join("; ")),
+            )
+        })?;
         if !list.allows(caller_ip) {
             return Err(Error::field(
                 "ip_allow_list",
@@ -258,12 +279,10 @@ pub mod store {
     pub async fn clear_ip_allow_list(db: &Db, staff_id: i64, account_id: i64) -> Result<(), Error> {
         let mut tx = db.begin_write().await?;
         let before: Option<String> =
-            sqlx::query("SELECT ip_allow_list FROM accounts WHERE id = $1")
+            sqlx::query_scalar("SELECT ip_allow_list FROM accounts WHERE id = $1")
                 .bind(account_id)
                 .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
+                .await?;
         let Some(before) = before else {
             return Err(Error::NotFound);
         };
@@ -342,3 +361,6 @@ mod tests {
         assert!(validate("1381", "", "", "", "", "").is_err());
     }
 }
+
+#[cfg(all(test, feature = "storage"))]
+mod store_tests;

@@ -35,6 +35,7 @@ pub struct StaffAccountDetail {
     pub sub_accounts: Vec<LinkedAccount>,
     pub settings: AccountSettings,
     pub sender_ids: Vec<SenderIdRecord>,
+    pub api_keys: Vec<crate::api_keys::ApiKey>,
     pub recent_entries: Vec<LedgerEntry>,
 }
 
@@ -46,82 +47,99 @@ pub mod store {
     use crate::error::Error;
     use crate::ledger::store::LedgerError;
     use serde_json::json;
-    use sqlx::Row;
 
-    const ROW: &str = "SELECT a.id, a.login_name, a.company_name, a.status, a.balance_minor, a.is_charity, p.login_name \
+    const ROW: &str = "SELECT a.id AS id, a.login_name AS login_name, a.company_name AS company_name, \
+        a.status AS status, a.balance_minor AS balance_minor, a.is_charity AS is_charity, \
+        p.login_name AS primary_login \
         FROM accounts a LEFT JOIN accounts p ON p.id = a.primary_account_id WHERE a.role = 'customer'";
 
-    fn account_row(r: &sqlx::any::AnyRow) -> Result<AccountRow, sqlx::Error> {
-        Ok(AccountRow {
-            id: r.try_get(0)?,
-            login_name: r.try_get(1)?,
-            company_name: r.try_get(2)?,
-            status: r.try_get(3)?,
-            balance: Money::from_minor(r.try_get(4)?),
-            is_charity: r.try_get::<i64, _>(5)? != 0,
-            primary_login: r.try_get(6)?,
-        })
+    /// A customer account as [`ROW`] reads it.
+    #[derive(sqlx::FromRow)]
+    struct StoredAccountRow {
+        id: i64,
+        login_name: String,
+        company_name: String,
+        status: String,
+        balance_minor: i64,
+        is_charity: i64,
+        primary_login: Option<String>,
+    }
+
+    impl From<StoredAccountRow> for AccountRow {
+        fn from(r: StoredAccountRow) -> Self {
+            AccountRow {
+                id: r.id,
+                login_name: r.login_name,
+                company_name: r.company_name,
+                status: r.status,
+                balance: Money::from_minor(r.balance_minor),
+                is_charity: r.is_charity != 0,
+                primary_login: r.primary_login,
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct DetailRow {
+        contact_email: String,
+        mobile: String,
+        china_signature: Option<String>,
+        created_at: i64,
+        primary_id: Option<i64>,
+        primary_login: Option<String>,
     }
 
     pub async fn search(db: &Db, query: &str) -> Result<Vec<AccountRow>, Error> {
         let pattern = format!("%{}%", query.trim().to_lowercase().replace(['%', '_'], ""));
-        Ok(sqlx::query(&format!(
+        let rows: Vec<StoredAccountRow> = sqlx::query_as(&format!(
             "{ROW} AND (LOWER(a.login_name) LIKE $1 OR LOWER(a.company_name) LIKE $1 OR a.mobile LIKE $1) \
              ORDER BY a.id DESC LIMIT 100"
         ))
         .bind(pattern)
         .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(account_row)
-        .collect::<Result<_, _>>()?)
+        .await?;
+        Ok(rows.into_iter().map(AccountRow::from).collect())
     }
 
     pub async fn detail(db: &Db, account_id: i64) -> Result<StaffAccountDetail, Error> {
-        let r = sqlx::query(&format!("{ROW} AND a.id = $1"))
+        let account: StoredAccountRow = sqlx::query_as(&format!("{ROW} AND a.id = $1"))
             .bind(account_id)
             .fetch_optional(db.pool())
             .await?
             .ok_or(Error::NotFound)?;
-        let account = account_row(&r)?;
-        let extra = sqlx::query(
-            "SELECT a.contact_email, a.mobile, a.china_signature, a.created_at, p.id, p.login_name \
+        let extra: DetailRow = sqlx::query_as(
+            "SELECT a.contact_email AS contact_email, a.mobile AS mobile, \
+                    a.china_signature AS china_signature, a.created_at AS created_at, \
+                    p.id AS primary_id, p.login_name AS primary_login \
              FROM accounts a LEFT JOIN accounts p ON p.id = a.primary_account_id WHERE a.id = $1",
         )
         .bind(account_id)
         .fetch_one(db.pool())
         .await?;
-        let primary = match (
-            extra.try_get::<Option<i64>, _>(4)?,
-            extra.try_get::<Option<String>, _>(5)?,
-        ) {
+        let primary = match (extra.primary_id, extra.primary_login) {
             (Some(id), Some(login_name)) => Some(LinkedAccount { id, login_name }),
             _ => None,
         };
-        let sub_accounts = sqlx::query(
+        let sub_accounts = sqlx::query_as::<_, (i64, String)>(
             "SELECT id, login_name FROM accounts WHERE primary_account_id = $1 ORDER BY login_name",
         )
         .bind(account_id)
         .fetch_all(db.pool())
         .await?
         .into_iter()
-        .map(|r| {
-            Ok(LinkedAccount {
-                id: r.try_get(0)?,
-                login_name: r.try_get(1)?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .map(|(id, login_name)| LinkedAccount { id, login_name })
+        .collect();
         Ok(StaffAccountDetail {
-            account,
-            contact_email: extra.try_get(0)?,
-            mobile: extra.try_get(1)?,
-            china_signature: extra.try_get(2)?,
-            created_at: extra.try_get(3)?,
+            account: account.into(),
+            contact_email: extra.contact_email,
+            mobile: extra.mobile,
+            china_signature: extra.china_signature,
+            created_at: extra.created_at,
             primary,
             sub_accounts,
             settings: crate::settings::store::load(db, account_id).await?,
             sender_ids: crate::sender_ids::store::list(db, account_id, false).await?,
+            api_keys: crate::api_keys::store::list(db, account_id).await?,
             recent_entries: crate::ledger::store::entries(db, account_id, &Default::default(), 20)
                 .await?,
         })
@@ -135,15 +153,13 @@ pub mod store {
     ) -> Result<(), Error> {
         let primary_login = primary_login.trim().to_lowercase();
         let mut tx = db.begin_write().await?;
-        let primary = sqlx::query(
+        let (primary_id, primary_parent): (i64, Option<i64>) = sqlx::query_as(
             "SELECT id, primary_account_id FROM accounts WHERE login_name = $1 AND role = 'customer'",
         )
         .bind(&primary_login)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| Error::field("primary_login", "No customer account has this login name."))?;
-        let primary_id: i64 = primary.try_get(0)?;
-        let primary_parent: Option<i64> = primary.try_get(1)?;
         if primary_id == account_id {
             return Err(Error::field(
                 "primary_login",
@@ -156,25 +172,24 @@ pub mod store {
                 "That account is itself a sub-account; link to its primary instead.",
             ));
         }
-        let subs: i64 = sqlx::query("SELECT COUNT(*) FROM accounts WHERE primary_account_id = $1")
-            .bind(account_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+        let subs: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE primary_account_id = $1")
+                .bind(account_id)
+                .fetch_one(&mut *tx)
+                .await?;
         if subs > 0 {
             return Err(Error::field(
                 "primary_login",
                 "This account has sub-accounts of its own, so it cannot become a sub-account.",
             ));
         }
-        let before: Option<i64> = sqlx::query(
+        let before: Option<i64> = sqlx::query_scalar(
             "SELECT primary_account_id FROM accounts WHERE id = $1 AND role = 'customer'",
         )
         .bind(account_id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or(Error::NotFound)?
-        .try_get(0)?;
+        .ok_or(Error::NotFound)?;
         sqlx::query("UPDATE accounts SET primary_account_id = $1 WHERE id = $2")
             .bind(primary_id)
             .bind(account_id)
@@ -215,7 +230,7 @@ pub mod store {
             ));
         }
         let mut tx = db.begin_write().await?;
-        let rows = sqlx::query(
+        let rows: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
             "SELECT id, login_name, primary_account_id FROM accounts WHERE id IN ($1, $2) AND role = 'customer'",
         )
         .bind(from)
@@ -223,16 +238,11 @@ pub mod store {
         .fetch_all(&mut *tx)
         .await?;
         let find = |id: i64| {
-            rows.iter().find_map(|r| {
-                (r.try_get::<i64, _>(0).ok()? == id).then(|| {
-                    (
-                        r.try_get::<String, _>(1).ok(),
-                        r.try_get::<Option<i64>, _>(2).ok().flatten(),
-                    )
-                })
-            })
+            rows.iter()
+                .find(|(row_id, _, _)| *row_id == id)
+                .map(|(_, login, primary)| (login.clone(), *primary))
         };
-        let (Some((Some(from_login), from_primary)), Some((Some(to_login), to_primary))) =
+        let (Some((from_login, from_primary)), Some((to_login, to_primary))) =
             (find(from), find(to))
         else {
             return Err(Error::NotFound);
@@ -247,7 +257,13 @@ pub mod store {
             ));
         }
         let note = note.trim();
-        let reference = format!("transfer-{}-{from}-{to}", now_ms());
+        // Unique per transfer: two transfers in the same millisecond are two transfers, not a
+        // repeated posting for the ledger's (account, kind, reference) guard to refuse.
+        let reference = format!(
+            "transfer-{}-{from}-{to}-{:016x}",
+            now_ms(),
+            rand::random::<u64>()
+        );
         let out_text = format!(
             "Transfer to {to_login}{}",
             if note.is_empty() {
@@ -305,13 +321,13 @@ pub mod store {
         charity: bool,
     ) -> Result<(), Error> {
         let mut tx = db.begin_write().await?;
-        let before: i64 =
-            sqlx::query("SELECT is_charity FROM accounts WHERE id = $1 AND role = 'customer'")
-                .bind(account_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(Error::NotFound)?
-                .try_get(0)?;
+        let before: i64 = sqlx::query_scalar(
+            "SELECT is_charity FROM accounts WHERE id = $1 AND role = 'customer'",
+        )
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
         sqlx::query("UPDATE accounts SET is_charity = $1 WHERE id = $2")
             .bind(i64::from(charity))
             .bind(account_id)
@@ -330,3 +346,6 @@ pub mod store {
         Ok(())
     }
 }
+
+#[cfg(all(test, feature = "storage"))]
+mod tests;

@@ -17,6 +17,20 @@ pub struct PriceRowView {
     pub scheduled: bool,
 }
 
+/// A new price-list row as staff typed it: every field is text until [`store::add`] parses it
+/// and names each field that is wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPrice {
+    /// A route's code (`HK_BUSINESS`, …).
+    pub route: String,
+    /// Digits of a country code or a longer prefix; empty for the whole route.
+    pub prefix: String,
+    /// HK$ per part, e.g. `0.32`.
+    pub unit_price: String,
+    /// A Hong Kong date (YYYY-MM-DD); empty for now.
+    pub effective_from: String,
+}
+
 #[cfg(feature = "storage")]
 pub mod store {
     use super::*;
@@ -50,24 +64,17 @@ pub mod store {
             .collect())
     }
 
-    pub async fn add(
-        db: &Db,
-        staff_id: i64,
-        route: &str,
-        prefix: &str,
-        price: &str,
-        effective: &str,
-    ) -> Result<(), Error> {
+    pub async fn add(db: &Db, staff_id: i64, new: &NewPrice) -> Result<(), Error> {
         let mut errors = FieldErrors::default();
-        let route = route.parse::<sms::Route>().ok();
+        let route = new.route.parse::<sms::Route>().ok();
         if route.is_none() {
             errors.add("route", "Choose a route.");
         }
-        let prefix: String = prefix.trim().trim_start_matches('+').to_string();
+        let prefix: String = new.prefix.trim().trim_start_matches('+').to_string();
         if !prefix.chars().all(|c| c.is_ascii_digit()) || prefix.len() > 15 {
             errors.add("prefix", "Use digits only: a country code or a longer prefix (e.g. 853 or 8536), or leave empty for the whole route.");
         }
-        let price = match Money::parse_hkd(price) {
+        let price = match Money::parse_hkd(&new.unit_price) {
             Ok(p) if p.minor() >= 0 => Some(p),
             Ok(_) => {
                 errors.add("unit_price", "A price cannot be negative.");
@@ -79,6 +86,7 @@ pub mod store {
             }
         };
         let now = now_ms();
+        let effective = new.effective_from.as_str();
         let effective_from = if effective.trim().is_empty() {
             Some(now)
         } else {

@@ -42,6 +42,11 @@ enum BenchCommand {
         #[arg(long)]
         database_url: String,
     },
+    /// The ledger's invariant on a database a benchmark has used; exits non-zero if it is broken.
+    CheckLedger {
+        #[arg(long)]
+        database_url: String,
+    },
     /// Delivery Results pages on one batch of N messages, through the real router.
     Results {
         #[arg(long, value_enum, default_value = "sqlite")]
@@ -74,6 +79,9 @@ async fn main() -> ExitCode {
             .await
         }
         BenchCommand::Prepare { database_url } => server::bench::prepare(&database_url).await,
+        BenchCommand::CheckLedger { database_url } => {
+            server::bench::check_ledger(&database_url).await
+        }
         BenchCommand::Results {
             backend,
             messages,

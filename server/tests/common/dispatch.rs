@@ -115,7 +115,7 @@ pub fn dispatcher_for(db: &Db, sim: &SimulatorHandle, matching: MsgIdMatching) -
     )
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Msg {
     pub destination: String,
     pub status: i64,
@@ -170,7 +170,32 @@ pub async fn wait_final(db: &Db, batch_id: i64, timeout: Duration) -> Vec<Msg> {
                 .into_iter()
                 .map(|r| r.try_get::<String, _>(0).expect("key"))
                 .collect();
-            panic!("batch {batch_id} not final after {timeout:?}: {counts:?}; unmatched receipts {unmatched:?}; part keys {keys:?}");
+            // Where the first open messages stand: their claim, attempts and stored parts.
+            let open: Vec<String> = sqlx::query(
+                "SELECT m.id, m.status, m.attempts, m.claimed_until, m.claimed_by, m.due_at, \
+                   (SELECT COUNT(*) FROM message_parts p WHERE p.message_id = m.id) AS parts_known \
+                 FROM messages m WHERE m.batch_id = $1 AND m.status NOT IN (1, 5, 20, 21, 22) \
+                 ORDER BY m.id LIMIT 3",
+            )
+            .bind(batch_id)
+            .fetch_all(db.pool())
+            .await
+            .expect("open messages")
+            .into_iter()
+            .map(|r| {
+                format!(
+                    "message {} status {} attempts {} claimed_until {} by {:?} due {} parts_known {}",
+                    r.try_get::<i64, _>(0).expect("id"),
+                    r.try_get::<i64, _>(1).expect("status"),
+                    r.try_get::<i64, _>(2).expect("attempts"),
+                    r.try_get::<i64, _>(3).expect("claimed_until"),
+                    r.try_get::<Option<String>, _>(4).expect("claimed_by"),
+                    r.try_get::<i64, _>(5).expect("due_at"),
+                    r.try_get::<i64, _>(6).expect("parts_known"),
+                )
+            })
+            .collect();
+            panic!("batch {batch_id} not final after {timeout:?} (now {}): {counts:?}; open messages {open:?}; unmatched receipts {unmatched:?}; part keys {keys:?}", engine::db::now_ms());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

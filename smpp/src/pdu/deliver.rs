@@ -511,75 +511,23 @@ mod tests {
 
     #[test]
     fn every_state_maps_to_its_status_and_error() {
+        use DeliveryStatus as S;
+        use ErrorCode as E;
+        #[rustfmt::skip]
         let cases = [
-            ("DELIVRD", "000", DeliveryStatus::Delivered, None),
-            (
-                "EXPIRED",
-                "000",
-                DeliveryStatus::Expired,
-                Some(ErrorCode::Expired),
-            ),
-            (
-                "EXPIRED",
-                "027",
-                DeliveryStatus::Expired,
-                Some(ErrorCode::HandsetOff),
-            ),
-            (
-                "UNDELIV",
-                "001",
-                DeliveryStatus::Undeliverable,
-                Some(ErrorCode::UnknownSubscriber),
-            ),
-            (
-                "UNDELIV",
-                "013",
-                DeliveryStatus::Undeliverable,
-                Some(ErrorCode::Barred),
-            ),
-            (
-                "UNDELIV",
-                "033",
-                DeliveryStatus::Undeliverable,
-                Some(ErrorCode::MemoryFull),
-            ),
-            (
-                "UNDELIV",
-                "999",
-                DeliveryStatus::Undeliverable,
-                Some(ErrorCode::Unknown),
-            ),
-            (
-                "REJECTD",
-                "000",
-                DeliveryStatus::Undeliverable,
-                Some(ErrorCode::BlockedAsSpam),
-            ),
-            (
-                "DELETED",
-                "000",
-                DeliveryStatus::Undeliverable,
-                Some(ErrorCode::Unknown),
-            ),
-            (
-                "UNKNOWN",
-                "000",
-                DeliveryStatus::Undeliverable,
-                Some(ErrorCode::Unknown),
-            ),
-            (
-                "ENROUTE",
-                "027",
-                DeliveryStatus::Retry,
-                Some(ErrorCode::HandsetOff),
-            ),
-            ("ACCEPTD", "000", DeliveryStatus::Retry, None),
-            (
-                "WEIRD",
-                "000",
-                DeliveryStatus::Retry,
-                Some(ErrorCode::Unknown),
-            ),
+            ("DELIVRD", "000", S::Delivered, None),
+            ("EXPIRED", "000", S::Expired, Some(E::Expired)),
+            ("EXPIRED", "027", S::Expired, Some(E::HandsetOff)),
+            ("UNDELIV", "001", S::Undeliverable, Some(E::UnknownSubscriber)),
+            ("UNDELIV", "013", S::Undeliverable, Some(E::Barred)),
+            ("UNDELIV", "033", S::Undeliverable, Some(E::MemoryFull)),
+            ("UNDELIV", "999", S::Undeliverable, Some(E::Unknown)),
+            ("REJECTD", "000", S::Undeliverable, Some(E::BlockedAsSpam)),
+            ("DELETED", "000", S::Undeliverable, Some(E::Unknown)),
+            ("UNKNOWN", "000", S::Undeliverable, Some(E::Unknown)),
+            ("ENROUTE", "027", S::Retry, Some(E::HandsetOff)),
+            ("ACCEPTD", "000", S::Retry, None),
+            ("WEIRD", "000", S::Retry, Some(E::Unknown)),
         ];
         for (stat, err, status, error) in cases {
             let r = receipt(0x04, &format!("id:1 stat:{stat} err:{err}"), vec![]);

@@ -41,16 +41,24 @@ fn keep_newest<T>(v: &mut Vec<T>, limit: usize) {
 /// One `submit_sm` as the simulator decoded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedPart {
+    /// The bind it came over.
     pub system_id: String,
+    /// The sender ID or number as submitted, with its type of number (5 for an alphanumeric
+    /// sender ID, 1 for an international number) and numbering plan.
     pub source: String,
     pub source_ton: u8,
     pub source_npi: u8,
+    /// The recipient, with its type of number and numbering plan.
     pub destination: String,
     pub dest_ton: u8,
     pub dest_npi: u8,
+    /// 0x40 when a UDH (concatenation) leads the user data.
     pub esm_class: u8,
+    /// 0 for GSM 7-bit, 8 for UCS-2.
     pub data_coding: u8,
+    /// 1 when a delivery receipt was asked for.
     pub registered_delivery: u8,
+    /// Relative, as SMPP writes it; empty for the SMSC's default.
     pub validity_period: String,
     pub concat: Option<Concat>,
     /// The user data after the UDH, decoded by `data_coding`.

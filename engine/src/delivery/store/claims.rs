@@ -1,11 +1,10 @@
 //! The dispatcher's claim on work: heartbeats, claiming due messages (one process per message,
 //! also across processes), the batch facts a message is built from, and holding its charge.
 
+use super::sql_in;
 use crate::db::{id_list, now_ms, Backend, Db};
-use crate::delivery::code::*;
 use crate::ledger::store::{hold, LedgerError};
-use sms::{ErrorCode, Money};
-use sqlx::Row;
+use sms::{DeliveryStatus, ErrorCode, Money};
 use std::collections::HashMap;
 
 // ----- the dispatcher's side -----
@@ -22,13 +21,47 @@ pub struct ClaimedMessage {
     pub route: Option<sms::Route>,
     pub parts: i64,
     pub unit_price: Money,
-    pub status: i64,
+    pub status: DeliveryStatus,
     pub hold: Money,
     /// Claims so far, this one included (the back-off between retries grows with it).
     pub attempts: i64,
     /// Parts the operator already accepted in an earlier attempt: never submitted again
     /// (§ concatenated messages are all-or-nothing only in what the handset shows).
     pub accepted_parts: Vec<i64>,
+}
+
+/// A claimed message as the claim's `RETURNING` gives it.
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: i64,
+    batch_id: i64,
+    account_id: i64,
+    destination: String,
+    parts: i64,
+    unit_price_minor: i64,
+    #[sqlx(try_from = "i64")]
+    status: DeliveryStatus,
+    hold_minor: i64,
+    route: Option<String>,
+    attempts: i64,
+}
+
+impl From<ClaimRow> for ClaimedMessage {
+    fn from(r: ClaimRow) -> ClaimedMessage {
+        ClaimedMessage {
+            id: r.id,
+            batch_id: r.batch_id,
+            account_id: r.account_id,
+            destination: r.destination,
+            route: r.route.and_then(|r| r.parse().ok()),
+            parts: r.parts,
+            unit_price: Money::from_minor(r.unit_price_minor),
+            status: r.status,
+            hold: Money::from_minor(r.hold_minor),
+            attempts: r.attempts,
+            accepted_parts: Vec::new(),
+        }
+    }
 }
 
 impl ClaimedMessage {
@@ -88,62 +121,47 @@ pub async fn claim(
     } else {
         ""
     };
+    let (waiting, processing) = (
+        sql_in(&DeliveryStatus::WAITING),
+        i64::from(DeliveryStatus::Processing),
+    );
     let sql = format!(
         "UPDATE messages SET claimed_until = $1, claimed_by = $2, attempts = attempts + 1, updated_at = $3 \
          WHERE id IN (SELECT id FROM messages \
-            WHERE (status IN (2, 3) OR (status = 4 AND hold_minor > 0)) AND due_at <= $3 \
+            WHERE (status IN {waiting} OR (status = {processing} AND hold_minor > 0)) AND due_at <= $3 \
             AND (claimed_until < $3 OR claimed_by IS NULL OR (claimed_by <> $2 AND claimed_by NOT IN \
                  (SELECT node_id FROM dispatcher_nodes WHERE heartbeat_at > $4))) \
             ORDER BY due_at, id LIMIT $5 {lock}) \
          RETURNING id, batch_id, account_id, destination, parts, unit_price_minor, status, hold_minor, route, attempts"
     );
-    let rows = sqlx::query(&sql)
+    let mut claimed: Vec<ClaimedMessage> = sqlx::query_as::<_, ClaimRow>(&sql)
         .bind(now + lease_ms)
         .bind(node_id)
         .bind(now)
         .bind(now - NODE_TIMEOUT_MS)
         .bind(limit)
         .fetch_all(db.pool())
-        .await?;
-    let mut claimed = rows
+        .await?
         .into_iter()
-        .map(|r| {
-            let route: Option<String> = r.try_get(8)?;
-            Ok(ClaimedMessage {
-                id: r.try_get(0)?,
-                batch_id: r.try_get(1)?,
-                account_id: r.try_get(2)?,
-                destination: r.try_get(3)?,
-                route: route.and_then(|r| r.parse().ok()),
-                parts: r.try_get(4)?,
-                unit_price: Money::from_minor(r.try_get(5)?),
-                status: r.try_get(6)?,
-                hold: Money::from_minor(r.try_get(7)?),
-                attempts: r.try_get(9)?,
-                accepted_parts: Vec::new(),
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .map(ClaimedMessage::from)
+        .collect();
     // Parts accepted in an earlier attempt (only messages still holding their charge have any).
     let retried: Vec<i64> = claimed
         .iter()
-        .filter(|m| m.status == PROCESSING)
+        .filter(|m| m.status == DeliveryStatus::Processing)
         .map(|m| m.id)
         .collect();
     if !retried.is_empty() {
         let mut accepted: HashMap<i64, Vec<i64>> = HashMap::new();
         for chunk in retried.chunks(500) {
-            for row in sqlx::query(&format!(
+            for (message_id, part) in sqlx::query_as::<_, (i64, i64)>(&format!(
                 "SELECT message_id, part FROM message_parts WHERE message_id IN ({}) ORDER BY part",
                 id_list(chunk)
             ))
             .fetch_all(db.pool())
             .await?
             {
-                accepted
-                    .entry(row.try_get(0)?)
-                    .or_default()
-                    .push(row.try_get(1)?);
+                accepted.entry(message_id).or_default().push(part);
             }
         }
         for m in &mut claimed {
@@ -156,21 +174,26 @@ pub async fn claim(
 }
 
 /// The batch facts the dispatcher needs to build a message (batches never change once stored).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BatchForSending {
     /// The batch's Hong Kong choice (the route of messages without one of their own).
+    #[sqlx(try_from = "String")]
     pub route: sms::Route,
     pub sender_id: Option<String>,
     pub final_text: String,
     /// What mainland recipients receive (signature and suffix).
     pub china_text: Option<String>,
     pub validity_minutes: i64,
-    pub single_sms_limit: Option<Money>,
+    pub single_sms_limit_minor: Option<i64>,
     /// When the batch was due to go out: the validity period counts from here.
     pub due_at: i64,
 }
 
 impl BatchForSending {
+    pub fn single_sms_limit(&self) -> Option<Money> {
+        self.single_sms_limit_minor.map(Money::from_minor)
+    }
+
     /// The text a message on `route` carries.
     pub fn text_for(&self, route: sms::Route) -> &str {
         match (route, &self.china_text) {
@@ -195,27 +218,20 @@ pub async fn batch_for_sending(
     db: &Db,
     batch_id: i64,
 ) -> Result<Option<BatchForSending>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT b.route, b.sender_id, b.final_text, b.validity_minutes, a.single_sms_limit_minor, b.china_text, b.scheduled_at \
+    // A batch whose route this version does not know is not sent (None), rather than
+    // failing the dispatcher's round for every other batch.
+    match sqlx::query_as::<_, BatchForSending>(
+        "SELECT b.route, b.sender_id, b.final_text, b.china_text, b.validity_minutes, \
+         a.single_sms_limit_minor, b.scheduled_at AS due_at \
          FROM batches b JOIN accounts a ON a.id = b.account_id WHERE b.id = $1",
     )
     .bind(batch_id)
     .fetch_optional(db.pool())
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    let route: String = r.try_get(0)?;
-    let Ok(route) = route.parse::<sms::Route>() else {
-        return Ok(None);
-    };
-    Ok(Some(BatchForSending {
-        route,
-        sender_id: r.try_get(1)?,
-        final_text: r.try_get(2)?,
-        china_text: r.try_get(5)?,
-        validity_minutes: r.try_get(3)?,
-        single_sms_limit: r.try_get::<Option<i64>, _>(4)?.map(Money::from_minor),
-        due_at: r.try_get(6)?,
-    }))
+    .await
+    {
+        Err(sqlx::Error::ColumnDecode { index, .. }) if index.contains("route") => Ok(None),
+        other => other,
+    }
 }
 
 /// What the dispatcher decided before submitting a claimed message.
@@ -242,7 +258,7 @@ pub async fn prepare(
     // Messages that hold their charge from an interrupted attempt are sent as they are.
     let mut by_account: HashMap<i64, Vec<usize>> = HashMap::new();
     for (i, m) in messages.iter().enumerate() {
-        if m.status == PROCESSING && m.hold.minor() > 0 {
+        if m.status == DeliveryStatus::Processing && m.hold.minor() > 0 {
             out[i] = Some(Prepared::Send);
         } else if limits(m.batch_id).is_some_and(|limit| m.charge() > limit) {
             out[i] = Some(Prepared::Refused(ErrorCode::OverChargeLimit));
@@ -272,10 +288,11 @@ pub async fn prepare(
             }
         }
     }
+    let processing = i64::from(DeliveryStatus::Processing);
     for chunk in newly_held.chunks(500) {
         let list = id_list(chunk);
         sqlx::query(&format!(
-            "UPDATE messages SET status = {PROCESSING}, hold_minor = unit_price_minor * parts, updated_at = $1 WHERE id IN ({list})"
+            "UPDATE messages SET status = {processing}, hold_minor = unit_price_minor * parts, updated_at = $1 WHERE id IN ({list})"
         ))
         .bind(now)
         .execute(&mut *tx)
@@ -284,9 +301,10 @@ pub async fn prepare(
     for (m, decision) in messages.iter().zip(&out) {
         if let Some(Prepared::Refused(error)) = decision {
             sqlx::query(
-                "UPDATE messages SET status = 21, error_code = $1, done_at = $2, updated_at = $2, claimed_until = 0 WHERE id = $3",
+                "UPDATE messages SET status = $1, error_code = $2, done_at = $3, updated_at = $3, claimed_until = 0 WHERE id = $4",
             )
-            .bind(i64::from(error.code()))
+            .bind(i64::from(DeliveryStatus::Undeliverable))
+            .bind(i64::from(*error))
             .bind(now)
             .bind(m.id)
             .execute(&mut *tx)

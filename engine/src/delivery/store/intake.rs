@@ -1,11 +1,12 @@
 //! Storing a batch: its messages, rows refused at upload, and the charge held for it, in one
-//! transaction; and the group-commit writer that lets many requests share one disk sync.
+//! transaction; the group-commit writer that lets many requests share one disk sync; and
+//! deleting a scheduled batch before it starts.
 
+use super::{insert_rows, sql_in};
 use crate::db::{now_ms, Db};
-use crate::delivery::code::*;
 use crate::ledger::store::LedgerError;
-use sms::{ErrorCode, Money};
-use sqlx::{AnyConnection, Row};
+use sms::{DeliveryStatus, ErrorCode, Money};
+use sqlx::AnyConnection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
@@ -133,8 +134,8 @@ pub const VERIFICATION_PURPOSE: &str = "verification";
 pub struct Unsent {
     /// E.164 digits, or what the customer typed when it is not a number.
     pub destination: String,
-    /// `UPLOAD_FAILED` (1) or `UNDELIVERABLE` (21).
-    pub status: i64,
+    /// UPLOAD FAILED or UNDELIVERABLE.
+    pub status: DeliveryStatus,
     pub error: Option<ErrorCode>,
     /// 1-based row of the pasted or uploaded list.
     pub row: Option<usize>,
@@ -146,7 +147,7 @@ impl Unsent {
     pub fn do_not_call(number: String) -> Unsent {
         Unsent {
             destination: number,
-            status: UNDELIVERABLE,
+            status: DeliveryStatus::Undeliverable,
             error: Some(ErrorCode::DoNotCall),
             row: None,
             reason: None,
@@ -158,7 +159,7 @@ impl Unsent {
     pub fn insufficient_balance(number: String) -> Unsent {
         Unsent {
             destination: number,
-            status: UNDELIVERABLE,
+            status: DeliveryStatus::Undeliverable,
             error: Some(ErrorCode::InsufficientBalance),
             row: None,
             reason: None,
@@ -189,16 +190,17 @@ pub(super) async fn insert_batch(
         .bind(batch.account_id)
         .execute(&mut *tx)
         .await?;
-    let row = sqlx::query(
+    let available: i64 = sqlx::query_scalar(&format!(
         "SELECT a.balance_minor - a.held_minor - \
            CAST(COALESCE((SELECT SUM(m.parts * m.unit_price_minor) FROM messages m \
-                          WHERE m.account_id = a.id AND m.status IN (2, 3)), 0) AS BIGINT) \
+                          WHERE m.account_id = a.id AND m.status IN {}), 0) AS BIGINT) \
          FROM accounts a WHERE a.id = $1",
-    )
+        sql_in(&DeliveryStatus::WAITING)
+    ))
     .bind(batch.account_id)
     .fetch_one(&mut *tx)
     .await?;
-    let available = Money::from_minor(row.try_get(0)?);
+    let available = Money::from_minor(available);
     if total > available {
         return Err(BatchError::InsufficientBalance {
             total,
@@ -208,7 +210,7 @@ pub(super) async fn insert_batch(
     }
     let due = batch.scheduled_at.unwrap_or(now).max(now);
     let is_scheduled = batch.scheduled_at.is_some_and(|t| t > now);
-    let batch_id: i64 = sqlx::query(
+    let batch_id: i64 = sqlx::query_scalar(
         "INSERT INTO batches (account_id, route, sender_id, purpose, content, final_text, encoding, parts, \
          validity_minutes, scheduled_at, is_scheduled, status, total_messages, estimated_cost_minor, resent_from, created_at, china_text) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16) RETURNING id",
@@ -230,36 +232,27 @@ pub(super) async fn insert_batch(
     .bind(now)
     .bind(batch.china_text.as_deref())
     .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    let status = if is_scheduled {
-        SCHEDULING
+    .await?;
+    let status = i64::from(if is_scheduled {
+        DeliveryStatus::Scheduling
     } else {
-        UPLOAD_SUCCESS
-    };
+        DeliveryStatus::UploadSuccess
+    });
     // Multi-row inserts: 50,000 messages in 500 statements rather than 50,000 (playSMS #443
     // lost rows on big files; here they are all written in the same transaction or none are).
     // 100 rows each: SQLite finds `$N` placeholders by a linear search, so binding costs grow
     // with the square of a statement's placeholders.
     for chunk in batch.recipients.chunks(100) {
-        let mut sql = String::from(
+        // Route and parts come from our own types, not from input.
+        let sql = insert_rows(
             "INSERT INTO messages (batch_id, account_id, destination, route, parts, unit_price_minor, status, due_at, created_at, updated_at) VALUES ",
+            chunk,
+            |i, r| {
+                let (account, route, parts) = (batch.account_id, r.route.as_str(), r.parts);
+                let (number, price) = (2 * i + 1, 2 * i + 2);
+                format!("({batch_id}, {account}, ${number}, '{route}', {parts}, ${price}, {status}, {due}, {now}, {now})")
+            },
         );
-        for (i, r) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let b = i * 2;
-            // Route and parts come from our own types, not from input.
-            sql.push_str(&format!(
-                "({batch_id}, {}, ${}, '{}', {}, ${}, {status}, {due}, {now}, {now})",
-                batch.account_id,
-                b + 1,
-                r.route.as_str(),
-                r.parts,
-                b + 2,
-            ));
-        }
         let mut q = sqlx::query(&sql);
         for r in chunk {
             q = q.bind(r.number.as_str()).bind(r.unit_price.minor());
@@ -267,25 +260,16 @@ pub(super) async fn insert_batch(
         q.execute(&mut *tx).await?;
     }
     for chunk in batch.unsent.chunks(100) {
-        let mut sql = String::from(
+        let sql = insert_rows(
             "INSERT INTO messages (batch_id, account_id, destination, parts, unit_price_minor, status, error_code, input_row, reason, due_at, done_at, created_at, updated_at) VALUES ",
+            chunk,
+            |i, u| {
+                let (account, parts, status) = (batch.account_id, batch.parts, u.status.code());
+                let error = u.error.map_or("NULL".to_string(), |e| e.code().to_string());
+                let (destination, row, reason) = (3 * i + 1, 3 * i + 2, 3 * i + 3);
+                format!("({batch_id}, {account}, ${destination}, {parts}, 0, {status}, {error}, ${row}, ${reason}, {now}, {now}, {now}, {now})")
+            },
         );
-        for (i, u) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let b = i * 3;
-            sql.push_str(&format!(
-                "({batch_id}, {}, ${}, {}, 0, {}, {}, ${}, ${}, {now}, {now}, {now}, {now})",
-                batch.account_id,
-                b + 1,
-                batch.parts,
-                u.status,
-                u.error.map_or("NULL".to_string(), |e| e.code().to_string()),
-                b + 2,
-                b + 3,
-            ));
-        }
         let mut q = sqlx::query(&sql);
         for u in chunk {
             q = q
@@ -380,4 +364,53 @@ pub(super) async fn store_group(
             }
         }
     }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Deleted,
+    NotFound,
+    TooLate,
+}
+
+/// Deletes a scheduled batch whose time is more than an hour away. Its messages leave the
+/// queue in the same transaction; the guard on `due_at` means the dispatcher can never have
+/// started on them.
+pub async fn delete_batch(
+    db: &Db,
+    account_id: i64,
+    batch_id: i64,
+) -> Result<DeleteOutcome, sqlx::Error> {
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    let n = sqlx::query(
+        "UPDATE batches SET status = 'deleted' WHERE id = $1 AND account_id = $2 AND status = 'active' \
+         AND is_scheduled = 1 AND scheduled_at > $3",
+    )
+    .bind(batch_id)
+    .bind(account_id)
+    .bind(now + crate::delivery::DELETE_WINDOW_MS)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        let exists = sqlx::query("SELECT 1 FROM batches WHERE id = $1 AND account_id = $2")
+            .bind(batch_id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        return Ok(if exists.is_some() {
+            DeleteOutcome::TooLate
+        } else {
+            DeleteOutcome::NotFound
+        });
+    }
+    sqlx::query("DELETE FROM messages WHERE batch_id = $1 AND status = $2 AND due_at > $3")
+        .bind(batch_id)
+        .bind(i64::from(DeliveryStatus::Scheduling))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(DeleteOutcome::Deleted)
 }

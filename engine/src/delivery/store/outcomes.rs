@@ -3,10 +3,9 @@
 
 use super::*;
 use crate::db::{id_list, now_ms, Backend, Db};
-use crate::delivery::code::*;
 use crate::ledger::store::{charge_held, charge_held_many, release, HeldCharge, LedgerError};
-use sms::{ErrorCode, Money};
-use sqlx::{AnyConnection, Row};
+use sms::{DeliveryStatus, ErrorCode, Money};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 /// One part the operator accepted: (part number, SMSC message id, its lookup keys).
@@ -78,6 +77,7 @@ pub async fn record_many(
     // earlier attempt, or taken over after a crash, is left alone).
     let ids = id_list(&results.iter().map(|(m, _)| m.id).collect::<Vec<_>>());
     let mut holding: HashMap<i64, i64> = HashMap::new();
+    let processing = i64::from(DeliveryStatus::Processing);
     // On PostgreSQL the rows are locked, so a second recorder of the same message (a claim
     // taken over from a process presumed dead) waits, then finds the hold gone and skips it.
     let lock = if db.backend() == Backend::Postgres {
@@ -86,14 +86,13 @@ pub async fn record_many(
         ""
     };
     if !results.is_empty() {
-        for row in sqlx::query(&format!(
-            "SELECT id, hold_minor FROM messages WHERE id IN ({ids}) AND status = {PROCESSING} AND hold_minor > 0 {lock}"
-        ))
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            holding.insert(row.try_get(0)?, row.try_get(1)?);
-        }
+        holding.extend(
+            sqlx::query_as::<_, (i64, i64)>(&format!(
+                "SELECT id, hold_minor FROM messages WHERE id IN ({ids}) AND status = {processing} AND hold_minor > 0 {lock}"
+            ))
+            .fetch_all(&mut *tx)
+            .await?,
+        );
     }
     let mut accepted = Vec::new();
     for (m, result) in results {
@@ -176,9 +175,9 @@ pub(super) async fn record_acceptances(
     }
     for ((_, final_on_acceptance, was_charged), (expires_at, ids)) in groups {
         let status = if final_on_acceptance {
-            SUBMITTED
+            DeliveryStatus::Submitted
         } else {
-            PROCESSING
+            DeliveryStatus::Processing
         };
         let charge = if was_charged {
             "charge_minor + hold_minor"
@@ -190,7 +189,7 @@ pub(super) async fn record_acceptances(
             "UPDATE messages SET status = $1, charge_minor = {charge}, hold_minor = 0, submitted_at = $2, \
              expires_at = $3, done_at = $4, claimed_until = 0, updated_at = $2 WHERE id IN ({list})"
         ))
-        .bind(status)
+        .bind(i64::from(status))
         .bind(now)
         .bind(expires_at)
         .bind(final_on_acceptance.then_some(now))
@@ -206,23 +205,19 @@ pub(super) async fn record_acceptances(
                 .map(move |(part, id, _)| (a.message.id, *part, a.smsc, id.as_str()))
         })
         .collect();
+    let processing = i64::from(DeliveryStatus::Processing);
     for chunk in parts.chunks(64) {
-        let mut sql = String::from(
+        let mut sql = insert_rows(
             "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES ",
+            chunk,
+            |i, (message_id, part, _, _)| {
+                let (smsc, id) = (2 * i + 1, 2 * i + 2);
+                format!("({message_id}, {part}, ${smsc}, ${id}, {processing})")
+            },
         );
-        for (i, (message_id, part, _, _)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "({message_id}, {part}, ${}, ${}, {PROCESSING})",
-                2 * i + 1,
-                2 * i + 2
-            ));
-        }
-        sql.push_str(
-            " ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id, status = 4",
-        );
+        sql.push_str(&format!(
+            " ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id, status = {processing}",
+        ));
         let mut query = sqlx::query(&sql);
         for (_, _, smsc, id) in chunk {
             query = query.bind(*smsc).bind(*id);
@@ -239,17 +234,14 @@ pub(super) async fn record_acceptances(
         })
         .collect();
     for chunk in keys.chunks(64) {
-        let mut sql = String::from("INSERT INTO smsc_keys (smsc, key, message_id, part) VALUES ");
-        for (i, (message_id, part, _, _)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, {message_id}, {part})",
-                2 * i + 1,
-                2 * i + 2
-            ));
-        }
+        let mut sql = insert_rows(
+            "INSERT INTO smsc_keys (smsc, key, message_id, part) VALUES ",
+            chunk,
+            |i, (message_id, part, _, _)| {
+                let (smsc, key) = (2 * i + 1, 2 * i + 2);
+                format!("(${smsc}, ${key}, {message_id}, {part})")
+            },
+        );
         sql.push_str(" ON CONFLICT DO NOTHING");
         let mut query = sqlx::query(&sql);
         for (_, _, smsc, key) in chunk {
@@ -310,15 +302,17 @@ pub(super) async fn record_in(
             error,
             smsc,
             accepted,
-        } => (UNDELIVERABLE, *error, smsc, accepted),
-        SubmitResult::Expired { smsc, accepted } => (EXPIRED, ErrorCode::Expired, smsc, accepted),
+        } => (DeliveryStatus::Undeliverable, *error, smsc, accepted),
+        SubmitResult::Expired { smsc, accepted } => {
+            (DeliveryStatus::Expired, ErrorCode::Expired, smsc, accepted)
+        }
     };
     insert_parts(tx, m.id, smsc, accepted).await?;
     // China knows only DELIVERED and UNDELIVERABLE, and UNDELIVERABLE is refunded (§5): a
     // mainland message that ends here is not charged at all.
     let is_china = m.route == Some(sms::Route::China);
     let status = if is_china {
-        UNDELIVERABLE
+        DeliveryStatus::Undeliverable
     } else {
         final_status
     };
@@ -349,8 +343,8 @@ pub(super) async fn record_in(
         "UPDATE messages SET status = $1, error_code = $2, charge_minor = charge_minor + $3, hold_minor = 0, \
          done_at = $4, claimed_until = 0, updated_at = $4 WHERE id = $5",
     )
-    .bind(status)
-    .bind(i64::from(error.code()))
+    .bind(i64::from(status))
+    .bind(i64::from(error))
     .bind(charge.minor())
     .bind(now)
     .bind(m.id)
@@ -369,13 +363,14 @@ pub(super) async fn insert_parts(
 ) -> Result<(), sqlx::Error> {
     for (part, smsc_id, keys) in parts {
         sqlx::query(
-            "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES ($1, $2, $3, $4, 4) \
+            "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id",
         )
         .bind(message_id)
         .bind(part)
         .bind(smsc)
         .bind(smsc_id)
+        .bind(i64::from(DeliveryStatus::Processing))
         .execute(&mut *tx)
         .await?;
         for key in keys {
@@ -397,25 +392,26 @@ pub(super) async fn insert_parts(
 /// EXPIRED; on the China route UNDELIVERABLE and refunded. Returns how many.
 pub async fn expire_overdue(db: &Db) -> Result<u64, LedgerError> {
     let now = now_ms();
-    let rows = sqlx::query(
-        "SELECT id FROM messages WHERE status IN (4, 19) AND hold_minor = 0 AND expires_at IS NOT NULL AND expires_at < $1 LIMIT 1000",
-    )
+    let overdue: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT id FROM messages WHERE status IN {} AND hold_minor = 0 AND expires_at IS NOT NULL AND expires_at < $1 LIMIT 1000",
+        sql_in(&DeliveryStatus::IN_FLIGHT)
+    ))
     .bind(now)
     .fetch_all(db.pool())
     .await?;
     let mut n = 0;
-    for row in rows {
-        let id: i64 = row.try_get(0)?;
+    for id in overdue {
         let mut tx = db.begin_write().await?;
-        let parts = sqlx::query(
-            "SELECT part FROM message_parts WHERE message_id = $1 AND status NOT IN (20, 21, 22)",
-        )
+        let parts: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT part FROM message_parts WHERE message_id = $1 AND status NOT IN {}",
+            sql_in(&DeliveryStatus::OUTCOMES)
+        ))
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
-        for p in parts {
-            let part: i64 = p.try_get(0)?;
-            apply_part_status(&mut tx, id, part, EXPIRED, Some(ErrorCode::Expired), now).await?;
+        for part in parts {
+            let expired = DeliveryStatus::Expired;
+            apply_part_status(&mut tx, id, part, expired, Some(ErrorCode::Expired), now).await?;
         }
         tx.commit().await?;
         n += 1;

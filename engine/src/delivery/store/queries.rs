@@ -1,40 +1,55 @@
 //! What the portal's pages read: batch summaries, searches by period, one batch's detail and
-//! messages, the live timeline, deletion of a scheduled batch, and the recipients a resend picks.
+//! messages, the live timeline, and the recipients a resend picks.
 
 use super::*;
 use crate::db::{id_list, now_ms, Db};
-use crate::delivery::code::*;
 use crate::delivery::{
-    BatchDetail, BatchFilter, BatchList, BatchSummary, MessageFilter, MessageRow, StatusCount,
+    BatchDetail, BatchFilter, BatchList, BatchSummary, ErrorCount, MessageFilter, MessageRow,
+    StatusCount, StatusTimeline, TimelineSeries,
 };
-use sms::{ErrorCode, Money};
-use sqlx::Row;
+use sms::{DeliveryStatus, ErrorCode, Money};
+use std::collections::HashMap;
+
+/// A batch as [`BATCH_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct BatchRecord {
+    id: i64,
+    created_at: i64,
+    scheduled_at: i64,
+    is_scheduled: i64,
+    status: String,
+    route: String,
+    sender_id: Option<String>,
+    content: String,
+    parts: i64,
+    total_messages: i64,
+}
 
 pub(super) fn summary_from(
-    row: &sqlx::any::AnyRow,
+    row: BatchRecord,
     counts: Vec<StatusCount>,
     total_charge: Money,
-) -> Result<BatchSummary, sqlx::Error> {
+) -> BatchSummary {
     let finished = counts
         .iter()
-        .filter(|c| sms::DeliveryStatus::from_code(c.status).is_some_and(|s| s.is_final()))
+        .filter(|c| c.status.is_final())
         .map(|c| c.count)
         .sum();
-    Ok(BatchSummary {
-        id: row.try_get(0)?,
-        created_at: row.try_get(1)?,
-        scheduled_at: row.try_get(2)?,
-        is_scheduled: row.try_get::<i64, _>(3)? != 0,
-        deleted: row.try_get::<String, _>(4)? == "deleted",
-        route: row.try_get(5)?,
-        sender_id: row.try_get(6)?,
-        content: row.try_get(7)?,
-        parts: row.try_get(8)?,
-        total_messages: row.try_get(9)?,
+    BatchSummary {
+        id: row.id,
+        created_at: row.created_at,
+        scheduled_at: row.scheduled_at,
+        is_scheduled: row.is_scheduled != 0,
+        deleted: row.status == "deleted",
+        route: row.route,
+        sender_id: row.sender_id,
+        content: row.content,
+        parts: row.parts,
+        total_messages: row.total_messages,
         total_charge,
         counts,
         finished,
-    })
+    }
 }
 
 pub(super) const BATCH_COLUMNS: &str = "id, created_at, scheduled_at, is_scheduled, status, route, sender_id, content, parts, total_messages";
@@ -45,7 +60,7 @@ pub async fn summary(
     account_id: i64,
     batch_id: i64,
 ) -> Result<Option<BatchSummary>, sqlx::Error> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, BatchRecord>(&format!(
         "SELECT {BATCH_COLUMNS} FROM batches WHERE id = $1 AND account_id = $2"
     ))
     .bind(batch_id)
@@ -57,7 +72,7 @@ pub async fn summary(
         .await?
         .remove(&batch_id)
         .unwrap_or_default();
-    Ok(Some(summary_from(&row, counts, charge)?))
+    Ok(Some(summary_from(row, counts, charge)))
 }
 
 /// One value bound to a query assembled from optional filters.
@@ -66,10 +81,16 @@ pub(super) enum Bind {
     Text(String),
 }
 
-pub(super) fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+impl Bind {
+    fn status(status: DeliveryStatus) -> Bind {
+        Bind::Int(i64::from(status))
+    }
+}
+
+pub(super) fn bind_all<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
     binds: &'q [Bind],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
     for b in binds {
         query = match b {
             Bind::Int(v) => query.bind(*v),
@@ -123,20 +144,19 @@ pub async fn search(
     if let Some(status) = search.status {
         filters.add(
             "EXISTS (SELECT 1 FROM messages m WHERE m.batch_id = b.id AND m.status = ?)",
-            Bind::Int(status),
+            Bind::status(status),
         );
     }
-    let total: i64 = bind_all(
-        sqlx::query(&format!("SELECT COUNT(*) FROM batches b{}", filters.sql)),
+    let (total,): (i64,) = bind_all(
+        sqlx::query_as(&format!("SELECT COUNT(*) FROM batches b{}", filters.sql)),
         &filters.binds,
     )
     .fetch_one(db.pool())
-    .await?
-    .try_get(0)?;
+    .await?;
     let pages = (total + LIST_PAGE_SIZE - 1) / LIST_PAGE_SIZE;
     let page = search.page.clamp(1, pages.max(1));
-    let rows = bind_all(
-        sqlx::query(&format!(
+    let rows: Vec<BatchRecord> = bind_all(
+        sqlx::query_as(&format!(
             "SELECT {BATCH_COLUMNS} FROM batches b{} ORDER BY b.created_at DESC, b.id DESC LIMIT {LIST_PAGE_SIZE} OFFSET {}",
             filters.sql,
             (page - 1) * LIST_PAGE_SIZE
@@ -145,28 +165,21 @@ pub async fn search(
     )
     .fetch_all(db.pool())
     .await?;
-    let ids: Vec<i64> = rows
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut counts = counts_and_charges(db, &ids).await?;
     let batches = rows
-        .iter()
-        .zip(&ids)
-        .map(|(row, id)| {
-            let (c, charge) = counts.remove(id).unwrap_or_default();
+        .into_iter()
+        .map(|row| {
+            let (c, charge) = counts.remove(&row.id).unwrap_or_default();
             summary_from(row, c, charge)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    let sender_ids = sqlx::query(
+        .collect();
+    let sender_ids = sqlx::query_scalar(
         "SELECT DISTINCT sender_id FROM batches WHERE account_id = $1 AND sender_id IS NOT NULL ORDER BY sender_id",
     )
     .bind(account_id)
     .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| r.try_get(0))
-    .collect::<Result<_, _>>()?;
+    .await?;
     Ok(BatchList {
         batches,
         total,
@@ -176,32 +189,40 @@ pub async fn search(
     })
 }
 
+/// One batch's messages in one status.
+#[derive(sqlx::FromRow)]
+struct StatusGroup {
+    batch_id: i64,
+    #[sqlx(try_from = "i64")]
+    status: DeliveryStatus,
+    count: i64,
+    charge_minor: i64,
+}
+
 /// Status counts and total charge of each of `batch_ids`, in one query.
 pub(super) async fn counts_and_charges(
     db: &Db,
     batch_ids: &[i64],
-) -> Result<std::collections::HashMap<i64, (Vec<StatusCount>, Money)>, sqlx::Error> {
-    let mut out: std::collections::HashMap<i64, (Vec<StatusCount>, Money)> =
-        std::collections::HashMap::new();
+) -> Result<HashMap<i64, (Vec<StatusCount>, Money)>, sqlx::Error> {
+    let mut out: HashMap<i64, (Vec<StatusCount>, Money)> = HashMap::new();
     if batch_ids.is_empty() {
         return Ok(out);
     }
     let ids = id_list(batch_ids);
-    let rows = sqlx::query(&format!(
-        "SELECT batch_id, status, COUNT(*), CAST(COALESCE(SUM(charge_minor), 0) AS BIGINT) FROM messages \
-         WHERE batch_id IN ({ids}) GROUP BY batch_id, status ORDER BY batch_id, status"
+    let groups = sqlx::query_as::<_, StatusGroup>(&format!(
+        "SELECT batch_id, status, COUNT(*) AS count, CAST(COALESCE(SUM(charge_minor), 0) AS BIGINT) AS charge_minor \
+         FROM messages WHERE batch_id IN ({ids}) GROUP BY batch_id, status ORDER BY batch_id, status"
     ))
     .fetch_all(db.pool())
     .await?;
-    for r in rows {
-        let status = u16::try_from(r.try_get::<i64, _>(1)?).unwrap_or(0);
-        let entry = out.entry(r.try_get(0)?).or_default();
+    for g in groups {
+        let entry = out.entry(g.batch_id).or_default();
         entry.0.push(StatusCount {
-            status,
-            label: crate::delivery::status_label(status),
-            count: r.try_get(2)?,
+            status: g.status,
+            label: g.status.label().to_string(),
+            count: g.count,
         });
-        entry.1 = Money::from_minor(entry.1.minor() + r.try_get::<i64, _>(3)?);
+        entry.1 = Money::from_minor(entry.1.minor() + g.charge_minor);
     }
     Ok(out)
 }
@@ -226,10 +247,10 @@ pub async fn detail(
     filters.add("batch_id = ?", Bind::Int(batch_id));
     filters.add("account_id = ?", Bind::Int(account_id));
     if let Some(status) = filter.status {
-        filters.add("status = ?", Bind::Int(status));
+        filters.add("status = ?", Bind::status(status));
     }
     if let Some(code) = filter.error_code {
-        filters.add("error_code = ?", Bind::Int(code));
+        filters.add("error_code = ?", Bind::Int(i64::from(code)));
     }
     if let Some(digits) = &filter.number {
         filters.add("destination LIKE ?", Bind::Text(format!("%{digits}%")));
@@ -237,18 +258,18 @@ pub async fn detail(
     let matching: i64 = if filter.is_empty() {
         summary.total_messages
     } else {
-        bind_all(
-            sqlx::query(&format!("SELECT COUNT(*) FROM messages{}", filters.sql)),
+        let (count,): (i64,) = bind_all(
+            sqlx::query_as(&format!("SELECT COUNT(*) FROM messages{}", filters.sql)),
             &filters.binds,
         )
         .fetch_one(db.pool())
-        .await?
-        .try_get(0)?
+        .await?;
+        count
     };
     let pages = (matching + PAGE_SIZE - 1) / PAGE_SIZE;
     let page = page.clamp(1, pages.max(1));
-    let rows = bind_all(
-        sqlx::query(&format!(
+    let messages = bind_all(
+        sqlx::query_as::<_, MessageRecord>(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m{} ORDER BY m.id LIMIT {PAGE_SIZE} OFFSET {}",
             filters.sql,
             (page - 1) * PAGE_SIZE
@@ -256,12 +277,11 @@ pub async fn detail(
         &filters.binds,
     )
     .fetch_all(db.pool())
-    .await?;
-    let messages = rows
-        .iter()
-        .map(message_from)
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let errors = sqlx::query(
+    .await?
+    .into_iter()
+    .map(MessageRow::from)
+    .collect();
+    let errors = sqlx::query_as::<_, (i64, i64)>(
         "SELECT error_code, COUNT(*) FROM messages WHERE batch_id = $1 AND error_code IS NOT NULL \
          GROUP BY error_code ORDER BY error_code",
     )
@@ -269,17 +289,15 @@ pub async fn detail(
     .fetch_all(db.pool())
     .await?
     .into_iter()
-    .map(|r| {
-        let code = u16::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0);
-        Ok(crate::delivery::ErrorCount {
+    .filter_map(|(code, count)| {
+        let code = stored_error(Some(code))?;
+        Some(ErrorCount {
             code,
-            label: ErrorCode::from_code(code)
-                .map(|e| e.label().to_string())
-                .unwrap_or_else(|| format!("error {code}")),
-            count: r.try_get(1)?,
+            label: code.label().to_string(),
+            count,
         })
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    .collect();
     let can_delete = summary.is_scheduled
         && !summary.deleted
         && summary.scheduled_at > now_ms() + crate::delivery::DELETE_WINDOW_MS;
@@ -294,31 +312,48 @@ pub async fn detail(
     }))
 }
 
+/// A message's columns for the pages and the export; a refused row (UPLOAD FAILED, status 1)
+/// never had a route.
 pub(super) const MESSAGE_COLUMNS: &str =
     "m.id, m.destination, m.parts, m.status, m.error_code, m.charge_minor, m.created_at, m.submitted_at, m.done_at, \
-     CASE WHEN m.status = 1 THEN NULL ELSE COALESCE(m.route, (SELECT b.route FROM batches b WHERE b.id = m.batch_id)) END, \
+     CASE WHEN m.status = 1 THEN NULL ELSE COALESCE(m.route, (SELECT b.route FROM batches b WHERE b.id = m.batch_id)) END AS route, \
      m.input_row, m.reason";
 
-pub(super) fn message_from(r: &sqlx::any::AnyRow) -> Result<MessageRow, sqlx::Error> {
-    let route: Option<String> = r.try_get(9)?;
-    Ok(MessageRow {
-        id: r.try_get(0)?,
-        destination: r.try_get(1)?,
-        parts: r.try_get(2)?,
-        status: u16::try_from(r.try_get::<i64, _>(3)?).unwrap_or(0),
-        error_code: r
-            .try_get::<Option<i64>, _>(4)?
-            .and_then(|c| u16::try_from(c).ok()),
-        charge: Money::from_minor(r.try_get(5)?),
-        created_at: r.try_get(6)?,
-        submitted_at: r.try_get(7)?,
-        done_at: r.try_get(8)?,
-        route: route.and_then(|r| r.parse().ok()),
-        input_row: r
-            .try_get::<Option<i64>, _>(10)?
-            .and_then(|r| usize::try_from(r).ok()),
-        reason: r.try_get(11)?,
-    })
+/// A message as [`MESSAGE_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct MessageRecord {
+    id: i64,
+    destination: String,
+    parts: i64,
+    #[sqlx(try_from = "i64")]
+    status: DeliveryStatus,
+    error_code: Option<i64>,
+    charge_minor: i64,
+    created_at: i64,
+    submitted_at: Option<i64>,
+    done_at: Option<i64>,
+    route: Option<String>,
+    input_row: Option<i64>,
+    reason: Option<String>,
+}
+
+impl From<MessageRecord> for MessageRow {
+    fn from(r: MessageRecord) -> MessageRow {
+        MessageRow {
+            id: r.id,
+            destination: r.destination,
+            parts: r.parts,
+            status: r.status,
+            error_code: stored_error(r.error_code),
+            charge: Money::from_minor(r.charge_minor),
+            created_at: r.created_at,
+            submitted_at: r.submitted_at,
+            done_at: r.done_at,
+            route: r.route.and_then(|r| r.parse().ok()),
+            input_row: r.input_row.and_then(|r| usize::try_from(r).ok()),
+            reason: r.reason,
+        }
+    }
 }
 
 /// Every message of a batch in id order, `chunk` at a time from after `after_id` (keyset
@@ -330,7 +365,7 @@ pub async fn messages_after(
     after_id: i64,
     chunk: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
-    sqlx::query(&format!(
+    Ok(sqlx::query_as::<_, MessageRecord>(&format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.batch_id = $1 AND m.account_id = $2 AND m.id > $3 ORDER BY m.id LIMIT $4"
     ))
     .bind(batch_id)
@@ -339,9 +374,32 @@ pub async fn messages_after(
     .bind(chunk)
     .fetch_all(db.pool())
     .await?
-    .iter()
-    .map(message_from)
-    .collect()
+    .into_iter()
+    .map(MessageRow::from)
+    .collect())
+}
+
+/// One message of `account_id` by its id, with its batch's id; `None` for another account's
+/// (shown as 404, so ids cannot be probed).
+pub async fn message(
+    db: &Db,
+    account_id: i64,
+    message_id: i64,
+) -> Result<Option<(i64, MessageRow)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct WithBatch {
+        batch_id: i64,
+        #[sqlx(flatten)]
+        message: MessageRecord,
+    }
+    Ok(sqlx::query_as::<_, WithBatch>(&format!(
+        "SELECT m.batch_id, {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1 AND m.account_id = $2"
+    ))
+    .bind(message_id)
+    .bind(account_id)
+    .fetch_optional(db.pool())
+    .await?
+    .map(|r| (r.batch_id, MessageRow::from(r.message))))
 }
 
 /// How the batch's messages moved through the statuses: cumulative counts at the end of each
@@ -353,17 +411,16 @@ pub async fn timeline(
     batch_id: i64,
     buckets: i64,
     now: i64,
-) -> Result<Option<crate::delivery::StatusTimeline>, sqlx::Error> {
+) -> Result<Option<StatusTimeline>, sqlx::Error> {
     let Some(summary) = summary(db, account_id, batch_id).await? else {
         return Ok(None);
     };
     let start = summary.scheduled_at;
     let last_done: Option<i64> =
-        sqlx::query("SELECT MAX(done_at) FROM messages WHERE batch_id = $1")
+        sqlx::query_scalar("SELECT MAX(done_at) FROM messages WHERE batch_id = $1")
             .bind(batch_id)
             .fetch_one(db.pool())
-            .await?
-            .try_get(0)?;
+            .await?;
     let end = if summary.finished >= summary.total_messages {
         last_done.unwrap_or(now).max(start + 1000)
     } else {
@@ -373,7 +430,7 @@ pub async fn timeline(
     let width = ((end - start) + buckets - 1) / buckets;
     let bucket_of = |b: i64| b.clamp(0, buckets - 1) as usize;
     let mut submitted = vec![0i64; buckets as usize];
-    for r in sqlx::query(
+    for (bucket, n) in sqlx::query_as::<_, (i64, i64)>(
         "SELECT (submitted_at - $2) / $3, COUNT(*) FROM messages WHERE batch_id = $1 AND submitted_at IS NOT NULL GROUP BY 1",
     )
     .bind(batch_id)
@@ -382,12 +439,17 @@ pub async fn timeline(
     .fetch_all(db.pool())
     .await?
     {
-        submitted[bucket_of(r.try_get(0)?)] += r.try_get::<i64, _>(1)?;
+        submitted[bucket_of(bucket)] += n;
     }
-    let finals = [DELIVERED, SUBMITTED, UNDELIVERABLE, EXPIRED];
+    let finals = [
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Submitted,
+        DeliveryStatus::Undeliverable,
+        DeliveryStatus::Expired,
+    ];
     let mut final_counts = vec![vec![0i64; buckets as usize]; finals.len()];
     let mut final_after_submit = vec![0i64; buckets as usize];
-    for r in sqlx::query(
+    for (bucket, status, was_submitted, n) in sqlx::query_as::<_, (i64, i64, i64, i64)>(
         "SELECT (done_at - $2) / $3, status, CASE WHEN submitted_at IS NULL THEN 0 ELSE 1 END, COUNT(*) FROM messages \
          WHERE batch_id = $1 AND done_at IS NOT NULL GROUP BY 1, 2, 3",
     )
@@ -397,13 +459,11 @@ pub async fn timeline(
     .fetch_all(db.pool())
     .await?
     {
-        let b = bucket_of(r.try_get(0)?);
-        let status: i64 = r.try_get(1)?;
-        let n: i64 = r.try_get(3)?;
-        if let Some(i) = finals.iter().position(|s| *s == status) {
+        let b = bucket_of(bucket);
+        if let Some(i) = finals.iter().position(|s| i64::from(*s) == status) {
             final_counts[i][b] += n;
         }
-        if r.try_get::<i64, _>(2)? == 1 {
+        if was_submitted == 1 {
             final_after_submit[b] += n;
         }
     }
@@ -430,80 +490,32 @@ pub async fn timeline(
         })
         .collect();
     let mut series = vec![
-        crate::delivery::TimelineSeries {
-            status: UPLOAD_SUCCESS as u16,
+        TimelineSeries {
+            status: DeliveryStatus::UploadSuccess,
             label: "Waiting".into(),
             counts: waiting,
         },
-        crate::delivery::TimelineSeries {
-            status: PROCESSING as u16,
+        TimelineSeries {
+            status: DeliveryStatus::Processing,
             label: "Processing".into(),
             counts: in_flight,
         },
     ];
-    for (status, counts) in finals.iter().zip(finals_cum) {
+    for (status, counts) in finals.into_iter().zip(finals_cum) {
         if counts.last().copied().unwrap_or(0) > 0 {
-            series.push(crate::delivery::TimelineSeries {
-                status: *status as u16,
-                label: crate::delivery::status_label(*status as u16),
+            series.push(TimelineSeries {
+                status,
+                label: status.label().to_string(),
                 counts,
             });
         }
     }
-    Ok(Some(crate::delivery::StatusTimeline {
+    Ok(Some(StatusTimeline {
         start,
         bucket_ms: width,
         total: summary.total_messages,
         series,
     }))
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum DeleteOutcome {
-    Deleted,
-    NotFound,
-    TooLate,
-}
-
-/// Deletes a scheduled batch whose time is more than an hour away. Its messages leave the
-/// queue in the same transaction; the guard on `due_at` means the dispatcher can never have
-/// started on them.
-pub async fn delete_batch(
-    db: &Db,
-    account_id: i64,
-    batch_id: i64,
-) -> Result<DeleteOutcome, sqlx::Error> {
-    let now = now_ms();
-    let mut tx = db.begin_write().await?;
-    let n = sqlx::query(
-        "UPDATE batches SET status = 'deleted' WHERE id = $1 AND account_id = $2 AND status = 'active' \
-         AND is_scheduled = 1 AND scheduled_at > $3",
-    )
-    .bind(batch_id)
-    .bind(account_id)
-    .bind(now + crate::delivery::DELETE_WINDOW_MS)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if n == 0 {
-        let exists = sqlx::query("SELECT 1 FROM batches WHERE id = $1 AND account_id = $2")
-            .bind(batch_id)
-            .bind(account_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        return Ok(if exists.is_some() {
-            DeleteOutcome::TooLate
-        } else {
-            DeleteOutcome::NotFound
-        });
-    }
-    sqlx::query("DELETE FROM messages WHERE batch_id = $1 AND status = 3 AND due_at > $2")
-        .bind(batch_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(DeleteOutcome::Deleted)
 }
 
 /// The recipients of `batch_id` whose messages ended with one of `error_codes` (for resend),
@@ -512,7 +524,7 @@ pub async fn recipients_with_errors(
     db: &Db,
     account_id: i64,
     batch_id: i64,
-    error_codes: &[u16],
+    error_codes: &[ErrorCode],
 ) -> Result<Option<Vec<(String, Option<String>)>>, sqlx::Error> {
     let exists = sqlx::query("SELECT 1 FROM batches WHERE id = $1 AND account_id = $2")
         .bind(batch_id)
@@ -523,20 +535,19 @@ pub async fn recipients_with_errors(
         return Ok(None);
     }
     // Refused rows (UPLOAD FAILED) were never numbers to send; only messages that ended.
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, (String, i64, Option<String>)>(
         "SELECT destination, error_code, route FROM messages WHERE batch_id = $1 AND account_id = $2 \
-         AND error_code IS NOT NULL AND status <> 1 ORDER BY id",
+         AND error_code IS NOT NULL AND status <> $3 ORDER BY id",
     )
     .bind(batch_id)
     .bind(account_id)
+    .bind(i64::from(DeliveryStatus::UploadFailed))
     .fetch_all(db.pool())
     .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let code: i64 = r.try_get(1)?;
-        if error_codes.iter().any(|c| i64::from(*c) == code) {
-            out.push((r.try_get(0)?, r.try_get(2)?));
-        }
-    }
-    Ok(Some(out))
+    Ok(Some(
+        rows.into_iter()
+            .filter(|(_, code, _)| error_codes.iter().any(|c| i64::from(*c) == *code))
+            .map(|(destination, _, route)| (destination, route))
+            .collect(),
+    ))
 }

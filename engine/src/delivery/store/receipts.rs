@@ -1,12 +1,12 @@
 //! Delivery receipts: matching them to parts (also receipts that arrive before the
 //! acceptance), deriving a message's status from its parts, charging and refunding.
 
+use super::{sql_in, stored_error};
 use crate::db::{id_list, now_ms, Db};
-use crate::delivery::code::*;
 use crate::ledger::store::{post, LedgerError, Posting};
 use crate::ledger::EntryKind;
-use sms::{ErrorCode, Money};
-use sqlx::{AnyConnection, Row};
+use sms::{DeliveryStatus, ErrorCode, Money};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 /// A delivery receipt as the dispatcher hands it over: every key it may be found under, in
@@ -15,8 +15,58 @@ use std::collections::HashMap;
 pub struct Receipt {
     pub smsc: String,
     pub keys: Vec<String>,
-    pub status: i64,
+    pub status: DeliveryStatus,
     pub error: Option<ErrorCode>,
+}
+
+/// A part found under one of a receipt's keys.
+#[derive(sqlx::FromRow)]
+struct KeyedPart {
+    key: String,
+    message_id: i64,
+    part: i64,
+}
+
+/// A message's status, as matching a receipt needs it.
+#[derive(sqlx::FromRow)]
+struct MessageStatus {
+    id: i64,
+    #[sqlx(try_from = "i64")]
+    status: DeliveryStatus,
+}
+
+/// One part's stored outcome.
+#[derive(sqlx::FromRow)]
+struct PartOutcome {
+    message_id: i64,
+    #[sqlx(try_from = "i64")]
+    status: DeliveryStatus,
+    error_code: Option<i64>,
+}
+
+/// What deriving a message's status, and refunding it, needs.
+#[derive(sqlx::FromRow)]
+pub(super) struct MessageForReceipt {
+    id: i64,
+    #[sqlx(try_from = "i64")]
+    status: DeliveryStatus,
+    parts: i64,
+    account_id: i64,
+    charge_minor: i64,
+    destination: String,
+    route: String,
+    batch_id: i64,
+}
+
+/// A stored receipt that waited for its part, joined with the part it now finds.
+#[derive(sqlx::FromRow)]
+struct WaitingReceipt {
+    receipt_id: i64,
+    message_id: i64,
+    part: i64,
+    #[sqlx(try_from = "i64")]
+    status: DeliveryStatus,
+    error_code: Option<i64>,
 }
 
 /// Applies receipts in one transaction. Receipts whose part is not recorded yet are kept in
@@ -50,35 +100,47 @@ pub async fn apply_receipts(db: &Db, receipts: &[Receipt]) -> Result<usize, Ledg
             let sql = format!(
                 "SELECT key, message_id, part FROM smsc_keys WHERE smsc = $1 AND key IN ({placeholders})"
             );
-            let mut query = sqlx::query(&sql).bind(smsc);
+            let mut query = sqlx::query_as::<_, KeyedPart>(&sql).bind(smsc);
             for k in chunk {
                 query = query.bind(*k);
             }
-            for row in query.fetch_all(&mut *tx).await? {
-                let key: String = row.try_get(0)?;
-                if let Some(key) = chunk.iter().find(|k| **k == key) {
-                    candidates.push((smsc, key, row.try_get(1)?, row.try_get(2)?));
+            for found in query.fetch_all(&mut *tx).await? {
+                if let Some(key) = chunk.iter().find(|k| **k == found.key) {
+                    candidates.push((smsc, key, found.message_id, found.part));
                 }
             }
         }
     }
-    let mut waiting = std::collections::HashSet::new();
+    // Each candidate's message: still waiting for its outcome, or finished already.
+    let mut statuses: HashMap<i64, DeliveryStatus> = HashMap::new();
     let mut ids: Vec<i64> = candidates.iter().map(|c| c.2).collect();
     ids.sort_unstable();
     ids.dedup();
     for chunk in ids.chunks(500) {
         let list = id_list(chunk);
-        for row in sqlx::query(&format!(
-            "SELECT id FROM messages WHERE id IN ({list}) AND status IN (4, 19)"
+        for m in sqlx::query_as::<_, MessageStatus>(&format!(
+            "SELECT id, status FROM messages WHERE id IN ({list})"
         ))
         .fetch_all(&mut *tx)
         .await?
         {
-            waiting.insert(row.try_get::<i64, _>(0)?);
+            statuses.insert(m.id, m.status);
         }
     }
+    let waiting = |id: &i64| {
+        statuses
+            .get(id)
+            .is_some_and(|s| DeliveryStatus::IN_FLIGHT.contains(s))
+    };
+    // Parts of finished messages found under a receipt's own id (its first key, as the SMSC
+    // wrote it; never a looser form, which an unrelated older part may share).
+    let finished: std::collections::HashSet<(&str, &str)> = candidates
+        .iter()
+        .filter(|c| statuses.get(&c.2).is_some_and(|s| s.is_final()))
+        .map(|c| (c.0, c.1))
+        .collect();
     for (smsc, key, message_id, part) in candidates {
-        if !waiting.contains(&message_id) {
+        if !waiting(&message_id) {
             continue;
         }
         let slot = parts_by_key
@@ -93,6 +155,7 @@ pub async fn apply_receipts(db: &Db, receipts: &[Receipt]) -> Result<usize, Ledg
     let mut rounds: Vec<Vec<PartUpdate>> = Vec::new();
     let mut seen: HashMap<(i64, i64), usize> = HashMap::new();
     let mut matched = 0;
+    let mut unmatched = Vec::new();
     for r in receipts {
         let target = r
             .keys
@@ -108,14 +171,28 @@ pub async fn apply_receipts(db: &Db, receipts: &[Receipt]) -> Result<usize, Ledg
                     message_id,
                     part,
                     status: r.status,
-                    error: r.error.map(|e| i64::from(e.code())),
+                    error: r.error,
                 });
                 *round += 1;
                 matched += 1;
             }
-            None => store_unmatched(&mut tx, r, now).await?,
+            // A receipt for a message that is final already: a repeat of one applied before
+            // (the SMSC resends what it saw no deliver_sm_resp for, e.g. across a dropped
+            // connection) or a late one after the expiry. A final message never changes
+            // again, so it is acknowledged and left alone. Parking it as unmatched would store
+            // every repeat and, when the SMSC resends a backlog on each reconnect, slow the
+            // acknowledgements until none arrives before the next drop.
+            None if r
+                .keys
+                .first()
+                .is_some_and(|k| finished.contains(&(r.smsc.as_str(), k.as_str()))) =>
+            {
+                tracing::debug!(smsc = %r.smsc, key = ?r.keys.first(), "receipt for a finished message ignored");
+            }
+            None => unmatched.push(r),
         }
     }
+    store_unmatched(&mut tx, &unmatched, now).await?;
     for round in &rounds {
         apply_part_updates(&mut tx, round, now).await?;
     }
@@ -123,31 +200,45 @@ pub async fn apply_receipts(db: &Db, receipts: &[Receipt]) -> Result<usize, Ledg
     Ok(matched)
 }
 
+/// Parks receipts whose part is not known yet, each under every key it may be found by: one
+/// statement per receipt and one per few hundred keys.
 pub(super) async fn store_unmatched(
     tx: &mut AnyConnection,
-    r: &Receipt,
+    receipts: &[&Receipt],
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let id: i64 = sqlx::query(
-        "INSERT INTO unmatched_receipts (smsc, status, error_code, received_at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(&r.smsc)
-    .bind(r.status)
-    .bind(r.error.map(|e| i64::from(e.code())))
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    for (position, key) in r.keys.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO unmatched_receipt_keys (smsc, key, receipt_id, position) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    let mut keys: Vec<(&Receipt, i64, usize, &str)> = Vec::new();
+    for r in receipts {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO unmatched_receipts (smsc, status, error_code, received_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(&r.smsc)
-        .bind(key)
-        .bind(id)
-        .bind(position as i64)
-        .execute(&mut *tx)
+        .bind(i64::from(r.status))
+        .bind(r.error.map(i64::from))
+        .bind(now)
+        .fetch_one(&mut *tx)
         .await?;
+        keys.extend(
+            r.keys
+                .iter()
+                .enumerate()
+                .map(|(position, k)| (*r, id, position, k.as_str())),
+        );
+    }
+    for chunk in keys.chunks(200) {
+        let sql = format!(
+            "INSERT INTO unmatched_receipt_keys (smsc, key, receipt_id, position) VALUES {} ON CONFLICT DO NOTHING",
+            crate::db::values_rows(chunk.len(), 4, 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for (r, id, position, key) in chunk {
+            query = query
+                .bind(r.smsc.as_str())
+                .bind(*key)
+                .bind(*id)
+                .bind(*position as i64);
+        }
+        query.execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -156,8 +247,8 @@ pub(super) async fn store_unmatched(
 pub(super) struct PartUpdate {
     message_id: i64,
     part: i64,
-    status: i64,
-    error: Option<i64>,
+    status: DeliveryStatus,
+    error: Option<ErrorCode>,
 }
 
 /// Sets each part's status (each part at most once per call), then derives the status of every
@@ -168,7 +259,8 @@ pub(super) async fn apply_part_updates(
     now: i64,
 ) -> Result<(), LedgerError> {
     // Grouped by outcome and part number, so each UPDATE reaches its rows by primary key.
-    let mut by_outcome: HashMap<(i64, Option<i64>, i64), Vec<i64>> = HashMap::new();
+    let mut by_outcome: HashMap<(DeliveryStatus, Option<ErrorCode>, i64), Vec<i64>> =
+        HashMap::new();
     for u in updates {
         by_outcome
             .entry((u.status, u.error, u.part))
@@ -180,10 +272,11 @@ pub(super) async fn apply_part_updates(
             let list = id_list(chunk);
             sqlx::query(&format!(
                 "UPDATE message_parts SET status = $1, error_code = $2 \
-                 WHERE message_id IN ({list}) AND part = $3 AND status NOT IN (20, 21, 22)"
+                 WHERE message_id IN ({list}) AND part = $3 AND status NOT IN {}",
+                sql_in(&DeliveryStatus::OUTCOMES)
             ))
-            .bind(status)
-            .bind(error)
+            .bind(i64::from(status))
+            .bind(error.map(i64::from))
             .bind(part)
             .execute(&mut *tx)
             .await?;
@@ -194,62 +287,59 @@ pub(super) async fn apply_part_updates(
     ids.dedup();
     for chunk in ids.chunks(500) {
         let list = id_list(chunk);
-        let mut parts: HashMap<i64, Vec<(i64, Option<i64>)>> = HashMap::new();
-        for row in sqlx::query(&format!(
+        let mut parts: HashMap<i64, Vec<(DeliveryStatus, Option<ErrorCode>)>> = HashMap::new();
+        for p in sqlx::query_as::<_, PartOutcome>(&format!(
             "SELECT message_id, status, error_code FROM message_parts WHERE message_id IN ({list}) ORDER BY message_id, part"
         ))
         .fetch_all(&mut *tx)
         .await?
         {
             parts
-                .entry(row.try_get(0)?)
+                .entry(p.message_id)
                 .or_default()
-                .push((row.try_get(1)?, row.try_get(2)?));
+                .push((p.status, stored_error(p.error_code)));
         }
-        let messages = sqlx::query(&format!(
-            "SELECT m.status, m.parts, m.account_id, m.charge_minor, m.destination, COALESCE(m.route, b.route), m.batch_id, m.id \
+        let messages = sqlx::query_as::<_, MessageForReceipt>(&format!(
+            "SELECT m.id, m.status, m.parts, m.account_id, m.charge_minor, m.destination, \
+             COALESCE(m.route, b.route) AS route, m.batch_id \
              FROM messages m JOIN batches b ON b.id = m.batch_id WHERE m.id IN ({list})"
         ))
         .fetch_all(&mut *tx)
         .await?;
-        let mut changes: HashMap<(i64, Option<i64>), Vec<i64>> = HashMap::new();
+        let mut changes: HashMap<(DeliveryStatus, Option<ErrorCode>), Vec<i64>> = HashMap::new();
         let mut refunds = Vec::new();
         for msg in &messages {
-            let current: i64 = msg.try_get(0)?;
-            if matches!(current, SUBMITTED | EXPIRED | UNDELIVERABLE | DELIVERED) {
+            if msg.status.is_final() {
                 continue;
             }
-            let id: i64 = msg.try_get(7)?;
-            let route: String = msg.try_get(5)?;
-            let is_china = route == sms::Route::China.as_str();
+            let is_china = msg.route == sms::Route::China.as_str();
             let (status, error) = derive_status(
-                parts.get(&id).map(Vec::as_slice).unwrap_or(&[]),
-                msg.try_get(1)?,
+                parts.get(&msg.id).map(Vec::as_slice).unwrap_or(&[]),
+                msg.parts,
                 is_china,
             );
-            if (status, error) == (current, None) && status == PROCESSING {
+            if (status, error) == (msg.status, None) && status == DeliveryStatus::Processing {
                 continue;
             }
-            changes.entry((status, error)).or_default().push(id);
-            if is_china && status == UNDELIVERABLE {
+            changes.entry((status, error)).or_default().push(msg.id);
+            if is_china && status == DeliveryStatus::Undeliverable {
                 refunds.push(msg);
             }
         }
         for ((status, error), ids) in changes {
-            let is_final = matches!(status, EXPIRED | UNDELIVERABLE | DELIVERED);
             let list = id_list(&ids);
             sqlx::query(&format!(
                 "UPDATE messages SET status = $1, error_code = $2, done_at = $3, updated_at = $4 WHERE id IN ({list})"
             ))
-            .bind(status)
-            .bind(error)
-            .bind(is_final.then_some(now))
+            .bind(i64::from(status))
+            .bind(error.map(i64::from))
+            .bind(status.is_final().then_some(now))
             .bind(now)
             .execute(&mut *tx)
             .await?;
         }
         for msg in refunds {
-            refund(tx, msg.try_get(7)?, msg).await?;
+            refund(tx, msg).await?;
         }
     }
     Ok(())
@@ -260,26 +350,25 @@ pub(super) async fn apply_part_updates(
 /// RETRY makes it RETRY, else it is still PROCESSING. China has only DELIVERED and
 /// UNDELIVERABLE as final statuses (§5): an expiry there is UNDELIVERABLE with error 7.
 pub fn derive_status(
-    parts: &[(i64, Option<i64>)],
+    parts: &[(DeliveryStatus, Option<ErrorCode>)],
     total_parts: i64,
     is_china: bool,
-) -> (i64, Option<i64>) {
-    let (status, error) = if let Some((_, e)) = parts.iter().find(|(s, _)| *s == UNDELIVERABLE) {
-        (UNDELIVERABLE, *e)
-    } else if let Some((_, e)) = parts.iter().find(|(s, _)| *s == EXPIRED) {
-        (EXPIRED, *e)
-    } else if parts.len() as i64 == total_parts && parts.iter().all(|(s, _)| *s == DELIVERED) {
-        (DELIVERED, None)
-    } else if let Some((_, e)) = parts.iter().find(|(s, _)| *s == RETRY) {
-        (RETRY, *e)
+) -> (DeliveryStatus, Option<ErrorCode>) {
+    use DeliveryStatus::{Delivered, Expired, Processing, Retry, Undeliverable};
+    let first = |wanted: DeliveryStatus| parts.iter().find(|(s, _)| *s == wanted);
+    let (status, error) = if let Some((_, e)) = first(Undeliverable) {
+        (Undeliverable, *e)
+    } else if let Some((_, e)) = first(Expired) {
+        (Expired, *e)
+    } else if parts.len() as i64 == total_parts && parts.iter().all(|(s, _)| *s == Delivered) {
+        (Delivered, None)
+    } else if let Some((_, e)) = first(Retry) {
+        (Retry, *e)
     } else {
-        (PROCESSING, None)
+        (Processing, None)
     };
-    if is_china && status == EXPIRED {
-        (
-            UNDELIVERABLE,
-            error.or(Some(i64::from(ErrorCode::Expired.code()))),
-        )
+    if is_china && status == Expired {
+        (Undeliverable, error.or(Some(ErrorCode::Expired)))
     } else {
         (status, error)
     }
@@ -301,14 +390,15 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
     }
     // `+m.status`: start from the few waiting receipts' keys, not from every message in
     // flight (which the index on status would otherwise invite).
-    let rows = sqlx::query(
-        "SELECT u.receipt_id, k.message_id, k.part, r.status, r.error_code, u.position \
+    let rows = sqlx::query_as::<_, WaitingReceipt>(&format!(
+        "SELECT u.receipt_id, k.message_id, k.part, r.status, r.error_code \
          FROM unmatched_receipt_keys u \
          JOIN smsc_keys k ON k.smsc = u.smsc AND k.key = u.key \
-         JOIN messages m ON m.id = k.message_id AND +m.status IN (4, 19) \
+         JOIN messages m ON m.id = k.message_id AND +m.status IN {} \
          JOIN unmatched_receipts r ON r.id = u.receipt_id \
          ORDER BY u.receipt_id, u.position LIMIT 2000",
-    )
+        sql_in(&DeliveryStatus::IN_FLIGHT)
+    ))
     .fetch_all(db.pool())
     .await?;
     let now = now_ms();
@@ -320,23 +410,12 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
     let mut applied = 0;
     let mut done = std::collections::HashSet::new();
     for row in rows {
-        let receipt_id: i64 = row.try_get(0)?;
+        let receipt_id = row.receipt_id;
         if !done.insert(receipt_id) {
             continue;
         }
-        let error = row
-            .try_get::<Option<i64>, _>(4)?
-            .and_then(|c| u16::try_from(c).ok())
-            .and_then(ErrorCode::from_code);
-        apply_part_status(
-            &mut tx,
-            row.try_get(1)?,
-            row.try_get(2)?,
-            row.try_get(3)?,
-            error,
-            now,
-        )
-        .await?;
+        let error = stored_error(row.error_code);
+        apply_part_status(&mut tx, row.message_id, row.part, row.status, error, now).await?;
         sqlx::query("DELETE FROM unmatched_receipt_keys WHERE receipt_id = $1")
             .bind(receipt_id)
             .execute(&mut *tx)
@@ -359,7 +438,7 @@ pub(super) async fn apply_part_status(
     tx: &mut AnyConnection,
     message_id: i64,
     part: i64,
-    status: i64,
+    status: DeliveryStatus,
     error: Option<ErrorCode>,
     now: i64,
 ) -> Result<(), LedgerError> {
@@ -369,7 +448,7 @@ pub(super) async fn apply_part_status(
             message_id,
             part,
             status,
-            error: error.map(|e| i64::from(e.code())),
+            error,
         }],
         now,
     )
@@ -378,13 +457,16 @@ pub(super) async fn apply_part_status(
 
 pub(super) async fn refund(
     tx: &mut AnyConnection,
-    message_id: i64,
-    msg: &sqlx::any::AnyRow,
+    msg: &MessageForReceipt,
 ) -> Result<(), LedgerError> {
-    let account_id: i64 = msg.try_get(2)?;
-    let charge = Money::from_minor(msg.try_get(3)?);
-    let destination: String = msg.try_get(4)?;
-    let batch_id: i64 = msg.try_get(6)?;
+    let MessageForReceipt {
+        id: message_id,
+        account_id,
+        batch_id,
+        ref destination,
+        ..
+    } = *msg;
+    let charge = Money::from_minor(msg.charge_minor);
     if charge.minor() <= 0 {
         return Ok(());
     }

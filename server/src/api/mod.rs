@@ -1,0 +1,141 @@
+//! The HTTP API (`/api/v1`, PRODUCT.md §11): what a customer's own system calls with an API
+//! key. JSON in and out, one error shape, the portal's sending rules (it calls the same
+//! `engine::broadcast::store` path), idempotency keys and per-key rate limits.
+//!
+//! Every request passes [`authenticate`] first: the key (`Authorization: Bearer …`), the
+//! account's IP allow-list, the key's rate limit; the call is then recorded in the access log
+//! with its source IP (§13). Handlers act for [`Caller::account_id`] only, so another
+//! account's message or batch id is simply not found.
+
+mod error;
+mod idempotent;
+mod limiter;
+mod messages;
+
+pub use error::ApiError;
+
+use crate::config::ApiSettings;
+use app::auth::context::{RequestContext, ServerState};
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use engine::api_keys::store::{authenticate as check_key, ApiCaller, KeyRefused};
+use http::{header, HeaderMap, StatusCode};
+use std::sync::Arc;
+
+/// What every API handler sees.
+#[derive(Clone)]
+pub struct ApiState {
+    pub server: ServerState,
+    limiter: Arc<limiter::RateLimiter>,
+}
+
+/// Who is calling: the key and the account it acts for.
+pub type Caller = ApiCaller;
+
+/// The `/api/v1` routes, for merging into the application router (whose layers, such as body
+/// limits and timeouts, then apply to them too).
+pub fn router(server: ServerState, settings: &ApiSettings) -> Router {
+    let state = ApiState {
+        server,
+        limiter: Arc::new(limiter::RateLimiter::new(
+            settings.requests_per_second,
+            settings.burst,
+        )),
+    };
+    Router::new()
+        .route("/api/v1/messages", post(messages::send))
+        .route("/api/v1/messages/{id}", get(messages::message))
+        .route("/api/v1/batches", post(messages::send_batch))
+        .route(
+            "/api/v1/batches/{id}",
+            get(messages::batch).delete(messages::delete_batch),
+        )
+        .route("/api/v1/balance", get(messages::balance))
+        .route("/api/v1", any(no_such_endpoint))
+        .route("/api/v1/{*rest}", any(no_such_endpoint))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .with_state(state)
+}
+
+/// Is `path` answered by the API (rather than the portal's server functions)?
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api/v1" || path.starts_with("/api/v1/")
+}
+
+async fn no_such_endpoint() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "There is no such API endpoint; see /api/v1/openapi.json.",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not take that method.",
+    )
+}
+
+/// The key behind the request, its limits, and the access log.
+async fn authenticate(State(state): State<ApiState>, mut req: Request, next: Next) -> Response {
+    let Some(ip) = req.extensions().get::<RequestContext>().map(|c| c.ip) else {
+        return ApiError::internal("api", "request context missing").into_response();
+    };
+    let secret = match bearer_token(req.headers()) {
+        Ok(secret) => secret,
+        Err(e) => return e.into_response(),
+    };
+    let caller = match check_key(&state.server.db, &secret, ip).await {
+        Ok(caller) => caller,
+        Err(KeyRefused::Database(e)) => return ApiError::internal("api key", e).into_response(),
+        Err(e @ (KeyRefused::Unknown | KeyRefused::Revoked)) => {
+            return ApiError::new(StatusCode::UNAUTHORIZED, "invalid_api_key", e.to_string())
+                .into_response()
+        }
+        Err(e @ (KeyRefused::OutsideAllowList(_) | KeyRefused::StaffAccount)) => {
+            tracing::warn!(%ip, error = %e, "API request refused");
+            return ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+                .into_response();
+        }
+    };
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let response = match state.limiter.check(caller.key_id) {
+        Err(wait) => ApiError::rate_limited(wait).into_response(),
+        Ok(()) => {
+            req.extensions_mut().insert(caller.clone());
+            next.run(req).await
+        }
+    };
+    state.server.access_log.record(
+        caller.account_id,
+        ip,
+        method.as_str(),
+        &path,
+        response.status().as_u16(),
+    );
+    response
+}
+
+/// The API key from `Authorization: Bearer <key>`.
+fn bearer_token(headers: &HeaderMap) -> Result<String, ApiError> {
+    let missing = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_api_key",
+            "Send your API key as `Authorization: Bearer <key>`; create one on the API keys page.",
+        )
+    };
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = value.to_str().map_err(|_| missing())?.trim();
+    let (scheme, key) = value.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || key.trim().is_empty() {
+        return Err(missing());
+    }
+    Ok(key.trim().to_string())
+}
