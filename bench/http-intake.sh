@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# HTTP intake: single-message batch submissions per second into `ferry serve` (POST
-# /api/submit_broadcast, one recipient per request, the server function the portal uses; there
-# is no public HTTP API yet), with `wrk` (Debian package) at concurrency 50, while Ferry's
+# HTTP intake: single-message sends per second into `ferry serve` over the HTTP API (POST
+# /api/v1/messages with an API key, one recipient per request), with `wrk` (Debian package) at concurrency 50, while Ferry's
 # dispatcher sends the messages on to the counting npm-`smpp` SMSC at the same time.
 #
 # Usage: bench/http-intake.sh [--backend sqlite|postgres] [-c 50] [-t 2] [-d 15] [--keep-tmp]
@@ -39,9 +38,9 @@ start_ferry_serve
 bench_say "wrk -t$THREADS -c$CONNS -d${DURATION}s against ferry serve on 127.0.0.1:$FERRY_PORT ($BACKEND)"
 
 LOADAVG="$(cut -d' ' -f1 /proc/loadavg)"
-FERRY_COOKIE="$FERRY_COOKIE" FERRY_ORIGIN="http://127.0.0.1:$FERRY_PORT" \
+FERRY_API_KEY="$FERRY_API_KEY" \
   wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 30s -s "$BENCH_DIR/ferry/intake.lua" \
-  "http://127.0.0.1:$FERRY_PORT/api/submit_broadcast" >"$BENCH_TMP/wrk.out" 2>&1 &
+  "http://127.0.0.1:$FERRY_PORT/api/v1/messages" >"$BENCH_TMP/wrk.out" 2>&1 &
 WRK_PID=$!
 wait "$WRK_PID" || die "wrk failed: $(cat "$BENCH_TMP/wrk.out")"
 cat "$BENCH_TMP/wrk.out" >&2

@@ -86,7 +86,7 @@ create_pg_db() {
 }
 
 # ---- Ferry -----------------------------------------------------------------------------------
-FERRY_PID="" FERRY_PORT="" FERRY_COOKIE="" DB_URL=""
+FERRY_PID="" FERRY_PORT="" FERRY_COOKIE="" FERRY_API_KEY="" DB_URL=""
 check_ferry_bin() {
   [ -x "$FERRY_BIN" ] || die "no ferry binary at $FERRY_BIN (scripts/build.sh --release, or set FERRY_BIN)"
   [ -x "$FERRY_BENCH_BIN" ] || die "no ferry-bench binary at $FERRY_BENCH_BIN (cargo build --release -p server --features bench --bin ferry-bench, or set FERRY_BENCH_BIN)"
@@ -119,6 +119,11 @@ claim_batch = ${FERRY_BENCH_CLAIM_BATCH:-500}
 [retention]
 enabled = false
 
+# One API key carries the whole load: the per-key limit must not be what is measured.
+[api]
+requests_per_second = 1000000
+burst = 1000000
+
 [[smsc]]
 name = "npm"
 address = "127.0.0.1:$SMSC_PORT"
@@ -128,9 +133,9 @@ routes = []
 window = 100
 EOF
 }
-# start_ferry_serve: `ferry-bench prepare` on DB_URL (staff, customer `bench`, session), then
-# `ferry serve` on it; waits until it listens and its dispatcher is bound to the SMSC.
-# Sets FERRY_PID, FERRY_PORT, FERRY_COOKIE.
+# start_ferry_serve: `ferry-bench prepare` on DB_URL (staff, customer `bench`, session, API
+# key), then `ferry serve` on it; waits until it listens and its dispatcher is bound to the SMSC.
+# Sets FERRY_PID, FERRY_PORT, FERRY_COOKIE, FERRY_API_KEY.
 start_ferry_serve() {
   mkdir -p "$BENCH_TMP/data"
   FERRY_PORT="$(free_ports 1)"
@@ -140,6 +145,8 @@ start_ferry_serve() {
     || die "ferry-bench prepare failed: $(tail -n 20 "$BENCH_TMP/prepare.err")"
   FERRY_COOKIE="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["cookie"])' "$BENCH_TMP/prepare.json")" \
     || die "no cookie in ferry-bench prepare output: $(cat "$BENCH_TMP/prepare.json")"
+  FERRY_API_KEY="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["api_key"])' "$BENCH_TMP/prepare.json")" \
+    || die "no API key in ferry-bench prepare output: $(cat "$BENCH_TMP/prepare.json")"
   "$FERRY_BIN" serve --config "$BENCH_TMP/ferry.toml" >"$BENCH_TMP/ferry.out" 2>"$BENCH_TMP/ferry.err" &
   FERRY_PID=$!
   local i

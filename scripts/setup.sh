@@ -46,12 +46,14 @@ if [ ! -x "$FERRY_NODE_DIR/node_modules/.bin/wasm-opt" ] \
     (cd "$FERRY_NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# Interop peers for the SMPP tests: PyPI's smpplib (an ESME we did not write) in a venv of ours.
+# Third-party peers of the tests, in a venv of ours: PyPI's smpplib (an ESME we did not write)
+# for the SMPP interop tests, and schemathesis, which fuzzes the API from its OpenAPI document.
 if [ "$want_test" = 1 ]; then
     venv="$HOME/.cache/ferry/venv"
-    if ! "$venv/bin/python" -c 'import smpplib' 2>/dev/null; then
-        log "python venv with smpplib ($venv)"
+    if ! "$venv/bin/python" -c 'import smpplib' 2>/dev/null \
+        || [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
+        log "python venv with smpplib and schemathesis $SCHEMATHESIS_VERSION ($venv)"
         python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check smpplib
+        "$venv/bin/pip" install --quiet --disable-pip-version-check smpplib "schemathesis==$SCHEMATHESIS_VERSION"
     fi
 fi

@@ -21,6 +21,8 @@ source "$FERRY_ROOT/scripts/pg-cluster.sh"
 export FERRY_REQUIRE_PG=1
 # The SMPP interop tests must run against the real third-party peers, never skip.
 export FERRY_REQUIRE_INTEROP=1
+# schemathesis fuzzes the API from the OpenAPI document it serves (server/tests/openapi.rs).
+export FERRY_SCHEMATHESIS="$HOME/.cache/ferry/venv/bin/schemathesis"
 
 log "cargo test (SQLite and PostgreSQL, SMPP over loopback)"
 cargo test -p sms -p smpp -p ferry-engine -p app --features app/ssr,ferry-engine/storage -p server

@@ -10,8 +10,10 @@ pub mod admin;
 pub mod api_keys;
 pub mod auth;
 pub mod broadcast;
+pub mod callbacks;
 pub mod chart;
 pub mod delivery;
+pub mod developers;
 pub mod dnc;
 pub mod documents;
 pub mod error;
@@ -82,6 +84,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("results/:id") view=delivery::pages::BatchPage ssr=SsrMode::Async/>
                         <Route path=path!("address-book") view=address_book::AddressBookPage ssr=SsrMode::Async/>
                         <Route path=path!("account") view=account::AccountPage ssr=SsrMode::Async/>
+                        <Route path=path!("developers") view=developers::DevelopersPage/>
                         <Route path=path!("account/statement") view=ledger::StatementPage ssr=SsrMode::Async/>
                         <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/accounts") view=admin::pages::AccountsPage ssr=SsrMode::Async/>

@@ -21,6 +21,7 @@ pub async fn update_settings(
     ip_allow_list: String,
     unsubscribe_hotline: String,
     callback_url: String,
+    #[server(default)] status_callback_url: String,
     #[server(default)] default_country_code: String,
 ) -> Result<(), AppError> {
     crate::error::with_status(
@@ -34,6 +35,7 @@ pub async fn update_settings(
                 &ip_allow_list,
                 &unsubscribe_hotline,
                 &callback_url,
+                &status_callback_url,
                 &default_country_code,
             )?;
             let id = viewer.account_id;

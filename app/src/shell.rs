@@ -21,6 +21,7 @@ pub fn TopBar() -> impl IntoView {
                             <nav class="nav" aria-label="Account">
                                 <A href="/login">"Sign in"</A>
                                 <A href="/signup">"Create account"</A>
+                                <A href="/developers">"API"</A>
                             </nav>
                         }
                         .into_any(),
@@ -35,12 +36,7 @@ pub fn TopBar() -> impl IntoView {
 fn SignedInNav(viewer: Viewer) -> impl IntoView {
     let session = Session::expect();
     let logout = session.logout;
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = logout.value().get() {
-            navigate("/login", Default::default());
-        }
-    });
+    crate::auth::pages::navigate_on_success(logout, "/login");
     let is_staff = viewer.is_staff();
     view! {
         <nav class="nav" aria-label="Main">
@@ -48,6 +44,7 @@ fn SignedInNav(viewer: Viewer) -> impl IntoView {
                 <A href="/broadcast">"Broadcast SMS"</A>
                 <A href="/results">"Delivery Results"</A>
                 <A href="/address-book">"Address Book"</A>
+                <A href="/developers">"API"</A>
             })}
             <A href="/account">
                 "Account "

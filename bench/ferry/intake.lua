@@ -1,18 +1,15 @@
--- wrk script for bench/http-intake.sh: POST /api/submit_broadcast with one recipient per
--- request (a distinct number per request within a thread), counting non-2xx responses.
--- Env: FERRY_COOKIE (ferry_session=...), FERRY_ORIGIN (http://127.0.0.1:PORT, must match Host:
--- the CSRF guard refuses other origins).
+-- wrk script for bench/http-intake.sh: POST /api/v1/messages with an API key and one recipient
+-- per request (a distinct number per request within a thread), counting non-2xx responses.
+-- Env: FERRY_API_KEY.
 -- done() prints one JSON line: {"kind":"http_intake","requests":..,"requests_per_s":..,
 --   "latency_p50_ms":..,"latency_p90_ms":..,"latency_p99_ms":..,"latency_max_ms":..,
 --   "non_2xx":..,"socket_errors":..,"first_non_2xx":".."}
-local cookie = os.getenv("FERRY_COOKIE") or error("FERRY_COOKIE is not set")
-local origin = os.getenv("FERRY_ORIGIN") or error("FERRY_ORIGIN is not set")
+local key = os.getenv("FERRY_API_KEY") or error("FERRY_API_KEY is not set")
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
-wrk.headers["Cookie"] = cookie
-wrk.headers["Origin"] = origin
+wrk.headers["Authorization"] = "Bearer " .. key
 
 local threads = {}
 function setup(thread)
@@ -26,10 +23,9 @@ local counter = 0
 function request()
   counter = counter + 1
   local number = string.format("+8526%d%06d", 3 + tid % 7, counter % 1000000)
-  local body = '{"route":"HkBusiness","purpose":"Notification","text":"ferry bench ' .. counter ..
-    '","recipients":"' .. number .. '","client":{"encoding":"GSM7","parts":1,"unit_price":3200},' ..
-    '"sender_id":"FerryBench","schedule_at":""}'
-  return wrk.format(nil, "/api/submit_broadcast", nil, body)
+  local body = '{"to":["' .. number .. '"],"text":"ferry bench ' .. counter ..
+    '","route":"hk_business","sender_id":"FerryBench"}'
+  return wrk.format(nil, "/api/v1/messages", nil, body)
 end
 
 function response(status, headers, body)

@@ -1,8 +1,7 @@
 // Load generator for the Ferry half of the peer benchmark (bench/ferry/run.sh): the same
-// single-message workload as bench/kannel/loadgen.mjs, sent to Ferry's batch submission.
+// single-message workload as bench/kannel/loadgen.mjs, sent to Ferry's HTTP API.
 //
-// 1. Sends exactly N POST /api/submit_broadcast requests (the server function behind the
-//    portal's "Send"), one recipient each: message i goes to a distinct number +852 61xxxxxx
+// 1. Sends exactly N POST /api/v1/messages requests with an API key, one recipient each: message i goes to a distinct number +852 61xxxxxx
 //    (base + i; +852 600x xxxx is not a valid Hong Kong number, and Ferry validates) with text "ferry bench <i>", at most C in flight, over keep-alive connections
 //    opened at most --connect-burst at a time (the same connection handling as the Kannel load
 //    generator, for fairness; Ferry does not need it).
@@ -15,16 +14,16 @@
 //      last_receipt_ack_ms, new_connections, complete }
 //    Exit status: 0 when every request was accepted and every receipt was acknowledged.
 //
-// Usage: node loadgen.mjs --url http://127.0.0.1:PORT --cookie 'ferry_session=...'
+// Usage: node loadgen.mjs --url http://127.0.0.1:PORT --api-key KEY
 //                         --smsc-control http://127.0.0.1:PORT [-n 10000] [-c 100]
-//                         [--sender-id FerryBench] [--route HkBusiness] [--unit-price 3200]
+//                         [--sender-id FerryBench] [--route hk_business]
 //                         [--to-base 85261000000] [--timeout-s 600] [--connect-burst 10]
 import { load } from '../lib/load.mjs';
 
 function parseArgs(argv) {
   const o = {
-    url: null, cookie: null, smscControl: null, n: 10000, c: 100, senderId: 'FerryBench',
-    route: 'HkBusiness', unitPrice: 3200, toBase: 85261000000, timeoutS: 600, connectBurst: 10,
+    url: null, apiKey: null, smscControl: null, n: 10000, c: 100, senderId: 'FerryBench',
+    route: 'hk_business', toBase: 85261000000, timeoutS: 600, connectBurst: 10,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -33,19 +32,18 @@ function parseArgs(argv) {
       return argv[++i];
     };
     if (a === '--url') o.url = v();
-    else if (a === '--cookie') o.cookie = v();
+    else if (a === '--api-key') o.apiKey = v();
     else if (a === '--smsc-control') o.smscControl = v();
     else if (a === '-n') o.n = Number(v());
     else if (a === '-c') o.c = Number(v());
     else if (a === '--sender-id') o.senderId = v();
     else if (a === '--route') o.route = v();
-    else if (a === '--unit-price') o.unitPrice = Number(v());
     else if (a === '--to-base') o.toBase = Number(v());
     else if (a === '--timeout-s') o.timeoutS = Number(v());
     else if (a === '--connect-burst') o.connectBurst = Number(v());
     else throw new Error(`unknown argument ${a}`);
   }
-  if (!o.url || !o.cookie || !o.smscControl) throw new Error('--url, --cookie and --smsc-control are required');
+  if (!o.url || !o.apiKey || !o.smscControl) throw new Error('--url, --api-key and --smsc-control are required');
   return o;
 }
 
@@ -53,7 +51,6 @@ const o = parseArgs(process.argv.slice(2));
 const nowMs = () => performance.timeOrigin + performance.now();
 const log = (m) => process.stderr.write(`loadgen: ${m}\n`);
 const base = new URL(o.url);
-const origin = `${base.protocol}//${base.host}`;
 
 // ---- connections: bench/lib/load.mjs, as for Kannel --------------------------------------------
 const { request, run, stats: connections } = load(base, o.c, o.connectBurst);
@@ -62,8 +59,7 @@ function post(path, body) {
   return request({
     path, method: 'POST',
     headers: {
-      cookie: o.cookie,
-      origin,
+      authorization: `Bearer ${o.apiKey}`,
       'content-type': 'application/json',
       accept: 'application/json',
       'content-length': data.length,
@@ -72,14 +68,11 @@ function post(path, body) {
 }
 
 function sendOne(i) {
-  return post('/api/submit_broadcast', {
-    route: o.route,
-    purpose: 'Notification',
+  return post('/api/v1/messages', {
+    to: [`+${o.toBase + i}`],
     text: `ferry bench ${i}`,
-    recipients: `+${o.toBase + i}`,
-    client: { encoding: 'GSM7', parts: 1, unit_price: o.unitPrice },
+    route: o.route,
     sender_id: o.senderId,
-    schedule_at: '',
   });
 }
 
@@ -91,7 +84,7 @@ async function smscStats() {
 
 // ---- the load ----------------------------------------------------------------------------------
 const { accepted, rejected, errors, samples, firstRequestMs, lastResponseMs } =
-  await run(o.n, sendOne, (status) => status === 200);
+  await run(o.n, sendOne, (status) => status === 201);
 log(`${accepted} accepted, ${rejected} rejected, ${errors} errors in ` +
   `${((lastResponseMs - firstRequestMs) / 1000).toFixed(2)} s`);
 for (const s of samples) log(`  ${s}`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Ferry half of the peer benchmark: N single-message batch submissions (POST
-# /api/submit_broadcast, one recipient each, concurrency C) to `ferry serve`, whose dispatcher
+# Ferry half of the peer benchmark: N single-message sends over the HTTP API (POST
+# /api/v1/messages with an API key, one recipient each, concurrency C) to `ferry serve`, whose dispatcher
 # sends them to the counting npm-`smpp` SMSC (bench/smsc/counting-smsc.mjs); the SMSC returns a
 # DELIVRD receipt for each, and the run ends when Ferry has acknowledged (stored) all N receipts.
 # The Kannel half is bench/kannel/run.sh: same SMSC, same numbers and texts, same concurrency.
@@ -45,7 +45,7 @@ start_ferry_serve
 bench_say "ferry serve on 127.0.0.1:$FERRY_PORT ($BACKEND), SMSC 127.0.0.1:$SMSC_PORT; sending $N messages at concurrency $C"
 
 LOADAVG="$(cut -d' ' -f1 /proc/loadavg)"
-node "$BENCH_DIR/ferry/loadgen.mjs" --url "http://127.0.0.1:$FERRY_PORT" --cookie "$FERRY_COOKIE" \
+node "$BENCH_DIR/ferry/loadgen.mjs" --url "http://127.0.0.1:$FERRY_PORT" --api-key "$FERRY_API_KEY" \
   --smsc-control "http://127.0.0.1:$SMSC_CONTROL" -n "$N" -c "$C" --timeout-s "$TIMEOUT" \
   >"$BENCH_TMP/loadgen.json" 2> >(tee "$BENCH_TMP/loadgen.err" >&2) &
 LG_PID=$!

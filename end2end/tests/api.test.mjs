@@ -1,8 +1,12 @@
 // API keys in the portal (§11): a customer creates a key on the Account page, sees it once,
 // uses it against /api/v1 from outside the browser, and revokes it; the revoked key stops
-// working at once.
+// working at once. Delivery-status callbacks: a send with a callback URL reaches a local
+// receiver (after one failed attempt), signed with the secret the Account page shows, and the
+// page lists the attempts. The API page links the OpenAPI document.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { createHmac } from 'node:crypto';
 import {
   startFerry, launchBrowser, waitHydrated, watchPage, uniqueLogin, signUp, staffPage, openAdminAccount,
 } from '../lib/harness.mjs';
@@ -11,7 +15,11 @@ const WAIT = { timeout: 30_000 };
 
 let ferry;
 let browser;
-before(async () => { ferry = await startFerry(); browser = await launchBrowser(); });
+before(async () => {
+  // Callbacks retried after 300 ms rather than 10 s, so the test sees a retry quickly.
+  ferry = await startFerry({ env: { FERRY_CALLBACKS__FIRST_RETRY_MS: '300' } });
+  browser = await launchBrowser();
+});
 after(async () => { await browser?.close(); await ferry?.stop(); });
 
 async function balanceWith(key) {
@@ -94,5 +102,87 @@ test('staff see an account\'s keys in the console and revoke one, which stops it
   await row.getByText('Revoked').waitFor(WAIT);
   assert.equal((await balanceWith(key)).status, 401);
   await staff.context().close();
+  await context.close();
+});
+
+test('a status callback reaches a receiver signed with the secret the Account page shows, which lists the attempts', async () => {
+  // A receiver that fails the first attempt and accepts the next.
+  const received = [];
+  const receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(received.length === 1 ? 503 : 204).end();
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const hook = `http://127.0.0.1:${receiver.address().port}/status`;
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = watchPage(page);
+  const login = uniqueLogin('hook');
+  const mobile = await signUp(page, ferry.url, login);
+  await page.goto(`${ferry.url}/account`);
+  await waitHydrated(page);
+  await page.getByRole('heading', { name: 'Delivery-status callbacks' }).waitFor(WAIT);
+  await page.getByText('No callbacks yet').waitFor(WAIT);
+  const secret = (await page.getByTestId('callback-secret').innerText()).trim();
+  assert.match(secret, /^whsec_[0-9a-f]{64}$/);
+  await page.getByLabel('Key name').fill('Shop');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await page.getByTestId('new-api-key').waitFor(WAIT);
+  const key = (await page.getByTestId('new-api-key').innerText()).trim();
+
+  // A trial account sends to its own verified mobile; HK Economic has no receipts, so the
+  // message is final (SUBMITTED) as soon as the operator accepts it.
+  const res = await fetch(`${ferry.url}/api/v1/messages`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ to: [mobile.e164], text: 'Parcel 4711 is on its way', route: 'hk_economic', callback_url: hook }),
+  });
+  const sent = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(sent));
+  const messageId = sent.messages[0].id;
+
+  const deadline = Date.now() + 30_000;
+  while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(received.length, 2, 'one failed attempt, then one accepted');
+  for (const { headers, body } of received) {
+    const mac = createHmac('sha256', secret).update(`${headers['ferry-timestamp']}.`).update(body).digest('hex');
+    assert.equal(headers['ferry-signature'], `v1=${mac}`);
+    assert.equal(headers['ferry-event-id'], received[0].headers['ferry-event-id']);
+  }
+  const event = JSON.parse(received[1].body);
+  assert.equal(event.type, 'message.status');
+  assert.equal(event.message.id, messageId);
+  assert.equal(event.message.final, true);
+
+  // The page lists the callback as delivered after 2 attempts, with the receiver's answer.
+  await page.reload();
+  await waitHydrated(page);
+  const row = page.getByTestId('callbacks').locator('tbody tr').filter({ hasText: String(messageId) });
+  await row.filter({ hasText: 'Delivered' }).filter({ hasText: 'HTTP 204' }).waitFor(WAIT);
+  assert.match(await row.innerText(), /\b2\b/);
+  await page.getByTestId('callback-counts').getByText('1 delivered').waitFor(WAIT);
+
+  // Rotating the secret shows a new one.
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await page.waitForFunction((old) => {
+    const shown = document.querySelector('[data-testid="callback-secret"]')?.textContent?.trim();
+    return shown && shown !== old;
+  }, secret, WAIT);
+
+  // The API page, and the OpenAPI document it links.
+  await page.getByRole('link', { name: 'API', exact: true }).click();
+  await page.waitForURL(`${ferry.url}/developers`);
+  await page.getByRole('heading', { name: 'Delivery-status callbacks' }).waitFor(WAIT);
+  const href = await page.getByTestId('openapi-link').getAttribute('href');
+  const doc = await (await fetch(`${ferry.url}${href}`)).json();
+  assert.equal(doc.openapi, '3.1.0');
+  assert.ok(doc.paths['/api/v1/messages'].post);
+  assert.deepEqual(problems, []);
+  receiver.close();
   await context.close();
 });

@@ -4,6 +4,17 @@ import { startFerry, launchBrowser, waitHydrated, watchPage, uniqueLogin, signUp
 
 let ferry;
 let browser;
+
+/** After signing out: on the sign-in page, and staying there (no redirect loop between it and
+ * the account page, which the stale success of an earlier sign-in once caused). */
+async function signedOutAndSettled(page) {
+  await page.waitForURL(`${ferry.url}/login`);
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  const entries = await page.evaluate(() => history.length);
+  await page.waitForTimeout(1_000);
+  assert.equal(page.url(), `${ferry.url}/login`);
+  assert.equal(await page.evaluate(() => history.length), entries, 'no navigation after signing out');
+}
 before(async () => { ferry = await startFerry(); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await ferry?.stop(); });
 
@@ -25,7 +36,7 @@ test('sign up, see HK$5.00, sign out, sign in again, sign out', async () => {
   assert.equal(session.sameSite, 'Strict');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.waitForURL(`${ferry.url}/login`);
+  await signedOutAndSettled(page);
   await page.goto(`${ferry.url}/account`);
   await page.waitForURL(`${ferry.url}/login`);
 
@@ -34,7 +45,7 @@ test('sign up, see HK$5.00, sign out, sign in again, sign out', async () => {
   await page.getByTestId('account-balance').filter({ hasText: 'HK$5.00' }).waitFor();
 
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.waitForURL(`${ferry.url}/login`);
+  await signedOutAndSettled(page);
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -16,6 +16,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod broadcast;
+pub mod callbacks;
 pub mod delivery;
 pub mod dnc;
 pub mod documents;

@@ -70,6 +70,7 @@ pub async fn purge(
         &[
             "DELETE FROM smsc_keys WHERE message_id IN ({list})",
             "DELETE FROM message_parts WHERE message_id IN ({list})",
+            "DELETE FROM status_callbacks WHERE message_id IN ({list})",
             "DELETE FROM messages WHERE id IN ({list})",
         ],
         (before, chunk, pause),

@@ -121,10 +121,14 @@ pub async fn customer(db: &Db, login: &str) -> Result<(i64, String), BenchError>
 pub async fn prepare(database_url: &str) -> Result<serde_json::Value, BenchError> {
     let db = Db::connect(database_url).await?;
     db.migrate().await?;
-    let (_, token) = customer(&db, "bench").await?;
+    let (account_id, token) = customer(&db, "bench").await?;
+    let key = engine::api_keys::store::create(&db, account_id, "benchmark")
+        .await
+        .map_err(|e| BenchError::Setup(e.to_string()))?;
     db.close().await;
     Ok(json!({
         "cookie": format!("{}={token}", app::auth::context::SESSION_COOKIE),
+        "api_key": key.secret,
         "sender_id": SENDER_ID,
         "route": "HkBusiness",
         "unit_price": PRICE.minor(),

@@ -66,6 +66,27 @@ config_section! {
         /// Operators' SMSC connections (`[[smsc]]` tables). Empty: every route goes to the simulator.
         pub smsc: Vec<SmscSettings> = Vec::new(),
         pub retention: RetentionSettings = RetentionSettings::default(),
+        /// Delivery-status callbacks (§11).
+        pub callbacks: CallbackSettings = CallbackSettings::default(),
+    }
+}
+
+config_section! {
+    /// Sending delivery-status callbacks: how often and how long failed ones are retried.
+    pub struct CallbackSettings {
+        pub enabled: bool = true,
+        /// The first retry comes this long after a failure; each next one twice as long…
+        pub first_retry_ms: u64 = 10_000,
+        /// …but never more than this apart…
+        pub max_retry_ms: u64 = 3_600_000,
+        /// …until this long after the message became final.
+        pub give_up_after_hours: u64 = 24,
+        /// A receiver that has not answered within this long has failed the attempt.
+        pub timeout_ms: u64 = 10_000,
+        /// Callbacks sent at the same time, per process.
+        pub concurrency: usize = 16,
+        /// How often the outbox is checked when idle.
+        pub poll_ms: u64 = 500,
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod api;
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod callbacks;
 pub mod config;
 pub mod delivery;
 pub mod http;
@@ -29,6 +30,8 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error(transparent)]
     Delivery(#[from] delivery::DeliveryStartError),
+    #[error(transparent)]
+    Callbacks(#[from] callbacks::ClientError),
 }
 
 /// Connects to the configured database and brings its schema up to date.

@@ -177,6 +177,10 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let state = server::server_state(&config, db.clone());
     let router = server::http::router(&config, state);
     let delivery = server::delivery::start(&config, db.clone()).await?;
+    let callbacks = match config.callbacks.enabled {
+        true => Some(server::callbacks::start(&config.callbacks, db.clone())?),
+        false => None,
+    };
     let retention = config.retention.enabled.then(|| {
         tokio::spawn(engine::retention::run_daily(
             db.clone(),
@@ -206,6 +210,9 @@ async fn serve(config: Config) -> Result<(), StartError> {
     .map_err(StartError::Serve)?;
     if let Some(job) = retention {
         job.abort();
+    }
+    if let Some(sender) = callbacks {
+        sender.shutdown().await;
     }
     delivery.shutdown().await;
     db.close().await;

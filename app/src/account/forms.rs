@@ -243,6 +243,7 @@ pub fn SettingsSection() -> impl IntoView {
                                 </div>
                                 <SettingField label="Unsubscribe hotline" name="unsubscribe_hotline" value=s.unsubscribe_hotline hint="Used for the EN/UN<hotline> text on promotional messages." error=field_error(value, "unsubscribe_hotline")/>
                                 <SettingField label="2-way callback URL" name="callback_url" value=s.callback_url hint="Replies are POSTed here." error=field_error(value, "callback_url")/>
+                                <SettingField label="Delivery-status callback URL" name="status_callback_url" value=s.status_callback_url hint="Each message's final status is POSTed here, signed (see API access below). Empty: none, unless an API request names its own." error=field_error(value, "status_callback_url")/>
                                 <SettingField label="Default country code" name="default_country_code" value=s.default_country_code.to_string() hint="For numbers typed or imported without one, e.g. 852 (Hong Kong). The composer lets you change it per batch." error=field_error(value, "default_country_code")/>
                                 {move || matches!(value.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>"Settings saved."</Notice> })}
                                 <SubmitButton label="Save settings" pending_label="Saving…" pending=update.pending()/>

@@ -40,6 +40,7 @@ fn AccountDetails() -> impl IntoView {
         <forms::SignatureSection/>
         <forms::SettingsSection/>
         <crate::api_keys::ApiKeysSection/>
+        <crate::callbacks::CallbacksSection/>
         <forms::PasswordSection/>
     }
 }

@@ -1,7 +1,7 @@
 //! Accounts and sign-in (PRODUCT.md §2, §13): sign-up into a trial account with HK$5.00 of
 //! credit, login/logout with Argon2id and server-side sessions, throttled failed logins.
 
-mod pages;
+pub(crate) mod pages;
 pub mod reset;
 pub mod signup_form;
 

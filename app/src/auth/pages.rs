@@ -5,16 +5,23 @@ use crate::ui::{action_error, field_error, FormError, PageHeader, SubmitButton, 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-/// Sends the browser to `to` once `action` has succeeded (the viewer resource has refetched by
-/// then because it follows the auth actions' versions).
-fn navigate_on_success<I, E>(action: ServerAction<I>, to: &'static str)
+/// Sends the browser to `to` once `action` succeeds while the calling component is shown (the
+/// viewer resource has refetched by then because it follows the auth actions' versions).
+///
+/// Only an answer that arrives after the component mounted counts: the auth actions belong to
+/// the whole portal and keep their last value, so an old success (the sign-in before a
+/// sign-out) would otherwise send the visitor on again the moment the page reappears, and the
+/// sign-in page and a signed-in page would redirect to each other without end.
+pub(crate) fn navigate_on_success<I, E>(action: ServerAction<I>, to: &'static str)
 where
     I: server_fn::ServerFn<Output = (), Error = E> + Clone + Send + Sync + 'static,
     E: Clone + Send + Sync + 'static,
 {
     let navigate = use_navigate();
+    let answered_before = action.version().get_untracked();
     Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
+        let answered_since = action.version().get() > answered_before;
+        if answered_since && matches!(action.value().get(), Some(Ok(()))) {
             navigate(to, Default::default());
         }
     });

@@ -438,7 +438,7 @@ pub async fn submit(
     let options = SendOptions {
         sender_id,
         schedule_at,
-        validity_minutes: None,
+        ..SendOptions::default()
     };
     Ok(submit_checked(sender, batches, submission, &options)
         .await?
@@ -446,12 +446,14 @@ pub async fn submit(
 }
 
 /// How a batch is sent: from which sender ID, when (`YYYY-MM-DD HH:MM` Hong Kong time, empty
-/// for now), and for how long the operator keeps trying (the account's setting when `None`).
+/// for now), for how long the operator keeps trying, and where final statuses are POSTed (the
+/// account's settings when `None`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SendOptions<'a> {
     pub sender_id: &'a str,
     pub schedule_at: &'a str,
     pub validity_minutes: Option<i64>,
+    pub callback_url: Option<&'a str>,
 }
 
 /// A stored batch and the server's figures for it.
@@ -476,6 +478,7 @@ pub async fn submit_checked(
         sender_id,
         schedule_at,
         validity_minutes,
+        callback_url,
     } = *options;
     let (db, account_id) = (sender.db, sender.account_id);
     let Priced {
@@ -541,15 +544,19 @@ pub async fn submit_checked(
             ),
         );
     }
-    errors.into_result()?;
-    let validity_minutes = match validity_minutes {
-        Some(v) => v,
-        None => {
-            crate::settings::store::load(db, account_id)
-                .await?
-                .validity_minutes
+    let callback_url = match callback_url.map(crate::callbacks::CallbackUrl::parse) {
+        Some(Ok(url)) => Some(url.as_str().to_string()),
+        Some(Err(problem)) => {
+            errors.add("callback_url", problem);
+            None
         }
+        None => None,
     };
+    errors.into_result()?;
+    let settings = crate::settings::store::load(db, account_id).await?;
+    let validity_minutes = validity_minutes.unwrap_or(settings.validity_minutes);
+    let callback_url =
+        callback_url.or_else(|| Some(settings.status_callback_url).filter(|url| !url.is_empty()));
     let has_china = recipients.iter().any(|r| r.route == Route::China);
     let batch = NewBatch {
         account_id,
@@ -569,6 +576,7 @@ pub async fn submit_checked(
         recipients,
         unsent,
         resent_from: None,
+        callback_url,
     };
     let (messages, unsent) = (batch.recipients.len(), batch.unsent.len());
     match batches.submit(batch).await {

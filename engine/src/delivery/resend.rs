@@ -21,6 +21,7 @@ struct StoredBatch {
     parts: i64,
     validity_minutes: i64,
     china_text: Option<String>,
+    callback_url: Option<String>,
 }
 
 /// Resends, as a new batch of `account_id`, the messages of its batch `batch_id` that ended
@@ -74,8 +75,9 @@ pub async fn resend(
         parts,
         validity_minutes,
         china_text,
+        callback_url,
     } = sqlx::query_as(
-        "SELECT route, sender_id, purpose, content, final_text, encoding, parts, validity_minutes, china_text FROM batches WHERE id = $1 AND account_id = $2",
+        "SELECT route, sender_id, purpose, content, final_text, encoding, parts, validity_minutes, china_text, callback_url FROM batches WHERE id = $1 AND account_id = $2",
     )
     .bind(batch_id)
     .bind(account_id)
@@ -160,6 +162,8 @@ pub async fn resend(
         recipients,
         unsent: dnc_filtered.into_iter().map(Unsent::do_not_call).collect(),
         resent_from: Some(batch_id),
+        // The resent messages report where the first ones did.
+        callback_url,
     };
     match create_batch(db, &batch).await {
         Ok(id) => Ok(id),

@@ -18,6 +18,8 @@ pub struct AccountSettings {
     pub ip_allow_list: String,
     pub unsubscribe_hotline: String,
     pub callback_url: String,
+    /// Where delivery statuses of every batch are POSTed unless a request names its own (§11).
+    pub status_callback_url: String,
     /// The country code for numbers typed or imported without one (§6).
     pub default_country_code: u16,
 }
@@ -93,6 +95,7 @@ pub fn validate(
     ip_allow_list: &str,
     unsubscribe_hotline: &str,
     callback_url: &str,
+    status_callback_url: &str,
     default_country_code: &str,
 ) -> Result<AccountSettings, Error> {
     let mut errors = FieldErrors::default();
@@ -159,19 +162,17 @@ pub fn validate(
             "Enter the hotline as 8 to 15 digits, e.g. 21234567.",
         );
     }
-    let callback = callback_url.trim().to_string();
-    let has_scheme = callback.starts_with("https://") || callback.starts_with("http://");
-    if !callback.is_empty() && !has_scheme {
-        errors.add(
-            "callback_url",
-            "The callback URL must start with https:// (or http://).",
-        );
-    } else if callback.len() > 500 {
-        errors.add(
-            "callback_url",
-            "Use at most 500 characters for the callback URL.",
-        );
-    }
+    let mut url = |field: &str, input: &str| match input.trim() {
+        "" => String::new(),
+        typed => crate::callbacks::CallbackUrl::parse(typed)
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_else(|problem| {
+                errors.add(field, problem);
+                String::new()
+            }),
+    };
+    let callback = url("callback_url", callback_url);
+    let status_callback = url("status_callback_url", status_callback_url);
     errors.into_result()?;
     Ok(AccountSettings {
         validity_minutes: validity,
@@ -179,6 +180,7 @@ pub fn validate(
         ip_allow_list: allow,
         unsubscribe_hotline: hotline,
         callback_url: callback,
+        status_callback_url: status_callback,
         default_country_code: country_code,
     })
 }
@@ -196,6 +198,7 @@ pub mod store {
         ip_allow_list: String,
         unsubscribe_hotline: String,
         callback_url: String,
+        status_callback_url: String,
         default_country_code: i64,
     }
 
@@ -207,6 +210,7 @@ pub mod store {
                 ip_allow_list: r.ip_allow_list,
                 unsubscribe_hotline: r.unsubscribe_hotline,
                 callback_url: r.callback_url,
+                status_callback_url: r.status_callback_url,
                 default_country_code: u16::try_from(r.default_country_code)
                     .unwrap_or(sms::msisdn::HONG_KONG_CODE),
             }
@@ -215,7 +219,7 @@ pub mod store {
 
     pub async fn load(db: &Db, account_id: i64) -> Result<AccountSettings, Error> {
         let row: SettingsRow = sqlx::query_as(
-            "SELECT validity_minutes, single_sms_limit_minor, ip_allow_list, unsubscribe_hotline, callback_url, default_country_code \
+            "SELECT validity_minutes, single_sms_limit_minor, ip_allow_list, unsubscribe_hotline, callback_url, status_callback_url, default_country_code \
              FROM accounts WHERE id = $1",
         )
         .bind(account_id)
@@ -261,13 +265,14 @@ pub mod store {
         }
         sqlx::query(
             "UPDATE accounts SET validity_minutes = $1, single_sms_limit_minor = $2, ip_allow_list = $3, \
-             unsubscribe_hotline = $4, callback_url = $5, default_country_code = $6 WHERE id = $7",
+             unsubscribe_hotline = $4, callback_url = $5, status_callback_url = $6, default_country_code = $7 WHERE id = $8",
         )
         .bind(settings.validity_minutes)
         .bind(settings.single_sms_limit.map(Money::minor))
         .bind(&settings.ip_allow_list)
         .bind(&settings.unsubscribe_hotline)
         .bind(&settings.callback_url)
+        .bind(&settings.status_callback_url)
         .bind(i64::from(settings.default_country_code))
         .bind(account_id)
         .execute(db.pool())
@@ -331,7 +336,7 @@ mod tests {
     #[test]
     fn settings_enforce_the_validity_window_and_report_each_field() {
         assert_eq!(
-            validate("10", "", "", "", "", "").map(|s| s.default_country_code),
+            validate("10", "", "", "", "", "", "").map(|s| s.default_country_code),
             Ok(852),
             "an empty country code is Hong Kong's"
         );
@@ -342,23 +347,26 @@ mod tests {
                 "",
                 "2123 4567",
                 "https://example.com/hook",
+                "https://example.com/status",
                 "+86"
             )
             .map(|s| s.default_country_code),
             Ok(86)
         );
-        let err = validate("9", "-1", "x", "12", "ftp://x", "8520").expect_err("invalid");
+        let err =
+            validate("9", "-1", "x", "12", "ftp://x", "https:// x", "8520").expect_err("invalid");
         for field in [
             "validity_minutes",
             "single_sms_limit",
             "ip_allow_list",
             "unsubscribe_hotline",
             "callback_url",
+            "status_callback_url",
             "default_country_code",
         ] {
             assert!(err.message_for(field).is_some(), "{field}");
         }
-        assert!(validate("1381", "", "", "", "", "").is_err());
+        assert!(validate("1381", "", "", "", "", "", "").is_err());
     }
 }
 

@@ -17,6 +17,7 @@ fn settings(ip_allow_list: &str) -> AccountSettings {
         ip_allow_list,
         "2123 4567",
         "https://acme.example/hook",
+        "https://acme.example/status",
         "853",
     )
     .expect("valid settings")
@@ -35,6 +36,7 @@ async fn a_new_account_loads_the_defaults_and_an_unknown_one_is_not_found() {
                 ip_allow_list: String::new(),
                 unsubscribe_hotline: String::new(),
                 callback_url: String::new(),
+                status_callback_url: String::new(),
                 default_country_code: 852,
             },
             "{}",

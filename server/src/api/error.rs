@@ -6,11 +6,15 @@ use engine::FieldError;
 use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiError {
     #[serde(skip)]
+    #[schema(ignore)]
     pub status: StatusCode,
-    /// Stable, for programs: `invalid_request`, `not_found`, `insufficient_balance`, …
+    /// Stable, for programs: `invalid_json`, `invalid_request`, `missing_api_key`,
+    /// `invalid_api_key`, `forbidden`, `not_found`, `insufficient_balance`,
+    /// `too_late_to_delete`, `rate_limited`, `body_too_large`, `internal_error`, …
+    #[schema(value_type = String)]
     pub code: &'static str,
     /// For people: what was wrong and what to do.
     pub message: String,
@@ -22,12 +26,30 @@ pub struct ApiError {
     pub row: Option<u32>,
     /// Every rejected field, when there are several.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<RejectedField>)]
     pub errors: Vec<FieldError>,
     /// The §8 error code, where one applies (16: insufficient balance).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<u16>,
     #[serde(skip)]
+    #[schema(ignore)]
     pub retry_after_s: Option<u32>,
+}
+
+/// One rejected field of a request (the schema of `engine::FieldError`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only its schema is used: answers serialize `engine::FieldError`.
+pub struct RejectedField {
+    /// The field at fault, e.g. `to[3]`, `text`.
+    field: String,
+    message: String,
+}
+
+/// The body of every error answer.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only its schema is used: answers serialize `Envelope`.
+pub struct ErrorResponse {
+    error: ApiError,
 }
 
 impl ApiError {

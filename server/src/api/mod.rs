@@ -11,6 +11,9 @@ mod error;
 mod idempotent;
 mod limiter;
 mod messages;
+pub mod openapi;
+pub(crate) mod resources;
+mod send;
 
 pub use error::ApiError;
 
@@ -45,10 +48,10 @@ pub fn router(server: ServerState, settings: &ApiSettings) -> Router {
             settings.burst,
         )),
     };
-    Router::new()
-        .route("/api/v1/messages", post(messages::send))
+    let keyed = Router::new()
+        .route("/api/v1/messages", post(send::send))
         .route("/api/v1/messages/{id}", get(messages::message))
-        .route("/api/v1/batches", post(messages::send_batch))
+        .route("/api/v1/batches", post(send::send_batch))
         .route(
             "/api/v1/batches/{id}",
             get(messages::batch).delete(messages::delete_batch),
@@ -58,7 +61,10 @@ pub fn router(server: ServerState, settings: &ApiSettings) -> Router {
         .route("/api/v1/{*rest}", any(no_such_endpoint))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .with_state(state)
+        .with_state(state);
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
+        .merge(keyed)
 }
 
 /// Is `path` answered by the API (rather than the portal's server functions)?

@@ -2,7 +2,9 @@
 //! session cookie like a browser.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod dispatch;
+pub mod process;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;

@@ -48,6 +48,8 @@ pub struct NewBatch {
     /// (refused rows, repeats, do-not-call, …), so the result accounts for every row (§6, §14).
     pub unsent: Vec<Unsent>,
     pub resent_from: Option<i64>,
+    /// Where each message's final status is POSTed (§11), when anywhere.
+    pub callback_url: Option<String>,
 }
 
 impl NewBatch {
@@ -80,6 +82,7 @@ impl NewBatch {
                 .collect(),
             unsent: Vec::new(),
             resent_from: None,
+            callback_url: None,
         }
     }
 }
@@ -212,8 +215,8 @@ pub(super) async fn insert_batch(
     let is_scheduled = batch.scheduled_at.is_some_and(|t| t > now);
     let batch_id: i64 = sqlx::query_scalar(
         "INSERT INTO batches (account_id, route, sender_id, purpose, content, final_text, encoding, parts, \
-         validity_minutes, scheduled_at, is_scheduled, status, total_messages, estimated_cost_minor, resent_from, created_at, china_text) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16) RETURNING id",
+         validity_minutes, scheduled_at, is_scheduled, status, total_messages, estimated_cost_minor, resent_from, created_at, china_text, callback_url) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(batch.account_id)
     .bind(batch.route.as_str())
@@ -231,8 +234,13 @@ pub(super) async fn insert_batch(
     .bind(batch.resent_from)
     .bind(now)
     .bind(batch.china_text.as_deref())
+    .bind(batch.callback_url.as_deref())
     .fetch_one(&mut *tx)
     .await?;
+    // Every message the sender was given an id for owes one callback, refused rows excepted.
+    let owes_callback = |status: DeliveryStatus| {
+        i64::from(batch.callback_url.is_some() && status != DeliveryStatus::UploadFailed)
+    };
     let status = i64::from(if is_scheduled {
         DeliveryStatus::Scheduling
     } else {
@@ -245,12 +253,13 @@ pub(super) async fn insert_batch(
     for chunk in batch.recipients.chunks(100) {
         // Route and parts come from our own types, not from input.
         let sql = insert_rows(
-            "INSERT INTO messages (batch_id, account_id, destination, route, parts, unit_price_minor, status, due_at, created_at, updated_at) VALUES ",
+            "INSERT INTO messages (batch_id, account_id, destination, route, parts, unit_price_minor, status, due_at, created_at, updated_at, callback_pending) VALUES ",
             chunk,
             |i, r| {
                 let (account, route, parts) = (batch.account_id, r.route.as_str(), r.parts);
                 let (number, price) = (2 * i + 1, 2 * i + 2);
-                format!("({batch_id}, {account}, ${number}, '{route}', {parts}, ${price}, {status}, {due}, {now}, {now})")
+                let callback = owes_callback(DeliveryStatus::UploadSuccess);
+                format!("({batch_id}, {account}, ${number}, '{route}', {parts}, ${price}, {status}, {due}, {now}, {now}, {callback})")
             },
         );
         let mut q = sqlx::query(&sql);
@@ -261,13 +270,14 @@ pub(super) async fn insert_batch(
     }
     for chunk in batch.unsent.chunks(100) {
         let sql = insert_rows(
-            "INSERT INTO messages (batch_id, account_id, destination, parts, unit_price_minor, status, error_code, input_row, reason, due_at, done_at, created_at, updated_at) VALUES ",
+            "INSERT INTO messages (batch_id, account_id, destination, parts, unit_price_minor, status, error_code, input_row, reason, due_at, done_at, created_at, updated_at, callback_pending) VALUES ",
             chunk,
             |i, u| {
                 let (account, parts, status) = (batch.account_id, batch.parts, u.status.code());
                 let error = u.error.map_or("NULL".to_string(), |e| e.code().to_string());
                 let (destination, row, reason) = (3 * i + 1, 3 * i + 2, 3 * i + 3);
-                format!("({batch_id}, {account}, ${destination}, {parts}, 0, {status}, {error}, ${row}, ${reason}, {now}, {now}, {now}, {now})")
+                let callback = owes_callback(u.status);
+                format!("({batch_id}, {account}, ${destination}, {parts}, 0, {status}, {error}, ${row}, ${reason}, {now}, {now}, {now}, {now}, {callback})")
             },
         );
         let mut q = sqlx::query(&sql);
