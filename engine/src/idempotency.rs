@@ -4,7 +4,9 @@
 //!
 //! The first request claims the key before it does anything (an insert that only one of two
 //! racing requests wins); the loser waits for the winner's answer. A claim whose request never
-//! answered (its process died) is taken over after [`ABANDONED_AFTER_MS`].
+//! answered (its process died) is taken over after [`ABANDONED_AFTER_MS`]; a batch stores the
+//! claim it was sent under ([`batch_ref`]) in its own transaction, so the request that takes
+//! over finds a batch the dead one committed ([`batch_sent_under`]) and does not send it again.
 
 use crate::db::{now_ms, Db};
 
@@ -28,6 +30,32 @@ pub enum Claim {
     InProgress,
     /// The key was used for a different request.
     Mismatch,
+    /// Claimed now, from a request that died without answering (claimed at `claimed_at`): it
+    /// may have done its work, so look for it ([`batch_sent_under`]) before doing it again.
+    Abandoned { claimed_at: i64 },
+}
+
+/// What a batch stores of the claim it was sent under.
+pub fn batch_ref(api_key_id: i64, key: &str) -> String {
+    format!("{api_key_id}:{key}")
+}
+
+/// The batch of `account_id` sent under the claim `reference` since `since` (ms), if any.
+pub async fn batch_sent_under(
+    db: &Db,
+    account_id: i64,
+    reference: &str,
+    since: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM batches WHERE idempotency_ref = $1 AND account_id = $2 AND created_at >= $3 \
+         ORDER BY id LIMIT 1",
+    )
+    .bind(reference)
+    .bind(account_id)
+    .bind(since)
+    .fetch_optional(db.pool())
+    .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -73,6 +101,9 @@ pub async fn claim(
         return Box::pin(claim(db, api_key_id, key, request_hash)).await;
     };
     let expired = stored.created_at < now - KEEP_MS;
+    if !expired && stored.request_hash != request_hash {
+        return Ok(Claim::Mismatch);
+    }
     let abandoned = stored.status.is_none() && stored.created_at < now - ABANDONED_AFTER_MS;
     if expired || abandoned {
         // Take it over; of two callers doing so at once, the guard on `created_at` lets one.
@@ -88,14 +119,13 @@ pub async fn claim(
         .execute(db.pool())
         .await?
         .rows_affected();
-        return Ok(if taken == 1 {
-            Claim::New
-        } else {
-            Claim::InProgress
+        return Ok(match (taken == 1, expired) {
+            (false, _) => Claim::InProgress,
+            (true, true) => Claim::New,
+            (true, false) => Claim::Abandoned {
+                claimed_at: stored.created_at,
+            },
         });
-    }
-    if stored.request_hash != request_hash {
-        return Ok(Claim::Mismatch);
     }
     Ok(match (stored.status, stored.body) {
         (Some(status), Some(body)) => Claim::Answered {
@@ -201,7 +231,16 @@ mod tests {
             .execute(t.db.pool())
             .await
             .expect("age");
-            assert_eq!(claim(&t.db, key, "k2", "h").await.expect("c"), Claim::New);
+            // Another request under the abandoned key is still refused; the same one takes it
+            // over, told that the first may have done its work.
+            assert_eq!(
+                claim(&t.db, key, "k2", "other").await.expect("c"),
+                Claim::Mismatch
+            );
+            assert!(matches!(
+                claim(&t.db, key, "k2", "h").await.expect("c"),
+                Claim::Abandoned { .. }
+            ));
             sqlx::query(
                 "UPDATE idempotent_requests SET created_at = created_at - $1 WHERE idempotency_key = 'k1'",
             )

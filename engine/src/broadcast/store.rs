@@ -454,6 +454,8 @@ pub struct SendOptions<'a> {
     pub schedule_at: &'a str,
     pub validity_minutes: Option<i64>,
     pub callback_url: Option<&'a str>,
+    /// The idempotency claim the request holds, stored with the batch.
+    pub idempotency_ref: Option<&'a str>,
 }
 
 /// A stored batch and the server's figures for it.
@@ -479,6 +481,7 @@ pub async fn submit_checked(
         schedule_at,
         validity_minutes,
         callback_url,
+        idempotency_ref,
     } = *options;
     let (db, account_id) = (sender.db, sender.account_id);
     let Priced {
@@ -577,6 +580,7 @@ pub async fn submit_checked(
         unsent,
         resent_from: None,
         callback_url,
+        idempotency_ref: idempotency_ref.map(str::to_string),
     };
     let (messages, unsent) = (batch.recipients.len(), batch.unsent.len());
     match batches.submit(batch).await {

@@ -164,6 +164,7 @@ pub async fn resend(
         resent_from: Some(batch_id),
         // The resent messages report where the first ones did.
         callback_url,
+        idempotency_ref: None,
     };
     match create_batch(db, &batch).await {
         Ok(id) => Ok(id),

@@ -31,6 +31,11 @@ pub struct ApiError {
     /// The §8 error code, where one applies (16: insufficient balance).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<u16>,
+    /// The batch an earlier request with the same idempotency key made
+    /// (`request_carried_out`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub batch_id: Option<std::num::NonZeroI64>,
     #[serde(skip)]
     #[schema(ignore)]
     pub retry_after_s: Option<u32>,
@@ -44,6 +49,27 @@ pub struct RejectedField {
     field: String,
     message: String,
 }
+
+/// The refusals any call with a key can get, before it is carried out.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only its description is used: refusals are `ApiError`s.
+pub enum KeyRefused {
+    /// No API key, or not a valid one.
+    #[response(status = 401)]
+    NoKey(#[to_schema] ErrorResponse),
+    /// Outside the account's IP allow-list.
+    #[response(status = 403)]
+    Forbidden(#[to_schema] ErrorResponse),
+    /// Over the key's rate limit; see `Retry-After`.
+    #[response(status = 429)]
+    RateLimited(#[to_schema] ErrorResponse),
+}
+
+/// Nothing of this account has that id.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 404)]
+#[allow(dead_code)] // Only its description is used: refusals are `ApiError`s.
+pub struct NotFound(#[to_schema] ErrorResponse);
 
 /// The body of every error answer.
 #[derive(utoipa::ToSchema)]
@@ -62,6 +88,7 @@ impl ApiError {
             row: None,
             errors: Vec::new(),
             error_code: None,
+            batch_id: None,
             retry_after_s: None,
         }
     }

@@ -9,6 +9,7 @@ use axum::Json;
 use engine::idempotency::{self, Claim};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
+use std::ops::AsyncFnOnce;
 use std::time::Duration;
 
 /// How long a request waits for an identical one (same idempotency key) to be answered.
@@ -16,7 +17,8 @@ const WAIT_FOR_TWIN: Duration = Duration::from_secs(30);
 
 /// Runs `work` at most once per idempotency key (when the request has one): a repeat gets the
 /// first answer, a concurrent twin waits for it, a reuse for another request is refused.
-/// Answers worth retrying (5xx, 429) are not kept.
+/// Answers worth retrying (5xx, 429) are not kept. `work` gets the claim's reference to store
+/// with the batch it makes, so a retry after a crash finds that batch instead of sending again.
 #[allow(clippy::too_many_arguments)]
 pub async fn idempotent(
     state: &ApiState,
@@ -25,14 +27,14 @@ pub async fn idempotent(
     method: &Method,
     endpoint: &str,
     body: &Bytes,
-    work: impl std::future::Future<Output = Result<(StatusCode, Value), ApiError>>,
+    work: impl AsyncFnOnce(Option<&str>) -> Result<(StatusCode, Value), ApiError>,
 ) -> Response {
     let respond = |result: Result<(StatusCode, Value), ApiError>| match result {
         Ok((status, value)) => (status, Json(value)).into_response(),
         Err(e) => e.into_response(),
     };
     let Some(key) = headers.get("idempotency-key") else {
-        return respond(work.await);
+        return respond(work(None).await);
     };
     let key = match key.to_str().map(str::trim) {
         Ok(k) if !k.is_empty() && k.len() <= idempotency::MAX_KEY_LEN => k.to_string(),
@@ -58,11 +60,22 @@ pub async fn idempotent(
         hex::encode(h.finalize())
     };
     let db = &state.server.db;
+    let reference = idempotency::batch_ref(caller.key_id, &key);
     let started = std::time::Instant::now();
+    let mut already_sent = None;
     loop {
         match idempotency::claim(db, caller.key_id, &key, &request_hash).await {
             Err(e) => return ApiError::from(e).into_response(),
             Ok(Claim::New) => break,
+            Ok(Claim::Abandoned { claimed_at }) => {
+                match idempotency::batch_sent_under(db, caller.account_id, &reference, claimed_at)
+                    .await
+                {
+                    Ok(batch) => already_sent = batch,
+                    Err(e) => return ApiError::from(e).into_response(),
+                }
+                break;
+            }
             Ok(Claim::Answered { status, body }) => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
                 let mut response = (
@@ -100,7 +113,18 @@ pub async fn idempotent(
             }
         }
     }
-    let result = work.await;
+    let result = match already_sent {
+        // The first request stored its batch, then died before its answer was kept.
+        Some(batch_id) => Err(ApiError {
+            batch_id: std::num::NonZeroI64::new(batch_id),
+            ..ApiError::new(
+                StatusCode::CONFLICT,
+                "request_carried_out",
+                format!("This request was carried out before (batch {batch_id}), but its answer was lost when Ferry restarted; nothing was sent again. Read the batch with GET /api/v1/batches/{batch_id}."),
+            )
+        }),
+        None => work(Some(&reference)).await,
+    };
     let (status, value) = match &result {
         Ok((status, value)) => (*status, value.clone()),
         Err(e) => (e.status, json!({ "error": e })),

@@ -2,7 +2,7 @@
 //! and deleting a batch scheduled far enough ahead. Every read is scoped to the caller's
 //! account: another account's id is simply not found.
 
-use super::error::ErrorResponse;
+use super::error::{ErrorResponse, KeyRefused, NotFound};
 use super::resources::{Balance, Batch, BatchDeleted, Message};
 use super::{ApiError, ApiState, Caller};
 use axum::extract::{Path, Query, State};
@@ -29,10 +29,8 @@ fn path_id(raw: &str) -> Result<i64, ApiError> {
     params(("id" = i64, Path, minimum = 1, description = "The message id from the send's answer.")),
     responses(
         (status = 200, description = "The message.", body = Message),
-        (status = 401, description = "No API key, or not a valid one.", body = ErrorResponse),
-        (status = 403, description = "Outside the account's IP allow-list.", body = ErrorResponse),
-        (status = 404, description = "No message of this account has that id.", body = ErrorResponse),
-        (status = 429, description = "Over the key's rate limit; see `Retry-After`.", body = ErrorResponse),
+        NotFound,
+        KeyRefused,
     )
 )]
 pub async fn message(
@@ -67,11 +65,9 @@ pub struct PageQuery {
     params(("id" = i64, Path, minimum = 1, description = "The batch id from the send's answer."), PageQuery),
     responses(
         (status = 200, description = "The batch.", body = Batch),
-        (status = 401, description = "No API key, or not a valid one.", body = ErrorResponse),
-        (status = 403, description = "Outside the account's IP allow-list.", body = ErrorResponse),
-        (status = 404, description = "No batch of this account has that id.", body = ErrorResponse),
+        NotFound,
         (status = 422, description = "`page` is not a whole number from 1, or an unknown parameter was sent.", body = ErrorResponse),
-        (status = 429, description = "Over the key's rate limit; see `Retry-After`.", body = ErrorResponse),
+        KeyRefused,
     )
 )]
 pub async fn batch(
@@ -112,11 +108,9 @@ pub async fn batch(
     params(("id" = i64, Path, minimum = 1, description = "The batch id.")),
     responses(
         (status = 200, description = "Deleted.", body = BatchDeleted),
-        (status = 401, description = "No API key, or not a valid one.", body = ErrorResponse),
-        (status = 403, description = "Outside the account's IP allow-list.", body = ErrorResponse),
-        (status = 404, description = "No batch of this account has that id.", body = ErrorResponse),
+        NotFound,
         (status = 409, description = "Too late: sending, sent, or due within the hour.", body = ErrorResponse),
-        (status = 429, description = "Over the key's rate limit; see `Retry-After`.", body = ErrorResponse),
+        KeyRefused,
     )
 )]
 pub async fn delete_batch(
@@ -144,9 +138,7 @@ pub async fn delete_batch(
     summary = "The account's balance",
     responses(
         (status = 200, description = "Balance, held and available, in minor units.", body = Balance),
-        (status = 401, description = "No API key, or not a valid one.", body = ErrorResponse),
-        (status = 403, description = "Outside the account's IP allow-list.", body = ErrorResponse),
-        (status = 429, description = "Over the key's rate limit; see `Retry-After`.", body = ErrorResponse),
+        KeyRefused,
     )
 )]
 pub async fn balance(

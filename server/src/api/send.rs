@@ -3,7 +3,7 @@
 //! `engine::broadcast::store::submit_checked`, the portal's own path, so every rule (segments,
 //! cost, keywords, do-not-call, trial restriction, balance) is the same for every door.
 
-use super::error::ErrorResponse;
+use super::error::{ErrorResponse, KeyRefused};
 use super::idempotent::idempotent;
 use super::resources::{
     rfc3339, BatchAccepted, Currency, Message, MessagesSent, RejectedNumber, SendSummary,
@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 use sms::{DeliveryStatus, Route};
+use std::ops::AsyncFnOnce;
 use utoipa::ToSchema;
 
 /// Numbers one `POST /messages` may carry (§11); more go through `POST /batches`.
@@ -225,6 +226,7 @@ async fn submit(
     caller: &Caller,
     body: &Bytes,
     max: usize,
+    idempotency_ref: Option<&str>,
 ) -> Result<Submitted, ApiError> {
     let request: SendRequest = parse_body(body)?;
     let (submission, fields) = request.into_submission(max)?;
@@ -238,6 +240,7 @@ async fn submit(
         schedule_at: &fields.schedule_at,
         validity_minutes: fields.validity_minutes,
         callback_url: fields.callback_url.as_deref(),
+        idempotency_ref,
     };
     submit_checked(&sender, &state.server.batches, submission, &options)
         .await
@@ -300,39 +303,53 @@ fn unread_body(rejection: BytesRejection) -> ApiError {
     )
 }
 
-/// `POST /api/v1/messages`: one text to at most 20 numbers.
-#[utoipa::path(
-    post,
-    path = "/api/v1/messages",
-    tag = "Sending",
-    summary = "Send one text to at most 20 numbers",
-    description = "Same rules as the portal: segments, cost, China keywords, the do-not-call filter, the trial restriction and the balance. Answers one message per accepted number and, under `rejected`, each refused item with its reason. More than 20 numbers: use `POST /api/v1/batches`.",
-    request_body = SendRequest,
-    params(IdempotencyKey),
-    responses(
-        (status = 201, description = "Accepted and stored; the messages go out when due.", body = MessagesSent),
-        SendRefused,
+/// What both sends share: the body read (or refused with the error shape), the send carried out
+/// at most once per idempotency key, and 201 with what `answer` makes of the stored batch.
+async fn accept<T: serde::Serialize>(
+    call: (&ApiState, &Caller, &HeaderMap),
+    body: Result<Bytes, BytesRejection>,
+    (endpoint, max): (&str, usize),
+    answer: impl AsyncFnOnce(Submitted) -> Result<T, ApiError>,
+) -> Response {
+    let (state, caller, headers) = call;
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return unread_body(rejection).into_response(),
+    };
+    idempotent(
+        state,
+        caller,
+        headers,
+        &Method::POST,
+        endpoint,
+        &body,
+        async |claim: Option<&str>| {
+            let submitted = submit(state, caller, &body, max, claim).await?;
+            Ok((StatusCode::CREATED, to_value(&answer(submitted).await?)?))
+        },
     )
-)]
+    .await
+}
+
+/// Send one text to at most 20 numbers.
+///
+/// Same rules as the portal: segments, cost, China keywords, the do-not-call filter, the trial
+/// restriction and the balance. Answers one message per accepted number and, under `rejected`,
+/// each refused item with its reason. More than 20 numbers: use `POST /api/v1/batches`.
+#[utoipa::path(post, path = "/api/v1/messages", tag = "Sending", request_body = SendRequest, params(IdempotencyKey),
+    responses((status = 201, description = "Accepted and stored; the messages go out when due.", body = MessagesSent), SendRefused, KeyRefused))]
 pub async fn send(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => return unread_body(rejection).into_response(),
-    };
-    idempotent(
-        &state,
-        &caller,
-        &headers,
-        &Method::POST,
-        "/messages",
-        &body,
-        async {
-            let submitted = submit(&state, &caller, &body, MAX_MESSAGE_RECIPIENTS).await?;
+    let one_request = ("/messages", MAX_MESSAGE_RECIPIENTS);
+    accept(
+        (&state, &caller, &headers),
+        body,
+        one_request,
+        async |submitted| {
             // The batch holds every item: the accepted numbers and the refused rows.
             let rows = delivery::messages_after(
                 &state.server.db,
@@ -345,7 +362,7 @@ pub async fn send(
             let (refused, accepted): (Vec<&MessageRow>, Vec<&MessageRow>) = rows
                 .iter()
                 .partition(|m| m.status == DeliveryStatus::UploadFailed);
-            let answer = MessagesSent {
+            Ok(MessagesSent {
                 summary: send_summary(&submitted),
                 messages: accepted
                     .iter()
@@ -360,70 +377,42 @@ pub async fn send(
                         error_code: m.error_code.map(i64::from),
                     })
                     .collect(),
-            };
-            Ok((StatusCode::CREATED, to_value(&answer)?))
+            })
         },
     )
     .await
 }
 
-/// `POST /api/v1/batches`: the bulk call.
-#[utoipa::path(
-    post,
-    path = "/api/v1/batches",
-    tag = "Sending",
-    summary = "Send one text to up to 50,000 numbers",
-    description = "The bulk call: the same body and rules as `POST /api/v1/messages`, for up to 50,000 numbers. Answers the batch id and counts; read the messages with `GET /api/v1/batches/{id}`.",
-    request_body = SendRequest,
-    params(IdempotencyKey),
-    responses(
-        (status = 201, description = "Accepted and stored; the messages go out when due.", body = BatchAccepted),
-        SendRefused,
-    )
-)]
+/// Send one text to up to 50,000 numbers.
+///
+/// The bulk call: the same body and rules as `POST /api/v1/messages`, for up to 50,000 numbers.
+/// Answers the batch id and counts; read the messages with `GET /api/v1/batches/{id}`.
+#[utoipa::path(post, path = "/api/v1/batches", tag = "Sending", request_body = SendRequest, params(IdempotencyKey),
+    responses((status = 201, description = "Accepted and stored; the messages go out when due.", body = BatchAccepted), SendRefused, KeyRefused))]
 pub async fn send_batch(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => return unread_body(rejection).into_response(),
-    };
-    idempotent(
-        &state,
-        &caller,
-        &headers,
-        &Method::POST,
-        "/batches",
-        &body,
-        async {
-            let submitted = submit(
-                &state,
-                &caller,
-                &body,
-                engine::broadcast::store::MAX_RECIPIENTS,
-            )
-            .await?;
-            let answer = BatchAccepted {
-                summary: send_summary(&submitted),
-                rejected: submitted
-                    .check
-                    .rejected
-                    .iter()
-                    .take(MAX_LISTED_REJECTIONS)
-                    .map(|r| RejectedNumber {
-                        row: i64::try_from(r.row).ok(),
-                        to: r.input.clone(),
-                        reason: Some(r.reason.clone()),
-                        error_code: None,
-                    })
-                    .collect(),
-            };
-            Ok((StatusCode::CREATED, to_value(&answer)?))
-        },
-    )
+    let bulk = ("/batches", engine::broadcast::store::MAX_RECIPIENTS);
+    accept((&state, &caller, &headers), body, bulk, async |submitted| {
+        Ok(BatchAccepted {
+            summary: send_summary(&submitted),
+            rejected: submitted
+                .check
+                .rejected
+                .iter()
+                .take(MAX_LISTED_REJECTIONS)
+                .map(|r| RejectedNumber {
+                    row: i64::try_from(r.row).ok(),
+                    to: r.input.clone(),
+                    reason: Some(r.reason.clone()),
+                    error_code: None,
+                })
+                .collect(),
+        })
+    })
     .await
 }
 
@@ -434,13 +423,8 @@ pub enum SendRefused {
     /// The body is not JSON.
     #[response(status = 400)]
     NotJson(#[to_schema] ErrorResponse),
-    /// No API key, or not a valid one.
-    #[response(status = 401)]
-    NoKey(#[to_schema] ErrorResponse),
-    /// Outside the account's IP allow-list.
-    #[response(status = 403)]
-    Forbidden(#[to_schema] ErrorResponse),
-    /// The balance does not cover it (§8 error code 16).
+    /// The balance does not cover it (§8 error code 16), or the request was carried out before
+    /// and its answer lost in a restart (`request_carried_out`, with its `batch_id`).
     #[response(status = 409)]
     InsufficientBalance(#[to_schema] ErrorResponse),
     /// The body is larger than 4 MB.
@@ -449,9 +433,6 @@ pub enum SendRefused {
     /// A field is wrong (named in `field`), or the idempotency key was used for another request.
     #[response(status = 422)]
     Invalid(#[to_schema] ErrorResponse),
-    /// Over the key's rate limit; see `Retry-After`.
-    #[response(status = 429)]
-    RateLimited(#[to_schema] ErrorResponse),
 }
 
 /// The `Idempotency-Key` header of the writes.

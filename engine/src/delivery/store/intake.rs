@@ -50,6 +50,8 @@ pub struct NewBatch {
     pub resent_from: Option<i64>,
     /// Where each message's final status is POSTed (§11), when anywhere.
     pub callback_url: Option<String>,
+    /// The idempotency claim the batch was sent under ([`crate::idempotency::batch_ref`]).
+    pub idempotency_ref: Option<String>,
 }
 
 impl NewBatch {
@@ -83,6 +85,7 @@ impl NewBatch {
             unsent: Vec::new(),
             resent_from: None,
             callback_url: None,
+            idempotency_ref: None,
         }
     }
 }
@@ -215,8 +218,8 @@ pub(super) async fn insert_batch(
     let is_scheduled = batch.scheduled_at.is_some_and(|t| t > now);
     let batch_id: i64 = sqlx::query_scalar(
         "INSERT INTO batches (account_id, route, sender_id, purpose, content, final_text, encoding, parts, \
-         validity_minutes, scheduled_at, is_scheduled, status, total_messages, estimated_cost_minor, resent_from, created_at, china_text, callback_url) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, $17) RETURNING id",
+         validity_minutes, scheduled_at, is_scheduled, status, total_messages, estimated_cost_minor, resent_from, created_at, china_text, callback_url, idempotency_ref) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, $17, $18) RETURNING id",
     )
     .bind(batch.account_id)
     .bind(batch.route.as_str())
@@ -235,6 +238,7 @@ pub(super) async fn insert_batch(
     .bind(now)
     .bind(batch.china_text.as_deref())
     .bind(batch.callback_url.as_deref())
+    .bind(batch.idempotency_ref.as_deref())
     .fetch_one(&mut *tx)
     .await?;
     // Every message the sender was given an id for owes one callback, refused rows excepted.
