@@ -4,11 +4,12 @@
 //! streams and a parallel password guess at it, while a canary keeps asking for a page. After
 //! all of that the same process still serves pages and delivers a batch end to end.
 
+mod common;
+
 use engine::import::test_files::{xls_far_corner, xlsx_far_corner, xlsx_sheet_bomb};
 use sqlx::Row;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,40 +34,18 @@ fn start_ferry() -> Ferry {
     let dir = std::env::temp_dir().join(format!("ferry-hostile-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+    let mut command = common::process::ferry();
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env_remove("DATABASE_URL")
         .env("FERRY_DATA_DIR", &dir)
-        .env("FERRY_LOG", "warn")
         .env("FERRY_SIMULATOR__RECEIPT_DELAY_MS", "100")
         .env("FERRY_SIMULATOR__OUTCOMES__DELIVERED", "100")
         .env("FERRY_SIMULATOR__OUTCOMES__HANDSET_OFF_THEN_DELIVERED", "0")
         .env("FERRY_SIMULATOR__OUTCOMES__HANDSET_OFF_THEN_EXPIRED", "0")
         .env("FERRY_SIMULATOR__OUTCOMES__UNKNOWN_SUBSCRIBER", "0")
-        .env("FERRY_SIMULATOR__OUTCOMES__BLOCKED_AS_SPAM", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ferry");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let addr = loop {
-        match lines.next() {
-            Some(Ok(line)) if line.contains("Ferry is running at http://") => {
-                let rest = line.split("http://").nth(1).expect("address");
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("address")
-                    .parse()
-                    .expect("socket address");
-            }
-            Some(_) if Instant::now() < deadline => continue,
-            _ => panic!("ferry did not start"),
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+        .env("FERRY_SIMULATOR__OUTCOMES__BLOCKED_AS_SPAM", "0");
+    let (child, addr) = common::process::start(command);
     Ferry { child, addr, dir }
 }
 

@@ -10,9 +10,8 @@ use engine::delivery::store::create_batch;
 use smpp::{Outcome, Simulator, SimulatorConfig};
 use sms::{Money, Route};
 use sqlx::Row;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 
 const MESSAGES: usize = 4_000;
 
@@ -26,28 +25,13 @@ impl Drop for Ferry {
 }
 
 fn spawn_ferry(config: &std::path::Path, database_url: &str) -> Ferry {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+    let mut command = common::process::ferry();
+    command
         .arg("--config")
         .arg(config)
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("DATABASE_URL", database_url)
-        .env("FERRY_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ferry");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line.contains("Ferry is running") => break,
-            Some(_) if Instant::now() < deadline => continue,
-            _ => panic!("ferry did not start"),
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Ferry(child)
+        .env("DATABASE_URL", database_url);
+    Ferry(common::process::start(command).0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

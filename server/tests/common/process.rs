@@ -1,34 +1,55 @@
-//! The real `ferry` binary as a child process, for the tests that kill and restart it.
+//! The real `ferry` binary as a child process, for the tests that kill, restart or attack it.
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Starts `ferry serve` with `config` and returns once it says it is running (migrations done,
-/// dispatcher and callback sender started).
-pub fn spawn_ferry(config: &std::path::Path) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .env_remove("DATABASE_URL")
-        .env("FERRY_LOG", "warn")
+/// `ferry` with quiet logs; add the arguments and environment, then [`start`] it.
+pub fn ferry() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ferry"));
+    command.env("FERRY_LOG", "warn");
+    command
+}
+
+/// Starts a `ferry … serve` command and returns once it says it is running (migrations done,
+/// dispatcher and callback sender started), with the address it listens on. Its stdout is
+/// drained from then on, so the child never blocks on a full pipe.
+pub fn start(mut command: Command) -> (Child, SocketAddr) {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn ferry");
-    // Wait until it is up (migrations done, dispatcher started).
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let addr = loop {
         match lines.next() {
-            Some(Ok(line)) if line.contains("Ferry is running") => break,
+            Some(Ok(line)) if line.contains("Ferry is running at http://") => {
+                let rest = line.split("http://").nth(1).expect("address");
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .expect("address")
+                    .parse()
+                    .expect("socket address");
+            }
             Some(_) if Instant::now() < deadline => continue,
             _ => panic!("ferry did not start"),
         }
-    }
-    // Keep draining stdout so the child never blocks on a full pipe.
+    };
     std::thread::spawn(move || for _ in lines {});
-    child
+    (child, addr)
+}
+
+/// Starts `ferry serve` with `config` (its database from the file, not the environment).
+pub fn spawn_ferry(config: &std::path::Path) -> Child {
+    let mut command = ferry();
+    command
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .env_remove("DATABASE_URL");
+    start(command).0
 }
