@@ -9,8 +9,7 @@
 //! old: a batch scheduled a year ahead keeps its messages.
 
 use crate::db::{id_list, Db};
-use crate::delivery::store::sql_in;
-use sms::DeliveryStatus;
+use crate::delivery::store::sql_final;
 use std::time::Duration;
 
 /// Rows deleted per transaction.
@@ -57,11 +56,7 @@ pub async fn purge(
     pause: Duration,
 ) -> Result<Purged, sqlx::Error> {
     let mut purged = Purged::default();
-    let finals: Vec<DeliveryStatus> = DeliveryStatus::ALL
-        .into_iter()
-        .filter(|s| s.is_final())
-        .collect();
-    let final_statuses = sql_in(&finals);
+    let final_statuses = sql_final();
     purged.messages = purge_by_ids(
         db,
         &format!(

@@ -3,8 +3,7 @@
 
 use super::{CallbackCounts, CallbackRow, CallbackState, RetryPolicy};
 use crate::db::{id_list, now_ms, Backend, Db};
-use crate::delivery::store::sql_in;
-use sms::DeliveryStatus;
+use crate::delivery::store::sql_final;
 
 /// The account's signing secret, made on first use.
 pub async fn secret(db: &Db, account_id: i64) -> Result<String, sqlx::Error> {
@@ -59,15 +58,11 @@ fn new_secret() -> String {
 /// Moves up to `limit` messages that owe a callback and have reached a final status into the
 /// outbox, clearing their flag in the same transaction. Returns how many moved.
 pub async fn enqueue_finished(db: &Db, limit: i64) -> Result<usize, sqlx::Error> {
-    let finals: Vec<DeliveryStatus> = DeliveryStatus::ALL
-        .into_iter()
-        .filter(|s| s.is_final())
-        .collect();
     // Looked up before taking the write lock: an idle outbox costs a read, not a write.
     let ready: Vec<(i64, i64, Option<String>)> = sqlx::query_as(&format!(
         "SELECT m.id, m.account_id, b.callback_url FROM messages m JOIN batches b ON b.id = m.batch_id \
          WHERE m.callback_pending = 1 AND m.status IN {} ORDER BY m.id LIMIT $1",
-        sql_in(&finals)
+        sql_final()
     ))
     .bind(limit)
     .fetch_all(db.pool())

@@ -5,7 +5,7 @@ use super::*;
 use crate::db::testing::all_backends;
 use crate::delivery::store::{create_batch, NewBatch, Unsent};
 use crate::testing::{count, fixture, HK_BUSINESS_PRICE};
-use sms::Route;
+use sms::{DeliveryStatus, Route};
 
 const URL: &str = "https://acme.example/status";
 

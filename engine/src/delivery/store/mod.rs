@@ -26,6 +26,15 @@ pub(crate) fn sql_in(statuses: &[DeliveryStatus]) -> String {
     format!("({})", codes.join(", "))
 }
 
+/// Every final status (§8) as SQL, for the statements that look only at finished messages.
+pub(crate) fn sql_final() -> String {
+    let finals: Vec<DeliveryStatus> = DeliveryStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_final())
+        .collect();
+    sql_in(&finals)
+}
+
 /// A multi-row `INSERT`: `head` (`INSERT INTO t (…) VALUES `) then one `(…)` per item, as
 /// `row` writes it from the item's index (to number its placeholders) and the item. The hot
 /// paths write our own integers inline and bind only text, keeping placeholders few: SQLite
