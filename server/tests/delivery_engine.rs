@@ -632,6 +632,97 @@ async fn a_repeated_receipt_for_a_finished_message_is_acknowledged_and_not_parke
     }
 }
 
+/// Receipts that overtake their `submit_sm_resp` wait, parked, and are applied together once
+/// the acceptance is recorded: several for one part in the order they arrived (a RETRY and
+/// then the final report end DELIVERED, not RETRY), each message charged once, nothing left
+/// parked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_are_known() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "parked", Money::hkd(10)).await;
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "parked", &numbers(3, 9800)),
+        )
+        .await
+        .expect("batch");
+        store::heartbeat(&t.db, "parked-node").await.expect("heartbeat");
+        let claimed = store::claim(&t.db, "parked-node", 10, 60_000)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 3, "{}", t.name);
+        let decisions = store::prepare(&t.db, &claimed, &|_| None)
+            .await
+            .expect("holds");
+        assert!(decisions.iter().all(|d| *d == store::Prepared::Send));
+        let smsc = "sim";
+        let receipt = |id: &str, status, error| store::Receipt {
+            smsc: smsc.into(),
+            keys: MsgIdMatching::Exact.receipt_keys(id),
+            status,
+            error,
+        };
+        use sms::{DeliveryStatus as S, ErrorCode};
+        // Arrival order: a RETRY then DELIVERED for the first, in separate deliveries for the
+        // second, UNDELIVERABLE for the third.
+        store::apply_receipts(
+            &t.db,
+            &[
+                receipt("early-0", S::Retry, Some(ErrorCode::Unknown)),
+                receipt("early-1", S::Retry, Some(ErrorCode::Unknown)),
+                receipt("early-0", S::Delivered, None),
+                receipt("early-2", S::Undeliverable, Some(ErrorCode::UnknownSubscriber)),
+            ],
+        )
+        .await
+        .expect("parked");
+        store::apply_receipts(&t.db, &[receipt("early-1", S::Delivered, None)])
+            .await
+            .expect("parked");
+        let results: Vec<_> = claimed
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let id = format!("early-{i}");
+                (
+                    m.clone(),
+                    store::SubmitResult::Accepted {
+                        smsc: smsc.into(),
+                        parts: vec![(1, id.clone(), MsgIdMatching::Exact.submit_keys(&id))],
+                        final_on_acceptance: false,
+                        expires_at: now_ms() + 3_600_000,
+                    },
+                )
+            })
+            .collect();
+        store::record_many(&t.db, &results).await.expect("accepted");
+        assert_eq!(
+            store::apply_unmatched_receipts(&t.db).await.expect("applied"),
+            5,
+            "{}",
+            t.name
+        );
+        let ms = messages(&t.db, batch).await;
+        let statuses: Vec<i64> = ms.iter().map(|m| m.status).collect();
+        assert_eq!(statuses, vec![22, 22, 21], "{}: {ms:?}", t.name);
+        assert!(ms.iter().all(|m| m.charge > 0), "{}: {ms:?}", t.name);
+        for table in ["unmatched_receipts", "unmatched_receipt_keys"] {
+            let left: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(t.db.pool())
+                .await
+                .expect("count");
+            assert_eq!(left, 0, "{}: {table} emptied", t.name);
+        }
+        assert_eq!(
+            store::apply_unmatched_receipts(&t.db).await.expect("nothing"),
+            0,
+            "{}",
+            t.name
+        );
+        check_ledger(&t).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_message_over_the_single_sms_charge_limit_is_not_sent_or_charged() {
     for t in all_backends().await {

@@ -60,6 +60,14 @@ enum BenchCommand {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Quiet unless asked: `RUST_LOG=sqlx::query=debug` lists every statement a run makes, which
+    // is how a change in statements per message shows up before it shows in the figures.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let command = Cli::parse().command;
     let result = match command {
         BenchCommand::Dispatch {

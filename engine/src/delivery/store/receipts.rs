@@ -401,33 +401,50 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
     ))
     .fetch_all(db.pool())
     .await?;
+    // Each receipt once, under its best key (rows come best key first); a part named by
+    // several receipts gets them in arrival order, one round each, as `apply_receipts` does.
+    let mut applied = Vec::new();
+    let mut rounds: Vec<Vec<PartUpdate>> = Vec::new();
+    let mut seen: HashMap<(i64, i64), usize> = HashMap::new();
+    for row in rows {
+        if applied.last() == Some(&row.receipt_id) {
+            continue;
+        }
+        applied.push(row.receipt_id);
+        let round = seen.entry((row.message_id, row.part)).or_insert(0);
+        if rounds.len() <= *round {
+            rounds.push(Vec::new());
+        }
+        rounds[*round].push(PartUpdate {
+            message_id: row.message_id,
+            part: row.part,
+            status: row.status,
+            error: stored_error(row.error_code),
+        });
+        *round += 1;
+    }
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM unmatched_receipts WHERE received_at < $1")
         .bind(now - 7 * 86_400_000)
         .execute(&mut *tx)
         .await?;
-    let mut applied = 0;
-    let mut done = std::collections::HashSet::new();
-    for row in rows {
-        let receipt_id = row.receipt_id;
-        if !done.insert(receipt_id) {
-            continue;
-        }
-        let error = stored_error(row.error_code);
-        apply_part_status(&mut tx, row.message_id, row.part, row.status, error, now).await?;
-        sqlx::query("DELETE FROM unmatched_receipt_keys WHERE receipt_id = $1")
-            .bind(receipt_id)
+    for round in &rounds {
+        apply_part_updates(&mut tx, round, now).await?;
+    }
+    for chunk in applied.chunks(500) {
+        let list = id_list(chunk);
+        sqlx::query(&format!(
+            "DELETE FROM unmatched_receipt_keys WHERE receipt_id IN ({list})"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!("DELETE FROM unmatched_receipts WHERE id IN ({list})"))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM unmatched_receipts WHERE id = $1")
-            .bind(receipt_id)
-            .execute(&mut *tx)
-            .await?;
-        applied += 1;
     }
     tx.commit().await?;
-    Ok(applied)
+    Ok(applied.len())
 }
 
 /// Sets one part's status and derives the message's: any UNDELIVERABLE part makes it
