@@ -646,7 +646,9 @@ async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_
         )
         .await
         .expect("batch");
-        store::heartbeat(&t.db, "parked-node").await.expect("heartbeat");
+        store::heartbeat(&t.db, "parked-node")
+            .await
+            .expect("heartbeat");
         let claimed = store::claim(&t.db, "parked-node", 10, 60_000)
             .await
             .expect("claim");
@@ -671,7 +673,11 @@ async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_
                 receipt("early-0", S::Retry, Some(ErrorCode::Unknown)),
                 receipt("early-1", S::Retry, Some(ErrorCode::Unknown)),
                 receipt("early-0", S::Delivered, None),
-                receipt("early-2", S::Undeliverable, Some(ErrorCode::UnknownSubscriber)),
+                receipt(
+                    "early-2",
+                    S::Undeliverable,
+                    Some(ErrorCode::UnknownSubscriber),
+                ),
             ],
         )
         .await
@@ -697,7 +703,9 @@ async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_
             .collect();
         store::record_many(&t.db, &results).await.expect("accepted");
         assert_eq!(
-            store::apply_unmatched_receipts(&t.db).await.expect("applied"),
+            store::apply_unmatched_receipts(&t.db)
+                .await
+                .expect("applied"),
             5,
             "{}",
             t.name
@@ -714,7 +722,9 @@ async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_
             assert_eq!(left, 0, "{}: {table} emptied", t.name);
         }
         assert_eq!(
-            store::apply_unmatched_receipts(&t.db).await.expect("nothing"),
+            store::apply_unmatched_receipts(&t.db)
+                .await
+                .expect("nothing"),
             0,
             "{}",
             t.name

@@ -439,9 +439,11 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
         ))
         .execute(&mut *tx)
         .await?;
-        sqlx::query(&format!("DELETE FROM unmatched_receipts WHERE id IN ({list})"))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(&format!(
+            "DELETE FROM unmatched_receipts WHERE id IN ({list})"
+        ))
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(applied.len())
