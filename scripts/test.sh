@@ -23,6 +23,8 @@ export FERRY_REQUIRE_PG=1
 export FERRY_REQUIRE_INTEROP=1
 # schemathesis fuzzes the API from the OpenAPI document it serves (server/tests/openapi.rs).
 export FERRY_SCHEMATHESIS="$HOME/.cache/ferry/venv/bin/schemathesis"
+# zeep builds a SOAP client from the WSDL, xmlschema checks envelopes (server/tests/soap.rs).
+export FERRY_PYTHON="$HOME/.cache/ferry/venv/bin/python"
 
 log "cargo test (SQLite and PostgreSQL, SMPP over loopback)"
 cargo test -p sms -p smpp -p ferry-engine -p app --features app/ssr,ferry-engine/storage -p server

@@ -8,6 +8,7 @@ pub mod config;
 pub mod delivery;
 pub mod http;
 pub mod listener;
+pub mod soap;
 
 use app::auth::context::ServerState;
 use config::Config;

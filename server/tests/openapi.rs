@@ -6,7 +6,6 @@
 mod common;
 
 use common::api::customer_with_key;
-use common::router_for;
 use engine::db::testing::sqlite;
 use http::StatusCode;
 use sms::Money;
@@ -32,12 +31,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
     };
     let t = sqlite().await;
     let (api, _) = customer_with_key(&t, "fuzzed", Money::hkd(1_000)).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = router_for(&t, [127, 0, 0, 1]);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let addr = common::serve_on_loopback(&t).await;
 
     // Its reports and its cache (`.schemathesis/`) go to a directory of its own.
     let workdir = std::env::temp_dir().join(format!("ferry-schemathesis-{}", std::process::id()));

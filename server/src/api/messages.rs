@@ -38,11 +38,19 @@ pub async fn message(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<Message>, ApiError> {
-    let id = path_id(&id)?;
+    read_message(&state, &caller, path_id(&id)?).await.map(Json)
+}
+
+/// One of the caller's messages.
+pub(crate) async fn read_message(
+    state: &ApiState,
+    caller: &Caller,
+    id: i64,
+) -> Result<Message, ApiError> {
     let (batch_id, m) = delivery::message(&state.server.db, caller.account_id, id)
         .await?
         .ok_or(engine::Error::NotFound)?;
-    Ok(Json(Message::new(batch_id, &m)))
+    Ok(Message::new(batch_id, &m))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -86,6 +94,16 @@ pub async fn batch(
             .filter(|p| *p >= 1)
             .ok_or_else(|| ApiError::field("page", "The page is a whole number from 1."))?,
     };
+    read_batch(&state, &caller, id, page).await.map(Json)
+}
+
+/// One of the caller's batches with a page of its messages.
+pub(crate) async fn read_batch(
+    state: &ApiState,
+    caller: &Caller,
+    id: i64,
+    page: i64,
+) -> Result<Batch, ApiError> {
     let detail = delivery::detail(
         &state.server.db,
         caller.account_id,
@@ -95,7 +113,7 @@ pub async fn batch(
     )
     .await?
     .ok_or(engine::Error::NotFound)?;
-    Ok(Json(Batch::new(&detail)))
+    Ok(Batch::new(&detail))
 }
 
 /// `DELETE /api/v1/batches/{id}`: only a batch scheduled more than an hour ahead (§7).
@@ -145,14 +163,19 @@ pub async fn balance(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Balance>, ApiError> {
+    read_balance(&state, &caller).await.map(Json)
+}
+
+/// The caller's balance.
+pub(crate) async fn read_balance(state: &ApiState, caller: &Caller) -> Result<Balance, ApiError> {
     let (balance, held) =
         engine::ledger::store::balance_and_held(&state.server.db, caller.account_id)
             .await?
             .ok_or(engine::Error::NotFound)?;
-    Ok(Json(Balance {
+    Ok(Balance {
         balance_minor: balance.minor(),
         held_minor: held.minor(),
         available_minor: balance.minor() - held.minor(),
         currency: super::resources::Currency::Hkd,
-    }))
+    })
 }

@@ -10,10 +10,10 @@
 mod error;
 mod idempotent;
 mod limiter;
-mod messages;
+pub(crate) mod messages;
 pub mod openapi;
 pub(crate) mod resources;
-mod send;
+pub(crate) mod send;
 
 pub use error::ApiError;
 
@@ -26,6 +26,7 @@ use axum::routing::{any, get, post};
 use axum::Router;
 use engine::api_keys::store::{authenticate as check_key, ApiCaller, KeyRefused};
 use http::{header, HeaderMap, StatusCode};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What every API handler sees.
@@ -61,15 +62,17 @@ pub fn router(server: ServerState, settings: &ApiSettings) -> Router {
         .route("/api/v1/{*rest}", any(no_such_endpoint))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .with_state(state);
+        .with_state(state.clone());
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .merge(keyed)
+        .merge(crate::soap::routes(state))
 }
 
-/// Is `path` answered by the API (rather than the portal's server functions)?
+/// Is `path` answered by a door that authenticates with an API key (the JSON API, SOAP),
+/// rather than by the portal with its session cookie?
 pub fn is_api_path(path: &str) -> bool {
-    path == "/api/v1" || path.starts_with("/api/v1/")
+    path == "/api/v1" || path.starts_with("/api/v1/") || path == "/soap"
 }
 
 async fn no_such_endpoint() -> ApiError {
@@ -93,26 +96,17 @@ async fn authenticate(State(state): State<ApiState>, mut req: Request, next: Nex
     let Some(ip) = req.extensions().get::<RequestContext>().map(|c| c.ip) else {
         return ApiError::internal("api", "request context missing").into_response();
     };
-    let secret = match bearer_token(req.headers()) {
-        Ok(secret) => secret,
+    let caller = match bearer_token(req.headers()) {
+        Ok(secret) => admit(&state, &secret, ip).await,
+        Err(e) => Err(e),
+    };
+    let caller = match caller {
+        Ok(caller) => caller,
         Err(e) => return e.into_response(),
     };
-    let caller = match check_key(&state.server.db, &secret, ip).await {
-        Ok(caller) => caller,
-        Err(KeyRefused::Database(e)) => return ApiError::internal("api key", e).into_response(),
-        Err(e @ (KeyRefused::Unknown | KeyRefused::Revoked)) => {
-            return ApiError::new(StatusCode::UNAUTHORIZED, "invalid_api_key", e.to_string())
-                .into_response()
-        }
-        Err(e @ (KeyRefused::OutsideAllowList(_) | KeyRefused::StaffAccount)) => {
-            tracing::warn!(%ip, error = %e, "API request refused");
-            return ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
-                .into_response();
-        }
-    };
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-    let response = match state.limiter.check(caller.key_id) {
-        Err(wait) => ApiError::rate_limited(wait).into_response(),
+    let response = match within_limit(&state, &caller) {
+        Err(e) => e.into_response(),
         Ok(()) => {
             req.extensions_mut().insert(caller.clone());
             next.run(req).await
@@ -128,8 +122,42 @@ async fn authenticate(State(state): State<ApiState>, mut req: Request, next: Nex
     response
 }
 
+/// The caller behind an API key presented from `ip`: the key must be live and the IP inside the
+/// account's allow-list. Every door with a key (JSON, SOAP) admits callers here, then checks
+/// [`within_limit`] (a refusal for the rate is still the caller's call, and logged as theirs).
+pub(crate) async fn admit(state: &ApiState, secret: &str, ip: IpAddr) -> Result<Caller, ApiError> {
+    let caller = match check_key(&state.server.db, secret, ip).await {
+        Ok(caller) => caller,
+        Err(KeyRefused::Database(e)) => return Err(ApiError::internal("api key", e)),
+        Err(e @ (KeyRefused::Unknown | KeyRefused::Revoked)) => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_api_key",
+                e.to_string(),
+            ))
+        }
+        Err(e @ (KeyRefused::OutsideAllowList(_) | KeyRefused::StaffAccount)) => {
+            tracing::warn!(%ip, error = %e, "API request refused");
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                e.to_string(),
+            ));
+        }
+    };
+    Ok(caller)
+}
+
+/// The key's rate limit (429 with `Retry-After` when over it).
+pub(crate) fn within_limit(state: &ApiState, caller: &Caller) -> Result<(), ApiError> {
+    state
+        .limiter
+        .check(caller.key_id)
+        .map_err(ApiError::rate_limited)
+}
+
 /// The API key from `Authorization: Bearer <key>`.
-fn bearer_token(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<String, ApiError> {
     let missing = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,

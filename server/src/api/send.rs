@@ -55,33 +55,33 @@ pub struct SendRequest {
     /// One number per item, with or without `+` and country code: at most 20 for
     /// `POST /messages`, 50,000 for `POST /batches`.
     #[schema(min_items = 1, max_items = 50_000, example = json!(["+852 9123 4567", "61234567"]))]
-    to: Vec<String>,
+    pub(crate) to: Vec<String>,
     /// The text; its encoding and parts are counted as the portal counts them.
     #[schema(min_length = 1, example = "Your code is 123456")]
-    text: String,
-    route: HkRoute,
+    pub(crate) text: String,
+    pub(crate) route: HkRoute,
     #[serde(default)]
-    sender_id: Option<String>,
+    pub(crate) sender_id: Option<String>,
     #[serde(default)]
-    purpose: ApiPurpose,
+    pub(crate) purpose: ApiPurpose,
     /// RFC 3339 (`2026-12-24T09:00:00+08:00`), at most 5 years ahead; absent or past: now.
     #[serde(default)]
     #[schema(format = DateTime)]
-    schedule_at: Option<String>,
+    pub(crate) schedule_at: Option<String>,
     /// Minutes the operator keeps trying (10–1380); the account's setting when absent.
     #[serde(default)]
     #[schema(minimum = 10, maximum = 1380)]
-    validity_minutes: Option<i64>,
+    pub(crate) validity_minutes: Option<i64>,
     /// Leave out numbers on the do-not-call register (§6).
     #[serde(default)]
-    filter_dnc: bool,
+    pub(crate) filter_dnc: bool,
     /// For numbers written without a country code; the account's setting when absent.
     #[serde(default)]
-    default_country_code: Option<u16>,
+    pub(crate) default_country_code: Option<u16>,
     /// Where each message's final status is POSTed, signed; the account's default when absent.
     #[serde(default)]
     #[schema(max_length = 500, example = "https://example.com/sms-status")]
-    callback_url: Option<String>,
+    pub(crate) callback_url: Option<String>,
 }
 
 /// Parses a JSON body, naming the field at fault when it does not fit.
@@ -228,7 +228,17 @@ async fn submit(
     max: usize,
     idempotency_ref: Option<&str>,
 ) -> Result<Submitted, ApiError> {
-    let request: SendRequest = parse_body(body)?;
+    submit_request(state, caller, parse_body(body)?, max, idempotency_ref).await
+}
+
+/// Carries out a send request, however it arrived (JSON here, SOAP in `crate::soap`).
+pub(crate) async fn submit_request(
+    state: &ApiState,
+    caller: &Caller,
+    request: SendRequest,
+    max: usize,
+    idempotency_ref: Option<&str>,
+) -> Result<Submitted, ApiError> {
     let (submission, fields) = request.into_submission(max)?;
     let sender = Sender {
         db: &state.server.db,
@@ -269,7 +279,7 @@ fn api_field_names(err: engine::Error) -> engine::Error {
 }
 
 /// What a send answers besides the messages: the server's count and cost.
-fn send_summary(s: &Submitted) -> SendSummary {
+pub(crate) fn send_summary(s: &Submitted) -> SendSummary {
     let check = &s.check;
     let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     SendSummary {
@@ -397,23 +407,28 @@ pub async fn send_batch(
 ) -> Response {
     let bulk = ("/batches", engine::broadcast::store::MAX_RECIPIENTS);
     accept((&state, &caller, &headers), body, bulk, async |submitted| {
-        Ok(BatchAccepted {
-            summary: send_summary(&submitted),
-            rejected: submitted
-                .check
-                .rejected
-                .iter()
-                .take(MAX_LISTED_REJECTIONS)
-                .map(|r| RejectedNumber {
-                    row: i64::try_from(r.row).ok(),
-                    to: r.input.clone(),
-                    reason: Some(r.reason.clone()),
-                    error_code: None,
-                })
-                .collect(),
-        })
+        Ok(batch_accepted(&submitted))
     })
     .await
+}
+
+/// The answer to a bulk send: the summary and the first refused rows.
+pub(crate) fn batch_accepted(submitted: &Submitted) -> BatchAccepted {
+    BatchAccepted {
+        summary: send_summary(submitted),
+        rejected: submitted
+            .check
+            .rejected
+            .iter()
+            .take(MAX_LISTED_REJECTIONS)
+            .map(|r| RejectedNumber {
+                row: i64::try_from(r.row).ok(),
+                to: r.input.clone(),
+                reason: Some(r.reason.clone()),
+                error_code: None,
+            })
+            .collect(),
+    }
 }
 
 /// Why a send is refused: nothing was stored or sent.

@@ -42,6 +42,18 @@ pub fn router_for(t: &TestDb, ip: [u8; 4]) -> Router {
     ))
 }
 
+/// The real router served over TCP on loopback (for third-party clients run as processes);
+/// calls come from 127.0.0.1. Serves until the test's runtime ends.
+pub async fn serve_on_loopback(t: &TestDb) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = router_for(t, [127, 0, 0, 1]);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
 impl Client {
     pub fn new(t: &TestDb) -> Client {
         Client {
