@@ -48,14 +48,15 @@ fi
 
 # Third-party peers of the tests, in a venv of ours: PyPI's smpplib (an ESME we did not write)
 # for the SMPP interop tests, schemathesis, which fuzzes the API from its OpenAPI document, and
-# zeep (a SOAP client built from the WSDL) with xmlschema (an XSD validator) for the SOAP tests.
+# zeep (a SOAP client built from the WSDL) with xmlschema (an XSD validator) for the SOAP tests,
+# and aiosmtpd, the mail relay the email API's answers go through in its tests.
 if [ "$want_test" = 1 ]; then
     venv="$HOME/.cache/ferry/venv"
-    if ! "$venv/bin/python" -c 'import smpplib, zeep, xmlschema' 2>/dev/null \
+    if ! "$venv/bin/python" -c 'import smpplib, zeep, xmlschema, aiosmtpd' 2>/dev/null \
         || [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
-        log "python venv with smpplib, zeep, xmlschema and schemathesis $SCHEMATHESIS_VERSION ($venv)"
+        log "python venv with smpplib, zeep, xmlschema, aiosmtpd and schemathesis $SCHEMATHESIS_VERSION ($venv)"
         python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check smpplib zeep==4.3.3 xmlschema==4.3.2 \
+        "$venv/bin/pip" install --quiet --disable-pip-version-check smpplib zeep==4.3.3 xmlschema==4.3.2 aiosmtpd==1.4.6 \
             "schemathesis==$SCHEMATHESIS_VERSION"
     fi
 fi

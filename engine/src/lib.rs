@@ -32,6 +32,10 @@ pub mod staff;
 #[cfg(feature = "storage")]
 pub mod db;
 #[cfg(feature = "storage")]
+pub mod email_intake;
+#[cfg(feature = "storage")]
+pub mod email_replies;
+#[cfg(feature = "storage")]
 pub mod idempotency;
 #[cfg(feature = "storage")]
 pub mod retention;

@@ -68,6 +68,34 @@ config_section! {
         pub retention: RetentionSettings = RetentionSettings::default(),
         /// Delivery-status callbacks (§11).
         pub callbacks: CallbackSettings = CallbackSettings::default(),
+        /// The email API (§11): an SMTP listener, off unless `listen` is set.
+        pub smtp: SmtpSettings = SmtpSettings::default(),
+    }
+}
+
+config_section! {
+    /// The email API's SMTP listener (README, "Email API").
+    pub struct SmtpSettings {
+        /// Where it listens, e.g. `"0.0.0.0:2525"`; unset: no SMTP listener.
+        pub listen: Option<SocketAddr> = None,
+        /// The name it greets with.
+        pub hostname: String = "ferry.localhost".into(),
+        /// PEM certificate chain and private key: with both, STARTTLS is offered and required
+        /// before AUTH (the API key is the password).
+        pub tls_cert: Option<PathBuf> = None,
+        pub tls_key: Option<PathBuf> = None,
+        /// The largest mail taken (a 50,000-number bulk mail is about 1 MB).
+        pub max_message_bytes: usize = 4 * 1024 * 1024,
+        /// Connections served at once; more wait for a free one.
+        pub max_connections: usize = 64,
+        /// Seconds a connection may wait between commands (RFC 5321 §4.5.3.2 suggests 5 min).
+        pub idle_timeout_s: u64 = 300,
+        /// `host:port` of a mail server that delivers Ferry's answers (the batch and message
+        /// ids, or why a mail was refused) to each mail's sender; unset: answers are given in
+        /// the SMTP conversation only.
+        pub reply_relay: Option<String> = None,
+        /// The address answers come from.
+        pub reply_from: String = "ferry@ferry.localhost".into(),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod delivery;
 pub mod http;
 pub mod listener;
+pub mod smtp;
 pub mod soap;
 
 use app::auth::context::ServerState;
@@ -33,6 +34,8 @@ pub enum StartError {
     Delivery(#[from] delivery::DeliveryStartError),
     #[error(transparent)]
     Callbacks(#[from] callbacks::ClientError),
+    #[error(transparent)]
+    Smtp(#[from] smtp::SmtpStartError),
 }
 
 /// Connects to the configured database and brings its schema up to date.

@@ -175,6 +175,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
         let _ = out.flush();
     }
     let state = server::server_state(&config, db.clone());
+    let smtp = server::smtp::start(&config, state.clone()).await?;
     let router = server::http::router(&config, state);
     let delivery = server::delivery::start(&config, db.clone()).await?;
     let callbacks = match config.callbacks.enabled {
@@ -195,6 +196,9 @@ async fn serve(config: Config) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
+    if let Some(smtp) = &smtp {
+        println!("Email API (SMTP) listening on {}", smtp.addr);
+    }
     println!(
         "Ferry is running at http://{addr} (database: {})",
         server::config::redact_url(&config.database_url())
@@ -210,6 +214,9 @@ async fn serve(config: Config) -> Result<(), StartError> {
     .map_err(StartError::Serve)?;
     if let Some(job) = retention {
         job.abort();
+    }
+    if let Some(smtp) = smtp {
+        smtp.shutdown();
     }
     if let Some(sender) = callbacks {
         sender.shutdown().await;

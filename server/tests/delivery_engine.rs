@@ -884,3 +884,80 @@ async fn several_dispatchers_on_one_database_never_submit_a_message_twice() {
         sim.shutdown();
     }
 }
+
+/// §14, "nothing lost": on PostgreSQL two receipts for the two parts of one message, settled in
+/// two transactions at once, each used to read the other part as it was and leave the message
+/// in flight for good with both parts delivered (seen as a dispatch benchmark that never
+/// finished). The second must wait for the first and read its part. The test's own lock on the
+/// message holds both receipts inside their transactions until both have started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn receipts_for_two_parts_of_one_message_at_once_finish_it_on_postgresql() {
+    for t in all_backends().await {
+        if t.db.backend() != engine::db::Backend::Postgres {
+            continue;
+        }
+        let account = customer(&t.db, "twoparts", Money::hkd(10)).await;
+        let text = "A long notice. ".repeat(12);
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, &text, &numbers(1, 9900)),
+        )
+        .await
+        .expect("batch");
+        store::heartbeat(&t.db, "two-node")
+            .await
+            .expect("heartbeat");
+        let claimed = store::claim(&t.db, "two-node", 10, 60_000)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 1);
+        store::prepare(&t.db, &claimed, &|_| None)
+            .await
+            .expect("hold");
+        let (smsc, matching) = ("sim", MsgIdMatching::Exact);
+        let accepted = store::SubmitResult::Accepted {
+            smsc: smsc.into(),
+            parts: vec![
+                (1, "two-1".to_string(), matching.submit_keys("two-1")),
+                (2, "two-2".to_string(), matching.submit_keys("two-2")),
+            ],
+            final_on_acceptance: false,
+            expires_at: now_ms() + 3_600_000,
+        };
+        store::record_many(&t.db, &[(claimed[0].clone(), accepted)])
+            .await
+            .expect("accepted");
+        let id = claimed[0].id;
+        // In RETRY, so that each receipt alone changes the message's status and writes it.
+        sqlx::query("UPDATE messages SET status = $1 WHERE id = $2")
+            .bind(i64::from(sms::DeliveryStatus::Retry))
+            .bind(id)
+            .execute(t.db.pool())
+            .await
+            .expect("retry");
+
+        let mut lock = t.db.pool().begin().await.expect("tx");
+        sqlx::query("SELECT id FROM messages WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_all(&mut *lock)
+            .await
+            .expect("lock");
+        let delivered = |part: &str| store::Receipt {
+            smsc: smsc.into(),
+            keys: matching.receipt_keys(part),
+            status: sms::DeliveryStatus::Delivered,
+            error: None,
+        };
+        let (db1, db2) = (t.db.clone(), t.db.clone());
+        let (r1, r2) = (delivered("two-1"), delivered("two-2"));
+        let first = tokio::spawn(async move { store::apply_receipts(&db1, &[r1]).await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let second = tokio::spawn(async move { store::apply_receipts(&db2, &[r2]).await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        lock.commit().await.expect("release");
+        first.await.expect("join").expect("first receipt");
+        second.await.expect("join").expect("second receipt");
+        let ms = messages(&t.db, batch).await;
+        assert_eq!(ms[0].status, 22, "both parts delivered: {ms:?}");
+    }
+}

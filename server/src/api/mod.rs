@@ -41,14 +41,21 @@ pub type Caller = ApiCaller;
 
 /// The `/api/v1` routes, for merging into the application router (whose layers, such as body
 /// limits and timeouts, then apply to them too).
+impl ApiState {
+    /// The state of one door; each door built from it has its own rate limiter.
+    pub fn new(server: ServerState, settings: &ApiSettings) -> ApiState {
+        ApiState {
+            server,
+            limiter: Arc::new(limiter::RateLimiter::new(
+                settings.requests_per_second,
+                settings.burst,
+            )),
+        }
+    }
+}
+
 pub fn router(server: ServerState, settings: &ApiSettings) -> Router {
-    let state = ApiState {
-        server,
-        limiter: Arc::new(limiter::RateLimiter::new(
-            settings.requests_per_second,
-            settings.burst,
-        )),
-    };
+    let state = ApiState::new(server, settings);
     let keyed = Router::new()
         .route("/api/v1/messages", post(send::send))
         .route("/api/v1/messages/{id}", get(messages::message))

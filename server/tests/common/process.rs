@@ -15,7 +15,13 @@ pub fn ferry() -> Command {
 /// Starts a `ferry … serve` command and returns once it says it is running (migrations done,
 /// dispatcher and callback sender started), with the address it listens on. Its stdout is
 /// drained from then on, so the child never blocks on a full pipe.
-pub fn start(mut command: Command) -> (Child, SocketAddr) {
+pub fn start(command: Command) -> (Child, SocketAddr) {
+    let (child, http, _) = start_listening(command);
+    (child, http)
+}
+
+/// [`start`], also returning the email API's address when `[smtp] listen` is set.
+pub fn start_listening(mut command: Command) -> (Child, SocketAddr, Option<SocketAddr>) {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -24,23 +30,29 @@ pub fn start(mut command: Command) -> (Child, SocketAddr) {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
+    let after = |line: &str, marker: &str| -> SocketAddr {
+        let rest = line.split(marker).nth(1).expect("address");
+        rest.split_whitespace()
+            .next()
+            .expect("address")
+            .parse()
+            .expect("socket address")
+    };
+    let mut smtp = None;
     let addr = loop {
         match lines.next() {
             Some(Ok(line)) if line.contains("Ferry is running at http://") => {
-                let rest = line.split("http://").nth(1).expect("address");
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("address")
-                    .parse()
-                    .expect("socket address");
+                break after(&line, "http://");
+            }
+            Some(Ok(line)) if line.contains("Email API (SMTP) listening on ") => {
+                smtp = Some(after(&line, "listening on "));
             }
             Some(_) if Instant::now() < deadline => continue,
             _ => panic!("ferry did not start"),
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    (child, addr, smtp)
 }
 
 /// Starts `ferry serve` with `config` (its database from the file, not the environment).

@@ -258,6 +258,23 @@ pub(super) async fn apply_part_updates(
     updates: &[PartUpdate],
     now: i64,
 ) -> Result<(), LedgerError> {
+    let mut ids: Vec<i64> = updates.iter().map(|u| u.message_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    // On PostgreSQL (READ COMMITTED) two transactions that each settle one part of the same
+    // message would each read the other part as it was and both leave the message in flight
+    // for good, its parts all delivered. Locking the messages first (in id order, as every
+    // locker of messages does) makes the second wait and then read the first one's part.
+    if tx.backend_name() == "PostgreSQL" {
+        for chunk in ids.chunks(500) {
+            let list = id_list(chunk);
+            sqlx::query(&format!(
+                "SELECT id FROM messages WHERE id IN ({list}) ORDER BY id FOR UPDATE"
+            ))
+            .fetch_all(&mut *tx)
+            .await?;
+        }
+    }
     // Grouped by outcome and part number, so each UPDATE reaches its rows by primary key.
     let mut by_outcome: HashMap<(DeliveryStatus, Option<ErrorCode>, i64), Vec<i64>> =
         HashMap::new();
@@ -282,9 +299,6 @@ pub(super) async fn apply_part_updates(
             .await?;
         }
     }
-    let mut ids: Vec<i64> = updates.iter().map(|u| u.message_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
     for chunk in ids.chunks(500) {
         let list = id_list(chunk);
         let mut parts: HashMap<i64, Vec<(DeliveryStatus, Option<ErrorCode>)>> = HashMap::new();

@@ -1,0 +1,595 @@
+//! The email API (PRODUCT.md §11): an SMTP listener (`[smtp] listen`, off by default) that
+//! turns a mail into a send. The conversation is `session` (RFC 5321 with STARTTLS and AUTH,
+//! no I/O), what a mail means is `mail`, and this module drives connections: bounded lines,
+//! bounded mails, timeouts, a connection limit, TLS, the API key check and the send itself
+//! through the JSON API's path (`api::send::submit_request`), so the rules and refusals are the
+//! same for every door.
+//!
+//! A mail is answered after its batch is stored (`250 2.0.0 Sent as batch …`), or refused with
+//! the reason (`550 5.7.1 …`). It is claimed by its identity first (`engine::email_intake`):
+//! the same mail sent again, however long after and even if Ferry died between storing the
+//! batch and answering, is answered with the first batch and not sent again.
+
+mod mail;
+mod replies;
+mod session;
+
+use crate::api::send::submit_request;
+use crate::api::{admit, within_limit, ApiState, Caller};
+use crate::config::{Config, SmtpSettings};
+use app::auth::context::ServerState;
+use engine::email_intake::{self, Intake};
+use engine::email_replies;
+use session::{Reply, Session, Step};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+/// A whole mail (DATA) must arrive within this, however slowly it trickles.
+const DATA_TIMEOUT: Duration = Duration::from_secs(600);
+/// Message ids listed in the answer; a larger batch is read with the API.
+const LISTED_IDS: i64 = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SmtpStartError {
+    #[error("cannot listen for SMTP on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("[smtp] tls_cert and tls_key go together: set both or neither")]
+    HalfTls,
+    #[error("cannot read the SMTP TLS certificate or key: {0}")]
+    Tls(String),
+}
+
+struct Context {
+    api: ApiState,
+    /// Answers are also mailed (a relay is configured).
+    answer_by_mail: bool,
+    hostname: String,
+    tls: Option<TlsAcceptor>,
+    max_message_bytes: usize,
+    idle: Duration,
+}
+
+/// The running listener.
+pub struct SmtpListener {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+    answers: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SmtpListener {
+    pub fn shutdown(self) {
+        self.task.abort();
+        if let Some(answers) = self.answers {
+            answers.abort();
+        }
+    }
+}
+
+/// Starts the listener when `[smtp] listen` is set.
+pub async fn start(
+    config: &Config,
+    server: ServerState,
+) -> Result<Option<SmtpListener>, SmtpStartError> {
+    let settings = &config.smtp;
+    let Some(addr) = settings.listen else {
+        return Ok(None);
+    };
+    let tls = tls_acceptor(settings)?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| SmtpStartError::Listen { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| SmtpStartError::Listen { addr, source })?;
+    let answers = settings.reply_relay.clone().map(|relay| {
+        tokio::spawn(replies::run(
+            server.db.clone(),
+            replies::ReplySender {
+                relay,
+                from: settings.reply_from.clone(),
+                hostname: settings.hostname.clone(),
+            },
+        ))
+    });
+    let context = Arc::new(Context {
+        answer_by_mail: answers.is_some(),
+        api: ApiState::new(server, &config.api),
+        hostname: settings.hostname.clone(),
+        tls,
+        max_message_bytes: settings.max_message_bytes,
+        idle: Duration::from_secs(settings.idle_timeout_s.max(1)),
+    });
+    let slots = Arc::new(Semaphore::new(settings.max_connections.max(1)));
+    let task = tokio::spawn(accept_loop(listener, context, slots));
+    Ok(Some(SmtpListener {
+        addr,
+        task,
+        answers,
+    }))
+}
+
+fn tls_acceptor(settings: &SmtpSettings) -> Result<Option<TlsAcceptor>, SmtpStartError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = match (&settings.tls_cert, &settings.tls_key) {
+        (None, None) => return Ok(None),
+        (Some(cert), Some(key)) => (cert, key),
+        _ => return Err(SmtpStartError::HalfTls),
+    };
+    let tls = |what: &str, e: &dyn std::fmt::Display| SmtpStartError::Tls(format!("{what}: {e}"));
+    let certs = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| tls(&cert.display().to_string(), &e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| tls(&cert.display().to_string(), &e))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| tls(&key.display().to_string(), &e))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| tls("protocol versions", &e))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| tls("certificate and key", &e))?;
+    Ok(Some(TlsAcceptor::from(Arc::new(config))))
+}
+
+async fn accept_loop(listener: TcpListener, context: Arc<Context>, slots: Arc<Semaphore>) {
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: wait, rather than spin.
+                tracing::warn!(error = %e, "SMTP accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let context = context.clone();
+        tokio::spawn(async move {
+            connection(stream, peer, &context).await;
+            drop(permit);
+        });
+    }
+}
+
+enum End {
+    Closed,
+    StartTls,
+}
+
+async fn connection(tcp: TcpStream, peer: SocketAddr, context: &Context) {
+    let _ = tcp.set_nodelay(true);
+    let mut session = Session::new(
+        &context.hostname,
+        context.tls.is_some(),
+        context.max_message_bytes,
+    );
+    let mut plain = BufReader::new(tcp);
+    if send(&mut plain, &session.greeting()).await.is_err() {
+        return;
+    }
+    let mut caller = None;
+    let end = converse(&mut plain, &mut session, context, peer, &mut caller).await;
+    let (Ok(End::StartTls), Some(acceptor)) = (end, context.tls.clone()) else {
+        return;
+    };
+    // RFC 3207 §4.2: nothing may follow STARTTLS before the handshake; a client that
+    // pipelined commands after it is hung up on rather than having them run after TLS.
+    if !plain.buffer().is_empty() {
+        return;
+    }
+    let tls = match tokio::time::timeout(context.idle, acceptor.accept(plain.into_inner())).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "SMTP TLS handshake failed");
+            return;
+        }
+        Err(_) => return,
+    };
+    session.tls_started();
+    let mut caller = None;
+    let mut tls = BufReader::new(tls);
+    let _ = converse(&mut tls, &mut session, context, peer, &mut caller).await;
+}
+
+async fn send<S: AsyncWrite + Unpin>(io: &mut S, reply: &Reply) -> std::io::Result<()> {
+    io.write_all(reply.wire().as_bytes()).await?;
+    io.flush().await
+}
+
+enum Line {
+    Text(Vec<u8>),
+    TooLong,
+    Eof,
+}
+
+/// One line (LF or CRLF), at most `max` bytes kept; a longer one is read to its end and
+/// reported as too long.
+async fn read_line<R: AsyncBufRead + Unpin>(io: &mut R, max: usize) -> std::io::Result<Line> {
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let available = io.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(Line::Eof);
+        }
+        let (chunk, used, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (&available[..i], i + 1, true),
+            None => (available, available.len(), false),
+        };
+        if !too_long && line.len() + chunk.len() <= max + 1 {
+            line.extend_from_slice(chunk);
+        } else {
+            too_long = true;
+            line.clear();
+        }
+        io.consume(used);
+        if done {
+            break;
+        }
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(if too_long {
+        Line::TooLong
+    } else {
+        Line::Text(line)
+    })
+}
+
+enum Data {
+    Mail(Vec<u8>),
+    TooLarge,
+    Closed,
+}
+
+/// The mail after DATA, dot-unstuffed, up to the lone `.`; one larger than `max` is read to its
+/// end and discarded (up to four times `max`, then the connection is dropped).
+async fn read_data<R: AsyncBufRead + Unpin>(io: &mut R, max: usize) -> std::io::Result<Data> {
+    let mut mail = Vec::new();
+    let mut seen = 0usize;
+    loop {
+        let line = match read_line(io, max).await? {
+            Line::Eof => return Ok(Data::Closed),
+            Line::TooLong => {
+                seen = seen.saturating_add(max + 1);
+                Vec::new()
+            }
+            Line::Text(line) => line,
+        };
+        if line == b"." {
+            break;
+        }
+        let line = line.strip_prefix(b".").unwrap_or(&line);
+        seen = seen.saturating_add(line.len() + 2);
+        if seen > max.saturating_mul(4) {
+            return Ok(Data::Closed);
+        }
+        if seen <= max {
+            mail.extend_from_slice(line);
+            mail.extend_from_slice(b"\r\n");
+        }
+    }
+    Ok(if seen > max {
+        Data::TooLarge
+    } else {
+        Data::Mail(mail)
+    })
+}
+
+async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
+    session: &mut Session,
+    context: &Context,
+    peer: SocketAddr,
+    caller: &mut Option<Caller>,
+) -> std::io::Result<End> {
+    let timeout = |hostname: &str| {
+        Reply::new(
+            421,
+            format!("4.4.2 {hostname} closing: no command for too long"),
+        )
+    };
+    loop {
+        let line = match tokio::time::timeout(
+            context.idle,
+            read_line(io, session::MAX_COMMAND_LINE),
+        )
+        .await
+        {
+            Err(_) => {
+                let _ = send(io, &timeout(&context.hostname)).await;
+                return Ok(End::Closed);
+            }
+            Ok(line) => line?,
+        };
+        let step = match line {
+            Line::Eof => return Ok(End::Closed),
+            Line::TooLong => session.line_too_long(),
+            Line::Text(line) => session.command(&line),
+        };
+        match step {
+            Step::Reply(reply) => send(io, &reply).await?,
+            Step::Close(reply) => {
+                send(io, &reply).await?;
+                return Ok(End::Closed);
+            }
+            Step::StartTls(reply) => {
+                send(io, &reply).await?;
+                return Ok(End::StartTls);
+            }
+            Step::CheckKey(secret) => {
+                let outcome = match admit(&context.api, &secret, peer.ip()).await {
+                    Ok(admitted) => {
+                        *caller = Some(admitted);
+                        Ok(())
+                    }
+                    Err(e) if e.status.is_server_error() => {
+                        // Not the client's fault: a temporary failure, and not counted.
+                        let reply =
+                            Reply::new(454, "4.7.0 Temporary authentication failure; try again");
+                        send(io, &reply).await?;
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::info!(%peer, code = e.code, "SMTP AUTH refused");
+                        Err(e.message)
+                    }
+                };
+                match session.authenticated(outcome) {
+                    Step::Close(reply) => {
+                        send(io, &reply).await?;
+                        return Ok(End::Closed);
+                    }
+                    Step::Reply(reply) => send(io, &reply).await?,
+                    other => {
+                        tracing::error!(?other, "unexpected step after AUTH");
+                        return Ok(End::Closed);
+                    }
+                }
+            }
+            Step::ReadData(reply) => {
+                send(io, &reply).await?;
+                let data = match tokio::time::timeout(
+                    DATA_TIMEOUT,
+                    read_data(io, session.max_message_bytes),
+                )
+                .await
+                {
+                    Err(_) => {
+                        let _ = send(io, &timeout(&context.hostname)).await;
+                        return Ok(End::Closed);
+                    }
+                    Ok(data) => data?,
+                };
+                let recipients = std::mem::take(&mut session.recipients);
+                let reverse_path = std::mem::take(&mut session.reverse_path);
+                session.mail_read();
+                let reply = match (data, caller.as_ref()) {
+                    (Data::Closed, _) => return Ok(End::Closed),
+                    (Data::TooLarge, _) => Reply::new(
+                        552,
+                        format!(
+                            "5.3.4 The mail is larger than {} bytes; send long lists as several mails",
+                            session.max_message_bytes
+                        ),
+                    ),
+                    // MAIL needs AUTH, so there is a caller; say so rather than panic if not.
+                    (Data::Mail(_), None) => Reply::new(530, "5.7.0 Authentication required"),
+                    (Data::Mail(raw), Some(caller)) => {
+                        let reply =
+                            take_mail(context, caller, raw, recipients, &reverse_path).await;
+                        context.api.server.access_log.record(
+                            caller.account_id,
+                            peer.ip(),
+                            "SMTP",
+                            "/smtp/DATA",
+                            reply.code,
+                        );
+                        reply
+                    }
+                };
+                send(io, &reply).await?;
+            }
+        }
+    }
+}
+
+/// A reply line is at most 512 octets (RFC 5321 §4.5.3.1.5); reasons are cut to fit.
+fn short(text: &str) -> String {
+    const MAX: usize = 440;
+    if text.len() <= MAX {
+        return text.to_string();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// Sends the mail (once per identity) and says what became of it: in the SMTP answer, and
+/// (with a relay) by mail to its sender, stored before the SMTP answer is given.
+async fn take_mail(
+    context: &Context,
+    caller: &Caller,
+    raw: Vec<u8>,
+    recipients: Vec<String>,
+    reverse_path: &str,
+) -> Reply {
+    let (reply, message_id) = carry_out(context, caller, raw, recipients).await;
+    // Temporary failures are retried by the sender; a null sender (`<>`) gets no answer.
+    let answered = reply.code == 250 || reply.code >= 500;
+    if context.answer_by_mail && answered && !reverse_path.is_empty() {
+        let (subject, body) = answer_mail(&reply, message_id.as_deref());
+        let answer = email_replies::NewReply {
+            account_id: caller.account_id,
+            to_address: reverse_path,
+            subject: &subject,
+            body: &body,
+            in_reply_to: message_id.as_deref(),
+        };
+        if let Err(e) = email_replies::enqueue(&context.api.server.db, &answer).await {
+            tracing::error!(error = %e, "storing a mail answer failed");
+            if reply.code >= 500 {
+                // The refusal stands in the SMTP answer; only its copy by mail was lost.
+                return reply;
+            }
+        }
+    }
+    reply
+}
+
+/// The answer by mail: what the SMTP answer says, for people.
+fn answer_mail(reply: &Reply, message_id: Option<&str>) -> (String, String) {
+    let text: Vec<&str> = reply
+        .lines
+        .iter()
+        .map(|l| {
+            l.split_once(' ')
+                .filter(|(code, _)| code.contains('.'))
+                .map_or(l.as_str(), |(_, rest)| rest)
+        })
+        .collect();
+    let first = text.first().copied().unwrap_or_default();
+    let subject = if reply.code == 250 {
+        first.split(':').next().unwrap_or("Sent").trim().to_string()
+    } else {
+        "Not sent: your mail was refused".to_string()
+    };
+    let about = message_id.map_or_else(
+        || "Your mail to Ferry".to_string(),
+        |id| format!("Your mail <{id}>"),
+    );
+    let mut body = format!("{about}:\n\n");
+    for line in &text {
+        body.push_str(line);
+        body.push('\n');
+    }
+    body.push_str(
+        "\nThis answer was sent automatically by Ferry's email API; do not reply to it.\n",
+    );
+    (subject, body)
+}
+
+async fn carry_out(
+    context: &Context,
+    caller: &Caller,
+    raw: Vec<u8>,
+    recipients: Vec<String>,
+) -> (Reply, Option<String>) {
+    if let Err(e) = within_limit(&context.api, caller) {
+        return (
+            Reply::new(451, format!("4.7.0 {}", short(&e.message))),
+            None,
+        );
+    }
+    let mail = match tokio::task::spawn_blocking(move || mail::read(&raw, &recipients)).await {
+        Ok(Ok(mail)) => mail,
+        Ok(Err(e)) => {
+            return (
+                Reply::new(550, format!("5.6.0 {}", short(&e.to_string()))),
+                None,
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading a mail failed");
+            return (
+                Reply::new(451, "4.3.0 Ferry could not read the mail; try again"),
+                None,
+            );
+        }
+    };
+    let message_id = mail.message_id.clone();
+    let reply = send_mail(context, caller, mail).await;
+    (reply, message_id)
+}
+
+async fn send_mail(context: &Context, caller: &Caller, mail: mail::MailSend) -> Reply {
+    let db = &context.api.server.db;
+    let account = caller.account_id;
+    let unavailable = || Reply::new(451, "4.3.0 Ferry cannot store mails right now; try again");
+    match email_intake::claim(db, account, &mail.identity).await {
+        Err(e) => {
+            tracing::error!(error = %e, "claiming a mail failed");
+            return unavailable();
+        }
+        Ok(Intake::Sent { batch_id }) => {
+            return Reply::new(
+                250,
+                format!("2.0.0 Already sent as batch {batch_id}: a mail with this Message-ID was sent before, so nothing was sent again"),
+            )
+        }
+        Ok(Intake::InProgress) => {
+            return Reply::new(
+                451,
+                "4.5.0 The same mail (Message-ID) is being handled right now; try again in a few minutes",
+            )
+        }
+        Ok(Intake::New) => {}
+    }
+    let reference = email_intake::batch_ref(&mail.identity);
+    let max = engine::broadcast::store::MAX_RECIPIENTS;
+    let submitted = submit_request(&context.api, caller, mail.request, max, Some(&reference)).await;
+    let submitted = match submitted {
+        Ok(submitted) => submitted,
+        Err(e) => {
+            if let Err(release) = email_intake::release(db, account, &mail.identity).await {
+                tracing::error!(error = %release, "releasing a refused mail failed");
+            }
+            if e.status.is_server_error() {
+                return Reply::new(451, format!("4.3.0 {}", short(&e.message)));
+            }
+            let field = e
+                .field
+                .as_deref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default();
+            return Reply::new(
+                550,
+                format!("5.7.1 {}{field}: {}", e.code, short(&e.message)),
+            );
+        }
+    };
+    let batch_id = submitted.batch_id;
+    // The batch carries its reference, so a failure here loses nothing: a resend finds it.
+    if let Err(e) = email_intake::record_sent(db, account, &mail.identity, batch_id).await {
+        tracing::error!(error = %e, batch_id, "recording a sent mail failed");
+    }
+    let check = &submitted.check;
+    let mut lines = vec![format!(
+        "2.0.0 Sent as batch {batch_id}: {} numbers accepted, {} refused, {} part(s) each, {} in all",
+        check.recipients, check.rejected_total, check.parts, check.total
+    )];
+    if check.recipients as i64 <= LISTED_IDS {
+        if let Ok(rows) =
+            engine::delivery::store::messages_after(db, account, batch_id, 0, 2 * LISTED_IDS).await
+        {
+            let ids: Vec<String> = rows
+                .iter()
+                .filter(|m| m.status != sms::DeliveryStatus::UploadFailed)
+                .map(|m| format!("{}={}", m.destination, m.id))
+                .collect();
+            for chunk in ids.chunks(10) {
+                lines.push(format!("2.0.0 message ids {}", chunk.join(" ")));
+            }
+        }
+    } else {
+        lines.push(format!(
+            "2.0.0 read its messages with GET /api/v1/batches/{batch_id}"
+        ));
+    }
+    Reply { code: 250, lines }
+}
