@@ -12,8 +12,8 @@ use engine::delivery::MessageFilter;
 use http::StatusCode;
 use serde::Deserialize;
 
-/// An id from the path; anything but a positive number names nothing.
-fn path_id(raw: &str) -> Result<i64, ApiError> {
+/// An id from the path (or a SOAP field); anything but a positive number names nothing.
+pub(crate) fn path_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)

@@ -297,7 +297,7 @@ pub(crate) fn send_summary(s: &Submitted) -> SendSummary {
 }
 
 /// A request body the server would not read (too large, cut off).
-fn unread_body(rejection: BytesRejection) -> ApiError {
+pub(crate) fn unread_body(rejection: BytesRejection) -> ApiError {
     let status = rejection.status();
     ApiError::new(
         status,

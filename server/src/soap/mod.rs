@@ -11,9 +11,11 @@
 
 mod xml;
 
-use crate::api::messages::{read_balance, read_batch, read_message};
+use crate::api::messages::{path_id, read_balance, read_batch, read_message};
 use crate::api::resources::{BatchAccepted, Message};
-use crate::api::send::{batch_accepted, submit_request, ApiPurpose, HkRoute, SendRequest};
+use crate::api::send::{
+    batch_accepted, submit_request, unread_body, ApiPurpose, HkRoute, SendRequest,
+};
 use crate::api::{admit, bearer_token, within_limit, ApiError, ApiState, Caller};
 use app::auth::context::RequestContext;
 use axum::body::Bytes;
@@ -133,21 +135,7 @@ async fn call(
     };
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => {
-            let status = rejection.status();
-            return fault_response(Fault::from(ApiError::new(
-                status,
-                if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    "body_too_large"
-                } else {
-                    "invalid_body"
-                },
-                format!(
-                    "The request body could not be read: {}. Envelopes are at most 4 MB; send larger lists as several batches.",
-                    rejection.body_text()
-                ),
-            )));
-        }
+        Err(rejection) => return fault_response(unread_body(rejection).into()),
     };
     let envelope = match tokio::task::spawn_blocking(move || xml::parse(&body)).await {
         Ok(Ok(root)) => root,
@@ -445,14 +433,7 @@ impl<'a> Fields<'a> {
 
     /// A positive id: anything else names nothing (as in the JSON API's paths).
     fn id(&self, name: &str) -> Result<i64, Fault> {
-        let raw = self.required(name)?;
-        Ok(raw
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or(engine::Error::NotFound)
-            .map_err(ApiError::from)?)
+        Ok(path_id(self.required(name)?.trim())?)
     }
 
     fn boolean(&self, name: &str) -> Result<Option<bool>, Fault> {
