@@ -524,3 +524,23 @@ async fn ferry_killed_while_answering_a_mail_sends_it_once_after_restart() {
     db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_mail_and_an_overlong_line_are_refused_and_the_connection_carries_on() {
+    let t = sqlite().await;
+    let (api, account) = customer_with_key(&t, "bigmail", Money::hkd(100)).await;
+    let before = batches(&t, account).await;
+    let addr = listener(&t, None).await;
+    let mut c = Client::login(addr, &api.key).await;
+    assert_eq!(c.cmd(&"N".repeat(10_000)).await.0, 500, "line too long");
+    // 5 MB of body: read to its end and discarded, then refused with its size.
+    let body = "Subject: \r\n\r\n";
+    let big: String = std::iter::repeat_n("y".repeat(998) + "\r\n", 5_300).collect();
+    let (code, text) = c.mail("85291234567@x", &format!("{body}{big}")).await;
+    assert_eq!(code, 552, "{text}");
+    assert_eq!(batches(&t, account).await, before, "nothing sent");
+    // The same connection still takes a mail.
+    let (code, sent) = c.mail("85291234567@x", &parcel_mail("after-big@c")).await;
+    assert_eq!(code, 250, "{sent}");
+    assert_eq!(c.cmd("QUIT").await.0, 221);
+}
