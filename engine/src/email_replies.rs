@@ -17,13 +17,15 @@ pub struct NewReply<'a> {
     pub body: &'a str,
     /// The Message-ID of the mail answered, for `In-Reply-To`.
     pub in_reply_to: Option<&'a str>,
+    /// No valid key vouched for the mail answered (see [`stranger_answer_allowed`]).
+    pub unvouched: bool,
 }
 
 pub async fn enqueue(db: &Db, reply: &NewReply<'_>) -> Result<i64, sqlx::Error> {
     let now = now_ms();
     sqlx::query_scalar(
-        "INSERT INTO email_replies (account_id, to_address, subject, body, in_reply_to, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        "INSERT INTO email_replies (account_id, to_address, subject, body, in_reply_to, created_at, next_attempt_at, unvouched) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
     )
     .bind(reply.account_id)
     .bind(reply.to_address)
@@ -31,6 +33,7 @@ pub async fn enqueue(db: &Db, reply: &NewReply<'_>) -> Result<i64, sqlx::Error> 
     .bind(reply.body)
     .bind(reply.in_reply_to)
     .bind(now)
+    .bind(i64::from(reply.unvouched))
     .fetch_one(db.pool())
     .await
 }
@@ -100,4 +103,31 @@ pub async fn mark_failed(
         .await?;
     }
     Ok(())
+}
+
+/// Answers by mail an hour to one address for mails no key vouched for.
+pub const STRANGER_ANSWERS_PER_HOUR: i64 = 5;
+
+/// Whether a refusal of a mail that came without a valid key may be mailed to `address`, and
+/// under which account: only to an address a customer account registered as its contact (the
+/// lowest such account), and at most [`STRANGER_ANSWERS_PER_HOUR`] an hour, since anyone can
+/// forge the address a mail came from.
+pub async fn stranger_answer_allowed(db: &Db, address: &str) -> Result<Option<i64>, sqlx::Error> {
+    let account: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(id) FROM accounts WHERE role = 'customer' AND LOWER(contact_email) = LOWER($1)",
+    )
+    .bind(address)
+    .fetch_one(db.pool())
+    .await?;
+    let Some(account) = account else {
+        return Ok(None);
+    };
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM email_replies WHERE to_address = $1 AND created_at > $2 AND unvouched = 1",
+    )
+    .bind(address)
+    .bind(now_ms() - 3_600_000)
+    .fetch_one(db.pool())
+    .await?;
+    Ok((recent < STRANGER_ANSWERS_PER_HOUR).then_some(account))
 }

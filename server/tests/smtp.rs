@@ -74,6 +74,15 @@ impl Client {
         self.write(format!("{mail}\r\n.\r\n").as_bytes()).await;
     }
 
+    /// A whole mail from `from` (without asserting its answer).
+    async fn mail_from(&mut self, from: &str, to: &str, mail: &str) -> (u16, String) {
+        assert_eq!(self.cmd(&format!("MAIL FROM:<{from}>")).await.0, 250);
+        assert_eq!(self.cmd(&format!("RCPT TO:<{to}>")).await.0, 250);
+        assert_eq!(self.cmd("DATA").await.0, 354);
+        self.write(format!("{mail}\r\n.\r\n").as_bytes()).await;
+        self.reply().await
+    }
+
     async fn mail(&mut self, to: &str, mail: &str) -> (u16, String) {
         self.start_mail(to, mail).await;
         self.reply().await
@@ -179,6 +188,17 @@ fn assert_smtplib_answers(seen: &serde_json::Value, ctx: &str) -> (i64, i64) {
     let (code, why) = answer("wrong_key");
     assert_eq!(code, 535, "{ctx}: {why}");
     assert!(why.contains("API key"), "{ctx}: {why}");
+    let (code, sent) = answer("key_in_header");
+    assert_eq!(
+        code, 250,
+        "{ctx}: without AUTH, the key in X-Ferry-Key: {sent}"
+    );
+    let (code, why) = answer("wrong_key_in_header");
+    assert_eq!(code, 550, "{ctx}: {why}");
+    assert!(why.contains("5.7.8 invalid_api_key"), "{ctx}: {why}");
+    let (code, why) = answer("no_key");
+    assert_eq!(code, 550, "{ctx}: {why}");
+    assert!(why.contains("No API key"), "{ctx}: {why}");
     (batch_of(&first), batch_of(&bulk))
 }
 
@@ -194,8 +214,8 @@ async fn smtplib_mails_become_batches_once_and_refusals_say_why() {
             .await
             .expect("smtplib");
         let (first, bulk) = assert_smtplib_answers(&seen, ctx);
-        // The parcel mail, the bulk mail and the HTML mail: three batches, no more.
-        assert_eq!(batches(&t, account).await, before + 3, "{ctx}: {seen}");
+        // The parcel, bulk, HTML and relayed mails: four batches, no more.
+        assert_eq!(batches(&t, account).await, before + 4, "{ctx}: {seen}");
         let text: String = sqlx::query_scalar("SELECT content FROM batches WHERE id = $1")
             .bind(first)
             .fetch_one(t.db.pool())
@@ -244,7 +264,7 @@ async fn with_a_certificate_smtplib_starts_tls_before_auth() {
         .await
         .expect("smtplib");
     assert_smtplib_answers(&seen, "tls");
-    assert_eq!(batches(&t, account).await, before + 3);
+    assert_eq!(batches(&t, account).await, before + 4);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -378,8 +398,14 @@ async fn answers_are_mailed_to_the_sender_and_retried_until_the_relay_takes_them
         "From: ops@customer.example\r\nSubject: NOSUCHID\r\nMessage-ID: <answer-2@c>\r\n\r\nHello";
     let (code, refused) = c.mail("85291234567@x", refused_mail).await;
     assert_eq!(code, 550, "{refused}");
+    let too_long = format!(
+        "From: ops@customer.example\r\nSubject: \r\nMessage-ID: <answer-3@c>\r\n\r\n{}",
+        "x".repeat(5_000)
+    );
+    let (code, refused) = c.mail("85291234567@x", &too_long).await;
+    assert_eq!(code, 550, "{refused}");
 
-    // Both answers are stored and their first attempt fails: the relay is down.
+    // The three answers are stored and their first attempt fails: the relay is down.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let failed: i64 = sqlx::query_scalar(
@@ -389,7 +415,7 @@ async fn answers_are_mailed_to_the_sender_and_retried_until_the_relay_takes_them
         .fetch_one(t.db.pool())
         .await
         .expect("count");
-        if failed == 2 {
+        if failed == 3 {
             break;
         }
         assert!(Instant::now() < deadline, "the attempts never failed");
@@ -402,9 +428,12 @@ async fn answers_are_mailed_to_the_sender_and_retried_until_the_relay_takes_them
         .execute(t.db.pool())
         .await
         .expect("due now");
-    let mut answers = [relay.next(), relay.next()];
-    answers.sort_by_key(|a| a["content"].as_str().unwrap_or("").contains("Not sent"));
-    let (ok, no) = (&answers[0], &answers[1]);
+    let mut answers = [relay.next(), relay.next(), relay.next()];
+    answers.sort_by_key(|a| {
+        let content = a["content"].as_str().unwrap_or("");
+        (content.contains("Not sent"), content.contains("answer-3"))
+    });
+    let (ok, no, long) = (&answers[0], &answers[1], &answers[2]);
     assert_eq!(ok["to"][0], "ops@customer.example");
     assert_eq!(ok["from"], "ferry@sms.example");
     let content = ok["content"].as_str().expect("content");
@@ -428,6 +457,10 @@ async fn answers_are_mailed_to_the_sender_and_retried_until_the_relay_takes_them
         content.to_lowercase().contains("sender"),
         "the reason: {content}"
     );
+    let content = long["content"].as_str().expect("content");
+    assert!(content.contains("Subject: Not sent"), "{content}");
+    assert!(content.contains("In-Reply-To: <answer-3@c>"), "{content}");
+    assert!(content.contains("too long"), "the reason: {content}");
     // The relay shows a mail before it answers 250; the sender records it after.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -438,15 +471,113 @@ async fn answers_are_mailed_to_the_sender_and_retried_until_the_relay_takes_them
         .fetch_one(t.db.pool())
         .await
         .expect("count");
-        if sent == 2 {
+        if sent == 3 {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "{sent} of 2 answers recorded as sent"
+            "{sent} of 3 answers recorded as sent"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A mail without AUTH whose X-Ferry-Key is wrong (or missing) is refused in the
+/// conversation, and the refusal is mailed too, but only to an address an account registered
+/// as its contact and only a few times an hour: MAIL FROM can be forged, and answering any
+/// address would make Ferry a source of backscatter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_is_answered_by_mail_only_at_a_registered_address() {
+    let Some(python) = std::env::var_os("FERRY_PYTHON") else {
+        eprintln!("skipped: FERRY_PYTHON is not set (scripts/test.sh sets it)");
+        return;
+    };
+    let t = sqlite().await;
+    let (_, account) = customer_with_key(&t, "wrongkey", Money::hkd(100)).await;
+    sqlx::query("UPDATE accounts SET contact_email = 'Ops@Registered.example' WHERE id = $1")
+        .bind(account)
+        .execute(t.db.pool())
+        .await
+        .expect("contact");
+    let before = batches(&t, account).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let relay = Relay::start(&python, port);
+    let addr = listener_with(&t, None, Some(format!("127.0.0.1:{port}"))).await;
+    let (mut c, _) = Client::connect(addr).await;
+    assert_eq!(c.cmd("EHLO relay.customer.example").await.0, 250);
+    let unvouched = |from: &str, key: Option<&str>, id: &str| {
+        let key = key
+            .map(|k| format!("X-Ferry-Key: {k}\r\n"))
+            .unwrap_or_default();
+        (
+            from.to_string(),
+            format!("From: {from}\r\n{key}Subject: \r\nMessage-ID: <{id}>\r\n\r\nHello"),
+        )
+    };
+    for (from, key, id) in [
+        // A stranger's address: refused, and not answered by mail.
+        ("someone@elsewhere.example", Some("ferry_wrong"), "s-1@c"),
+        // The account's contact address (in another case): refused and answered.
+        ("ops@registered.example", Some("ferry_wrong"), "r-1@c"),
+        ("ops@registered.example", None, "r-2@c"),
+    ] {
+        let (from, mail) = unvouched(from, key, id);
+        let (code, why) = c.mail_from(&from, "85291234567@x", &mail).await;
+        assert_eq!(code, 550, "{from}: {why}");
+        let expected = if key.is_some() {
+            "5.7.8 invalid_api_key"
+        } else {
+            "5.7.0 No API key"
+        };
+        assert!(why.contains(expected), "{from}: {why}");
+    }
+    for expected in ["<r-1@c>", "<r-2@c>"] {
+        let answer = relay.next();
+        assert_eq!(answer["to"][0], "ops@registered.example", "{answer}");
+        let content = answer["content"].as_str().expect("content");
+        assert!(content.contains("Subject: Not sent"), "{content}");
+        assert!(
+            content.contains(&format!("In-Reply-To: {expected}")),
+            "{content}"
+        );
+        let reason = if expected == "<r-1@c>" {
+            "invalid_api_key"
+        } else {
+            "X-Ferry-Key"
+        };
+        assert!(content.contains(reason), "{content}");
+    }
+    // At most a few an hour to one address, however many mails come.
+    for n in 0..10 {
+        let id = format!("m-{n}@c");
+        let (from, mail) = unvouched("ops@registered.example", Some("ferry_wrong"), &id);
+        assert_eq!(c.mail_from(&from, "85291234567@x", &mail).await.0, 550);
+    }
+    let count = |sql: &'static str| {
+        let db = t.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(db.pool())
+                .await
+                .expect("count")
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM email_replies WHERE unvouched = 1 AND to_address = 'ops@registered.example'").await,
+        engine::email_replies::STRANGER_ANSWERS_PER_HOUR
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM email_replies WHERE to_address = 'someone@elsewhere.example'")
+            .await,
+        0,
+        "a stranger's address is never answered"
+    );
+    assert_eq!(batches(&t, account).await, before, "nothing was sent");
+    drop(relay);
 }
 
 fn sha2_hex(s: &str) -> String {

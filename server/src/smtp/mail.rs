@@ -9,6 +9,8 @@
 //! - **Sender ID** is the Subject (empty: none); the route is HK Business when there is a sender
 //!   ID and HK Economic otherwise, unless an `X-Ferry-Route: HK_BUSINESS | HK_ECONOMIC` header
 //!   says which.
+//! - **Key**: AUTH on the connection, or else an `X-Ferry-Key` header (a mail relayed by the
+//!   customer's own mail server arrives without AUTH).
 //! - **Identity**: the `Message-ID` (a resent mail with the same one is not sent again); a mail
 //!   without one is identified by the SHA-256 of its bytes.
 
@@ -51,7 +53,12 @@ pub struct MailSend {
     pub identity: String,
     /// For the answer's `In-Reply-To`.
     pub message_id: Option<String>,
+    /// The API key from `X-Ferry-Key`, for a mail sent without AUTH.
+    pub key: Option<String>,
 }
+
+/// The header that carries the API key of a mail sent without AUTH.
+pub const KEY_HEADER: &str = "X-Ferry-Key";
 
 /// Why a mail cannot be read as a send.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -82,6 +89,10 @@ pub fn read(raw: &[u8], recipients: &[String]) -> Result<MailSend, MailRefused> 
         Some(id) => sha256_hex(id.as_bytes()),
         None => sha256_hex(raw),
     };
+    let key = message
+        .header_raw(KEY_HEADER)
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty());
     let subject = message.subject().unwrap_or("").trim().to_string();
     let body = message
         .body_text(0)
@@ -151,6 +162,7 @@ pub fn read(raw: &[u8], recipients: &[String]) -> Result<MailSend, MailRefused> 
         },
         identity,
         message_id,
+        key,
     })
 }
 
@@ -183,6 +195,10 @@ mod tests {
         assert_eq!(mail.request.sender_id.as_deref(), Some("ACMEBANK"));
         assert!(matches!(mail.request.route, HkRoute::HkBusiness));
         assert_eq!(mail.identity, sha256_hex(b"abc@example.com"));
+        assert_eq!(mail.key, None);
+        let raw = b"X-Ferry-Key:\r\n ferry_abc \r\nSubject: \r\n\r\nHi\r\n";
+        let mail = read(raw, &["85291234567@x".into()]).expect("read");
+        assert_eq!(mail.key.as_deref(), Some("ferry_abc"), "folded, trimmed");
     }
 
     #[test]

@@ -377,28 +377,22 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
                 let recipients = std::mem::take(&mut session.recipients);
                 let reverse_path = std::mem::take(&mut session.reverse_path);
                 session.mail_read();
-                let reply = match (data, caller.as_ref()) {
-                    (Data::Closed, _) => return Ok(End::Closed),
-                    (Data::TooLarge, _) => Reply::new(
+                let reply = match data {
+                    Data::Closed => return Ok(End::Closed),
+                    Data::TooLarge => Reply::new(
                         552,
                         format!(
                             "5.3.4 The mail is larger than {} bytes; send long lists as several mails",
                             session.max_message_bytes
                         ),
                     ),
-                    // MAIL needs AUTH, so there is a caller; say so rather than panic if not.
-                    (Data::Mail(_), None) => Reply::new(530, "5.7.0 Authentication required"),
-                    (Data::Mail(raw), Some(caller)) => {
-                        let reply =
-                            take_mail(context, caller, raw, recipients, &reverse_path).await;
-                        context.api.server.access_log.record(
-                            caller.account_id,
-                            peer.ip(),
-                            "SMTP",
-                            "/smtp/DATA",
-                            reply.code,
-                        );
-                        reply
+                    Data::Mail(raw) => {
+                        let envelope = Envelope {
+                            recipients,
+                            reverse_path,
+                            peer,
+                        };
+                        take_mail(context, caller.as_ref(), raw, envelope).await
                     }
                 };
                 send(io, &reply).await?;
@@ -420,26 +414,74 @@ fn short(text: &str) -> String {
     format!("{}…", &text[..end])
 }
 
+/// Where a mail came from and went to (the SMTP envelope).
+struct Envelope {
+    recipients: Vec<String>,
+    /// MAIL FROM, where answers go (empty for `<>`: no answer).
+    reverse_path: String,
+    peer: SocketAddr,
+}
+
 /// Sends the mail (once per identity) and says what became of it: in the SMTP answer, and
-/// (with a relay) by mail to its sender, stored before the SMTP answer is given.
+/// (with a relay) by mail to its sender, stored before the SMTP answer is given. A mail sent
+/// without AUTH is sent for the key in its `X-Ferry-Key` header.
 async fn take_mail(
     context: &Context,
-    caller: &Caller,
+    authenticated: Option<&Caller>,
     raw: Vec<u8>,
-    recipients: Vec<String>,
-    reverse_path: &str,
+    envelope: Envelope,
 ) -> Reply {
-    let (reply, message_id) = carry_out(context, caller, raw, recipients).await;
+    let recipients = envelope.recipients;
+    let read = match tokio::task::spawn_blocking(move || mail::read(&raw, &recipients)).await {
+        Ok(Ok(mail)) => Ok(mail),
+        Ok(Err(e)) => Err(Reply::new(550, format!("5.6.0 {}", short(&e.to_string())))),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a mail failed");
+            return Reply::new(451, "4.3.0 Ferry could not read the mail; try again");
+        }
+    };
+    let message_id = read.as_ref().ok().and_then(|m| m.message_id.clone());
+    let caller = match authenticated {
+        Some(caller) => caller.clone(),
+        None => {
+            let key = read.as_ref().ok().and_then(|m| m.key.as_deref());
+            match key_in_mail(context, key, envelope.peer).await {
+                Ok(caller) => caller,
+                Err(refusal) => {
+                    if refusal.code >= 500 {
+                        answer_stranger(context, &refusal, &envelope.reverse_path, message_id)
+                            .await;
+                    }
+                    return refusal;
+                }
+            }
+        }
+    };
+    let reply = match read {
+        Err(refusal) => refusal,
+        Ok(mail) => match within_limit(&context.api, &caller) {
+            Err(e) => Reply::new(451, format!("4.7.0 {}", short(&e.message))),
+            Ok(()) => send_mail(context, &caller, mail).await,
+        },
+    };
+    context.api.server.access_log.record(
+        caller.account_id,
+        envelope.peer.ip(),
+        "SMTP",
+        "/smtp/DATA",
+        reply.code,
+    );
     // Temporary failures are retried by the sender; a null sender (`<>`) gets no answer.
     let answered = reply.code == 250 || reply.code >= 500;
-    if context.answer_by_mail && answered && !reverse_path.is_empty() {
+    if context.answer_by_mail && answered && !envelope.reverse_path.is_empty() {
         let (subject, body) = answer_mail(&reply, message_id.as_deref());
         let answer = email_replies::NewReply {
             account_id: caller.account_id,
-            to_address: reverse_path,
+            to_address: &envelope.reverse_path,
             subject: &subject,
             body: &body,
             in_reply_to: message_id.as_deref(),
+            unvouched: false,
         };
         if let Err(e) = email_replies::enqueue(&context.api.server.db, &answer).await {
             tracing::error!(error = %e, "storing a mail answer failed");
@@ -450,6 +492,83 @@ async fn take_mail(
         }
     }
     reply
+}
+
+/// The account a mail sent without AUTH acts for: the one whose key is in `X-Ferry-Key`.
+async fn key_in_mail(
+    context: &Context,
+    key: Option<&str>,
+    peer: SocketAddr,
+) -> Result<Caller, Reply> {
+    let Some(key) = key else {
+        return Err(Reply::new(
+            550,
+            format!(
+                "5.7.0 No API key: AUTH with your API key as the password, or put it in an {} header",
+                mail::KEY_HEADER
+            ),
+        ));
+    };
+    match admit(&context.api, key, peer.ip()).await {
+        Ok(caller) => Ok(caller),
+        Err(e) if e.status.is_server_error() => Err(Reply::new(
+            451,
+            "4.7.0 Temporary authentication failure; try again",
+        )),
+        Err(e) => {
+            tracing::info!(%peer, code = e.code, "SMTP key in mail refused");
+            Err(Reply::new(
+                550,
+                format!(
+                    "5.7.8 {} ({}): {}",
+                    e.code,
+                    mail::KEY_HEADER,
+                    short(&e.message)
+                ),
+            ))
+        }
+    }
+}
+
+/// Mails a refusal that no key vouches for (no key, or a wrong one), but only to an address
+/// some account registered as its contact, and only a few an hour: anyone can put any address
+/// in MAIL FROM, and answering every one of them would make Ferry a source of backscatter.
+async fn answer_stranger(
+    context: &Context,
+    refusal: &Reply,
+    reverse_path: &str,
+    message_id: Option<String>,
+) {
+    if !context.answer_by_mail || reverse_path.is_empty() {
+        return;
+    }
+    let db = &context.api.server.db;
+    let account_id = match email_replies::stranger_answer_allowed(db, reverse_path).await {
+        Ok(Some(account_id)) => account_id,
+        Ok(None) => {
+            tracing::info!(
+                reverse_path,
+                "refusal not mailed: not a registered contact address, or answered enough"
+            );
+            return;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "looking up who to answer failed");
+            return;
+        }
+    };
+    let (subject, body) = answer_mail(refusal, message_id.as_deref());
+    let answer = email_replies::NewReply {
+        account_id,
+        to_address: reverse_path,
+        subject: &subject,
+        body: &body,
+        in_reply_to: message_id.as_deref(),
+        unvouched: true,
+    };
+    if let Err(e) = email_replies::enqueue(db, &answer).await {
+        tracing::error!(error = %e, "storing a mail answer failed");
+    }
 }
 
 /// The answer by mail: what the SMTP answer says, for people.
@@ -482,39 +601,6 @@ fn answer_mail(reply: &Reply, message_id: Option<&str>) -> (String, String) {
         "\nThis answer was sent automatically by Ferry's email API; do not reply to it.\n",
     );
     (subject, body)
-}
-
-async fn carry_out(
-    context: &Context,
-    caller: &Caller,
-    raw: Vec<u8>,
-    recipients: Vec<String>,
-) -> (Reply, Option<String>) {
-    if let Err(e) = within_limit(&context.api, caller) {
-        return (
-            Reply::new(451, format!("4.7.0 {}", short(&e.message))),
-            None,
-        );
-    }
-    let mail = match tokio::task::spawn_blocking(move || mail::read(&raw, &recipients)).await {
-        Ok(Ok(mail)) => mail,
-        Ok(Err(e)) => {
-            return (
-                Reply::new(550, format!("5.6.0 {}", short(&e.to_string()))),
-                None,
-            )
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "reading a mail failed");
-            return (
-                Reply::new(451, "4.3.0 Ferry could not read the mail; try again"),
-                None,
-            );
-        }
-    };
-    let message_id = mail.message_id.clone();
-    let reply = send_mail(context, caller, mail).await;
-    (reply, message_id)
 }
 
 async fn send_mail(context: &Context, caller: &Caller, mail: mail::MailSend) -> Reply {

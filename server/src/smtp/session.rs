@@ -268,10 +268,13 @@ impl Session {
                     }
                     _ => {}
                 }
-                if !self.authenticated {
+                // Without AUTH the mail must carry its key (`X-Ferry-Key`), as a mail relayed by
+                // the customer's own mail server does; with a certificate configured, that key
+                // must not cross the network in the clear either.
+                if !self.authenticated && self.tls_offered && !self.tls_active {
                     return self.error(Reply::new(
                         530,
-                        "5.7.0 Authentication required: AUTH with your API key as the password",
+                        "5.7.0 STARTTLS first, then AUTH with your API key as the password",
                     ));
                 }
                 let Some(rest) = arg
@@ -524,13 +527,14 @@ mod tests {
         assert_eq!(code(&s.command(b"MAIL FROM:<a@b>")), 503, "before EHLO");
         assert_eq!(code(&s.command(b"AUTH PLAIN")), 503, "AUTH before EHLO");
         assert_eq!(code(&s.command(b"EHLO c")), 250);
-        assert_eq!(code(&s.command(b"MAIL FROM:<a@b>")), 530, "before AUTH");
         assert_eq!(
             code(&s.command(b"RCPT TO:<85291234567@x>")),
             503,
             "before MAIL"
         );
         assert_eq!(code(&s.command(b"DATA")), 503, "before MAIL");
+        // Without AUTH a mail may still come: it must carry its key in X-Ferry-Key.
+        assert_eq!(code(&s.command(b"MAIL FROM:<a@b>")), 250, "before AUTH");
         let mut s = ready();
         assert_eq!(code(&s.command(b"MAIL FROM:<a@b>")), 250);
         assert_eq!(code(&s.command(b"DATA")), 554, "no recipients");
@@ -634,6 +638,11 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(code(&s.command(plain("k").as_bytes())), 538);
+        assert_eq!(
+            code(&s.command(b"MAIL FROM:<a@b>")),
+            530,
+            "a key in the mail must not travel in the clear either"
+        );
         assert!(matches!(s.command(b"STARTTLS"), Step::StartTls(_)));
         s.tls_started();
         assert_eq!(

@@ -3,7 +3,8 @@
     python3 smtplib_client.py HOST PORT API_KEY [CA_FILE]
 
 With CA_FILE the connection is upgraded with STARTTLS (verifying Ferry's certificate against
-it) before AUTH. Prints one JSON object with each mail's SMTP answer; exits non-zero when a
+it) before AUTH. A second connection sends without AUTH, as a customer's own mail server
+relaying a mail would, with the key in an X-Ferry-Key header (right, wrong and missing). Prints one JSON object with each mail's SMTP answer; exits non-zero when a
 step does not go as a customer would expect.
 """
 
@@ -19,7 +20,7 @@ def fail(message):
     sys.exit(1)
 
 
-def connect(host, port, key, ca_file):
+def connect(host, port, key, ca_file, login=True):
     smtp = smtplib.SMTP(host, int(port), timeout=60)
     smtp.ehlo("customer.example")
     if ca_file:
@@ -31,12 +32,15 @@ def connect(host, port, key, ca_file):
         context.check_hostname = False
         smtp.starttls(context=context)
         smtp.ehlo("customer.example")
-    smtp.login("anyone", key)
+    if login:
+        smtp.login("anyone", key)
     return smtp
 
 
-def mail(subject, body, message_id=None, html=False):
+def mail(subject, body, message_id=None, html=False, key=None):
     m = EmailMessage()
+    if key:
+        m["X-Ferry-Key"] = key
     m["From"] = "ops@customer.example"
     m["To"] = "sms@ferry.example"
     m["Subject"] = subject
@@ -102,6 +106,15 @@ def main():
         fail("a wrong key was accepted")
     except smtplib.SMTPAuthenticationError as e:
         seen["wrong_key"] = (e.smtp_code, e.smtp_error.decode())
+
+    relayed = connect(host, port, key, ca_file, login=False)
+    to = ["85291234567@ferry.example"]
+    seen["key_in_header"] = send(relayed, to, mail("", "Relayed", "<relay-1@customer.example>", key=key))
+    seen["wrong_key_in_header"] = send(
+        relayed, to, mail("", "Relayed", "<relay-2@customer.example>", key="ferry_not-a-key")
+    )
+    seen["no_key"] = send(relayed, to, mail("", "Relayed", "<relay-3@customer.example>"))
+    relayed.quit()
 
     print(json.dumps(seen))
 
