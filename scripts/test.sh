@@ -7,6 +7,7 @@ start=$(date +%s)
 
 "$FERRY_ROOT/scripts/setup.sh" --test
 cd "$FERRY_ROOT"
+"$FERRY_ROOT/scripts/prune-target.sh"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -34,4 +35,5 @@ export FERRY_BIN="$CARGO_TARGET_DIR/debug/ferry"
 export FERRY_SITE_DIR="$FERRY_SITE_OUT"
 (cd "$FERRY_NODE_DIR" && node --test --test-concurrency=2 tests/*.test.mjs)
 
+"$FERRY_ROOT/scripts/prune-target.sh"
 log "all tests passed in $(( $(date +%s) - start )) s"

@@ -118,9 +118,9 @@ pub fn CallbacksSection() -> impl IntoView {
 fn callbacks_table(rows: Vec<CallbackRow>) -> impl IntoView {
     view! {
         <div class="table-wrap"><table class="table" data-testid="callbacks">
-            <caption class="visually-hidden">"Latest delivery-status callbacks"</caption>
+            <caption class="visually-hidden">"Latest callbacks"</caption>
             <thead><tr>
-                <th scope="col">"Message"</th><th scope="col">"URL"</th><th scope="col">"Status"</th>
+                <th scope="col">"For"</th><th scope="col">"URL"</th><th scope="col">"Status"</th>
                 <th scope="col">"Attempts"</th><th scope="col">"Last attempt"</th><th scope="col">"Next"</th>
             </tr></thead>
             <tbody>{rows.into_iter().map(|c| {
@@ -138,9 +138,14 @@ fn callbacks_table(rows: Vec<CallbackRow>) -> impl IntoView {
                     CallbackState::Waiting => format_hkt(c.next_attempt_at),
                     _ => "—".to_string(),
                 };
+                let subject = match (c.message_id, c.reply_id) {
+                    (Some(id), _) => format!("Message {id}"),
+                    (None, Some(id)) => format!("Reply {id}"),
+                    (None, None) => "—".to_string(),
+                };
                 view! {
                     <tr>
-                        <td>{c.message_id}</td>
+                        <td>{subject}</td>
                         <td class="cell-url">{c.url}</td>
                         <td><span class=badge>{c.state.label()}</span></td>
                         <td>{c.attempts}</td>

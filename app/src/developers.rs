@@ -88,5 +88,9 @@ pub fn DevelopersPage() -> impl IntoView {
             <p>"With " <code>"callback_url"</code> " in a send (or a default in Settings), each message's final status is POSTed to it as JSON (" <code>"type: message.status"</code> ", the message as " <code>"GET /api/v1/messages/{id}"</code> " shows it). Answer 2xx within 10 seconds; anything else is retried after 10 s, 20 s, 40 s … for 24 hours. Drop repeats by " <code>"Ferry-Event-Id"</code> ". The signing secret is on the Account page."</p>
             <Example label="Python: verify a callback's signature" code=VERIFY/>
         </section>
+        <section class="card" aria-labelledby="api-replies">
+            <h2 id="api-replies">"Replies (two-way)"</h2>
+            <p>"Replies to your inbound numbers are in the " <a href="/inbox">"Inbox"</a> ", in " <code>"GET /api/v1/replies"</code> " (newest first; " <code>"from"</code> ", " <code>"since"</code> ", " <code>"until"</code> ", and " <code>"before"</code> " = the previous page's " <code>"next_before"</code> ") and " <code>"GET /api/v1/replies/{id}"</code> ", and each one is POSTed to the 2-way callback URL in Settings as " <code>"type: reply.received"</code> ", signed and retried like status callbacks. A reply of STOP (or T, 退訂) puts its number on your opt-out list: sends to it are refused with error 18."</p>
+        </section>
     }
 }

@@ -18,6 +18,7 @@ pub mod dnc;
 pub mod documents;
 pub mod error;
 pub mod import;
+pub mod inbox;
 pub mod shell;
 pub mod ui;
 
@@ -62,6 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     auth::Session::provide();
+    inbox::page::InboxLive::provide();
     // Set once the WASM has taken over the page; browser tests wait for it.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -82,6 +84,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("broadcast") view=broadcast::BroadcastPage ssr=SsrMode::Async/>
                         <Route path=path!("results") view=delivery::pages::ResultsPage ssr=SsrMode::Async/>
                         <Route path=path!("results/:id") view=delivery::pages::BatchPage ssr=SsrMode::Async/>
+                        <Route path=path!("inbox") view=inbox::page::InboxPage ssr=SsrMode::Async/>
+                        <Route path=path!("inbox/:number") view=inbox::page::ConversationPage ssr=SsrMode::Async/>
                         <Route path=path!("address-book") view=address_book::AddressBookPage ssr=SsrMode::Async/>
                         <Route path=path!("account") view=account::AccountPage ssr=SsrMode::Async/>
                         <Route path=path!("developers") view=developers::DevelopersPage/>
@@ -94,6 +98,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin/signatures") view=admin::pages::SignaturesQueuePage ssr=SsrMode::Async/>
                         <Route path=path!("admin/prices") view=admin::prices::PricesPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/dnc") view=dnc::DncAdminPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/numbers") view=admin::numbers::NumbersPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/audit") view=admin::prices::AuditPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>

@@ -43,6 +43,7 @@ fn SignedInNav(viewer: Viewer) -> impl IntoView {
             {(!is_staff).then(|| view! {
                 <A href="/broadcast">"Broadcast SMS"</A>
                 <A href="/results">"Delivery Results"</A>
+                <crate::inbox::page::InboxNavLink/>
                 <A href="/address-book">"Address Book"</A>
                 <A href="/developers">"API"</A>
             })}

@@ -144,7 +144,9 @@ impl CallbackState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallbackRow {
     pub id: i64,
-    pub message_id: i64,
+    /// What it tells: a message's final status, or a reply (two-way, §10).
+    pub message_id: Option<i64>,
+    pub reply_id: Option<i64>,
     pub url: String,
     pub state: CallbackState,
     pub attempts: i64,

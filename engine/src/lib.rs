@@ -28,6 +28,7 @@ pub mod review;
 pub mod sender_ids;
 pub mod settings;
 pub mod staff;
+pub mod two_way;
 
 #[cfg(feature = "storage")]
 pub mod db;

@@ -1,6 +1,8 @@
 //! Retention (PRODUCT.md §9): messages, with their parts and SMSC ids, are deleted once they
 //! have been final for longer than the retention period (2 months by default); so are
-//! receipts that never matched a message, and batches left without messages. Ledger entries
+//! receipts that never matched a message, batches left without messages, and replies (two-way,
+//! §10) received before the cutoff. The opt-out list a STOP reply made is kept: it is the
+//! number's wish, not a record of traffic. Ledger entries
 //! are never deleted: a statement always adds up.
 //!
 //! The job deletes in small chunks, each its own short transaction with a pause after it, so
@@ -20,6 +22,7 @@ pub struct Purged {
     pub messages: u64,
     pub batches: u64,
     pub unmatched_receipts: u64,
+    pub replies: u64,
 }
 
 /// The instant `months` calendar months before `now` (Hong Kong calendar; a day that does not
@@ -96,6 +99,22 @@ pub async fn purge(
         }
         tokio::time::sleep(pause).await;
     }
+    purged.replies = purge_by_ids(
+        db,
+        "SELECT id FROM replies WHERE received_at < $1 ORDER BY id LIMIT $2",
+        &[
+            "DELETE FROM status_callbacks WHERE reply_id IN ({list})",
+            "DELETE FROM replies WHERE id IN ({list})",
+        ],
+        (before, chunk, pause),
+    )
+    .await?;
+    // Parts of a reply whose rest never came are long stored as an incomplete reply; any left
+    // this old are dropped.
+    sqlx::query("DELETE FROM reply_parts WHERE received_at < $1")
+        .bind(before)
+        .execute(db.pool())
+        .await?;
     // Batches older than the cutoff with no message left (deleted scheduled batches too).
     purged.batches = purge_by_ids(
         db,

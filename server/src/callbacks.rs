@@ -4,7 +4,9 @@
 //! how every attempt ended. Several `ferry serve` processes on one database share the work: a
 //! claimed callback is leased to one of them.
 
-use crate::api::resources::{rfc3339, EventType, Message, StatusEvent};
+use crate::api::resources::{
+    rfc3339, EventType, Message, Reply, ReplyEvent, ReplyEventType, StatusEvent,
+};
 use crate::config::CallbackSettings;
 use engine::callbacks::store::{self as outbox, Attempt, DueCallback};
 use engine::callbacks::{self, RetryPolicy};
@@ -123,16 +125,18 @@ impl Sender {
                     tracing::debug!(
                         callback = callback.id,
                         message = callback.message_id,
-                        "status callback delivered"
+                        reply = callback.reply_id,
+                        "callback delivered"
                     )
                 }
                 Attempt::Failed(why) | Attempt::Abandoned(why) => tracing::info!(
                     callback = callback.id,
                     message = callback.message_id,
+                    reply = callback.reply_id,
                     attempt = callback.attempts + 1,
                     url = %callback.url,
                     why = %why,
-                    "status callback failed"
+                    "callback failed"
                 ),
             }
         }
@@ -140,32 +144,70 @@ impl Sender {
         Ok(claimed as i64 == limit || moved == 1_000)
     }
 
+    /// The event a callback tells, as JSON: a message's final status or a reply.
+    async fn event(&self, callback: &DueCallback, now: i64) -> Result<String, Attempt> {
+        let json = match (callback.message_id, callback.reply_id) {
+            (Some(message_id), _) => {
+                let message = match engine::delivery::store::message(
+                    &self.db,
+                    callback.account_id,
+                    message_id,
+                )
+                .await
+                {
+                    Ok(Some(found)) => found,
+                    Ok(None) => {
+                        return Err(Attempt::Abandoned("the message no longer exists".into()))
+                    }
+                    Err(e) => {
+                        return Err(Attempt::Failed(format!(
+                            "Ferry could not read the message: {e}"
+                        )))
+                    }
+                };
+                serde_json::to_string(&StatusEvent {
+                    event_id: callback.id,
+                    kind: EventType::MessageStatus,
+                    created_at: rfc3339(now),
+                    message: Message::new(message.0, &message.1),
+                })
+            }
+            (None, Some(reply_id)) => {
+                let reply =
+                    match engine::two_way::store::reply(&self.db, callback.account_id, reply_id)
+                        .await
+                    {
+                        Ok(found) => found,
+                        Err(engine::Error::NotFound) => {
+                            return Err(Attempt::Abandoned("the reply no longer exists".into()))
+                        }
+                        Err(e) => {
+                            return Err(Attempt::Failed(format!(
+                                "Ferry could not read the reply: {e}"
+                            )))
+                        }
+                    };
+                serde_json::to_string(&ReplyEvent {
+                    event_id: callback.id,
+                    kind: ReplyEventType::ReplyReceived,
+                    created_at: rfc3339(now),
+                    reply: Reply::from(&reply),
+                })
+            }
+            (None, None) => return Err(Attempt::Abandoned("nothing to tell".into())),
+        };
+        json.map_err(|e| Attempt::Failed(format!("Ferry could not write the event: {e}")))
+    }
+
     async fn attempt(&self, callback: &DueCallback) -> Attempt {
-        let message = match engine::delivery::store::message(
-            &self.db,
-            callback.account_id,
-            callback.message_id,
-        )
-        .await
-        {
-            Ok(Some(found)) => found,
-            Ok(None) => return Attempt::Abandoned("the message no longer exists".into()),
-            Err(e) => return Attempt::Failed(format!("Ferry could not read the message: {e}")),
+        let now = engine::db::now_ms();
+        let body = match self.event(callback, now).await {
+            Ok(body) => body,
+            Err(attempt) => return attempt,
         };
         let secret = match callbacks::store::secret(&self.db, callback.account_id).await {
             Ok(s) => s,
             Err(e) => return Attempt::Failed(format!("Ferry could not read the secret: {e}")),
-        };
-        let now = engine::db::now_ms();
-        let event = StatusEvent {
-            event_id: callback.id,
-            kind: EventType::MessageStatus,
-            created_at: rfc3339(now),
-            message: Message::new(message.0, &message.1),
-        };
-        let body = match serde_json::to_string(&event) {
-            Ok(body) => body,
-            Err(e) => return Attempt::Failed(format!("Ferry could not write the event: {e}")),
         };
         let timestamp = now / 1000;
         let request = self

@@ -70,6 +70,33 @@ config_section! {
         pub callbacks: CallbackSettings = CallbackSettings::default(),
         /// The email API (§11): an SMTP listener, off unless `listen` is set.
         pub smtp: SmtpSettings = SmtpSettings::default(),
+        /// Replies (two-way SMS, §10).
+        pub two_way: TwoWayConfig = TwoWayConfig::default(),
+    }
+}
+
+config_section! {
+    /// How replies (MO messages) are handled.
+    pub struct TwoWayConfig {
+        /// A reply that is one of these (any case, punctuation around it ignored) puts its
+        /// sender on the account's opt-out list.
+        pub stop_words: Vec<String> = vec!["STOP".into(), "T".into(), "退訂".into()],
+        /// Seconds the parts of a long reply wait for the rest before it is kept without them.
+        pub part_timeout_s: u64 = 300,
+        /// The same reply (sender, number, bytes) again within this many seconds is the SMSC
+        /// delivering it again: counted on the first, not stored twice.
+        pub duplicate_window_s: u64 = 600,
+    }
+}
+
+impl TwoWayConfig {
+    pub fn settings(&self) -> engine::two_way::TwoWaySettings {
+        let ms = |s: u64| i64::try_from(s.saturating_mul(1_000)).unwrap_or(i64::MAX);
+        engine::two_way::TwoWaySettings {
+            stop_words: self.stop_words.clone(),
+            part_timeout_ms: ms(self.part_timeout_s),
+            duplicate_window_ms: ms(self.duplicate_window_s),
+        }
     }
 }
 
@@ -81,7 +108,7 @@ config_section! {
         /// The name it greets with.
         pub hostname: String = "ferry.localhost".into(),
         /// PEM certificate chain and private key: with both, STARTTLS is offered and required
-        /// before AUTH (the API key is the password).
+        /// before AUTH (the API key is the password) or a mail carrying its key.
         pub tls_cert: Option<PathBuf> = None,
         pub tls_key: Option<PathBuf> = None,
         /// The largest mail taken (a 50,000-number bulk mail is about 1 MB).
@@ -161,6 +188,9 @@ config_section! {
         pub reject_percent: u8 = 0,
         /// Drop every connection this many ms after it opens; 0 never (for tests).
         pub drop_every_ms: u64 = 0,
+        /// Where its control endpoint listens (`POST /replies` makes it send a reply to
+        /// Ferry); unset: none. Keep it on loopback.
+        pub control_listen: Option<SocketAddr> = None,
     }
 }
 

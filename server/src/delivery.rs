@@ -160,6 +160,7 @@ pub async fn start(config: &Config, db: Db) -> Result<Delivery, DeliveryStartErr
         workers: config.dispatcher.workers.max(1),
         claim_batch: config.dispatcher.claim_batch.max(1),
         smscs,
+        two_way: config.two_way.settings(),
         ..DispatcherConfig::default()
     };
     tracing::info!(node = %dispatcher_config.node_id, workers = dispatcher_config.workers, "dispatcher starting");

@@ -80,6 +80,14 @@ pub fn router(config: &Config, state: ServerState) -> Router {
             axum::routing::get(app::delivery::export::batch_csv).with_state(guard.state.clone()),
         )
         .route(
+            "/inbox/events",
+            axum::routing::get(app::inbox::events::inbox_events).with_state(guard.state.clone()),
+        )
+        .route(
+            "/inbox/replies.csv",
+            axum::routing::get(app::inbox::export::replies_csv).with_state(guard.state.clone()),
+        )
+        .route(
             "/address-book/contacts.csv",
             axum::routing::get(app::address_book::contacts_csv).with_state(guard.state.clone()),
         )

@@ -99,11 +99,25 @@ fn main() -> ExitCode {
                 let mut settings = config.simulator.clone();
                 settings.listen = listen;
                 let sim_config = server::delivery::simulator_config(&settings);
-                println!("Ferry SMSC simulator listening on {listen} (any system_id/password)");
-                tokio::select! {
-                    r = smpp::run_simulator_forever(sim_config) => r.map_err(|e| StartError::Delivery(server::delivery::DeliveryStartError::Simulator(e.to_string()))),
-                    _ = shutdown_signal() => Ok(()),
+                let simulator = smpp::Simulator::start(sim_config).await.map_err(|e| {
+                    StartError::Delivery(server::delivery::DeliveryStartError::Simulator(
+                        e.to_string(),
+                    ))
+                })?;
+                println!(
+                    "Ferry SMSC simulator listening on {} (any system_id/password)",
+                    simulator.addr
+                );
+                if let Some(addr) = settings.control_listen {
+                    let (addr, _) = server::simulator_control::start(addr, simulator.clone())
+                        .await
+                        .map_err(|source| StartError::Listen { addr, source })?;
+                    println!("Simulator control listening on http://{addr} (POST /replies)");
                 }
+                let _ = std::io::stdout().flush();
+                shutdown_signal().await;
+                simulator.shutdown();
+                Ok(())
             }
             Command::Config => {
                 // Secrets stay out of terminals, logs and support tickets.
@@ -178,6 +192,14 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let smtp = server::smtp::start(&config, state.clone()).await?;
     let router = server::http::router(&config, state);
     let delivery = server::delivery::start(&config, db.clone()).await?;
+    let simulator_control = match (&delivery.simulator, config.simulator.control_listen) {
+        (Some(simulator), Some(addr)) => Some(
+            server::simulator_control::start(addr, simulator.clone())
+                .await
+                .map_err(|source| StartError::Listen { addr, source })?,
+        ),
+        _ => None,
+    };
     let callbacks = match config.callbacks.enabled {
         true => Some(server::callbacks::start(&config.callbacks, db.clone())?),
         false => None,
@@ -199,6 +221,9 @@ async fn serve(config: Config) -> Result<(), StartError> {
     if let Some(smtp) = &smtp {
         println!("Email API (SMTP) listening on {}", smtp.addr);
     }
+    if let Some((addr, _)) = &simulator_control {
+        println!("Simulator control listening on http://{addr} (POST /replies)");
+    }
     println!(
         "Ferry is running at http://{addr} (database: {})",
         server::config::redact_url(&config.database_url())
@@ -217,6 +242,9 @@ async fn serve(config: Config) -> Result<(), StartError> {
     }
     if let Some(smtp) = smtp {
         smtp.shutdown();
+    }
+    if let Some((_, task)) = simulator_control {
+        task.abort();
     }
     if let Some(sender) = callbacks {
         sender.shutdown().await;

@@ -45,5 +45,5 @@ pub use pdu::{
 };
 pub use simulator::{
     run_simulator_forever, Behaviour, IdFormat, MoRequest, Outcome, PartRule, Simulator,
-    SimulatorConfig, SimulatorHandle, Stats,
+    SimulatorConfig, SimulatorError, SimulatorHandle, Stats,
 };

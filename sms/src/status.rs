@@ -212,6 +212,7 @@ numbered_enum! {
         MessageTooLong = 15 => "Message Too Long", "The message is longer than the route allows.",
         InsufficientBalance = 16 => "Insufficient Balance", "The account balance did not cover the message, so it was not sent.",
         Unknown = 17 => "Unknown Error", "The operator did not give a reason.",
+        OptedOut = 18 => "Opted Out", "The number replied STOP (or an equivalent) to this account, so Ferry does not send to it.",
     }
 }
 
@@ -223,6 +224,7 @@ impl ErrorCode {
             ErrorCode::OperatorRejected
                 | ErrorCode::InvalidNumber
                 | ErrorCode::DoNotCall
+                | ErrorCode::OptedOut
                 | ErrorCode::KeywordBlocked
                 | ErrorCode::OverChargeLimit
                 | ErrorCode::NoRoute
@@ -334,7 +336,7 @@ mod tests {
             assert_eq!(ErrorCode::try_from(e.code()), Ok(e));
             assert!(!e.explanation().is_empty());
         }
-        for code in [0, 18, 99, u16::MAX] {
+        for code in [0, 19, 99, u16::MAX] {
             assert_eq!(
                 ErrorCode::try_from(code),
                 Err(UnknownErrorCode(i64::from(code)))
@@ -347,6 +349,7 @@ mod tests {
         for e in [
             ErrorCode::InvalidNumber,
             ErrorCode::DoNotCall,
+            ErrorCode::OptedOut,
             ErrorCode::KeywordBlocked,
             ErrorCode::OverChargeLimit,
             ErrorCode::OperatorRejected,

@@ -58,6 +58,7 @@ pub fn AdminNav() -> impl IntoView {
             <a href="/admin/signatures">"China signatures"</a>
             <a href="/admin/prices">"Price list"</a>
             <a href="/admin/dnc">"Do-not-call"</a>
+            <a href="/admin/numbers">"Inbound numbers"</a>
             <a href="/admin/audit">"Audit log"</a>
         </nav>
     }

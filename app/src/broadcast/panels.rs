@@ -217,6 +217,7 @@ pub(super) fn CheckResult(
                 </p>
                 {(check.duplicates_removed > 0).then(|| view! { <p class="muted">{format!("{} duplicate number(s) will be sent once.", check.duplicates_removed)}</p> })}
                 {(check.dnc_filtered > 0).then(|| view! { <p data-testid="check-dnc">{format!("{} number(s) on the do-not-call register will be left out, free of charge.", check.dnc_filtered)}</p> })}
+                {(check.opted_out > 0).then(|| view! { <p data-testid="check-opted-out">{format!("{} number(s) that replied STOP to you will be left out, free of charge.", check.opted_out)}</p> })}
                 {match check.shortfall {
                     Some(short) => view! { <Notice kind=NoticeKind::Error>{format!("Insufficient balance: {} available, {} more is needed.", check.balance, short)}</Notice> }.into_any(),
                     None => view! { <Notice kind=NoticeKind::Success>{format!("Your balance of {} covers this batch.", check.balance)}</Notice> }.into_any(),

@@ -178,7 +178,7 @@ pub async fn batch_events(
 }
 
 /// Whether the session behind a stream still exists (signed out or expired: no).
-async fn session_alive(db: &engine::db::Db, token_hash: Option<&str>) -> bool {
+pub(crate) async fn session_alive(db: &engine::db::Db, token_hash: Option<&str>) -> bool {
     let Some(hash) = token_hash else { return false };
     match crate::auth::store::session_exists(db, hash).await {
         Ok(alive) => alive,

@@ -95,6 +95,8 @@ pub struct BroadcastCheck {
     /// Valid numbers left out because they are on the do-not-call register (only when the
     /// customer ticked the filter); they are not charged and not counted in `recipients`.
     pub dnc_filtered: u64,
+    /// Numbers left out because they replied STOP to this account (its opt-out list).
+    pub opted_out: u64,
     /// The first refused rows (at most 1,000), each with its reason…
     pub rejected: Vec<RejectedRow>,
     /// …and how many rows were refused in all.

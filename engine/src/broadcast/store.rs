@@ -352,12 +352,16 @@ pub async fn check_and_price(
     } else {
         (numbers, Vec::new())
     };
+    // A number that replied STOP is never sent to, whatever the do-not-call choice (§10).
+    let (kept, opted_out) = crate::two_way::store::split_opted_out(db, account_id, kept).await?;
     if kept.is_empty() {
         return Err(Error::field(
             "recipients",
             format!(
-                "All {} numbers are on the do-not-call register and none has consent recorded: there is nothing to send.",
-                dnc_filtered.len()
+                "All {} numbers are left out ({} on the do-not-call register without consent, {} opted out by replying STOP): there is nothing to send.",
+                dnc_filtered.len() + opted_out.len(),
+                dnc_filtered.len(),
+                opted_out.len()
             ),
         ));
     }
@@ -402,6 +406,7 @@ pub async fn check_and_price(
         .map(RefusedRow::into_unsent)
         .collect();
     unsent.extend(dnc_filtered.iter().cloned().map(Unsent::do_not_call));
+    unsent.extend(opted_out.iter().cloned().map(Unsent::opted_out));
     Ok(Priced {
         check: BroadcastCheck {
             encoding: composition.standard.segmentation.encoding,
@@ -412,6 +417,7 @@ pub async fn check_and_price(
             recipients: priced.len() as u64,
             duplicates_removed,
             dnc_filtered: dnc_filtered.len() as u64,
+            opted_out: opted_out.len() as u64,
             rejected,
             rejected_total,
             unit_price,

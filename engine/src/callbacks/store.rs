@@ -112,7 +112,9 @@ pub async fn enqueue_finished(db: &Db, limit: i64) -> Result<usize, sqlx::Error>
 pub struct DueCallback {
     pub id: i64,
     pub account_id: i64,
-    pub message_id: i64,
+    /// A message's final status, or (with `reply_id`) a reply; exactly one is set.
+    pub message_id: Option<i64>,
+    pub reply_id: Option<i64>,
     pub url: String,
     /// Attempts before this one.
     pub attempts: i64,
@@ -146,7 +148,7 @@ pub async fn claim_due(
         "UPDATE status_callbacks SET next_attempt_at = $1 WHERE id IN \
            (SELECT id FROM status_callbacks WHERE state = 0 AND next_attempt_at <= $2 \
             ORDER BY next_attempt_at, id LIMIT $3 {lock}) \
-         RETURNING id, account_id, message_id, url, attempts, created_at"
+         RETURNING id, account_id, message_id, reply_id, url, attempts, created_at"
     ))
     .bind(now + lease_ms)
     .bind(now)
@@ -211,7 +213,8 @@ pub async fn record(
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
-    message_id: i64,
+    message_id: Option<i64>,
+    reply_id: Option<i64>,
     url: String,
     state: i64,
     attempts: i64,
@@ -225,7 +228,7 @@ struct Row {
 /// The account's latest callbacks, newest first.
 pub async fn recent(db: &Db, account_id: i64, limit: i64) -> Result<Vec<CallbackRow>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, message_id, url, state, attempts, created_at, next_attempt_at, last_attempt_at, last_result, delivered_at \
+        "SELECT id, message_id, reply_id, url, state, attempts, created_at, next_attempt_at, last_attempt_at, last_result, delivered_at \
          FROM status_callbacks WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(account_id)
@@ -237,6 +240,7 @@ pub async fn recent(db: &Db, account_id: i64, limit: i64) -> Result<Vec<Callback
         .map(|r| CallbackRow {
             id: r.id,
             message_id: r.message_id,
+            reply_id: r.reply_id,
             url: r.url,
             state: CallbackState::from_code(r.state),
             attempts: r.attempts,

@@ -5,6 +5,8 @@
 
 use super::store::{self, BatchForSending, ClaimedMessage, Prepared, Receipt, SubmitResult};
 use crate::db::{now_ms, Db};
+use crate::two_way::store as two_way_store;
+use crate::two_way::TwoWaySettings;
 use smpp::{
     ClientConfig, ClientHandle, Envelope, Event, MsgIdMatching, OutboundMessage, SourceAddress,
     SubmitOutcome, ValidityPeriod,
@@ -46,6 +48,8 @@ pub struct DispatcherConfig {
     /// repeat; after `max_deferrals` of them the message is tried again later (§12).
     pub throttle_backoff: Duration,
     pub max_deferrals: u32,
+    /// How replies (MO messages) are handled.
+    pub two_way: TwoWaySettings,
 }
 
 impl Default for DispatcherConfig {
@@ -60,6 +64,7 @@ impl Default for DispatcherConfig {
             smscs: Vec::new(),
             throttle_backoff: Duration::from_secs(1),
             max_deferrals: 10,
+            two_way: TwoWaySettings::default(),
         }
     }
 }
@@ -125,6 +130,7 @@ pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
             db.clone(),
             c.name.clone(),
             c.msg_id_matching,
+            config.two_way.clone(),
             events,
         ));
         handles.push(handle.clone());
@@ -150,7 +156,7 @@ pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
         config.node_id.clone(),
         stop_rx.clone(),
     ));
-    tasks.spawn(housekeeping(db, stop_rx));
+    tasks.spawn(housekeeping(db, config.two_way.clone(), stop_rx));
     DispatcherHandle {
         stop,
         tasks,
@@ -173,7 +179,7 @@ async fn heartbeat(db: Db, node_id: String, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn housekeeping(db: Db, mut stop: watch::Receiver<bool>) {
+async fn housekeeping(db: Db, two_way: TwoWaySettings, mut stop: watch::Receiver<bool>) {
     let mut tick: u64 = 0;
     loop {
         if let Err(e) = store::apply_unmatched_receipts(&db).await {
@@ -185,6 +191,11 @@ async fn housekeeping(db: Db, mut stop: watch::Receiver<bool>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "messages expired without a final receipt"),
                 Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+            }
+            match two_way_store::store_timed_out_parts(&db, &two_way).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(replies = n, "replies stored without their missing parts"),
+                Err(e) => tracing::warn!(error = %e, "storing timed-out reply parts failed"),
             }
         }
         tick += 1;
@@ -458,50 +469,69 @@ async fn submit_message(
     }
 }
 
-/// Turns receipts into statuses, a few hundred per transaction, and acknowledges them to the
-/// SMSC only once stored (an unacknowledged receipt is redelivered after a crash).
-/// Runs until the SMSC client shuts down (its event channel closes).
+/// Turns receipts into statuses and stores replies (MO messages), a few hundred per
+/// transaction, and acknowledges them to the SMSC only once stored (an unacknowledged one is
+/// redelivered after a crash). Runs until the SMSC client shuts down (its event channel closes).
 async fn receipts_loop(
     db: Db,
     smsc: String,
     matching: MsgIdMatching,
+    two_way: TwoWaySettings,
     mut events: tokio::sync::mpsc::Receiver<Event>,
 ) {
-    let mut batch: Vec<(Receipt, smpp::InboundAck)> = Vec::new();
+    let mut inbound = Inbound::default();
     while let Some(event) = events.recv().await {
-        collect(&smsc, matching, event, &mut batch);
-        while batch.len() < 500 {
+        collect(&smsc, matching, event, &mut inbound);
+        while inbound.receipts.len() + inbound.replies.len() < 500 {
             match events.try_recv() {
-                Ok(event) => collect(&smsc, matching, event, &mut batch),
+                Ok(event) => collect(&smsc, matching, event, &mut inbound),
                 Err(_) => break,
             }
         }
-        if batch.is_empty() {
-            continue;
-        }
-        let receipts: Vec<Receipt> = batch.iter().map(|(r, _)| r.clone()).collect();
-        match store::apply_receipts(&db, &receipts).await {
-            Ok(_) => {
-                for (_, ack) in batch.drain(..) {
-                    ack.ack();
-                }
-            }
-            Err(e) => {
+        if !inbound.receipts.is_empty() {
+            let receipts: Vec<Receipt> = inbound.receipts.iter().map(|(r, _)| r.clone()).collect();
+            let stored = store::apply_receipts(&db, &receipts).await;
+            if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store receipts; the SMSC will resend them");
-                for (_, ack) in batch.drain(..) {
-                    ack.retry_later();
-                }
             }
+            acknowledge(
+                inbound.receipts.drain(..).map(|(_, ack)| ack),
+                stored.is_ok(),
+            );
+        }
+        if !inbound.replies.is_empty() {
+            let parts: Vec<two_way_store::IncomingPart> =
+                inbound.replies.iter().map(|(p, _)| p.clone()).collect();
+            let stored = two_way_store::receive(&db, &two_way, &parts).await;
+            if let Err(e) = &stored {
+                tracing::warn!(error = %e, "could not store replies; the SMSC will resend them");
+            }
+            acknowledge(
+                inbound.replies.drain(..).map(|(_, ack)| ack),
+                stored.is_ok(),
+            );
         }
     }
 }
 
-fn collect(
-    smsc: &str,
-    matching: MsgIdMatching,
-    event: Event,
-    batch: &mut Vec<(Receipt, smpp::InboundAck)>,
-) {
+/// What arrived since the last store: receipts and reply parts, each with its acknowledgement.
+#[derive(Default)]
+struct Inbound {
+    receipts: Vec<(Receipt, smpp::InboundAck)>,
+    replies: Vec<(two_way_store::IncomingPart, smpp::InboundAck)>,
+}
+
+fn acknowledge(acks: impl Iterator<Item = smpp::InboundAck>, stored: bool) {
+    for ack in acks {
+        if stored {
+            ack.ack();
+        } else {
+            ack.retry_later();
+        }
+    }
+}
+
+fn collect(smsc: &str, matching: MsgIdMatching, event: Event, inbound: &mut Inbound) {
     match event {
         Event::Receipt { receipt, ack } => {
             let mut keys = Vec::new();
@@ -512,7 +542,7 @@ fn collect(
                     }
                 }
             }
-            batch.push((
+            inbound.receipts.push((
                 Receipt {
                     smsc: smsc.to_string(),
                     keys,
@@ -523,9 +553,8 @@ fn collect(
             ));
         }
         Event::Mo { message, ack } => {
-            // Two-way SMS (§10) stores replies; until then they are logged and acknowledged.
-            tracing::info!(from = %message.from, "MO message received");
-            ack.ack();
+            let part = two_way_store::IncomingPart::from_mo(smsc, &message);
+            inbound.replies.push((part, ack));
         }
         Event::Bound { generation } => tracing::info!(smsc, generation, "SMSC bound"),
         Event::ConnectFailed { reason, .. } => tracing::warn!(smsc, %reason, "SMSC connect failed"),

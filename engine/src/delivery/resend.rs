@@ -118,10 +118,11 @@ pub async fn resend(
         .collect();
     let plain: Vec<String> = numbers.into_iter().map(|(n, _)| n).collect();
     let (kept, dnc_filtered) = crate::dnc::store::filter(db, account_id, &plain).await?;
+    let (kept, opted_out) = crate::two_way::store::split_opted_out(db, account_id, kept).await?;
     if kept.is_empty() {
         return Err(Error::field(
             "error_codes",
-            "Every one of these numbers is now on the do-not-call register without recorded consent: there is nothing to resend.",
+            "Every one of these numbers is now on the do-not-call register without recorded consent, or replied STOP to you: there is nothing to resend.",
         ));
     }
     let prices = crate::pricing::store::current(db, now_ms()).await?;
@@ -160,7 +161,11 @@ pub async fn resend(
         validity_minutes,
         scheduled_at: None,
         recipients,
-        unsent: dnc_filtered.into_iter().map(Unsent::do_not_call).collect(),
+        unsent: dnc_filtered
+            .into_iter()
+            .map(Unsent::do_not_call)
+            .chain(opted_out.into_iter().map(Unsent::opted_out))
+            .collect(),
         resent_from: Some(batch_id),
         // The resent messages report where the first ones did.
         callback_url,

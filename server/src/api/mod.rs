@@ -12,6 +12,7 @@ mod idempotent;
 mod limiter;
 pub(crate) mod messages;
 pub mod openapi;
+pub(crate) mod replies;
 pub(crate) mod resources;
 pub(crate) mod send;
 
@@ -65,6 +66,8 @@ pub fn router(server: ServerState, settings: &ApiSettings) -> Router {
             get(messages::batch).delete(messages::delete_batch),
         )
         .route("/api/v1/balance", get(messages::balance))
+        .route("/api/v1/replies", get(replies::replies))
+        .route("/api/v1/replies/{id}", get(replies::reply))
         .route("/api/v1", any(no_such_endpoint))
         .route("/api/v1/{*rest}", any(no_such_endpoint))
         .method_not_allowed_fallback(method_not_allowed)

@@ -2,7 +2,7 @@
 //! and the answer types' schemas, served at `/api/v1/openapi.json` without a key (clients and
 //! code generators fetch it before they have one).
 
-use super::{messages, send};
+use super::{messages, replies, send};
 use axum::response::{IntoResponse, Response};
 use http::header;
 use std::sync::OnceLock;
@@ -23,13 +23,16 @@ use utoipa::{Modify, OpenApi};
         messages::batch,
         messages::delete_batch,
         messages::balance,
+        replies::replies,
+        replies::reply,
     ),
-    components(schemas(super::resources::StatusEvent)),
+    components(schemas(super::resources::StatusEvent, super::resources::ReplyEvent)),
     modifiers(&ApiKeyAuth),
     security(("api_key" = [])),
     tags(
         (name = "Sending", description = "Send a text to numbers; delete a scheduled batch."),
         (name = "Status", description = "Where each message stands (§8 statuses and error codes)."),
+        (name = "Replies", description = "SMS that handsets sent to the account's inbound numbers (two-way)."),
         (name = "Account", description = "The balance."),
     )
 )]
@@ -82,6 +85,8 @@ mod tests {
             ("/api/v1/batches/{id}", "get"),
             ("/api/v1/batches/{id}", "delete"),
             ("/api/v1/balance", "get"),
+            ("/api/v1/replies", "get"),
+            ("/api/v1/replies/{id}", "get"),
         ] {
             let op = &doc["paths"][path][method];
             assert!(op.is_object(), "{method} {path} missing");
@@ -95,6 +100,9 @@ mod tests {
             "Balance",
             "ErrorResponse",
             "StatusEvent",
+            "Reply",
+            "ReplyPage",
+            "ReplyEvent",
         ] {
             assert!(schemas[name].is_object(), "schema {name}");
         }

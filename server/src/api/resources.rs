@@ -103,6 +103,9 @@ pub struct SendSummary {
     pub duplicates_removed: i64,
     /// Numbers left out by the do-not-call filter (`filter_dnc`).
     pub dnc_filtered: i64,
+    /// Numbers left out because they replied STOP to this account (always filtered; error
+    /// code 18).
+    pub opted_out: i64,
     /// Items refused (all of them; `rejected` lists the first 1,000).
     pub rejected_total: i64,
     /// What the accepted numbers will cost in all.
@@ -236,4 +239,65 @@ pub struct StatusEvent {
 pub enum EventType {
     #[serde(rename = "message.status")]
     MessageStatus,
+}
+
+/// A reply (an SMS a handset sent to one of the account's inbound numbers, §10).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Reply {
+    pub id: i64,
+    /// The handset's number, E.164 digits when it is a phone number.
+    pub from: String,
+    /// The account's inbound number it was sent to.
+    pub to: String,
+    pub text: String,
+    /// SMS parts it came in.
+    pub parts: i64,
+    /// Parts that never arrived (marked `[…]` in `text`).
+    pub missing_parts: i64,
+    /// The last message the account sent to `from` before it, if any.
+    pub in_reply_to_message_id: Option<i64>,
+    /// It asked to stop (`STOP`, `T`, `退訂`, …): `from` is now on the account's opt-out list.
+    pub opted_out: bool,
+    pub received_at: Option<String>,
+}
+
+impl From<&engine::two_way::Reply> for Reply {
+    fn from(r: &engine::two_way::Reply) -> Reply {
+        Reply {
+            id: r.id,
+            from: r.sender.clone(),
+            to: r.recipient.clone(),
+            text: r.text.clone(),
+            parts: r.parts,
+            missing_parts: r.missing_parts,
+            in_reply_to_message_id: r.in_reply_to,
+            opted_out: r.opted_out,
+            received_at: rfc3339(r.received_at),
+        }
+    }
+}
+
+/// A page of replies, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReplyPage {
+    pub data: Vec<Reply>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// What the 2-way callback POSTs for each reply.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReplyEvent {
+    /// The same on every attempt (also in `Ferry-Event-Id`): drop repeats by it.
+    pub event_id: i64,
+    #[serde(rename = "type")]
+    pub kind: ReplyEventType,
+    pub created_at: Option<String>,
+    pub reply: Reply,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum ReplyEventType {
+    #[serde(rename = "reply.received")]
+    ReplyReceived,
 }

@@ -289,6 +289,7 @@ pub(crate) fn send_summary(s: &Submitted) -> SendSummary {
         recipients: count(check.recipients),
         duplicates_removed: count(check.duplicates_removed),
         dnc_filtered: count(check.dnc_filtered),
+        opted_out: count(check.opted_out),
         rejected_total: count(check.rejected_total),
         total_cost_minor: check.total.minor(),
         currency: Currency::Hkd,

@@ -521,6 +521,7 @@ fn write_send_batch(out: &mut String, accepted: &BatchAccepted) {
     element(out, "recipients", s.recipients);
     element(out, "duplicatesRemoved", s.duplicates_removed);
     element(out, "dncFiltered", s.dnc_filtered);
+    element(out, "optedOut", s.opted_out);
     element(out, "rejectedTotal", s.rejected_total);
     element(out, "totalCostMinor", s.total_cost_minor);
     element(out, "currency", "HKD");

@@ -234,8 +234,13 @@ pub struct MoMessage {
     pub to: String,
     /// Decoded text (of this part, when `concat` is set).
     pub text: String,
+    /// The user data as sent, without its header: the parts of a concatenated message are
+    /// joined as bytes and decoded once ([`decode_text`]), since a UCS-2 character or a GSM-7
+    /// escape may be split between two parts.
+    pub body: Vec<u8>,
     pub data_coding: u8,
-    /// Set when this is one part of a concatenated message; the caller reassembles.
+    /// Set when this is one part of a concatenated message (from the UDH, or else from the
+    /// `sar_*` TLVs); the caller reassembles.
     pub concat: Option<Concat>,
 }
 
@@ -356,6 +361,7 @@ pub fn parse_deliver_sm(pdu: &DeliverSm) -> Inbound {
     let mut message_state = None;
     let mut network_error = None;
     let mut payload = None;
+    let (mut sar_ref, mut sar_total, mut sar_seq) = (None, None, None);
     for tlv in pdu.tlvs() {
         match tlv.value() {
             Some(TlvValue::ReceiptedMessageId(id)) => receipted_id = Some(id.as_str().to_owned()),
@@ -367,6 +373,9 @@ pub fn parse_deliver_sm(pdu: &DeliverSm) -> Inbound {
                 })
             }
             Some(TlvValue::MessagePayload(p)) => payload = Some(p.value.to_vec()),
+            Some(TlvValue::SarMsgRefNum(r)) => sar_ref = Some(*r),
+            Some(TlvValue::SarTotalSegments(t)) => sar_total = Some(*t),
+            Some(TlvValue::SarSegmentSeqnum(n)) => sar_seq = Some(*n),
             _ => {}
         }
     }
@@ -386,12 +395,26 @@ pub fn parse_deliver_sm(pdu: &DeliverSm) -> Inbound {
         } else {
             (None, user_data.clone())
         };
+        // SMPP's own way of saying the same (§5.3.2.22-24), used when there is no UDH.
+        let sar = match (sar_ref, sar_total, sar_seq) {
+            (Some(reference), Some(total), Some(seq))
+                if total >= 1 && (1..=total).contains(&seq) =>
+            {
+                Some(Concat {
+                    reference,
+                    total,
+                    seq,
+                })
+            }
+            _ => None,
+        };
         return Inbound::Mo(MoMessage {
             from: pdu.source_addr.as_str().to_owned(),
             to: pdu.destination_addr.as_str().to_owned(),
             text: decode_text(data_coding, &body),
+            body,
             data_coding,
-            concat,
+            concat: concat.or(sar),
         });
     }
 

@@ -488,9 +488,11 @@ impl SimulatorHandle {
         (*self.state.behaviour()).clone()
     }
 
-    /// Sends an MO message to a bound ESME (split into concatenated parts when long).
-    pub fn inject_mo(&self, mo: MoRequest) -> Result<(), SimulatorError> {
+    /// Sends an MO message to a bound ESME (split into concatenated parts when long); returns
+    /// how many parts.
+    pub fn inject_mo(&self, mo: MoRequest) -> Result<usize, SimulatorError> {
         let pdus = receipts::mo_deliver_sms(&mo)?;
+        let parts = pdus.len();
         for pdu in pdus {
             let q = Queued {
                 pdu,
@@ -500,7 +502,7 @@ impl SimulatorHandle {
                 return Err(SimulatorError::NotBound);
             }
         }
-        Ok(())
+        Ok(parts)
     }
 
     /// Stops accepting and closes every connection.

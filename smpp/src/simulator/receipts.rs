@@ -167,7 +167,10 @@ pub(super) fn mo_deliver_sms(mo: &MoRequest) -> Result<Vec<DeliverSm>, Simulator
     let split = sms::segment::split(&mo.text, sms::SegmentTable::Standard)
         .map_err(|e| SimulatorError::Encode(e.to_string()))?;
     let total = split.parts.len();
-    let reference = (mo.text.len() % 256) as u16;
+    // A new reference per message, as a handset does, so that two long replies in flight
+    // from one number are never mixed up (8-bit in the header: it wraps after 256).
+    static NEXT_REFERENCE: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(1);
+    let reference = NEXT_REFERENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xFF;
     split
         .parts
         .iter()

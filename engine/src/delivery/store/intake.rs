@@ -160,6 +160,15 @@ impl Unsent {
         }
     }
 
+    /// A number on the account's own opt-out list (a reply said STOP): UNDELIVERABLE,
+    /// `18 Opted Out`.
+    pub fn opted_out(number: String) -> Unsent {
+        Unsent {
+            error: Some(ErrorCode::OptedOut),
+            ..Unsent::do_not_call(number)
+        }
+    }
+
     /// A number whose charge the balance cannot cover (UNDELIVERABLE, `16 Insufficient
     /// Balance`).
     pub fn insufficient_balance(number: String) -> Unsent {
