@@ -522,3 +522,79 @@ async fn replies_are_seen_only_by_their_account_and_stop_is_honoured_when_sendin
         assert_eq!(other.json["recipients"], 2, "{ctx}");
     }
 }
+
+/// The built-in simulator's control endpoint sends a long UCS-2 reply in parts over real
+/// SMPP, as a handset would; `ferry` puts it back together. Refusals name the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_control_endpoint_sends_a_long_reply_in_parts() {
+    let t = engine::db::testing::sqlite().await;
+    let db = &t.db;
+    let staff = engine::testing::staff(db, "simstaff").await;
+    let account = engine::testing::customer(db, "simreplies", staff, Money::hkd(10)).await;
+    engine::two_way::store::assign_number(db, staff, account, INBOUND, "")
+        .await
+        .expect("assign");
+    let dir = std::env::temp_dir().join(format!("ferry-sim-control-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let control = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr");
+    let config = dir.join("ferry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{}\"\ndata_dir = \"{}\"\n\
+             [simulator]\ncontrol_listen = \"{control}\"\n",
+            t.url,
+            dir.display()
+        ),
+    )
+    .expect("config");
+    let mut child = serve(&config);
+    let client = reqwest::Client::new();
+    let url = format!("http://{control}/replies");
+    let text: String = "多謝你的訊息，我們會盡快回覆。".repeat(12);
+    let answer = loop {
+        let r = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(json!({ "from": HANDSET, "to": INBOUND, "text": text }).to_string())
+            .send()
+            .await
+            .expect("control endpoint");
+        // 409 until the dispatcher has bound to the simulator.
+        if r.status() != reqwest::StatusCode::CONFLICT {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(answer.status(), reqwest::StatusCode::ACCEPTED);
+    let body: Value = serde_json::from_str(&answer.text().await.expect("body")).expect("JSON");
+    let parts = body["parts"].as_i64().expect("parts");
+    assert_eq!(parts, 3, "{body}");
+    let sql = format!("SELECT COUNT(*) FROM replies WHERE account_id = {account}");
+    wait_until("the long reply", db, &sql, 1).await;
+    let (stored, stored_parts): (String, i64) =
+        sqlx::query_as("SELECT text, parts FROM replies WHERE account_id = $1")
+            .bind(account)
+            .fetch_one(db.pool())
+            .await
+            .expect("reply");
+    assert_eq!(stored, text);
+    assert_eq!(stored_parts, parts);
+    let refused = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(json!({ "from": HANDSET, "to": "", "text": "Hi" }).to_string())
+        .send()
+        .await
+        .expect("control endpoint");
+    assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = serde_json::from_str(&refused.text().await.expect("body")).expect("JSON");
+    assert_eq!(body["error"]["field"], "to");
+    child.kill().expect("stop");
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
