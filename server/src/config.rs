@@ -72,6 +72,16 @@ config_section! {
         pub smtp: SmtpSettings = SmtpSettings::default(),
         /// Replies (two-way SMS, §10).
         pub two_way: TwoWayConfig = TwoWayConfig::default(),
+        /// `/metrics` (Prometheus).
+        pub metrics: MetricsSettings = MetricsSettings::default(),
+    }
+}
+
+config_section! {
+    /// Who may read `/metrics`.
+    pub struct MetricsSettings {
+        /// Addresses or CIDRs (IPv4 or IPv6) allowed to read `/metrics`.
+        pub allow: Vec<String> = vec!["127.0.0.1/32".into(), "::1/128".into()],
     }
 }
 
@@ -247,6 +257,8 @@ pub enum ConfigError {
     ChinaSignature { value: String, reason: String },
     #[error("invalid trusted_proxies: {0}")]
     TrustedProxies(String),
+    #[error("invalid metrics.allow: {0}")]
+    MetricsAllow(String),
 }
 
 impl Config {
@@ -268,6 +280,7 @@ impl Config {
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
         config.trusted_proxies()?;
+        config.metrics_allow()?;
         if let Err(e) = sms::ChinaSignature::parse(&config.default_china_signature) {
             return Err(ConfigError::ChinaSignature {
                 value: config.default_china_signature,
@@ -303,6 +316,11 @@ impl Config {
     pub fn trusted_proxies(&self) -> Result<engine::settings::IpAllowList, ConfigError> {
         engine::settings::IpAllowList::parse(&self.trusted_proxies.join("\n"))
             .map_err(|problems| ConfigError::TrustedProxies(problems.join("; ")))
+    }
+
+    pub fn metrics_allow(&self) -> Result<engine::settings::IpAllowList, ConfigError> {
+        engine::settings::IpAllowList::parse(&self.metrics.allow.join("\n"))
+            .map_err(|problems| ConfigError::MetricsAllow(problems.join("; ")))
     }
 
     pub fn auth_settings(&self) -> app::auth::context::AuthSettings {

@@ -56,6 +56,11 @@ pub fn router(config: &Config, state: ServerState) -> Router {
     let context_state = state.clone();
     let provide = move || provide_context(context_state.clone());
 
+    let endpoints = crate::metrics::Endpoints {
+        db: state.db.clone(),
+        // Checked when the configuration was loaded.
+        allow: config.metrics_allow().unwrap_or_default(),
+    };
     let guard = Guard {
         state,
         // Checked when the configuration was loaded.
@@ -78,6 +83,15 @@ pub fn router(config: &Config, state: ServerState) -> Router {
         .route(
             "/batches/{id}/messages.csv",
             axum::routing::get(app::delivery::export::batch_csv).with_state(guard.state.clone()),
+        )
+        .route("/healthz", axum::routing::get(crate::metrics::healthz))
+        .route(
+            "/readyz",
+            axum::routing::get(crate::metrics::readyz).with_state(endpoints.clone()),
+        )
+        .route(
+            "/metrics",
+            axum::routing::get(crate::metrics::metrics_text).with_state(endpoints),
         )
         .route(
             "/inbox/events",
@@ -205,7 +219,13 @@ async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next)
 
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
     let response = next.run(req).await;
+    crate::metrics::metrics().record_http(
+        crate::metrics::Door::of(&path),
+        started.elapsed(),
+        response.status().as_u16(),
+    );
 
     if let (Some(account_id), true) = (account_id, path.starts_with("/api/")) {
         guard.state.access_log.record(

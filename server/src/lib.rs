@@ -8,6 +8,7 @@ pub mod config;
 pub mod delivery;
 pub mod http;
 pub mod listener;
+pub mod metrics;
 pub mod simulator_control;
 pub mod smtp;
 pub mod soap;

@@ -192,6 +192,9 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let smtp = server::smtp::start(&config, state.clone()).await?;
     let router = server::http::router(&config, state);
     let delivery = server::delivery::start(&config, db.clone()).await?;
+    if let Some(dispatcher) = &delivery.dispatcher {
+        server::metrics::metrics().set_dispatcher(dispatcher.probe());
+    }
     let simulator_control = match (&delivery.simulator, config.simulator.control_listen) {
         (Some(simulator), Some(addr)) => Some(
             server::simulator_control::start(addr, simulator.clone())

@@ -13,6 +13,7 @@ use smpp::{
 };
 use sms::{ErrorCode, Route};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Mutex};
@@ -85,6 +86,51 @@ struct Smsc {
     /// but unrecorded messages are what a crash resubmits, so this bounds the duplicates a
     /// crash can cause to the window size.
     unrecorded: Arc<tokio::sync::Semaphore>,
+    counters: Arc<LinkCounters>,
+}
+
+/// What one SMSC connection has done since the process started (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct LinkCounters {
+    /// Messages the SMSC accepted (`submit_sm_resp` OK for every part).
+    pub submits_accepted: AtomicU64,
+    /// Messages it refused, or that could not be handed over.
+    pub submits_failed: AtomicU64,
+    /// Delivery receipts stored.
+    pub receipts: AtomicU64,
+    /// Reply (MO) parts stored.
+    pub replies: AtomicU64,
+}
+
+/// A view of one SMSC connection now.
+#[derive(Debug, Clone)]
+pub struct LinkState {
+    pub name: String,
+    pub bound: bool,
+    pub in_flight: usize,
+    pub window: usize,
+    pub counters: Arc<LinkCounters>,
+}
+
+/// Reads the dispatcher's connections without owning it: cheap to clone into an HTTP handler.
+#[derive(Debug, Clone, Default)]
+pub struct DispatcherProbe {
+    links: Vec<(SmscConfig, ClientHandle, Arc<LinkCounters>)>,
+}
+
+impl DispatcherProbe {
+    pub fn links(&self) -> Vec<LinkState> {
+        self.links
+            .iter()
+            .map(|(config, handle, counters)| LinkState {
+                name: config.name.clone(),
+                bound: handle.is_bound(),
+                in_flight: handle.in_flight(),
+                window: config.window,
+                counters: counters.clone(),
+            })
+            .collect()
+    }
 }
 
 /// A running dispatcher; stop it with [`DispatcherHandle::shutdown`].
@@ -93,9 +139,14 @@ pub struct DispatcherHandle {
     tasks: JoinSet<()>,
     receipt_tasks: JoinSet<()>,
     smscs: Vec<ClientHandle>,
+    probe: DispatcherProbe,
 }
 
 impl DispatcherHandle {
+    pub fn probe(&self) -> DispatcherProbe {
+        self.probe.clone()
+    }
+
     /// Stops claiming, lets submits in flight finish and be recorded, closes the SMPP sessions,
     /// and only then stops storing receipts, so none that arrived is dropped unstored.
     pub async fn shutdown(mut self) {
@@ -116,6 +167,7 @@ pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
     let mut receipt_tasks = JoinSet::new();
     let mut smscs = Vec::new();
     let mut handles = Vec::new();
+    let mut probe = DispatcherProbe::default();
     for c in &config.smscs {
         let mut client_config = ClientConfig::new(c.address.clone(), &c.system_id, &c.password);
         client_config.window = c.window.max(1);
@@ -126,18 +178,24 @@ pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
         client_config.throttle_backoff = config.throttle_backoff;
         client_config.max_deferrals = config.max_deferrals;
         let (handle, events) = smpp::Client::start(client_config);
+        let counters = Arc::new(LinkCounters::default());
         receipt_tasks.spawn(receipts_loop(
             db.clone(),
             c.name.clone(),
             c.msg_id_matching,
             config.two_way.clone(),
+            counters.clone(),
             events,
         ));
         handles.push(handle.clone());
+        probe
+            .links
+            .push((c.clone(), handle.clone(), counters.clone()));
         smscs.push(Arc::new(Smsc {
             config: c.clone(),
             handle,
             unrecorded: Arc::new(tokio::sync::Semaphore::new(c.window.max(1))),
+            counters,
         }));
     }
     let smscs = Arc::new(smscs);
@@ -162,6 +220,7 @@ pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
         tasks,
         receipt_tasks,
         smscs: handles,
+        probe,
     }
 }
 
@@ -304,6 +363,11 @@ async fn send_chunk(
         submits.spawn(async move {
             let permit = smsc.unrecorded.clone().acquire_owned().await.ok();
             let result = submit_message(&smsc, &batch, &m, grace).await;
+            let counter = match result {
+                SubmitResult::Accepted { .. } => &smsc.counters.submits_accepted,
+                _ => &smsc.counters.submits_failed,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
             (m, result, permit)
         });
     }
@@ -477,6 +541,7 @@ async fn receipts_loop(
     smsc: String,
     matching: MsgIdMatching,
     two_way: TwoWaySettings,
+    counters: Arc<LinkCounters>,
     mut events: tokio::sync::mpsc::Receiver<Event>,
 ) {
     let mut inbound = Inbound::default();
@@ -494,6 +559,11 @@ async fn receipts_loop(
             if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store receipts; the SMSC will resend them");
             }
+            if stored.is_ok() {
+                counters
+                    .receipts
+                    .fetch_add(receipts.len() as u64, Ordering::Relaxed);
+            }
             acknowledge(
                 inbound.receipts.drain(..).map(|(_, ack)| ack),
                 stored.is_ok(),
@@ -505,6 +575,11 @@ async fn receipts_loop(
             let stored = two_way_store::receive(&db, &two_way, &parts).await;
             if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store replies; the SMSC will resend them");
+            }
+            if stored.is_ok() {
+                counters
+                    .replies
+                    .fetch_add(parts.len() as u64, Ordering::Relaxed);
             }
             acknowledge(
                 inbound.replies.drain(..).map(|(_, ack)| ack),

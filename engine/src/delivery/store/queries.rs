@@ -551,3 +551,48 @@ pub async fn recipients_with_errors(
             .collect(),
     ))
 }
+
+/// Counts an operator watches (`/metrics`): messages by status and route, what is due to be
+/// sent now, and callbacks waiting in the outbox.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperationsCounts {
+    /// (status, route label or "" for messages stored before routes were per message, count).
+    pub messages: Vec<(DeliveryStatus, String, i64)>,
+    pub due_now: i64,
+    pub callbacks_waiting: i64,
+}
+
+pub async fn operations_counts(db: &Db) -> Result<OperationsCounts, sqlx::Error> {
+    let rows: Vec<(i64, Option<String>, i64)> =
+        sqlx::query_as("SELECT status, route, COUNT(*) FROM messages GROUP BY status, route")
+            .fetch_all(db.pool())
+            .await?;
+    let messages = rows
+        .into_iter()
+        .filter_map(|(status, route, n)| {
+            let status = DeliveryStatus::try_from(status).ok()?;
+            let route = route
+                .as_deref()
+                .and_then(|r| r.parse::<sms::Route>().ok())
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_default();
+            Some((status, route, n))
+        })
+        .collect();
+    let due_now: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM messages WHERE status IN {} AND due_at <= $1 AND claimed_until < $1",
+        sql_in(&DeliveryStatus::WAITING)
+    ))
+    .bind(now_ms())
+    .fetch_one(db.pool())
+    .await?;
+    let callbacks_waiting: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM status_callbacks WHERE state = 0")
+            .fetch_one(db.pool())
+            .await?;
+    Ok(OperationsCounts {
+        messages,
+        due_now,
+        callbacks_waiting,
+    })
+}

@@ -1,0 +1,158 @@
+//! Observability (issue 17): a real `ferry serve` answers `/healthz` and `/readyz`, and
+//! `/metrics` (Prometheus text) shows the messages an API send created by status and route,
+//! the simulator link bound with its submit and receipt counters, and the API's latency
+//! histogram; an address outside `[metrics] allow` is refused.
+
+mod common;
+
+use common::process::{ferry, start};
+use common::router_for;
+use engine::db::testing::sqlite;
+use http::{header, Request, StatusCode};
+use sms::Money;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+async fn get(client: &reqwest::Client, url: &str) -> (u16, String) {
+    let r = client.get(url).send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.text().await.expect("body"))
+}
+
+/// The value of the series line that starts with `prefix` (labels included).
+fn value(text: &str, prefix: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_ferry_reports_health_readiness_and_metrics() {
+    let t = sqlite().await;
+    let staff = engine::testing::staff(&t.db, "metricsstaff").await;
+    let account = engine::testing::customer(&t.db, "metrics", staff, Money::hkd(100)).await;
+    engine::sender_ids::store::create(&t.db, staff, account, "ACME", false)
+        .await
+        .expect("sender ID");
+    let key = engine::api_keys::store::create(&t.db, account, "metrics")
+        .await
+        .expect("key")
+        .secret;
+    let dir = std::env::temp_dir().join(format!("ferry-metrics-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("ferry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{}\"\ndata_dir = \"{}\"\n\
+             [simulator]\nreceipt_delay_ms = 20\n[simulator.outcomes]\ndelivered = 1\n\
+             handset_off_then_delivered = 0\nhandset_off_then_expired = 0\n\
+             unknown_subscriber = 0\nblocked_as_spam = 0\n",
+            t.url,
+            dir.display()
+        ),
+    )
+    .expect("config");
+    let mut command = ferry();
+    command
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env_remove("DATABASE_URL");
+    let (mut child, addr) = start(command);
+    let client = reqwest::Client::new();
+    let base = format!("http://{addr}");
+    assert_eq!(
+        get(&client, &format!("{base}/healthz")).await,
+        (200, "ok\n".into())
+    );
+    assert_eq!(
+        get(&client, &format!("{base}/readyz")).await,
+        (200, "ready\n".into())
+    );
+
+    let sent = client
+        .post(format!("{base}/api/v1/messages"))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({
+                // HK Business: a route with delivery receipts (HK Economic has none).
+                "to": ["91234567", "61234567", "+852 9123 0000"],
+                "text": "Your code is 123456", "route": "hk_business", "sender_id": "ACME",
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("send");
+    let status = sent.status().as_u16();
+    assert_eq!(status, 201, "{}", sent.text().await.unwrap_or_default());
+
+    // Every message delivered: the database figures (refreshed every 5 s) and the counters.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let text = loop {
+        let (status, text) = get(&client, &format!("{base}/metrics")).await;
+        assert_eq!(status, 200, "{text}");
+        let delivered = value(
+            &text,
+            "ferry_messages{status=\"DELIVERED\",code=\"22\",route=\"HK_BUSINESS\"}",
+        );
+        if delivered == Some(3.0)
+            && value(&text, "ferry_smsc_receipts_total{smsc=\"simulator\"}") == Some(3.0)
+        {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "never all delivered:\n{text}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(
+        value(&text, "ferry_smsc_bound{smsc=\"simulator\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &text,
+            "ferry_smsc_submits_accepted_total{smsc=\"simulator\"}"
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(value(&text, "ferry_queue_due"), Some(0.0), "{text}");
+    assert_eq!(
+        value(
+            &text,
+            "ferry_http_request_duration_seconds_count{door=\"api\"}"
+        ),
+        Some(1.0),
+        "the one API call: {text}"
+    );
+    assert!(text.contains("# TYPE ferry_http_request_duration_seconds histogram"));
+    child.kill().expect("stop");
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn metrics_are_refused_outside_the_allow_list() {
+    let t = sqlite().await;
+    // The test router calls from 192.0.2.10, which the default (loopback only) does not allow.
+    let router = router_for(&t, [192, 0, 2, 10]);
+    let req = Request::get("/metrics")
+        .header(header::HOST, "127.0.0.1:3000")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = router.clone().oneshot(req).await.expect("response");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let req = Request::get("/healthz")
+        .header(header::HOST, "127.0.0.1:3000")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    assert_eq!(
+        router.oneshot(req).await.expect("response").status(),
+        StatusCode::OK
+    );
+}
