@@ -31,14 +31,9 @@ pub async fn search_batches(
     .await
 }
 
-/// Parses the search form, naming each field that is wrong (dates as the statement's are).
-pub fn batch_filter(
-    from: &str,
-    to: &str,
-    sender_id: &str,
-    status: i64,
-    page: i64,
-) -> Result<BatchFilter, AppError> {
+/// A search period from Hong Kong dates (YYYY-MM-DD, both days included, either may be empty),
+/// read as the statement's are; an end before the start is refused on `to`.
+pub fn search_period(from: &str, to: &str) -> Result<engine::ledger::StatementFilter, AppError> {
     let period = crate::ledger::page::filter_from_query("", from.trim(), to.trim())?;
     if let (Some(f), Some(t)) = (period.from, period.to) {
         if t <= f {
@@ -48,6 +43,18 @@ pub fn batch_filter(
             ));
         }
     }
+    Ok(period)
+}
+
+/// Parses the search form, naming each field that is wrong (dates as the statement's are).
+pub fn batch_filter(
+    from: &str,
+    to: &str,
+    sender_id: &str,
+    status: i64,
+    page: i64,
+) -> Result<BatchFilter, AppError> {
+    let period = search_period(from, to)?;
     Ok(BatchFilter {
         from: period.from,
         to: period.to,

@@ -41,15 +41,7 @@ pub fn reply_filter(
     before: i64,
     limit: i64,
 ) -> Result<engine::two_way::store::ReplyFilter, AppError> {
-    let period = crate::ledger::page::filter_from_query("", from.trim(), to.trim())?;
-    if let (Some(f), Some(t)) = (period.from, period.to) {
-        if t <= f {
-            return Err(AppError::field(
-                "to",
-                "The end date is before the start date.",
-            ));
-        }
-    }
+    let period = crate::delivery::search_period(from, to)?;
     let number = number.trim();
     if !number.is_empty() && !number.chars().any(|c| c.is_ascii_digit()) {
         return Err(AppError::field(

@@ -474,22 +474,16 @@ async fn take_mail(
     // Temporary failures are retried by the sender; a null sender (`<>`) gets no answer.
     let answered = reply.code == 250 || reply.code >= 500;
     if context.answer_by_mail && answered && !envelope.reverse_path.is_empty() {
-        let (subject, body) = answer_mail(&reply, message_id.as_deref());
-        let answer = email_replies::NewReply {
-            account_id: caller.account_id,
-            to_address: &envelope.reverse_path,
-            subject: &subject,
-            body: &body,
-            in_reply_to: message_id.as_deref(),
-            unvouched: false,
-        };
-        if let Err(e) = email_replies::enqueue(&context.api.server.db, &answer).await {
-            tracing::error!(error = %e, "storing a mail answer failed");
-            if reply.code >= 500 {
-                // The refusal stands in the SMTP answer; only its copy by mail was lost.
-                return reply;
-            }
-        }
+        // A failure loses only the copy by mail: the SMTP answer still says what happened.
+        store_answer(
+            &context.api.server.db,
+            caller.account_id,
+            &envelope.reverse_path,
+            &reply,
+            message_id.as_deref(),
+            false,
+        )
+        .await;
     }
     reply
 }
@@ -557,14 +551,35 @@ async fn answer_stranger(
             return;
         }
     };
-    let (subject, body) = answer_mail(refusal, message_id.as_deref());
+    store_answer(
+        db,
+        account_id,
+        reverse_path,
+        refusal,
+        message_id.as_deref(),
+        true,
+    )
+    .await;
+}
+
+/// Queues `reply`, written for people, as a mail to `to_address` (`unvouched`: no valid key
+/// vouched for the mail answered).
+async fn store_answer(
+    db: &engine::db::Db,
+    account_id: i64,
+    to_address: &str,
+    reply: &Reply,
+    message_id: Option<&str>,
+    unvouched: bool,
+) {
+    let (subject, body) = answer_mail(reply, message_id);
     let answer = email_replies::NewReply {
         account_id,
-        to_address: reverse_path,
+        to_address,
         subject: &subject,
         body: &body,
-        in_reply_to: message_id.as_deref(),
-        unvouched: true,
+        in_reply_to: message_id,
+        unvouched,
     };
     if let Err(e) = email_replies::enqueue(db, &answer).await {
         tracing::error!(error = %e, "storing a mail answer failed");
