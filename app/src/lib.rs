@@ -41,6 +41,8 @@ use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -56,6 +58,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy: only Ferry's own files, and of inline scripts only
+/// those carrying this response's nonce (Leptos puts it on the hydration script and on every
+/// streamed resource chunk), so a script that got into the page some other way does not run.
+/// `'wasm-unsafe-eval'` lets the page compile its WebAssembly and nothing else.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    // leptos_axum provides a fresh nonce for every page it renders.
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    // The nonce is URL-safe base64, always a valid header value.
+    if let Ok(policy) = http::HeaderValue::from_str(&page_policy(&nonce)) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
     }
 }
 

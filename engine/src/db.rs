@@ -221,6 +221,24 @@ impl Db {
     }
 }
 
+/// The newest schema version this build's SQLite migrations reach.
+pub fn newest_sqlite_migration() -> i64 {
+    SQLITE_MIGRATIONS
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The file behind an `sqlite:` URL (`None` for PostgreSQL and in-memory databases).
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
+}
+
 fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
     let rest = url
         .trim_start_matches("sqlite://")

@@ -31,6 +31,8 @@ pub mod staff;
 pub mod two_way;
 
 #[cfg(feature = "storage")]
+pub mod backup;
+#[cfg(feature = "storage")]
 pub mod db;
 #[cfg(feature = "storage")]
 pub mod email_intake;

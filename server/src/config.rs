@@ -46,7 +46,8 @@ config_section! {
         pub database_url: Option<String> = None,
         /// The built browser half (WASM, JS, CSS) as produced by `scripts/build.sh`.
         pub site_dir: PathBuf = PathBuf::from("site"),
-        /// Marks the session cookie `Secure`; set it when Ferry is served over HTTPS.
+        /// Marks the session cookie `Secure`; set it when a proxy in front of Ferry terminates
+        /// HTTPS. With `[tls]` set it is on whatever this says.
         pub secure_cookies: bool = false,
         /// Reverse proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed. The client is
         /// the rightmost address in the header that is not one of them; from anyone else the
@@ -58,6 +59,11 @@ config_section! {
         pub default_china_signature: String = "Ferry".into(),
         /// `tracing` filter, e.g. `info` or `ferry=debug,sqlx=warn`.
         pub log: String = "info".into(),
+        /// `text` (human-readable lines) or `json` (one JSON object per line, for a log
+        /// collector).
+        pub log_format: LogFormat = LogFormat::Text,
+        /// HTTPS for the portal and the API (and STARTTLS for the email API).
+        pub tls: TlsSettings = TlsSettings::default(),
         pub dispatcher: DispatcherSettings = DispatcherSettings::default(),
         /// The HTTP API (`/api/v1`).
         pub api: ApiSettings = ApiSettings::default(),
@@ -74,6 +80,42 @@ config_section! {
         pub two_way: TwoWayConfig = TwoWayConfig::default(),
         /// `/metrics` (Prometheus).
         pub metrics: MetricsSettings = MetricsSettings::default(),
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+config_section! {
+    /// HTTPS. With `cert` and `key` set, `listen` speaks only HTTPS (HTTP/1.1 and HTTP/2),
+    /// session cookies are `Secure`, every response carries `Strict-Transport-Security`, and
+    /// the email API offers STARTTLS with the same certificate unless `[smtp]` names its own.
+    pub struct TlsSettings {
+        /// PEM certificate chain (leaf first).
+        pub cert: Option<PathBuf> = None,
+        /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+        pub key: Option<PathBuf> = None,
+        /// A plain-HTTP listener (e.g. `"0.0.0.0:80"`) that answers every request with a
+        /// permanent redirect to the same path over HTTPS. Unset: none.
+        pub redirect_listen: Option<SocketAddr> = None,
+        /// `Strict-Transport-Security: max-age` in seconds (one year by default).
+        pub hsts_max_age_s: u64 = 31_536_000,
+    }
+}
+
+impl TlsSettings {
+    /// The certificate and key when HTTPS is configured; an error when only one is set.
+    pub fn files(&self) -> Result<Option<(&Path, &Path)>, ConfigError> {
+        match (&self.cert, &self.key) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            _ => Err(ConfigError::HalfTls("tls")),
+        }
     }
 }
 
@@ -259,6 +301,8 @@ pub enum ConfigError {
     TrustedProxies(String),
     #[error("invalid metrics.allow: {0}")]
     MetricsAllow(String),
+    #[error("[{0}] cert and key go together: set both or neither")]
+    HalfTls(&'static str),
 }
 
 impl Config {
@@ -281,6 +325,8 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
         config.trusted_proxies()?;
         config.metrics_allow()?;
+        config.tls.files()?;
+        config.smtp_tls_files()?;
         if let Err(e) = sms::ChinaSignature::parse(&config.default_china_signature) {
             return Err(ConfigError::ChinaSignature {
                 value: config.default_china_signature,
@@ -323,10 +369,19 @@ impl Config {
             .map_err(|problems| ConfigError::MetricsAllow(problems.join("; ")))
     }
 
+    /// The certificate the email API's STARTTLS uses: `[smtp]`'s own, else `[tls]`'s.
+    pub fn smtp_tls_files(&self) -> Result<Option<(&Path, &Path)>, ConfigError> {
+        match (&self.smtp.tls_cert, &self.smtp.tls_key) {
+            (None, None) => self.tls.files(),
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            _ => Err(ConfigError::HalfTls("smtp")),
+        }
+    }
+
     pub fn auth_settings(&self) -> app::auth::context::AuthSettings {
         app::auth::context::AuthSettings {
             session_ttl: Duration::from_secs(self.session_ttl_minutes * 60),
-            secure_cookies: self.secure_cookies,
+            secure_cookies: self.secure_cookies || self.tls.cert.is_some(),
             max_failures_per_account: self.login_throttle.max_failures_per_account,
             max_failures_per_ip: self.login_throttle.max_failures_per_ip,
             max_failures_per_login: self.login_throttle.max_failures_per_login,
@@ -355,6 +410,32 @@ pub fn redact_url(url: &str) -> String {
 #[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_turns_on_secure_cookies_and_lends_smtp_its_certificate() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "ferry.toml",
+                "log_format = \"json\"\n[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n",
+            )?;
+            let c = Config::load(None).expect("config");
+            assert_eq!(c.log_format, LogFormat::Json);
+            assert!(c.auth_settings().secure_cookies);
+            let (cert, key) = c.smtp_tls_files().expect("valid").expect("set");
+            assert_eq!((cert, key), (Path::new("c.pem"), Path::new("k.pem")));
+
+            jail.create_file(
+                "ferry.toml",
+                "[tls]\ncert = \"c.pem\"\n[smtp]\ntls_cert = \"s.pem\"\ntls_key = \"t.pem\"\n",
+            )?;
+            let err = Config::load(None).expect_err("a certificate without its key");
+            assert_eq!(
+                err.to_string(),
+                "[tls] cert and key go together: set both or neither"
+            );
+            Ok(())
+        });
+    }
 
     #[test]
     fn defaults_start_on_loopback_with_sqlite_in_the_data_dir() {

@@ -67,7 +67,7 @@ pub fn router(config: &Config, state: ServerState) -> Router {
         trusted_proxies: config.trusted_proxies().unwrap_or_default(),
     };
 
-    Router::new()
+    let router = Router::new()
         .leptos_routes_with_context(&options, routes, provide, {
             let options = options.clone();
             move || app::shell(options.clone())
@@ -150,6 +150,70 @@ pub fn router(config: &Config, state: ServerState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        // Pages set their own policy, with the nonce of their scripts (`app::shell`); every
+        // other response (JSON, CSV, files, errors) may load nothing and run nothing.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ));
+    match config.tls.cert.is_some() {
+        // Over HTTPS, browsers are told never to use plain HTTP for this host again.
+        true => router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_str(&format!("max-age={}", config.tls.hsts_max_age_s))
+                .unwrap_or(HeaderValue::from_static("max-age=31536000")),
+        )),
+        false => router,
+    }
+}
+
+/// The plain-HTTP listener of an HTTPS installation: every request, whatever its method, is
+/// sent to the same host and path over HTTPS on `https_port` (308 keeps a POST a POST).
+pub fn https_redirect(https_port: u16) -> Router {
+    Router::new().fallback(move |req: Request| async move {
+        match https_location(&req, https_port) {
+            Some(location) => (
+                StatusCode::PERMANENT_REDIRECT,
+                [(header::LOCATION, location)],
+            )
+                .into_response(),
+            None => (
+                StatusCode::BAD_REQUEST,
+                "This server speaks HTTPS; the request has no valid Host header to redirect to.",
+            )
+                .into_response(),
+        }
+    })
+}
+
+fn https_location(req: &Request, https_port: u16) -> Option<String> {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().host())?;
+    // A Host header is parsed as an authority, so nothing but a host and port can end up in
+    // the Location (no path, user info or second URL).
+    let authority: http::uri::Authority = host.parse().ok()?;
+    if host.contains('@') {
+        return None;
+    }
+    let port = match https_port {
+        443 => String::new(),
+        p => format!(":{p}"),
+    };
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    Some(format!("https://{}{port}{path}", authority.host()))
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {
@@ -362,14 +426,10 @@ async fn document(
     };
     match engine::documents::fetch_for(&state.db, viewer.account_id, viewer.is_staff(), id).await {
         Ok(Some((filename, content_type, bytes))) => {
-            // The type is the one sniffed at upload. A PDF can carry script, so it is always
-            // downloaded, never shown inside Ferry's origin; images may show inline. Either
-            // way the response is sandboxed: no script, no forms, no same-origin access.
-            let disposition = if content_type == "application/pdf" {
-                "attachment"
-            } else {
-                "inline"
-            };
+            // The type is the one sniffed at upload, never the uploader's claim. A document
+            // is always downloaded, never shown inside Ferry's origin (a PDF or an SVG can
+            // carry script), and sandboxed in case a browser shows it anyway.
+            let disposition = "attachment";
             let ascii_name: String = filename
                 .chars()
                 .map(|c| {

@@ -12,6 +12,16 @@ pub mod metrics;
 pub mod simulator_control;
 pub mod smtp;
 pub mod soap;
+pub mod tls;
+
+/// Entry points for the fuzz targets in `fuzz/` (see `fuzz/README.md`): the pure halves of the
+/// JSON API, SOAP and SMTP doors, reachable without a database. Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::api::send::read_send_body as api_send_body;
+    pub use crate::smtp::{converse_offline as smtp_conversation, read_mail as smtp_mail};
+    pub use crate::soap::{is_accepted_xml as soap_is_accepted_xml, read_request as soap_request};
+}
 
 use app::auth::context::ServerState;
 use config::Config;
@@ -38,6 +48,10 @@ pub enum StartError {
     Callbacks(#[from] callbacks::ClientError),
     #[error(transparent)]
     Smtp(#[from] smtp::SmtpStartError),
+    #[error(transparent)]
+    Backup(#[from] engine::backup::BackupError),
+    #[error("the HTTPS certificate: {0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 /// Connects to the configured database and brings its schema up to date.

@@ -2,7 +2,8 @@
 //! most [`MAX_CONNECTIONS`] open at once and [`MAX_CONNECTIONS_PER_IP`] per client address
 //! (trusted proxies excepted), request headers complete within [`HEADER_READ_TIMEOUT`] and
 //! small ([`MAX_HEADER_BYTES`]), so a slow or greedy client cannot hold the server's sockets.
-//! Body and whole-request time limits are layers of the router (`http::router`).
+//! Body and whole-request time limits are layers of the router (`http::router`). With a TLS
+//! acceptor every connection is HTTPS, its handshake bounded by the same header timeout.
 
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -13,6 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
 pub const MAX_CONNECTIONS: usize = 4_096;
@@ -59,12 +61,16 @@ impl Drop for IpSlot {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets open connections
-/// finish for a few seconds.
+/// The ALPN protocols the HTTPS listener offers, preferred first.
+pub const ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
+
+/// Serves `router` on `listener` (over TLS when `tls` is given) until `shutdown` resolves,
+/// then lets open connections finish for a few seconds.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     trusted_proxies: engine::settings::IpAllowList,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let total = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
@@ -109,12 +115,38 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let Ok(service) = make_service.call(peer).await;
         let builder = builder.clone();
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let service = TowerToHyperService::new(service);
+            let result = match tls {
+                None => {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+                Some(tls) => {
+                    // The handshake counts against the header timeout: a client that opens a
+                    // socket and never says hello holds it no longer than one that never
+                    // sends its request line.
+                    match tokio::time::timeout(HEADER_READ_TIMEOUT, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            let connection = builder
+                                .serve_connection_with_upgrades(TokioIo::new(stream), service);
+                            watcher.watch(connection.into_owned()).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            Ok(())
+                        }
+                    }
+                }
+            };
+            if let Err(e) = result {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             drop((permit, ip_slot));

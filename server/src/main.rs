@@ -1,7 +1,7 @@
 //! `ferry`: the command line. Each subcommand is a thin call into the library.
 
 use clap::{Parser, Subcommand};
-use server::config::Config;
+use server::config::{Config, LogFormat};
 use server::StartError;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -36,6 +36,19 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Copy the SQLite database, while Ferry runs, into the new file FILE, and check the copy
+    /// (integrity, and every balance equal to its ledger entries). For PostgreSQL it prints the
+    /// `pg_dump` command to use instead.
+    Backup {
+        /// The backup to write; must not exist yet.
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with the backup FILE, after checking it. Ferry must be
+    /// stopped. The database it replaces is kept beside it as `<name>.before-restore-<ms>`.
+    Restore {
+        /// A file written by `ferry backup`.
+        file: PathBuf,
+    },
     /// Run the built-in SMSC simulator on its own (real SMPP 3.4 on loopback), with the
     /// `[simulator]` settings of the configuration.
     Simulator {
@@ -65,7 +78,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_tracing(&config.log);
+    init_tracing(&config.log, config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -91,6 +104,36 @@ fn main() -> ExitCode {
                 println!(
                     "ferry: database at {} is up to date",
                     server::config::redact_url(&config.database_url())
+                );
+                Ok(())
+            }
+            Command::Backup { file } => {
+                let url = config.database_url();
+                if !url.starts_with("sqlite:") {
+                    return Err(engine::backup::BackupError::Postgres.into());
+                }
+                let db = engine::db::Db::connect(&url).await?;
+                let summary = engine::backup::backup(&db, &file).await;
+                db.close().await;
+                println!("ferry: backed up to {}: {}", file.display(), summary?);
+                Ok(())
+            }
+            Command::Restore { file } => {
+                let url = config.database_url();
+                let Some(target) = engine::db::sqlite_path(&url) else {
+                    return Err(engine::backup::BackupError::Postgres.into());
+                };
+                let (summary, kept) = engine::backup::restore(&file, &target).await?;
+                if let Some(kept) = kept {
+                    println!(
+                        "ferry: the database it replaced is kept as {}",
+                        kept.display()
+                    );
+                }
+                println!(
+                    "ferry: restored {} from {}: {summary}",
+                    target.display(),
+                    file.display()
                 );
                 Ok(())
             }
@@ -161,6 +204,11 @@ fn preview_stdin() -> ExitCode {
 }
 
 async fn serve(config: Config) -> Result<(), StartError> {
+    // Held until Ferry stops: `ferry restore` refuses to swap the file while it is taken.
+    let _lock = match engine::db::sqlite_path(&config.database_url()) {
+        Some(path) => Some(engine::backup::DatabaseLock::shared(&path)?),
+        None => None,
+    };
     let db = server::open_database(&config).await?;
     if let Some((login, password)) = engine::auth::accounts::ensure_first_staff(&db)
         .await
@@ -214,6 +262,10 @@ async fn serve(config: Config) -> Result<(), StartError> {
             std::time::Duration::from_secs(config.retention.interval_hours.max(1) * 3600),
         ))
     });
+    let tls = match config.tls.files().map_err(StartError::Config)? {
+        Some((cert, key)) => Some(server::tls::acceptor(cert, key, server::listener::ALPN)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Listen {
@@ -221,25 +273,54 @@ async fn serve(config: Config) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let trusted_proxies = config.trusted_proxies().map_err(StartError::Config)?;
+    let redirect = match (config.tls.redirect_listen, &tls) {
+        (Some(plain), Some(_)) => {
+            let plain_listener = tokio::net::TcpListener::bind(plain)
+                .await
+                .map_err(|source| StartError::Listen {
+                    addr: plain,
+                    source,
+                })?;
+            let plain = plain_listener.local_addr().map_err(StartError::Serve)?;
+            println!("Redirecting http://{plain} to HTTPS");
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(server::listener::serve(
+                plain_listener,
+                server::http::https_redirect(addr.port()),
+                trusted_proxies.clone(),
+                None,
+                async move {
+                    let _ = stopped.await;
+                },
+            ));
+            Some((stop, task))
+        }
+        (Some(_), None) => {
+            tracing::warn!("[tls] redirect_listen is set without a certificate; not started");
+            None
+        }
+        _ => None,
+    };
     if let Some(smtp) = &smtp {
         println!("Email API (SMTP) listening on {}", smtp.addr);
     }
     if let Some((addr, _)) = &simulator_control {
         println!("Simulator control listening on http://{addr} (POST /replies)");
     }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "Ferry is running at http://{addr} (database: {})",
+        "Ferry is running at {scheme}://{addr} (database: {})",
         server::config::redact_url(&config.database_url())
     );
     let _ = std::io::stdout().flush();
-    server::listener::serve(
-        listener,
-        router,
-        config.trusted_proxies().map_err(StartError::Config)?,
-        shutdown_signal(),
-    )
-    .await
-    .map_err(StartError::Serve)?;
+    server::listener::serve(listener, router, trusted_proxies, tls, shutdown_signal())
+        .await
+        .map_err(StartError::Serve)?;
+    if let Some((stop, task)) = redirect {
+        let _ = stop.send(());
+        let _ = task.await;
+    }
     if let Some(job) = retention {
         job.abort();
     }
@@ -279,12 +360,16 @@ async fn shutdown_signal() {
     }
 }
 
-fn init_tracing(filter: &str) {
+fn init_tracing(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        // One object per line: timestamp, level, target, the event's fields and its spans.
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
 }

@@ -471,22 +471,23 @@ pub async fn daily_usage(
 /// gives each entry its running total, so the check grows with the number of entries, not
 /// with its square (the per-entry subquery it replaces took ~50 s on 50,000 entries).
 pub async fn accounts_out_of_balance(db: &crate::db::Db) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT account_id FROM ( \
-           SELECT account_id, balance_after, \
-             SUM(amount_minor) OVER (PARTITION BY account_id ORDER BY id ROWS UNBOUNDED PRECEDING) AS running \
-           FROM ledger_entries) entries \
-         WHERE balance_after <> running \
-         UNION \
-         SELECT a.id FROM accounts a \
-           LEFT JOIN (SELECT account_id, SUM(amount_minor) AS total FROM ledger_entries GROUP BY account_id) t \
-             ON t.account_id = a.id \
-         WHERE a.balance_minor <> COALESCE(t.total, 0) \
-         ORDER BY 1",
-    )
-    .fetch_all(db.pool())
-    .await
+    sqlx::query_scalar(OUT_OF_BALANCE)
+        .fetch_all(db.pool())
+        .await
 }
+
+/// The statement behind [`accounts_out_of_balance`], also run on a backup file on its own.
+pub const OUT_OF_BALANCE: &str = "SELECT account_id FROM ( \
+       SELECT account_id, balance_after, \
+         SUM(amount_minor) OVER (PARTITION BY account_id ORDER BY id ROWS UNBOUNDED PRECEDING) AS running \
+       FROM ledger_entries) entries \
+     WHERE balance_after <> running \
+     UNION \
+     SELECT a.id FROM accounts a \
+       LEFT JOIN (SELECT account_id, SUM(amount_minor) AS total FROM ledger_entries GROUP BY account_id) t \
+         ON t.account_id = a.id \
+     WHERE a.balance_minor <> COALESCE(t.total, 0) \
+     ORDER BY 1";
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,7 @@ mod session;
 
 use crate::api::send::submit_request;
 use crate::api::{admit, within_limit, ApiState, Caller};
-use crate::config::{Config, SmtpSettings};
+use crate::config::Config;
 use app::auth::context::ServerState;
 use engine::email_intake::{self, Intake};
 use engine::email_replies;
@@ -41,10 +41,10 @@ pub enum SmtpStartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("[smtp] tls_cert and tls_key go together: set both or neither")]
-    HalfTls,
-    #[error("cannot read the SMTP TLS certificate or key: {0}")]
-    Tls(String),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("the email API's certificate: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 struct Context {
@@ -82,7 +82,10 @@ pub async fn start(
     let Some(addr) = settings.listen else {
         return Ok(None);
     };
-    let tls = tls_acceptor(settings)?;
+    let tls = match config.smtp_tls_files()? {
+        Some((cert, key)) => Some(crate::tls::acceptor(cert, key, &[])?),
+        None => None,
+    };
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| SmtpStartError::Listen { addr, source })?;
@@ -114,31 +117,6 @@ pub async fn start(
         task,
         answers,
     }))
-}
-
-fn tls_acceptor(settings: &SmtpSettings) -> Result<Option<TlsAcceptor>, SmtpStartError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let (cert, key) = match (&settings.tls_cert, &settings.tls_key) {
-        (None, None) => return Ok(None),
-        (Some(cert), Some(key)) => (cert, key),
-        _ => return Err(SmtpStartError::HalfTls),
-    };
-    let tls = |what: &str, e: &dyn std::fmt::Display| SmtpStartError::Tls(format!("{what}: {e}"));
-    let certs = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| tls(&cert.display().to_string(), &e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| tls(&cert.display().to_string(), &e))?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| tls(&key.display().to_string(), &e))?;
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| tls("protocol versions", &e))?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| tls("certificate and key", &e))?;
-    Ok(Some(TlsAcceptor::from(Arc::new(config))))
 }
 
 async fn accept_loop(listener: TcpListener, context: Arc<Context>, slots: Arc<Semaphore>) {
@@ -399,6 +377,79 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
             }
         }
     }
+}
+
+/// A whole SMTP conversation without the network, a database or TLS, for the `smtp_command`
+/// fuzz target in `fuzz/`: `input` is everything a client sends. Lines go through
+/// [`read_line`] and the [`Session`], a mail through [`read_data`] and [`mail::read`], as
+/// [`converse`] and [`take_mail`] do; a key is accepted when it starts with `k` (so both
+/// outcomes are reached) and STARTTLS succeeds on the spot. Returns every reply as sent.
+#[doc(hidden)]
+pub fn converse_offline(input: &[u8], tls_offered: bool, max_message_bytes: usize) -> Vec<String> {
+    let mut io = input;
+    let mut session = Session::new("fuzz.example", tls_offered, max_message_bytes);
+    let mut replies = vec![session.greeting().wire()];
+    futures::executor::block_on(async {
+        loop {
+            let step = match read_line(&mut io, session::MAX_COMMAND_LINE).await {
+                Ok(Line::Text(line)) => session.command(&line),
+                Ok(Line::TooLong) => session.line_too_long(),
+                Ok(Line::Eof) | Err(_) => break,
+            };
+            let step = match step {
+                Step::CheckKey(secret) => {
+                    let outcome = if secret.starts_with('k') {
+                        Ok(())
+                    } else {
+                        Err("unknown key".to_string())
+                    };
+                    session.authenticated(outcome)
+                }
+                other => other,
+            };
+            match step {
+                Step::Reply(reply) => replies.push(reply.wire()),
+                Step::CheckKey(_) => break,
+                Step::Close(reply) => {
+                    replies.push(reply.wire());
+                    break;
+                }
+                Step::StartTls(reply) => {
+                    replies.push(reply.wire());
+                    session.tls_started();
+                }
+                Step::ReadData(reply) => {
+                    replies.push(reply.wire());
+                    let data = read_data(&mut io, session.max_message_bytes).await;
+                    let recipients = std::mem::take(&mut session.recipients);
+                    session.mail_read();
+                    match data {
+                        Ok(Data::Mail(raw)) => {
+                            let reply = match mail::read(&raw, &recipients) {
+                                Ok(_) => Reply::new(250, "2.0.0 read"),
+                                Err(e) => {
+                                    Reply::new(550, format!("5.6.0 {}", short(&e.to_string())))
+                                }
+                            };
+                            replies.push(reply.wire());
+                        }
+                        Ok(Data::TooLarge) => {
+                            replies.push(Reply::new(552, "5.3.4 too large").wire())
+                        }
+                        Ok(Data::Closed) | Err(_) => break,
+                    }
+                }
+            }
+        }
+    });
+    replies
+}
+
+/// [`mail::read`] alone: the MIME mail parser and what Ferry makes of a mail, for the
+/// `smtp_mail` fuzz target in `fuzz/`.
+#[doc(hidden)]
+pub fn read_mail(raw: &[u8], recipients: &[String]) -> bool {
+    mail::read(raw, recipients).is_ok()
 }
 
 /// A reply line is at most 512 octets (RFC 5321 §4.5.3.1.5); reasons are cut to fit.

@@ -41,8 +41,8 @@ pub fn start_listening(mut command: Command) -> (Child, SocketAddr, Option<Socke
     let mut smtp = None;
     let addr = loop {
         match lines.next() {
-            Some(Ok(line)) if line.contains("Ferry is running at http://") => {
-                break after(&line, "http://");
+            Some(Ok(line)) if line.contains("Ferry is running at http") => {
+                break after(&line, "://");
             }
             Some(Ok(line)) if line.contains("Email API (SMTP) listening on ") => {
                 smtp = Some(after(&line, "listening on "));
