@@ -8,11 +8,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 deps="$CARGO_TARGET_DIR/debug/deps"
 if [ -d "$deps" ]; then
-    # Test and binary executables are named <name>-<16 hex digits> with no extension.
+    # Test and binary executables are named <name>-<16 hex digits> with no extension. (awk
+    # strips the hash with `+`, not `{16}`: Debian's mawk has no interval expressions, and
+    # with them nothing matched and nothing was ever pruned.)
     find "$deps" -maxdepth 1 -type f -perm -u+x -regextype posix-extended \
         -regex '.*/[a-z0-9_]+-[0-9a-f]{16}' -printf '%T@ %p\n' |
         sort -rn |
-        awk '{ name = $2; sub(/-[0-9a-f]{16}$/, "", name); if (seen[name]++) print $2 }' |
+        awk '{ name = $2; sub(/-[0-9a-f]+$/, "", name); if (seen[name]++) print $2 }' |
         xargs -r rm -f
 fi
 if [ -d "$CARGO_TARGET_DIR/debug/incremental" ]; then

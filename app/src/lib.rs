@@ -119,6 +119,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("account") view=account::AccountPage ssr=SsrMode::Async/>
                         <Route path=path!("developers") view=developers::DevelopersPage/>
                         <Route path=path!("account/statement") view=ledger::StatementPage ssr=SsrMode::Async/>
+                        <Route path=path!("account/two-factor") view=account::two_factor::TwoFactorPage ssr=SsrMode::Async/>
                         <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/accounts") view=admin::pages::AccountsPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/accounts/:id") view=admin::pages::AccountDetailPage ssr=SsrMode::Async/>

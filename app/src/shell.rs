@@ -83,6 +83,10 @@ pub fn RequireViewer(
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match session.viewer.await {
+                    // Staff reach staff pages only once two-factor sign-in is set up.
+                    Ok(Some(viewer)) if staff && viewer.needs_two_factor_setup() => {
+                        view! { <Redirect path="/account/two-factor"/> }.into_any()
+                    }
                     Ok(Some(viewer)) if !staff || viewer.is_staff() => {
                         children.with_value(|c| c()).into_any()
                     }
@@ -129,6 +133,7 @@ pub fn Home() -> impl IntoView {
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 let to = match session.viewer.await {
+                    Ok(Some(v)) if v.needs_two_factor_setup() => "/account/two-factor",
                     Ok(Some(v)) if v.is_staff() => "/admin",
                     Ok(Some(_)) => "/broadcast",
                     _ => "/login",

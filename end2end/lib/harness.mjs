@@ -1,6 +1,7 @@
 // Starts a real Ferry (its own port, its own SQLite data directory) and a headless Debian
 // Chromium driven by playwright-core. Never downloads a browser.
 import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,12 +171,96 @@ export async function logIn(page, base, login, password) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/** RFC 4648 base32 (spaces ignored) to bytes: the key an authenticator app is given. */
+function base32Bytes(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/\s+/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The 30-second step now. */
+export function totpStep(ms = Date.now()) {
+  return Math.floor(ms / 30_000);
+}
+
+/** The TOTP code (RFC 6238, SHA-1, 6 digits) for a base32 key at `step`, as a phone app computes it. */
+export function totp(secret, step = totpStep()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const digest = createHmac('sha1', base32Bytes(secret)).update(counter).digest();
+  const offset = digest[19] & 0x0f;
+  const binary = digest.readUInt32BE(offset) & 0x7fffffff;
+  return String(binary % 1_000_000).padStart(6, '0');
+}
+
+/**
+ * On `page` (signed in), sets up two-factor sign-in as a person with an authenticator app
+ * would: starts it, reads the key, types the app's code. Resolves to the key, the recovery
+ * codes and the step whose code was used.
+ */
+export async function setUpTwoFactor(page, base) {
+  if (!page.url().endsWith('/account/two-factor')) {
+    await page.goto(`${base}/account/two-factor`);
+  }
+  await waitHydrated(page);
+  await page.getByRole('button', { name: /Set up two-factor sign-in|Replace authenticator/ }).click();
+  const secret = await page.getByTestId('totp-secret').innerText();
+  const step = totpStep();
+  await page.getByLabel('Code from your app').fill(totp(secret, step));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByTestId('recovery-codes').waitFor({ timeout: 30_000 });
+  const recoveryCodes = await page.getByTestId('recovery-codes').locator('li').allInnerTexts();
+  return { secret, recoveryCodes, lastStep: step };
+}
+
+/**
+ * The staff member's next second factor: the app's code for the earliest step not used yet
+ * (Ferry takes each code once, from the step before to the step after now), or a recovery code
+ * when several sign-ins come within one step.
+ */
+function nextStaffCode(ferry) {
+  const tf = ferry.staff.twoFactor;
+  const step = Math.max(totpStep(), tf.lastStep + 1);
+  if (step <= totpStep() + 1) {
+    tf.lastStep = step;
+    return totp(tf.secret, step);
+  }
+  return tf.recoveryCodes.pop();
+}
+
+/**
+ * Signs the staff login `startFerry()` printed in on `page`. The first time, staff are sent to
+ * set up two-factor sign-in (required for staff) and do; after that they type the app's code.
+ */
+export async function staffLogIn(page, ferry) {
+  await logIn(page, ferry.url, ferry.staff.login, ferry.staff.password);
+  if (!ferry.staff.twoFactor) {
+    await page.waitForURL(`${ferry.url}/account`);
+    ferry.staff.twoFactor = await setUpTwoFactor(page, ferry.url);
+    return;
+  }
+  await page.getByLabel('Authentication code').fill(nextStaffCode(ferry));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${ferry.url}/account`);
+}
+
 /** A new browser context signed in as the staff login `startFerry()` printed; resolves to its page. */
 export async function staffPage(browser, ferry) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await logIn(page, ferry.url, ferry.staff.login, ferry.staff.password);
-  await page.waitForURL(`${ferry.url}/account`);
+  await staffLogIn(page, ferry);
+  await page.goto(`${ferry.url}/account`);
+  await waitHydrated(page);
   return page;
 }
 

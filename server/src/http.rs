@@ -424,7 +424,9 @@ async fn document(
     let Some(viewer) = ctx.viewer else {
         return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
     };
-    match engine::documents::fetch_for(&state.db, viewer.account_id, viewer.is_staff(), id).await {
+    match engine::documents::fetch_for(&state.db, viewer.account_id, viewer.acts_as_staff(), id)
+        .await
+    {
         Ok(Some((filename, content_type, bytes))) => {
             // The type is the one sniffed at upload, never the uploader's claim. A document
             // is always downloaded, never shown inside Ferry's origin (a PDF or an SVG can

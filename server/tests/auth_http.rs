@@ -246,6 +246,7 @@ async fn only_staff_reach_the_admin_console_page_and_its_data() {
             .server_fn("login", &[("login_name", &login), ("password", &password)])
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        common::set_up_two_factor(&mut staff, &t).await;
         let page = staff.page("/admin").await;
         assert_eq!(page.status, StatusCode::OK, "{}", t.name);
         assert!(page.body.contains("Recent sign-in attempts"));
@@ -254,5 +255,105 @@ async fn only_staff_reach_the_admin_console_page_and_its_data() {
         let v: serde_json::Value = serde_json::from_str(&data.body).expect("json");
         assert_eq!(v["customer_accounts"], 1);
         assert_eq!(v["staff_accounts"], 1);
+    }
+}
+
+/// Staff two-factor sign-in (§13), over the real router: a staff login without it reaches no
+/// staff power and is sent to set it up; once set up, signing in needs a code, a wrong or
+/// replayed code fails like a wrong password, and a recovery code works once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_need_two_factor_sign_in_and_every_code_works_once() {
+    for t in all_backends().await {
+        let ctx = t.name.as_str();
+        let (_, password) = engine::auth::accounts::ensure_first_staff(&t.db)
+            .await
+            .expect("staff")
+            .expect("first staff");
+        let login = |code: Option<&str>| {
+            let mut fields = vec![
+                ("login_name".to_string(), "admin".to_string()),
+                ("password".to_string(), password.clone()),
+            ];
+            if let Some(code) = code {
+                fields.push(("code".into(), code.into()));
+            }
+            fields
+        };
+        async fn sign_in(c: &mut Client, fields: &[(String, String)]) -> common::Reply {
+            let fields: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            c.server_fn("login", &fields).await
+        }
+
+        let mut c = Client::new(&t);
+        let r = sign_in(&mut c, &login(None)).await;
+        assert_eq!(r.status, StatusCode::OK, "{ctx}: {}", r.body);
+        let refused = c.server_fn("admin_overview", &[]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{ctx}");
+        assert!(
+            refused.body.contains("Set up two-factor sign-in first"),
+            "{}",
+            refused.body
+        );
+        let page = c.page("/admin").await;
+        assert_eq!(
+            page.location.as_deref(),
+            Some("/account/two-factor"),
+            "{ctx}: the console sends them to set-up"
+        );
+
+        let secret = common::set_up_two_factor(&mut c, &t).await;
+        let ok = c.server_fn("admin_overview", &[]).await;
+        assert_eq!(ok.status, StatusCode::OK, "{ctx}: {}", ok.body);
+        let audit: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'two_factor.enable'")
+                .fetch_one(t.db.pool())
+                .await
+                .expect("audit");
+        assert_eq!(audit, 1, "{ctx}");
+
+        // A new sign-in: the right password alone asks for the code, counting no failure.
+        let mut d = Client::new(&t);
+        let asked = sign_in(&mut d, &login(None)).await;
+        assert_eq!(asked.status, StatusCode::UNPROCESSABLE_ENTITY, "{ctx}");
+        assert!(asked.body.contains("\"code\""), "{}", asked.body);
+        assert!(d.cookie.is_none(), "{ctx}: no session without the code");
+
+        let step = engine::auth::two_factor::step_of(engine::db::now_ms());
+        let code = |s: u64| format!("{:06}", engine::auth::two_factor::code_at(&secret, s));
+        let wrong = format!(
+            "{:06}",
+            (code(step + 1).parse::<u32>().expect("digits") + 1) % 1_000_000
+        );
+        let bad = sign_in(&mut d, &login(Some(&wrong))).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{ctx}");
+        assert!(bad.body.contains("not right"), "{}", bad.body);
+        // The code that confirmed set-up was used already; the next step's works, once.
+        let replay = sign_in(&mut d, &login(Some(&code(step)))).await;
+        assert_eq!(
+            replay.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{ctx}: replay"
+        );
+        let next = sign_in(&mut d, &login(Some(&code(step + 1)))).await;
+        assert_eq!(next.status, StatusCode::OK, "{ctx}: {}", next.body);
+        let mut e = Client::new(&t);
+        let again = sign_in(&mut e, &login(Some(&code(step + 1)))).await;
+        assert_eq!(
+            again.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{ctx}: replay"
+        );
+
+        // Wrong codes are failed sign-ins: they show in the attempts log.
+        let failures: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_attempts WHERE login_name = 'admin' AND succeeded = 0",
+        )
+        .fetch_one(t.db.pool())
+        .await
+        .expect("attempts");
+        assert_eq!(failures, 3, "{ctx}: the wrong code and the two replays");
     }
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::process::{ferry, start};
+use common::process::{ferry, start, KillOnDrop};
 use engine::db::testing::sqlite;
 use engine::db::Db;
 use sms::Money;
@@ -83,7 +83,8 @@ async fn a_backup_taken_while_sending_restores_with_every_balance_equal_to_its_e
         .arg(&config)
         .arg("serve")
         .env_remove("DATABASE_URL");
-    let (mut child, addr) = start(command);
+    let (child, addr) = start(command);
+    let mut child = KillOnDrop(child);
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
 
@@ -115,7 +116,10 @@ async fn a_backup_taken_while_sending_restores_with_every_balance_equal_to_its_e
     let in_backup = engine::backup::verify(&backup)
         .await
         .expect("a whole backup");
-    assert!(in_backup.messages >= 3, "the first send is in it: {in_backup}");
+    assert!(
+        in_backup.messages >= 3,
+        "the first send is in it: {in_backup}"
+    );
 
     // A backup never overwrites a file, and nothing is restored under a running Ferry.
     let again = run(&config, &["backup", backup_arg]);
@@ -135,8 +139,8 @@ async fn a_backup_taken_while_sending_restores_with_every_balance_equal_to_its_e
 
     // Work after the backup, which the restore will take back.
     send(&client, &base, &key).await;
-    child.kill().expect("stop ferry");
-    let _ = child.wait();
+    child.0.kill().expect("stop ferry");
+    let _ = child.0.wait();
     let entries_before_restore = count(&t.db, "ledger_entries").await;
     let messages_before_restore = count(&t.db, "messages").await;
     assert_eq!(messages_before_restore, 12 * 3);
@@ -188,15 +192,14 @@ async fn a_backup_taken_while_sending_restores_with_every_balance_equal_to_its_e
         .arg(&config)
         .arg("serve")
         .env_remove("DATABASE_URL");
-    let (mut child, addr) = start(command);
+    let (child, addr) = start(command);
+    let _child = KillOnDrop(child);
     let ready = client
         .get(format!("http://{addr}/readyz"))
         .send()
         .await
         .expect("readyz");
     assert_eq!(ready.status(), 200);
-    child.kill().expect("stop");
-    let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

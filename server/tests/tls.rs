@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::process::{ferry, start_listening};
+use common::process::{ferry, start_listening, KillOnDrop};
 use engine::db::testing::sqlite;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -76,7 +76,8 @@ async fn with_a_certificate_ferry_serves_only_https_and_says_so() {
         .arg(&config)
         .arg("serve")
         .env_remove("DATABASE_URL");
-    let (mut child, addr, smtp) = start_listening(command);
+    let (child, addr, smtp) = start_listening(command);
+    let _child = KillOnDrop(child);
 
     let root = reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).expect("root");
     let client = reqwest::Client::builder()
@@ -181,7 +182,5 @@ async fn with_a_certificate_ferry_serves_only_https_and_says_so() {
         .expect("ehlo");
     assert!(answer.contains("STARTTLS"), "{answer}");
 
-    let _ = child.kill();
-    let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,6 +2,7 @@
 //! change it (top-ups, business registration, China signature, settings, password).
 
 mod forms;
+pub mod two_factor;
 
 use crate::auth::AccountStatus;
 use crate::error::AppError;
@@ -41,6 +42,7 @@ fn AccountDetails() -> impl IntoView {
         <forms::SettingsSection/>
         <crate::api_keys::ApiKeysSection/>
         <crate::callbacks::CallbacksSection/>
+        <two_factor::TwoFactorSection/>
         <forms::PasswordSection/>
     }
 }

@@ -69,8 +69,13 @@ pub fn require_viewer() -> Result<Viewer, AppError> {
 
 pub fn require_staff() -> Result<Viewer, AppError> {
     let viewer = require_viewer()?;
-    if viewer.is_staff() {
+    if viewer.acts_as_staff() {
         Ok(viewer)
+    } else if viewer.needs_two_factor_setup() {
+        Err(AppError::ForbiddenBecause(
+            "Set up two-factor sign-in first (Account → Two-factor sign-in): staff powers need it."
+                .into(),
+        ))
     } else {
         Err(AppError::Forbidden)
     }

@@ -50,9 +50,15 @@ pub async fn signup(
     )
 }
 
+/// `code` is the second factor, for accounts with two-factor sign-in: the form asks for it
+/// when the password was right and it is missing.
 #[server(endpoint = "login")]
-pub async fn login(login_name: String, password: String) -> Result<(), AppError> {
-    crate::error::with_status(store::login(&login_name, &password).await)
+pub async fn login(
+    login_name: String,
+    password: String,
+    #[server(default)] code: Option<String>,
+) -> Result<(), AppError> {
+    crate::error::with_status(store::login(&login_name, &password, code.as_deref()).await)
 }
 
 #[server(endpoint = "logout")]

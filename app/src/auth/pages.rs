@@ -33,6 +33,15 @@ pub fn LoginPage() -> impl IntoView {
     let login = session.login;
     navigate_on_success(login, "/account");
     let value = login.value();
+    // The code field appears once the server asks for it (the password was right and the
+    // account signs in with two factors), and stays while the page is open.
+    let code_error = field_error(value, "code");
+    let asked_for_code = RwSignal::new(false);
+    Effect::new(move |_| {
+        if code_error.get().is_some() {
+            asked_for_code.set(true);
+        }
+    });
     view! {
         <div class="auth-page">
             <PageHeader title="Sign in to Ferry" subtitle="Bulk SMS for your business"/>
@@ -54,6 +63,15 @@ pub fn LoginPage() -> impl IntoView {
                         required=true
                         error=field_error(value, "password")
                     />
+                    <Show when=move || asked_for_code.get()>
+                        <TextField
+                            label="Authentication code"
+                            name="code"
+                            autocomplete="one-time-code"
+                            hint="The 6 digits your authenticator app shows, or one of your recovery codes."
+                            error=code_error
+                        />
+                    </Show>
                     <SubmitButton label="Sign in" pending_label="Signing in…" pending=login.pending()/>
                 </ActionForm>
                 <p class="auth-switch">"New to Ferry? " <a href="/signup">"Create a trial account"</a></p>

@@ -20,7 +20,7 @@ pub async fn signup(form: SignupForm) -> Result<(), AppError> {
     set_session_cookie(&token, &state.auth)
 }
 
-pub async fn login(login_name: &str, password: &str) -> Result<(), AppError> {
+pub async fn login(login_name: &str, password: &str, code: Option<&str>) -> Result<(), AppError> {
     let state = server_state()?;
     let ip = request_context()?.ip;
     let login_name = super::signup_form::normalize_login_name(login_name);
@@ -34,8 +34,11 @@ pub async fn login(login_name: &str, password: &str) -> Result<(), AppError> {
     if login_name.len() > 64 || password.len() > super::signup_form::MAX_PASSWORD_LEN * 4 {
         errors.add("password", "The login name or password is incorrect.");
     }
+    if code.is_some_and(|c| c.len() > 64) {
+        errors.add("code", "That code is not right.");
+    }
     errors.into_result()?;
-    let (_, token) = sign_in(&state.db, &state.auth, &login_name, password, ip).await?;
+    let (_, token) = sign_in(&state.db, &state.auth, &login_name, password, code, ip).await?;
     set_session_cookie(&token, &state.auth)
 }
 

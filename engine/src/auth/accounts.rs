@@ -193,12 +193,17 @@ pub async fn sign_up(
 }
 
 /// Signs `login_name` (normalised) in from `ip`: the allow-list first, then the throttles,
-/// then the password. Returns the account and its new session token.
+/// then the password, then, for an account with two-factor sign-in, `second_factor` (a TOTP
+/// or recovery code). Returns the account and its new session token.
+///
+/// A right password without the code it needs is answered on the `code` field and counts as
+/// no attempt; a wrong code counts as a failed one, under the same throttles as a password.
 pub async fn sign_in(
     db: &Db,
     settings: &AuthSettings,
     login_name: &str,
     password: &str,
+    second_factor: Option<&str>,
     ip: IpAddr,
 ) -> Result<(i64, String), Error> {
     let account: Option<(i64, String, String)> = sqlx::query_as(
@@ -236,6 +241,27 @@ pub async fn sign_in(
         }
     };
     let account_id = account.as_ref().map(|(id, _, _)| *id);
+    if let (Some(id), true) = (account_id, ok) {
+        if super::two_factor::status(db, id).await?.enabled {
+            let code = second_factor.map(str::trim).unwrap_or_default();
+            if code.is_empty() {
+                throttle::release(db, claim).await?;
+                return Err(Error::field(
+                    "code",
+                    "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+                ));
+            }
+            if !super::two_factor::check(db, id, code).await? {
+                drop(claim);
+                record_login_attempt(db, login_name, account_id, ip, false).await?;
+                tracing::info!(account_id = id, ip = %ip, "failed second factor");
+                return Err(Error::field(
+                    "code",
+                    "That code is not right, or it was already used. Codes change every 30 seconds.",
+                ));
+            }
+        }
+    }
     record_login_attempt(db, login_name, account_id, ip, ok).await?;
     match account_id {
         Some(id) if ok => {
@@ -384,6 +410,7 @@ struct SessionRow {
     status: String,
     balance_minor: i64,
     ip_allow_list: String,
+    two_factor: i64,
 }
 
 /// The account behind a session token, if the session exists and has not expired.
@@ -392,7 +419,8 @@ pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<ResolvedSess
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT a.id AS account_id, a.login_name AS login_name, a.company_name AS company_name, \
                 a.role AS role, a.status AS status, a.balance_minor AS balance_minor, \
-                a.ip_allow_list AS ip_allow_list \
+                a.ip_allow_list AS ip_allow_list, \
+                CAST(CASE WHEN a.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) AS two_factor \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
@@ -414,6 +442,7 @@ pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<ResolvedSess
             role,
             status,
             balance: Money::from_minor(row.balance_minor),
+            two_factor: row.two_factor == 1,
         },
         token_hash,
         ip_allow_list: row.ip_allow_list,

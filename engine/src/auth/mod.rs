@@ -14,6 +14,8 @@ pub mod reset;
 #[cfg(feature = "storage")]
 pub mod throttle;
 #[cfg(feature = "storage")]
+pub mod two_factor;
+#[cfg(feature = "storage")]
 pub mod verify;
 
 /// How a secret token (session, code) is stored: the hex SHA-256 of it, never the token.
@@ -166,11 +168,24 @@ pub struct Viewer {
     pub role: Role,
     pub status: AccountStatus,
     pub balance: Money,
+    /// Signs in with a TOTP code as well as the password.
+    pub two_factor: bool,
 }
 
 impl Viewer {
     pub fn is_staff(&self) -> bool {
         self.role == Role::Staff
+    }
+
+    /// A staff member who may use staff powers: only once two-factor sign-in is set up
+    /// (§13). Until then a staff login reaches nothing but the page that sets it up.
+    pub fn acts_as_staff(&self) -> bool {
+        self.is_staff() && self.two_factor
+    }
+
+    /// A staff login that must set up two-factor sign-in before anything else.
+    pub fn needs_two_factor_setup(&self) -> bool {
+        self.is_staff() && !self.two_factor
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub body: String,
     pub set_cookie: Vec<String>,
+    /// Where a redirect points.
+    pub location: Option<String>,
 }
 
 pub fn router_for(t: &TestDb, ip: [u8; 4]) -> Router {
@@ -81,6 +83,11 @@ impl Client {
                 };
             }
         }
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
             .await
             .expect("body");
@@ -88,6 +95,7 @@ impl Client {
             status,
             body: String::from_utf8_lossy(&bytes).into_owned(),
             set_cookie,
+            location,
         }
     }
 
@@ -279,7 +287,28 @@ pub async fn staff(t: &TestDb) -> Client {
         .server_fn("login", &[("login_name", "admin"), ("password", &password)])
         .await;
     assert_eq!(r.status, StatusCode::OK, "staff login: {}", r.body);
+    set_up_two_factor(&mut c, t).await;
     c
+}
+
+/// Sets up two-factor sign-in for the client's account through the portal's server functions,
+/// as its owner's authenticator app would (staff powers need it); returns the secret.
+pub async fn set_up_two_factor(c: &mut Client, t: &TestDb) -> Vec<u8> {
+    let r = c.server_fn("two_factor_begin", &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "two-factor set-up: {}", r.body);
+    // The secret the QR code carries; each test's database has one set-up at a time.
+    let pending: String = sqlx::query_scalar(
+        "SELECT totp_pending_secret FROM accounts WHERE totp_pending_secret IS NOT NULL",
+    )
+    .fetch_one(t.db.pool())
+    .await
+    .expect("pending secret");
+    let secret = hex::decode(pending).expect("hex");
+    let step = engine::auth::two_factor::step_of(engine::db::now_ms());
+    let code = format!("{:06}", engine::auth::two_factor::code_at(&secret, step));
+    let r = c.server_fn("two_factor_confirm", &[("code", &code)]).await;
+    assert_eq!(r.status, StatusCode::OK, "two-factor confirm: {}", r.body);
+    secret
 }
 
 pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";

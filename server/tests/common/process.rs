@@ -65,3 +65,13 @@ pub fn spawn_ferry(config: &std::path::Path) -> Child {
         .env_remove("DATABASE_URL");
     start(command).0
 }
+
+/// A child process killed when dropped, so a failing assertion does not leave it running.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
