@@ -233,6 +233,7 @@ pub async fn dispatch(args: DispatchArgs) -> Result<serde_json::Value, BenchErro
                 window: args.window,
                 max_per_second: None,
                 msg_id_matching: smpp::MsgIdMatching::Auto,
+                priority: 1,
             }],
             ..DispatcherConfig::default()
         },

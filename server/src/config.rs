@@ -269,6 +269,10 @@ config_section! {
         pub window: usize = 100,
         /// Per-connection throughput limit; 0 = none.
         pub max_per_second: f64 = 0.0,
+        /// Among the connections serving a route, the bound ones with the lowest number take
+        /// its messages (spread across equals); a higher number is a fallback used while
+        /// every better one is down, and left again as soon as one is back.
+        pub priority: u32 = 1,
         /// How this operator's receipt ids relate to its submit_sm_resp ids (§14).
         pub msg_id_matching: String = "auto".into(),
     }

@@ -112,6 +112,7 @@ fn smsc_config(s: &SmscSettings) -> Result<SmscConfig, DeliveryStartError> {
         window: s.window,
         max_per_second: (s.max_per_second > 0.0).then_some(s.max_per_second),
         msg_id_matching: parse_matching(&s.name, &s.msg_id_matching)?,
+        priority: s.priority,
     })
 }
 
@@ -149,6 +150,7 @@ pub async fn start(config: &Config, db: Db) -> Result<Delivery, DeliveryStartErr
                 window: 100,
                 max_per_second: None,
                 msg_id_matching: MsgIdMatching::Auto,
+                priority: 1,
             });
         } else {
             tracing::warn!(

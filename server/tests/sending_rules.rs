@@ -352,6 +352,7 @@ async fn retries_without_a_connection_back_off_and_stop_at_the_validity_period()
                     window: 10,
                     max_per_second: None,
                     msg_id_matching: MsgIdMatching::Auto,
+                    priority: 1,
                 }],
                 ..DispatcherConfig::default()
             },

@@ -31,6 +31,8 @@ pub struct SmscConfig {
     /// submit_sm per second allowed by the operator; `None` for no limit.
     pub max_per_second: Option<f64>,
     pub msg_id_matching: MsgIdMatching,
+    /// Lower is preferred: see [`pick_smsc`].
+    pub priority: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -360,8 +362,22 @@ async fn send_chunk(
             continue;
         };
         let grace = config.expiry_grace;
+        let links = smscs.clone();
         submits.spawn(async move {
-            let permit = smsc.unrecorded.clone().acquire_owned().await.ok();
+            let mut smsc = smsc;
+            let mut permit = smsc.unrecorded.clone().acquire_owned().await.ok();
+            // The link may have gone down while this message waited for a window slot: then
+            // the route's best link now takes it (failover within seconds, instead of every
+            // waiting message first timing out on the dead link).
+            if !smsc.handle.is_bound() {
+                if let Some(other) =
+                    pick_smsc(&links, route, m.id).filter(|other| !Arc::ptr_eq(other, &smsc))
+                {
+                    drop(permit);
+                    smsc = other;
+                    permit = smsc.unrecorded.clone().acquire_owned().await.ok();
+                }
+            }
             let result = submit_message(&smsc, &batch, &m, grace).await;
             let counter = match result {
                 SubmitResult::Accepted { .. } => &smsc.counters.submits_accepted,
@@ -401,17 +417,29 @@ async fn send_chunk(
     Ok(())
 }
 
-/// The connection for `route`; messages spread across several by id.
+/// The connection for `route` (failover, §12): of the connections serving it, the bound ones
+/// with the best (lowest) priority, messages spread across them by id. When a preferred one
+/// goes down its messages go to the next priority at their next attempt, and come back once it
+/// is bound again. With none bound, the preferred ones are used anyway: the submit waits a
+/// little for a bind, then the message is retried later.
 fn pick_smsc(smscs: &[Arc<Smsc>], route: Route, message_id: i64) -> Option<Arc<Smsc>> {
     let serving: Vec<&Arc<Smsc>> = smscs
         .iter()
         .filter(|s| s.config.routes.contains(&route))
         .collect();
-    if serving.is_empty() {
-        return None;
-    }
-    let i = usize::try_from(message_id.rem_euclid(serving.len() as i64)).unwrap_or(0);
-    Some(serving[i].clone())
+    let bound: Vec<&Arc<Smsc>> = serving
+        .iter()
+        .copied()
+        .filter(|s| s.handle.is_bound())
+        .collect();
+    let candidates = if bound.is_empty() { serving } else { bound };
+    let best = candidates.iter().map(|s| s.config.priority).min()?;
+    let pool: Vec<&Arc<Smsc>> = candidates
+        .into_iter()
+        .filter(|s| s.config.priority == best)
+        .collect();
+    let i = usize::try_from(message_id.rem_euclid(pool.len() as i64)).unwrap_or(0);
+    Some(pool[i].clone())
 }
 
 /// The sender as the handset will show it (§2): a registered ID keeps its `#`, a mobile number

@@ -98,6 +98,7 @@ pub fn sim_smsc(sim: &SimulatorHandle, window: usize, matching: MsgIdMatching) -
         window,
         max_per_second: None,
         msg_id_matching: matching,
+        priority: 1,
     }
 }
 

@@ -1,0 +1,269 @@
+//! SMSC failover (issue 17): two SMSCs on one route, each a real `ferry simulator` process
+//! speaking SMPP; the preferred one is killed with SIGKILL mid-batch. Every message still ends
+//! final exactly once, charged once, the rest going through the fallback, and `/metrics` shows
+//! the switch; once the preferred SMSC is back, new messages go to it again.
+
+mod common;
+
+use common::process::{ferry, start, KillOnDrop};
+use engine::db::testing::sqlite;
+use sms::Money;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// `ferry simulator` on `addr` as its own process, once it listens.
+fn simulator(addr: SocketAddr) -> Child {
+    let mut child = ferry()
+        .arg("simulator")
+        .arg("--listen")
+        .arg(addr.to_string())
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn simulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    match lines.next() {
+        Some(Ok(line)) if line.contains("simulator listening") => {}
+        other => panic!("simulator did not start: {other:?}"),
+    }
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
+/// The value of the series line that starts with `prefix` (labels included).
+fn value(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+struct Ferry {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Ferry {
+    async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
+
+    async fn accepted(&self, smsc: &str) -> f64 {
+        value(
+            &self.metrics().await,
+            &format!("ferry_smsc_submits_accepted_total{{smsc=\"{smsc}\"}}"),
+        )
+    }
+
+    async fn bound(&self, smsc: &str) -> f64 {
+        value(
+            &self.metrics().await,
+            &format!("ferry_smsc_bound{{smsc=\"{smsc}\"}}"),
+        )
+    }
+
+    async fn send(&self, numbers: &[String]) {
+        let sent = self
+            .client
+            .post(format!("{}/api/v1/batches", self.base))
+            .header("authorization", format!("Bearer {}", self.key))
+            .header("content-type", "application/json")
+            .body(
+                serde_json::json!({
+                    "to": numbers, "text": "Your code is 123456", "route": "hk_economic",
+                })
+                .to_string(),
+            )
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(
+            sent.status(),
+            201,
+            "{}",
+            sent.text().await.unwrap_or_default()
+        );
+    }
+
+    async fn wait_until(&self, what: &str, mut done: impl AsyncFnMut(&Ferry) -> bool) {
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(90);
+        while !done(self).await {
+            assert!(
+                Instant::now() < deadline,
+                "never: {what}\n{}",
+                self.metrics().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        eprintln!("{what}: after {:?}", start.elapsed());
+    }
+}
+
+fn numbers(from: u32, count: u32) -> Vec<String> {
+    (from..from + count).map(|i| format!("9{i:07}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_smsc_fails_over_and_back_without_losing_or_doubling_a_message() {
+    let t = sqlite().await;
+    let staff = engine::testing::staff(&t.db, "failoverstaff").await;
+    let account = engine::testing::customer(&t.db, "failover", staff, Money::hkd(1_000)).await;
+    let key = engine::api_keys::store::create(&t.db, account, "failover")
+        .await
+        .expect("key")
+        .secret;
+    let (a_addr, b_addr) = (free_addr(), free_addr());
+    let mut a = KillOnDrop(simulator(a_addr));
+    let _b = KillOnDrop(simulator(b_addr));
+
+    let dir = std::env::temp_dir().join(format!("ferry-failover-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("ferry.toml");
+    // The preferred SMSC takes 100 submits a second, so the batch is still on its way to it
+    // when it is killed; the fallback has no limit.
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{}\"\ndata_dir = \"{}\"\n\
+             [simulator]\nenabled = false\n\
+             [[smsc]]\nname = \"preferred\"\naddress = \"{a_addr}\"\nroutes = [\"HK_ECONOMIC\"]\n\
+             priority = 1\nmax_per_second = 100\nwindow = 20\n\
+             [[smsc]]\nname = \"fallback\"\naddress = \"{b_addr}\"\nroutes = [\"HK_ECONOMIC\"]\n\
+             priority = 2\nwindow = 20\n",
+            t.url,
+            dir.display()
+        ),
+    )
+    .expect("config");
+    let mut command = ferry();
+    command
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env_remove("DATABASE_URL");
+    let (child, addr) = start(command);
+    let _ferry = KillOnDrop(child);
+    let f = Ferry {
+        client: reqwest::Client::new(),
+        base: format!("http://{addr}"),
+        key,
+    };
+    f.wait_until("both SMSCs bound", async |f| {
+        f.bound("preferred").await == 1.0 && f.bound("fallback").await == 1.0
+    })
+    .await;
+
+    // 600 messages; the preferred SMSC is killed after it has taken 100 of them.
+    let first = numbers(1_000_000, 600);
+    f.send(&first).await;
+    f.wait_until("100 accepted by the preferred SMSC", async |f| {
+        f.accepted("preferred").await >= 100.0
+    })
+    .await;
+    a.0.kill().expect("SIGKILL the preferred SMSC");
+    let _ = a.0.wait();
+    let not_final: Vec<String> = sms::DeliveryStatus::ALL
+        .iter()
+        .filter(|s| !s.is_final())
+        .map(|s| s.code().to_string())
+        .collect();
+    let waiting_sql = format!(
+        "SELECT COUNT(*) FROM messages WHERE status IN ({})",
+        not_final.join(", ")
+    );
+    f.wait_until("every message final", async |_| {
+        let waiting: i64 = sqlx::query_scalar(&waiting_sql)
+            .fetch_one(t.db.pool())
+            .await
+            .expect("count");
+        waiting == 0
+    })
+    .await;
+
+    let metrics = f.metrics().await;
+    assert_eq!(
+        value(&metrics, "ferry_smsc_bound{smsc=\"preferred\"}"),
+        0.0,
+        "{metrics}"
+    );
+    let (preferred, fallback) = (
+        value(
+            &metrics,
+            "ferry_smsc_submits_accepted_total{smsc=\"preferred\"}",
+        ),
+        value(
+            &metrics,
+            "ferry_smsc_submits_accepted_total{smsc=\"fallback\"}",
+        ),
+    );
+    assert!(preferred < 600.0 && fallback > 0.0, "{metrics}");
+    // Every message final once, submitted (none refused), and charged once.
+    let submitted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE status = $1")
+        .bind(i64::from(sms::DeliveryStatus::Submitted.code()))
+        .fetch_one(t.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(submitted, 600);
+    let charges: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(-amount_minor), 0) FROM ledger_entries \
+         WHERE account_id = $1 AND kind = 'charge'",
+    )
+    .bind(account)
+    .fetch_one(t.db.pool())
+    .await
+    .expect("charges");
+    let price = charges / 600;
+    assert!(
+        price > 0 && charges == price * 600,
+        "600 charges of one price: {charges}"
+    );
+    assert_eq!(
+        engine::ledger::store::accounts_out_of_balance(&t.db)
+            .await
+            .expect("check"),
+        Vec::<i64>::new()
+    );
+    // The messages in flight on the killed link were sent again, on the fallback: at most a
+    // window's worth more submits than messages.
+    assert!(
+        preferred + fallback >= 600.0 && preferred + fallback <= 620.0,
+        "{preferred} + {fallback}"
+    );
+
+    // The preferred SMSC comes back; new messages go to it again, none to the fallback.
+    let _a = KillOnDrop(simulator(a_addr));
+    f.wait_until("the preferred SMSC bound again", async |f| {
+        f.bound("preferred").await == 1.0
+    })
+    .await;
+    let preferred_before = f.accepted("preferred").await;
+    let fallback_before = f.accepted("fallback").await;
+    f.send(&numbers(2_000_000, 50)).await;
+    f.wait_until("the second batch accepted", async |f| {
+        f.accepted("preferred").await >= preferred_before + 50.0
+    })
+    .await;
+    assert_eq!(f.accepted("fallback").await, fallback_before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
