@@ -257,6 +257,32 @@ pub(crate) async fn submit_request(
         .map_err(|e| ApiError::from(api_field_names(e)))
 }
 
+/// The pure half of `POST /messages` and `POST /batches`, without a database: the JSON body
+/// read as [`submit_request`] reads it, then [`check_offline`]. For the `api_json` fuzz target
+/// in `fuzz/`; `max` is the endpoint's 20 or 50,000.
+#[doc(hidden)]
+pub fn read_send_body(body: &[u8], max: usize) -> Result<(), ApiError> {
+    let request: SendRequest = parse_body(&Bytes::copy_from_slice(body))?;
+    check_offline(request, max)
+}
+
+/// A request checked as far as it can be without an account: its fields as
+/// [`submit_request`] checks them, then the text counted and the numbers parsed as the engine's
+/// check does (HK Business, 852 when the request names no country code). For the fuzz targets.
+pub(crate) fn check_offline(request: SendRequest, max: usize) -> Result<(), ApiError> {
+    let (submission, _fields) = request.into_submission(max)?;
+    let _ = engine::broadcast::compose(&submission.text, None);
+    let choice = engine::broadcast::hk_choice(submission.route).unwrap_or_default();
+    if engine::broadcast::store::count_rows(&submission.recipients)
+        <= engine::broadcast::store::MAX_RECIPIENT_ROWS
+    {
+        let country = submission.default_country_code.unwrap_or(852);
+        let _ =
+            engine::broadcast::store::validate_rows(&submission.recipients, choice, country, None);
+    }
+    Ok(())
+}
+
 /// The engine names fields as the portal's form does; the API's request calls two of them
 /// differently.
 fn api_field_names(err: engine::Error) -> engine::Error {

@@ -596,6 +596,54 @@ fn envelope_around(body: &str) -> String {
     )
 }
 
+/// The pure half of `POST /soap`, without a database: the body parsed, its operation found and
+/// its fields read as [`call`] and [`carry_out`] do, a `SendBatch` on through the JSON API's
+/// checks ([`crate::api::send::check_offline`]). `Err` holds the fault's XML as it would be
+/// sent. For the `soap_xml` fuzz target in `fuzz/`.
+#[doc(hidden)]
+pub fn read_request(body: &[u8]) -> Result<(), Vec<u8>> {
+    let checked = xml::parse(body)
+        .map_err(|e| {
+            client_fault(
+                "invalid_xml",
+                format!("The request is not an XML document Ferry accepts: {e}."),
+            )
+        })
+        .and_then(|envelope| {
+            let op = operation(&envelope)?;
+            let fields = Fields::of(op)?;
+            match op.name.as_str() {
+                "SendBatch" => {
+                    let request = fields.send_request()?;
+                    crate::api::send::check_offline(
+                        request,
+                        engine::broadcast::store::MAX_RECIPIENTS,
+                    )
+                    .map_err(|e| Fault::from(soap_field_names(e)))
+                }
+                "GetMessageStatus" => fields.id("messageId").map(drop),
+                "GetBatchStatus" => {
+                    fields.id("batchId")?;
+                    fields.long("page").map(drop)
+                }
+                _ => Ok(()),
+            }
+        });
+    checked.map_err(|fault| {
+        let body = fault_response(fault).into_body();
+        futures::executor::block_on(axum::body::to_bytes(body, usize::MAX))
+            .map(|b| b.to_vec())
+            .unwrap_or_default()
+    })
+}
+
+/// Whether `bytes` is an XML document the SOAP door's reader accepts (the fuzz target checks
+/// that every fault it answers is one).
+#[doc(hidden)]
+pub fn is_accepted_xml(bytes: &[u8]) -> bool {
+    xml::parse(bytes).is_ok()
+}
+
 /// A fault answers HTTP 500, as SOAP 1.1 over HTTP (and WS-I Basic Profile R1126) requires;
 /// the API's status is in the detail's `code`, and a rate limit keeps its `Retry-After`.
 fn fault_response(fault: Fault) -> Response {

@@ -16,6 +16,8 @@ mod receipts;
 mod session;
 
 pub use config::*;
+#[doc(hidden)]
+pub use session::decode_part;
 
 use crate::udh::Concat;
 use rusmpp::pdus::DeliverSm;

@@ -294,8 +294,9 @@ fn bind(
     }
 }
 
-/// Decodes a submit_sm into what the stats record.
-fn decode_part(system_id: &str, pdu: &SubmitSm) -> ReceivedPart {
+/// Decodes a submit_sm into what the stats record. Public (hidden) for the fuzz target in
+/// `fuzz/`: the simulator's side of reading a PDU from an ESME.
+pub fn decode_part(system_id: &str, pdu: &SubmitSm) -> ReceivedPart {
     let esm_class = u8::from(pdu.esm_class);
     let data_coding = u8::from(pdu.data_coding);
     let mut user_data: Vec<u8> = pdu.short_message().as_ref().to_vec();
