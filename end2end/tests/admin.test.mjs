@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFerry, launchBrowser, uniqueLogin, signUp, logIn, setUpTwoFactor, totp } from '../lib/harness.mjs';
+import { startFerry, launchBrowser, waitHydrated, uniqueLogin, signUp, logIn, setUpTwoFactor, totp } from '../lib/harness.mjs';
 
 let ferry;
 let browser;
@@ -54,6 +54,15 @@ test('the first staff sign-in sets up two-factor sign-in; from then on a code is
   await page.waitForURL(`${ferry.url}/account`);
   await page.goto(`${ferry.url}/account/two-factor`);
   await page.getByTestId('two-factor-status').filter({ hasText: 'On. 9 of 10 recovery codes left.' }).waitFor();
+
+  // The console shows the SMSC connections live: here the built-in simulator, bound.
+  await page.goto(`${ferry.url}/admin`);
+  await waitHydrated(page);
+  await page.getByRole('navigation', { name: 'Admin console' }).getByRole('link', { name: 'SMSC connections' }).click();
+  await page.waitForURL(`${ferry.url}/admin/connections`);
+  const row = page.getByTestId('smsc-connections').locator('tr[data-smsc="simulator"]');
+  await row.getByText('Bound').waitFor();
+  assert.match(await row.innerText(), /HK Business, HK Economic, China, International/);
   await context.close();
 });
 

@@ -68,6 +68,7 @@ pub fn server_state(config: &Config, db: Db) -> ServerState {
         access_log: app::auth::access_log::AccessLog::start(db.clone()),
         batches: engine::delivery::store::BatchWriter::start(db.clone()),
         live_streams: Default::default(),
+        links: Default::default(),
         db,
         auth: config.auth_settings(),
         portal: app::auth::context::PortalSettings {

@@ -238,10 +238,12 @@ async fn serve(config: Config) -> Result<(), StartError> {
     }
     let state = server::server_state(&config, db.clone());
     let smtp = server::smtp::start(&config, state.clone()).await?;
+    let links = state.links.clone();
     let router = server::http::router(&config, state);
     let delivery = server::delivery::start(&config, db.clone()).await?;
     if let Some(dispatcher) = &delivery.dispatcher {
         server::metrics::metrics().set_dispatcher(dispatcher.probe());
+        let _ = links.set(dispatcher.probe());
     }
     let simulator_control = match (&delivery.simulator, config.simulator.control_listen) {
         (Some(simulator), Some(addr)) => Some(

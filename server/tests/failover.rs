@@ -1,7 +1,8 @@
 //! SMSC failover (issue 17): two SMSCs on one route, each a real `ferry simulator` process
 //! speaking SMPP; the preferred one is killed with SIGKILL mid-batch. Every message still ends
 //! final exactly once, charged once, the rest going through the fallback, and `/metrics` shows
-//! the switch; once the preferred SMSC is back, new messages go to it again.
+//! the switch, as does the staff console's connections page; once the preferred SMSC is back,
+//! new messages go to it again.
 
 mod common;
 
@@ -53,9 +54,62 @@ struct Ferry {
     client: reqwest::Client,
     base: String,
     key: String,
+    /// A signed-in staff session (with two-factor sign-in set up).
+    staff_cookie: String,
 }
 
 impl Ferry {
+    /// Signs the first staff login in over HTTP and sets up its two-factor sign-in, as the
+    /// console requires.
+    async fn staff_session(&mut self, db: &engine::db::Db, password: &str) {
+        let login = self
+            .client
+            .post(format!("{}/api/login", self.base))
+            .form(&[("login_name", "admin"), ("password", password)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(login.status(), 200);
+        let cookie = login.headers()["set-cookie"].to_str().expect("ascii");
+        self.staff_cookie = cookie.split(';').next().expect("pair").to_string();
+        self.staff_fn("two_factor_begin", &[]).await;
+        let pending: String = sqlx::query_scalar(
+            "SELECT totp_pending_secret FROM accounts WHERE totp_pending_secret IS NOT NULL",
+        )
+        .fetch_one(db.pool())
+        .await
+        .expect("pending secret");
+        let secret = hex::decode(pending).expect("hex");
+        let step = engine::auth::two_factor::step_of(engine::db::now_ms());
+        let code = format!("{:06}", engine::auth::two_factor::code_at(&secret, step));
+        self.staff_fn("two_factor_confirm", &[("code", code.as_str())])
+            .await;
+    }
+
+    async fn staff_fn(&self, name: &str, form: &[(&str, &str)]) -> String {
+        let r = self
+            .client
+            .post(format!("{}/api/{name}", self.base))
+            .header("cookie", &self.staff_cookie)
+            .form(form)
+            .send()
+            .await
+            .expect("server function");
+        let status = r.status();
+        let body = r.text().await.expect("body");
+        assert_eq!(status, 200, "{name}: {body}");
+        body
+    }
+
+    /// The console's view of one connection.
+    async fn console(&self, smsc: &str) -> serde_json::Value {
+        let list: Vec<serde_json::Value> =
+            serde_json::from_str(&self.staff_fn("smsc_connections", &[]).await).expect("json");
+        list.into_iter()
+            .find(|c| c["name"] == smsc)
+            .expect("the connection is listed")
+    }
+
     async fn metrics(&self) -> String {
         self.client
             .get(format!("{}/metrics", self.base))
@@ -126,6 +180,10 @@ fn numbers(from: u32, count: u32) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_smsc_fails_over_and_back_without_losing_or_doubling_a_message() {
     let t = sqlite().await;
+    let (_, staff_password) = engine::auth::accounts::ensure_first_staff(&t.db)
+        .await
+        .expect("staff")
+        .expect("first staff");
     let staff = engine::testing::staff(&t.db, "failoverstaff").await;
     let account = engine::testing::customer(&t.db, "failover", staff, Money::hkd(1_000)).await;
     let key = engine::api_keys::store::create(&t.db, account, "failover")
@@ -164,11 +222,13 @@ async fn a_killed_smsc_fails_over_and_back_without_losing_or_doubling_a_message(
         .env_remove("DATABASE_URL");
     let (child, addr) = start(command);
     let _ferry = KillOnDrop(child);
-    let f = Ferry {
+    let mut f = Ferry {
         client: reqwest::Client::new(),
         base: format!("http://{addr}"),
         key,
+        staff_cookie: String::new(),
     };
+    f.staff_session(&t.db, &staff_password).await;
     f.wait_until("both SMSCs bound", async |f| {
         f.bound("preferred").await == 1.0 && f.bound("fallback").await == 1.0
     })
@@ -218,6 +278,13 @@ async fn a_killed_smsc_fails_over_and_back_without_losing_or_doubling_a_message(
         ),
     );
     assert!(preferred < 600.0 && fallback > 0.0, "{metrics}");
+    // The console shows the same: the preferred connection down, the fallback taking over.
+    let (down, up) = (f.console("preferred").await, f.console("fallback").await);
+    assert_eq!(down["bound"], false, "{down}");
+    assert_eq!(down["priority"], 1);
+    assert_eq!(up["bound"], true, "{up}");
+    assert_eq!(up["accepted"].as_f64(), Some(fallback), "{up}");
+    assert_eq!(up["routes"], serde_json::json!(["HK Economic"]), "{up}");
     // Every message final once, submitted (none refused), and charged once.
     let submitted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE status = $1")
         .bind(i64::from(sms::DeliveryStatus::Submitted.code()))

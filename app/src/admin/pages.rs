@@ -59,6 +59,7 @@ pub fn AdminNav() -> impl IntoView {
             <a href="/admin/prices">"Price list"</a>
             <a href="/admin/dnc">"Do-not-call"</a>
             <a href="/admin/numbers">"Inbound numbers"</a>
+            <a href="/admin/connections">"SMSC connections"</a>
             <a href="/admin/audit">"Audit log"</a>
         </nav>
     }

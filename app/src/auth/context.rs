@@ -37,7 +37,13 @@ pub struct ServerState {
     pub batches: engine::delivery::store::BatchWriter,
     /// Open live-progress streams, capped per account.
     pub live_streams: crate::delivery::events::LiveStreams,
+    /// This process's SMSC connections, once its dispatcher has started (none without one).
+    pub links: DispatcherLinks,
 }
+
+/// Set once by the server after the dispatcher starts; read by the console's connections page.
+pub type DispatcherLinks =
+    std::sync::Arc<std::sync::OnceLock<engine::delivery::dispatcher::DispatcherProbe>>;
 
 pub fn server_state() -> Result<ServerState, AppError> {
     use_context::<ServerState>()

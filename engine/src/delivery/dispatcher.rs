@@ -108,6 +108,10 @@ pub struct LinkCounters {
 #[derive(Debug, Clone)]
 pub struct LinkState {
     pub name: String,
+    pub address: String,
+    pub routes: Vec<Route>,
+    pub priority: u32,
+    pub max_per_second: Option<f64>,
     pub bound: bool,
     pub in_flight: usize,
     pub window: usize,
@@ -126,6 +130,10 @@ impl DispatcherProbe {
             .iter()
             .map(|(config, handle, counters)| LinkState {
                 name: config.name.clone(),
+                address: config.address.clone(),
+                routes: config.routes.clone(),
+                priority: config.priority,
+                max_per_second: config.max_per_second,
                 bound: handle.is_bound(),
                 in_flight: handle.in_flight(),
                 window: config.window,
