@@ -35,7 +35,11 @@ export async function startFerry({ env: extra = {} } = {}) {
   if (!bin || !site) throw new Error('FERRY_BIN and FERRY_SITE_DIR must be set (scripts/test.sh sets them)');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-'));
-  const env = { ...process.env, FERRY_DATA_DIR: dataDir, FERRY_SITE_DIR: site, FERRY_LOG: 'warn', ...extra };
+  // The tests' callback receivers listen on this machine, which Ferry refuses to call by default.
+  const env = {
+    ...process.env, FERRY_DATA_DIR: dataDir, FERRY_SITE_DIR: site, FERRY_LOG: 'warn',
+    FERRY_CALLBACKS__ALLOW_PRIVATE_TARGETS: 'true', ...extra,
+  };
   delete env.DATABASE_URL;
   delete env.FERRY_DATABASE_URL;
   const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });

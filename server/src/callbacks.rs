@@ -35,7 +35,11 @@ pub struct ClientError(#[from] reqwest::Error);
 /// Starts sending on the current runtime.
 pub fn start(settings: &CallbackSettings, db: Db) -> Result<CallbackSender, ClientError> {
     let timeout = Duration::from_millis(settings.timeout_ms.max(1));
-    let client = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if !settings.allow_private_targets {
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicAddressesOnly));
+    }
+    let client = builder
         .timeout(timeout)
         .connect_timeout(timeout)
         // A receiver answers for itself: a redirect is not followed (it could point anywhere).
@@ -50,6 +54,7 @@ pub fn start(settings: &CallbackSettings, db: Db) -> Result<CallbackSender, Clie
     let sender = Sender {
         db,
         client,
+        allow_private_targets: settings.allow_private_targets,
         policy: RetryPolicy {
             first_retry_ms: to_i64(settings.first_retry_ms),
             max_retry_ms: to_i64(settings.max_retry_ms),
@@ -73,6 +78,7 @@ fn to_i64(v: u64) -> i64 {
 struct Sender {
     db: Db,
     client: reqwest::Client,
+    allow_private_targets: bool,
     policy: RetryPolicy,
     concurrency: usize,
     lease_ms: i64,
@@ -209,6 +215,15 @@ impl Sender {
             Ok(s) => s,
             Err(e) => return Attempt::Failed(format!("Ferry could not read the secret: {e}")),
         };
+        // A name is checked when it is resolved (`PublicAddressesOnly`), so the address
+        // connected to is the one checked; an address written in the URL is checked here.
+        if !self.allow_private_targets {
+            if let Some(ip) = literal_ip(&callback.url).filter(|ip| !is_public(*ip)) {
+                return Attempt::Abandoned(format!(
+                    "the URL points at {ip}, which is not a public address; Ferry does not call its own network"
+                ));
+            }
+        }
         let timestamp = now / 1000;
         let request = self
             .client
@@ -235,6 +250,85 @@ impl Sender {
     }
 }
 
+/// Resolves callback hosts to their public addresses only (SSRF): a customer's URL must not
+/// reach Ferry's own host or network, whatever name points there, and as reqwest connects to
+/// the addresses returned here, a name cannot be checked with one answer and used with another.
+struct PublicAddressesOnly;
+
+impl reqwest::dns::Resolve for PublicAddressesOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<std::net::SocketAddr> =
+                found.into_iter().filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!(
+                    "{host} has no public address; Ferry does not call its own network"
+                )
+                .into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// The host of `url` when it is an IP address.
+fn literal_ip(url: &str) -> Option<std::net::IpAddr> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url.host_str()?;
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}
+
+/// Whether `ip` is on the public internet: not loopback, private, shared (CGNAT), link-local,
+/// unique-local, multicast, documentation, benchmarking, reserved or unspecified (an IPv4
+/// address inside IPv6 is judged as IPv4).
+fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                // NAT64 (64:ff9b::/96) reaches IPv4 addresses through a gateway.
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0]
+                    && !is_public(IpAddr::V4(std::net::Ipv4Addr::new(
+                        (s[6] >> 8) as u8,
+                        s[6] as u8,
+                        (s[7] >> 8) as u8,
+                        s[7] as u8,
+                    )))))
+        }
+    }
+}
+
 /// The innermost cause: reqwest's own message ("error sending request") says nothing.
 fn root(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = e;
@@ -242,4 +336,69 @@ fn root(e: &(dyn std::error::Error + 'static)) -> String {
         cause = next;
     }
     cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_called() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "192.0.0.8",
+            "198.18.0.1",
+            "203.0.113.5",
+            "255.255.255.255",
+            "240.0.0.1",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+        ] {
+            let ip: std::net::IpAddr = private.parse().expect("address");
+            assert!(!is_public(ip), "{private} is not public");
+        }
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+        ] {
+            let ip: std::net::IpAddr = public.parse().expect("address");
+            assert!(is_public(ip), "{public} is public");
+        }
+    }
+
+    #[test]
+    fn addresses_written_in_the_url_are_found() {
+        assert_eq!(
+            literal_ip("http://127.0.0.1:8080/hook"),
+            Some("127.0.0.1".parse().expect("ip"))
+        );
+        assert_eq!(
+            literal_ip("https://[::1]/hook"),
+            Some("::1".parse().expect("ip"))
+        );
+        // The URL parser reads the odd spellings the way the connection would.
+        assert_eq!(
+            literal_ip("http://2130706433/"),
+            Some("127.0.0.1".parse().expect("ip"))
+        );
+        assert_eq!(literal_ip("https://hooks.example.com/x"), None);
+    }
 }

@@ -194,6 +194,10 @@ config_section! {
         pub concurrency: usize = 16,
         /// How often the outbox is checked when idle.
         pub poll_ms: u64 = 500,
+        /// Callback URLs are customers' input: by default Ferry only connects to public
+        /// addresses, never to its own host or network (loopback, private, link-local, …).
+        /// Set for a test installation whose receivers run on the same machine.
+        pub allow_private_targets: bool = false,
     }
 }
 

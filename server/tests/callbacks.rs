@@ -92,6 +92,30 @@ async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool)
     }
 }
 
+/// A fresh SQLite database in its own directory (another process, `ferry serve`, opens it
+/// too), a customer with HK$10 and a receiver that fails its first `fail_first` requests.
+async fn hooked(
+    dir_name: &str,
+    login: &str,
+    fail_first: usize,
+) -> (std::path::PathBuf, String, Db, i64, Receiver) {
+    let dir = std::env::temp_dir().join(format!("{dir_name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}/ferry.db", dir.display());
+    let db = Db::connect(&url).await.expect("db");
+    db.migrate().await.expect("migrate");
+    let account = customer(&db, login, Money::hkd(10)).await;
+    let receiver = Receiver {
+        secret: engine::callbacks::store::secret(&db, account)
+            .await
+            .expect("secret"),
+        fail_first,
+        seen: Arc::default(),
+    };
+    (dir, url, db, account, receiver)
+}
+
 async fn outbox(db: &Db) -> Vec<(i64, i64)> {
     sqlx::query_as("SELECT state, attempts FROM status_callbacks")
         .fetch_all(db.pool())
@@ -101,20 +125,7 @@ async fn outbox(db: &Db) -> Vec<(i64, i64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_receiver_gets_the_status_once_signed_after_back_off_across_a_kill() {
-    let dir = std::env::temp_dir().join(format!("ferry-callbacks-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let url = format!("sqlite://{}/ferry.db", dir.display());
-    let db = Db::connect(&url).await.expect("db");
-    db.migrate().await.expect("migrate");
-    let account = customer(&db, "hooked", Money::hkd(10)).await;
-    let receiver = Receiver {
-        secret: engine::callbacks::store::secret(&db, account)
-            .await
-            .expect("secret"),
-        fail_first: 3,
-        seen: Arc::default(),
-    };
+    let (dir, url, db, account, receiver) = hooked("ferry-callbacks", "hooked", 3).await;
     let callback_url = start_receiver(receiver.clone()).await;
     let batch = create_batch(
         &db,
@@ -137,7 +148,7 @@ async fn a_failing_receiver_gets_the_status_once_signed_after_back_off_across_a_
             "listen = \"127.0.0.1:0\"\ndatabase_url = \"{url}\"\ndata_dir = \"{}\"\n\
              [simulator]\nreceipt_delay_ms = 20\n\
              [simulator.outcomes]\ndelivered = 1\nhandset_off_then_delivered = 0\nhandset_off_then_expired = 0\nunknown_subscriber = 0\nblocked_as_spam = 0\n\
-             [callbacks]\nfirst_retry_ms = 300\nmax_retry_ms = 5000\ntimeout_ms = 1000\npoll_ms = 50\n",
+             [callbacks]\nfirst_retry_ms = 300\nmax_retry_ms = 5000\ntimeout_ms = 1000\npoll_ms = 50\nallow_private_targets = true\n",
             dir.display()
         ),
     )
@@ -268,4 +279,68 @@ async fn the_api_takes_a_callback_url_or_the_account_default_and_refuses_a_bad_o
             t.name
         );
     }
+}
+
+/// Callback URLs are customers' input (SSRF): by default Ferry calls no address of its own
+/// host or network, whether the URL names one (`127.0.0.1`) or a name resolves to one
+/// (`localhost`); the receiver on this machine sees nothing, and each outbox row says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_to_the_servers_own_network_are_refused_by_default() {
+    let (dir, url, db, account, receiver) = hooked("ferry-callbacks-ssrf", "inward", 0).await;
+    let by_address = start_receiver(receiver.clone()).await;
+    let by_name = by_address.replace("127.0.0.1", "localhost");
+    for callback_url in [by_address, by_name] {
+        create_batch(
+            &db,
+            &NewBatch {
+                callback_url: Some(callback_url),
+                ..new_batch(account, Route::HkBusiness, "Inward", &numbers(1, 0))
+            },
+        )
+        .await
+        .expect("batch");
+    }
+    let config = dir.join("ferry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{url}\"\ndata_dir = \"{}\"\n\
+             [simulator]\nreceipt_delay_ms = 20\n\
+             [callbacks]\nfirst_retry_ms = 300\ntimeout_ms = 1000\npoll_ms = 50\n",
+            dir.display()
+        ),
+    )
+    .expect("config");
+    let mut ferry = spawn_ferry(&config);
+    let results = || async {
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT url, last_result FROM status_callbacks ORDER BY id",
+        )
+        .fetch_all(db.pool())
+        .await
+        .expect("outbox")
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let tried = loop {
+        let rows = results().await;
+        if rows.len() == 2 && rows.iter().all(|(_, r)| r.is_some()) {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "never tried: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    ferry.kill().expect("kill");
+    let _ = ferry.wait();
+    let said = |i: usize| tried[i].1.clone().unwrap_or_default();
+    assert!(said(0).contains("not a public address"), "{tried:?}");
+    assert!(said(1).contains("no public address"), "{tried:?}");
+    assert!(seen(&receiver).is_empty(), "nothing reached this machine");
+    let states: Vec<i64> = outbox(&db).await.into_iter().map(|o| o.0).collect();
+    assert_eq!(
+        states[0],
+        CallbackState::GaveUp.code(),
+        "an address in the URL never becomes public: given up at once"
+    );
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -156,3 +156,46 @@ async fn metrics_are_refused_outside_the_allow_list() {
         StatusCode::OK
     );
 }
+
+/// `log_format = "json"`: every line `ferry serve` logs is one JSON object with its time,
+/// level, target and fields (here the simulator link binding at start).
+#[test]
+fn json_logs_are_one_object_per_line() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("ferry-json-logs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut child = common::process::KillOnDrop(
+        ferry()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("FERRY_DATA_DIR", &dir)
+            .env("FERRY_LOG", "info")
+            .env("FERRY_LOG_FORMAT", "json")
+            .env_remove("DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn ferry"),
+    );
+    let stderr = child.0.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let bound = loop {
+        let line = lines.next().expect("a log line").expect("utf-8");
+        let entry: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(entry["timestamp"].is_string(), "{line}");
+        assert!(entry["level"].is_string(), "{line}");
+        if entry["fields"]["message"] == "SMSC bound" {
+            break entry;
+        }
+        assert!(Instant::now() < deadline, "never bound");
+    };
+    assert_eq!(bound["level"], "INFO");
+    assert_eq!(bound["fields"]["smsc"], "simulator");
+    assert!(bound["target"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("engine")));
+    drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -265,7 +265,7 @@ async fn replies_on(t: &TestDb, python: &std::ffi::OsStr) {
         format!(
             "listen = \"127.0.0.1:0\"\ndatabase_url = \"{}\"\ndata_dir = \"{}\"\n\
              [simulator]\nenabled = false\n\
-             [callbacks]\npoll_ms = 100\n\
+             [callbacks]\npoll_ms = 100\nallow_private_targets = true\n\
              [two_way]\npart_timeout_s = 2\n\
              [[smsc]]\nname = \"smpplib\"\naddress = \"127.0.0.1:{}\"\nsystem_id = \"ferry\"\npassword = \"secret\"\n",
             t.url,
