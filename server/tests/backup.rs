@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::process::{ferry, start, KillOnDrop};
+use common::process::{ferry, serve, test_dir, write_config, KillOnDrop};
 use engine::db::testing::sqlite;
 use engine::db::Db;
 use sms::Money;
@@ -54,36 +54,10 @@ async fn count(db: &Db, table: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_sending_restores_with_every_balance_equal_to_its_entries() {
     let t = sqlite().await;
-    let staff = engine::testing::staff(&t.db, "backupstaff").await;
-    let account = engine::testing::customer(&t.db, "backup", staff, Money::hkd(100)).await;
-    engine::sender_ids::store::create(&t.db, staff, account, "ACME", false)
-        .await
-        .expect("sender ID");
-    let key = engine::api_keys::store::create(&t.db, account, "backup")
-        .await
-        .expect("key")
-        .secret;
-    let dir = std::env::temp_dir().join(format!("ferry-backup-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let config = dir.join("ferry.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{}\"\ndata_dir = \"{}\"\n\
-             [simulator]\nreceipt_delay_ms = 20\n",
-            t.url,
-            dir.display()
-        ),
-    )
-    .expect("config");
-    let mut command = ferry();
-    command
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env_remove("DATABASE_URL");
-    let (child, addr) = start(command);
+    let (_, key) = common::api::sender_with_key(&t, "backup", Money::hkd(100)).await;
+    let dir = test_dir("ferry-backup");
+    let config = write_config(&dir, &t.url, "[simulator]\nreceipt_delay_ms = 20\n");
+    let (child, addr, _) = serve(&config);
     let mut child = KillOnDrop(child);
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
@@ -186,13 +160,7 @@ async fn a_backup_taken_while_sending_restores_with_every_balance_equal_to_its_e
     assert_eq!(kept.messages, messages_before_restore);
 
     // Ferry starts on the restored database (the lock is free again) and is ready.
-    let mut command = ferry();
-    command
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env_remove("DATABASE_URL");
-    let (child, addr) = start(command);
+    let (child, addr, _) = serve(&config);
     let _child = KillOnDrop(child);
     let ready = client
         .get(format!("http://{addr}/readyz"))
@@ -205,8 +173,7 @@ async fn a_backup_taken_while_sending_restores_with_every_balance_equal_to_its_e
 
 #[test]
 fn a_postgresql_backup_is_pointed_at_pg_dump() {
-    let dir = std::env::temp_dir().join(format!("ferry-backup-pg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = test_dir("ferry-backup-pg");
     let config = dir.join("ferry.toml");
     std::fs::write(
         &config,

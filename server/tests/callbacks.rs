@@ -12,7 +12,7 @@ use axum::routing::post;
 use axum::Router;
 use common::api::{assert_error, customer_with_key, send};
 use common::dispatch::{customer, new_batch, numbers};
-use common::process::spawn_ferry;
+use common::process::{spawn_ferry, test_dir, write_config};
 use engine::callbacks::{self, CallbackState};
 use engine::db::testing::all_backends;
 use engine::db::{now_ms, Db};
@@ -99,9 +99,7 @@ async fn hooked(
     login: &str,
     fail_first: usize,
 ) -> (std::path::PathBuf, String, Db, i64, Receiver) {
-    let dir = std::env::temp_dir().join(format!("{dir_name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = test_dir(dir_name);
     let url = format!("sqlite://{}/ferry.db", dir.display());
     let db = Db::connect(&url).await.expect("db");
     db.migrate().await.expect("migrate");
@@ -141,18 +139,13 @@ async fn a_failing_receiver_gets_the_status_once_signed_after_back_off_across_a_
     )
     .await
     .expect("batch");
-    let config = dir.join("ferry.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{url}\"\ndata_dir = \"{}\"\n\
-             [simulator]\nreceipt_delay_ms = 20\n\
-             [simulator.outcomes]\ndelivered = 1\nhandset_off_then_delivered = 0\nhandset_off_then_expired = 0\nunknown_subscriber = 0\nblocked_as_spam = 0\n\
-             [callbacks]\nfirst_retry_ms = 300\nmax_retry_ms = 5000\ntimeout_ms = 1000\npoll_ms = 50\nallow_private_targets = true\n",
-            dir.display()
-        ),
-    )
-    .expect("config");
+    let config = write_config(
+        &dir,
+        &url,
+        "[simulator]\nreceipt_delay_ms = 20\n\
+         [simulator.outcomes]\ndelivered = 1\nhandset_off_then_delivered = 0\nhandset_off_then_expired = 0\nunknown_subscriber = 0\nblocked_as_spam = 0\n\
+         [callbacks]\nfirst_retry_ms = 300\nmax_retry_ms = 5000\ntimeout_ms = 1000\npoll_ms = 50\nallow_private_targets = true\n",
+    );
 
     let mut ferry = spawn_ferry(&config);
     // Killed while the second attempt is being answered (so it may not be recorded).
@@ -300,17 +293,12 @@ async fn callbacks_to_the_servers_own_network_are_refused_by_default() {
         .await
         .expect("batch");
     }
-    let config = dir.join("ferry.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{url}\"\ndata_dir = \"{}\"\n\
-             [simulator]\nreceipt_delay_ms = 20\n\
-             [callbacks]\nfirst_retry_ms = 300\ntimeout_ms = 1000\npoll_ms = 50\n",
-            dir.display()
-        ),
-    )
-    .expect("config");
+    let config = write_config(
+        &dir,
+        &url,
+        "[simulator]\nreceipt_delay_ms = 20\n\
+         [callbacks]\nfirst_retry_ms = 300\ntimeout_ms = 1000\npoll_ms = 50\n",
+    );
     let mut ferry = spawn_ferry(&config);
     let results = || async {
         sqlx::query_as::<_, (String, Option<String>)>(

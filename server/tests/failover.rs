@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::process::{ferry, start, KillOnDrop};
+use common::process::{ferry, serve, test_dir, write_config, KillOnDrop};
 use engine::db::testing::sqlite;
 use sms::Money;
 use std::io::{BufRead, BufReader};
@@ -73,15 +73,7 @@ impl Ferry {
         let cookie = login.headers()["set-cookie"].to_str().expect("ascii");
         self.staff_cookie = cookie.split(';').next().expect("pair").to_string();
         self.staff_fn("two_factor_begin", &[]).await;
-        let pending: String = sqlx::query_scalar(
-            "SELECT totp_pending_secret FROM accounts WHERE totp_pending_secret IS NOT NULL",
-        )
-        .fetch_one(db.pool())
-        .await
-        .expect("pending secret");
-        let secret = hex::decode(pending).expect("hex");
-        let step = engine::auth::two_factor::step_of(engine::db::now_ms());
-        let code = format!("{:06}", engine::auth::two_factor::code_at(&secret, step));
+        let (_, code) = common::pending_totp_code(db).await;
         self.staff_fn("two_factor_confirm", &[("code", code.as_str())])
             .await;
     }
@@ -184,43 +176,26 @@ async fn a_killed_smsc_fails_over_and_back_without_losing_or_doubling_a_message(
         .await
         .expect("staff")
         .expect("first staff");
-    let staff = engine::testing::staff(&t.db, "failoverstaff").await;
-    let account = engine::testing::customer(&t.db, "failover", staff, Money::hkd(1_000)).await;
-    let key = engine::api_keys::store::create(&t.db, account, "failover")
-        .await
-        .expect("key")
-        .secret;
+    let (account, key) = common::api::sender_with_key(&t, "failover", Money::hkd(1_000)).await;
     let (a_addr, b_addr) = (free_addr(), free_addr());
     let mut a = KillOnDrop(simulator(a_addr));
     let _b = KillOnDrop(simulator(b_addr));
 
-    let dir = std::env::temp_dir().join(format!("ferry-failover-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let config = dir.join("ferry.toml");
+    let dir = test_dir("ferry-failover");
     // The preferred SMSC takes 100 submits a second, so the batch is still on its way to it
     // when it is killed; the fallback has no limit.
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{}\"\ndata_dir = \"{}\"\n\
-             [simulator]\nenabled = false\n\
+    let config = write_config(
+        &dir,
+        &t.url,
+        &format!(
+            "[simulator]\nenabled = false\n\
              [[smsc]]\nname = \"preferred\"\naddress = \"{a_addr}\"\nroutes = [\"HK_ECONOMIC\"]\n\
              priority = 1\nmax_per_second = 100\nwindow = 20\n\
              [[smsc]]\nname = \"fallback\"\naddress = \"{b_addr}\"\nroutes = [\"HK_ECONOMIC\"]\n\
-             priority = 2\nwindow = 20\n",
-            t.url,
-            dir.display()
+             priority = 2\nwindow = 20\n"
         ),
-    )
-    .expect("config");
-    let mut command = ferry();
-    command
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env_remove("DATABASE_URL");
-    let (child, addr) = start(command);
+    );
+    let (child, addr, _) = serve(&config);
     let _ferry = KillOnDrop(child);
     let mut f = Ferry {
         client: reqwest::Client::new(),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::process::{ferry, start};
+use common::process::{ferry, serve, test_dir, write_config};
 use common::router_for;
 use engine::db::testing::sqlite;
 use http::{header, Request, StatusCode};
@@ -30,38 +30,16 @@ fn value(text: &str, prefix: &str) -> Option<f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_ferry_reports_health_readiness_and_metrics() {
     let t = sqlite().await;
-    let staff = engine::testing::staff(&t.db, "metricsstaff").await;
-    let account = engine::testing::customer(&t.db, "metrics", staff, Money::hkd(100)).await;
-    engine::sender_ids::store::create(&t.db, staff, account, "ACME", false)
-        .await
-        .expect("sender ID");
-    let key = engine::api_keys::store::create(&t.db, account, "metrics")
-        .await
-        .expect("key")
-        .secret;
-    let dir = std::env::temp_dir().join(format!("ferry-metrics-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let config = dir.join("ferry.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{}\"\ndata_dir = \"{}\"\n\
-             [simulator]\nreceipt_delay_ms = 20\n[simulator.outcomes]\ndelivered = 1\n\
-             handset_off_then_delivered = 0\nhandset_off_then_expired = 0\n\
-             unknown_subscriber = 0\nblocked_as_spam = 0\n",
-            t.url,
-            dir.display()
-        ),
-    )
-    .expect("config");
-    let mut command = ferry();
-    command
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env_remove("DATABASE_URL");
-    let (mut child, addr) = start(command);
+    let (_, key) = common::api::sender_with_key(&t, "metrics", Money::hkd(100)).await;
+    let dir = test_dir("ferry-metrics");
+    let config = write_config(
+        &dir,
+        &t.url,
+        "[simulator]\nreceipt_delay_ms = 20\n[simulator.outcomes]\ndelivered = 1\n\
+         handset_off_then_delivered = 0\nhandset_off_then_expired = 0\n\
+         unknown_subscriber = 0\nblocked_as_spam = 0\n",
+    );
+    let (mut child, addr, _) = serve(&config);
     let client = reqwest::Client::new();
     let base = format!("http://{addr}");
     assert_eq!(
@@ -162,9 +140,7 @@ async fn metrics_are_refused_outside_the_allow_list() {
 #[test]
 fn json_logs_are_one_object_per_line() {
     use std::io::{BufRead, BufReader};
-    let dir = std::env::temp_dir().join(format!("ferry-json-logs-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = test_dir("ferry-json-logs");
     let mut child = common::process::KillOnDrop(
         ferry()
             .args(["serve", "--listen", "127.0.0.1:0"])

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::process::{ferry, start_listening, KillOnDrop};
+use common::process::{serve, test_dir, write_config, KillOnDrop};
 use engine::db::testing::sqlite;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -43,9 +43,7 @@ fn ehlo(addr: SocketAddr) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_certificate_ferry_serves_only_https_and_says_so() {
-    let dir = std::env::temp_dir().join(format!("ferry-tls-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = test_dir("ferry-tls");
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("certificate");
     let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).expect("cert");
@@ -55,28 +53,18 @@ async fn with_a_certificate_ferry_serves_only_https_and_says_so() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let config = dir.join("ferry.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{}\"\ndata_dir = \"{}\"\n\
-             [tls]\ncert = \"{}\"\nkey = \"{}\"\nredirect_listen = \"127.0.0.1:{plain_port}\"\n\
+    let config = write_config(
+        &dir,
+        &t.url,
+        &format!(
+            "[tls]\ncert = \"{}\"\nkey = \"{}\"\nredirect_listen = \"127.0.0.1:{plain_port}\"\n\
              hsts_max_age_s = 600\n\
              [smtp]\nlisten = \"127.0.0.1:0\"\n",
-            t.url,
-            dir.display(),
             cert_path.display(),
             key_path.display(),
         ),
-    )
-    .expect("config");
-    let mut command = ferry();
-    command
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env_remove("DATABASE_URL");
-    let (child, addr, smtp) = start_listening(command);
+    );
+    let (child, addr, smtp) = serve(&config);
     let _child = KillOnDrop(child);
 
     let root = reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).expect("root");

@@ -206,8 +206,10 @@ pub async fn sign_in(
     second_factor: Option<&str>,
     ip: IpAddr,
 ) -> Result<(i64, String), Error> {
-    let account: Option<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, password_hash, ip_allow_list FROM accounts WHERE login_name = $1",
+    let account: Option<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT id, password_hash, ip_allow_list, \
+                CAST(CASE WHEN totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) \
+         FROM accounts WHERE login_name = $1",
     )
     .bind(login_name)
     .fetch_optional(db.pool())
@@ -216,8 +218,8 @@ pub async fn sign_in(
     // whether the password was right.
     let allow_list = account
         .as_ref()
-        .map(|(_, _, list)| crate::settings::IpAllowList::parse(list).unwrap_or_default());
-    if let (Some((id, _, _)), Some(list)) = (&account, &allow_list) {
+        .map(|(_, _, list, _)| crate::settings::IpAllowList::parse(list).unwrap_or_default());
+    if let (Some((id, _, _, _)), Some(list)) = (&account, &allow_list) {
         if !list.allows(ip) {
             tracing::warn!(account_id = id, ip = %ip, "sign-in refused by the IP allow-list");
             record_login_attempt(db, login_name, Some(*id), ip, false).await?;
@@ -232,7 +234,7 @@ pub async fn sign_in(
     let claim = claim_sign_in(db, settings, login_name, ip, trusted).await?;
 
     let ok = match &account {
-        Some((_, hash, _)) => verify_password(hash.clone(), password.to_string()).await?,
+        Some((_, hash, _, _)) => verify_password(hash.clone(), password.to_string()).await?,
         None => {
             // Hash anyway, so an unknown login name takes as long as a wrong password and
             // timing does not reveal which login names exist.
@@ -240,9 +242,10 @@ pub async fn sign_in(
             false
         }
     };
-    let account_id = account.as_ref().map(|(id, _, _)| *id);
+    let account_id = account.as_ref().map(|(id, _, _, _)| *id);
+    let two_factor = account.as_ref().is_some_and(|(_, _, _, on)| *on == 1);
     if let (Some(id), true) = (account_id, ok) {
-        if super::two_factor::status(db, id).await?.enabled {
+        if two_factor {
             let code = second_factor.map(str::trim).unwrap_or_default();
             if code.is_empty() {
                 throttle::release(db, claim).await?;

@@ -86,6 +86,22 @@ pub async fn customer_with_key(t: &TestDb, login: &str, balance: Money) -> (Api,
     )
 }
 
+/// A normal customer `login` made directly in the database (no sign-up, so no first batch)
+/// with `balance`, the sender ID `ACME` (created by the staff login `<login>staff`) and an API
+/// key: for the tests that drive a real `ferry serve` process. Returns the account and the key.
+pub async fn sender_with_key(t: &TestDb, login: &str, balance: Money) -> (i64, String) {
+    let staff = engine::testing::staff(&t.db, &format!("{login}staff")).await;
+    let account = engine::testing::customer(&t.db, login, staff, balance).await;
+    engine::sender_ids::store::create(&t.db, staff, account, "ACME", false)
+        .await
+        .expect("sender ID");
+    let key = engine::api_keys::store::create(&t.db, account, login)
+        .await
+        .expect("key")
+        .secret;
+    (account, key)
+}
+
 /// Batches of `account` (sign-up already sent one: the mobile verification code).
 pub async fn batches(t: &TestDb, account: i64) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM batches WHERE account_id = $1")

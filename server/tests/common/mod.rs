@@ -296,19 +296,25 @@ pub async fn staff(t: &TestDb) -> Client {
 pub async fn set_up_two_factor(c: &mut Client, t: &TestDb) -> Vec<u8> {
     let r = c.server_fn("two_factor_begin", &[]).await;
     assert_eq!(r.status, StatusCode::OK, "two-factor set-up: {}", r.body);
-    // The secret the QR code carries; each test's database has one set-up at a time.
+    let (secret, code) = pending_totp_code(&t.db).await;
+    let r = c.server_fn("two_factor_confirm", &[("code", &code)]).await;
+    assert_eq!(r.status, StatusCode::OK, "two-factor confirm: {}", r.body);
+    secret
+}
+
+/// The secret being set up (what the QR code carries; a test's database has one set-up at a
+/// time) and the code an authenticator app shows for it now.
+pub async fn pending_totp_code(db: &engine::db::Db) -> (Vec<u8>, String) {
     let pending: String = sqlx::query_scalar(
         "SELECT totp_pending_secret FROM accounts WHERE totp_pending_secret IS NOT NULL",
     )
-    .fetch_one(t.db.pool())
+    .fetch_one(db.pool())
     .await
     .expect("pending secret");
     let secret = hex::decode(pending).expect("hex");
     let step = engine::auth::two_factor::step_of(engine::db::now_ms());
     let code = format!("{:06}", engine::auth::two_factor::code_at(&secret, step));
-    let r = c.server_fn("two_factor_confirm", &[("code", &code)]).await;
-    assert_eq!(r.status, StatusCode::OK, "two-factor confirm: {}", r.body);
-    secret
+    (secret, code)
 }
 
 pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";

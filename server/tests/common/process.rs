@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -56,14 +57,42 @@ pub fn start_listening(mut command: Command) -> (Child, SocketAddr, Option<Socke
 }
 
 /// Starts `ferry serve` with `config` (its database from the file, not the environment).
-pub fn spawn_ferry(config: &std::path::Path) -> Child {
+pub fn spawn_ferry(config: &Path) -> Child {
+    serve(config).0
+}
+
+/// [`spawn_ferry`], with the HTTP address and the email API's (when `[smtp] listen` is set).
+pub fn serve(config: &Path) -> (Child, SocketAddr, Option<SocketAddr>) {
     let mut command = ferry();
     command
         .arg("--config")
         .arg(config)
         .arg("serve")
         .env_remove("DATABASE_URL");
-    start(command).0
+    start_listening(command)
+}
+
+/// An empty directory of its own for one test's Ferry: `<tmp>/<name>-<pid>`.
+pub fn test_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("test directory");
+    dir
+}
+
+/// Writes `<dir>/ferry.toml`: a free loopback port, `database_url`, `dir` as the data
+/// directory, then `extra` (more TOML, tables included); returns its path.
+pub fn write_config(dir: &Path, database_url: &str, extra: &str) -> PathBuf {
+    let config = dir.join("ferry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{database_url}\"\ndata_dir = \"{}\"\n{extra}",
+            dir.display()
+        ),
+    )
+    .expect("write ferry.toml");
+    config
 }
 
 /// A child process killed when dropped, so a failing assertion does not leave it running.
