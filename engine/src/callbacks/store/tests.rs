@@ -128,7 +128,12 @@ async fn a_claim_leases_and_attempts_back_off_then_deliver_or_give_up() {
             }
         );
 
-        // Due again at once (first retry 0 ms); past the deadline it is given up.
+        // Due again as soon as its retry time has come (first retry 0 ms, which the policy
+        // makes 1 ms so the back-off can double): claimed only once that millisecond is past,
+        // which on a fast machine is not yet the case right after recording.
+        while crate::db::now_ms() < failed.next_attempt_at {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
         let again = claim_due(&t.db, 10, 60_000).await.expect("retry");
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempts, 1);
