@@ -27,6 +27,9 @@ pub fn TextField(
     #[prop(optional, into)] hint: Option<String>,
     #[prop(optional, into)] placeholder: Option<String>,
     #[prop(optional)] required: bool,
+    /// What the field holds, for forms that edit something (it follows the signal).
+    #[prop(optional, into)]
+    value: MaybeProp<String>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -58,6 +61,7 @@ pub fn TextField(
                 autocomplete=autocomplete
                 placeholder=placeholder
                 required=required
+                value=move || value.get()
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=described_by
             />

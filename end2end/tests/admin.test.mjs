@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFerry, launchBrowser, waitHydrated, uniqueLogin, signUp, logIn, setUpTwoFactor, totp } from '../lib/harness.mjs';
+import { startFerry, launchBrowser, waitHydrated, watchPage, uniqueLogin, signUp, logIn, setUpTwoFactor, totp, staffPage } from '../lib/harness.mjs';
 
 let ferry;
 let browser;
@@ -64,6 +64,63 @@ test('the first staff sign-in sets up two-factor sign-in; from then on a code is
   await row.getByText('Bound').waitFor();
   assert.match(await row.innerText(), /HK Business, HK Economic, China, International/);
   await context.close();
+});
+
+test('staff add, edit, disable and remove an SMSC connection in the console', async () => {
+  const page = await staffPage(browser, ferry);
+  const problems = watchPage(page);
+  await page.goto(`${ferry.url}/admin/connections`);
+  await waitHydrated(page);
+  const table = page.getByTestId('smsc-connections');
+  const simulator = table.locator('tr[data-smsc="simulator"]');
+  await simulator.getByText('Bound').waitFor();
+  const address = (await simulator.locator('code').innerText()).trim();
+
+  // Nothing filled in: every problem is named next to its field, nothing is added.
+  await page.getByRole('button', { name: 'Add connection' }).click();
+  await page.locator('#field-name-error').filter({ hasText: 'Use 1 to 40 letters' }).waitFor();
+  await page.locator('#field-routes-error').filter({ hasText: 'Choose at least one route' }).waitFor();
+  await page.locator('#field-address-error').filter({ hasText: 'host and port' }).waitFor();
+
+  // A real connection: the built-in simulator steps aside and the new one binds.
+  await page.getByLabel('Name').fill('console-sim');
+  await page.getByLabel('Address').fill(address);
+  await page.getByLabel('System ID').fill('ferry');
+  await page.getByLabel('Password').fill('ferry');
+  await page.getByLabel('HK Business').check();
+  await page.getByLabel('China').check();
+  await page.getByLabel('Priority').fill('2');
+  await page.getByLabel('Window').fill('20');
+  await page.getByRole('button', { name: 'Add connection' }).click();
+  await page.getByTestId('smsc-saved').waitFor();
+  const added = table.locator('tr[data-smsc="console-sim"]');
+  await added.getByTestId('smsc-state').filter({ hasText: 'Bound' }).waitFor();
+  assert.match(await added.innerText(), /console\s+HK Business, China\s+2\b/);
+  await simulator.waitFor({ state: 'detached' });
+  // The form is empty again, ready for the next one.
+  assert.equal(await page.getByLabel('Name').inputValue(), '');
+
+  // Edit: the form shows the stored settings (never the password); a limit is added.
+  await added.getByRole('button', { name: 'Edit console-sim' }).click();
+  await page.getByRole('heading', { name: 'Edit console-sim' }).waitFor();
+  assert.equal(await page.getByLabel('Address').inputValue(), address);
+  assert.equal(await page.getByLabel('Password').inputValue(), '');
+  assert.equal(await page.getByLabel('China').isChecked(), true);
+  assert.equal(await page.getByLabel('HK Economic').isChecked(), false);
+  await page.getByLabel('Messages per second').fill('50');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await added.getByText('limit 50/s').waitFor();
+  await added.getByTestId('smsc-state').filter({ hasText: 'Bound' }).waitFor();
+
+  // Disabled: the connection stops; with no real connection left, the simulator is back.
+  await added.getByRole('button', { name: 'Disable console-sim' }).click();
+  await added.getByTestId('smsc-state').filter({ hasText: 'Disabled' }).waitFor();
+  await simulator.getByText('Bound').waitFor();
+  await added.getByRole('button', { name: 'Remove console-sim' }).click();
+  await added.waitFor({ state: 'detached' });
+  // The empty form's 422 is the one expected error.
+  assert.deepEqual(problems.filter((p) => !/status of 422/.test(p)), []);
+  await page.context().close();
 });
 
 test('a customer cannot reach the admin console: no link, 403 page, 403 data', async () => {

@@ -307,7 +307,30 @@ pub async fn dispatch(args: DispatchArgs) -> Result<serde_json::Value, BenchErro
         "peak_rss_kb": peak_rss_kb(),
         "charges": charges,
         "ledger": ledger,
+        "writes": write_profile(),
     }))
+}
+
+/// Per kind of write transaction of this process: how many, their rows on average, and the
+/// time from begin to commit (in total and on average): where the database time went.
+pub fn write_profile() -> serde_json::Value {
+    engine::delivery::write_sizes::snapshot()
+        .into_iter()
+        .filter(|s| s.transactions > 0)
+        .map(|s| {
+            (
+                s.kind.label().to_string(),
+                json!({
+                    "transactions": s.transactions,
+                    "rows": s.rows,
+                    "rows_per_transaction": s.rows as f64 / s.transactions as f64,
+                    "seconds": s.seconds,
+                    "ms_per_transaction": s.seconds * 1e3 / s.transactions as f64,
+                }),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// The ledger's invariant over the whole database (every account's balance is the sum of its

@@ -3,7 +3,10 @@
 
 use crate::config::{Config, SimulatorSettings, SmscSettings};
 use engine::db::Db;
-use engine::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle, SmscConfig};
+use engine::delivery::connections;
+use engine::delivery::dispatcher::{
+    self, DispatcherConfig, DispatcherHandle, SmscConfig, SmscLinks,
+};
 use smpp::{Behaviour, MsgIdMatching, Outcome, SimulatorConfig, SimulatorHandle};
 use sms::Route;
 use std::time::Duration;
@@ -22,10 +25,15 @@ pub enum DeliveryStartError {
 pub struct Delivery {
     pub dispatcher: Option<DispatcherHandle>,
     pub simulator: Option<SimulatorHandle>,
+    /// Applies staff's changes to the SMSC connections.
+    watcher: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Delivery {
     pub async fn shutdown(self) {
+        if let Some(w) = self.watcher {
+            w.abort();
+        }
         if let Some(d) = self.dispatcher {
             d.shutdown().await;
         }
@@ -73,19 +81,12 @@ pub fn simulator_config(settings: &SimulatorSettings) -> SimulatorConfig {
 }
 
 fn parse_matching(name: &str, value: &str) -> Result<MsgIdMatching, DeliveryStartError> {
-    Ok(match value {
-        "auto" | "" => MsgIdMatching::Auto,
-        "exact" => MsgIdMatching::Exact,
-        "submit_hex_receipt_decimal" => MsgIdMatching::SubmitHexReceiptDecimal,
-        "submit_decimal_receipt_hex" => MsgIdMatching::SubmitDecimalReceiptHex,
-        "ignore_leading_zeros" => MsgIdMatching::IgnoreLeadingZeros,
-        other => {
-            return Err(DeliveryStartError::UnknownMatching {
-                name: name.into(),
-                value: other.into(),
-            })
-        }
-    })
+    value
+        .parse()
+        .map_err(|_| DeliveryStartError::UnknownMatching {
+            name: name.into(),
+            value: value.into(),
+        })
 }
 
 fn smsc_config(s: &SmscSettings) -> Result<SmscConfig, DeliveryStartError> {
@@ -132,31 +133,40 @@ pub async fn start(config: &Config, db: Db) -> Result<Delivery, DeliveryStartErr
         return Ok(Delivery {
             dispatcher: None,
             simulator,
+            watcher: None,
         });
     }
-    let mut smscs = config
-        .smsc
-        .iter()
-        .map(smsc_config)
-        .collect::<Result<Vec<_>, _>>()?;
-    if smscs.is_empty() {
-        if let Some(sim) = &simulator {
-            smscs.push(SmscConfig {
-                name: "simulator".into(),
-                address: sim.addr.to_string(),
-                system_id: "ferry".into(),
-                password: "ferry".into(),
-                routes: Route::ALL.to_vec(),
-                window: 100,
-                max_per_second: None,
-                msg_id_matching: MsgIdMatching::Auto,
-                priority: 1,
-            });
-        } else {
-            tracing::warn!(
-                "no SMSC configured and the simulator is off: messages will wait in the queue"
-            );
+    let connections = Connections {
+        file: config
+            .smsc
+            .iter()
+            .map(smsc_config)
+            .collect::<Result<Vec<_>, _>>()?,
+        simulator: simulator.as_ref().map(|sim| SmscConfig {
+            name: connections::SIMULATOR_NAME.into(),
+            address: sim.addr.to_string(),
+            system_id: "ferry".into(),
+            password: "ferry".into(),
+            routes: Route::ALL.to_vec(),
+            window: 100,
+            max_per_second: None,
+            msg_id_matching: MsgIdMatching::Auto,
+            priority: 1,
+        }),
+    };
+    let managed = match connections::store::enabled(&db).await {
+        Ok(managed) => managed,
+        Err(e) => {
+            // The watcher tries again in a moment; ferry.toml's connections start now.
+            tracing::warn!(error = %e, "cannot read the console's SMSC connections");
+            Vec::new()
         }
+    };
+    let smscs = connections.running(managed);
+    if smscs.is_empty() {
+        tracing::warn!(
+            "no SMSC configured and the simulator is off: messages will wait in the queue"
+        );
     }
     let dispatcher_config = DispatcherConfig {
         workers: config.dispatcher.workers.max(1),
@@ -166,8 +176,57 @@ pub async fn start(config: &Config, db: Db) -> Result<Delivery, DeliveryStartErr
         ..DispatcherConfig::default()
     };
     tracing::info!(node = %dispatcher_config.node_id, workers = dispatcher_config.workers, "dispatcher starting");
+    let dispatcher = dispatcher::start(db.clone(), dispatcher_config);
+    let watcher = tokio::spawn(watch_connections(db, connections, dispatcher.links()));
     Ok(Delivery {
-        dispatcher: Some(dispatcher::start(db, dispatcher_config)),
+        dispatcher: Some(dispatcher),
         simulator,
+        watcher: Some(watcher),
     })
+}
+
+/// Where the dispatcher's connections come from.
+struct Connections {
+    /// `[[smsc]]` in ferry.toml: fixed while the process runs.
+    file: Vec<SmscConfig>,
+    /// The built-in simulator, when it runs.
+    simulator: Option<SmscConfig>,
+}
+
+impl Connections {
+    /// ferry.toml's connections and the console's enabled ones; with neither, the built-in
+    /// simulator takes every route, so a fresh install sends end to end, and stops as soon as
+    /// a real connection is configured (a real message must never go to a simulator).
+    fn running(&self, managed: Vec<SmscConfig>) -> Vec<SmscConfig> {
+        let mut all = self.file.clone();
+        all.extend(managed);
+        if all.is_empty() {
+            all.extend(self.simulator.clone());
+        }
+        all
+    }
+}
+
+/// How long a change made in the console (by any process on the database) takes at most to
+/// reach this dispatcher; one made through this process is applied at once.
+const CONNECTIONS_POLL: Duration = Duration::from_secs(2);
+
+async fn watch_connections(db: Db, connections: Connections, links: SmscLinks) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(CONNECTIONS_POLL) => {}
+            _ = links.reload_requested() => {}
+        }
+        match connections::store::enabled(&db).await {
+            Ok(managed) => {
+                let wanted = connections.running(managed);
+                if wanted != links.configs() {
+                    let names: Vec<&str> = wanted.iter().map(|c| c.name.as_str()).collect();
+                    tracing::info!(?names, "SMSC connections changed");
+                    links.reconfigure(wanted);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the console's SMSC connections"),
+        }
+    }
 }

@@ -69,6 +69,7 @@ pub fn server_state(config: &Config, db: Db) -> ServerState {
         batches: engine::delivery::store::BatchWriter::start(db.clone()),
         live_streams: Default::default(),
         links: Default::default(),
+        smscs_in_file: config.smsc.iter().map(|s| s.name.clone()).collect(),
         db,
         auth: config.auth_settings(),
         portal: app::auth::context::PortalSettings {

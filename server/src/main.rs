@@ -242,8 +242,8 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let router = server::http::router(&config, state);
     let delivery = server::delivery::start(&config, db.clone()).await?;
     if let Some(dispatcher) = &delivery.dispatcher {
-        server::metrics::metrics().set_dispatcher(dispatcher.probe());
-        let _ = links.set(dispatcher.probe());
+        server::metrics::metrics().set_dispatcher(dispatcher.links());
+        let _ = links.set(dispatcher.links());
     }
     let simulator_control = match (&delivery.simulator, config.simulator.control_listen) {
         (Some(simulator), Some(addr)) => Some(

@@ -9,7 +9,7 @@
 //! [`DB_REFRESH`], so frequent scrapes cost one query set, not one per scrape.
 
 use engine::db::Db;
-use engine::delivery::dispatcher::DispatcherProbe;
+use engine::delivery::dispatcher::SmscLinks;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -91,7 +91,7 @@ impl Histogram {
 pub struct Metrics {
     http: [Histogram; 3],
     http_errors: [AtomicU64; 3],
-    dispatcher: OnceLock<DispatcherProbe>,
+    dispatcher: OnceLock<SmscLinks>,
     db_cache: Mutex<Option<(Instant, String)>>,
 }
 
@@ -112,7 +112,7 @@ impl Metrics {
     }
 
     /// The dispatcher of this process, once it has started (the first one wins).
-    pub fn set_dispatcher(&self, probe: DispatcherProbe) {
+    pub fn set_dispatcher(&self, probe: SmscLinks) {
         let _ = self.dispatcher.set(probe);
     }
 
@@ -120,6 +120,7 @@ impl Metrics {
     pub async fn render(&self, db: &Db) -> Result<String, sqlx::Error> {
         let mut out = self.database_part(db).await?;
         self.write_links(&mut out);
+        write_transaction_sizes(&mut out);
         let _ = writeln!(
             out,
             "# HELP ferry_http_request_duration_seconds Time until a response's headers, by door."
@@ -193,7 +194,7 @@ impl Metrics {
         let links = self
             .dispatcher
             .get()
-            .map(DispatcherProbe::links)
+            .map(SmscLinks::states)
             .unwrap_or_default();
         type Read = fn(&engine::delivery::dispatcher::LinkState) -> u64;
         let series: [(&str, &str, &str, Read); 7] = [
@@ -248,6 +249,57 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{{smsc=\"{smsc}\"}} {}", read(link));
             }
         }
+    }
+}
+
+/// Rows per write transaction of the sending path, by kind (the writer's ticks), and the time
+/// those transactions took from begin to commit.
+fn write_transaction_sizes(out: &mut String) {
+    use engine::delivery::write_sizes::{snapshot, ROW_BUCKETS};
+    let sizes = snapshot();
+    let _ = writeln!(
+        out,
+        "# HELP ferry_writer_tick_rows Rows per write transaction (one disk sync each), by kind."
+    );
+    let _ = writeln!(out, "# TYPE ferry_writer_tick_rows histogram");
+    for s in &sizes {
+        let kind = s.kind.label();
+        let mut cumulative = 0;
+        for (bound, n) in ROW_BUCKETS.iter().zip(s.buckets) {
+            cumulative += n;
+            let _ = writeln!(
+                out,
+                "ferry_writer_tick_rows_bucket{{kind=\"{kind}\",le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "ferry_writer_tick_rows_bucket{{kind=\"{kind}\",le=\"+Inf\"}} {}",
+            s.transactions
+        );
+        let _ = writeln!(
+            out,
+            "ferry_writer_tick_rows_sum{{kind=\"{kind}\"}} {}",
+            s.rows
+        );
+        let _ = writeln!(
+            out,
+            "ferry_writer_tick_rows_count{{kind=\"{kind}\"}} {}",
+            s.transactions
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP ferry_writer_tick_seconds_total Time write transactions took from begin to commit, by kind."
+    );
+    let _ = writeln!(out, "# TYPE ferry_writer_tick_seconds_total counter");
+    for s in &sizes {
+        let _ = writeln!(
+            out,
+            "ferry_writer_tick_seconds_total{{kind=\"{}\"}} {}",
+            s.kind.label(),
+            s.seconds
+        );
     }
 }
 

@@ -309,3 +309,195 @@ async fn a_killed_smsc_fails_over_and_back_without_losing_or_doubling_a_message(
     assert_eq!(f.accepted("fallback").await, fallback_before);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+impl Ferry {
+    /// A server function's status and body, whatever the status.
+    async fn staff_call(&self, name: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let r = self
+            .client
+            .post(format!("{}/api/{name}", self.base))
+            .header("cookie", &self.staff_cookie)
+            .form(form)
+            .send()
+            .await
+            .expect("server function");
+        (r.status().as_u16(), r.text().await.expect("body"))
+    }
+
+    /// The console's view of one connection, if it lists it.
+    async fn listed(&self, smsc: &str) -> Option<serde_json::Value> {
+        let list: Vec<serde_json::Value> =
+            serde_json::from_str(&self.staff_fn("smsc_connections", &[]).await).expect("json");
+        list.into_iter().find(|c| c["name"] == smsc)
+    }
+
+    /// Sends `count` messages and waits until `smsc` has accepted all of them.
+    async fn send_through(&self, smsc: &str, from: u32, count: u32) {
+        let before = self.accepted(smsc).await;
+        self.send(&numbers(from, count)).await;
+        self.wait_until(&format!("{count} accepted by {smsc}"), async |f| {
+            f.accepted(smsc).await >= before + f64::from(count)
+        })
+        .await;
+    }
+}
+
+/// Staff add a connection in the console, and the dispatcher binds it and routes by its
+/// priority; disabling it unbinds it (its route's messages go to the next connection), an edit
+/// reconnects with the new settings, a change made by another process on the database is
+/// picked up by polling, and an enabled connection cannot be removed. Every step is audited
+/// and every message is accepted exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_manage_smsc_connections_in_the_console() {
+    let t = sqlite().await;
+    let (staff_login, staff_password) = engine::auth::accounts::ensure_first_staff(&t.db)
+        .await
+        .expect("staff")
+        .expect("first staff");
+    let staff: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login_name = $1")
+        .bind(&staff_login)
+        .fetch_one(t.db.pool())
+        .await
+        .expect("staff id");
+    let (_, key) = common::api::sender_with_key(&t, "console", Money::hkd(1_000)).await;
+    let (a_addr, b_addr) = (free_addr(), free_addr());
+    let _a = KillOnDrop(simulator(a_addr));
+    let _b = KillOnDrop(simulator(b_addr));
+    let dir = test_dir("ferry-console-smsc");
+    let config = write_config(
+        &dir,
+        &t.url,
+        &format!(
+            "[simulator]\nenabled = false\n\
+             [[smsc]]\nname = \"from-file\"\naddress = \"{a_addr}\"\nroutes = [\"HK_ECONOMIC\"]\n\
+             priority = 1\nwindow = 20\n"
+        ),
+    );
+    let (child, addr, _) = serve(&config);
+    let _ferry = KillOnDrop(child);
+    let mut f = Ferry {
+        client: reqwest::Client::new(),
+        base: format!("http://{addr}"),
+        key,
+        staff_cookie: String::new(),
+    };
+    f.staff_session(&t.db, &staff_password).await;
+    f.wait_until("the file's SMSC bound", async |f| {
+        f.bound("from-file").await == 1.0
+    })
+    .await;
+    let file = f.listed("from-file").await.expect("listed");
+    assert_eq!(file["source"], "File", "{file}");
+    assert!(file["managed"].is_null());
+
+    let b = b_addr.to_string();
+    let backup = |priority: &'static str| {
+        vec![
+            ("name", "backup"),
+            ("address", b.as_str()),
+            ("system_id", "ferry"),
+            ("password", "ferry"),
+            ("priority", priority),
+            ("window", "10"),
+            ("max_per_second", ""),
+            ("msg_id_matching", "auto"),
+            ("route_hk_economic", "on"),
+        ]
+    };
+    // A name ferry.toml already uses, and a broken address, are refused field by field.
+    let mut clash = backup("0");
+    clash[0].1 = "from-file";
+    clash[1].1 = "no port";
+    let (status, body) = f.staff_call("save_smsc_connection", &clash).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("\"name\"") && body.contains("\"address\""),
+        "{body}"
+    );
+
+    // Added with priority 0, it takes the route's messages at once.
+    f.staff_fn("save_smsc_connection", &backup("0")).await;
+    f.wait_until("the console's SMSC bound", async |f| {
+        f.bound("backup").await == 1.0
+    })
+    .await;
+    let added = f.listed("backup").await.expect("listed");
+    assert_eq!(added["source"], "Console", "{added}");
+    assert_eq!(added["running"], true);
+    assert_eq!(added["window"], 10);
+    let id = added["managed"]["id"].as_i64().expect("id").to_string();
+    let file_before = f.accepted("from-file").await;
+    f.send_through("backup", 3_000_000, 30).await;
+    assert_eq!(f.accepted("from-file").await, file_before);
+
+    // Disabled: unbound and gone from the dispatcher; the file's connection takes over.
+    f.staff_fn(
+        "set_smsc_connection_enabled",
+        &[("id", id.as_str()), ("enabled", "false")],
+    )
+    .await;
+    f.wait_until("the console's SMSC retired", async |f| {
+        f.listed("backup")
+            .await
+            .is_some_and(|c| c["running"] == false)
+    })
+    .await;
+    assert!(!f.metrics().await.contains("smsc=\"backup\""));
+    f.send_through("from-file", 3_100_000, 30).await;
+
+    // Edited to priority 5 and a limit, then enabled by another process on the database:
+    // this one notices by polling, binds it, and it stays the fallback.
+    let mut edit = backup("5");
+    edit.push(("id", id.as_str()));
+    edit[3].1 = ""; // keep the password
+    edit[6].1 = "50";
+    f.staff_fn("save_smsc_connection", &edit).await;
+    engine::delivery::connections::store::set_enabled(&t.db, staff, id.parse().expect("id"), true)
+        .await
+        .expect("enable elsewhere");
+    f.wait_until("the edited SMSC bound again", async |f| {
+        f.bound("backup").await == 1.0
+    })
+    .await;
+    let edited = f.listed("backup").await.expect("listed");
+    assert_eq!(edited["priority"], 5, "{edited}");
+    assert_eq!(edited["max_per_second"], 50.0, "{edited}");
+    let backup_before = f.accepted("backup").await;
+    f.send_through("from-file", 3_200_000, 30).await;
+    assert_eq!(f.accepted("backup").await, backup_before);
+
+    // Removing needs it disabled first.
+    let (status, body) = f
+        .staff_call("remove_smsc_connection", &[("id", id.as_str())])
+        .await;
+    assert_eq!(status, 409, "{body}");
+    f.staff_fn(
+        "set_smsc_connection_enabled",
+        &[("id", id.as_str()), ("enabled", "false")],
+    )
+    .await;
+    f.staff_fn("remove_smsc_connection", &[("id", id.as_str())])
+        .await;
+    assert!(f.listed("backup").await.is_none());
+
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'smsc.%' ORDER BY id")
+            .fetch_all(t.db.pool())
+            .await
+            .expect("audit");
+    assert_eq!(
+        actions,
+        [
+            "smsc.add",
+            "smsc.disable",
+            "smsc.edit",
+            "smsc.enable",
+            "smsc.disable",
+            "smsc.remove"
+        ]
+    );
+    // 90 messages, each accepted once, across the two connections.
+    let total = f.accepted("from-file").await;
+    assert_eq!(total + 30.0, 90.0, "{}", f.metrics().await);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -109,6 +109,38 @@ async fn a_running_ferry_reports_health_readiness_and_metrics() {
         "the one API call: {text}"
     );
     assert!(text.contains("# TYPE ferry_http_request_duration_seconds histogram"));
+    // The writer's ticks: the three messages went in with one intake transaction, were held,
+    // recorded and had their receipts stored in transactions of at most three rows.
+    assert_eq!(
+        value(&text, "ferry_writer_tick_rows_sum{kind=\"intake\"}"),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(&text, "ferry_writer_tick_rows_count{kind=\"intake\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    for kind in ["claim", "hold", "outcome", "receipt"] {
+        let rows = value(
+            &text,
+            &format!("ferry_writer_tick_rows_sum{{kind=\"{kind}\"}}"),
+        );
+        assert!(rows.is_some_and(|r| r >= 3.0), "{kind}: {text}");
+        let up_to_5 = value(
+            &text,
+            &format!("ferry_writer_tick_rows_bucket{{kind=\"{kind}\",le=\"5\"}}"),
+        );
+        let all = value(
+            &text,
+            &format!("ferry_writer_tick_rows_bucket{{kind=\"{kind}\",le=\"+Inf\"}}"),
+        );
+        assert!(up_to_5.is_some() && up_to_5 == all, "{kind}: {text}");
+    }
+    assert_eq!(
+        value(&text, "ferry_writer_tick_rows_count{kind=\"reply\"}"),
+        Some(0.0)
+    );
     child.kill().expect("stop");
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);

@@ -44,6 +44,47 @@ pub enum MsgIdMatching {
     Auto,
 }
 
+impl MsgIdMatching {
+    pub const ALL: [MsgIdMatching; 5] = [
+        MsgIdMatching::Auto,
+        MsgIdMatching::Exact,
+        MsgIdMatching::SubmitHexReceiptDecimal,
+        MsgIdMatching::SubmitDecimalReceiptHex,
+        MsgIdMatching::IgnoreLeadingZeros,
+    ];
+
+    /// The name used in `ferry.toml` and the console.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MsgIdMatching::Auto => "auto",
+            MsgIdMatching::Exact => "exact",
+            MsgIdMatching::SubmitHexReceiptDecimal => "submit_hex_receipt_decimal",
+            MsgIdMatching::SubmitDecimalReceiptHex => "submit_decimal_receipt_hex",
+            MsgIdMatching::IgnoreLeadingZeros => "ignore_leading_zeros",
+        }
+    }
+}
+
+/// A name that is not one of [`MsgIdMatching::as_str`]'s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownMatching;
+
+impl std::str::FromStr for MsgIdMatching {
+    type Err = UnknownMatching;
+
+    /// One of [`MsgIdMatching::as_str`]'s names; empty is `auto`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(MsgIdMatching::Auto);
+        }
+        MsgIdMatching::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or(UnknownMatching)
+    }
+}
+
 fn from_hex(id: &str) -> Option<u128> {
     (!id.is_empty() && id.len() <= 32)
         .then(|| u128::from_str_radix(id, 16).ok())
@@ -225,6 +266,15 @@ mod tests {
         mode.receipt_keys(receipt)
             .iter()
             .any(|k| stored.contains(k))
+    }
+
+    #[test]
+    fn every_matching_reads_back_its_own_name() {
+        for m in MsgIdMatching::ALL {
+            assert_eq!(m.as_str().parse::<MsgIdMatching>(), Ok(m));
+        }
+        assert_eq!("".parse::<MsgIdMatching>(), Ok(MsgIdMatching::Auto));
+        assert_eq!("hex".parse::<MsgIdMatching>(), Err(UnknownMatching));
     }
 
     #[test]

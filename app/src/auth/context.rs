@@ -39,11 +39,13 @@ pub struct ServerState {
     pub live_streams: crate::delivery::events::LiveStreams,
     /// This process's SMSC connections, once its dispatcher has started (none without one).
     pub links: DispatcherLinks,
+    /// Names of ferry.toml's SMSC connections, which the console shows but cannot edit.
+    pub smscs_in_file: std::sync::Arc<[String]>,
 }
 
 /// Set once by the server after the dispatcher starts; read by the console's connections page.
 pub type DispatcherLinks =
-    std::sync::Arc<std::sync::OnceLock<engine::delivery::dispatcher::DispatcherProbe>>;
+    std::sync::Arc<std::sync::OnceLock<engine::delivery::dispatcher::SmscLinks>>;
 
 pub fn server_state() -> Result<ServerState, AppError> {
     use_context::<ServerState>()

@@ -4,6 +4,7 @@
 //! it stopped; several dispatchers, in one process or many, share the work through claims.
 
 use super::store::{self, BatchForSending, ClaimedMessage, Prepared, Receipt, SubmitResult};
+use super::write_sizes::{timed, WriteKind};
 use crate::db::{now_ms, Db};
 use crate::two_way::store as two_way_store;
 use crate::two_way::TwoWaySettings;
@@ -20,7 +21,7 @@ use tokio::sync::{watch, Mutex};
 use tokio::task::JoinSet;
 
 /// One operator connection (§12).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SmscConfig {
     pub name: String,
     pub address: String,
@@ -91,7 +92,7 @@ struct Smsc {
     counters: Arc<LinkCounters>,
 }
 
-/// What one SMSC connection has done since the process started (for `/metrics`).
+/// What one SMSC connection has done since it was started (for `/metrics` and the console).
 #[derive(Debug, Default)]
 pub struct LinkCounters {
     /// Messages the SMSC accepted (`submit_sm_resp` OK for every part).
@@ -102,6 +103,54 @@ pub struct LinkCounters {
     pub receipts: AtomicU64,
     /// Reply (MO) parts stored.
     pub replies: AtomicU64,
+    /// Accepted messages per second over the last few seconds.
+    throughput: std::sync::Mutex<Throughput>,
+    /// The last connection failure, with when it happened (ms since the epoch).
+    last_error: std::sync::Mutex<Option<(i64, String)>>,
+}
+
+/// Samples of `submits_accepted`, one a second, the newest last.
+#[derive(Debug, Default)]
+struct Throughput {
+    samples: std::collections::VecDeque<(std::time::Instant, u64)>,
+}
+
+/// Seconds the throughput is averaged over.
+const THROUGHPUT_SECONDS: usize = 5;
+
+impl LinkCounters {
+    fn sample(&self) {
+        let accepted = self.submits_accepted.load(Ordering::Relaxed);
+        let mut t = self.throughput.lock().unwrap_or_else(|p| p.into_inner());
+        t.samples.push_back((std::time::Instant::now(), accepted));
+        while t.samples.len() > THROUGHPUT_SECONDS + 1 {
+            t.samples.pop_front();
+        }
+    }
+
+    /// Accepted messages per second over the last few seconds (0 until two samples exist).
+    pub fn per_second(&self) -> f64 {
+        let t = self.throughput.lock().unwrap_or_else(|p| p.into_inner());
+        match (t.samples.front(), t.samples.back()) {
+            (Some((t0, n0)), Some((t1, n1))) if t1 > t0 => {
+                n1.saturating_sub(*n0) as f64 / t1.duration_since(*t0).as_secs_f64()
+            }
+            _ => 0.0,
+        }
+    }
+
+    fn failed(&self, reason: &str) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((now_ms(), reason.to_string()));
+    }
+
+    /// The last connection failure: when (ms since the epoch) and why.
+    pub fn last_error(&self) -> Option<(i64, String)> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 /// A view of one SMSC connection now.
@@ -118,43 +167,206 @@ pub struct LinkState {
     pub counters: Arc<LinkCounters>,
 }
 
-/// Reads the dispatcher's connections without owning it: cheap to clone into an HTTP handler.
-#[derive(Debug, Clone, Default)]
-pub struct DispatcherProbe {
-    links: Vec<(SmscConfig, ClientHandle, Arc<LinkCounters>)>,
+/// How every SMSC client of this dispatcher is set up, beside its own [`SmscConfig`].
+#[derive(Clone)]
+struct ClientSettings {
+    db: Db,
+    throttle_backoff: Duration,
+    max_deferrals: u32,
+    two_way: TwoWaySettings,
 }
 
-impl DispatcherProbe {
-    pub fn links(&self) -> Vec<LinkState> {
-        self.links
+/// The dispatcher's SMSC connections, which staff may change while it runs: cheap to clone
+/// into an HTTP handler (the console, `/metrics`) or the task that watches the configuration.
+#[derive(Clone)]
+pub struct SmscLinks {
+    inner: Arc<LinksInner>,
+}
+
+struct LinksInner {
+    current: std::sync::RwLock<Arc<Vec<Arc<Smsc>>>>,
+    /// Every connection's receipt loop, and the retiring of replaced ones.
+    tasks: std::sync::Mutex<JoinSet<()>>,
+    settings: ClientSettings,
+    reload: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for SmscLinks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.snapshot().iter().map(|s| &s.config.name))
+            .finish()
+    }
+}
+
+impl SmscLinks {
+    fn new(settings: ClientSettings, configs: &[SmscConfig]) -> SmscLinks {
+        let links = SmscLinks {
+            inner: Arc::new(LinksInner {
+                current: std::sync::RwLock::default(),
+                tasks: std::sync::Mutex::new(JoinSet::new()),
+                settings,
+                reload: tokio::sync::Notify::new(),
+            }),
+        };
+        links.reconfigure(configs.to_vec());
+        links
+    }
+
+    fn snapshot(&self) -> Arc<Vec<Arc<Smsc>>> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn is_current(&self, smsc: &Arc<Smsc>) -> bool {
+        self.snapshot().iter().any(|s| Arc::ptr_eq(s, smsc))
+    }
+
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .spawn(task);
+    }
+
+    /// Every connection as it is now.
+    pub fn states(&self) -> Vec<LinkState> {
+        self.snapshot()
             .iter()
-            .map(|(config, handle, counters)| LinkState {
-                name: config.name.clone(),
-                address: config.address.clone(),
-                routes: config.routes.clone(),
-                priority: config.priority,
-                max_per_second: config.max_per_second,
-                bound: handle.is_bound(),
-                in_flight: handle.in_flight(),
-                window: config.window,
-                counters: counters.clone(),
+            .map(|s| LinkState {
+                name: s.config.name.clone(),
+                address: s.config.address.clone(),
+                routes: s.config.routes.clone(),
+                priority: s.config.priority,
+                max_per_second: s.config.max_per_second,
+                bound: s.handle.is_bound(),
+                in_flight: s.handle.in_flight(),
+                window: s.config.window,
+                counters: s.counters.clone(),
             })
             .collect()
     }
+
+    /// The configurations running now.
+    pub fn configs(&self) -> Vec<SmscConfig> {
+        self.snapshot().iter().map(|s| s.config.clone()).collect()
+    }
+
+    /// Runs exactly `configs` from now on: connections whose configuration is unchanged keep
+    /// their session; new or changed ones start a new client; removed or replaced ones take no
+    /// new message, finish recording what they have in flight, then unbind.
+    pub fn reconfigure(&self, configs: Vec<SmscConfig>) {
+        let old = self.snapshot();
+        let next: Vec<Arc<Smsc>> = configs
+            .into_iter()
+            .map(|c| match old.iter().find(|s| s.config == c) {
+                Some(same) => same.clone(),
+                None => self.start_client(c),
+            })
+            .collect();
+        let retired: Vec<Arc<Smsc>> = old
+            .iter()
+            .filter(|s| !next.iter().any(|n| Arc::ptr_eq(n, s)))
+            .cloned()
+            .collect();
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+        for smsc in retired {
+            tracing::info!(smsc = %smsc.config.name, "SMSC connection retired");
+            self.spawn(retire(smsc));
+        }
+    }
+
+    fn start_client(&self, c: SmscConfig) -> Arc<Smsc> {
+        let settings = &self.inner.settings;
+        let mut client_config = ClientConfig::new(c.address.clone(), &c.system_id, &c.password);
+        client_config.window = c.window.max(1);
+        client_config.max_per_second = c.max_per_second;
+        client_config.response_timeout = Duration::from_secs(20);
+        client_config.wait_for_bind = Duration::from_secs(5);
+        client_config.event_buffer = 10_000;
+        client_config.throttle_backoff = settings.throttle_backoff;
+        client_config.max_deferrals = settings.max_deferrals;
+        let (handle, events) = smpp::Client::start(client_config);
+        let counters = Arc::new(LinkCounters::default());
+        self.spawn(receipts_loop(
+            settings.db.clone(),
+            c.name.clone(),
+            c.msg_id_matching,
+            settings.two_way.clone(),
+            counters.clone(),
+            events,
+        ));
+        tracing::info!(smsc = %c.name, address = %c.address, "SMSC connection started");
+        Arc::new(Smsc {
+            unrecorded: Arc::new(tokio::sync::Semaphore::new(c.window.max(1))),
+            config: c,
+            handle,
+            counters,
+        })
+    }
+
+    /// Asks whoever watches the configuration to read it again now.
+    pub fn request_reload(&self) {
+        self.inner.reload.notify_one();
+    }
+
+    /// Resolves when [`SmscLinks::request_reload`] was called.
+    pub async fn reload_requested(&self) {
+        self.inner.reload.notified().await;
+    }
+
+    /// Closes every session, then waits for the receipt loops to store what arrived.
+    async fn shutdown(&self) {
+        let all = std::mem::take(
+            &mut *self
+                .inner
+                .current
+                .write()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        for s in all.iter() {
+            s.handle.shutdown().await;
+        }
+        let mut tasks =
+            std::mem::take(&mut *self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Unbinds a connection that is no longer configured, once every submit on it has its outcome
+/// recorded (so nothing accepted is left to be sent again), or after a minute at most.
+async fn retire(smsc: Arc<Smsc>) {
+    let window = u32::try_from(smsc.config.window.max(1)).unwrap_or(u32::MAX);
+    let drained = tokio::time::timeout(
+        Duration::from_secs(60),
+        smsc.unrecorded.acquire_many(window),
+    )
+    .await;
+    // Submits still waiting for a slot now find it closed and go to another connection.
+    smsc.unrecorded.close();
+    drop(drained);
+    smsc.handle.shutdown().await;
+    tracing::info!(smsc = %smsc.config.name, "retired SMSC connection unbound");
 }
 
 /// A running dispatcher; stop it with [`DispatcherHandle::shutdown`].
 pub struct DispatcherHandle {
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
-    receipt_tasks: JoinSet<()>,
-    smscs: Vec<ClientHandle>,
-    probe: DispatcherProbe,
+    links: SmscLinks,
 }
 
 impl DispatcherHandle {
-    pub fn probe(&self) -> DispatcherProbe {
-        self.probe.clone()
+    pub fn links(&self) -> SmscLinks {
+        self.links.clone()
     }
 
     /// Stops claiming, lets submits in flight finish and be recorded, closes the SMPP sessions,
@@ -162,10 +374,7 @@ impl DispatcherHandle {
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         while self.tasks.join_next().await.is_some() {}
-        for s in self.smscs {
-            s.shutdown().await;
-        }
-        while self.receipt_tasks.join_next().await.is_some() {}
+        self.links.shutdown().await;
     }
 }
 
@@ -174,47 +383,21 @@ impl DispatcherHandle {
 pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
-    let mut receipt_tasks = JoinSet::new();
-    let mut smscs = Vec::new();
-    let mut handles = Vec::new();
-    let mut probe = DispatcherProbe::default();
-    for c in &config.smscs {
-        let mut client_config = ClientConfig::new(c.address.clone(), &c.system_id, &c.password);
-        client_config.window = c.window.max(1);
-        client_config.max_per_second = c.max_per_second;
-        client_config.response_timeout = Duration::from_secs(20);
-        client_config.wait_for_bind = Duration::from_secs(5);
-        client_config.event_buffer = 10_000;
-        client_config.throttle_backoff = config.throttle_backoff;
-        client_config.max_deferrals = config.max_deferrals;
-        let (handle, events) = smpp::Client::start(client_config);
-        let counters = Arc::new(LinkCounters::default());
-        receipt_tasks.spawn(receipts_loop(
-            db.clone(),
-            c.name.clone(),
-            c.msg_id_matching,
-            config.two_way.clone(),
-            counters.clone(),
-            events,
-        ));
-        handles.push(handle.clone());
-        probe
-            .links
-            .push((c.clone(), handle.clone(), counters.clone()));
-        smscs.push(Arc::new(Smsc {
-            config: c.clone(),
-            handle,
-            unrecorded: Arc::new(tokio::sync::Semaphore::new(c.window.max(1))),
-            counters,
-        }));
-    }
-    let smscs = Arc::new(smscs);
+    let links = SmscLinks::new(
+        ClientSettings {
+            db: db.clone(),
+            throttle_backoff: config.throttle_backoff,
+            max_deferrals: config.max_deferrals,
+            two_way: config.two_way.clone(),
+        },
+        &config.smscs,
+    );
     let batches: Arc<Mutex<HashMap<i64, Option<Arc<BatchForSending>>>>> = Arc::default();
     for _ in 0..config.workers.max(1) {
         tasks.spawn(worker(
             db.clone(),
             config.clone(),
-            smscs.clone(),
+            links.clone(),
             batches.clone(),
             stop_rx.clone(),
         ));
@@ -224,13 +407,20 @@ pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
         config.node_id.clone(),
         stop_rx.clone(),
     ));
+    tasks.spawn(sample_throughput(links.clone(), stop_rx.clone()));
     tasks.spawn(housekeeping(db, config.two_way.clone(), stop_rx));
-    DispatcherHandle {
-        stop,
-        tasks,
-        receipt_tasks,
-        smscs: handles,
-        probe,
+    DispatcherHandle { stop, tasks, links }
+}
+
+async fn sample_throughput(links: SmscLinks, mut stop: watch::Receiver<bool>) {
+    loop {
+        for s in links.snapshot().iter() {
+            s.counters.sample();
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 
@@ -278,7 +468,7 @@ async fn housekeeping(db: Db, two_way: TwoWaySettings, mut stop: watch::Receiver
 async fn worker(
     db: Db,
     config: DispatcherConfig,
-    smscs: Arc<Vec<Arc<Smsc>>>,
+    links: SmscLinks,
     batches: Arc<Mutex<HashMap<i64, Option<Arc<BatchForSending>>>>>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -289,7 +479,13 @@ async fn worker(
         if *stop.borrow() {
             return;
         }
-        let claimed = match store::claim(&db, &config.node_id, config.claim_batch, lease_ms).await {
+        let claimed = match timed(
+            WriteKind::Claim,
+            Vec::len,
+            store::claim(&db, &config.node_id, config.claim_batch, lease_ms),
+        )
+        .await
+        {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming messages failed");
@@ -304,7 +500,7 @@ async fn worker(
             continue;
         }
         let ids: Vec<i64> = claimed.iter().map(|m| m.id).collect();
-        if let Err(e) = send_chunk(&db, &config, &smscs, &batches, claimed).await {
+        if let Err(e) = send_chunk(&db, &config, &links, &batches, claimed).await {
             tracing::warn!(error = %e, "sending a chunk failed; its messages will be retried");
             // Give them back at once rather than when the lease runs out; a message whose
             // submit went through is then resubmitted (and still charged once).
@@ -332,7 +528,7 @@ async fn batch_info(
 async fn send_chunk(
     db: &Db,
     config: &DispatcherConfig,
-    smscs: &Arc<Vec<Arc<Smsc>>>,
+    links: &SmscLinks,
     cache: &Mutex<HashMap<i64, Option<Arc<BatchForSending>>>>,
     claimed: Vec<ClaimedMessage>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -348,7 +544,13 @@ async fn send_chunk(
             .and_then(|b| b.as_ref())
             .and_then(|b| b.single_sms_limit())
     };
-    let decisions = store::prepare(db, &claimed, &limits).await?;
+    let decisions = timed(
+        WriteKind::Hold,
+        Vec::len,
+        store::prepare(db, &claimed, &limits),
+    )
+    .await?;
+    let smscs = links.snapshot();
     let mut submits = JoinSet::new();
     let mut results = Vec::with_capacity(claimed.len());
     let mut permits = Vec::new();
@@ -364,22 +566,22 @@ async fn send_chunk(
         // From here on the message carries its effective route (older messages have none).
         let mut m = m;
         m.route = Some(route);
-        let Some(smsc) = pick_smsc(smscs, route, m.id) else {
+        let Some(smsc) = pick_smsc(&smscs, route, m.id) else {
             tracing::warn!(%route, "no SMSC connection serves this route");
             results.push((m, SubmitResult::refused(ErrorCode::NoRoute)));
             continue;
         };
         let grace = config.expiry_grace;
-        let links = smscs.clone();
+        let links = links.clone();
         submits.spawn(async move {
             let mut smsc = smsc;
             let mut permit = smsc.unrecorded.clone().acquire_owned().await.ok();
-            // The link may have gone down while this message waited for a window slot: then
-            // the route's best link now takes it (failover within seconds, instead of every
-            // waiting message first timing out on the dead link).
-            if !smsc.handle.is_bound() {
-                if let Some(other) =
-                    pick_smsc(&links, route, m.id).filter(|other| !Arc::ptr_eq(other, &smsc))
+            // The link may have gone down, or staff may have replaced it, while this message
+            // waited for a window slot: then the route's best link now takes it (failover
+            // within seconds, instead of every waiting message first timing out on it).
+            if permit.is_none() || !smsc.handle.is_bound() || !links.is_current(&smsc) {
+                if let Some(other) = pick_smsc(&links.snapshot(), route, m.id)
+                    .filter(|other| !Arc::ptr_eq(other, &smsc))
                 {
                     drop(permit);
                     smsc = other;
@@ -418,7 +620,13 @@ async fn send_chunk(
             None if results.is_empty() => break,
             None => {}
         }
-        store::record_many(db, &results).await?;
+        let recorded = results.len();
+        timed(
+            WriteKind::Outcome,
+            |_| recorded,
+            store::record_many(db, &results),
+        )
+        .await?;
         results.clear();
         permits.clear();
     }
@@ -582,16 +790,21 @@ async fn receipts_loop(
 ) {
     let mut inbound = Inbound::default();
     while let Some(event) = events.recv().await {
-        collect(&smsc, matching, event, &mut inbound);
+        collect(&smsc, matching, &counters, event, &mut inbound);
         while inbound.receipts.len() + inbound.replies.len() < 500 {
             match events.try_recv() {
-                Ok(event) => collect(&smsc, matching, event, &mut inbound),
+                Ok(event) => collect(&smsc, matching, &counters, event, &mut inbound),
                 Err(_) => break,
             }
         }
         if !inbound.receipts.is_empty() {
             let receipts: Vec<Receipt> = inbound.receipts.iter().map(|(r, _)| r.clone()).collect();
-            let stored = store::apply_receipts(&db, &receipts).await;
+            let stored = timed(
+                WriteKind::Receipt,
+                |_| receipts.len(),
+                store::apply_receipts(&db, &receipts),
+            )
+            .await;
             if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store receipts; the SMSC will resend them");
             }
@@ -608,7 +821,12 @@ async fn receipts_loop(
         if !inbound.replies.is_empty() {
             let parts: Vec<two_way_store::IncomingPart> =
                 inbound.replies.iter().map(|(p, _)| p.clone()).collect();
-            let stored = two_way_store::receive(&db, &two_way, &parts).await;
+            let stored = timed(
+                WriteKind::Reply,
+                |_| parts.len(),
+                two_way_store::receive(&db, &two_way, &parts),
+            )
+            .await;
             if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store replies; the SMSC will resend them");
             }
@@ -642,7 +860,13 @@ fn acknowledge(acks: impl Iterator<Item = smpp::InboundAck>, stored: bool) {
     }
 }
 
-fn collect(smsc: &str, matching: MsgIdMatching, event: Event, inbound: &mut Inbound) {
+fn collect(
+    smsc: &str,
+    matching: MsgIdMatching,
+    counters: &LinkCounters,
+    event: Event,
+    inbound: &mut Inbound,
+) {
     match event {
         Event::Receipt { receipt, ack } => {
             let mut keys = Vec::new();
@@ -668,9 +892,13 @@ fn collect(smsc: &str, matching: MsgIdMatching, event: Event, inbound: &mut Inbo
             inbound.replies.push((part, ack));
         }
         Event::Bound { generation } => tracing::info!(smsc, generation, "SMSC bound"),
-        Event::ConnectFailed { reason, .. } => tracing::warn!(smsc, %reason, "SMSC connect failed"),
+        Event::ConnectFailed { reason, .. } => {
+            tracing::warn!(smsc, %reason, "SMSC connect failed");
+            counters.failed(&format!("connect failed: {reason}"));
+        }
         Event::Disconnected { reason, in_flight } => {
-            tracing::warn!(smsc, %reason, in_flight, "SMSC disconnected")
+            tracing::warn!(smsc, %reason, in_flight, "SMSC disconnected");
+            counters.failed(&format!("disconnected: {reason}"));
         }
     }
 }

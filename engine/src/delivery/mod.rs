@@ -2,12 +2,15 @@
 //! dispatcher that hand them to operators over SMPP, delivery receipts, charging, resend, and
 //! the pages that follow a batch live.
 
+pub mod connections;
 #[cfg(feature = "storage")]
 pub mod dispatcher;
 #[cfg(feature = "storage")]
 pub mod resend;
 #[cfg(feature = "storage")]
 pub mod store;
+#[cfg(feature = "storage")]
+pub mod write_sizes;
 
 use serde::{Deserialize, Serialize};
 use sms::{DeliveryStatus, ErrorCode, Money};

@@ -360,6 +360,7 @@ pub(super) async fn store_group(
         tokio::sync::oneshot::Sender<Result<i64, BatchError>>,
     )>,
 ) {
+    let messages: usize = group.iter().map(|(b, _)| b.recipients.len()).sum();
     let together = async {
         let mut tx = db.begin_write().await?;
         let mut outcomes = Vec::with_capacity(group.len());
@@ -373,6 +374,11 @@ pub(super) async fn store_group(
         tx.commit().await?;
         Ok::<_, BatchError>(outcomes)
     };
+    let together = crate::delivery::write_sizes::timed(
+        crate::delivery::write_sizes::WriteKind::Intake,
+        |_| messages,
+        together,
+    );
     match together.await {
         Ok(outcomes) => {
             for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
