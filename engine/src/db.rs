@@ -115,6 +115,8 @@ impl From<Minor> for sms::Money {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The process's one writer of the sending path ([`crate::writer`]).
+    writer: crate::writer::Writer,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -171,7 +173,11 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(DbError::Connect)?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            writer: crate::writer::Writer::start(pool.clone(), backend),
+            pool,
+            backend,
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -210,6 +216,32 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub fn writer(&self) -> &crate::writer::Writer {
+        &self.writer
+    }
+
+    /// Runs `statements` as one write of the sending path: on SQLite in the writer's next
+    /// tick, one transaction shared with the other writes that arrive meanwhile; on PostgreSQL
+    /// in a transaction of its own. Returns once committed. `rows` counts the rows of the
+    /// result for `/metrics`. See [`crate::writer`].
+    pub async fn write<T, E, F>(
+        &self,
+        kind: crate::delivery::write_sizes::WriteKind,
+        rows: fn(&T) -> usize,
+        statements: F,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+        F: for<'c> FnOnce(
+                &'c mut sqlx::AnyConnection,
+            ) -> futures::future::BoxFuture<'c, Result<T, E>>
+            + Send
+            + 'static,
+    {
+        self.writer.write(self, kind, rows, statements).await
     }
 
     pub fn backend(&self) -> Backend {

@@ -45,5 +45,7 @@ pub mod retention;
 /// Fixtures for store tests: accounts made through the engine's own functions.
 #[cfg(feature = "storage")]
 pub mod testing;
+#[cfg(feature = "storage")]
+pub mod writer;
 
 pub use error::{Error, FieldError};

@@ -4,7 +4,6 @@
 //! it stopped; several dispatchers, in one process or many, share the work through claims.
 
 use super::store::{self, BatchForSending, ClaimedMessage, Prepared, Receipt, SubmitResult};
-use super::write_sizes::{timed, WriteKind};
 use crate::db::{now_ms, Db};
 use crate::two_way::store as two_way_store;
 use crate::two_way::TwoWaySettings;
@@ -479,13 +478,7 @@ async fn worker(
         if *stop.borrow() {
             return;
         }
-        let claimed = match timed(
-            WriteKind::Claim,
-            Vec::len,
-            store::claim(&db, &config.node_id, config.claim_batch, lease_ms),
-        )
-        .await
-        {
+        let claimed = match store::claim(&db, &config.node_id, config.claim_batch, lease_ms).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming messages failed");
@@ -544,12 +537,7 @@ async fn send_chunk(
             .and_then(|b| b.as_ref())
             .and_then(|b| b.single_sms_limit())
     };
-    let decisions = timed(
-        WriteKind::Hold,
-        Vec::len,
-        store::prepare(db, &claimed, &limits),
-    )
-    .await?;
+    let decisions = store::prepare(db, &claimed, &limits).await?;
     let smscs = links.snapshot();
     let mut submits = JoinSet::new();
     let mut results = Vec::with_capacity(claimed.len());
@@ -620,13 +608,7 @@ async fn send_chunk(
             None if results.is_empty() => break,
             None => {}
         }
-        let recorded = results.len();
-        timed(
-            WriteKind::Outcome,
-            |_| recorded,
-            store::record_many(db, &results),
-        )
-        .await?;
+        store::record_many(db, &results).await?;
         results.clear();
         permits.clear();
     }
@@ -799,12 +781,7 @@ async fn receipts_loop(
         }
         if !inbound.receipts.is_empty() {
             let receipts: Vec<Receipt> = inbound.receipts.iter().map(|(r, _)| r.clone()).collect();
-            let stored = timed(
-                WriteKind::Receipt,
-                |_| receipts.len(),
-                store::apply_receipts(&db, &receipts),
-            )
-            .await;
+            let stored = store::apply_receipts(&db, &receipts).await;
             if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store receipts; the SMSC will resend them");
             }
@@ -821,12 +798,7 @@ async fn receipts_loop(
         if !inbound.replies.is_empty() {
             let parts: Vec<two_way_store::IncomingPart> =
                 inbound.replies.iter().map(|(p, _)| p.clone()).collect();
-            let stored = timed(
-                WriteKind::Reply,
-                |_| parts.len(),
-                two_way_store::receive(&db, &two_way, &parts),
-            )
-            .await;
+            let stored = two_way_store::receive(&db, &two_way, &parts).await;
             if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store replies; the SMSC will resend them");
             }

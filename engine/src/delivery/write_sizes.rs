@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-/// What a write transaction stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a write transaction stores; in the order the writer runs them within a tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum WriteKind {
     /// Batches from the portal and the APIs, counted in messages.
     Intake,
@@ -25,16 +25,22 @@ pub enum WriteKind {
     Receipt,
     /// Reply (MO) parts.
     Reply,
+    /// Early receipts applied once their part is known, and expiries.
+    Housekeeping,
+    /// A whole tick of the writer: every write above that shared its transaction.
+    Tick,
 }
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 6] = [
+    pub const ALL: [WriteKind; 8] = [
         WriteKind::Intake,
         WriteKind::Claim,
         WriteKind::Hold,
         WriteKind::Outcome,
         WriteKind::Receipt,
         WriteKind::Reply,
+        WriteKind::Housekeeping,
+        WriteKind::Tick,
     ];
 
     pub fn label(self) -> &'static str {
@@ -45,6 +51,8 @@ impl WriteKind {
             WriteKind::Outcome => "outcome",
             WriteKind::Receipt => "receipt",
             WriteKind::Reply => "reply",
+            WriteKind::Housekeeping => "housekeeping",
+            WriteKind::Tick => "tick",
         }
     }
 
@@ -105,23 +113,6 @@ pub fn snapshot() -> Vec<WriteSizes> {
             seconds: s.micros.load(Ordering::Relaxed) as f64 / 1e6,
         })
         .collect()
-}
-
-/// Times one write and records it once it succeeded, with the rows `rows` says it carried.
-pub async fn timed<T, E>(
-    kind: WriteKind,
-    rows: impl FnOnce(&T) -> usize,
-    write: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-    let started = std::time::Instant::now();
-    let result = write.await;
-    if let Ok(value) = &result {
-        let n = rows(value);
-        if n > 0 {
-            record(kind, n, started.elapsed());
-        }
-    }
-    result
 }
 
 #[cfg(test)]

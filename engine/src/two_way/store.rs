@@ -2,10 +2,12 @@
 
 use super::*;
 use crate::db::{now_ms, Backend, Db};
+use crate::delivery::write_sizes::WriteKind;
 use crate::error::Error;
+use futures::FutureExt;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::{Any, Transaction};
+use sqlx::AnyConnection;
 
 /// One reply part as it came off an SMPP connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +60,20 @@ pub async fn receive(
     if parts.is_empty() {
         return Ok(Vec::new());
     }
+    let (backend, settings, parts) = (db.backend(), settings.clone(), parts.to_vec());
+    db.write(WriteKind::Reply, Vec::len, move |conn| {
+        async move { receive_in(conn, backend, &settings, &parts).await }.boxed()
+    })
+    .await
+}
+
+async fn receive_in(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    settings: &TwoWaySettings,
+    parts: &[IncomingPart],
+) -> Result<Vec<Received>, Error> {
     let now = now_ms();
-    let mut tx = db.begin_write().await?;
     let mut outcomes = Vec::with_capacity(parts.len());
     for part in parts {
         let outcome = match part.concat {
@@ -71,7 +85,7 @@ pub async fn receive(
                     data_coding: part.data_coding,
                     pieces: vec![Some(part.body.clone())],
                 };
-                store_reply(&mut tx, settings, &whole, now).await?
+                store_reply(&mut *tx, settings, &whole, now).await?
             }
             Some((reference, total, seq)) => {
                 let group = PartGroup {
@@ -80,7 +94,7 @@ pub async fn receive(
                     reference: i64::from(reference),
                     total: i64::from(total),
                 };
-                lock_group(&mut tx, db, &group).await?;
+                lock_group(&mut *tx, backend, &group).await?;
                 sqlx::query(
                     "INSERT INTO reply_parts (sender, recipient, reference, total, seq, smsc, data_coding, body_hex, received_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -97,15 +111,14 @@ pub async fn receive(
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                match assemble(&mut tx, &group, false).await? {
-                    Some(whole) => store_reply(&mut tx, settings, &whole, now).await?,
+                match assemble(&mut *tx, &group, false).await? {
+                    Some(whole) => store_reply(&mut *tx, settings, &whole, now).await?,
                     None => Received::PartWaiting,
                 }
             }
         };
         outcomes.push(outcome);
     }
-    tx.commit().await?;
     Ok(outcomes)
 }
 
@@ -132,7 +145,7 @@ pub async fn store_timed_out_parts(db: &Db, settings: &TwoWaySettings) -> Result
             reference,
             total,
         };
-        lock_group(&mut tx, db, &group).await?;
+        lock_group(&mut tx, db.backend(), &group).await?;
         // Another process may have stored it first: then nothing is left to assemble.
         if let Some(whole) = assemble(&mut tx, &group, true).await? {
             store_reply(&mut tx, settings, &whole, now).await?;
@@ -154,11 +167,11 @@ struct PartGroup {
 /// one part would otherwise each miss the other's uncommitted row and leave both waiting for
 /// the timeout, or both store the reply. (SQLite has one writer at a time already.)
 async fn lock_group(
-    tx: &mut Transaction<'static, Any>,
-    db: &Db,
+    tx: &mut AnyConnection,
+    backend: Backend,
     group: &PartGroup,
 ) -> Result<(), Error> {
-    if db.backend() != Backend::Postgres {
+    if backend != Backend::Postgres {
         return Ok(());
     }
     let digest = Sha256::new()
@@ -172,7 +185,7 @@ async fn lock_group(
     key.copy_from_slice(&digest[..8]);
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(i64::from_be_bytes(key))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -232,7 +245,7 @@ impl Whole {
 
 /// The group's parts, removed from `reply_parts`, when all are there (or `incomplete_ok`).
 async fn assemble(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     group: &PartGroup,
     incomplete_ok: bool,
 ) -> Result<Option<Whole>, Error> {
@@ -244,7 +257,7 @@ async fn assemble(
     .bind(&group.recipient)
     .bind(group.reference)
     .bind(group.total)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await?;
     let complete = i64::try_from(rows.len()).unwrap_or(0) >= group.total;
     if rows.is_empty() || (!complete && !incomplete_ok) {
@@ -257,7 +270,7 @@ async fn assemble(
     .bind(&group.recipient)
     .bind(group.reference)
     .bind(group.total)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     let total = usize::try_from(group.total).unwrap_or(1).max(1);
     let mut whole = Whole {
@@ -284,7 +297,7 @@ async fn assemble(
 /// Routes, links and stores one whole reply (or counts it on its first copy), with its
 /// opt-out and its callback, in the caller's transaction.
 async fn store_reply(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     settings: &TwoWaySettings,
     whole: &Whole,
     now: i64,
@@ -295,12 +308,12 @@ async fn store_reply(
     )
     .bind(&fingerprint)
     .bind(now - settings.duplicate_window_ms)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     if let Some(first) = first {
         sqlx::query("UPDATE replies SET copies = copies + 1 WHERE id = $1")
             .bind(first)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         return Ok(Received::Again(first));
     }
@@ -315,7 +328,7 @@ async fn store_reply(
     )
     .bind(&number)
     .bind(keyword_of(&text))
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     let (inbound_number_id, account_id) = match route {
         Some((id, account)) => (Some(id), Some(account)),
@@ -329,7 +342,7 @@ async fn store_reply(
         )
         .bind(account)
         .bind(&sender)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
         opted_out = is_stop(&text, &settings.stop_words);
     }
@@ -351,7 +364,7 @@ async fn store_reply(
     .bind(in_reply_to)
     .bind(i64::from(opted_out))
     .bind(now)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let Some(account) = account_id else {
         tracing::info!(reply_id, recipient = %number, "reply to an unassigned number kept for staff");
@@ -366,12 +379,12 @@ async fn store_reply(
         .bind(&sender)
         .bind(reply_id)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     let url: String = sqlx::query_scalar("SELECT callback_url FROM accounts WHERE id = $1")
         .bind(account)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
     if !url.trim().is_empty() {
         sqlx::query(
@@ -382,7 +395,7 @@ async fn store_reply(
         .bind(reply_id)
         .bind(url.trim())
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(Received::Stored(reply_id))

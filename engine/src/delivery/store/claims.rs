@@ -3,8 +3,11 @@
 
 use super::sql_in;
 use crate::db::{id_list, now_ms, Backend, Db};
+use crate::delivery::write_sizes::WriteKind;
 use crate::ledger::store::{hold, LedgerError};
+use futures::FutureExt;
 use sms::{DeliveryStatus, ErrorCode, Money};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 // ----- the dispatcher's side -----
@@ -115,8 +118,23 @@ pub async fn claim(
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<ClaimedMessage>, sqlx::Error> {
+    let (backend, node_id) = (db.backend(), node_id.to_string());
+    db.write(WriteKind::Claim, Vec::len, move |conn| {
+        claim_in(conn, backend, node_id, limit, lease_ms).boxed()
+    })
+    .await
+}
+
+async fn claim_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    node_id: String,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<ClaimedMessage>, sqlx::Error> {
+    let node_id = node_id.as_str();
     let now = now_ms();
-    let lock = if db.backend() == Backend::Postgres {
+    let lock = if backend == Backend::Postgres {
         "FOR UPDATE SKIP LOCKED"
     } else {
         ""
@@ -140,7 +158,7 @@ pub async fn claim(
         .bind(now)
         .bind(now - NODE_TIMEOUT_MS)
         .bind(limit)
-        .fetch_all(db.pool())
+        .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .map(ClaimedMessage::from)
@@ -158,7 +176,7 @@ pub async fn claim(
                 "SELECT message_id, part FROM message_parts WHERE message_id IN ({}) ORDER BY part",
                 id_list(chunk)
             ))
-            .fetch_all(db.pool())
+            .fetch_all(&mut *conn)
             .await?
             {
                 accepted.entry(message_id).or_default().push(part);
@@ -252,15 +270,33 @@ pub async fn prepare(
     messages: &[ClaimedMessage],
     limits: &(dyn Fn(i64) -> Option<Money> + Sync),
 ) -> Result<Vec<Prepared>, LedgerError> {
+    let limits: HashMap<i64, Money> = messages
+        .iter()
+        .filter_map(|m| limits(m.batch_id).map(|limit| (m.batch_id, limit)))
+        .collect();
+    let messages = messages.to_vec();
+    db.write(WriteKind::Hold, Vec::len, move |conn| {
+        async move { prepare_in(conn, &messages, &limits).await }.boxed()
+    })
+    .await
+}
+
+async fn prepare_in(
+    tx: &mut AnyConnection,
+    messages: &[ClaimedMessage],
+    limits: &HashMap<i64, Money>,
+) -> Result<Vec<Prepared>, LedgerError> {
     let now = now_ms();
-    let mut tx = db.begin_write().await?;
     let mut out: Vec<Option<Prepared>> = vec![None; messages.len()];
     // Messages that hold their charge from an interrupted attempt are sent as they are.
     let mut by_account: HashMap<i64, Vec<usize>> = HashMap::new();
     for (i, m) in messages.iter().enumerate() {
         if m.status == DeliveryStatus::Processing && m.hold.minor() > 0 {
             out[i] = Some(Prepared::Send);
-        } else if limits(m.batch_id).is_some_and(|limit| m.charge() > limit) {
+        } else if limits
+            .get(&m.batch_id)
+            .is_some_and(|limit| m.charge() > *limit)
+        {
             out[i] = Some(Prepared::Refused(ErrorCode::OverChargeLimit));
         } else {
             by_account.entry(m.account_id).or_default().push(i);
@@ -271,7 +307,7 @@ pub async fn prepare(
     let mut newly_held = Vec::new();
     for (account_id, indexes) in by_account {
         let total: i64 = indexes.iter().map(|&i| messages[i].charge().minor()).sum();
-        if hold(&mut tx, account_id, Money::from_minor(total)).await? {
+        if hold(&mut *tx, account_id, Money::from_minor(total)).await? {
             for i in indexes {
                 out[i] = Some(Prepared::Send);
                 newly_held.push(messages[i].id);
@@ -280,7 +316,7 @@ pub async fn prepare(
         }
         for i in indexes {
             let m = &messages[i];
-            if hold(&mut tx, m.account_id, m.charge()).await? {
+            if hold(&mut *tx, m.account_id, m.charge()).await? {
                 out[i] = Some(Prepared::Send);
                 newly_held.push(m.id);
             } else {
@@ -311,7 +347,6 @@ pub async fn prepare(
             .await?;
         }
     }
-    tx.commit().await?;
     Ok(out
         .into_iter()
         .map(|d| d.unwrap_or(Prepared::Refused(ErrorCode::Unknown)))

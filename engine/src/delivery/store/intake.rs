@@ -4,7 +4,9 @@
 
 use super::{insert_rows, sql_in};
 use crate::db::{now_ms, Db};
+use crate::delivery::write_sizes::WriteKind;
 use crate::ledger::store::LedgerError;
+use futures::FutureExt;
 use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
 
@@ -187,10 +189,16 @@ impl Unsent {
 /// cost) covers it. The account row is locked first, so concurrent submissions are checked one
 /// after the other and cannot together promise more than the balance (§14, playSMS #522).
 pub async fn create_batch(db: &Db, batch: &NewBatch) -> Result<i64, BatchError> {
-    let mut tx = db.begin_write().await?;
-    let id = insert_batch(&mut tx, batch).await?;
-    tx.commit().await?;
-    Ok(id)
+    let batch = batch.clone();
+    db.write(
+        WriteKind::Intake,
+        |(_, n): &(i64, usize)| *n,
+        move |tx| {
+            async move { Ok((insert_batch(tx, &batch).await?, batch.recipients.len())) }.boxed()
+        },
+    )
+    .await
+    .map(|(id, _)| id)
 }
 
 /// [`create_batch`] inside the caller's transaction. An insufficient balance is found before
@@ -360,39 +368,51 @@ pub(super) async fn store_group(
         tokio::sync::oneshot::Sender<Result<i64, BatchError>>,
     )>,
 ) {
-    let messages: usize = group.iter().map(|(b, _)| b.recipients.len()).sum();
-    let together = async {
-        let mut tx = db.begin_write().await?;
-        let mut outcomes = Vec::with_capacity(group.len());
-        for (batch, _) in &group {
-            match insert_batch(&mut tx, batch).await {
-                Ok(id) => outcomes.push(Ok(id)),
-                Err(e @ BatchError::InsufficientBalance { .. }) => outcomes.push(Err(e)),
-                Err(e) => return Err(e),
+    let (batches, replies): (Vec<NewBatch>, Vec<_>) = group.into_iter().unzip();
+    let batches = std::sync::Arc::new(batches);
+    let stored = {
+        let batches = batches.clone();
+        db.write(WriteKind::Intake, stored_messages, move |tx| {
+            async move {
+                let mut outcomes = Vec::with_capacity(batches.len());
+                for batch in batches.iter() {
+                    match insert_batch(&mut *tx, batch).await {
+                        Ok(id) => outcomes.push(Ok((id, batch.recipients.len()))),
+                        Err(e @ BatchError::InsufficientBalance { .. }) => outcomes.push(Err(e)),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok::<_, BatchError>(outcomes)
             }
-        }
-        tx.commit().await?;
-        Ok::<_, BatchError>(outcomes)
+            .boxed()
+        })
+        .await
     };
-    let together = crate::delivery::write_sizes::timed(
-        crate::delivery::write_sizes::WriteKind::Intake,
-        |_| messages,
-        together,
-    );
-    match together.await {
+    match stored {
         Ok(outcomes) => {
-            for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
-                let _ = reply.send(outcome);
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome.map(|(id, _)| id));
             }
         }
         Err(e) => {
             // One request's failure must not fail the others: store them one by one.
-            tracing::warn!(error = %e, batches = group.len(), "group insert failed; storing one by one");
-            for (batch, reply) in group {
-                let _ = reply.send(create_batch(db, &batch).await);
+            tracing::warn!(error = %e, batches = replies.len(), "group insert failed; storing one by one");
+            for (batch, reply) in batches.iter().zip(replies) {
+                let _ = reply.send(create_batch(db, batch).await);
             }
         }
     }
+}
+
+/// Messages stored by a group: what its transaction is measured in.
+// The writer's row counter is a `fn(&T)` of the job's own result type, a `Vec` here.
+#[allow(clippy::ptr_arg)]
+fn stored_messages(outcomes: &Vec<Result<(i64, usize), BatchError>>) -> usize {
+    outcomes
+        .iter()
+        .flatten()
+        .map(|(_, messages)| messages)
+        .sum()
 }
 
 #[derive(Debug, PartialEq, Eq)]

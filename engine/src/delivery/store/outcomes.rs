@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::db::{id_list, now_ms, Backend, Db};
+use crate::delivery::write_sizes::WriteKind;
 use crate::ledger::store::{charge_held, charge_held_many, release, HeldCharge, LedgerError};
+use futures::FutureExt;
 use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -72,7 +74,28 @@ pub async fn record_many(
     db: &Db,
     results: &[(ClaimedMessage, SubmitResult)],
 ) -> Result<(), LedgerError> {
-    let mut tx = db.begin_write().await?;
+    let (backend, results) = (db.backend(), results.to_vec());
+    let rows = results.len();
+    db.write(
+        WriteKind::Outcome,
+        |n: &usize| *n,
+        move |conn| {
+            async move {
+                record_many_in(conn, backend, &results).await?;
+                Ok(rows)
+            }
+            .boxed()
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn record_many_in(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    results: &[(ClaimedMessage, SubmitResult)],
+) -> Result<(), LedgerError> {
     // Guard: only messages still holding their charge are recorded (a message recorded by an
     // earlier attempt, or taken over after a crash, is left alone).
     let ids = id_list(&results.iter().map(|(m, _)| m.id).collect::<Vec<_>>());
@@ -80,7 +103,7 @@ pub async fn record_many(
     let processing = i64::from(DeliveryStatus::Processing);
     // On PostgreSQL the rows are locked, so a second recorder of the same message (a claim
     // taken over from a process presumed dead) waits, then finds the hold gone and skips it.
-    let lock = if db.backend() == Backend::Postgres {
+    let lock = if backend == Backend::Postgres {
         "FOR UPDATE"
     } else {
         ""
@@ -113,11 +136,10 @@ pub async fn record_many(
                 final_on_acceptance: *final_on_acceptance,
                 expires_at: *expires_at,
             }),
-            other => record_in(&mut tx, m, Money::from_minor(held), other).await?,
+            other => record_in(&mut *tx, m, Money::from_minor(held), other).await?,
         }
     }
-    record_acceptances(&mut tx, &accepted).await?;
-    tx.commit().await?;
+    record_acceptances(&mut *tx, &accepted).await?;
     Ok(())
 }
 
@@ -399,22 +421,41 @@ pub async fn expire_overdue(db: &Db) -> Result<u64, LedgerError> {
     .bind(now)
     .fetch_all(db.pool())
     .await?;
-    let mut n = 0;
-    for id in overdue {
-        let mut tx = db.begin_write().await?;
-        let parts: Vec<i64> = sqlx::query_scalar(&format!(
-            "SELECT part FROM message_parts WHERE message_id = $1 AND status NOT IN {}",
-            sql_in(&DeliveryStatus::OUTCOMES)
-        ))
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
-        for part in parts {
-            let expired = DeliveryStatus::Expired;
-            apply_part_status(&mut tx, id, part, expired, Some(ErrorCode::Expired), now).await?;
-        }
-        tx.commit().await?;
-        n += 1;
+    if overdue.is_empty() {
+        return Ok(0);
     }
-    Ok(n)
+    db.write(
+        WriteKind::Housekeeping,
+        |n: &u64| *n as usize,
+        move |tx| {
+            async move {
+                let mut n = 0;
+                for id in overdue {
+                    let parts: Vec<i64> = sqlx::query_scalar(&format!(
+                        "SELECT part FROM message_parts WHERE message_id = $1 AND status NOT IN {}",
+                        sql_in(&DeliveryStatus::OUTCOMES)
+                    ))
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for part in parts {
+                        let expired = DeliveryStatus::Expired;
+                        apply_part_status(
+                            &mut *tx,
+                            id,
+                            part,
+                            expired,
+                            Some(ErrorCode::Expired),
+                            now,
+                        )
+                        .await?;
+                    }
+                    n += 1;
+                }
+                Ok(n)
+            }
+            .boxed()
+        },
+    )
+    .await
 }

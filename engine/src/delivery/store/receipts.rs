@@ -3,8 +3,10 @@
 
 use super::{sql_in, stored_error};
 use crate::db::{id_list, now_ms, Db};
+use crate::delivery::write_sizes::WriteKind;
 use crate::ledger::store::{post, LedgerError, Posting};
 use crate::ledger::EntryKind;
+use futures::FutureExt;
 use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -72,8 +74,22 @@ struct WaitingReceipt {
 /// Applies receipts in one transaction. Receipts whose part is not recorded yet are kept in
 /// `unmatched_receipts` and applied when it is. Returns how many matched a part.
 pub async fn apply_receipts(db: &Db, receipts: &[Receipt]) -> Result<usize, LedgerError> {
+    let receipts = receipts.to_vec();
+    let rows = receipts.len();
+    db.write(
+        WriteKind::Receipt,
+        |(_, rows): &(usize, usize)| *rows,
+        move |conn| async move { Ok((apply_receipts_in(conn, &receipts).await?, rows)) }.boxed(),
+    )
+    .await
+    .map(|(matched, _)| matched)
+}
+
+async fn apply_receipts_in(
+    tx: &mut AnyConnection,
+    receipts: &[Receipt],
+) -> Result<usize, LedgerError> {
     let now = now_ms();
-    let mut tx = db.begin_write().await?;
     // Every key of every receipt, looked up at once per SMSC, among messages still waiting for
     // a final status: a looser key (hex<->decimal, unpadded) must not land on an older,
     // finished message that happens to share it. Should two waiting messages share a key, the
@@ -192,11 +208,10 @@ pub async fn apply_receipts(db: &Db, receipts: &[Receipt]) -> Result<usize, Ledg
             None => unmatched.push(r),
         }
     }
-    store_unmatched(&mut tx, &unmatched, now).await?;
+    store_unmatched(&mut *tx, &unmatched, now).await?;
     for round in &rounds {
-        apply_part_updates(&mut tx, round, now).await?;
+        apply_part_updates(&mut *tx, round, now).await?;
     }
-    tx.commit().await?;
     Ok(matched)
 }
 
@@ -394,7 +409,7 @@ pub fn derive_status(
 /// belong to submits whose acceptance was never recorded, e.g. before a crash, and were
 /// resubmitted). Returns how many were applied.
 pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
-    // The usual case, checked every 200 ms: nothing waits.
+    // The usual case, checked every 200 ms: nothing waits (and the writer is not bothered).
     if sqlx::query("SELECT 1 FROM unmatched_receipts LIMIT 1")
         .fetch_optional(db.pool())
         .await?
@@ -402,6 +417,16 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
     {
         return Ok(0);
     }
+    db.write(
+        WriteKind::Housekeeping,
+        |n: &usize| *n,
+        |conn| apply_unmatched_receipts_in(conn).boxed(),
+    )
+    .await
+}
+
+/// Reads the waiting receipts inside the write, so what it applies is what it saw.
+async fn apply_unmatched_receipts_in(tx: &mut AnyConnection) -> Result<usize, LedgerError> {
     // `+m.status`: start from the few waiting receipts' keys, not from every message in
     // flight (which the index on status would otherwise invite).
     let rows = sqlx::query_as::<_, WaitingReceipt>(&format!(
@@ -413,7 +438,7 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
          ORDER BY u.receipt_id, u.position LIMIT 2000",
         sql_in(&DeliveryStatus::IN_FLIGHT)
     ))
-    .fetch_all(db.pool())
+    .fetch_all(&mut *tx)
     .await?;
     // Each receipt once, under its best key (rows come best key first); a part named by
     // several receipts gets them in arrival order, one round each, as `apply_receipts` does.
@@ -438,13 +463,12 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
         *round += 1;
     }
     let now = now_ms();
-    let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM unmatched_receipts WHERE received_at < $1")
         .bind(now - 7 * 86_400_000)
         .execute(&mut *tx)
         .await?;
     for round in &rounds {
-        apply_part_updates(&mut tx, round, now).await?;
+        apply_part_updates(&mut *tx, round, now).await?;
     }
     for chunk in applied.chunks(500) {
         let list = id_list(chunk);
@@ -459,7 +483,6 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
     Ok(applied.len())
 }
 
