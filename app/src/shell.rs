@@ -47,9 +47,10 @@ fn SignedInNav(viewer: Viewer) -> impl IntoView {
                 <A href="/address-book">"Address Book"</A>
                 <A href="/developers">"API"</A>
             })}
+            // Staff accounts hold no money: their Account link has no balance.
             <A href="/account">
-                "Account "
-                <span class="balance" data-testid="nav-balance" title="Balance">{viewer.balance.to_string()}</span>
+                "Account"
+                {(!is_staff).then(|| view! { " " <NavBalance rendered=viewer.balance/> })}
             </A>
             {is_staff.then(|| view! { <A href="/admin">"Admin console"</A> })}
         </nav>
@@ -61,6 +62,48 @@ fn SignedInNav(viewer: Viewer) -> impl IntoView {
                 </button>
             </ActionForm>
         </div>
+    }
+}
+
+/// How often the navigation's balance is read again while the tab is open: charges land as
+/// messages are accepted, and staff confirm top-ups and make transfers from elsewhere.
+const BALANCE_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The balance in the navigation: as the page was rendered, then read again whenever this tab
+/// changed it ([`Session::balance_changed`]), every [`BALANCE_REFRESH`], and when the window
+/// gets the focus back.
+#[component]
+fn NavBalance(rendered: sms::Money) -> impl IntoView {
+    let session = Session::expect();
+    let tick = RwSignal::new(0u64);
+    // Browser only: effects do not run on the server.
+    Effect::new(move |_| {
+        if let Ok(handle) =
+            set_interval_with_handle(move || tick.update(|t| *t += 1), BALANCE_REFRESH)
+        {
+            on_cleanup(move || handle.clear());
+        }
+        let focus = window_event_listener(leptos::ev::focus, move |_| tick.update(|t| *t += 1));
+        on_cleanup(move || focus.remove());
+    });
+    // Client-side only, and not at all until something asks: the rendered figure is fresh.
+    let live = LocalResource::new(move || {
+        let asked = (session.balance_version(), tick.get());
+        async move {
+            if asked == (0, 0) {
+                return None;
+            }
+            crate::auth::current_viewer()
+                .await
+                .ok()
+                .flatten()
+                .map(|v| v.balance)
+        }
+    });
+    view! {
+        <span class="balance" data-testid="nav-balance" title="Balance">
+            {move || live.get().flatten().unwrap_or(rendered).to_string()}
+        </span>
     }
 }
 

@@ -25,6 +25,9 @@ test('the first staff sign-in sets up two-factor sign-in; from then on a code is
   await page.getByRole('link', { name: 'Continue to the admin console' }).click();
   await page.waitForURL(`${ferry.url}/admin`);
   await page.getByRole('heading', { name: 'Recent sign-in attempts' }).waitFor();
+  // Staff accounts hold no money: no balance beside Account.
+  assert.equal(await page.getByTestId('nav-balance').count(), 0);
+  assert.equal((await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Account/ }).innerText()).trim(), 'Account');
   // The sign-in we just made is listed with its source address (§13).
   assert.match(await page.locator('table').first().innerText(), /admin\s+127\.0\.0\.1\s+Signed in/);
 

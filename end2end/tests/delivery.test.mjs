@@ -81,6 +81,8 @@ test('HK Economic: send now, the batch page follows it live to SUBMITTED, the ch
   assert.doesNotMatch(await page.getByTestId('batch-counts').innerText(), /DELIVERED/, 'HK Economic has no delivery reports');
   assert.equal(await page.getByTestId('batch-total').innerText(), '1');
   assert.equal(await page.getByTestId('batch-charge').innerText(), 'HK$0.22');
+  // The navigation's balance follows the charge, also without a reload.
+  await page.getByTestId('nav-balance').filter({ hasText: 'HK$4.78' }).waitFor(WAIT);
   assert.equal(navigations, afterArrival, 'the page was not reloaded to show progress');
   const facts = await page.locator('dl.facts').innerText();
   assert.match(facts, /Route\s+HK Economic/);

@@ -92,7 +92,12 @@ test('a recorded payment waits for review, staff open the receipt and confirm, t
   assert.deepEqual(staffProblems, []);
   await staff.context().close();
 
-  // Customer: the balance in the navigation and on the page, the payment's status, the statement.
+  // Customer: the navigation's balance follows when the tab gets the focus back, without a
+  // reload; then the balance on the page, the payment's status, the statement.
+  const url = page.url();
+  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await page.getByTestId('nav-balance').filter({ hasText: 'HK$305.00' }).waitFor(WAIT);
+  assert.equal(page.url(), url);
   await openAccount(page);
   await page.getByTestId('account-balance').filter({ hasText: 'HK$305.00' }).waitFor(WAIT);
   assert.equal(await page.getByTestId('nav-balance').innerText(), 'HK$305.00');

@@ -58,7 +58,13 @@ test('do-not-call: the ticked filter leaves listed numbers out free, the result 
   await page.getByLabel('Message').fill('Members night on Friday. Ferry Club');
   await page.getByLabel('Recipients', { exact: true }).fill('9123 4567\n6123 4567\n6123 4568');
   assert.equal(await page.getByTestId('composer-cost').innerText(), 'HK$0.66', 'the live estimate before the register is consulted');
-  await page.getByLabel('Filter do-not-call numbers (free)').check();
+  const dnc = page.getByLabel('Filter do-not-call numbers (free)');
+  // The box sits right beside its words, not a text box's width away.
+  const box = await dnc.boundingBox();
+  const label = await page.locator('label[for="composer-filter-dnc"]').boundingBox();
+  assert.ok(box.width < 32, `the check box is ${box.width}px wide`);
+  assert.ok(box.x - label.x < 8, `the check box starts ${box.x - label.x}px into its label`);
+  await dnc.check();
   await page.getByRole('button', { name: 'Check recipients and cost' }).click();
   const check = page.getByTestId('check-result');
   await check.waitFor(WAIT);

@@ -114,6 +114,8 @@ pub struct Session {
     pub signup: ServerAction<Signup>,
     pub logout: ServerAction<Logout>,
     pub viewer: Resource<Result<Option<Viewer>, AppError>>,
+    /// Bumped by whatever in this tab changed the balance; the navigation reads it again.
+    balance_version: RwSignal<u64>,
 }
 
 impl Session {
@@ -136,6 +138,7 @@ impl Session {
             signup,
             logout,
             viewer,
+            balance_version: RwSignal::new(0),
         };
         provide_context(session);
         session
@@ -143,5 +146,16 @@ impl Session {
 
     pub fn expect() -> Session {
         expect_context::<Session>()
+    }
+
+    /// Tells the navigation that the balance may have changed (a send, a resend, a deleted
+    /// batch, charges seen on a live result), so it shows the new one without a reload.
+    pub fn balance_changed(&self) {
+        self.balance_version.update(|v| *v += 1);
+    }
+
+    /// How many times [`Session::balance_changed`] was called.
+    pub fn balance_version(&self) -> u64 {
+        self.balance_version.get()
     }
 }

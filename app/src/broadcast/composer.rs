@@ -191,8 +191,10 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
     let sender_choice = RwSignal::new(setup.sender_ids.first().cloned().unwrap_or_default());
     {
         let navigate = leptos_router::hooks::use_navigate();
+        let session = crate::auth::Session::expect();
         Effect::new(move |_| {
             if let Some(Ok(batch_id)) = send_value.get() {
+                session.balance_changed();
                 navigate(&format!("/results/{batch_id}"), Default::default());
             }
         });

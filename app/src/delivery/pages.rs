@@ -158,6 +158,12 @@ pub fn BatchPage() -> impl IntoView {
     };
     let number = move || query.with(|q| q.get("number").unwrap_or_default());
     let delete = ServerAction::<DeleteScheduledBatch>::new();
+    let session = crate::auth::Session::expect();
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(_))) {
+            session.balance_changed();
+        }
+    });
     let detail = Resource::new(
         move || {
             (
@@ -202,10 +208,18 @@ fn BatchView(
     // The error codes ticked for a resend.
     let chosen = RwSignal::new(Vec::<u16>::new());
     let navigate = use_navigate();
+    let session = crate::auth::Session::expect();
     Effect::new(move |_| {
         if let Some(Ok(new_id)) = resend.value().get() {
+            session.balance_changed();
             navigate(&format!("/results/{new_id}"), Default::default());
         }
+    });
+    // Charges land as the batch goes out: the navigation's balance follows the live figures
+    // (and is read once as the page opens, in case the batch finished before it did).
+    Effect::new(move |_| {
+        summary.with(|s| s.total_charge);
+        session.balance_changed();
     });
     // Every error the batch ended with (not only this page's); do-not-call numbers and
     // invalid numbers are not resent.
