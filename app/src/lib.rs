@@ -123,6 +123,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/accounts") view=admin::pages::AccountsPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/accounts/:id") view=admin::pages::AccountDetailPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/accounts/:id/batches") view=admin::batches::AccountBatchesPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/accounts/:id/batches/:batch") view=admin::batches::StaffBatchPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/payments") view=admin::pages::PaymentsQueuePage ssr=SsrMode::Async/>
                         <Route path=path!("admin/registrations") view=admin::pages::RegistrationsQueuePage ssr=SsrMode::Async/>
                         <Route path=path!("admin/signatures") view=admin::pages::SignaturesQueuePage ssr=SsrMode::Async/>

@@ -108,6 +108,37 @@ test('HK Economic: send now, the batch page follows it live to SUBMITTED, the ch
   await context.close();
 });
 
+test('staff read a customer\'s batches and messages with the content masked, and each look is audited', async () => {
+  const { context, page, login, mobile } = await composerFor('masked');
+  await compose(page, { route: /HK Economic/, message: 'Secret launch code 7788 for partners', recipients: mobile.local });
+  const id = await send(page, 'Send now');
+  await context.close();
+
+  const staff = await staffPage(browser, ferry);
+  const problems = watchPage(staff);
+  await openAdminAccount(staff, ferry.url, login);
+  await staff.getByRole('link', { name: 'Batches and messages (content masked)' }).click();
+  await staff.waitForURL(/\/admin\/accounts\/\d+\/batches$/);
+  const row = staff.getByTestId('staff-batches').locator('tbody tr').filter({ hasText: `#${id}` });
+  await row.waitFor(WAIT);
+  assert.match(await row.innerText(), /Secre…/);
+  await row.getByRole('link', { name: `#${id}` }).click();
+  await staff.getByRole('heading', { name: `Batch #${id}` }).waitFor(WAIT);
+  assert.equal(await staff.getByTestId('staff-batch-content').innerText(), 'Secre…');
+  assert.match(await staff.getByTestId('staff-batch-messages').innerText(), new RegExp(mobile.local.slice(-4)));
+  // Nowhere on the page, nor in what the browser received, is the rest of the message.
+  assert.doesNotMatch(await staff.content(), /launch code|7788/);
+  // Both looks are in the audit log, against the customer's account.
+  await staff.goto(`${ferry.url}/admin/audit`);
+  const audit = staff.getByTestId('audit');
+  await audit.waitFor(WAIT);
+  const text = await audit.innerText();
+  assert.match(text, new RegExp(`batch\\.view\\s+${login}`));
+  assert.match(text, new RegExp(`batches\\.view\\s+${login}`));
+  assert.deepEqual(problems, []);
+  await staff.context().close();
+});
+
 test('HK Business with a sender ID: the delivery report arrives and the page shows DELIVERED', async () => {
   const { context, page, problems, login, mobile } = await composerFor('biz');
   await createSenderId(login, 'FerryBiz');

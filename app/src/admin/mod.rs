@@ -2,6 +2,7 @@
 //! Every server function here checks the staff role itself; hiding the link is not security.
 
 pub mod accounts;
+pub mod batches;
 pub mod connections;
 pub mod numbers;
 pub mod pages;

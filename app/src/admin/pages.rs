@@ -191,6 +191,7 @@ fn AccountDetail(detail: StaffAccountDetail, actions: DetailActions) -> impl Int
     let lv = actions.link.value();
     view! {
         <PageHeader title=format!("{} · {}", a.login_name, a.company_name)/>
+        <p><a class="button button-quiet" href=format!("/admin/accounts/{id}/batches")>"Batches and messages (content masked)"</a></p>
         <div class="grid-3">
             <section class="card stat"><h2>"Balance"</h2><p class="big-figure" data-testid="staff-balance">{a.balance.to_string()}</p></section>
             <section class="card stat"><h2>"Status"</h2><p class="big-figure">{a.status.clone()}</p></section>

@@ -8,6 +8,8 @@ pub mod dispatcher;
 #[cfg(feature = "storage")]
 pub mod resend;
 #[cfg(feature = "storage")]
+pub mod staff_view;
+#[cfg(feature = "storage")]
 pub mod store;
 #[cfg(feature = "storage")]
 pub mod write_sizes;
