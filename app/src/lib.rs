@@ -132,6 +132,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin/dnc") view=dnc::DncAdminPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/numbers") view=admin::numbers::NumbersPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/connections") view=admin::connections::ConnectionsPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/keywords") view=admin::keywords::KeywordsPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/audit") view=admin::prices::AuditPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>

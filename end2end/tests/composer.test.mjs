@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFerry, launchBrowser, watchPage, uniqueLogin, signUp } from '../lib/harness.mjs';
+import { startFerry, launchBrowser, waitHydrated, watchPage, uniqueLogin, signUp, staffPage } from '../lib/harness.mjs';
 
 let ferry;
 let browser;
@@ -91,6 +91,61 @@ test('mainland numbers: signature and unsubscribe suffix previewed, illegal keyw
   assert.equal(await mark.first().innerText(), '代開發票');
   assert.deepEqual(requests, [], 'routes, preview and keyword check ran in the browser');
   await context.close();
+});
+
+test('staff keep the keyword library in the console; composers opened afterwards use it', async () => {
+  const staff = await staffPage(browser, ferry);
+  const staffProblems = watchPage(staff);
+  await staff.goto(`${ferry.url}/admin/keywords`);
+  await waitHydrated(staff);
+  const count = staff.getByTestId('keyword-count');
+  const before = Number((await count.innerText()).match(/of (\d+) keywords/)[1]);
+
+  // Add one; adding it again says so next to the field.
+  await staff.getByLabel('Keyword', { exact: true }).fill('閃電貸');
+  await staff.getByRole('button', { name: 'Add keyword' }).click();
+  await count.filter({ hasText: `of ${before + 1} keywords` }).waitFor();
+  await staff.getByLabel('Keyword', { exact: true }).fill('閃電貸');
+  await staff.getByRole('button', { name: 'Add keyword' }).click();
+  await staff.locator('#field-keyword-error').filter({ hasText: 'is in the library already' }).waitFor();
+
+  // Import a CSV: one new, one already there, one refused with its row.
+  await staff.getByLabel('Import keywords (CSV, one per row)').setInputFiles({
+    name: 'keywords.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('keyword\n網上賭場\n閃電貸\n"two\tcells"\n'),
+  });
+  await staff.getByRole('button', { name: 'Import', exact: true }).click();
+  await staff.getByTestId('keyword-import').filter({ hasText: '1 added, 1 already in the library, 1 rejected.' }).waitFor();
+  await count.filter({ hasText: `of ${before + 2} keywords` }).waitFor();
+
+  // Search finds it; the composer of a customer who opens it now highlights it.
+  await staff.getByLabel('Search', { exact: true }).fill('閃電');
+  await staff.getByRole('button', { name: 'Search', exact: true }).click();
+  await staff.waitForURL(/q=/);
+  await count.filter({ hasText: `1 of ${before + 2} keywords` }).waitFor();
+  const context = await browser.newContext();
+  const page = await openComposer(context);
+  await page.getByLabel('Recipients').fill('+86 138 0013 8000');
+  await page.getByLabel('Message').fill('閃電貸 今日批核');
+  await page.getByTestId('composer-keyword-highlight').locator('mark.keyword').filter({ hasText: '閃電貸' }).waitFor();
+
+  // Removed: the next composer load no longer flags it.
+  await staff.getByRole('button', { name: 'Remove 閃電貸' }).click();
+  await staff.getByText(`The library has ${before + 1} keywords.`).waitFor();
+  await page.reload();
+  await page.getByLabel('Message').waitFor();
+  await page.getByLabel('Recipients').fill('+86 138 0013 8000');
+  await page.getByLabel('Message').fill('閃電貸 今日批核');
+  await page.getByTestId('composer-china-preview').waitFor();
+  assert.equal(await page.getByTestId('composer-keywords').count(), 0);
+
+  // Every change is in the audit log.
+  await staff.goto(`${ferry.url}/admin/audit`);
+  const audit = await staff.getByTestId('audit').innerText();
+  for (const action of ['keyword.add', 'keyword.import', 'keyword.remove']) assert.match(audit, new RegExp(action.replace('.', '\\.')));
+  assert.deepEqual(staffProblems.filter((p) => !/status of 422/.test(p)), []);
+  await context.close();
+  await staff.context().close();
 });
 
 test('the server recomputes: its figures match the page, bad rows are listed with row and reason', async () => {

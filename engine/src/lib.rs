@@ -22,6 +22,7 @@ pub mod dnc;
 pub mod documents;
 pub mod error;
 pub mod import;
+pub mod keywords;
 pub mod ledger;
 pub mod pricing;
 pub mod review;

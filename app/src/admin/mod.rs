@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod batches;
 pub mod connections;
+pub mod keywords;
 pub mod numbers;
 pub mod pages;
 pub mod prices;

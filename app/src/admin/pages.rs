@@ -56,6 +56,7 @@ pub fn AdminNav() -> impl IntoView {
             <a href="/admin/payments">"Payments"</a>
             <a href="/admin/registrations">"Registrations"</a>
             <a href="/admin/signatures">"China signatures"</a>
+            <a href="/admin/keywords">"China keywords"</a>
             <a href="/admin/prices">"Price list"</a>
             <a href="/admin/dnc">"Do-not-call"</a>
             <a href="/admin/numbers">"Inbound numbers"</a>

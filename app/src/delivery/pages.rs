@@ -24,7 +24,7 @@ pub fn ResultsPage() -> impl IntoView {
 }
 
 /// `?page=` links that keep the rest of the current query.
-fn page_href(query: &leptos_router::params::ParamsMap, page: i64) -> String {
+pub(crate) fn page_href(query: &leptos_router::params::ParamsMap, page: i64) -> String {
     let mut query = query.clone();
     query.remove("page");
     query.insert("page", page.to_string());

@@ -1,0 +1,170 @@
+//! `/admin/keywords`: the China illegal-keyword library (§5). Staff search it, add and remove
+//! keywords and import a CSV of them, each change audited; open composers pick the library up
+//! on their next load.
+
+use super::pages::AdminNav;
+use crate::address_book::RejectedTable;
+use crate::error::AppError;
+use crate::shell::RequireViewer;
+use crate::ui::{
+    action_error, field_error, format_hkt, submit_form, EmptyState, FormError, Loading, Notice,
+    NoticeKind, PageHeader, SubmitButton, TextField,
+};
+use engine::keywords::{KeywordImport, KeywordPage};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use server_fn::codec::{MultipartData, MultipartFormData};
+
+/// Keyword files are text: a library of tens of thousands of keywords is well under this.
+#[cfg(feature = "ssr")]
+const MAX_KEYWORD_FILE_BYTES: usize = 2 * 1024 * 1024;
+
+#[server(endpoint = "china_keywords")]
+pub async fn china_keywords(query: String, page: i64) -> Result<KeywordPage, AppError> {
+    crate::auth::context::as_staff(|_, db| async move {
+        Ok(engine::keywords::store::page(&db, &query, page).await?)
+    })
+    .await
+}
+
+#[server(endpoint = "add_china_keyword")]
+pub async fn add_china_keyword(keyword: String) -> Result<(), AppError> {
+    crate::auth::context::as_staff(|staff, db| async move {
+        Ok(engine::keywords::store::add(&db, staff.account_id, &keyword).await?)
+    })
+    .await
+}
+
+#[server(endpoint = "remove_china_keyword")]
+pub async fn remove_china_keyword(id: i64) -> Result<(), AppError> {
+    crate::auth::context::as_staff(|staff, db| async move {
+        Ok(engine::keywords::store::remove(&db, staff.account_id, id).await?)
+    })
+    .await
+}
+
+/// Adds the keywords of an uploaded CSV (multipart field `file`; one keyword per row).
+#[server(endpoint = "import_china_keywords", input = MultipartFormData)]
+pub async fn import_china_keywords(data: MultipartData) -> Result<KeywordImport, AppError> {
+    crate::auth::context::as_staff(|staff, db| async move {
+        let upload = crate::import::read_upload(data, MAX_KEYWORD_FILE_BYTES).await?;
+        let bytes = upload
+            .file
+            .ok_or_else(|| AppError::field("file", "Choose a CSV file of keywords."))?
+            .bytes;
+        Ok(engine::keywords::store::import_csv(&db, staff.account_id, bytes).await?)
+    })
+    .await
+}
+
+#[component]
+pub fn KeywordsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.with(|m| m.get("q").unwrap_or_default());
+    let page = move || {
+        query.with(|m| {
+            m.get("page")
+                .and_then(|p| p.parse::<i64>().ok())
+                .unwrap_or(1)
+        })
+    };
+    let add = ServerAction::<AddChinaKeyword>::new();
+    let remove = ServerAction::<RemoveChinaKeyword>::new();
+    let import =
+        Action::new_local(|data: &web_sys::FormData| import_china_keywords(data.clone().into()));
+    let list = Resource::new(
+        move || {
+            (
+                q(),
+                page(),
+                add.version().get(),
+                remove.version().get(),
+                import.version().get(),
+            )
+        },
+        |(q, page, ..)| china_keywords(q, page),
+    );
+    let add_value = add.value();
+    let import_value = import.value();
+    view! {
+        <Title text="China keywords · Admin"/>
+        <RequireViewer staff=true>
+            <AdminNav/>
+            <PageHeader title="China keywords" subtitle="Messages to mainland numbers containing any of these are refused, in the composer as it is typed and again on the server. Traditional and Simplified forms are different keywords: list both. Matching ignores case."/>
+            <section class="card" aria-labelledby="keyword-add-heading">
+                <h2 id="keyword-add-heading">"Add"</h2>
+                <ActionForm action=add attr:class="form form-inline" attr:novalidate=true>
+                    <FormError error=action_error(add_value)/>
+                    <TextField label="Keyword" name="keyword" required=true error=field_error(add_value, "keyword")/>
+                    <SubmitButton label="Add keyword" pending_label="Adding…" pending=add.pending()/>
+                </ActionForm>
+                <form class="form form-inline" on:submit=submit_form(import) novalidate>
+                    <FormError error=action_error(import_value)/>
+                    <TextField label="Import keywords (CSV, one per row)" name="file" kind="file" error=field_error(import_value, "file")/>
+                    <SubmitButton label="Import" pending_label="Importing…" pending=import.pending()/>
+                </form>
+                {move || match import_value.get() {
+                    Some(Ok(r)) => Some({
+                        let summary = format!("{} added, {} already in the library, {} rejected.", r.added, r.already, r.rejected.len());
+                        view! {
+                            <Notice kind=NoticeKind::Success><span data-testid="keyword-import">{summary}</span></Notice>
+                            <RejectedTable rows=r.rejected/>
+                        }
+                    }),
+                    _ => None,
+                }}
+            </section>
+            <section class="card" aria-labelledby="keyword-list-heading">
+                <h2 id="keyword-list-heading">"Library"</h2>
+                <form method="get" action="/admin/keywords" class="filters" role="search" aria-label="Search keywords">
+                    <div class="field">
+                        <label for="keyword-search">"Search"</label>
+                        <input id="keyword-search" name="q" value=q/>
+                    </div>
+                    <div class="filter-actions"><button class="button button-primary" type="submit">"Search"</button></div>
+                </form>
+                <Suspense fallback=|| view! { <Loading what="the keywords"/> }>
+                    {move || Suspend::new(async move {
+                        match list.await {
+                            Ok(l) if l.keywords.is_empty() => view! {
+                                <EmptyState title="No keywords match"><p>{format!("The library has {} keywords.", l.total)}</p></EmptyState>
+                            }.into_any(),
+                            Ok(l) => {
+                                let current = query.get_untracked();
+                                let href = move |p: i64| crate::delivery::pages::page_href(&current, p);
+                                view! {
+                                    <p class="muted" data-testid="keyword-count">{format!("{} of {} keywords", l.matching, l.total)}</p>
+                                    <div class="table-wrap"><table class="table" data-testid="keywords">
+                                        <thead><tr><th scope="col">"Keyword"</th><th scope="col">"Added"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                        <tbody>{l.keywords.into_iter().map(|k| {
+                                            let label = format!("Remove {}", k.keyword);
+                                            view! {
+                                                <tr>
+                                                    <td>{k.keyword}</td>
+                                                    <td>{if k.created_at == 0 { "shipped with Ferry".to_string() } else { format_hkt(k.created_at) }}</td>
+                                                    <td>
+                                                        <ActionForm action=remove attr:class="inline-form">
+                                                            <input type="hidden" name="id" value=k.id.to_string()/>
+                                                            <button type="submit" class="button button-quiet" aria-label=label>"Remove"</button>
+                                                        </ActionForm>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}</tbody>
+                                    </table></div>
+                                    <nav class="pager" aria-label="Pages">
+                                        {(l.page > 1).then(|| view! { <a href=href(l.page - 1)>"← Previous"</a> })}
+                                        <span>{format!("Page {} of {}", l.page, l.pages.max(1))}</span>
+                                        {(l.page < l.pages).then(|| view! { <a href=href(l.page + 1)>"Next →"</a> })}
+                                    </nav>
+                                }.into_any()
+                            }
+                            Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
+        </RequireViewer>
+    }
+}
