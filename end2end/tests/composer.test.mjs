@@ -148,6 +148,41 @@ test('staff keep the keyword library in the console; composers opened afterwards
   await staff.context().close();
 });
 
+test('a promotion is offered EN/UN with the account\'s hotline, and warned about without it', async () => {
+  const context = await browser.newContext();
+  const page = await openComposer(context);
+  const problems = watchPage(page);
+  await page.getByLabel('Recipients').fill(page.mobile.local);
+  await page.getByLabel('Message').fill('Weekend sale: 20% off everything');
+  // Nothing is declared for the customer: neither choice is made.
+  assert.equal(await page.getByLabel('Notification').isChecked(), false);
+  assert.equal(await page.getByLabel('Promotion').isChecked(), false);
+
+  // A promotion without an unsubscribe text is warned about; no hotline yet: where to set one.
+  await page.getByLabel('Promotion').check();
+  const warning = page.getByTestId('uemo-warning');
+  await warning.waitFor();
+  assert.match(await warning.innerText(), /Set an unsubscribe hotline on the Account page/);
+  await page.getByLabel('Notification').check();
+  await warning.waitFor({ state: 'detached' });
+
+  // With a hotline saved on the Account page, the composer offers to append it.
+  await page.goto(`${ferry.url}/account`);
+  await waitHydrated(page);
+  await page.getByLabel('Unsubscribe hotline').fill('21234567');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved').first().waitFor();
+  await page.goto(`${ferry.url}/broadcast`);
+  await waitHydrated(page);
+  await page.getByLabel('Message').fill('Weekend sale: 20% off everything');
+  await page.getByLabel('Promotion').check();
+  await page.getByRole('button', { name: 'Append EN/UN21234567' }).click();
+  assert.equal(await page.getByLabel('Message').inputValue(), 'Weekend sale: 20% off everything EN/UN21234567');
+  await warning.waitFor({ state: 'detached' });
+  assert.deepEqual(problems.filter((p) => !/status of 422/.test(p)), []);
+  await context.close();
+});
+
 test('the server recomputes: its figures match the page, bad rows are listed with row and reason', async () => {
   const context = await browser.newContext();
   const page = await openComposer(context);

@@ -51,6 +51,8 @@ test('a mixed list is priced per route, sent as one batch with refused rows kept
   await page.getByLabel('Recipients', { exact: true }).fill(
     `${mobile.local}\n+86 138 0013 8000\n+853 6612 3456\nnot a number`,
   );
+  // Mainland numbers need the purpose declared (no custom China signature here).
+  await page.getByLabel('Notification').check();
   const mix = await page.getByTestId('route-mix').innerText();
   assert.match(mix, /HK Economic\s+1\s+1\s+HK\$0\.22\s+HK\$0\.22/);
   assert.match(mix, /China\s+1\s+1\s+HK\$0\.45\s+HK\$0\.45/);

@@ -306,7 +306,7 @@ async fn the_route_is_chosen_for_hong_kong_only_and_follows_every_other_number()
 }
 
 #[tokio::test]
-async fn promotions_to_mainland_numbers_need_an_approved_signature() {
+async fn mainland_numbers_need_a_declared_purpose_and_promotions_an_approved_signature() {
     for t in all_backends().await {
         let (mut c, _) = normal_customer(&t, "promoter", Money::hkd(100)).await;
         let mut r = request(
@@ -332,6 +332,23 @@ async fn promotions_to_mainland_numbers_need_an_approved_signature() {
             reply.body
         );
         // Hong Kong numbers alone: a promotion needs no China signature.
+        // Not declared at all: mainland numbers need the declaration (§5).
+        let mut undeclared = r.clone();
+        undeclared["purpose"] = serde_json::Value::Null;
+        let reply = c
+            .server_fn_json("check_broadcast", undeclared.clone())
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.body
+        );
+        assert!(reply.body.contains("Declare whether"), "{}", reply.body);
+        // Hong Kong numbers alone need no declaration, and a promotion no China signature.
+        undeclared["recipients"] = "91234567".into();
+        let reply = c.server_fn_json("check_broadcast", undeclared).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}: {}", t.name, reply.body);
         r["recipients"] = "91234567".into();
         let reply = c.server_fn_json("check_broadcast", r).await;
         assert_eq!(reply.status, StatusCode::OK, "{}: {}", t.name, reply.body);

@@ -123,11 +123,15 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
     let signature = Arc::new(sms::ChinaSignature::parse(&setup.china_signature).ok());
 
     let choice = RwSignal::new(HkRouteChoice::Business);
-    let purpose = RwSignal::new(Purpose::Notification);
+    // Declared by the customer, never assumed (§5): mainland numbers without an approved
+    // custom signature refuse an undeclared message, and a promotion gets the UEMO helper.
+    let purpose = RwSignal::new(None::<Purpose>);
     let text = RwSignal::new(String::new());
     let recipients_text = RwSignal::new(String::new());
     let filter_dnc = RwSignal::new(false);
     let country_code = RwSignal::new(setup.default_country_code);
+    let custom_signature = setup.has_custom_china_signature;
+    let hotline = setup.unsubscribe_hotline.clone();
 
     let analysis = {
         let keywords = keywords.clone();
@@ -356,16 +360,19 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                         }}
                     </div>
                 </Show>
-                <Show when=move || has_china.get()>
-                    <div class="field">
-                        <span class="field-label" id="purpose-label">"Purpose (mainland numbers)"</span>
-                        <div class="inline-choices" role="radiogroup" aria-labelledby="purpose-label">
-                            <label><input type="radio" name="purpose" prop:checked=move || purpose.get() == Purpose::Notification on:change=move |_| purpose.set(Purpose::Notification)/>" Notification"</label>
-                            <label><input type="radio" name="purpose" prop:checked=move || purpose.get() == Purpose::Promotion on:change=move |_| purpose.set(Purpose::Promotion)/>" Promotion"</label>
-                        </div>
-                        <p class="field-error" role="alert">{move || field_error(check_value, "purpose").get()}</p>
+                <div class="field">
+                    <span class="field-label" id="purpose-label">"Purpose"</span>
+                    <p class="field-hint" id="purpose-hint">{if custom_signature {
+                        "Promotional messages must offer a way to unsubscribe."
+                    } else {
+                        "Promotional messages must offer a way to unsubscribe. Mainland numbers need this declared, and take notifications only until your custom China signature is approved."
+                    }}</p>
+                    <div class="inline-choices" role="radiogroup" aria-labelledby="purpose-label" aria-describedby="purpose-hint">
+                        <label><input type="radio" name="purpose" prop:checked=move || purpose.get() == Some(Purpose::Notification) on:change=move |_| purpose.set(Some(Purpose::Notification))/>" Notification"</label>
+                        <label><input type="radio" name="purpose" prop:checked=move || purpose.get() == Some(Purpose::Promotion) on:change=move |_| purpose.set(Some(Purpose::Promotion))/>" Promotion"</label>
                     </div>
-                </Show>
+                    <p class="field-error" role="alert">{move || field_error(check_value, "purpose").get()}</p>
+                </div>
             </fieldset>
 
             <section class="card">
@@ -384,6 +391,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                 </div>
                 <TooLongNotice analysis/>
                 <NonGsmNotice analysis text/>
+                <UnsubscribeHelper purpose text hotline/>
                 <Show when=move || has_china.get()>
                     <ChinaPreview analysis/>
                 </Show>
@@ -458,5 +466,50 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
             </div>
             <CheckResult value=Signal::derive({ let v = check_value; move || v.get() })/>
         </form>
+    }
+}
+
+/// The Unsolicited Electronic Messages Ordinance helper (§5): a promotional message must tell
+/// recipients how to unsubscribe. While one lacks `EN/UN`, say so and offer to append
+/// `EN/UN<hotline>` (the account's hotline, set on the Account page).
+#[component]
+fn UnsubscribeHelper(
+    purpose: RwSignal<Option<Purpose>>,
+    text: RwSignal<String>,
+    hotline: String,
+) -> impl IntoView {
+    let missing = Memo::new(move |_| {
+        purpose.get() == Some(Purpose::Promotion) && text.with(|t| !t.contains("EN/UN"))
+    });
+    let suffix = (!hotline.is_empty()).then(|| format!("EN/UN{hotline}"));
+    move || {
+        missing.get().then(|| {
+            let offer = match suffix.clone() {
+                Some(suffix) => {
+                    let label = format!("Append {suffix}");
+                    view! {
+                        <button type="button" class="button button-quiet" on:click=move |_| {
+                            text.update(|t| {
+                                if !t.is_empty() && !t.ends_with(char::is_whitespace) {
+                                    t.push(' ');
+                                }
+                                t.push_str(&suffix);
+                            });
+                        }>{label}</button>
+                    }
+                    .into_any()
+                }
+                None => view! {
+                    <span>"Set an unsubscribe hotline on the "<a href="/account">"Account page"</a>" to append it here."</span>
+                }
+                .into_any(),
+            };
+            view! {
+                <div class="notice notice-info" role="status" data-testid="uemo-warning">
+                    <p>"Promotional messages must tell recipients how to unsubscribe (Unsolicited Electronic Messages Ordinance): add EN/UN and your unsubscribe hotline."</p>
+                    {offer}
+                </div>
+            }
+        })
     }
 }

@@ -35,6 +35,10 @@ pub struct ComposerSetup {
     pub registered_mobile: String,
     /// The country code for numbers typed without one (the account's setting, §6).
     pub default_country_code: u16,
+    /// The account's unsubscribe hotline (digits; empty when not set), which the composer
+    /// offers to append to promotional messages as `EN/UN<hotline>` (§5, UEMO).
+    #[serde(default)]
+    pub unsubscribe_hotline: String,
 }
 
 /// China messages are declared notification or promotion; without a custom signature only
@@ -54,7 +58,10 @@ pub use crate::import::RejectedRow;
 pub struct Submission {
     /// The Hong Kong choice: HK Business or HK Economic.
     pub route: Route,
-    pub purpose: Purpose,
+    /// Notification or promotion, as the customer declared it; `None` when not declared,
+    /// which mainland numbers without an approved custom signature refuse (§5).
+    #[serde(default)]
+    pub purpose: Option<Purpose>,
     pub text: String,
     pub recipients: String,
     /// The figures the composer showed, which the server must agree with; `None` from an API,

@@ -142,6 +142,9 @@ pub async fn setup(sender: &Sender<'_>) -> Result<ComposerSetup, Error> {
         is_trial: facts.status == AccountStatus::Trial,
         registered_mobile: facts.mobile,
         default_country_code: facts.default_country_code,
+        unsubscribe_hotline: crate::settings::store::load(db, sender.account_id)
+            .await?
+            .unsubscribe_hotline,
     })
 }
 
@@ -301,11 +304,16 @@ pub async fn check_and_price(
                 ),
             );
         }
-        if purpose == Purpose::Promotion && facts.china_signature.is_none() {
-            errors.add(
+        match (purpose, &facts.china_signature) {
+            (Some(Purpose::Promotion), None) => errors.add(
                 "purpose",
                 "Without an approved custom China signature only notification messages may be sent to mainland numbers.",
-            );
+            ),
+            (None, None) => errors.add(
+                "purpose",
+                "Declare whether this is a notification or a promotion: mainland numbers need it.",
+            ),
+            _ => {}
         }
     }
     errors.into_result()?;
@@ -572,8 +580,8 @@ pub async fn submit_checked(
         route: hk_route(choice),
         sender_id,
         purpose: match submission.purpose {
-            Purpose::Notification => "notification".into(),
-            Purpose::Promotion => "promotion".into(),
+            Some(Purpose::Promotion) => "promotion".into(),
+            Some(Purpose::Notification) | None => "notification".into(),
         },
         content: submission.text,
         final_text: check.final_text.clone(),

@@ -183,10 +183,10 @@ impl SendRequest {
                 HkRoute::HkBusiness => Route::HkBusiness,
                 HkRoute::HkEconomic => Route::HkEconomic,
             },
-            purpose: match self.purpose {
+            purpose: Some(match self.purpose {
                 ApiPurpose::Notification => Purpose::Notification,
                 ApiPurpose::Promotion => Purpose::Promotion,
-            },
+            }),
             text: self.text,
             // One line per item: a refused row's number is its item's position (1-based).
             recipients: self.to.join("\n"),

@@ -34,7 +34,7 @@ fn submission(route: Route, text: &str, recipients: &str) -> Submission {
     let c = compose(text, None);
     Submission {
         route,
-        purpose: Purpose::Notification,
+        purpose: Some(Purpose::Notification),
         text: text.into(),
         recipients: recipients.into(),
         client: Some(ClientFigures {
