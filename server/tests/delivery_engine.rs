@@ -590,7 +590,7 @@ async fn a_repeated_receipt_for_a_finished_message_is_acknowledged_and_not_parke
         // The same report again, and a late contrary one: both land on a final message.
         let matched = store::apply_receipts(
             &t.db,
-            &[
+            vec![
                 receipt(&delivered_id, sms::DeliveryStatus::Delivered),
                 receipt(&delivered_id, sms::DeliveryStatus::Undeliverable),
             ],
@@ -608,7 +608,7 @@ async fn a_repeated_receipt_for_a_finished_message_is_acknowledged_and_not_parke
         // A receipt for a part nobody recorded yet (it overtook its submit_sm_resp) waits.
         store::apply_receipts(
             &t.db,
-            &[receipt(
+            vec![receipt(
                 "not-yet-recorded-77",
                 sms::DeliveryStatus::Delivered,
             )],
@@ -669,7 +669,7 @@ async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_
         // second, UNDELIVERABLE for the third.
         store::apply_receipts(
             &t.db,
-            &[
+            vec![
                 receipt("early-0", S::Retry, Some(ErrorCode::Unknown)),
                 receipt("early-1", S::Retry, Some(ErrorCode::Unknown)),
                 receipt("early-0", S::Delivered, None),
@@ -682,7 +682,7 @@ async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_
         )
         .await
         .expect("parked");
-        store::apply_receipts(&t.db, &[receipt("early-1", S::Delivered, None)])
+        store::apply_receipts(&t.db, vec![receipt("early-1", S::Delivered, None)])
             .await
             .expect("parked");
         let results: Vec<_> = claimed
@@ -701,7 +701,7 @@ async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_
                 )
             })
             .collect();
-        store::record_many(&t.db, &results).await.expect("accepted");
+        store::record_many(&t.db, results).await.expect("accepted");
         assert_eq!(
             store::apply_unmatched_receipts(&t.db)
                 .await
@@ -924,7 +924,7 @@ async fn receipts_for_two_parts_of_one_message_at_once_finish_it_on_postgresql()
             final_on_acceptance: false,
             expires_at: now_ms() + 3_600_000,
         };
-        store::record_many(&t.db, &[(claimed[0].clone(), accepted)])
+        store::record_many(&t.db, vec![(claimed[0].clone(), accepted)])
             .await
             .expect("accepted");
         let id = claimed[0].id;
@@ -950,9 +950,9 @@ async fn receipts_for_two_parts_of_one_message_at_once_finish_it_on_postgresql()
         };
         let (db1, db2) = (t.db.clone(), t.db.clone());
         let (r1, r2) = (delivered("two-1"), delivered("two-2"));
-        let first = tokio::spawn(async move { store::apply_receipts(&db1, &[r1]).await });
+        let first = tokio::spawn(async move { store::apply_receipts(&db1, vec![r1]).await });
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let second = tokio::spawn(async move { store::apply_receipts(&db2, &[r2]).await });
+        let second = tokio::spawn(async move { store::apply_receipts(&db2, vec![r2]).await });
         tokio::time::sleep(Duration::from_millis(300)).await;
         lock.commit().await.expect("release");
         first.await.expect("join").expect("first receipt");

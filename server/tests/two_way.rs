@@ -423,7 +423,7 @@ async fn replies_are_seen_only_by_their_account_and_stop_is_honoured_when_sendin
         receive(
             db,
             &settings,
-            &[part(HANDSET, "See you at 3pm"), part(OTHER_HANDSET, "STOP")],
+            vec![part(HANDSET, "See you at 3pm"), part(OTHER_HANDSET, "STOP")],
         )
         .await
         .expect("receive");

@@ -511,35 +511,29 @@ pub mod store {
 
     /// The enabled connections as the dispatcher runs them.
     pub async fn enabled(db: &Db) -> Result<Vec<SmscConfig>, Error> {
-        let rows = sqlx::query(
-            "SELECT name, address, system_id, password, routes, priority, window_size, \
-             max_per_second, msg_id_matching FROM smsc_connections WHERE enabled = 1 ORDER BY name",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS}, password FROM smsc_connections WHERE enabled = 1 ORDER BY name"
+        ))
         .fetch_all(db.pool())
         .await?;
         let mut configs = Vec::with_capacity(rows.len());
         for row in &rows {
-            let name: String = row.try_get("name")?;
-            let routes: String = row.try_get("routes")?;
-            let matching: String = row.try_get("msg_id_matching")?;
-            let max_per_second: i64 = row.try_get("max_per_second")?;
-            let int = |col: &str| -> Result<u32, sqlx::Error> {
-                Ok(u32::try_from(row.try_get::<i64, _>(col)?).unwrap_or(0))
-            };
+            let m = managed(row)?;
+            let msg_id_matching = m.msg_id_matching.parse().unwrap_or_else(|_| {
+                tracing::warn!(smsc = %m.name, matching = %m.msg_id_matching, "unknown msg_id_matching; using auto");
+                smpp::MsgIdMatching::Auto
+            });
             configs.push(SmscConfig {
-                address: row.try_get("address")?,
-                system_id: row.try_get("system_id")?,
                 password: row.try_get("password")?,
                 // Stored rows were parsed on the way in; anything odd is skipped, not guessed.
-                routes: routes.split(',').filter_map(|r| r.parse().ok()).collect(),
-                priority: int("priority")?,
-                window: int("window_size")?.max(1) as usize,
-                max_per_second: (max_per_second > 0).then_some(max_per_second as f64),
-                msg_id_matching: matching.parse().unwrap_or_else(|_| {
-                    tracing::warn!(smsc = %name, %matching, "unknown msg_id_matching; using auto");
-                    smpp::MsgIdMatching::Auto
-                }),
-                name,
+                routes: m.routes.iter().filter_map(|r| r.parse().ok()).collect(),
+                priority: m.priority,
+                window: m.window.max(1) as usize,
+                max_per_second: (m.max_per_second > 0).then_some(f64::from(m.max_per_second)),
+                msg_id_matching,
+                name: m.name,
+                address: m.address,
+                system_id: m.system_id,
             });
         }
         Ok(configs)

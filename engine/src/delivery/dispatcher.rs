@@ -608,8 +608,7 @@ async fn send_chunk(
             None if results.is_empty() => break,
             None => {}
         }
-        store::record_many(db, &results).await?;
-        results.clear();
+        store::record_many(db, std::mem::take(&mut results)).await?;
         permits.clear();
     }
     Ok(())
@@ -780,37 +779,29 @@ async fn receipts_loop(
             }
         }
         if !inbound.receipts.is_empty() {
-            let receipts: Vec<Receipt> = inbound.receipts.iter().map(|(r, _)| r.clone()).collect();
-            let stored = store::apply_receipts(&db, &receipts).await;
+            let (receipts, acks): (Vec<Receipt>, Vec<_>) = inbound.receipts.drain(..).unzip();
+            let count = receipts.len() as u64;
+            let stored = store::apply_receipts(&db, receipts).await;
             if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store receipts; the SMSC will resend them");
             }
             if stored.is_ok() {
-                counters
-                    .receipts
-                    .fetch_add(receipts.len() as u64, Ordering::Relaxed);
+                counters.receipts.fetch_add(count, Ordering::Relaxed);
             }
-            acknowledge(
-                inbound.receipts.drain(..).map(|(_, ack)| ack),
-                stored.is_ok(),
-            );
+            acknowledge(acks.into_iter(), stored.is_ok());
         }
         if !inbound.replies.is_empty() {
-            let parts: Vec<two_way_store::IncomingPart> =
-                inbound.replies.iter().map(|(p, _)| p.clone()).collect();
-            let stored = two_way_store::receive(&db, &two_way, &parts).await;
+            let (parts, acks): (Vec<two_way_store::IncomingPart>, Vec<_>) =
+                inbound.replies.drain(..).unzip();
+            let count = parts.len() as u64;
+            let stored = two_way_store::receive(&db, &two_way, parts).await;
             if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store replies; the SMSC will resend them");
             }
             if stored.is_ok() {
-                counters
-                    .replies
-                    .fetch_add(parts.len() as u64, Ordering::Relaxed);
+                counters.replies.fetch_add(count, Ordering::Relaxed);
             }
-            acknowledge(
-                inbound.replies.drain(..).map(|(_, ack)| ack),
-                stored.is_ok(),
-            );
+            acknowledge(acks.into_iter(), stored.is_ok());
         }
     }
 }

@@ -55,12 +55,12 @@ pub enum Received {
 pub async fn receive(
     db: &Db,
     settings: &TwoWaySettings,
-    parts: &[IncomingPart],
+    parts: Vec<IncomingPart>,
 ) -> Result<Vec<Received>, Error> {
     if parts.is_empty() {
         return Ok(Vec::new());
     }
-    let (backend, settings, parts) = (db.backend(), settings.clone(), parts.to_vec());
+    let (backend, settings) = (db.backend(), settings.clone());
     db.write(WriteKind::Reply, Vec::len, move |conn| {
         async move { receive_in(conn, backend, &settings, &parts).await }.boxed()
     })

@@ -29,7 +29,9 @@ fn ucs2(text: &str) -> Vec<u8> {
 }
 
 async fn stored(db: &Db, settings: &TwoWaySettings, parts: &[IncomingPart]) -> Vec<Received> {
-    receive(db, settings, parts).await.expect("receive")
+    receive(db, settings, parts.to_vec())
+        .await
+        .expect("receive")
 }
 
 fn id_of(r: Received) -> i64 {

@@ -72,9 +72,9 @@ pub fn retry_delay_ms(attempts: i64) -> i64 {
 /// instead of a dozen per message, which is what lets one SQLite writer keep up with the SMSC.
 pub async fn record_many(
     db: &Db,
-    results: &[(ClaimedMessage, SubmitResult)],
+    results: Vec<(ClaimedMessage, SubmitResult)>,
 ) -> Result<(), LedgerError> {
-    let (backend, results) = (db.backend(), results.to_vec());
+    let backend = db.backend();
     let rows = results.len();
     db.write(
         WriteKind::Outcome,

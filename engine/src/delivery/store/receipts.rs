@@ -73,8 +73,7 @@ struct WaitingReceipt {
 
 /// Applies receipts in one transaction. Receipts whose part is not recorded yet are kept in
 /// `unmatched_receipts` and applied when it is. Returns how many matched a part.
-pub async fn apply_receipts(db: &Db, receipts: &[Receipt]) -> Result<usize, LedgerError> {
-    let receipts = receipts.to_vec();
+pub async fn apply_receipts(db: &Db, receipts: Vec<Receipt>) -> Result<usize, LedgerError> {
     let rows = receipts.len();
     db.write(
         WriteKind::Receipt,
