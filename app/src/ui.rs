@@ -243,3 +243,30 @@ mod tests {
         assert_eq!(super::format_hkt(1_795_000_000_000), "2026-11-18 19:06");
     }
 }
+
+/// The current page's query with another page number (as a link's `href`), keeping the rest
+/// of the query (filters, search).
+pub fn page_href(query: &leptos_router::params::ParamsMap, page: i64) -> String {
+    let mut query = query.clone();
+    query.remove("page");
+    query.insert("page", page.to_string());
+    query.to_query_string()
+}
+
+/// "Page N of M" between links to the pages before and after, which keep the current query.
+#[component]
+pub fn Pager(
+    page: i64,
+    pages: i64,
+    #[prop(default = "← Previous")] previous: &'static str,
+    #[prop(default = "Next →")] next: &'static str,
+) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map().get_untracked();
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {(page > 1).then(|| view! { <a href=page_href(&query, page - 1)>{previous}</a> })}
+            <span>{format!("Page {page} of {}", pages.max(1))}</span>
+            {(page < pages).then(|| view! { <a href=page_href(&query, page + 1)>{next}</a> })}
+        </nav>
+    }
+}

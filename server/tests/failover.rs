@@ -7,7 +7,7 @@
 mod common;
 
 use common::process::{ferry, serve, test_dir, write_config, KillOnDrop};
-use engine::db::testing::sqlite;
+use engine::db::testing::{sqlite, TestDb};
 use sms::Money;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -59,6 +59,33 @@ struct Ferry {
 }
 
 impl Ferry {
+    /// `ferry serve` on `t`'s database with the built-in simulator off and `smscs` (`[[smsc]]`
+    /// tables) as its connections, signed in as staff with `staff_password`. The process is
+    /// killed when the returned guard drops.
+    async fn start(
+        t: &TestDb,
+        staff_password: &str,
+        key: String,
+        dir: &std::path::Path,
+        smscs: &str,
+    ) -> (Ferry, KillOnDrop) {
+        let config = write_config(
+            dir,
+            &t.url,
+            &format!("[simulator]\nenabled = false\n{smscs}"),
+        );
+        let (child, addr, _) = serve(&config);
+        let process = KillOnDrop(child);
+        let mut f = Ferry {
+            client: reqwest::Client::new(),
+            base: format!("http://{addr}"),
+            key,
+            staff_cookie: String::new(),
+        };
+        f.staff_session(&t.db, staff_password).await;
+        (f, process)
+    }
+
     /// Signs the first staff login in over HTTP and sets up its two-factor sign-in, as the
     /// console requires.
     async fn staff_session(&mut self, db: &engine::db::Db, password: &str) {
@@ -184,26 +211,19 @@ async fn a_killed_smsc_fails_over_and_back_without_losing_or_doubling_a_message(
     let dir = test_dir("ferry-failover");
     // The preferred SMSC takes 100 submits a second, so the batch is still on its way to it
     // when it is killed; the fallback has no limit.
-    let config = write_config(
+    let (f, _ferry) = Ferry::start(
+        &t,
+        &staff_password,
+        key,
         &dir,
-        &t.url,
         &format!(
-            "[simulator]\nenabled = false\n\
-             [[smsc]]\nname = \"preferred\"\naddress = \"{a_addr}\"\nroutes = [\"HK_ECONOMIC\"]\n\
+            "[[smsc]]\nname = \"preferred\"\naddress = \"{a_addr}\"\nroutes = [\"HK_ECONOMIC\"]\n\
              priority = 1\nmax_per_second = 100\nwindow = 20\n\
              [[smsc]]\nname = \"fallback\"\naddress = \"{b_addr}\"\nroutes = [\"HK_ECONOMIC\"]\n\
              priority = 2\nwindow = 20\n"
         ),
-    );
-    let (child, addr, _) = serve(&config);
-    let _ferry = KillOnDrop(child);
-    let mut f = Ferry {
-        client: reqwest::Client::new(),
-        base: format!("http://{addr}"),
-        key,
-        staff_cookie: String::new(),
-    };
-    f.staff_session(&t.db, &staff_password).await;
+    )
+    .await;
     f.wait_until("both SMSCs bound", async |f| {
         f.bound("preferred").await == 1.0 && f.bound("fallback").await == 1.0
     })
@@ -364,24 +384,17 @@ async fn staff_manage_smsc_connections_in_the_console() {
     let _a = KillOnDrop(simulator(a_addr));
     let _b = KillOnDrop(simulator(b_addr));
     let dir = test_dir("ferry-console-smsc");
-    let config = write_config(
+    let (f, _ferry) = Ferry::start(
+        &t,
+        &staff_password,
+        key,
         &dir,
-        &t.url,
         &format!(
-            "[simulator]\nenabled = false\n\
-             [[smsc]]\nname = \"from-file\"\naddress = \"{a_addr}\"\nroutes = [\"HK_ECONOMIC\"]\n\
+            "[[smsc]]\nname = \"from-file\"\naddress = \"{a_addr}\"\nroutes = [\"HK_ECONOMIC\"]\n\
              priority = 1\nwindow = 20\n"
         ),
-    );
-    let (child, addr, _) = serve(&config);
-    let _ferry = KillOnDrop(child);
-    let mut f = Ferry {
-        client: reqwest::Client::new(),
-        base: format!("http://{addr}"),
-        key,
-        staff_cookie: String::new(),
-    };
-    f.staff_session(&t.db, &staff_password).await;
+    )
+    .await;
     f.wait_until("the file's SMSC bound", async |f| {
         f.bound("from-file").await == 1.0
     })

@@ -5,7 +5,7 @@
 use super::pages::AdminNav;
 use crate::error::AppError;
 use crate::shell::RequireViewer;
-use crate::ui::{format_hkt, EmptyState, Loading, Notice, NoticeKind, PageHeader};
+use crate::ui::{format_hkt, EmptyState, Loading, Notice, NoticeKind, PageHeader, Pager};
 use engine::delivery::{BatchDetail, BatchList};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -91,11 +91,7 @@ pub fn AccountBatchesPage() -> impl IntoView {
                                     </tr>
                                 }).collect_view()}</tbody>
                             </table></div>
-                            <nav class="pager" aria-label="Pages">
-                                {(l.page > 1).then(|| view! { <a href=format!("?page={}", l.page - 1)>"← Previous"</a> })}
-                                <span>{format!("Page {} of {}", l.page, l.pages.max(1))}</span>
-                                {(l.page < l.pages).then(|| view! { <a href=format!("?page={}", l.page + 1)>"Next →"</a> })}
-                            </nav></section>
+                            <Pager page=l.page pages=l.pages/></section>
                         }.into_any(),
                         Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
                     }
@@ -176,11 +172,7 @@ fn StaffBatch(account: i64, detail: BatchDetail) -> impl IntoView {
                             </tr>
                         }).collect_view()}</tbody>
                     </table></div>
-                    <nav class="pager" aria-label="Pages">
-                        {(page > 1).then(|| view! { <a href=format!("?page={}", page - 1)>"← Previous"</a> })}
-                        <span>{format!("Page {page} of {}", pages.max(1))}</span>
-                        {(page < pages).then(|| view! { <a href=format!("?page={}", page + 1)>"Next →"</a> })}
-                    </nav>
+                    <Pager page pages/>
                 }.into_any()
             }}
         </section>

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::shell::RequireViewer;
 use crate::ui::{
     action_error, field_error, format_hkt, submit_form, EmptyState, FormError, Loading, Notice,
-    NoticeKind, PageHeader, SubmitButton, TextField,
+    NoticeKind, PageHeader, Pager, SubmitButton, TextField,
 };
 use engine::keywords::{KeywordImport, KeywordPage};
 use leptos::prelude::*;
@@ -131,8 +131,6 @@ pub fn KeywordsPage() -> impl IntoView {
                                 <EmptyState title="No keywords match"><p>{format!("The library has {} keywords.", l.total)}</p></EmptyState>
                             }.into_any(),
                             Ok(l) => {
-                                let current = query.get_untracked();
-                                let href = move |p: i64| crate::delivery::pages::page_href(&current, p);
                                 view! {
                                     <p class="muted" data-testid="keyword-count">{format!("{} of {} keywords", l.matching, l.total)}</p>
                                     <div class="table-wrap"><table class="table" data-testid="keywords">
@@ -153,11 +151,7 @@ pub fn KeywordsPage() -> impl IntoView {
                                             }
                                         }).collect_view()}</tbody>
                                     </table></div>
-                                    <nav class="pager" aria-label="Pages">
-                                        {(l.page > 1).then(|| view! { <a href=href(l.page - 1)>"← Previous"</a> })}
-                                        <span>{format!("Page {} of {}", l.page, l.pages.max(1))}</span>
-                                        {(l.page < l.pages).then(|| view! { <a href=href(l.page + 1)>"Next →"</a> })}
-                                    </nav>
+                                    <Pager page=l.page pages=l.pages/>
                                 }.into_any()
                             }
                             Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),

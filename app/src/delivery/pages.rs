@@ -7,7 +7,7 @@ use super::{
 };
 use crate::shell::RequireViewer;
 use crate::ui::{
-    action_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind, PageHeader,
+    action_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind, PageHeader, Pager,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,14 +21,6 @@ pub fn ResultsPage() -> impl IntoView {
             <Results/>
         </RequireViewer>
     }
-}
-
-/// `?page=` links that keep the rest of the current query.
-pub(crate) fn page_href(query: &leptos_router::params::ParamsMap, page: i64) -> String {
-    let mut query = query.clone();
-    query.remove("page");
-    query.insert("page", page.to_string());
-    query.to_query_string()
 }
 
 #[component]
@@ -95,7 +87,6 @@ fn Results() -> impl IntoView {
                     }.into_any(),
                     Ok(l) => {
                         let (page, pages) = (l.page, l.pages);
-                        let q = query.get_untracked();
                         view! {
                             <section class="card">
                                 <p class="muted" data-testid="batches-found">{format!("{} batch{} found", l.total, if l.total == 1 { "" } else { "es" })}</p>
@@ -114,11 +105,7 @@ fn Results() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}</tbody>
                                 </table></div>
-                                <nav class="pager" aria-label="Pages">
-                                    {(page > 1).then(|| view! { <a href=page_href(&q, page - 1)>"← Newer"</a> })}
-                                    <span>{format!("Page {page} of {}", pages.max(1))}</span>
-                                    {(page < pages).then(|| view! { <a href=page_href(&q, page + 1)>"Older →"</a> })}
-                                </nav>
+                                <Pager page pages previous="← Newer" next="Older →"/>
                             </section>
                         }.into_any()
                     }
@@ -366,11 +353,7 @@ fn BatchView(
                             </tr>
                         }).collect_view()}</tbody>
                     </table></div>
-                    <nav class="pager" aria-label="Pages">
-                        {(page > 1).then(|| view! { <a href=page_href(&query, page - 1)>"← Previous"</a> })}
-                        <span>{format!("Page {page} of {}", pages.max(1))}</span>
-                        {(page < pages).then(|| view! { <a href=page_href(&query, page + 1)>"Next →"</a> })}
-                    </nav>
+                    <Pager page pages/>
                 }.into_any()
             }}
         </section>
