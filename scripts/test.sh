@@ -13,10 +13,12 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 
 log "cargo clippy (server side, browser side)"
-cargo clippy -p sms -p smpp -p ferry-engine -p app --features app/ssr,ferry-engine/storage,server/bench -p server --all-targets -- -D warnings
+cargo clippy -p sms -p smpp -p ferry-engine -p app --features app/ssr,ferry-engine/storage,server/bench -p server -p ferry-wasm-split --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 "$FERRY_ROOT/scripts/build.sh" --dev
+log "first-page download (WebAssembly and its JS, gzip) within 400 KB"
+"$FERRY_ROOT/scripts/first-page-size.sh" "$FERRY_SITE_OUT/pkg" --check
 
 source "$FERRY_ROOT/scripts/pg-cluster.sh"
 export FERRY_REQUIRE_PG=1

@@ -37,7 +37,7 @@ pub mod upload;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, LazyRoute, SsrMode};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -88,52 +88,146 @@ fn set_content_security_policy() {
     }
 }
 
+/// Every page but the start page is a lazy route. The build splits the WebAssembly at each
+/// group below (tools/wasm-split), so the browser downloads a group's code the first time one
+/// of its pages is shown, and a customer's download never carries the staff console. Groups,
+/// not one split per page: every split adds a file for each combination of splits that share
+/// code, and 27 splits made 500 files.
+macro_rules! page_group {
+    ($(#[doc = $doc:literal])* $group:ident, $preload:ident, $which:ident { $($route:ident => $($page:ident)::+,)* }) => {
+        // Each variant is named after the route it shows.
+        #[allow(clippy::enum_variant_names)]
+        #[derive(Clone, Copy)]
+        enum $which { $($route,)* }
+
+        $(#[doc = $doc])*
+        #[lazy]
+        fn $group(page: $which) -> AnyView {
+            match page {
+                $($which::$route => {
+                    use $($page)::+ as Page;
+                    view! { <Page/> }.into_any()
+                })*
+            }
+        }
+
+        $(
+            struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn view(_: Self) -> AnyView {
+                    $group($which::$route).await
+                }
+
+                async fn preload() {
+                    // Only the browser build splits; on the server the pages are all there.
+                    #[cfg(target_arch = "wasm32")]
+                    $preload().await;
+                }
+            }
+        )*
+    };
+}
+
+page_group! {
+    /// Signing in, signing up and resetting a password: the first pages anyone opens.
+    visitor_pages, __preload_visitor_pages, VisitorPage {
+        LoginRoute => auth::LoginPage,
+        SignupRoute => auth::SignupPage,
+        ResetPasswordRoute => auth::ResetPasswordPage,
+    }
+}
+
+page_group! {
+    /// The composer, the heaviest customer page (segmentation, keyword checks, imports).
+    composer_page, __preload_composer_page, ComposerPage {
+        BroadcastRoute => broadcast::BroadcastPage,
+    }
+}
+
+page_group! {
+    /// Every other customer page.
+    customer_pages, __preload_customer_pages, CustomerPage {
+        ResultsRoute => delivery::pages::ResultsPage,
+        BatchRoute => delivery::pages::BatchPage,
+        InboxRoute => inbox::page::InboxPage,
+        ConversationRoute => inbox::page::ConversationPage,
+        AddressBookRoute => address_book::AddressBookPage,
+        AccountRoute => account::AccountPage,
+        DevelopersRoute => developers::DevelopersPage,
+        StatementRoute => ledger::StatementPage,
+        TwoFactorRoute => account::two_factor::TwoFactorPage,
+    }
+}
+
+page_group! {
+    /// The staff console: never part of a customer's download.
+    staff_pages, __preload_staff_pages, StaffPage {
+        AdminRoute => admin::AdminPage,
+        AccountsRoute => admin::pages::AccountsPage,
+        AccountDetailRoute => admin::pages::AccountDetailPage,
+        AccountBatchesRoute => admin::batches::AccountBatchesPage,
+        StaffBatchRoute => admin::batches::StaffBatchPage,
+        PaymentsQueueRoute => admin::pages::PaymentsQueuePage,
+        RegistrationsQueueRoute => admin::pages::RegistrationsQueuePage,
+        SignaturesQueueRoute => admin::pages::SignaturesQueuePage,
+        PricesRoute => admin::prices::PricesPage,
+        DncAdminRoute => dnc::DncAdminPage,
+        NumbersRoute => admin::numbers::NumbersPage,
+        ConnectionsRoute => admin::connections::ConnectionsPage,
+        KeywordsRoute => admin::keywords::KeywordsPage,
+        AuditRoute => admin::prices::AuditPage,
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     auth::Session::provide();
     inbox::page::InboxLive::provide();
-    // Set once the WASM has taken over the page; browser tests wait for it.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
 
     view! {
         <Stylesheet id="ferry" href="/pkg/ferry.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Ferry".to_string() } else { format!("{page} · Ferry") }/>
         <Router>
-            <div id="app" data-hydrated=move || hydrated.get().to_string()>
+            // `data-hydrated` turns "true" once the WASM has taken over the whole page (frontend).
+            <div id="app" data-hydrated="false">
                 <a class="skip-link" href="#main">"Skip to content"</a>
                 <shell::TopBar/>
                 <main id="main" tabindex="-1">
                     <Routes fallback=shell::NotFound>
                         <Route path=path!("") view=shell::Home ssr=SsrMode::Async/>
-                        <Route path=path!("login") view=auth::LoginPage/>
-                        <Route path=path!("signup") view=auth::SignupPage/>
-                        <Route path=path!("reset-password") view=auth::ResetPasswordPage/>
-                        <Route path=path!("broadcast") view=broadcast::BroadcastPage ssr=SsrMode::Async/>
-                        <Route path=path!("results") view=delivery::pages::ResultsPage ssr=SsrMode::Async/>
-                        <Route path=path!("results/:id") view=delivery::pages::BatchPage ssr=SsrMode::Async/>
-                        <Route path=path!("inbox") view=inbox::page::InboxPage ssr=SsrMode::Async/>
-                        <Route path=path!("inbox/:number") view=inbox::page::ConversationPage ssr=SsrMode::Async/>
-                        <Route path=path!("address-book") view=address_book::AddressBookPage ssr=SsrMode::Async/>
-                        <Route path=path!("account") view=account::AccountPage ssr=SsrMode::Async/>
-                        <Route path=path!("developers") view=developers::DevelopersPage/>
-                        <Route path=path!("account/statement") view=ledger::StatementPage ssr=SsrMode::Async/>
-                        <Route path=path!("account/two-factor") view=account::two_factor::TwoFactorPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/accounts") view=admin::pages::AccountsPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/accounts/:id") view=admin::pages::AccountDetailPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/accounts/:id/batches") view=admin::batches::AccountBatchesPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/accounts/:id/batches/:batch") view=admin::batches::StaffBatchPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/payments") view=admin::pages::PaymentsQueuePage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/registrations") view=admin::pages::RegistrationsQueuePage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/signatures") view=admin::pages::SignaturesQueuePage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/prices") view=admin::prices::PricesPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/dnc") view=dnc::DncAdminPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/numbers") view=admin::numbers::NumbersPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/connections") view=admin::connections::ConnectionsPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/keywords") view=admin::keywords::KeywordsPage ssr=SsrMode::Async/>
-                        <Route path=path!("admin/audit") view=admin::prices::AuditPage ssr=SsrMode::Async/>
+                        <Route path=path!("login") view={Lazy::<LoginRoute>::new()}/>
+                        <Route path=path!("signup") view={Lazy::<SignupRoute>::new()}/>
+                        <Route path=path!("reset-password") view={Lazy::<ResetPasswordRoute>::new()}/>
+                        <Route path=path!("broadcast") view={Lazy::<BroadcastRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("results") view={Lazy::<ResultsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("results/:id") view={Lazy::<BatchRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("inbox") view={Lazy::<InboxRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("inbox/:number") view={Lazy::<ConversationRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("address-book") view={Lazy::<AddressBookRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("developers") view={Lazy::<DevelopersRoute>::new()}/>
+                        <Route path=path!("account/statement") view={Lazy::<StatementRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("account/two-factor") view={Lazy::<TwoFactorRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/accounts") view={Lazy::<AccountsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/accounts/:id") view={Lazy::<AccountDetailRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/accounts/:id/batches") view={Lazy::<AccountBatchesRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/accounts/:id/batches/:batch") view={Lazy::<StaffBatchRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/payments") view={Lazy::<PaymentsQueueRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/registrations") view={Lazy::<RegistrationsQueueRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/signatures") view={Lazy::<SignaturesQueueRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/prices") view={Lazy::<PricesRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/dnc") view={Lazy::<DncAdminRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/numbers") view={Lazy::<NumbersRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/connections") view={Lazy::<ConnectionsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/keywords") view={Lazy::<KeywordsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>

@@ -109,11 +109,20 @@ pub fn router(config: &Config, state: ServerState) -> Router {
             "/documents/{id}",
             axum::routing::get(document).with_state(guard.state.clone()),
         )
+        // `no-cache`: the browser revalidates (Last-Modified) before using a stored file, so
+        // it never runs one build's lazy WebAssembly modules against another build's main one.
         .nest_service(
             "/pkg",
-            ServeDir::new(pkg_dir)
-                .precompressed_br()
-                .precompressed_gzip(),
+            tower::ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    http::header::CACHE_CONTROL,
+                    http::HeaderValue::from_static("no-cache"),
+                ))
+                .service(
+                    ServeDir::new(pkg_dir)
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(options)
