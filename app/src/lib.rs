@@ -17,6 +17,7 @@ pub mod developers;
 pub mod dnc;
 pub mod documents;
 pub mod error;
+pub mod i18n;
 pub mod import;
 pub mod inbox;
 pub mod shell;
@@ -43,9 +44,10 @@ use leptos_router::{path, Lazy, LazyRoute, SsrMode};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy();
+    let lang = i18n::page_lang();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -187,6 +189,7 @@ page_group! {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    i18n::provide_lang();
     auth::Session::provide();
     inbox::page::InboxLive::provide();
 

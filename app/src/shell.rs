@@ -2,6 +2,7 @@
 //! the pages whose capabilities have not landed yet.
 
 use crate::auth::{Session, Viewer};
+use crate::i18n::{tr, use_lang, Lang};
 use crate::ui::{Loading, Notice, NoticeKind, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,6 +11,7 @@ use leptos_router::components::{Redirect, A};
 #[component]
 pub fn TopBar() -> impl IntoView {
     let session = Session::expect();
+    let lang = use_lang();
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Ferry"</a>
@@ -18,47 +20,79 @@ pub fn TopBar() -> impl IntoView {
                     match session.viewer.await {
                         Ok(Some(viewer)) => view! { <SignedInNav viewer/> }.into_any(),
                         _ => view! {
-                            <nav class="nav" aria-label="Account">
-                                <A href="/login">"Sign in"</A>
-                                <A href="/signup">"Create account"</A>
-                                <A href="/developers">"API"</A>
+                            <nav class="nav" aria-label=tr::nav_account_label(lang)>
+                                <A href="/login">{tr::nav_sign_in(lang)}</A>
+                                <A href="/signup">{tr::nav_create_account(lang)}</A>
+                                <A href="/developers">{tr::nav_api(lang)}</A>
                             </nav>
                         }
                         .into_any(),
                     }
                 })}
             </Transition>
+            <LanguageSwitch/>
         </header>
+    }
+}
+
+/// Switches the portal to the other language: a plain form, so it works before the page
+/// hydrates; the server remembers the choice and reloads the same page in it.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let lang = use_lang();
+    let location = leptos_router::hooks::use_location();
+    let next = move || {
+        let search = location.search.get();
+        let query = if search.is_empty() {
+            String::new()
+        } else {
+            format!("?{search}")
+        };
+        format!("{}{query}", location.pathname.get())
+    };
+    let other = match lang {
+        Lang::En => Lang::ZhHant,
+        Lang::ZhHant => Lang::En,
+    };
+    view! {
+        <form method="post" action="/language" class="inline-form lang-switch">
+            <input type="hidden" name="next" prop:value=next/>
+            <button type="submit" name="lang" value=other.tag() lang=other.tag()
+                class="button button-quiet" title=tr::nav_language_title(lang)>
+                {other.native_name()}
+            </button>
+        </form>
     }
 }
 
 #[component]
 fn SignedInNav(viewer: Viewer) -> impl IntoView {
     let session = Session::expect();
+    let lang = use_lang();
     let logout = session.logout;
     crate::auth::pages::navigate_on_success(logout, "/login");
     let is_staff = viewer.is_staff();
     view! {
-        <nav class="nav" aria-label="Main">
+        <nav class="nav" aria-label=tr::nav_main_label(lang)>
             {(!is_staff).then(|| view! {
-                <A href="/broadcast">"Broadcast SMS"</A>
-                <A href="/results">"Delivery Results"</A>
+                <A href="/broadcast">{tr::nav_broadcast(lang)}</A>
+                <A href="/results">{tr::nav_results(lang)}</A>
                 <crate::inbox::page::InboxNavLink/>
-                <A href="/address-book">"Address Book"</A>
-                <A href="/developers">"API"</A>
+                <A href="/address-book">{tr::nav_address_book(lang)}</A>
+                <A href="/developers">{tr::nav_api(lang)}</A>
             })}
             // Staff accounts hold no money: their Account link has no balance.
             <A href="/account">
-                "Account"
+                {tr::nav_account(lang)}
                 {(!is_staff).then(|| view! { " " <NavBalance rendered=viewer.balance/> })}
             </A>
-            {is_staff.then(|| view! { <A href="/admin">"Admin console"</A> })}
+            {is_staff.then(|| view! { <A href="/admin">{tr::nav_admin(lang)}</A> })}
         </nav>
         <div class="topbar-user">
             <span class="who">{viewer.login_name.clone()}</span>
             <ActionForm action=logout attr:class="inline-form">
                 <button type="submit" class="button button-quiet" disabled=move || logout.pending().get()>
-                    {move || if logout.pending().get() { "Signing out…" } else { "Sign out" }}
+                    {move || if logout.pending().get() { tr::nav_signing_out(lang) } else { tr::nav_sign_out(lang) }}
                 </button>
             </ActionForm>
         </div>
@@ -75,6 +109,7 @@ const BALANCE_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 #[component]
 fn NavBalance(rendered: sms::Money) -> impl IntoView {
     let session = Session::expect();
+    let lang = use_lang();
     let tick = RwSignal::new(0u64);
     // Browser only: effects do not run on the server.
     Effect::new(move |_| {
@@ -101,7 +136,7 @@ fn NavBalance(rendered: sms::Money) -> impl IntoView {
         }
     });
     view! {
-        <span class="balance" data-testid="nav-balance" title="Balance">
+        <span class="balance" data-testid="nav-balance" title=tr::nav_balance(lang)>
             {move || live.get().flatten().unwrap_or(rendered).to_string()}
         </span>
     }
@@ -148,10 +183,11 @@ pub fn Forbidden() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::FORBIDDEN);
     }
+    let lang = use_lang();
     view! {
-        <Title text="No access"/>
-        <PageHeader title="No access"/>
-        <Notice kind=NoticeKind::Error>"Your account does not have access to this page."</Notice>
+        <Title text=tr::no_access_title(lang)/>
+        <PageHeader title=tr::no_access_title(lang)/>
+        <Notice kind=NoticeKind::Error>{tr::no_access_text(lang)}</Notice>
     }
 }
 
@@ -161,10 +197,11 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+    let lang = use_lang();
     view! {
-        <Title text="Not found"/>
-        <PageHeader title="Page not found"/>
-        <p>"There is nothing at this address. " <a href="/">"Go to the start page"</a></p>
+        <Title text=tr::not_found_title(lang)/>
+        <PageHeader title=tr::not_found_heading(lang)/>
+        <p>{tr::not_found_text(lang)} " " <a href="/">{tr::not_found_start(lang)}</a></p>
     }
 }
 

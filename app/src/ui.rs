@@ -235,12 +235,40 @@ pub fn format_hkt(ms: i64) -> String {
         .unwrap_or_else(|_| String::from("—"))
 }
 
+/// Hong Kong time as a person reads it in `lang`: `2026-11-26 21:05` in English,
+/// `2026年11月26日 21:05` in Chinese. Files and APIs keep [`format_hkt`].
+pub fn format_hkt_in(lang: crate::i18n::Lang, ms: i64) -> String {
+    use time::macros::{format_description, offset};
+    if lang == crate::i18n::Lang::En {
+        return format_hkt(ms);
+    }
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
+        return String::from("—");
+    };
+    t.to_offset(offset!(+8))
+        .format(format_description!(
+            "[year]年[month padding:none]月[day padding:none]日 [hour]:[minute]"
+        ))
+        .unwrap_or_else(|_| String::from("—"))
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::i18n::Lang;
+
     #[test]
     fn formats_hong_kong_time() {
         assert_eq!(super::format_hkt(0), "1970-01-01 08:00");
         assert_eq!(super::format_hkt(1_795_000_000_000), "2026-11-18 19:06");
+        assert_eq!(
+            super::format_hkt_in(Lang::En, 1_795_000_000_000),
+            "2026-11-18 19:06"
+        );
+        assert_eq!(
+            super::format_hkt_in(Lang::ZhHant, 1_795_000_000_000),
+            "2026年11月18日 19:06"
+        );
+        assert_eq!(super::format_hkt_in(Lang::ZhHant, 0), "1970年1月1日 08:00");
     }
 }
 

@@ -102,6 +102,10 @@ pub fn router(config: &Config, state: ServerState) -> Router {
             axum::routing::get(app::inbox::export::replies_csv).with_state(guard.state.clone()),
         )
         .route(
+            "/language",
+            axum::routing::post(app::i18n::switch::switch_language).with_state(guard.state.clone()),
+        )
+        .route(
             "/address-book/contacts.csv",
             axum::routing::get(app::address_book::contacts_csv).with_state(guard.state.clone()),
         )

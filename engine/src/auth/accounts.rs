@@ -414,6 +414,7 @@ struct SessionRow {
     balance_minor: i64,
     ip_allow_list: String,
     two_factor: i64,
+    language: Option<String>,
 }
 
 /// The account behind a session token, if the session exists and has not expired.
@@ -422,7 +423,7 @@ pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<ResolvedSess
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT a.id AS account_id, a.login_name AS login_name, a.company_name AS company_name, \
                 a.role AS role, a.status AS status, a.balance_minor AS balance_minor, \
-                a.ip_allow_list AS ip_allow_list, \
+                a.ip_allow_list AS ip_allow_list, a.language AS language, \
                 CAST(CASE WHEN a.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) AS two_factor \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",
@@ -446,10 +447,21 @@ pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<ResolvedSess
             status,
             balance: Money::from_minor(row.balance_minor),
             two_factor: row.two_factor == 1,
+            language: row.language,
         },
         token_hash,
         ip_allow_list: row.ip_allow_list,
     }))
+}
+
+/// Remembers the portal language `account_id` chose (`tag` as the portal names it).
+pub async fn set_language(db: &Db, account_id: i64, tag: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET language = $1 WHERE id = $2")
+        .bind(tag)
+        .bind(account_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
 }
 
 /// A password change as typed: the current password and the new one twice.

@@ -170,6 +170,8 @@ pub struct Viewer {
     pub balance: Money,
     /// Signs in with a TOTP code as well as the password.
     pub two_factor: bool,
+    /// The portal language this person chose (a BCP 47 tag), if they chose one.
+    pub language: Option<String>,
 }
 
 impl Viewer {

@@ -1,0 +1,22 @@
+# The frame around every page: navigation, language switch, not found, no access.
+-brand = Ferry
+nav-account-label = Account
+nav-main-label = Main
+nav-sign-in = Sign in
+nav-create-account = Create account
+nav-api = API
+nav-broadcast = Broadcast SMS
+nav-results = Delivery Results
+nav-address-book = Address Book
+nav-account = Account
+nav-admin = Admin console
+nav-signing-out = Signing out…
+nav-sign-out = Sign out
+nav-balance = Balance
+nav-language-title = Show the portal in another language
+not-found-title = Not found
+not-found-heading = Page not found
+not-found-text = There is nothing at this address.
+not-found-start = Go to the start page
+no-access-title = No access
+no-access-text = Your account does not have access to this page.

@@ -1,0 +1,22 @@
+# 每頁的外框：導覽、語言切換、找不到頁面、無權存取。
+-brand = Ferry
+nav-account-label = 帳戶
+nav-main-label = 主選單
+nav-sign-in = 登入
+nav-create-account = 建立帳戶
+nav-api = API
+nav-broadcast = 發送短訊
+nav-results = 發送結果
+nav-address-book = 通訊錄
+nav-account = 帳戶
+nav-admin = 管理控制台
+nav-signing-out = 正在登出…
+nav-sign-out = 登出
+nav-balance = 餘額
+nav-language-title = 以其他語言顯示
+not-found-title = 找不到頁面
+not-found-heading = 找不到頁面
+not-found-text = 此網址沒有任何內容。
+not-found-start = 返回首頁
+no-access-title = 無權存取
+no-access-text = 你的帳戶無權存取此頁面。
