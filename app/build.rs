@@ -392,6 +392,48 @@ fn generate(catalogs: &[BTreeMap<String, Message>]) -> String {
         code,
         "/// Every message id, in order.\npub const IDS: &[&str] = &{ids:?};"
     );
+    code.push_str(&server_templates(catalogs));
+    code
+}
+
+/// The `server-*` messages as templates: the engine and the rules crate word their refusals
+/// in English, and `i18n::from_english` finds the template an English text was made from,
+/// takes its variables' values out, and puts them into the other language's wording.
+fn server_templates(catalogs: &[BTreeMap<String, Message>]) -> String {
+    let mut code = String::from(
+        "\n/// `server-*` messages: (id, English segments, segments in each other language).\n\
+         pub static SERVER_TEMPLATES: &[(&str, &[super::Segment], &[&[super::Segment]])] = &[\n",
+    );
+    let segments = |parts: &[Part]| -> Option<String> {
+        let mut out = String::from("&[");
+        for part in parts {
+            match part {
+                Part::Text(t) => {
+                    let _ = write!(out, "super::Segment::Text({t:?}), ");
+                }
+                Part::Var(v) => {
+                    let _ = write!(out, "super::Segment::Var({v:?}), ");
+                }
+                Part::Select { .. } => return None,
+            }
+        }
+        out.push(']');
+        Some(out)
+    };
+    for (id, english) in &catalogs[0] {
+        if !id.starts_with("server-") {
+            continue;
+        }
+        let Some(en) = segments(&english.parts) else {
+            panic!("{id}: server messages cannot select; write one message per case");
+        };
+        let others: Vec<String> = catalogs[1..]
+            .iter()
+            .map(|c| segments(&c[id].parts).unwrap_or_else(|| panic!("{id}: no select")))
+            .collect();
+        let _ = writeln!(code, "    ({id:?}, {en}, &[{}]),", others.join(", "));
+    }
+    code.push_str("];\n");
     code
 }
 

@@ -32,6 +32,9 @@ if [ "$want_test" = 1 ]; then
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     # The browser tests read the codes Ferry sends by SMS from its SQLite file.
     command -v sqlite3 >/dev/null || missing+=(sqlite3)
+    # Chinese pages in Chromium (tests and screenshots): without a CJK font they draw boxes.
+    [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 \
+        || missing+=(fonts-noto-cjk)
     python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 fi

@@ -3,8 +3,9 @@
 //! `engine::api_keys`.
 
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang};
 use crate::ui::{
-    action_error, field_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind,
+    action_error, field_error, format_hkt_in, EmptyState, FormError, Loading, Notice, NoticeKind,
     SubmitButton, TextField,
 };
 use leptos::prelude::*;
@@ -51,6 +52,7 @@ pub async fn revoke_api_key(key_id: i64) -> Result<(), AppError> {
 
 #[component]
 pub fn ApiKeysSection() -> impl IntoView {
+    let lang = use_lang();
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let value = create.value();
@@ -62,26 +64,26 @@ pub fn ApiKeysSection() -> impl IntoView {
     let section = move |list: Vec<ApiKey>| {
         view! {
             <section class="card" aria-labelledby="api-keys-heading">
-                <h2 id="api-keys-heading">"API keys"</h2>
+                <h2 id="api-keys-heading">{tr::account_keys_heading(lang)}</h2>
                 <p class="muted">
-                    "Your own systems send through the HTTP API with a key: "
+                    {tr::account_keys_intro_before(lang)}
                     <code>"Authorization: Bearer <key>"</code>
-                    ". A key acts for this account only, within its IP allow-list."
+                    {tr::account_keys_intro_after(lang)}
                 </p>
                 <ActionForm action=create attr:class="form form-inline" attr:novalidate=true>
                     <FormError error=action_error(value)/>
-                    <TextField label="Key name" name="name" required=true hint="The system that will use it, e.g. Order system." error=field_error(value, "name")/>
-                    <SubmitButton label="Create key" pending_label="Creating…" pending=create.pending()/>
+                    <TextField label=tr::account_keys_name(lang) name="name" required=true hint=tr::account_keys_name_hint(lang) error=field_error(value, "name")/>
+                    <SubmitButton label=tr::account_keys_create(lang) pending_label=tr::account_keys_creating(lang) pending=create.pending()/>
                 </ActionForm>
                 {move || value.get().and_then(Result::ok).map(|created| view! {
                     <Notice kind=NoticeKind::Success>
-                        <p>{format!("Key \"{}\" created. Copy it now: Ferry shows it only this once.", created.key.name)}</p>
+                        <p>{tr::account_keys_created(lang, created.key.name)}</p>
                         <p><code class="secret" data-testid="new-api-key">{created.secret}</code></p>
                     </Notice>
                 })}
                 <FormError error=action_error(revoke.value())/>
                 {if list.is_empty() {
-                    view! { <EmptyState title="No API keys yet"><p>"Create one to send from your own system."</p></EmptyState> }.into_any()
+                    view! { <EmptyState title=tr::account_keys_none(lang)><p>{tr::account_keys_none_text(lang)}</p></EmptyState> }.into_any()
                 } else {
                     keys_table(list, "api-keys", revoke).into_any()
                 }}
@@ -89,7 +91,7 @@ pub fn ApiKeysSection() -> impl IntoView {
         }
     };
     view! {
-        <Suspense fallback=|| view! { <Loading what="API keys"/> }>
+        <Suspense fallback=move || view! { <Loading what=tr::account_keys_loading(lang)/> }>
             {move || Suspend::new(async move {
                 match keys.await {
                     Ok(None) => ().into_any(),
@@ -108,25 +110,27 @@ pub fn keys_table(
     test_id: &'static str,
     revoke: ServerAction<RevokeApiKey>,
 ) -> impl IntoView {
+    // Called while rendering a component (this section, the staff console's account page).
+    let lang = use_lang();
     view! {
         <div class="table-wrap"><table class="table" data-testid=test_id>
             <thead><tr>
-                <th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th>
-                <th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                <th scope="col">{tr::account_keys_col_name(lang)}</th><th scope="col">{tr::account_keys_col_key(lang)}</th><th scope="col">{tr::account_keys_col_created(lang)}</th>
+                <th scope="col">{tr::account_keys_col_last_used(lang)}</th><th scope="col">{tr::account_keys_col_status(lang)}</th><th scope="col"><span class="visually-hidden">{tr::account_keys_col_actions(lang)}</span></th>
             </tr></thead>
             <tbody>{keys.into_iter().map(|k| {
                 let last_used = match (k.last_used_at, k.last_used_ip.clone()) {
-                    (Some(at), Some(ip)) => format!("{} from {ip}", format_hkt(at)),
-                    (Some(at), None) => format_hkt(at),
-                    _ => "Never".to_string(),
+                    (Some(at), Some(ip)) => tr::account_keys_used_from(lang, ip, format_hkt_in(lang, at)),
+                    (Some(at), None) => format_hkt_in(lang, at),
+                    _ => tr::account_keys_never(lang).to_string(),
                 };
                 let revoked = k.revoked_at.is_some();
                 let action = (!revoked).then(|| {
-                    let label = format!("Revoke key {}", k.name);
+                    let label = tr::account_keys_revoke_label(lang, &k.name);
                     view! {
                         <ActionForm action=revoke>
                             <input type="hidden" name="key_id" value=k.id/>
-                            <button type="submit" class="button button-quiet" aria-label=label>"Revoke"</button>
+                            <button type="submit" class="button button-quiet" aria-label=label>{tr::account_keys_revoke(lang)}</button>
                         </ActionForm>
                     }
                 });
@@ -134,12 +138,12 @@ pub fn keys_table(
                     <tr>
                         <td>{k.name.clone()}</td>
                         <td><code>{format!("{}…", k.prefix)}</code></td>
-                        <td>{format_hkt(k.created_at)}</td>
+                        <td>{format_hkt_in(lang, k.created_at)}</td>
                         <td>{last_used}</td>
                         <td>{if revoked {
-                            view! { <span class="badge badge-bad">"Revoked"</span> }.into_any()
+                            view! { <span class="badge badge-bad">{tr::account_keys_revoked(lang)}</span> }.into_any()
                         } else {
-                            view! { <span class="badge badge-ok">"Active"</span> }.into_any()
+                            view! { <span class="badge badge-ok">{tr::account_keys_active(lang)}</span> }.into_any()
                         }}</td>
                         <td>{action}</td>
                     </tr>

@@ -4,7 +4,8 @@
 //! `engine::callbacks`; the server's sender POSTs them.
 
 use crate::error::AppError;
-use crate::ui::{action_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind};
+use crate::i18n::{tr, use_lang, Lang};
+use crate::ui::{action_error, format_hkt_in, EmptyState, FormError, Loading, Notice, NoticeKind};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -63,47 +64,48 @@ pub async fn rotate_callback_secret() -> Result<(), AppError> {
 
 #[component]
 pub fn CallbacksSection() -> impl IntoView {
+    let lang = use_lang();
     let rotate = ServerAction::<RotateCallbackSecret>::new();
     let overview = Resource::new(move || rotate.version().get(), |_| my_callbacks());
     let section = move |o: CallbacksOverview| {
         let counts = o.counts;
         view! {
             <section class="card" aria-labelledby="callbacks-heading">
-                <h2 id="callbacks-heading">"Delivery-status callbacks"</h2>
+                <h2 id="callbacks-heading">{tr::account_callbacks_heading(lang)}</h2>
                 <p class="muted">
-                    "When a message reaches its final status, Ferry POSTs it as JSON to the request's "
-                    <code>"callback_url"</code>" or to the default in Settings"
-                    {if o.default_url.is_empty() { " (none set)".to_string() } else { format!(" ({})", o.default_url) }}
-                    ". Failed attempts are retried with growing pauses for 24 hours. Check "
-                    <code>"Ferry-Signature"</code>": it is "<code>"v1="</code>" and the hex HMAC-SHA256 of "
-                    <code>"<Ferry-Timestamp>.<body>"</code>" keyed with this secret; drop repeats by "
-                    <code>"Ferry-Event-Id"</code>"."
+                    {tr::account_callbacks_intro_1(lang)}
+                    <code>"callback_url"</code>{tr::account_callbacks_intro_2(lang)}
+                    {if o.default_url.is_empty() { tr::account_callbacks_none_set(lang).to_string() } else { tr::account_callbacks_default_url(lang, &o.default_url) }}
+                    {tr::account_callbacks_intro_3(lang)}
+                    <code>"Ferry-Signature"</code>{tr::account_callbacks_intro_4(lang)}<code>"v1="</code>{tr::account_callbacks_intro_5(lang)}
+                    <code>"<Ferry-Timestamp>.<body>"</code>{tr::account_callbacks_intro_6(lang)}
+                    <code>"Ferry-Event-Id"</code>{tr::account_callbacks_intro_7(lang)}
                 </p>
                 <div class="field">
-                    <span class="field-label" id="callback-secret-label">"Signing secret"</span>
+                    <span class="field-label" id="callback-secret-label">{tr::account_callbacks_secret(lang)}</span>
                     <p><code class="secret" data-testid="callback-secret" aria-labelledby="callback-secret-label">{o.secret}</code></p>
                 </div>
                 <ActionForm action=rotate>
                     <FormError error=action_error(rotate.value())/>
                     <button type="submit" class="button button-quiet" disabled=move || rotate.pending().get()>
-                        {move || if rotate.pending().get() { "Rotating…" } else { "Rotate secret" }}
+                        {move || if rotate.pending().get() { tr::account_callbacks_rotating(lang) } else { tr::account_callbacks_rotate(lang) }}
                     </button>
                 </ActionForm>
                 <p data-testid="callback-counts">
-                    <span class="badge badge-ok">{format!("{} delivered", counts.delivered)}</span>" "
-                    <span class="badge badge-warn">{format!("{} retrying", counts.waiting)}</span>" "
-                    <span class="badge badge-bad">{format!("{} given up", counts.gave_up)}</span>
+                    <span class="badge badge-ok">{tr::account_callbacks_delivered(lang, counts.delivered)}</span>" "
+                    <span class="badge badge-warn">{tr::account_callbacks_retrying(lang, counts.waiting)}</span>" "
+                    <span class="badge badge-bad">{tr::account_callbacks_given_up(lang, counts.gave_up)}</span>
                 </p>
                 {if o.recent.is_empty() {
-                    view! { <EmptyState title="No callbacks yet"><p>"Send with a callback URL and the attempts show here."</p></EmptyState> }.into_any()
+                    view! { <EmptyState title=tr::account_callbacks_none(lang)><p>{tr::account_callbacks_none_text(lang)}</p></EmptyState> }.into_any()
                 } else {
-                    callbacks_table(o.recent).into_any()
+                    callbacks_table(lang, o.recent).into_any()
                 }}
             </section>
         }
     };
     view! {
-        <Suspense fallback=|| view! { <Loading what="callbacks"/> }>
+        <Suspense fallback=move || view! { <Loading what=tr::account_callbacks_loading(lang)/> }>
             {move || Suspend::new(async move {
                 match overview.await {
                     Ok(None) => ().into_any(),
@@ -115,13 +117,13 @@ pub fn CallbacksSection() -> impl IntoView {
     }
 }
 
-fn callbacks_table(rows: Vec<CallbackRow>) -> impl IntoView {
+fn callbacks_table(lang: Lang, rows: Vec<CallbackRow>) -> impl IntoView {
     view! {
         <div class="table-wrap"><table class="table" data-testid="callbacks">
-            <caption class="visually-hidden">"Latest callbacks"</caption>
+            <caption class="visually-hidden">{tr::account_callbacks_caption(lang)}</caption>
             <thead><tr>
-                <th scope="col">"For"</th><th scope="col">"URL"</th><th scope="col">"Status"</th>
-                <th scope="col">"Attempts"</th><th scope="col">"Last attempt"</th><th scope="col">"Next"</th>
+                <th scope="col">{tr::account_callbacks_col_for(lang)}</th><th scope="col">{tr::account_callbacks_col_url(lang)}</th><th scope="col">{tr::account_callbacks_col_status(lang)}</th>
+                <th scope="col">{tr::account_callbacks_col_attempts(lang)}</th><th scope="col">{tr::account_callbacks_col_last(lang)}</th><th scope="col">{tr::account_callbacks_col_next(lang)}</th>
             </tr></thead>
             <tbody>{rows.into_iter().map(|c| {
                 let badge = match c.state {
@@ -130,24 +132,24 @@ fn callbacks_table(rows: Vec<CallbackRow>) -> impl IntoView {
                     CallbackState::GaveUp => "badge badge-bad",
                 };
                 let last = match (c.last_attempt_at, c.last_result) {
-                    (Some(at), Some(result)) => format!("{}: {result}", format_hkt(at)),
-                    (Some(at), None) => format_hkt(at),
-                    _ => "Not yet".to_string(),
+                    (Some(at), Some(result)) => format!("{}: {result}", format_hkt_in(lang, at)),
+                    (Some(at), None) => format_hkt_in(lang, at),
+                    _ => tr::account_callbacks_not_yet(lang).to_string(),
                 };
                 let next = match c.state {
-                    CallbackState::Waiting => format_hkt(c.next_attempt_at),
+                    CallbackState::Waiting => format_hkt_in(lang, c.next_attempt_at),
                     _ => "—".to_string(),
                 };
                 let subject = match (c.message_id, c.reply_id) {
-                    (Some(id), _) => format!("Message {id}"),
-                    (None, Some(id)) => format!("Reply {id}"),
+                    (Some(id), _) => tr::account_callbacks_message(lang, id),
+                    (None, Some(id)) => tr::account_callbacks_reply(lang, id),
                     (None, None) => "—".to_string(),
                 };
                 view! {
                     <tr>
                         <td>{subject}</td>
                         <td class="cell-url">{c.url}</td>
-                        <td><span class=badge>{c.state.label()}</span></td>
+                        <td><span class=badge>{state_label(lang, c.state)}</span></td>
                         <td>{c.attempts}</td>
                         <td>{last}</td>
                         <td>{next}</td>
@@ -155,5 +157,14 @@ fn callbacks_table(rows: Vec<CallbackRow>) -> impl IntoView {
                 }
             }).collect_view()}</tbody>
         </table></div>
+    }
+}
+
+/// A callback's state as people read it (the engine's `label` is English only).
+fn state_label(lang: Lang, state: CallbackState) -> &'static str {
+    match state {
+        CallbackState::Waiting => tr::account_callbacks_state_waiting(lang),
+        CallbackState::Delivered => tr::account_callbacks_state_delivered(lang),
+        CallbackState::GaveUp => tr::account_callbacks_state_gave_up(lang),
     }
 }

@@ -2,9 +2,10 @@
 //! a batch's status counts over time, and an account's 30-day usage. Each comes with its
 //! figures as a table for screen readers and for anyone who wants the numbers.
 
-use crate::delivery::StatusTimeline;
+use crate::delivery::{StatusTimeline, TimelineSeries};
+use crate::i18n::{tr, use_lang, Lang};
 use crate::ledger::DayUsage;
-use crate::ui::{format_hkt, EmptyState};
+use crate::ui::{format_hkt_in, EmptyState};
 use leptos::prelude::*;
 
 /// The status chart spans its card; the usage charts sit two to a row. Their drawing widths
@@ -88,9 +89,20 @@ fn y_axis(y_max: i64, width: f64, label: impl Fn(i64) -> String) -> impl IntoVie
         .collect_view()
 }
 
+/// A series' name in `lang`: the engine names the first two "Waiting" and "Processing" (every
+/// message not yet final, before and after it went to an operator), the others by status.
+fn series_label(lang: Lang, series: &TimelineSeries) -> &'static str {
+    match series.status {
+        sms::DeliveryStatus::UploadSuccess => tr::results_chart_waiting(lang),
+        sms::DeliveryStatus::Processing => tr::results_chart_processing(lang),
+        status => crate::delivery::status_label(lang, status),
+    }
+}
+
 /// A batch's messages by status over time, stacked: waiting, processing, then final statuses.
 #[component]
 pub fn StatusChart(timeline: StatusTimeline) -> impl IntoView {
+    let lang = use_lang();
     let y_max = nice_max(timeline.total);
     let counts: Vec<Vec<i64>> = timeline.series.iter().map(|s| s.counts.clone()).collect();
     let areas = stacked_areas(&counts, y_max, WIDE);
@@ -99,13 +111,20 @@ pub fn StatusChart(timeline: StatusTimeline) -> impl IntoView {
     let summary = timeline
         .series
         .iter()
-        .map(|s| format!("{} {}", s.label, s.counts.last().copied().unwrap_or(0)))
+        .map(|s| {
+            format!(
+                "{} {}",
+                series_label(lang, s),
+                s.counts.last().copied().unwrap_or(0)
+            )
+        })
         .collect::<Vec<_>>()
-        .join(", ");
-    let label = format!(
-        "Messages by status from {} to {}: now {summary}.",
-        format_hkt(timeline.start),
-        format_hkt(end)
+        .join(tr::results_chart_separator(lang));
+    let label = tr::results_chart_label(
+        lang,
+        format_hkt_in(lang, timeline.start),
+        summary,
+        format_hkt_in(lang, end),
     );
     let label_attr = label.clone();
     let legend = timeline.series.clone();
@@ -116,7 +135,7 @@ pub fn StatusChart(timeline: StatusTimeline) -> impl IntoView {
         .into_iter()
         .map(|i| {
             (
-                format_hkt(timeline.start + timeline.bucket_ms * (i as i64 + 1)),
+                format_hkt_in(lang, timeline.start + timeline.bucket_ms * (i as i64 + 1)),
                 timeline.series.iter().map(|s| s.counts[i]).collect(),
             )
         })
@@ -130,19 +149,19 @@ pub fn StatusChart(timeline: StatusTimeline) -> impl IntoView {
                 {timeline.series.iter().zip(areas).map(|(s, points)| view! {
                     <polygon class=format!("chart-area status-{}", s.status.code()) points=points/>
                 }).collect_view()}
-                <text class="chart-axis" x=LEFT y=HEIGHT - 6.0>{format_hkt(timeline.start)}</text>
-                <text class="chart-axis" x=WIDE - RIGHT y=HEIGHT - 6.0 text-anchor="end">{format_hkt(end)}</text>
+                <text class="chart-axis" x=LEFT y=HEIGHT - 6.0>{format_hkt_in(lang, timeline.start)}</text>
+                <text class="chart-axis" x=WIDE - RIGHT y=HEIGHT - 6.0 text-anchor="end">{format_hkt_in(lang, end)}</text>
             </svg>
             <figcaption>
                 <ul class="chart-legend">
                     {legend.into_iter().map(|s| view! {
-                        <li><span class=format!("swatch status-{}", s.status.code()) aria-hidden="true"></span>{format!("{} {}", s.label, s.counts.last().copied().unwrap_or(0))}</li>
+                        <li><span class=format!("swatch status-{}", s.status.code()) aria-hidden="true"></span>{format!("{} {}", series_label(lang, &s), s.counts.last().copied().unwrap_or(0))}</li>
                     }).collect_view()}
                 </ul>
                 <details>
-                    <summary>"Show the figures"</summary>
+                    <summary>{tr::results_chart_show_figures(lang)}</summary>
                     <div class="table-wrap"><table class="table">
-                        <thead><tr><th scope="col">"Time (HKT)"</th>{headers.into_iter().map(|s| view! { <th scope="col" class="num">{s.label}</th> }).collect_view()}</tr></thead>
+                        <thead><tr><th scope="col">{tr::results_chart_time(lang)}</th>{headers.into_iter().map(|s| view! { <th scope="col" class="num">{series_label(lang, &s)}</th> }).collect_view()}</tr></thead>
                         <tbody>{table_rows.into_iter().map(|(t, values)| view! {
                             <tr><td>{t}</td>{values.into_iter().map(|v| view! { <td class="num">{v}</td> }).collect_view()}</tr>
                         }).collect_view()}</tbody>
@@ -179,24 +198,26 @@ fn BarChart(
     format: fn(i64) -> String,
     class: &'static str,
 ) -> impl IntoView {
+    let lang = use_lang();
     let y_max = nice_max(values.iter().copied().max().unwrap_or(0));
     let total: i64 = values.iter().sum();
-    let aria = format!(
-        "{title} per day from {} to {}: {} in total.",
+    let aria = tr::results_chart_per_day(
+        lang,
         labels.first().cloned().unwrap_or_default(),
+        title,
         labels.last().cloned().unwrap_or_default(),
-        format(total)
+        format(total),
     );
     let aria_attr = aria.clone();
     let geometry = bars(&values, y_max);
     view! {
         <figure class="chart chart-narrow">
-            <figcaption><strong>{title}</strong>" "<span class="muted">{format!("{} in 30 days", format(total))}</span></figcaption>
+            <figcaption><strong>{title}</strong>" "<span class="muted">{tr::results_chart_in_30_days(lang, format(total))}</span></figcaption>
             <svg viewBox=format!("0 0 {NARROW} {HEIGHT}") role="img" aria-label=aria_attr>
                 <title>{aria}</title>
                 {y_axis(y_max, NARROW, format)}
                 {geometry.into_iter().zip(labels.iter().cloned().zip(values.iter().copied())).map(|((x, y, w, h), (day, v))| view! {
-                    <rect class=format!("chart-bar {class}") x=x y=y width=w height=h><title>{format!("{day}: {}", format(v))}</title></rect>
+                    <rect class=format!("chart-bar {class}") x=x y=y width=w height=h><title>{tr::results_chart_day_value(lang, day, format(v))}</title></rect>
                 }).collect_view()}
                 <text class="chart-axis" x=LEFT y=HEIGHT - 6.0>{labels.first().cloned().unwrap_or_default()}</text>
                 <text class="chart-axis" x=NARROW - RIGHT y=HEIGHT - 6.0 text-anchor="end">{labels.last().cloned().unwrap_or_default()}</text>
@@ -216,23 +237,24 @@ fn format_dollars(minor: i64) -> String {
 /// Messages and spend per Hong Kong day over the last 30 days.
 #[component]
 pub fn UsageChart(usage: Vec<DayUsage>) -> impl IntoView {
+    let lang = use_lang();
     let any = usage.iter().any(|d| d.messages > 0 || d.spend.minor() != 0);
     let labels: Vec<String> = usage.iter().map(|d| d.date.clone()).collect();
     let messages: Vec<i64> = usage.iter().map(|d| d.messages).collect();
     let spend: Vec<i64> = usage.iter().map(|d| d.spend.minor()).collect();
     view! {
         <section class="card" aria-labelledby="usage-heading" data-testid="usage-chart">
-            <h2 id="usage-heading">"Last 30 days"</h2>
+            <h2 id="usage-heading">{tr::results_chart_last_30_days(lang)}</h2>
             {if any {
                 view! {
                     <div class="grid-2">
-                        <BarChart title="Messages" labels=labels.clone() values=messages format=format_count class="bar-messages"/>
-                        <BarChart title="Spend" labels=labels values=spend format=format_dollars class="bar-spend"/>
+                        <BarChart title=tr::results_chart_messages(lang) labels=labels.clone() values=messages format=format_count class="bar-messages"/>
+                        <BarChart title=tr::results_chart_spend(lang) labels=labels values=spend format=format_dollars class="bar-spend"/>
                     </div>
                     <details>
-                        <summary>"Show the figures"</summary>
+                        <summary>{tr::results_chart_show_figures(lang)}</summary>
                         <div class="table-wrap"><table class="table">
-                            <thead><tr><th scope="col">"Day (HKT)"</th><th scope="col" class="num">"Messages"</th><th scope="col" class="num">"Spend"</th></tr></thead>
+                            <thead><tr><th scope="col">{tr::results_chart_day(lang)}</th><th scope="col" class="num">{tr::results_chart_messages(lang)}</th><th scope="col" class="num">{tr::results_chart_spend(lang)}</th></tr></thead>
                             <tbody>{usage.into_iter().rev().filter(|d| d.messages > 0 || d.spend.minor() != 0).map(|d| view! {
                                 <tr><td>{d.date}</td><td class="num">{d.messages}</td><td class="num">{d.spend.to_string()}</td></tr>
                             }).collect_view()}</tbody>
@@ -240,7 +262,7 @@ pub fn UsageChart(usage: Vec<DayUsage>) -> impl IntoView {
                     </details>
                 }.into_any()
             } else {
-                view! { <EmptyState title="Nothing sent in the last 30 days"><p>"Messages and spend per day will appear here once you send."</p></EmptyState> }.into_any()
+                view! { <EmptyState title=tr::results_chart_nothing_sent(lang)><p>{tr::results_chart_nothing_sent_text(lang)}</p></EmptyState> }.into_any()
             }}
         </section>
     }

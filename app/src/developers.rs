@@ -3,6 +3,7 @@
 //! and the OpenAPI document generated from the server's code (`/api/v1/openapi.json`). Public:
 //! people read it before they have an account.
 
+use crate::i18n::{tr, use_lang};
 use crate::ui::PageHeader;
 use leptos::prelude::*;
 
@@ -61,36 +62,48 @@ fn Example(#[prop(into)] label: String, code: &'static str) -> impl IntoView {
 
 #[component]
 pub fn DevelopersPage() -> impl IntoView {
+    let lang = use_lang();
     view! {
-        <PageHeader title="API" subtitle="Send from your own system"/>
+        <PageHeader title=tr::account_dev_title(lang) subtitle=tr::account_dev_subtitle(lang)/>
         <section class="card" aria-labelledby="api-start">
-            <h2 id="api-start">"Start"</h2>
+            <h2 id="api-start">{tr::account_dev_start(lang)}</h2>
             <ol>
-                <li>"Create a key on the " <a href="/account">"Account page"</a> " under API keys. It is shown once; keep it secret."</li>
-                <li>"Send it with every request as " <code>"Authorization: Bearer <key>"</code> ". It acts for its own account only, within that account's IP allow-list."</li>
-                <li>"Amounts are whole numbers of 1/10,000 HKD. Every error is " <code>"{\"error\": {\"code\", \"message\", \"field\", \"row\"}}"</code> " with the matching HTTP status."</li>
+                <li>{tr::account_dev_key_1(lang)} <a href="/account">{tr::account_dev_key_link(lang)}</a> {tr::account_dev_key_2(lang)}</li>
+                <li>{tr::account_dev_bearer_1(lang)} <code>"Authorization: Bearer <key>"</code> {tr::account_dev_bearer_2(lang)}</li>
+                <li>{tr::account_dev_amounts_1(lang)} <code>"{\"error\": {\"code\", \"message\", \"field\", \"row\"}}"</code> {tr::account_dev_amounts_2(lang)}</li>
             </ol>
             <p>
-                "The full reference is the OpenAPI 3.1 document, generated from the server's code: "
+                {tr::account_dev_reference_1(lang)}
                 <a href="/api/v1/openapi.json" data-testid="openapi-link">"/api/v1/openapi.json"</a>
-                ". Load it into Postman, Insomnia or an OpenAPI client generator."
+                {tr::account_dev_reference_2(lang)}
             </p>
         </section>
         <section class="card" aria-labelledby="api-send">
-            <h2 id="api-send">"Send and read statuses"</h2>
-            <p>"Up to 20 numbers per " <code>"POST /api/v1/messages"</code> " (one message id per accepted number, a reason per refused one); up to 50,000 per " <code>"POST /api/v1/batches"</code> ". An " <code>"Idempotency-Key"</code> " makes a retried request return its first answer instead of sending again."</p>
-            <Example label="curl: send" code=CURL_SEND/>
-            <Example label="curl: a message, a batch, the balance" code=CURL_READ/>
-            <Example label="Python requests: a bulk send and its progress" code=PYTHON/>
+            <h2 id="api-send">{tr::account_dev_send_heading(lang)}</h2>
+            <p>{tr::account_dev_send_1(lang)} <code>"POST /api/v1/messages"</code> {tr::account_dev_send_2(lang)} <code>"POST /api/v1/batches"</code> {tr::account_dev_send_3(lang)} <code>"Idempotency-Key"</code> {tr::account_dev_send_4(lang)}</p>
+            <Example label=tr::account_dev_example_send(lang) code=CURL_SEND/>
+            <Example label=tr::account_dev_example_read(lang) code=CURL_READ/>
+            <Example label=tr::account_dev_example_python(lang) code=PYTHON/>
         </section>
         <section class="card" aria-labelledby="api-callbacks">
-            <h2 id="api-callbacks">"Delivery-status callbacks"</h2>
-            <p>"With " <code>"callback_url"</code> " in a send (or a default in Settings), each message's final status is POSTed to it as JSON (" <code>"type: message.status"</code> ", the message as " <code>"GET /api/v1/messages/{id}"</code> " shows it). Answer 2xx within 10 seconds; anything else is retried after 10 s, 20 s, 40 s … for 24 hours. Drop repeats by " <code>"Ferry-Event-Id"</code> ". The signing secret is on the Account page."</p>
-            <Example label="Python: verify a callback's signature" code=VERIFY/>
+            <h2 id="api-callbacks">{tr::account_dev_callbacks_heading(lang)}</h2>
+            <p>{tr::account_dev_callbacks_1(lang)} <code>"callback_url"</code> {tr::account_dev_callbacks_2(lang)} <code>"type: message.status"</code> {tr::account_dev_callbacks_3(lang)} <code>"GET /api/v1/messages/{id}"</code> {tr::account_dev_callbacks_4(lang)} <code>"Ferry-Event-Id"</code> {tr::account_dev_callbacks_5(lang)}</p>
+            <Example label=tr::account_dev_example_verify(lang) code=VERIFY/>
         </section>
         <section class="card" aria-labelledby="api-replies">
-            <h2 id="api-replies">"Replies (two-way)"</h2>
-            <p>"Replies to your inbound numbers are in the " <a href="/inbox">"Inbox"</a> ", in " <code>"GET /api/v1/replies"</code> " (newest first; " <code>"from"</code> ", " <code>"since"</code> ", " <code>"until"</code> ", and " <code>"before"</code> " = the previous page's " <code>"next_before"</code> ") and " <code>"GET /api/v1/replies/{id}"</code> ", and each one is POSTed to the 2-way callback URL in Settings as " <code>"type: reply.received"</code> ", signed and retried like status callbacks. A reply of STOP (or T, 退訂) puts its number on your opt-out list: sends to it are refused with error 18."</p>
+            <h2 id="api-replies">{tr::account_dev_replies_heading(lang)}</h2>
+            <p>
+                {tr::account_dev_replies_1(lang)} <a href="/inbox">{tr::account_dev_replies_inbox(lang)}</a>
+                {tr::account_dev_replies_2(lang)} <code>"GET /api/v1/replies"</code>
+                {tr::account_dev_replies_3(lang)} <code>"from"</code>
+                {tr::account_dev_replies_comma(lang)} <code>"since"</code>
+                {tr::account_dev_replies_comma(lang)} <code>"until"</code>
+                {tr::account_dev_replies_and(lang)} <code>"before"</code>
+                {tr::account_dev_replies_4(lang)} <code>"next_before"</code>
+                {tr::account_dev_replies_5(lang)} <code>"GET /api/v1/replies/{id}"</code>
+                {tr::account_dev_replies_6(lang)} <code>"type: reply.received"</code>
+                {tr::account_dev_replies_7(lang)}
+            </p>
         </section>
     }
 }

@@ -11,8 +11,9 @@ pub async fn read_upload(
     data: server_fn::codec::MultipartData,
     file_field: &str,
 ) -> Result<crate::upload::Upload, crate::error::AppError> {
-    crate::upload::read(data, file_field, MAX_DOCUMENT_BYTES, || {
-        "The file is larger than 10 MB; upload a smaller scan.".to_string()
+    let lang = crate::i18n::page_lang();
+    crate::upload::read(data, file_field, MAX_DOCUMENT_BYTES, move || {
+        crate::i18n::tr::account_upload_too_large(lang).to_string()
     })
     .await
 }

@@ -9,25 +9,25 @@ use std::future::Future;
 /// Rows read per query.
 pub const CHUNK: i64 = 5_000;
 
-/// A CSV file named `filename`: `header`, then the chunks `next` returns. `next` gets the id
-/// to continue after (`None` first) and returns the chunk's text and its last id, or `None`
-/// for the last id when no rows are left.
-pub fn stream_csv<F, Fut>(filename: String, header_line: &'static str, next: F) -> Response
+/// A CSV file named `filename`: `header_line` (in the person's language, where the file is
+/// meant for people), then the chunks `next` returns. `next` gets the id to continue after
+/// (`None` first) and returns the chunk's text and its last id, or `None` for the last id when
+/// no rows are left.
+pub fn stream_csv<F, Fut>(filename: String, header_line: impl Into<String>, next: F) -> Response
 where
     F: Fn(Option<i64>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(String, Option<i64>), sqlx::Error>> + Send + 'static,
 {
     let next = std::sync::Arc::new(next);
+    let header_line: String = header_line.into();
     // State: `None` before the header, then `Some(cursor)` while rows may remain.
     let stream = futures::stream::unfold(Some(None::<Option<i64>>), move |state| {
         let next = next.clone();
+        let header_line = header_line.clone();
         async move {
             let cursor = state?;
             let Some(after) = cursor else {
-                return Some((
-                    Ok::<_, std::io::Error>(header_line.to_string()),
-                    Some(Some(None)),
-                ));
+                return Some((Ok::<_, std::io::Error>(header_line), Some(Some(None))));
             };
             match next(after).await {
                 Ok((text, Some(last))) => Some((Ok(text), Some(Some(Some(last))))),

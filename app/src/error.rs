@@ -42,6 +42,21 @@ impl AppError {
         }])
     }
 
+    /// What the person reads, in `lang`. (`Display` stays English, for logs and the API.)
+    /// Refusals the engine worded were already put into the request's language on the way
+    /// out of the server function (`From<engine::Error>`).
+    pub fn localized(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::tr;
+        match self {
+            AppError::Unauthenticated => tr::error_unauthenticated(lang).to_string(),
+            AppError::Forbidden => tr::error_forbidden(lang).to_string(),
+            AppError::NotFound => tr::error_not_found(lang).to_string(),
+            AppError::Internal(reference) => tr::error_internal(lang, reference),
+            AppError::Transport(why) => tr::error_transport(lang, why),
+            other => other.to_string(),
+        }
+    }
+
     /// Turns a refusal into one that says why.
     pub fn with_message(self, message: String) -> Self {
         match self {
@@ -100,14 +115,32 @@ impl FromServerFnError for AppError {
 /// the person only as a reference.
 impl From<engine::Error> for AppError {
     fn from(err: engine::Error) -> Self {
+        // The engine words its refusals in English; the person reads them in the page's
+        // language (server functions run with the request in context).
+        #[cfg(feature = "ssr")]
+        let say = {
+            let lang = crate::i18n::page_lang();
+            move |text: String| crate::i18n::from_english(lang, &text)
+        };
+        // In the browser an engine error only passes through, already translated.
+        #[cfg(not(feature = "ssr"))]
+        let say = |text: String| text;
         match err {
-            engine::Error::Invalid(fields) => AppError::Invalid(fields),
+            engine::Error::Invalid(fields) => AppError::Invalid(
+                fields
+                    .into_iter()
+                    .map(|f| FieldError {
+                        message: say(f.message),
+                        field: f.field,
+                    })
+                    .collect(),
+            ),
             engine::Error::Forbidden => AppError::Forbidden,
-            engine::Error::ForbiddenBecause(why) => AppError::ForbiddenBecause(why),
+            engine::Error::ForbiddenBecause(why) => AppError::ForbiddenBecause(say(why)),
             engine::Error::NotFound => AppError::NotFound,
-            engine::Error::Throttled(why) => AppError::Throttled(why),
+            engine::Error::Throttled(why) => AppError::Throttled(say(why)),
             engine::Error::Conflict(why) | engine::Error::InsufficientBalance(why) => {
-                AppError::Conflict(why)
+                AppError::Conflict(say(why))
             }
             #[cfg(feature = "ssr")]
             engine::Error::Internal { context, message } => AppError::internal(&context, message),

@@ -190,6 +190,7 @@ page_group! {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     i18n::provide_lang();
+    let lang = i18n::use_lang();
     auth::Session::provide();
     inbox::page::InboxLive::provide();
 
@@ -199,7 +200,7 @@ pub fn App() -> impl IntoView {
         <Router>
             // `data-hydrated` turns "true" once the WASM has taken over the whole page (frontend).
             <div id="app" data-hydrated="false">
-                <a class="skip-link" href="#main">"Skip to content"</a>
+                <a class="skip-link" href="#main">{i18n::tr::nav_skip(lang)}</a>
                 <shell::TopBar/>
                 <main id="main" tabindex="-1">
                     <Routes fallback=shell::NotFound>

@@ -170,7 +170,7 @@ pub fn RequireViewer(
                     }
                     Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(crate::i18n::use_lang())}</Notice> }.into_any(),
                 }
             })}
         </Suspense>

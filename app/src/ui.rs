@@ -1,6 +1,7 @@
 //! Ferry's small set of UI components: one visual language for every page (see style/main.css).
 
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang};
 use leptos::prelude::*;
 
 /// The title block at the top of every page.
@@ -107,11 +108,14 @@ pub fn Notice(kind: NoticeKind, children: Children) -> impl IntoView {
 /// An error that is not about one field (throttling, server trouble), or nothing.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let lang = use_lang();
     move || {
         error.get().and_then(|e| match e {
             // Field errors are shown next to their fields.
             AppError::Invalid(_) => None,
-            other => Some(view! { <Notice kind=NoticeKind::Error>{other.to_string()}</Notice> }),
+            other => {
+                Some(view! { <Notice kind=NoticeKind::Error>{other.localized(lang)}</Notice> })
+            }
         })
     }
 }
@@ -142,12 +146,13 @@ where
 
 #[component]
 pub fn Loading(#[prop(optional, into)] what: Option<String>) -> impl IntoView {
+    let lang = use_lang();
     view! {
         <p class="loading" role="status" aria-live="polite">
             <span class="spinner" aria-hidden="true"></span>
             {match what {
-                Some(what) => format!("Loading {what}…"),
-                None => "Loading…".to_string(),
+                Some(what) => tr::ui_loading_what(lang, what),
+                None => tr::ui_loading(lang).to_string(),
             }}
         </p>
     }
@@ -165,6 +170,7 @@ where
     V: IntoView + 'static,
 {
     let show = StoredValue::new(show);
+    let lang = use_lang();
     view! {
         <Suspense fallback=move || view! { <Loading what=what/> }>
             {move || {
@@ -172,7 +178,7 @@ where
                 Suspend::new(async move {
                     match resource.await {
                         Ok(value) => show(value).into_any(),
-                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                     }
                 })
             }}
@@ -214,10 +220,11 @@ pub fn EmptyState(#[prop(into)] title: String, children: Children) -> impl IntoV
 /// A page whose capability has not landed yet; it says which issue brings it.
 #[component]
 pub fn ComingSoon(#[prop(into)] title: String, #[prop(into)] what: String) -> impl IntoView {
+    let lang = use_lang();
     view! {
         <PageHeader title=title.clone()/>
         <section class="card">
-            <EmptyState title="Coming soon">
+            <EmptyState title=tr::ui_coming_soon(lang)>
                 <p>{what}</p>
             </EmptyState>
         </section>
@@ -286,14 +293,19 @@ pub fn page_href(query: &leptos_router::params::ParamsMap, page: i64) -> String 
 pub fn Pager(
     page: i64,
     pages: i64,
-    #[prop(default = "← Previous")] previous: &'static str,
-    #[prop(default = "Next →")] next: &'static str,
+    /// The links' words (default "← Previous" and "Next →"), e.g. "← Newer".
+    #[prop(optional)]
+    previous: Option<&'static str>,
+    #[prop(optional)] next: Option<&'static str>,
 ) -> impl IntoView {
+    let lang = use_lang();
+    let previous = previous.unwrap_or_else(|| tr::ui_previous(lang));
+    let next = next.unwrap_or_else(|| tr::ui_next(lang));
     let query = leptos_router::hooks::use_query_map().get_untracked();
     view! {
-        <nav class="pager" aria-label="Pages">
+        <nav class="pager" aria-label=tr::ui_pages(lang)>
             {(page > 1).then(|| view! { <a href=page_href(&query, page - 1)>{previous}</a> })}
-            <span>{format!("Page {page} of {}", pages.max(1))}</span>
+            <span>{tr::ui_page_of(lang, page, pages.max(1))}</span>
             {(page < pages).then(|| view! { <a href=page_href(&query, page + 1)>{next}</a> })}
         </nav>
     }

@@ -5,6 +5,7 @@
 //! names the field it concerns.
 
 use crate::error::{AppError, FieldError};
+use crate::i18n::tr;
 use server_fn::codec::MultipartData;
 use std::collections::HashMap;
 
@@ -40,11 +41,9 @@ pub async fn read(
     let mut multipart = data
         .into_inner()
         .ok_or_else(|| AppError::internal("upload", "multipart data missing on the server"))?;
+    let lang = crate::i18n::page_lang();
     let interrupted = |field: &str, e: &dyn std::fmt::Display| {
-        AppError::field(
-            field,
-            format!("The upload was interrupted or is not a valid form ({e}). Try again."),
-        )
+        AppError::field(field, tr::compose_upload_interrupted(lang, e))
     };
     let mut upload = Upload::default();
     let mut count = 0usize;
@@ -58,14 +57,15 @@ pub async fn read(
         if count > MAX_FIELDS {
             return Err(AppError::field(
                 file_field,
-                format!(
-                    "The form sent more than {MAX_FIELDS} fields; send only the form's own fields."
-                ),
+                tr::compose_upload_too_many_fields(lang, MAX_FIELDS),
             ));
         }
         if name == file_field {
             if upload.file.is_some() {
-                return Err(AppError::field(file_field, "Send one file at a time."));
+                return Err(AppError::field(
+                    file_field,
+                    tr::compose_upload_one_file(lang),
+                ));
             }
             let filename: String = field
                 .file_name()
@@ -90,16 +90,16 @@ pub async fn read(
                 if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
                     return Err(AppError::Invalid(vec![FieldError {
                         field: name.clone(),
-                        message: format!(
-                            "This field is longer than {} KB; nothing was saved.",
-                            MAX_TEXT_FIELD_BYTES / 1024
+                        message: tr::compose_upload_field_too_long(
+                            lang,
+                            MAX_TEXT_FIELD_BYTES / 1024,
                         ),
                     }]));
                 }
                 bytes.extend_from_slice(&chunk);
             }
             let text = String::from_utf8(bytes)
-                .map_err(|_| AppError::field(&name, "This field is not valid UTF-8 text."))?;
+                .map_err(|_| AppError::field(&name, tr::compose_upload_not_utf8(lang)))?;
             upload.fields.insert(name, text);
         }
     }

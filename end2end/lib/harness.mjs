@@ -97,12 +97,17 @@ const dataDirs = new Map();
  * Read from Ferry's SQLite file with Debian's sqlite3.
  */
 export function lastCodeSms(base, login, kind = 'Mobile verification code') {
-  const db = join(dataDirs.get(base), 'ferry.db');
-  const sql = `SELECT b.final_text FROM batches b JOIN accounts a ON a.id = b.account_id WHERE a.login_name = '${login.replace(/'/g, "''")}' AND b.content = '${kind}' ORDER BY b.id DESC LIMIT 1`;
-  const text = execFileSync('sqlite3', [db, sql], { encoding: 'utf8' });
+  const text = lastCodeSmsText(base, login, kind);
   const code = /\b(\d{8})\b/.exec(text)?.[1];
   if (!code) throw new Error(`no code SMS for ${login}: ${text}`);
   return code;
+}
+
+/** The whole text of that SMS, as the phone shows it. */
+export function lastCodeSmsText(base, login, kind = 'Mobile verification code') {
+  const db = join(dataDirs.get(base), 'ferry.db');
+  const sql = `SELECT b.final_text FROM batches b JOIN accounts a ON a.id = b.account_id WHERE a.login_name = '${login.replace(/'/g, "''")}' AND b.content = '${kind}' ORDER BY b.id DESC LIMIT 1`;
+  return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' });
 }
 
 let counter = 0;

@@ -3,6 +3,7 @@
 
 use crate::auth::Session;
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang};
 use crate::shell::RequireViewer;
 use crate::ui::{
     action_error, field_error, FormError, Notice, NoticeKind, PageHeader, SubmitButton, TextField,
@@ -89,12 +90,14 @@ fn qr_data_uri(text: &str) -> Result<String, AppError> {
 
 #[component]
 pub fn TwoFactorPage() -> impl IntoView {
-    view! { <RequireViewer title="Two-factor sign-in"><TwoFactorSettings/></RequireViewer> }
+    let lang = use_lang();
+    view! { <RequireViewer title=tr::account_two_factor_title(lang)><TwoFactorSettings/></RequireViewer> }
 }
 
 #[component]
 fn TwoFactorSettings() -> impl IntoView {
     let session = Session::expect();
+    let lang = use_lang();
     let begin = ServerAction::<BeginTwoFactor>::new();
     let confirm = ServerAction::<ConfirmTwoFactor>::new();
     let disable = ServerAction::<DisableTwoFactor>::new();
@@ -113,13 +116,13 @@ fn TwoFactorSettings() -> impl IntoView {
     let confirmed = move || matches!(confirm.value().get(), Some(Ok(_)));
     view! {
         <PageHeader
-            title="Two-factor sign-in"
-            subtitle="Each sign-in asks for a code from an authenticator app on your phone as well as your password."
+            title=tr::account_two_factor_title(lang)
+            subtitle=tr::account_two_factor_subtitle(lang)
         />
-        {crate::ui::loaded("two-factor sign-in", state, move |s| view! { <StatusCard state=s begin disable/> })}
+        {crate::ui::loaded(tr::account_two_factor_loading(lang), state, move |s| view! { <StatusCard state=s begin disable/> })}
         {move || (!confirmed()).then(|| match begin.value().get() {
             Some(Ok(setup)) => view! { <SetupCard setup confirm/> }.into_any(),
-            Some(Err(e)) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+            Some(Err(e)) => view! { <Notice kind=NoticeKind::Error>{e.localized(crate::i18n::use_lang())}</Notice> }.into_any(),
             None => ().into_any(),
         })}
         {move || match confirm.value().get() {
@@ -135,39 +138,40 @@ fn StatusCard(
     begin: ServerAction<BeginTwoFactor>,
     disable: ServerAction<DisableTwoFactor>,
 ) -> impl IntoView {
+    let lang = use_lang();
     let disable_value = disable.value();
     let begin_label = if state.enabled {
-        "Replace authenticator"
+        tr::account_two_factor_replace(lang)
     } else {
-        "Set up two-factor sign-in"
+        tr::account_two_factor_set_up(lang)
     };
     view! {
         <section class="card" aria-labelledby="two-factor-heading">
-            <h2 id="two-factor-heading">"Status"</h2>
+            <h2 id="two-factor-heading">{tr::account_two_factor_status(lang)}</h2>
             {if state.enabled {
                 view! {
                     <p data-testid="two-factor-status">
-                        {format!("On. {} of 10 recovery codes left.", state.recovery_codes_left)}
+                        {tr::account_two_factor_on(lang, state.recovery_codes_left)}
                     </p>
                 }.into_any()
             } else if state.is_staff {
                 view! {
                     <Notice kind=NoticeKind::Info>
-                        "Staff sign in with two factors. Set it up now to reach the admin console."
+                        {tr::account_two_factor_staff(lang)}
                     </Notice>
                 }.into_any()
             } else {
-                view! { <p data-testid="two-factor-status">"Off. Only your password protects this account."</p> }.into_any()
+                view! { <p data-testid="two-factor-status">{tr::account_two_factor_off(lang)}</p> }.into_any()
             }}
             <ActionForm action=begin attr:class="form-inline">
-                <SubmitButton label=begin_label pending_label="Preparing…" pending=begin.pending()/>
+                <SubmitButton label=begin_label pending_label=tr::account_two_factor_preparing(lang) pending=begin.pending()/>
             </ActionForm>
             {(state.enabled && !state.is_staff).then(|| view! {
-                <h3>"Turn off"</h3>
+                <h3>{tr::account_two_factor_turn_off_heading(lang)}</h3>
                 <ActionForm action=disable attr:class="form" attr:novalidate=true>
                     <FormError error=action_error(disable_value)/>
-                    <TextField label="Code to turn it off" name="code" autocomplete="one-time-code" hint="A code from your app, or a recovery code." error=field_error(disable_value, "code")/>
-                    <button type="submit" class="button button-quiet" disabled=move || disable.pending().get()>"Turn off two-factor sign-in"</button>
+                    <TextField label=tr::account_two_factor_off_code(lang) name="code" autocomplete="one-time-code" hint=tr::account_two_factor_off_code_hint(lang) error=field_error(disable_value, "code")/>
+                    <button type="submit" class="button button-quiet" disabled=move || disable.pending().get()>{tr::account_two_factor_turn_off(lang)}</button>
                 </ActionForm>
             })}
         </section>
@@ -176,21 +180,22 @@ fn StatusCard(
 
 #[component]
 fn SetupCard(setup: TwoFactorSetup, confirm: ServerAction<ConfirmTwoFactor>) -> impl IntoView {
+    let lang = use_lang();
     let value = confirm.value();
     view! {
         <section class="card" aria-labelledby="setup-heading">
-            <h2 id="setup-heading">"Set up your authenticator app"</h2>
+            <h2 id="setup-heading">{tr::account_two_factor_setup_heading(lang)}</h2>
             <ol class="steps">
-                <li>"Open an authenticator app (Google Authenticator, Microsoft Authenticator, 1Password, …) and add an account."</li>
-                <li>"Scan this QR code, or type the key below."</li>
-                <li>"Enter the 6-digit code the app shows."</li>
+                <li>{tr::account_two_factor_step_open(lang)}</li>
+                <li>{tr::account_two_factor_step_scan(lang)}</li>
+                <li>{tr::account_two_factor_step_enter(lang)}</li>
             </ol>
-            <img class="qr-code" src=setup.qr_code alt="QR code for your authenticator app" width="200" height="200"/>
-            <p>"Key: " <code data-testid="totp-secret">{setup.secret}</code></p>
+            <img class="qr-code" src=setup.qr_code alt=tr::account_two_factor_qr_alt(lang) width="200" height="200"/>
+            <p>{tr::account_two_factor_key(lang)} <code data-testid="totp-secret">{setup.secret}</code></p>
             <ActionForm action=confirm attr:class="form" attr:novalidate=true>
                 <FormError error=action_error(value)/>
-                <TextField label="Code from your app" name="code" autocomplete="one-time-code" required=true error=field_error(value, "code")/>
-                <SubmitButton label="Confirm" pending_label="Checking…" pending=confirm.pending()/>
+                <TextField label=tr::account_two_factor_app_code(lang) name="code" autocomplete="one-time-code" required=true error=field_error(value, "code")/>
+                <SubmitButton label=tr::account_two_factor_confirm(lang) pending_label=tr::account_checking(lang) pending=confirm.pending()/>
             </ActionForm>
         </section>
     }
@@ -199,11 +204,12 @@ fn SetupCard(setup: TwoFactorSetup, confirm: ServerAction<ConfirmTwoFactor>) -> 
 #[component]
 fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
     let session = Session::expect();
+    let lang = use_lang();
     view! {
         <section class="card" aria-labelledby="recovery-heading">
-            <h2 id="recovery-heading">"Two-factor sign-in is on"</h2>
+            <h2 id="recovery-heading">{tr::account_two_factor_done_heading(lang)}</h2>
             <Notice kind=NoticeKind::Success>
-                "Save these recovery codes somewhere safe. Each signs you in once if you lose your phone. They are shown only now."
+                {tr::account_two_factor_save_codes(lang)}
             </Notice>
             <ul class="recovery-codes" data-testid="recovery-codes">
                 {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
@@ -212,9 +218,9 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     let staff = matches!(session.viewer.await, Ok(Some(v)) if v.is_staff());
                     let (href, label) = if staff {
-                        ("/admin", "Continue to the admin console")
+                        ("/admin", tr::account_two_factor_continue_admin(lang))
                     } else {
-                        ("/account", "Back to your account")
+                        ("/account", tr::account_two_factor_back(lang))
                     };
                     view! { <a class="button button-primary" href=href rel="external">{label}</a> }
                 })}
@@ -226,11 +232,12 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
 /// The account page's pointer to the set-up page.
 #[component]
 pub fn TwoFactorSection() -> impl IntoView {
+    let lang = use_lang();
     view! {
         <section class="card" aria-labelledby="two-factor-section-heading">
-            <h2 id="two-factor-section-heading">"Two-factor sign-in"</h2>
-            <p class="muted">"Ask for a code from an authenticator app at each sign-in, as well as the password."</p>
-            <a class="button button-quiet" href="/account/two-factor">"Manage two-factor sign-in"</a>
+            <h2 id="two-factor-section-heading">{tr::account_two_factor_title(lang)}</h2>
+            <p class="muted">{tr::account_two_factor_section_intro(lang)}</p>
+            <a class="button button-quiet" href="/account/two-factor">{tr::account_two_factor_manage(lang)}</a>
         </section>
     }
 }

@@ -124,11 +124,15 @@ pub async fn import_contacts(data: MultipartData) -> Result<ContactImport, AppEr
         async {
             let account_id = customer()?;
             let upload = crate::import::read_upload(data, crate::import::MAX_IMPORT_BYTES).await?;
+            let lang = crate::i18n::page_lang();
             let bytes = upload
                 .file
-                .ok_or_else(|| AppError::field("file", "Choose a CSV file to import."))?
+                .ok_or_else(|| AppError::field("file", crate::i18n::tr::contacts_choose_csv(lang)))?
                 .bytes;
-            Ok(engine::address_book::store::import_csv(&db()?, account_id, bytes).await?)
+            let mut result =
+                engine::address_book::store::import_csv(&db()?, account_id, bytes).await?;
+            crate::import::localise_reasons(&mut result.rejected);
+            Ok(result)
         }
         .await,
     )
@@ -139,12 +143,15 @@ pub async fn import_contacts(data: MultipartData) -> Result<ContactImport, AppEr
 pub async fn contacts_csv(
     axum::extract::State(state): axum::extract::State<crate::auth::context::ServerState>,
     axum::Extension(ctx): axum::Extension<crate::auth::context::RequestContext>,
+    headers: http::HeaderMap,
 ) -> axum::response::Response {
+    use crate::i18n::tr;
     use crate::ledger::page::csv_field;
     use axum::response::IntoResponse;
     use http::{header, StatusCode};
+    let lang = crate::i18n::request_lang(&headers, Some(&ctx));
     let Some(viewer) = ctx.viewer.filter(|v| !v.is_staff()) else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+        return (StatusCode::UNAUTHORIZED, tr::contacts_sign_in(lang)).into_response();
     };
     let book = match engine::address_book::store::load(&state.db, viewer.account_id).await {
         Ok(b) => b,
@@ -155,7 +162,7 @@ pub async fn contacts_csv(
         .iter()
         .map(|g| (g.id, g.name.as_str()))
         .collect();
-    let mut csv = String::from("name,number,groups\r\n");
+    let mut csv = format!("{}\r\n", tr::contacts_csv_header(lang));
     for c in &book.contacts {
         let groups: Vec<&str> = c
             .groups

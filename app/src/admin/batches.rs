@@ -3,9 +3,11 @@
 //! every view is in the audit log. Read-only: staff do not delete or resend for customers.
 
 use super::pages::AdminNav;
+use crate::delivery::{error_text, route_label, status_label};
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang};
 use crate::shell::RequireViewer;
-use crate::ui::{format_hkt, EmptyState, Loading, Notice, NoticeKind, PageHeader, Pager};
+use crate::ui::{format_hkt_in, EmptyState, Loading, Notice, NoticeKind, PageHeader, Pager};
 use engine::delivery::{BatchDetail, BatchList};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -55,6 +57,7 @@ fn number_param(map: &leptos_router::params::ParamsMap, name: &str, default: i64
 
 #[component]
 pub fn AccountBatchesPage() -> impl IntoView {
+    let lang = use_lang();
     let params = use_params_map();
     let query = use_query_map();
     let account = move || params.with(|p| number_param(p, "id", 0));
@@ -64,26 +67,26 @@ pub fn AccountBatchesPage() -> impl IntoView {
         |(account, page)| staff_account_batches(account, page),
     );
     view! {
-        <Title text="Batches · Admin"/>
+        <Title text=tr::admin_batches_page_title(lang)/>
         <RequireViewer staff=true>
             <AdminNav/>
-            <PageHeader title="Batches" subtitle="This account's batches, newest first. Message content is masked to its first 5 characters, and this view is recorded in the audit log."/>
-            <p><a href=move || format!("/admin/accounts/{}", account())>"← Back to the account"</a></p>
-            <Suspense fallback=|| view! { <Loading what="the batches"/> }>
+            <PageHeader title=tr::admin_batches_title(lang) subtitle=tr::admin_batches_subtitle(lang)/>
+            <p><a href=move || format!("/admin/accounts/{}", account())>{tr::admin_back_to_account(lang)}</a></p>
+            <Suspense fallback=move || view! { <Loading what=tr::admin_loading_batches(lang)/> }>
                 {move || Suspend::new(async move {
                     let account = account();
                     match list.await {
                         Ok(l) if l.batches.is_empty() => view! {
-                            <section class="card"><EmptyState title="No batches yet"><p>"This account has not sent anything."</p></EmptyState></section>
+                            <section class="card"><EmptyState title=tr::admin_no_batches(lang)><p>{tr::admin_no_batches_text(lang)}</p></EmptyState></section>
                         }.into_any(),
                         Ok(l) => view! {
                             <section class="card"><div class="table-wrap"><table class="table" data-testid="staff-batches">
-                                <thead><tr><th scope="col">"Batch"</th><th scope="col">"Created"</th><th scope="col">"Route"</th><th scope="col">"Content"</th><th scope="col" class="num">"Messages"</th><th scope="col" class="num">"Final"</th><th scope="col" class="num">"Charge"</th></tr></thead>
+                                <thead><tr><th scope="col">{tr::admin_batch(lang)}</th><th scope="col">{tr::admin_created(lang)}</th><th scope="col">{tr::admin_route(lang)}</th><th scope="col">{tr::admin_content(lang)}</th><th scope="col" class="num">{tr::admin_messages(lang)}</th><th scope="col" class="num">{tr::admin_final(lang)}</th><th scope="col" class="num">{tr::admin_charge(lang)}</th></tr></thead>
                                 <tbody>{l.batches.into_iter().map(|b| view! {
                                     <tr>
                                         <td><a href=format!("/admin/accounts/{account}/batches/{}", b.id)>{format!("#{}", b.id)}</a></td>
-                                        <td>{format_hkt(b.created_at)}</td>
-                                        <td>{b.route.parse::<sms::Route>().map(|r| r.label()).unwrap_or("?")}</td>
+                                        <td>{format_hkt_in(lang, b.created_at)}</td>
+                                        <td>{b.route.parse::<sms::Route>().map(|r| route_label(lang, r)).unwrap_or("?")}</td>
                                         <td>{b.content.clone()}</td>
                                         <td class="num">{b.total_messages}</td>
                                         <td class="num">{format!("{}%", b.progress_percent())}</td>
@@ -93,7 +96,7 @@ pub fn AccountBatchesPage() -> impl IntoView {
                             </table></div>
                             <Pager page=l.page pages=l.pages/></section>
                         }.into_any(),
-                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -103,6 +106,7 @@ pub fn AccountBatchesPage() -> impl IntoView {
 
 #[component]
 pub fn StaffBatchPage() -> impl IntoView {
+    let lang = use_lang();
     let params = use_params_map();
     let query = use_query_map();
     let account = move || params.with(|p| number_param(p, "id", 0));
@@ -113,15 +117,15 @@ pub fn StaffBatchPage() -> impl IntoView {
         |(account, batch, page)| staff_batch(account, batch, page),
     );
     view! {
-        <Title text="Batch · Admin"/>
+        <Title text=tr::admin_batch_page_title(lang)/>
         <RequireViewer staff=true>
             <AdminNav/>
-            <Suspense fallback=|| view! { <Loading what="the batch"/> }>
+            <Suspense fallback=move || view! { <Loading what=tr::admin_loading_batch(lang)/> }>
                 {move || Suspend::new(async move {
                     let account = account();
                     match detail.await {
                         Ok(d) => view! { <StaffBatch account detail=d/> }.into_any(),
-                        Err(e) => view! { <PageHeader title="Batch"/><Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                        Err(e) => view! { <PageHeader title=tr::admin_batch(lang)/><Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -131,44 +135,45 @@ pub fn StaffBatchPage() -> impl IntoView {
 
 #[component]
 fn StaffBatch(account: i64, detail: BatchDetail) -> impl IntoView {
+    let lang = use_lang();
     let s = detail.summary.clone();
     let (page, pages) = (detail.page, detail.pages);
     view! {
-        <PageHeader title=format!("Batch #{}", s.id)/>
-        <p><a href=format!("/admin/accounts/{account}/batches")>"← All of this account's batches"</a></p>
+        <PageHeader title=tr::admin_batch_title(lang, s.id)/>
+        <p><a href=format!("/admin/accounts/{account}/batches")>{tr::admin_all_batches(lang)}</a></p>
         <section class="card" aria-labelledby="staff-batch-heading">
-            <h2 id="staff-batch-heading">"Summary"</h2>
+            <h2 id="staff-batch-heading">{tr::admin_summary(lang)}</h2>
             <dl class="facts">
-                <dt>"Content (masked)"</dt><dd data-testid="staff-batch-content">{s.content.clone()}</dd>
-                <dt>"Route"</dt><dd>{s.route.parse::<sms::Route>().map(|r| r.label()).unwrap_or("?")}</dd>
-                <dt>"Sender ID"</dt><dd>{s.sender_id.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Send time"</dt><dd>{if s.is_scheduled { format_hkt(s.scheduled_at) } else { format!("immediately ({})", format_hkt(s.created_at)) }}</dd>
-                <dt>"Total messages"</dt><dd>{s.total_messages}</dd>
-                <dt>"Final"</dt><dd>{format!("{} ({}%)", s.finished, s.progress_percent())}</dd>
-                <dt>"Total charge"</dt><dd>{s.total_charge.to_string()}</dd>
+                <dt>{tr::admin_content_masked(lang)}</dt><dd data-testid="staff-batch-content">{s.content.clone()}</dd>
+                <dt>{tr::admin_route(lang)}</dt><dd>{s.route.parse::<sms::Route>().map(|r| route_label(lang, r)).unwrap_or("?")}</dd>
+                <dt>{tr::admin_sender_id(lang)}</dt><dd>{s.sender_id.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>{tr::admin_send_time(lang)}</dt><dd>{if s.is_scheduled { format_hkt_in(lang, s.scheduled_at) } else { tr::admin_immediately(lang, format_hkt_in(lang, s.created_at)) }}</dd>
+                <dt>{tr::admin_total_messages(lang)}</dt><dd>{s.total_messages}</dd>
+                <dt>{tr::admin_final(lang)}</dt><dd>{format!("{} ({}%)", s.finished, s.progress_percent())}</dd>
+                <dt>{tr::admin_total_charge(lang)}</dt><dd>{s.total_charge.to_string()}</dd>
             </dl>
             <ul class="status-counts">
-                {s.counts.iter().map(|c| view! { <li><span class="badge">{c.label.clone()}</span>" "{c.count}</li> }).collect_view()}
+                {s.counts.iter().map(|c| view! { <li><span class="badge">{status_label(lang, c.status)}</span>" "{c.count}</li> }).collect_view()}
             </ul>
         </section>
         <section class="card" aria-labelledby="staff-messages-heading">
-            <h2 id="staff-messages-heading">"Messages"</h2>
+            <h2 id="staff-messages-heading">{tr::admin_messages(lang)}</h2>
             {if detail.messages.is_empty() {
-                view! { <EmptyState title="No messages"><p>"This batch has no messages on this page."</p></EmptyState> }.into_any()
+                view! { <EmptyState title=tr::admin_no_messages(lang)><p>{tr::admin_no_messages_text(lang)}</p></EmptyState> }.into_any()
             } else {
                 view! {
                     <div class="table-wrap"><table class="table" data-testid="staff-batch-messages">
-                        <thead><tr><th scope="col">"Message ID"</th><th scope="col">"Number"</th><th scope="col" class="num">"Parts"</th><th scope="col">"Status"</th><th scope="col">"Error"</th><th scope="col" class="num">"Charge"</th><th scope="col">"Submitted"</th><th scope="col">"Final"</th></tr></thead>
+                        <thead><tr><th scope="col">{tr::admin_message_id(lang)}</th><th scope="col">{tr::admin_number(lang)}</th><th scope="col" class="num">{tr::admin_parts(lang)}</th><th scope="col">{tr::admin_status(lang)}</th><th scope="col">{tr::admin_error(lang)}</th><th scope="col" class="num">{tr::admin_charge(lang)}</th><th scope="col">{tr::admin_submitted(lang)}</th><th scope="col">{tr::admin_final(lang)}</th></tr></thead>
                         <tbody>{detail.messages.into_iter().map(|m| view! {
                             <tr>
                                 <td>{m.id}</td>
                                 <td>{m.shown_number()}</td>
                                 <td class="num">{m.parts}</td>
-                                <td>{m.status_label()}</td>
-                                <td>{m.error_text().unwrap_or_default()}</td>
+                                <td>{status_label(lang, m.status)}</td>
+                                <td>{m.error_code.map(|e| error_text(lang, e)).unwrap_or_default()}</td>
                                 <td class="num">{m.charge.to_string()}</td>
-                                <td>{m.submitted_at.map(format_hkt).unwrap_or_default()}</td>
-                                <td>{m.done_at.map(format_hkt).unwrap_or_default()}</td>
+                                <td>{m.submitted_at.map(|t| format_hkt_in(lang, t)).unwrap_or_default()}</td>
+                                <td>{m.done_at.map(|t| format_hkt_in(lang, t)).unwrap_or_default()}</td>
                             </tr>
                         }).collect_view()}</tbody>
                     </table></div>

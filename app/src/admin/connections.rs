@@ -6,11 +6,13 @@
 //! `ferry serve` on the database within seconds; this process applies it at once.
 
 use super::pages::AdminNav;
+use crate::delivery::route_label;
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang, Lang};
 use crate::shell::RequireViewer;
 use crate::ui::{
-    action_error, field_error, format_hkt, EmptyState, FormError, Notice, NoticeKind, PageHeader,
-    SubmitButton, TextField,
+    action_error, field_error, format_hkt_in, EmptyState, FormError, Notice, NoticeKind,
+    PageHeader, SubmitButton, TextField,
 };
 use engine::delivery::connections::{ManagedSmsc, SmscForm, MATCHING_NAMES};
 use leptos::prelude::*;
@@ -30,11 +32,21 @@ pub enum ConnectionSource {
 }
 
 impl ConnectionSource {
+    /// Its code, as the page marks rows with it (`data-source`).
     fn label(self) -> &'static str {
         match self {
             ConnectionSource::File => "ferry.toml",
             ConnectionSource::Console => "console",
             ConnectionSource::Simulator => "built-in simulator",
+        }
+    }
+
+    /// What a person reads: the code in English, its wording in other languages.
+    fn label_in(self, lang: Lang) -> &'static str {
+        match self {
+            ConnectionSource::File => "ferry.toml",
+            ConnectionSource::Console => tr::admin_source_console(lang),
+            ConnectionSource::Simulator => tr::admin_source_simulator(lang),
         }
     }
 }
@@ -43,7 +55,7 @@ impl ConnectionSource {
 pub struct SmscConnection {
     pub name: String,
     pub address: String,
-    /// Route labels ("HK Business", …).
+    /// Route labels in the page's language ("HK Business", …).
     pub routes: Vec<String>,
     pub priority: u32,
     /// Submits per second allowed; `None` for no limit.
@@ -68,6 +80,7 @@ pub struct SmscConnection {
 
 #[server(endpoint = "smsc_connections")]
 pub async fn smsc_connections() -> Result<Vec<SmscConnection>, AppError> {
+    let lang = crate::i18n::page_lang();
     crate::auth::context::as_staff(|_, db| async move {
         use std::sync::atomic::Ordering::Relaxed;
         let state = crate::auth::context::server_state()?;
@@ -88,7 +101,11 @@ pub async fn smsc_connections() -> Result<Vec<SmscConnection>, AppError> {
                     ConnectionSource::Simulator
                 };
                 SmscConnection {
-                    routes: l.routes.iter().map(|r| r.label().to_string()).collect(),
+                    routes: l
+                        .routes
+                        .iter()
+                        .map(|r| route_label(lang, *r).to_string())
+                        .collect(),
                     priority: l.priority,
                     max_per_second: l.max_per_second,
                     source,
@@ -117,7 +134,7 @@ pub async fn smsc_connections() -> Result<Vec<SmscConnection>, AppError> {
                     .routes
                     .iter()
                     .filter_map(|r| r.parse::<Route>().ok())
-                    .map(|r| r.label().to_string())
+                    .map(|r| route_label(lang, r).to_string())
                     .collect(),
                 priority: m.priority,
                 max_per_second: (m.max_per_second > 0).then_some(f64::from(m.max_per_second)),
@@ -196,6 +213,7 @@ const REFRESH_MS: u64 = 3_000;
 
 #[component]
 pub fn ConnectionsPage() -> impl IntoView {
+    let lang = use_lang();
     let tick = RwSignal::new(0u64);
     // Browser only: effects do not run on the server.
     Effect::new(move |_| {
@@ -227,25 +245,25 @@ pub fn ConnectionsPage() -> impl IntoView {
             .or_else(|| action_error(remove.value()).get())
     });
     view! {
-        <Title text="SMSC connections · Admin"/>
+        <Title text=tr::admin_connections_page_title(lang)/>
         <RequireViewer staff=true>
             <AdminNav/>
             <PageHeader
-                title="SMSC connections"
-                subtitle="Operator connections, refreshed every few seconds. A route's messages go to its bound connections with the lowest priority number; the next number takes over while they are down."
+                title=tr::admin_nav_connections(lang)
+                subtitle=tr::admin_connections_subtitle(lang)
             />
             <FormError error=row_error/>
             // A Transition keeps the table in place while it refreshes.
-            <Transition fallback=|| view! { <crate::ui::Loading what="the connections"/> }>
+            <Transition fallback=move || view! { <crate::ui::Loading what=tr::admin_loading_connections(lang)/> }>
                 {move || Suspend::new(async move {
                     match links.await {
                         Ok(list) if list.is_empty() => view! {
-                            <EmptyState title="No SMSC connections">
-                                <p>"This process runs no dispatcher, or none is configured. Add one below, or as [[smsc]] in ferry.toml."</p>
+                            <EmptyState title=tr::admin_no_connections(lang)>
+                                <p>{tr::admin_no_connections_text(lang)}</p>
                             </EmptyState>
                         }.into_any(),
                         Ok(list) => view! { <ConnectionsTable list editing toggle remove/> }.into_any(),
-                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                     }
                 })}
             </Transition>
@@ -254,16 +272,16 @@ pub fn ConnectionsPage() -> impl IntoView {
     }
 }
 
-fn state_badge(c: &SmscConnection) -> (&'static str, &'static str) {
+fn state_badge(lang: Lang, c: &SmscConnection) -> (&'static str, &'static str) {
     match (
         c.running,
         c.bound,
         c.managed.as_ref().is_some_and(|m| !m.enabled),
     ) {
-        (_, _, true) => ("Disabled", "badge"),
-        (false, _, false) => ("Starting", "badge"),
-        (true, true, _) => ("Bound", "badge badge-ok"),
-        (true, false, _) => ("Down", "badge badge-bad"),
+        (_, _, true) => (tr::admin_state_disabled(lang), "badge"),
+        (false, _, false) => (tr::admin_state_starting(lang), "badge"),
+        (true, true, _) => (tr::admin_state_bound(lang), "badge badge-ok"),
+        (true, false, _) => (tr::admin_state_down(lang), "badge badge-bad"),
     }
 }
 
@@ -274,44 +292,45 @@ fn ConnectionsTable(
     toggle: ServerAction<SetSmscConnectionEnabled>,
     remove: ServerAction<RemoveSmscConnection>,
 ) -> impl IntoView {
+    let lang = use_lang();
     view! {
         <section class="card">
             <div class="table-wrap">
                 <table class="table" data-testid="smsc-connections">
                     <thead><tr>
-                        <th scope="col">"Connection"</th>
-                        <th scope="col">"Routes"</th>
-                        <th scope="col">"Priority"</th>
-                        <th scope="col">"State"</th>
-                        <th scope="col">"Window in use"</th>
-                        <th scope="col">"Throughput"</th>
-                        <th scope="col">"Since it started"</th>
-                        <th scope="col">"Last error"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        <th scope="col">{tr::admin_connection(lang)}</th>
+                        <th scope="col">{tr::admin_routes(lang)}</th>
+                        <th scope="col">{tr::admin_priority(lang)}</th>
+                        <th scope="col">{tr::admin_state(lang)}</th>
+                        <th scope="col">{tr::admin_window_in_use(lang)}</th>
+                        <th scope="col">{tr::admin_throughput(lang)}</th>
+                        <th scope="col">{tr::admin_since_started(lang)}</th>
+                        <th scope="col">{tr::admin_last_error(lang)}</th>
+                        <th scope="col"><span class="visually-hidden">{tr::admin_actions(lang)}</span></th>
                     </tr></thead>
                     <tbody>
                         {list.into_iter().map(|c| {
-                            let (state, badge) = state_badge(&c);
-                            let limit = c.max_per_second.map(|r| format!("{r}/s")).unwrap_or_else(|| "no limit".into());
+                            let (state, badge) = state_badge(lang, &c);
+                            let limit = c.max_per_second.map(|r| tr::admin_per_second(lang, r)).unwrap_or_else(|| tr::admin_no_limit(lang).into());
                             view! {
                             <tr data-smsc=c.name.clone() data-source=c.source.label()>
                                 <td>
                                     <strong>{c.name.clone()}</strong><br/>
                                     <code class="muted">{c.address.clone()}</code><br/>
-                                    <span class="muted">{c.source.label()}</span>
+                                    <span class="muted">{c.source.label_in(lang)}</span>
                                 </td>
                                 <td>{c.routes.join(", ")}</td>
                                 <td>{c.priority}</td>
                                 <td><span class=badge data-testid="smsc-state">{state}</span></td>
-                                <td>{format!("{} of {}", c.in_flight, c.window)}</td>
-                                <td>{format!("{:.0}/s", c.per_second)}<br/><span class="muted">{format!("limit {limit}")}</span></td>
+                                <td>{tr::admin_window_used(lang, c.in_flight, c.window)}</td>
+                                <td>{tr::admin_per_second(lang, format!("{:.0}", c.per_second))}<br/><span class="muted">{tr::admin_limit(lang, limit)}</span></td>
                                 <td class="small">
-                                    {format!("{} accepted, {} failed", c.accepted, c.failed)}<br/>
-                                    {format!("{} receipts, {} reply parts", c.receipts, c.replies)}
+                                    {tr::admin_accepted_failed(lang, c.accepted, c.failed)}<br/>
+                                    {tr::admin_receipts_replies(lang, c.receipts, c.replies)}
                                 </td>
                                 <td class="small">{match c.last_error.clone() {
-                                    Some((at, why)) => view! { <span>{why}</span><br/><span class="muted">{format_hkt(at)}</span> }.into_any(),
-                                    None => view! { <span class="muted">"none"</span> }.into_any(),
+                                    Some((at, why)) => view! { <span>{why}</span><br/><span class="muted">{format_hkt_in(lang, at)}</span> }.into_any(),
+                                    None => view! { <span class="muted">{tr::admin_none_lower(lang)}</span> }.into_any(),
                                 }}</td>
                                 <td>{c.managed.clone().map(|m| view! { <RowActions m editing toggle remove/> })}</td>
                             </tr>
@@ -332,6 +351,7 @@ fn RowActions(
     toggle: ServerAction<SetSmscConnectionEnabled>,
     remove: ServerAction<RemoveSmscConnection>,
 ) -> impl IntoView {
+    let lang = use_lang();
     let name = m.name.clone();
     let id = m.id.to_string();
     let enabled = m.enabled;
@@ -341,13 +361,13 @@ fn RowActions(
         view! {
             <ActionForm action=remove attr:class="inline-form">
                 <input type="hidden" name="id" value=id/>
-                <button type="submit" class="button button-quiet" aria-label=format!("Remove {name}")>"Remove"</button>
+                <button type="submit" class="button button-quiet" aria-label=tr::admin_remove_label(lang, &name)>{tr::admin_remove(lang)}</button>
             </ActionForm>
         }
     });
     view! {
         <div class="row-actions">
-            <button type="button" class="button button-quiet" aria-label=format!("Edit {name}")
+            <button type="button" class="button button-quiet" aria-label=tr::admin_edit_name(lang, &name)
                 on:click=move |_| {
                     editing.set(Some(edit.clone()));
                     if let Some(field) = document().get_element_by_id("field-address") {
@@ -356,12 +376,12 @@ fn RowActions(
                             let _ = input.focus();
                         }
                     }
-                }>"Edit"</button>
+                }>{tr::admin_edit(lang)}</button>
             <ActionForm action=toggle attr:class="inline-form">
                 <input type="hidden" name="id" value=id.clone()/>
                 <input type="hidden" name="enabled" value=(!enabled).to_string()/>
-                <button type="submit" class="button button-quiet" aria-label=format!("{} {name}", if enabled { "Disable" } else { "Enable" })>
-                    {if enabled { "Disable" } else { "Enable" }}
+                <button type="submit" class="button button-quiet" aria-label=if enabled { tr::admin_disable_name(lang, &name) } else { tr::admin_enable_name(lang, &name) }>
+                    {if enabled { tr::admin_disable(lang) } else { tr::admin_enable(lang) }}
                 </button>
             </ActionForm>
             {remove_form}
@@ -375,6 +395,7 @@ fn ConnectionForm(
     save: ServerAction<SaveSmscConnection>,
     editing: RwSignal<Option<ManagedSmsc>>,
 ) -> impl IntoView {
+    let lang = use_lang();
     let value = save.value();
     let form = NodeRef::<leptos::html::Form>::new();
     // A saved connection ends editing and empties the form.
@@ -405,8 +426,8 @@ fn ConnectionForm(
         <section class="card" aria-labelledby="smsc-form-heading">
             <h2 id="smsc-form-heading">
                 {move || match editing.get() {
-                    Some(m) => format!("Edit {}", m.name),
-                    None => "Add a connection".to_string(),
+                    Some(m) => tr::admin_edit_name(lang, &m.name),
+                    None => tr::admin_add_connection_heading(lang).to_string(),
                 }}
             </h2>
             {move || {
@@ -420,31 +441,31 @@ fn ConnectionForm(
                         // The name is how receipts find their messages: it never changes.
                         view! { <input type="hidden" name="name" value=current.as_ref().map(|m| m.name.clone()).unwrap_or_default()/> }.into_any()
                     } else {
-                        view! { <TextField label="Name" name="name" required=true hint="Letters, digits, '-', '_' or '.'; it cannot change later." error=field_error(value, "name")/> }.into_any()
+                        view! { <TextField label=tr::admin_name(lang) name="name" required=true hint=tr::admin_name_hint(lang) error=field_error(value, "name")/> }.into_any()
                     }}
-                    <TextField label="Address" name="address" required=true placeholder="smsc.operator.example:2775" hint="Host and port of the operator's SMSC." value=field(|m| m.address.clone(), "") error=field_error(value, "address")/>
-                    <TextField label="System ID" name="system_id" required=true autocomplete="off" value=field(|m| m.system_id.clone(), "") error=field_error(value, "system_id")/>
-                    <TextField label="Password" name="password" kind="password" autocomplete="new-password"
-                        hint=if is_edit { "Leave empty to keep the current password." } else { "As the operator gave it (at most 8 characters)." }
+                    <TextField label=tr::admin_address(lang) name="address" required=true placeholder="smsc.operator.example:2775" hint=tr::admin_address_hint(lang) value=field(|m| m.address.clone(), "") error=field_error(value, "address")/>
+                    <TextField label=tr::admin_system_id(lang) name="system_id" required=true autocomplete="off" value=field(|m| m.system_id.clone(), "") error=field_error(value, "system_id")/>
+                    <TextField label=tr::admin_password(lang) name="password" kind="password" autocomplete="new-password"
+                        hint=if is_edit { tr::admin_password_keep_hint(lang) } else { tr::admin_password_new_hint(lang) }
                         error=field_error(value, "password")/>
                     <fieldset class="field-group" aria-describedby="field-routes-error">
-                        <legend>"Routes"</legend>
+                        <legend>{tr::admin_routes(lang)}</legend>
                         {Route::ALL.into_iter().map(|r| {
                             let checked = current.as_ref().is_some_and(|m| m.routes.iter().any(|x| x == r.as_str()));
                             view! {
                                 <label class="check">
                                     <input type="checkbox" name=SmscForm::route_field(r) value="on" checked=checked/>
-                                    " " {r.label()}
+                                    " " {route_label(lang, r)}
                                 </label>
                             }
                         }).collect_view()}
                         <p class="field-error" id="field-routes-error" role="alert">{move || field_error(value, "routes").get()}</p>
                     </fieldset>
-                    <TextField label="Priority" name="priority" kind="number" hint="Lower is preferred; a higher number takes over while the lower ones are down. Empty: 1." value=field(|m| m.priority.to_string(), "") error=field_error(value, "priority")/>
-                    <TextField label="Window" name="window" kind="number" hint="Submits awaiting their response at once (1 to 1000). Empty: 10." value=field(|m| m.window.to_string(), "") error=field_error(value, "window")/>
-                    <TextField label="Messages per second" name="max_per_second" kind="number" hint="The operator's limit; 0 or empty for none." value=field(|m| m.max_per_second.to_string(), "") error=field_error(value, "max_per_second")/>
+                    <TextField label=tr::admin_priority(lang) name="priority" kind="number" hint=tr::admin_priority_hint(lang) value=field(|m| m.priority.to_string(), "") error=field_error(value, "priority")/>
+                    <TextField label=tr::admin_window(lang) name="window" kind="number" hint=tr::admin_window_hint(lang) value=field(|m| m.window.to_string(), "") error=field_error(value, "window")/>
+                    <TextField label=tr::admin_messages_per_second(lang) name="max_per_second" kind="number" hint=tr::admin_messages_per_second_hint(lang) value=field(|m| m.max_per_second.to_string(), "") error=field_error(value, "max_per_second")/>
                     <div class="field">
-                        <label for="field-msg_id_matching">"Receipt id matching"</label>
+                        <label for="field-msg_id_matching">{tr::admin_receipt_id_matching(lang)}</label>
                         <select id="field-msg_id_matching" name="msg_id_matching">
                             {MATCHING_NAMES.into_iter().map(|n| {
                                 let selected = current.as_ref().is_some_and(|m| m.msg_id_matching == n);
@@ -454,16 +475,16 @@ fn ConnectionForm(
                         <p class="field-error" role="alert">{move || field_error(value, "msg_id_matching").get()}</p>
                     </div>
                     <div class="form-actions">
-                        <SubmitButton label=if is_edit { "Save changes" } else { "Add connection" } pending_label="Saving…" pending=save.pending()/>
+                        <SubmitButton label=if is_edit { tr::admin_save_changes(lang) } else { tr::admin_add_connection(lang) } pending_label=tr::admin_saving(lang) pending=save.pending()/>
                         {is_edit.then(|| view! {
-                            <button type="button" class="button button-quiet" on:click=move |_| editing.set(None)>"Cancel"</button>
+                            <button type="button" class="button button-quiet" on:click=move |_| editing.set(None)>{tr::admin_cancel(lang)}</button>
                         })}
                     </div>
                 </ActionForm>
                 }
             }}
             {move || (matches!(value.get(), Some(Ok(_))) && editing.get().is_none()).then(|| view! {
-                <Notice kind=NoticeKind::Success><span data-testid="smsc-saved">"Saved. The dispatcher connects with the new settings within seconds."</span></Notice>
+                <Notice kind=NoticeKind::Success><span data-testid="smsc-saved">{tr::admin_connection_saved(lang)}</span></Notice>
             })}
         </section>
     }

@@ -5,9 +5,10 @@
 use super::pages::AdminNav;
 use crate::address_book::RejectedTable;
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang};
 use crate::shell::RequireViewer;
 use crate::ui::{
-    action_error, field_error, format_hkt, submit_form, EmptyState, FormError, Loading, Notice,
+    action_error, field_error, format_hkt_in, submit_form, EmptyState, FormError, Loading, Notice,
     NoticeKind, PageHeader, Pager, SubmitButton, TextField,
 };
 use engine::keywords::{KeywordImport, KeywordPage};
@@ -51,7 +52,12 @@ pub async fn import_china_keywords(data: MultipartData) -> Result<KeywordImport,
         let upload = crate::import::read_upload(data, MAX_KEYWORD_FILE_BYTES).await?;
         let bytes = upload
             .file
-            .ok_or_else(|| AppError::field("file", "Choose a CSV file of keywords."))?
+            .ok_or_else(|| {
+                AppError::field(
+                    "file",
+                    tr::admin_choose_keyword_csv(crate::i18n::page_lang()),
+                )
+            })?
             .bytes;
         Ok(engine::keywords::store::import_csv(&db, staff.account_id, bytes).await?)
     })
@@ -60,6 +66,7 @@ pub async fn import_china_keywords(data: MultipartData) -> Result<KeywordImport,
 
 #[component]
 pub fn KeywordsPage() -> impl IntoView {
+    let lang = use_lang();
     let query = use_query_map();
     let q = move || query.with(|m| m.get("q").unwrap_or_default());
     let page = move || {
@@ -88,25 +95,25 @@ pub fn KeywordsPage() -> impl IntoView {
     let add_value = add.value();
     let import_value = import.value();
     view! {
-        <Title text="China keywords · Admin"/>
+        <Title text=tr::admin_keywords_page_title(lang)/>
         <RequireViewer staff=true>
             <AdminNav/>
-            <PageHeader title="China keywords" subtitle="Messages to mainland numbers containing any of these are refused, in the composer as it is typed and again on the server. Traditional and Simplified forms are different keywords: list both. Matching ignores case."/>
+            <PageHeader title=tr::admin_nav_keywords(lang) subtitle=tr::admin_keywords_subtitle(lang)/>
             <section class="card" aria-labelledby="keyword-add-heading">
-                <h2 id="keyword-add-heading">"Add"</h2>
+                <h2 id="keyword-add-heading">{tr::admin_add(lang)}</h2>
                 <ActionForm action=add attr:class="form form-inline" attr:novalidate=true>
                     <FormError error=action_error(add_value)/>
-                    <TextField label="Keyword" name="keyword" required=true error=field_error(add_value, "keyword")/>
-                    <SubmitButton label="Add keyword" pending_label="Adding…" pending=add.pending()/>
+                    <TextField label=tr::admin_keyword(lang) name="keyword" required=true error=field_error(add_value, "keyword")/>
+                    <SubmitButton label=tr::admin_add_keyword(lang) pending_label=tr::admin_adding(lang) pending=add.pending()/>
                 </ActionForm>
                 <form class="form form-inline" on:submit=submit_form(import) novalidate>
                     <FormError error=action_error(import_value)/>
-                    <TextField label="Import keywords (CSV, one per row)" name="file" kind="file" error=field_error(import_value, "file")/>
-                    <SubmitButton label="Import" pending_label="Importing…" pending=import.pending()/>
+                    <TextField label=tr::admin_import_keywords(lang) name="file" kind="file" error=field_error(import_value, "file")/>
+                    <SubmitButton label=tr::admin_import(lang) pending_label=tr::admin_importing(lang) pending=import.pending()/>
                 </form>
                 {move || match import_value.get() {
                     Some(Ok(r)) => Some({
-                        let summary = format!("{} added, {} already in the library, {} rejected.", r.added, r.already, r.rejected.len());
+                        let summary = tr::admin_import_summary(lang, r.added, r.already, r.rejected.len());
                         view! {
                             <Notice kind=NoticeKind::Success><span data-testid="keyword-import">{summary}</span></Notice>
                             <RejectedTable rows=r.rejected/>
@@ -116,35 +123,35 @@ pub fn KeywordsPage() -> impl IntoView {
                 }}
             </section>
             <section class="card" aria-labelledby="keyword-list-heading">
-                <h2 id="keyword-list-heading">"Library"</h2>
-                <form method="get" action="/admin/keywords" class="filters" role="search" aria-label="Search keywords">
+                <h2 id="keyword-list-heading">{tr::admin_library(lang)}</h2>
+                <form method="get" action="/admin/keywords" class="filters" role="search" aria-label=tr::admin_search_keywords(lang)>
                     <div class="field">
-                        <label for="keyword-search">"Search"</label>
+                        <label for="keyword-search">{tr::admin_search(lang)}</label>
                         <input id="keyword-search" name="q" value=q/>
                     </div>
-                    <div class="filter-actions"><button class="button button-primary" type="submit">"Search"</button></div>
+                    <div class="filter-actions"><button class="button button-primary" type="submit">{tr::admin_search(lang)}</button></div>
                 </form>
-                <Suspense fallback=|| view! { <Loading what="the keywords"/> }>
+                <Suspense fallback=move || view! { <Loading what=tr::admin_loading_keywords(lang)/> }>
                     {move || Suspend::new(async move {
                         match list.await {
                             Ok(l) if l.keywords.is_empty() => view! {
-                                <EmptyState title="No keywords match"><p>{format!("The library has {} keywords.", l.total)}</p></EmptyState>
+                                <EmptyState title=tr::admin_no_keywords_match(lang)><p>{tr::admin_library_total(lang, l.total)}</p></EmptyState>
                             }.into_any(),
                             Ok(l) => {
                                 view! {
-                                    <p class="muted" data-testid="keyword-count">{format!("{} of {} keywords", l.matching, l.total)}</p>
+                                    <p class="muted" data-testid="keyword-count">{tr::admin_keyword_count(lang, l.matching, l.total)}</p>
                                     <div class="table-wrap"><table class="table" data-testid="keywords">
-                                        <thead><tr><th scope="col">"Keyword"</th><th scope="col">"Added"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                        <thead><tr><th scope="col">{tr::admin_keyword(lang)}</th><th scope="col">{tr::admin_added(lang)}</th><th scope="col"><span class="visually-hidden">{tr::admin_actions(lang)}</span></th></tr></thead>
                                         <tbody>{l.keywords.into_iter().map(|k| {
-                                            let label = format!("Remove {}", k.keyword);
+                                            let label = tr::admin_remove_label(lang, &k.keyword);
                                             view! {
                                                 <tr>
                                                     <td>{k.keyword}</td>
-                                                    <td>{if k.created_at == 0 { "shipped with Ferry".to_string() } else { format_hkt(k.created_at) }}</td>
+                                                    <td>{if k.created_at == 0 { tr::admin_shipped_with_ferry(lang).to_string() } else { format_hkt_in(lang, k.created_at) }}</td>
                                                     <td>
                                                         <ActionForm action=remove attr:class="inline-form">
                                                             <input type="hidden" name="id" value=k.id.to_string()/>
-                                                            <button type="submit" class="button button-quiet" aria-label=label>"Remove"</button>
+                                                            <button type="submit" class="button button-quiet" aria-label=label>{tr::admin_remove(lang)}</button>
                                                         </ActionForm>
                                                     </td>
                                                 </tr>
@@ -154,7 +161,7 @@ pub fn KeywordsPage() -> impl IntoView {
                                     <Pager page=l.page pages=l.pages/>
                                 }.into_any()
                             }
-                            Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                            Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                         }
                     })}
                 </Suspense>

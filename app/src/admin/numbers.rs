@@ -3,10 +3,11 @@
 //! their content masked to its first 5 characters (§13).
 
 use super::pages::AdminNav;
+use crate::i18n::{tr, use_lang};
 use crate::inbox::{inbound_numbers, AssignInboundNumber, ReleaseInboundNumber};
 use crate::shell::RequireViewer;
 use crate::ui::{
-    action_error, field_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind,
+    action_error, field_error, format_hkt_in, EmptyState, FormError, Loading, Notice, NoticeKind,
     PageHeader, SubmitButton, TextField,
 };
 use leptos::prelude::*;
@@ -14,6 +15,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn NumbersPage() -> impl IntoView {
+    let lang = use_lang();
     let assign = ServerAction::<AssignInboundNumber>::new();
     let release = ServerAction::<ReleaseInboundNumber>::new();
     let value = assign.value();
@@ -22,53 +24,53 @@ pub fn NumbersPage() -> impl IntoView {
         |_| inbound_numbers(),
     );
     view! {
-        <Title text="Inbound numbers · Admin"/>
+        <Title text=tr::admin_numbers_page_title(lang)/>
         <RequireViewer staff=true>
             <AdminNav/>
-            <PageHeader title="Inbound numbers" subtitle="Replies to a number go to the account it is assigned to; with a keyword, only replies starting with that word. One account per number (and keyword) at a time."/>
+            <PageHeader title=tr::admin_nav_numbers(lang) subtitle=tr::admin_numbers_subtitle(lang)/>
             <section class="card" aria-labelledby="assign-heading">
-                <h2 id="assign-heading">"Assign a number"</h2>
+                <h2 id="assign-heading">{tr::admin_assign_number(lang)}</h2>
                 <ActionForm action=assign attr:class="form form-inline" attr:novalidate=true>
                     <FormError error=action_error(value)/>
-                    <TextField label="Account login" name="login" required=true error=field_error(value, "login")/>
-                    <TextField label="Inbound number" name="number" required=true hint="Digits as operators send them, e.g. 85260001234, or a short code." error=field_error(value, "number")/>
-                    <TextField label="Keyword" name="keyword" hint="Optional: one word." error=field_error(value, "keyword")/>
-                    <SubmitButton label="Assign" pending_label="Assigning…" pending=assign.pending()/>
+                    <TextField label=tr::admin_account_login(lang) name="login" required=true error=field_error(value, "login")/>
+                    <TextField label=tr::admin_inbound_number(lang) name="number" required=true hint=tr::admin_inbound_number_hint(lang) error=field_error(value, "number")/>
+                    <TextField label=tr::admin_keyword(lang) name="keyword" hint=tr::admin_keyword_hint(lang) error=field_error(value, "keyword")/>
+                    <SubmitButton label=tr::admin_assign(lang) pending_label=tr::admin_assigning(lang) pending=assign.pending()/>
                 </ActionForm>
                 {move || matches!(value.get(), Some(Ok(_))).then(|| view! {
-                    <Notice kind=NoticeKind::Success><span data-testid="number-assigned">"Assigned. Replies to it now reach the account's inbox."</span></Notice>
+                    <Notice kind=NoticeKind::Success><span data-testid="number-assigned">{tr::admin_assigned_notice(lang)}</span></Notice>
                 })}
                 <FormError error=action_error(release.value())/>
             </section>
-            <Suspense fallback=|| view! { <Loading what="inbound numbers"/> }>
+            <Suspense fallback=move || view! { <Loading what=tr::admin_loading_numbers(lang)/> }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(view) => view! {
                             <section class="card" aria-labelledby="numbers-heading">
-                                <h2 id="numbers-heading">"Assignments"</h2>
+                                <h2 id="numbers-heading">{tr::admin_assignments(lang)}</h2>
                                 {if view.numbers.is_empty() {
-                                    view! { <EmptyState title="No inbound numbers yet"><p>"Assign one above; replies to unassigned numbers are listed below."</p></EmptyState> }.into_any()
+                                    view! { <EmptyState title=tr::admin_no_numbers(lang)><p>{tr::admin_no_numbers_text(lang)}</p></EmptyState> }.into_any()
                                 } else {
                                     view! {
                                         <div class="table-wrap"><table class="table" data-testid="inbound-numbers">
-                                            <thead><tr><th scope="col">"Number"</th><th scope="col">"Keyword"</th><th scope="col">"Account"</th><th scope="col">"Assigned"</th><th scope="col">"Released"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                            <thead><tr><th scope="col">{tr::admin_number(lang)}</th><th scope="col">{tr::admin_keyword(lang)}</th><th scope="col">{tr::admin_account(lang)}</th><th scope="col">{tr::admin_assigned(lang)}</th><th scope="col">{tr::admin_released(lang)}</th><th scope="col"><span class="visually-hidden">{tr::admin_actions(lang)}</span></th></tr></thead>
                                             <tbody>{view.numbers.into_iter().map(|n| {
-                                                let label = format!("Release {}{}", n.number, if n.keyword.is_empty() { String::new() } else { format!(" {}", n.keyword) });
+                                                let label = if n.keyword.is_empty() { tr::admin_release_number(lang, &n.number) } else { tr::admin_release_number_keyword(lang, &n.keyword, &n.number) };
                                                 view! {
                                                     <tr>
                                                         <td>{format!("+{}", n.number)}</td>
                                                         <td>{if n.keyword.is_empty() { "—".to_string() } else { n.keyword.clone() }}</td>
                                                         <td><a href=format!("/admin/accounts/{}", n.account_id)>{n.account_login.clone()}</a></td>
-                                                        <td>{format!("{} by {}", format_hkt(n.assigned_at), n.assigned_by)}</td>
+                                                        <td>{tr::admin_by(lang, format_hkt_in(lang, n.assigned_at), &n.assigned_by)}</td>
                                                         <td>{match (n.released_at, n.released_by.clone()) {
-                                                            (Some(at), Some(by)) => format!("{} by {by}", format_hkt(at)),
-                                                            (Some(at), None) => format_hkt(at),
-                                                            _ => "In use".to_string(),
+                                                            (Some(at), Some(by)) => tr::admin_by(lang, format_hkt_in(lang, at), by),
+                                                            (Some(at), None) => format_hkt_in(lang, at),
+                                                            _ => tr::admin_in_use(lang).to_string(),
                                                         }}</td>
                                                         <td>{n.released_at.is_none().then(|| view! {
                                                             <ActionForm action=release attr:class="inline-form">
                                                                 <input type="hidden" name="id" value=n.id.to_string()/>
-                                                                <button type="submit" class="button button-quiet" aria-label=label.clone()>"Release"</button>
+                                                                <button type="submit" class="button button-quiet" aria-label=label.clone()>{tr::admin_release(lang)}</button>
                                                             </ActionForm>
                                                         })}</td>
                                                     </tr>
@@ -79,20 +81,20 @@ pub fn NumbersPage() -> impl IntoView {
                                 }}
                             </section>
                             <section class="card" aria-labelledby="unrouted-heading">
-                                <h2 id="unrouted-heading">"Replies to unassigned numbers"</h2>
+                                <h2 id="unrouted-heading">{tr::admin_unrouted(lang)}</h2>
                                 {if view.unrouted.is_empty() {
-                                    view! { <EmptyState title="None"><p>"Every reply so far reached an account."</p></EmptyState> }.into_any()
+                                    view! { <EmptyState title=tr::admin_none(lang)><p>{tr::admin_unrouted_none_text(lang)}</p></EmptyState> }.into_any()
                                 } else {
                                     view! {
                                         <div class="table-wrap"><table class="table" data-testid="unrouted-replies">
-                                            <thead><tr><th scope="col">"To number"</th><th scope="col">"From"</th><th scope="col">"Message (first 5 characters)"</th><th scope="col">"SMSC"</th><th scope="col">"Received"</th></tr></thead>
+                                            <thead><tr><th scope="col">{tr::admin_to_number(lang)}</th><th scope="col">{tr::admin_from(lang)}</th><th scope="col">{tr::admin_message_first_5(lang)}</th><th scope="col">{tr::admin_smsc(lang)}</th><th scope="col">{tr::admin_received(lang)}</th></tr></thead>
                                             <tbody>{view.unrouted.into_iter().map(|r| view! {
                                                 <tr>
                                                     <td>{format!("+{}", r.recipient)}</td>
                                                     <td>{format!("+{}", r.sender)}</td>
                                                     <td>{r.masked_text}</td>
                                                     <td>{r.smsc}</td>
-                                                    <td>{format_hkt(r.received_at)}</td>
+                                                    <td>{format_hkt_in(lang, r.received_at)}</td>
                                                 </tr>
                                             }).collect_view()}</tbody>
                                         </table></div>
@@ -100,7 +102,7 @@ pub fn NumbersPage() -> impl IntoView {
                                 }}
                             </section>
                         }.into_any(),
-                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                     }
                 })}
             </Suspense>

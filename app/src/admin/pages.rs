@@ -6,6 +6,7 @@ use super::accounts::{
 };
 use crate::api_keys::{keys_table, RevokeApiKey};
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang, Lang};
 use crate::ledger::page::StatementTable;
 use crate::registration::{pending_registrations, DecideRegistration, Registration};
 use crate::sender_ids::{CreateSenderId, RetireSenderId};
@@ -14,7 +15,7 @@ use crate::shell::RequireViewer;
 use crate::signature::{pending_signatures, DecideSignature, SignatureApplication};
 use crate::topups::{pending_payments, DecidePayment, Payment};
 use crate::ui::{
-    action_error, field_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind,
+    action_error, field_error, format_hkt_in, EmptyState, FormError, Loading, Notice, NoticeKind,
     PageHeader, SubmitButton, TextField,
 };
 use leptos::prelude::*;
@@ -24,8 +25,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 /// Approve / reject-with-reason forms for one queue item of a decide server function taking
 /// `(<id field>, approve, reason)`. A macro because `ActionForm`'s bounds are per function.
 macro_rules! decide {
-    ($action:expr, $id_field:literal, $id:expr, $approve_label:literal) => {{
+    ($lang:expr, $action:expr, $id_field:literal, $id:expr, $approve_label:expr) => {{
         let id: i64 = $id;
+        let lang: Lang = $lang;
         view! {
             <div class="decide">
                 <ActionForm action=$action attr:class="inline-form">
@@ -37,9 +39,9 @@ macro_rules! decide {
                 <ActionForm action=$action attr:class="inline-form reject-form">
                     <input type="hidden" name=$id_field value=id/>
                     <input type="hidden" name="approve" value="false"/>
-                    <label class="visually-hidden" for=format!("reason-{}-{id}", $id_field)>"Reason for rejection"</label>
-                    <input id=format!("reason-{}-{id}", $id_field) name="reason" placeholder="Reason for rejection" required=true/>
-                    <button type="submit" class="button button-quiet">"Reject"</button>
+                    <label class="visually-hidden" for=format!("reason-{}-{id}", $id_field)>{tr::admin_reason_for_rejection(lang)}</label>
+                    <input id=format!("reason-{}-{id}", $id_field) name="reason" placeholder=tr::admin_reason_for_rejection(lang) required=true/>
+                    <button type="submit" class="button button-quiet">{tr::admin_reject(lang)}</button>
                 </ActionForm>
             </div>
         }
@@ -49,65 +51,67 @@ macro_rules! decide {
 /// The console's own navigation, on every staff page.
 #[component]
 pub fn AdminNav() -> impl IntoView {
+    let lang = use_lang();
     view! {
-        <nav class="subnav" aria-label="Admin console">
-            <a href="/admin">"Overview"</a>
-            <a href="/admin/accounts">"Accounts"</a>
-            <a href="/admin/payments">"Payments"</a>
-            <a href="/admin/registrations">"Registrations"</a>
-            <a href="/admin/signatures">"China signatures"</a>
-            <a href="/admin/keywords">"China keywords"</a>
-            <a href="/admin/prices">"Price list"</a>
-            <a href="/admin/dnc">"Do-not-call"</a>
-            <a href="/admin/numbers">"Inbound numbers"</a>
-            <a href="/admin/connections">"SMSC connections"</a>
-            <a href="/admin/audit">"Audit log"</a>
+        <nav class="subnav" aria-label=tr::admin_console_title(lang)>
+            <a href="/admin">{tr::admin_nav_overview(lang)}</a>
+            <a href="/admin/accounts">{tr::admin_nav_accounts(lang)}</a>
+            <a href="/admin/payments">{tr::admin_nav_payments(lang)}</a>
+            <a href="/admin/registrations">{tr::admin_nav_registrations(lang)}</a>
+            <a href="/admin/signatures">{tr::admin_nav_signatures(lang)}</a>
+            <a href="/admin/keywords">{tr::admin_nav_keywords(lang)}</a>
+            <a href="/admin/prices">{tr::admin_nav_prices(lang)}</a>
+            <a href="/admin/dnc">{tr::admin_nav_dnc(lang)}</a>
+            <a href="/admin/numbers">{tr::admin_nav_numbers(lang)}</a>
+            <a href="/admin/connections">{tr::admin_nav_connections(lang)}</a>
+            <a href="/admin/audit">{tr::admin_nav_audit(lang)}</a>
         </nav>
     }
 }
 
-fn error_notice(e: AppError) -> AnyView {
-    view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any()
+fn error_notice(lang: Lang, e: AppError) -> AnyView {
+    view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any()
 }
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
+    let lang = use_lang();
     let query = use_query_map();
     let q = move || query.with(|m| m.get("q").unwrap_or_default());
     let results = Resource::new(q, search_accounts);
     view! {
-        <Title text="Accounts · Admin"/>
+        <Title text=tr::admin_accounts_page_title(lang)/>
         <RequireViewer staff=true>
             <AdminNav/>
-            <PageHeader title="Accounts"/>
+            <PageHeader title=tr::admin_nav_accounts(lang)/>
             <section class="card">
                 <form method="get" action="/admin/accounts" class="filters">
                     <div class="field">
-                        <label for="account-search">"Search by login name, company or mobile"</label>
+                        <label for="account-search">{tr::admin_account_search_label(lang)}</label>
                         <input id="account-search" name="q" type="search" prop:value=q/>
                     </div>
-                    <div class="filter-actions"><button class="button button-primary" type="submit">"Search"</button></div>
+                    <div class="filter-actions"><button class="button button-primary" type="submit">{tr::admin_search(lang)}</button></div>
                 </form>
             </section>
-            <Suspense fallback=|| view! { <Loading what="accounts"/> }>
+            <Suspense fallback=move || view! { <Loading what=tr::admin_loading_accounts(lang)/> }>
                 {move || Suspend::new(async move {
                     match results.await {
-                        Ok(list) if list.is_empty() => view! { <section class="card"><EmptyState title="No accounts match"><p>"Try part of the login name or company."</p></EmptyState></section> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <section class="card"><EmptyState title=tr::admin_no_accounts_match(lang)><p>{tr::admin_no_accounts_match_text(lang)}</p></EmptyState></section> }.into_any(),
                         Ok(list) => view! {
                             <section class="card"><div class="table-wrap"><table class="table" data-testid="accounts">
-                                <thead><tr><th scope="col">"Login name"</th><th scope="col">"Company"</th><th scope="col">"Status"</th><th scope="col">"Primary"</th><th scope="col" class="num">"Balance"</th></tr></thead>
+                                <thead><tr><th scope="col">{tr::admin_login_name(lang)}</th><th scope="col">{tr::admin_company(lang)}</th><th scope="col">{tr::admin_status(lang)}</th><th scope="col">{tr::admin_primary(lang)}</th><th scope="col" class="num">{tr::admin_balance(lang)}</th></tr></thead>
                                 <tbody>{list.into_iter().map(|a| view! {
                                     <tr>
                                         <td><a href=format!("/admin/accounts/{}", a.id)>{a.login_name}</a></td>
-                                        <td>{a.company_name}{a.is_charity.then(|| view! { " " <span class="badge">"Charity"</span> })}</td>
-                                        <td>{a.status}</td>
+                                        <td>{a.company_name}{a.is_charity.then(|| view! { " " <span class="badge">{tr::admin_charity(lang)}</span> })}</td>
+                                        <td>{account_status(lang, &a.status)}</td>
                                         <td>{a.primary_login.unwrap_or_default()}</td>
                                         <td class="num">{a.balance.to_string()}</td>
                                     </tr>
                                 }).collect_view()}</tbody>
                             </table></div></section>
                         }.into_any(),
-                        Err(e) => error_notice(e),
+                        Err(e) => error_notice(lang, e),
                     }
                 })}
             </Suspense>
@@ -117,6 +121,7 @@ pub fn AccountsPage() -> impl IntoView {
 
 #[component]
 pub fn AccountDetailPage() -> impl IntoView {
+    let lang = use_lang();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
     let create_sender = ServerAction::<CreateSenderId>::new();
@@ -151,14 +156,14 @@ pub fn AccountDetailPage() -> impl IntoView {
         revoke_key,
     };
     view! {
-        <Title text="Account · Admin"/>
+        <Title text=tr::admin_account_page_title(lang)/>
         <RequireViewer staff=true>
             <AdminNav/>
-            <Suspense fallback=|| view! { <Loading what="the account"/> }>
+            <Suspense fallback=move || view! { <Loading what=tr::admin_loading_account(lang)/> }>
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(d) => view! { <AccountDetail detail=d actions/> }.into_any(),
-                        Err(e) => error_notice(e),
+                        Err(e) => error_notice(lang, e),
                     }
                 })}
             </Suspense>
@@ -179,6 +184,7 @@ struct DetailActions {
 
 #[component]
 fn AccountDetail(detail: StaffAccountDetail, actions: DetailActions) -> impl IntoView {
+    let lang = use_lang();
     let a = detail.account.clone();
     let id = a.id;
     let linked: Vec<(i64, String)> = detail
@@ -192,56 +198,56 @@ fn AccountDetail(detail: StaffAccountDetail, actions: DetailActions) -> impl Int
     let lv = actions.link.value();
     view! {
         <PageHeader title=format!("{} · {}", a.login_name, a.company_name)/>
-        <p><a class="button button-quiet" href=format!("/admin/accounts/{id}/batches")>"Batches and messages (content masked)"</a></p>
+        <p><a class="button button-quiet" href=format!("/admin/accounts/{id}/batches")>{tr::admin_batches_link(lang)}</a></p>
         <div class="grid-3">
-            <section class="card stat"><h2>"Balance"</h2><p class="big-figure" data-testid="staff-balance">{a.balance.to_string()}</p></section>
-            <section class="card stat"><h2>"Status"</h2><p class="big-figure">{a.status.clone()}</p></section>
+            <section class="card stat"><h2>{tr::admin_balance(lang)}</h2><p class="big-figure" data-testid="staff-balance">{a.balance.to_string()}</p></section>
+            <section class="card stat"><h2>{tr::admin_status(lang)}</h2><p class="big-figure">{account_status(lang, &a.status)}</p></section>
             <section class="card stat">
-                <h2>"Charity"</h2>
-                <p>{if a.is_charity { "Yes: bonuses on top-ups" } else { "No" }}</p>
+                <h2>{tr::admin_charity(lang)}</h2>
+                <p>{if a.is_charity { tr::admin_charity_yes(lang) } else { tr::admin_charity_no(lang) }}</p>
                 <ActionForm action=actions.charity>
                     <input type="hidden" name="account_id" value=id/>
                     <input type="hidden" name="charity" value=(!a.is_charity).to_string()/>
-                    <button type="submit" class="button button-quiet">{if a.is_charity { "Remove charity status" } else { "Mark as charity" }}</button>
+                    <button type="submit" class="button button-quiet">{if a.is_charity { tr::admin_charity_remove(lang) } else { tr::admin_charity_mark(lang) }}</button>
                 </ActionForm>
             </section>
         </div>
         <section class="card">
-            <h2>"Profile"</h2>
+            <h2>{tr::admin_profile(lang)}</h2>
             <dl class="facts">
-                <dt>"Registered mobile"</dt><dd>{format!("+{}", detail.mobile)}</dd>
-                <dt>"Contact email"</dt><dd>{detail.contact_email.clone()}</dd>
-                <dt>"China signature"</dt><dd>{detail.china_signature.clone().unwrap_or_else(|| "installation default".into())}</dd>
-                <dt>"Created"</dt><dd>{format_hkt(detail.created_at)}</dd>
-                <dt>"Validity period"</dt><dd>{format!("{} minutes", detail.settings.validity_minutes)}</dd>
-                <dt>"Single-SMS limit"</dt><dd>{detail.settings.single_sms_limit.map(|m| m.to_string()).unwrap_or_else(|| "none".into())}</dd>
-                <dt>"IP allow-list"</dt>
+                <dt>{tr::admin_registered_mobile(lang)}</dt><dd>{format!("+{}", detail.mobile)}</dd>
+                <dt>{tr::admin_contact_email(lang)}</dt><dd>{detail.contact_email.clone()}</dd>
+                <dt>{tr::admin_china_signature(lang)}</dt><dd>{detail.china_signature.clone().unwrap_or_else(|| tr::admin_installation_default(lang).into())}</dd>
+                <dt>{tr::admin_created(lang)}</dt><dd>{format_hkt_in(lang, detail.created_at)}</dd>
+                <dt>{tr::admin_validity_period(lang)}</dt><dd>{tr::admin_minutes(lang, detail.settings.validity_minutes)}</dd>
+                <dt>{tr::admin_single_sms_limit(lang)}</dt><dd>{detail.settings.single_sms_limit.map(|m| m.to_string()).unwrap_or_else(|| tr::admin_none_lower(lang).into())}</dd>
+                <dt>{tr::admin_ip_allow_list(lang)}</dt>
                 <dd>
-                    {if detail.settings.ip_allow_list.is_empty() { "any address".to_string() } else { detail.settings.ip_allow_list.replace('\n', ", ") }}
+                    {if detail.settings.ip_allow_list.is_empty() { tr::admin_any_address(lang).to_string() } else { detail.settings.ip_allow_list.replace('\n', ", ") }}
                     {(!detail.settings.ip_allow_list.is_empty()).then(|| view! {
                         <ActionForm action=actions.clear_ip attr:class="inline-form">
                             <input type="hidden" name="account_id" value=id/>
-                            " " <button type="submit" class="button button-quiet">"Clear (customer locked out)"</button>
+                            " " <button type="submit" class="button button-quiet">{tr::admin_clear_ip(lang)}</button>
                         </ActionForm>
                     })}
                 </dd>
             </dl>
         </section>
         <section class="card" aria-labelledby="staff-sender-heading">
-            <h2 id="staff-sender-heading">"Sender IDs"</h2>
+            <h2 id="staff-sender-heading">{tr::admin_sender_ids(lang)}</h2>
             {if detail.sender_ids.is_empty() {
-                view! { <p class="muted">"None yet."</p> }.into_any()
+                view! { <p class="muted">{tr::admin_none_yet(lang)}</p> }.into_any()
             } else {
                 view! {
                     <ul class="plain-list" data-testid="staff-sender-ids">{detail.sender_ids.into_iter().map(|s| view! {
                         <li>
                             <code>{s.sender_id.clone()}</code>
-                            {s.registered.then_some(" (registered)")}
-                            {format!(" · {}", s.status)}
+                            {s.registered.then(|| format!(" {}", tr::admin_sender_registered(lang)))}
+                            {format!(" · {}", sender_status(lang, &s.status))}
                             {(s.status == "active").then(|| view! {
                                 <ActionForm action=actions.retire_sender attr:class="inline-form">
                                     <input type="hidden" name="sender_id_id" value=s.id/>
-                                    " " <button type="submit" class="button button-quiet">"Retire"</button>
+                                    " " <button type="submit" class="button button-quiet">{tr::admin_retire(lang)}</button>
                                 </ActionForm>
                             })}
                         </li>
@@ -251,32 +257,32 @@ fn AccountDetail(detail: StaffAccountDetail, actions: DetailActions) -> impl Int
             <ActionForm action=actions.create_sender attr:class="form form-inline" attr:novalidate=true>
                 <input type="hidden" name="account_id" value=id/>
                 <FormError error=action_error(cs)/>
-                <TextField label="New sender ID" name="sender_id" hint="1–11 letters/digits, a mobile number with country code, or #ID (registered)." error=field_error(cs, "sender_id")/>
-                <label class="check"><input type="checkbox" name="registered" value="on"/>" Registered (SSRS)"</label>
-                <SubmitButton label="Create sender ID" pending_label="Creating…" pending=actions.create_sender.pending()/>
+                <TextField label=tr::admin_new_sender_id(lang) name="sender_id" hint=tr::admin_new_sender_id_hint(lang) error=field_error(cs, "sender_id")/>
+                <label class="check"><input type="checkbox" name="registered" value="on"/>" " {tr::admin_registered_ssrs(lang)}</label>
+                <SubmitButton label=tr::admin_create_sender_id(lang) pending_label=tr::admin_creating(lang) pending=actions.create_sender.pending()/>
             </ActionForm>
         </section>
         <section class="card" aria-labelledby="staff-keys-heading">
-            <h2 id="staff-keys-heading">"API keys"</h2>
+            <h2 id="staff-keys-heading">{tr::admin_api_keys(lang)}</h2>
             <FormError error=action_error(actions.revoke_key.value())/>
             {if detail.api_keys.is_empty() {
-                view! { <p class="muted">"None yet."</p> }.into_any()
+                view! { <p class="muted">{tr::admin_none_yet(lang)}</p> }.into_any()
             } else {
                 keys_table(detail.api_keys, "staff-api-keys", actions.revoke_key).into_any()
             }}
         </section>
         <section class="card" aria-labelledby="staff-links-heading">
-            <h2 id="staff-links-heading">"Linked accounts"</h2>
+            <h2 id="staff-links-heading">{tr::admin_linked_accounts(lang)}</h2>
             <p>
-                {match &detail.primary { Some(p) => format!("Sub-account of {}. ", p.login_name), None => "Primary account. ".to_string() }}
-                {if detail.sub_accounts.is_empty() { String::new() } else { format!("Sub-accounts: {}.", detail.sub_accounts.iter().map(|s| s.login_name.clone()).collect::<Vec<_>>().join(", ")) }}
+                {match &detail.primary { Some(p) => format!("{} ", tr::admin_sub_account_of(lang, &p.login_name)), None => format!("{} ", tr::admin_primary_account(lang)) }}
+                {if detail.sub_accounts.is_empty() { String::new() } else { tr::admin_sub_accounts(lang, detail.sub_accounts.iter().map(|s| s.login_name.clone()).collect::<Vec<_>>().join(", ")) }}
             </p>
             {(detail.primary.is_none() && detail.sub_accounts.is_empty()).then(|| view! {
                 <ActionForm action=actions.link attr:class="form form-inline" attr:novalidate=true>
                     <input type="hidden" name="account_id" value=id/>
                     <FormError error=action_error(lv)/>
-                    <TextField label="Make this a sub-account of (login name)" name="primary_login" error=field_error(lv, "primary_login")/>
-                    <SubmitButton label="Link" pending_label="Linking…" pending=actions.link.pending()/>
+                    <TextField label=tr::admin_make_sub_account(lang) name="primary_login" error=field_error(lv, "primary_login")/>
+                    <SubmitButton label=tr::admin_link(lang) pending_label=tr::admin_linking(lang) pending=actions.link.pending()/>
                 </ActionForm>
             })}
             {(!linked.is_empty()).then(|| view! {
@@ -284,36 +290,39 @@ fn AccountDetail(detail: StaffAccountDetail, actions: DetailActions) -> impl Int
                     <input type="hidden" name="from_account_id" value=id/>
                     <FormError error=action_error(tv)/>
                     <div class="field">
-                        <label for="field-to_account_id">"Transfer to"</label>
+                        <label for="field-to_account_id">{tr::admin_transfer_to(lang)}</label>
                         <select id="field-to_account_id" name="to_account_id">
                             {linked.into_iter().map(|(lid, login)| view! { <option value=lid>{login}</option> }).collect_view()}
                         </select>
                         <p class="field-error" role="alert">{move || field_error(tv, "to_account_id").get()}</p>
                     </div>
-                    <TextField label="Amount (HK$)" name="amount" error=field_error(tv, "amount")/>
-                    <TextField label="Note" name="note" error=field_error(tv, "note")/>
-                    {move || matches!(tv.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>"Transferred; both statements show it."</Notice> })}
-                    <SubmitButton label="Transfer balance" pending_label="Transferring…" pending=actions.transfer.pending()/>
+                    <TextField label=tr::admin_amount_hkd(lang) name="amount" error=field_error(tv, "amount")/>
+                    <TextField label=tr::admin_note(lang) name="note" error=field_error(tv, "note")/>
+                    {move || matches!(tv.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>{tr::admin_transferred(lang)}</Notice> })}
+                    <SubmitButton label=tr::admin_transfer_balance(lang) pending_label=tr::admin_transferring(lang) pending=actions.transfer.pending()/>
                 </ActionForm>
             })}
         </section>
         <section class="card">
-            <h2>"Recent statement"</h2>
+            <h2>{tr::admin_recent_statement(lang)}</h2>
             <StatementTable entries=detail.recent_entries/>
         </section>
     }
 }
 
+/// A message of the catalogue without variables.
+type Text = fn(Lang) -> &'static str;
+
 /// What one staff-review queue page says: its titles, its empty state and its columns (the
-/// last column is always the decision).
+/// last column is always the decision), each column with whether it holds figures.
 #[derive(Clone, Copy)]
 struct QueueText {
-    page_title: &'static str,
-    title: &'static str,
-    subtitle: &'static str,
-    waiting: &'static str,
+    page_title: Text,
+    title: Text,
+    subtitle: Text,
+    waiting: Text,
     test_id: &'static str,
-    columns: &'static [&'static str],
+    columns: &'static [(Text, bool)],
 }
 
 /// The one page every staff-review queue uses: the pending requests of `list`, one row each
@@ -328,28 +337,29 @@ where
     T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
     R: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
 {
+    let lang = use_lang();
     // A stored value keeps the closure below `Copy`, as the nested views need.
     let row = StoredValue::new(row);
     let queue = move || {
         let row = row.get_value();
         Suspend::new(async move {
             match list.await {
-                Ok(l) if l.is_empty() => view! { <section class="card"><EmptyState title="Nothing waiting"><p>{text.waiting}</p></EmptyState></section> }.into_any(),
+                Ok(l) if l.is_empty() => view! { <section class="card"><EmptyState title=tr::admin_nothing_waiting(lang)><p>{(text.waiting)(lang)}</p></EmptyState></section> }.into_any(),
                 Ok(l) => view! {
                     <section class="card"><div class="table-wrap"><table class="table" data-testid=text.test_id>
-                        <thead><tr>{text.columns.iter().map(|c| view! { <th scope="col" class:num=*c == "Amount">{*c}</th> }).collect_view()}<th scope="col">"Decision"</th></tr></thead>
+                        <thead><tr>{text.columns.iter().map(|&(c, num)| view! { <th scope="col" class:num=num>{c(lang)}</th> }).collect_view()}<th scope="col">{tr::admin_decision(lang)}</th></tr></thead>
                         <tbody>{l.into_iter().map(row).collect_view()}</tbody>
                     </table></div></section>
                 }.into_any(),
-                Err(e) => error_notice(e),
+                Err(e) => error_notice(lang, e),
             }
         })
     };
     view! {
-        <Title text=text.page_title/>
+        <Title text=(text.page_title)(lang)/>
         <RequireViewer staff=true>
             <AdminNav/>
-            <PageHeader title=text.title subtitle=text.subtitle/>
+            <PageHeader title=(text.title)(lang) subtitle=(text.subtitle)(lang)/>
             <FormError error=decision_error/>
             <Suspense fallback=|| view! { <Loading/> }>{queue}</Suspense>
         </RequireViewer>
@@ -357,45 +367,55 @@ where
 }
 
 const PAYMENTS: QueueText = QueueText {
-    page_title: "Payments · Admin",
-    title: "Pending payments",
-    subtitle:
-        "Open the receipt, then confirm (the balance changes at once) or reject with a reason.",
-    waiting: "New payments appear here.",
+    page_title: tr::admin_payments_page_title,
+    title: tr::admin_payments_title,
+    subtitle: tr::admin_payments_subtitle,
+    waiting: tr::admin_payments_waiting,
     test_id: "pending-payments",
     columns: &[
-        "Recorded",
-        "Account",
-        "Method / reference",
-        "Amount",
-        "Receipt",
+        (tr::admin_recorded, false),
+        (tr::admin_account, false),
+        (tr::admin_method_reference, false),
+        (tr::admin_amount, true),
+        (tr::admin_receipt, false),
     ],
 };
 const REGISTRATIONS: QueueText = QueueText {
-    page_title: "Registrations · Admin",
-    title: "Business registrations",
-    subtitle: "Approving makes a trial account normal: it may then send to any number.",
-    waiting: "Uploaded certificates appear here.",
+    page_title: tr::admin_registrations_page_title,
+    title: tr::admin_registrations_title,
+    subtitle: tr::admin_registrations_subtitle,
+    waiting: tr::admin_registrations_waiting,
     test_id: "pending-registrations",
-    columns: &["Uploaded", "Account", "Company", "Certificate"],
+    columns: &[
+        (tr::admin_uploaded, false),
+        (tr::admin_account, false),
+        (tr::admin_company, false),
+        (tr::admin_certificate, false),
+    ],
 };
 const SIGNATURES: QueueText = QueueText {
-    page_title: "China signatures · Admin",
-    title: "China signature applications",
-    subtitle: "Approval charges the HK$2,000 fee unless the account has confirmed a single top-up of HK$20,000 or more.",
-    waiting: "Applications appear here.",
+    page_title: tr::admin_signatures_page_title,
+    title: tr::admin_signatures_title,
+    subtitle: tr::admin_signatures_subtitle,
+    waiting: tr::admin_signatures_waiting,
     test_id: "pending-signatures",
-    columns: &["Applied", "Account", "Signature"],
+    columns: &[
+        (tr::admin_applied, false),
+        (tr::admin_account, false),
+        (tr::admin_signature, false),
+    ],
 };
 
 /// A queue page: `$text` over the pending requests `$pending` lists. Every row starts with
 /// when the request came and whose account it is, ends with the decision (`$id_field` names
-/// the request for `$action`), and shows between them the cells `$cells` draws.
+/// the request for `$action`, approved by the button `$approve` names), and shows between them
+/// the cells `$cells` draws (in the page's language `$lang`).
 macro_rules! queue_page {
-    ($page:ident, $action:ident, $pending:ident, $text:expr, $id_field:literal, $approve:literal,
-     |$item:ident: $t:ty| $cells:expr) => {
+    ($page:ident, $action:ident, $pending:ident, $text:expr, $id_field:literal, $approve:path,
+     |$lang:ident, $item:ident: $t:ty| $cells:expr) => {
         #[component]
         pub fn $page() -> impl IntoView {
+            let $lang = use_lang();
             let decide = ServerAction::<$action>::new();
             let list = Resource::new(move || decide.version().get(), |_| $pending());
             let row = move |$item: $t| {
@@ -409,10 +429,10 @@ macro_rules! queue_page {
                 let cells = $cells;
                 view! {
                     <tr>
-                        <td>{format_hkt(created_at)}</td>
+                        <td>{format_hkt_in($lang, created_at)}</td>
                         <td><a href=format!("/admin/accounts/{account_id}")>{login_name}</a></td>
                         {cells}
-                        <td>{decide!(decide, $id_field, id, $approve)}</td>
+                        <td>{decide!($lang, decide, $id_field, id, $approve($lang))}</td>
                     </tr>
                 }
                 .into_any()
@@ -428,11 +448,11 @@ queue_page!(
     pending_payments,
     PAYMENTS,
     "payment_id",
-    "Confirm",
-    |p: Payment| view! {
+    tr::admin_confirm,
+    |lang, p: Payment| view! {
         <td>{format!("{} · {}", p.method, p.reference)}</td>
         <td class="num">{p.amount.to_string()}</td>
-        <td><a href=format!("/documents/{}", p.document_id) target="_blank" rel="noopener">"Open receipt"</a></td>
+        <td><a href=format!("/documents/{}", p.document_id) target="_blank" rel="noopener">{tr::admin_open_receipt(lang)}</a></td>
     }
 );
 
@@ -442,10 +462,10 @@ queue_page!(
     pending_registrations,
     REGISTRATIONS,
     "registration_id",
-    "Approve",
-    |r: Registration| view! {
+    tr::admin_approve,
+    |lang, r: Registration| view! {
         <td>{r.company_name}</td>
-        <td><a href=format!("/documents/{}", r.document_id) target="_blank" rel="noopener">"Open certificate"</a></td>
+        <td><a href=format!("/documents/{}", r.document_id) target="_blank" rel="noopener">{tr::admin_open_certificate(lang)}</a></td>
     }
 );
 
@@ -455,8 +475,27 @@ queue_page!(
     pending_signatures,
     SIGNATURES,
     "application_id",
-    "Approve",
-    |a: SignatureApplication| view! {
+    tr::admin_approve,
+    |lang, a: SignatureApplication| view! {
         <td><strong>{format!("[{}]", a.signature)}</strong></td>
     }
 );
+
+/// An account's status as stored (`trial`, `normal`, `staff`) in `lang`; another code as it is.
+fn account_status(lang: Lang, status: &str) -> String {
+    match status {
+        "trial" => tr::admin_status_trial(lang).to_string(),
+        "normal" => tr::admin_status_normal(lang).to_string(),
+        "staff" => tr::admin_status_staff(lang).to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A sender ID's status as stored (`active`, `retired`) in `lang`; another code as it is.
+fn sender_status(lang: Lang, status: &str) -> String {
+    match status {
+        "active" => tr::admin_sender_status_active(lang).to_string(),
+        "retired" => tr::admin_sender_status_retired(lang).to_string(),
+        other => other.to_string(),
+    }
+}

@@ -2,10 +2,12 @@
 //! read the audit log.
 
 use super::pages::AdminNav;
+use crate::delivery::route_label;
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang};
 use crate::shell::RequireViewer;
 use crate::ui::{
-    action_error, field_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind,
+    action_error, field_error, format_hkt_in, EmptyState, FormError, Loading, Notice, NoticeKind,
     PageHeader, SubmitButton, TextField,
 };
 use engine::audit::AuditEntry;
@@ -46,53 +48,54 @@ pub async fn audit_entries() -> Result<Vec<AuditEntry>, AppError> {
 
 #[component]
 pub fn PricesPage() -> impl IntoView {
+    let lang = use_lang();
     let add = ServerAction::<AddPrice>::new();
     let value = add.value();
     let rows = Resource::new(move || add.version().get(), |_| price_rows());
     view! {
-        <Title text="Price list · Admin"/>
+        <Title text=tr::admin_prices_page_title(lang)/>
         <RequireViewer staff=true>
             <AdminNav/>
-            <PageHeader title="Price list" subtitle="Price per message part. The longest matching prefix wins; a new row replaces the same route and prefix from its effective date."/>
+            <PageHeader title=tr::admin_nav_prices(lang) subtitle=tr::admin_prices_subtitle(lang)/>
             <section class="card">
                 <ActionForm action=add attr:class="form form-inline" attr:novalidate=true>
                     <FormError error=action_error(value)/>
                     <div class="field">
-                        <label for="field-route">"Route"</label>
+                        <label for="field-route">{tr::admin_route(lang)}</label>
                         <select id="field-route" name="route">
-                            {Route::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                            {Route::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{route_label(lang, r)}</option> }).collect_view()}
                         </select>
                     </div>
-                    <TextField label="Prefix" name="prefix" hint="Empty for the whole route." error=field_error(value, "prefix")/>
-                    <TextField label="Price per part (HK$)" name="unit_price" error=field_error(value, "unit_price")/>
-                    <TextField label="Effective from" name="effective_from" kind="date" hint="Empty: now." error=field_error(value, "effective_from")/>
-                    <SubmitButton label="Add price" pending_label="Saving…" pending=add.pending()/>
+                    <TextField label=tr::admin_prefix(lang) name="prefix" hint=tr::admin_prefix_hint(lang) error=field_error(value, "prefix")/>
+                    <TextField label=tr::admin_price_per_part(lang) name="unit_price" error=field_error(value, "unit_price")/>
+                    <TextField label=tr::admin_effective_from(lang) name="effective_from" kind="date" hint=tr::admin_effective_from_hint(lang) error=field_error(value, "effective_from")/>
+                    <SubmitButton label=tr::admin_add_price(lang) pending_label=tr::admin_saving(lang) pending=add.pending()/>
                 </ActionForm>
             </section>
-            <Suspense fallback=|| view! { <Loading what="prices"/> }>
+            <Suspense fallback=move || view! { <Loading what=tr::admin_loading_prices(lang)/> }>
                 {move || Suspend::new(async move {
                     match rows.await {
                         Ok(list) => view! {
                             <section class="card"><div class="table-wrap"><table class="table" data-testid="prices">
-                                <thead><tr><th scope="col">"Route"</th><th scope="col">"Prefix"</th><th scope="col" class="num">"Per part"</th><th scope="col">"Effective from"</th><th scope="col">"State"</th></tr></thead>
+                                <thead><tr><th scope="col">{tr::admin_route(lang)}</th><th scope="col">{tr::admin_prefix(lang)}</th><th scope="col" class="num">{tr::admin_per_part(lang)}</th><th scope="col">{tr::admin_effective_from(lang)}</th><th scope="col">{tr::admin_state(lang)}</th></tr></thead>
                                 <tbody>{list.into_iter().map(|p| view! {
                                     <tr>
-                                        <td>{p.route.parse::<Route>().map(|r| r.label()).unwrap_or("?")}</td>
-                                        <td>{if p.prefix.is_empty() { "(all)".to_string() } else { format!("+{}", p.prefix) }}</td>
+                                        <td>{p.route.parse::<Route>().map(|r| route_label(lang, r)).unwrap_or("?")}</td>
+                                        <td>{if p.prefix.is_empty() { tr::admin_prefix_all(lang).to_string() } else { format!("+{}", p.prefix) }}</td>
                                         <td class="num">{p.unit_price.to_string()}</td>
-                                        <td>{if p.effective_from == 0 { "always".to_string() } else { format_hkt(p.effective_from) }}</td>
+                                        <td>{if p.effective_from == 0 { tr::admin_always(lang).to_string() } else { format_hkt_in(lang, p.effective_from) }}</td>
                                         <td>{if p.current {
-                                            view! { <span class="badge badge-ok">"In effect"</span> }.into_any()
+                                            view! { <span class="badge badge-ok">{tr::admin_in_effect(lang)}</span> }.into_any()
                                         } else if p.scheduled {
-                                            view! { <span class="badge badge-warn">"Scheduled"</span> }.into_any()
+                                            view! { <span class="badge badge-warn">{tr::admin_scheduled(lang)}</span> }.into_any()
                                         } else {
-                                            view! { <span class="badge">"Replaced"</span> }.into_any()
+                                            view! { <span class="badge">{tr::admin_replaced(lang)}</span> }.into_any()
                                         }}</td>
                                     </tr>
                                 }).collect_view()}</tbody>
                             </table></div></section>
                         }.into_any(),
-                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -102,29 +105,30 @@ pub fn PricesPage() -> impl IntoView {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    let lang = use_lang();
     let entries = Resource::new(|| (), |_| audit_entries());
     view! {
-        <Title text="Audit log · Admin"/>
+        <Title text=tr::admin_audit_page_title(lang)/>
         <RequireViewer staff=true>
             <AdminNav/>
-            <PageHeader title="Audit log" subtitle="Every staff action, newest first. Read-only."/>
-            <Suspense fallback=|| view! { <Loading what="the audit log"/> }>
+            <PageHeader title=tr::admin_nav_audit(lang) subtitle=tr::admin_audit_subtitle(lang)/>
+            <Suspense fallback=move || view! { <Loading what=tr::admin_loading_audit(lang)/> }>
                 {move || Suspend::new(async move {
                     match entries.await {
-                        Ok(list) if list.is_empty() => view! { <section class="card"><EmptyState title="No staff actions yet"><p>"Approvals, transfers and edits appear here."</p></EmptyState></section> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <section class="card"><EmptyState title=tr::admin_no_staff_actions(lang)><p>{tr::admin_no_staff_actions_text(lang)}</p></EmptyState></section> }.into_any(),
                         Ok(list) => view! {
                             <section class="card"><div class="table-wrap"><table class="table" data-testid="audit">
-                                <thead><tr><th scope="col">"When (HKT)"</th><th scope="col">"Staff"</th><th scope="col">"Action"</th><th scope="col">"Account"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
+                                <thead><tr><th scope="col">{tr::admin_when_hkt(lang)}</th><th scope="col">{tr::admin_staff(lang)}</th><th scope="col">{tr::admin_action(lang)}</th><th scope="col">{tr::admin_account(lang)}</th><th scope="col">{tr::admin_before(lang)}</th><th scope="col">{tr::admin_after(lang)}</th></tr></thead>
                                 <tbody>{list.into_iter().map(|e| view! {
                                     <tr>
-                                        <td>{format_hkt(e.at)}</td><td>{e.staff_login}</td><td><code>{e.action}</code></td>
+                                        <td>{format_hkt_in(lang, e.at)}</td><td>{e.staff_login}</td><td><code>{e.action}</code></td>
                                         <td>{e.target_login.unwrap_or_default()}</td>
                                         <td><code class="json">{e.before}</code></td><td><code class="json">{e.after}</code></td>
                                     </tr>
                                 }).collect_view()}</tbody>
                             </table></div></section>
                         }.into_any(),
-                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -81,8 +81,7 @@ pub fn require_staff() -> Result<Viewer, AppError> {
         Ok(viewer)
     } else if viewer.needs_two_factor_setup() {
         Err(AppError::ForbiddenBecause(
-            "Set up two-factor sign-in first (Account → Two-factor sign-in): staff powers need it."
-                .into(),
+            crate::i18n::tr::auth_error_staff_needs_two_factor(crate::i18n::page_lang()).into(),
         ))
     } else {
         Err(AppError::Forbidden)

@@ -1,6 +1,7 @@
 //! The sign-in and sign-up pages.
 
 use super::Session;
+use crate::i18n::{tr, use_lang};
 use crate::ui::{action_error, field_error, FormError, PageHeader, SubmitButton, TextField};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -18,11 +19,31 @@ where
     E: Clone + Send + Sync + 'static,
 {
     let navigate = use_navigate();
+    on_success(action, move || navigate(to, Default::default()));
+}
+
+/// Like [`navigate_on_success`], but loads `to` as a new page: after signing in, the page must
+/// be rendered again in the language the account chose, which may not be the visitor's.
+fn load_on_success<I, E>(action: ServerAction<I>, to: &'static str)
+where
+    I: server_fn::ServerFn<Output = (), Error = E> + Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+{
+    on_success(action, move || {
+        let _ = window().location().assign(to);
+    });
+}
+
+fn on_success<I, E>(action: ServerAction<I>, then: impl Fn() + 'static)
+where
+    I: server_fn::ServerFn<Output = (), Error = E> + Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+{
     let answered_before = action.version().get_untracked();
     Effect::new(move |_| {
         let answered_since = action.version().get() > answered_before;
         if answered_since && matches!(action.value().get(), Some(Ok(()))) {
-            navigate(to, Default::default());
+            then();
         }
     });
 }
@@ -30,8 +51,9 @@ where
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = Session::expect();
+    let lang = use_lang();
     let login = session.login;
-    navigate_on_success(login, "/account");
+    load_on_success(login, "/account");
     let value = login.value();
     // The code field appears once the server asks for it (the password was right and the
     // account signs in with two factors), and stays while the page is open.
@@ -44,19 +66,19 @@ pub fn LoginPage() -> impl IntoView {
     });
     view! {
         <div class="auth-page">
-            <PageHeader title="Sign in to Ferry" subtitle="Bulk SMS for your business"/>
+            <PageHeader title=tr::auth_login_title(lang) subtitle=tr::auth_login_subtitle(lang)/>
             <section class="card auth-card">
                 <ActionForm action=login attr:class="form" attr:novalidate=true>
                     <FormError error=action_error(value)/>
                     <TextField
-                        label="Login name"
+                        label=tr::auth_login_name(lang)
                         name="login_name"
                         autocomplete="username"
                         required=true
                         error=field_error(value, "login_name")
                     />
                     <TextField
-                        label="Password"
+                        label=tr::auth_password(lang)
                         name="password"
                         kind="password"
                         autocomplete="current-password"
@@ -65,17 +87,17 @@ pub fn LoginPage() -> impl IntoView {
                     />
                     <Show when=move || asked_for_code.get()>
                         <TextField
-                            label="Authentication code"
+                            label=tr::auth_code(lang)
                             name="code"
                             autocomplete="one-time-code"
-                            hint="The 6 digits your authenticator app shows, or one of your recovery codes."
+                            hint=tr::auth_code_hint(lang)
                             error=code_error
                         />
                     </Show>
-                    <SubmitButton label="Sign in" pending_label="Signing in…" pending=login.pending()/>
+                    <SubmitButton label=tr::auth_sign_in(lang) pending_label=tr::auth_signing_in(lang) pending=login.pending()/>
                 </ActionForm>
-                <p class="auth-switch">"New to Ferry? " <a href="/signup">"Create a trial account"</a></p>
-                <p class="auth-switch"><a href="/reset-password">"Forgot your password?"</a></p>
+                <p class="auth-switch">{tr::auth_new_to_ferry(lang)} <a href="/signup">{tr::auth_create_trial(lang)}</a></p>
+                <p class="auth-switch"><a href="/reset-password">{tr::auth_forgot_password(lang)}</a></p>
             </section>
         </div>
     }
@@ -84,37 +106,38 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let session = Session::expect();
+    let lang = use_lang();
     let signup = session.signup;
     navigate_on_success(signup, "/account");
     let value = signup.value();
     view! {
         <div class="auth-page">
             <PageHeader
-                title="Create a trial account"
-                subtitle="You start with HK$5.00 of credit to send test messages to your own mobile. Upload your business registration to send to anyone."
+                title=tr::auth_signup_title(lang)
+                subtitle=tr::auth_signup_subtitle(lang)
             />
             <section class="card auth-card">
                 <ActionForm action=signup attr:class="form" attr:novalidate=true>
                     <FormError error=action_error(value)/>
                     <TextField
-                        label="Login name"
+                        label=tr::auth_login_name(lang)
                         name="login_name"
                         autocomplete="username"
-                        hint="3 to 32 letters, digits, dots, dashes or underscores."
+                        hint=tr::auth_login_name_hint(lang)
                         required=true
                         error=field_error(value, "login_name")
                     />
                     <TextField
-                        label="Password"
+                        label=tr::auth_password(lang)
                         name="password"
                         kind="password"
                         autocomplete="new-password"
-                        hint="At least 10 characters."
+                        hint=tr::auth_password_hint(lang)
                         required=true
                         error=field_error(value, "password")
                     />
                     <TextField
-                        label="Confirm password"
+                        label=tr::auth_confirm_password(lang)
                         name="password_confirmation"
                         kind="password"
                         autocomplete="new-password"
@@ -122,14 +145,14 @@ pub fn SignupPage() -> impl IntoView {
                         error=field_error(value, "password_confirmation")
                     />
                     <TextField
-                        label="Company name"
+                        label=tr::auth_company_name(lang)
                         name="company_name"
                         autocomplete="organization"
                         required=true
                         error=field_error(value, "company_name")
                     />
                     <TextField
-                        label="Contact email"
+                        label=tr::auth_contact_email(lang)
                         name="contact_email"
                         kind="email"
                         autocomplete="email"
@@ -137,18 +160,18 @@ pub fn SignupPage() -> impl IntoView {
                         error=field_error(value, "contact_email")
                     />
                     <TextField
-                        label="Registered mobile number"
+                        label=tr::auth_mobile(lang)
                         name="mobile"
                         kind="tel"
                         autocomplete="tel"
-                        hint="Your trial messages can only go to this number. Hong Kong numbers need no country code."
+                        hint=tr::auth_mobile_hint(lang)
                         placeholder="+852 9123 4567"
                         required=true
                         error=field_error(value, "mobile")
                     />
-                    <SubmitButton label="Create account" pending_label="Creating account…" pending=signup.pending()/>
+                    <SubmitButton label=tr::auth_create_account(lang) pending_label=tr::auth_creating_account(lang) pending=signup.pending()/>
                 </ActionForm>
-                <p class="auth-switch">"Already have an account? " <a href="/login">"Sign in"</a></p>
+                <p class="auth-switch">{tr::auth_have_account(lang)} <a href="/login">{tr::auth_sign_in(lang)}</a></p>
             </section>
         </div>
     }

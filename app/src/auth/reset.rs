@@ -3,6 +3,7 @@
 //! cannot cover it the request is refused with `16 Insufficient Balance`.
 
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang};
 use crate::ui::{
     action_error, field_error, FormError, Notice, NoticeKind, PageHeader, SubmitButton, TextField,
 };
@@ -43,33 +44,34 @@ pub async fn reset_password(
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
+    let lang = use_lang();
     let request = ServerAction::<RequestPasswordReset>::new();
     let reset = ServerAction::<ResetPassword>::new();
     let rv = request.value();
     let sv = reset.value();
     view! {
-        <Title text="Reset password"/>
+        <Title text=tr::auth_reset_title(lang)/>
         <div class="auth-page">
-            <PageHeader title="Reset your password" subtitle="We send a one-time code by SMS to the account's registered mobile. The SMS is charged to the account like any other."/>
+            <PageHeader title=tr::auth_reset_heading(lang) subtitle=tr::auth_reset_subtitle(lang)/>
             <section class="card auth-card">
-                <h2>"1. Get a code"</h2>
+                <h2>{tr::auth_reset_step_code(lang)}</h2>
                 <ActionForm action=request attr:class="form" attr:novalidate=true>
                     <FormError error=action_error(rv)/>
-                    <TextField label="Login name" name="login_name" autocomplete="username" error=field_error(rv, "login_name")/>
-                    {move || matches!(rv.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>"If this account exists and its balance pays for the SMS, an 8-digit code is on its way to its registered mobile. If no code arrives, the account's Delivery Results say why."</Notice> })}
-                    <SubmitButton label="Send code by SMS" pending_label="Sending…" pending=request.pending()/>
+                    <TextField label=tr::auth_login_name(lang) name="login_name" autocomplete="username" error=field_error(rv, "login_name")/>
+                    {move || matches!(rv.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>{tr::auth_reset_code_sent(lang)}</Notice> })}
+                    <SubmitButton label=tr::auth_reset_send_code(lang) pending_label=tr::auth_sending(lang) pending=request.pending()/>
                 </ActionForm>
             </section>
             <section class="card auth-card">
-                <h2>"2. Choose a new password"</h2>
+                <h2>{tr::auth_reset_step_password(lang)}</h2>
                 <ActionForm action=reset attr:class="form" attr:novalidate=true>
                     <FormError error=action_error(sv)/>
-                    <TextField label="Login name" name="login_name" autocomplete="username" error=field_error(sv, "login_name")/>
-                    <TextField label="Code from the SMS" name="code" autocomplete="one-time-code" hint="8 digits." error=field_error(sv, "code")/>
-                    <TextField label="New password" name="new_password" kind="password" autocomplete="new-password" hint="At least 10 characters." error=field_error(sv, "new_password")/>
-                    <TextField label="Confirm new password" name="new_password_confirmation" kind="password" autocomplete="new-password" error=field_error(sv, "new_password_confirmation")/>
-                    {move || matches!(sv.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>"Password changed. " <a href="/login">"Sign in"</a></Notice> })}
-                    <SubmitButton label="Change password" pending_label="Changing…" pending=reset.pending()/>
+                    <TextField label=tr::auth_login_name(lang) name="login_name" autocomplete="username" error=field_error(sv, "login_name")/>
+                    <TextField label=tr::auth_sms_code(lang) name="code" autocomplete="one-time-code" hint=tr::auth_sms_code_hint(lang) error=field_error(sv, "code")/>
+                    <TextField label=tr::auth_new_password(lang) name="new_password" kind="password" autocomplete="new-password" hint=tr::auth_password_hint(lang) error=field_error(sv, "new_password")/>
+                    <TextField label=tr::auth_confirm_new_password(lang) name="new_password_confirmation" kind="password" autocomplete="new-password" error=field_error(sv, "new_password_confirmation")/>
+                    {move || matches!(sv.get(), Some(Ok(()))).then(|| view! { <Notice kind=NoticeKind::Success>{tr::auth_password_changed(lang)} <a href="/login">{tr::auth_sign_in(lang)}</a></Notice> })}
+                    <SubmitButton label=tr::auth_change_password(lang) pending_label=tr::auth_changing(lang) pending=reset.pending()/>
                 </ActionForm>
             </section>
         </div>

@@ -1,6 +1,7 @@
 //! Sign-up input and its validation: every rejected field gets its own message, all at once.
 
 use crate::error::{AppError, FieldErrors};
+use crate::i18n::{tr, Lang};
 use sms::Msisdn;
 
 /// Hong Kong is the home market: a number typed without a country code is a Hong Kong number.
@@ -17,27 +18,27 @@ pub struct SignupForm {
 
 pub use engine::auth::{normalize_login_name, ValidSignup, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 
-pub fn login_name_problem(login: &str) -> Option<&'static str> {
+/// What is wrong with a (normalised) login name, in `lang`, if anything.
+pub fn login_name_problem(lang: Lang, login: &str) -> Option<&'static str> {
     let len = login.chars().count();
     if len == 0 {
-        return Some("Enter a login name.");
+        return Some(tr::auth_error_login_name_empty(lang));
     }
     if !(3..=32).contains(&len)
         || !login
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'))
     {
-        return Some(
-            "Use 3 to 32 characters: letters, digits, dot, dash or underscore (no spaces).",
-        );
+        return Some(tr::auth_error_login_name_format(lang));
     }
     None
 }
 
-pub fn validate_signup(form: SignupForm) -> Result<ValidSignup, AppError> {
+/// Checks a sign-up; the messages are in `lang`.
+pub fn validate_signup(lang: Lang, form: SignupForm) -> Result<ValidSignup, AppError> {
     let mut errors = FieldErrors::default();
     let login_name = normalize_login_name(&form.login_name);
-    if let Some(problem) = login_name_problem(&login_name) {
+    if let Some(problem) = login_name_problem(lang, &login_name) {
         errors.add("login_name", problem);
     }
 
@@ -45,49 +46,48 @@ pub fn validate_signup(form: SignupForm) -> Result<ValidSignup, AppError> {
     if password_len < MIN_PASSWORD_LEN {
         errors.add(
             "password",
-            format!("Use at least {MIN_PASSWORD_LEN} characters for the password."),
+            tr::auth_error_password_short(lang, MIN_PASSWORD_LEN),
         );
     } else if password_len > MAX_PASSWORD_LEN {
         errors.add(
             "password",
-            format!("Use at most {MAX_PASSWORD_LEN} characters for the password."),
+            tr::auth_error_password_long(lang, MAX_PASSWORD_LEN),
         );
     } else if form.password.to_lowercase() == login_name {
-        errors.add("password", "The password must not be the login name.");
+        errors.add("password", tr::auth_error_password_is_login(lang));
     }
     if form.password_confirmation != form.password {
-        errors.add("password_confirmation", "The two passwords do not match.");
+        errors.add(
+            "password_confirmation",
+            tr::auth_error_password_mismatch(lang),
+        );
     }
 
     let company_name = form.company_name.trim().to_string();
     if company_name.is_empty() {
-        errors.add("company_name", "Enter the company or organisation name.");
+        errors.add("company_name", tr::auth_error_company_empty(lang));
     } else if company_name.chars().count() > 100 {
-        errors.add(
-            "company_name",
-            "Use at most 100 characters for the company name.",
-        );
+        errors.add("company_name", tr::auth_error_company_long(lang));
     }
 
     let contact_email = form.contact_email.trim().to_string();
     if !looks_like_email(&contact_email) {
-        errors.add(
-            "contact_email",
-            "Enter an email address such as name@example.com.",
-        );
+        errors.add("contact_email", tr::auth_error_email(lang));
     }
 
     let mobile = match Msisdn::parse(&form.mobile, DEFAULT_COUNTRY_CODE) {
         Ok(m) => Some(m),
         Err(e) => {
-            errors.add("mobile", format!("Mobile number: {e}"));
+            // The reason is the sms crate's English; `from_english` words it in `lang`.
+            let problem = crate::i18n::from_english(lang, &e.to_string());
+            errors.add("mobile", tr::auth_error_mobile(lang, problem));
             None
         }
     };
 
     errors.into_result()?;
     let Some(mobile) = mobile else {
-        return Err(AppError::field("mobile", "Enter your mobile number."));
+        return Err(AppError::field("mobile", tr::auth_error_mobile_empty(lang)));
     };
     Ok(ValidSignup {
         login_name,
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn accepts_a_complete_signup_and_normalises_login_and_mobile() {
-        let ok = validate_signup(form()).expect("valid");
+        let ok = validate_signup(Lang::En, form()).expect("valid");
         assert_eq!(ok.login_name, "acme.ops");
         assert_eq!(ok.mobile.as_str(), "85291234567");
     }
@@ -147,7 +147,7 @@ mod tests {
         f.company_name = "  ".into();
         f.contact_email = "not-an-email".into();
         f.mobile = "12".into();
-        let err = validate_signup(f).expect_err("invalid");
+        let err = validate_signup(Lang::En, f).expect_err("invalid");
         for field in [
             "login_name",
             "password",
@@ -169,7 +169,7 @@ mod tests {
         f.password = "acme.ops.ok".into();
         f.password_confirmation = f.password.clone();
         f.login_name = "acme.ops.ok".into();
-        let err = validate_signup(f).expect_err("invalid");
+        let err = validate_signup(Lang::En, f).expect_err("invalid");
         assert!(err.message_for("password").is_some());
     }
 }

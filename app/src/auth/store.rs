@@ -6,6 +6,7 @@ use super::context::{
 };
 use super::signup_form::{validate_signup, SignupForm};
 use crate::error::AppError;
+use crate::i18n::tr;
 use http::header::SET_COOKIE;
 use http::HeaderValue;
 
@@ -13,10 +14,11 @@ pub use engine::auth::accounts::*;
 pub use engine::auth::hash_token;
 
 pub async fn signup(form: SignupForm) -> Result<(), AppError> {
-    let valid = validate_signup(form)?;
+    let valid = validate_signup(crate::i18n::page_lang(), form)?;
     let state = server_state()?;
     let ip = request_context()?.ip;
-    let (_, token) = sign_up(&state.db, &state.auth, valid, ip).await?;
+    let language = crate::i18n::page_lang().tag();
+    let (_, token) = sign_up(&state.db, &state.auth, valid, ip, language).await?;
     set_session_cookie(&token, &state.auth)
 }
 
@@ -24,18 +26,19 @@ pub async fn login(login_name: &str, password: &str, code: Option<&str>) -> Resu
     let state = server_state()?;
     let ip = request_context()?.ip;
     let login_name = super::signup_form::normalize_login_name(login_name);
+    let lang = crate::i18n::page_lang();
     let mut errors = crate::error::FieldErrors::default();
     if login_name.is_empty() {
-        errors.add("login_name", "Enter your login name.");
+        errors.add("login_name", tr::auth_error_login_name_missing(lang));
     }
     if password.is_empty() {
-        errors.add("password", "Enter your password.");
+        errors.add("password", tr::auth_error_password_missing(lang));
     }
     if login_name.len() > 64 || password.len() > super::signup_form::MAX_PASSWORD_LEN * 4 {
-        errors.add("password", "The login name or password is incorrect.");
+        errors.add("password", tr::auth_error_credentials(lang));
     }
     if code.is_some_and(|c| c.len() > 64) {
-        errors.add("code", "That code is not right.");
+        errors.add("code", tr::auth_error_code(lang));
     }
     errors.into_result()?;
     let (_, token) = sign_in(&state.db, &state.auth, &login_name, password, code, ip).await?;

@@ -2,12 +2,15 @@
 //! culprits, China keywords) is computed in the browser by the `sms` crate as the customer
 //! types, with no request to the server; "Check" asks the server to recompute the same.
 
-use super::panels::{CheckResult, ChinaPreview, CostSummary, Counter, NonGsmNotice, TooLongNotice};
+use super::panels::{
+    route_label, CheckResult, ChinaPreview, CostSummary, Counter, NonGsmNotice, TooLongNotice,
+};
 use super::recipients::distinct_entries;
 use super::{
     compose, hk_route, load_composer_setup, quote, ClientFigures, ComposerSetup, Composition,
     Purpose,
 };
+use crate::i18n::{tr, use_lang, Lang};
 use crate::shell::RequireViewer;
 use crate::ui::{action_error, field_error, FormError, Notice, NoticeKind, PageHeader};
 use leptos::prelude::*;
@@ -17,15 +20,17 @@ use std::sync::Arc;
 
 #[component]
 pub fn BroadcastPage() -> impl IntoView {
-    view! { <RequireViewer title="Broadcast SMS"><ComposerLoader/></RequireViewer> }
+    let lang = use_lang();
+    view! { <RequireViewer title=tr::compose_title(lang)><ComposerLoader/></RequireViewer> }
 }
 
 #[component]
 fn ComposerLoader() -> impl IntoView {
+    let lang = use_lang();
     let setup = Resource::new(|| (), |_| load_composer_setup());
     view! {
-        <PageHeader title="Broadcast SMS" subtitle="Write once, send to up to 50,000 numbers. Counts and cost update as you type."/>
-        {crate::ui::loaded("the composer", setup, |setup| view! { <Composer setup/> })}
+        <PageHeader title=tr::compose_title(lang) subtitle=tr::compose_subtitle(lang)/>
+        {crate::ui::loaded(tr::compose_loading_composer(lang), setup, |setup| view! { <Composer setup/> })}
     }
 }
 
@@ -91,33 +96,43 @@ fn route_id(route: Route) -> &'static str {
     }
 }
 
-fn route_note(route: Route) -> &'static str {
+fn route_note(lang: Lang, route: Route) -> &'static str {
     match route {
-        Route::HkBusiness => "Your sender ID, delivery reports.",
-        Route::HkEconomic => "Cheaper; no sender ID, no delivery reports.",
-        Route::China => "Mainland numbers; signature added, no sender ID.",
-        Route::International => "Other countries, Macau included.",
+        Route::HkBusiness => tr::compose_route_note_hk_business(lang),
+        Route::HkEconomic => tr::compose_route_note_hk_economic(lang),
+        Route::China => tr::compose_route_note_china(lang),
+        Route::International => tr::compose_route_note_international(lang),
     }
+}
+
+/// A route's note inside a sentence: without its capital and its full stop.
+fn route_note_inline(lang: Lang, route: Route) -> String {
+    route_note(lang, route)
+        .to_lowercase()
+        .trim_end_matches(['.', '。'])
+        .to_string()
 }
 
 /// Country codes offered for numbers typed without one; the account's own is added when it
 /// is not among them.
-const COUNTRY_CODES: [(u16, &str); 11] = [
-    (852, "Hong Kong"),
-    (853, "Macau"),
-    (86, "Mainland China"),
-    (886, "Taiwan"),
-    (65, "Singapore"),
-    (60, "Malaysia"),
-    (81, "Japan"),
-    (82, "South Korea"),
-    (61, "Australia"),
-    (44, "United Kingdom"),
-    (1, "United States / Canada"),
+type CountryName = fn(Lang) -> &'static str;
+const COUNTRY_CODES: [(u16, CountryName); 11] = [
+    (852, tr::compose_country_hk),
+    (853, tr::compose_country_mo),
+    (86, tr::compose_country_cn),
+    (886, tr::compose_country_tw),
+    (65, tr::compose_country_sg),
+    (60, tr::compose_country_my),
+    (81, tr::compose_country_jp),
+    (82, tr::compose_country_kr),
+    (61, tr::compose_country_au),
+    (44, tr::compose_country_gb),
+    (1, tr::compose_country_us_ca),
 ];
 
 #[component]
 fn Composer(setup: ComposerSetup) -> impl IntoView {
+    let lang = use_lang();
     let setup = Arc::new(setup);
     let keywords = Arc::new(KeywordSet::new(&setup.china_keywords).ok());
     let signature = Arc::new(sms::ChinaSignature::parse(&setup.china_signature).ok());
@@ -277,9 +292,9 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                             on:change=move |_| choice.set(c)
                         />
                         <span class="choice-body">
-                            <strong>{r.label()}</strong>
-                            <span class="choice-note">{route_note(r)}</span>
-                            <span class="choice-price">{format!("{price} per part")}</span>
+                            <strong>{route_label(lang, r)}</strong>
+                            <span class="choice-note">{route_note(lang, r)}</span>
+                            <span class="choice-price">{tr::compose_per_part(lang, price)}</span>
                         </span>
                     </label>
                 }
@@ -292,20 +307,20 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                 .prices
                 .base_price(r)
                 .map(|p| p.to_string())
-                .unwrap_or_else(|| "no price yet".into())
+                .unwrap_or_else(|| tr::compose_no_price(lang).into())
         };
-        format!(
-            "Mainland China numbers go by the China route ({} per part; {}), numbers of other countries by International ({} per part; {}). One batch may mix them.",
+        tr::compose_other_routes(
+            lang,
+            route_note_inline(lang, Route::China),
             price(Route::China),
-            route_note(Route::China).to_lowercase().trim_end_matches('.'),
+            route_note_inline(lang, Route::International),
             price(Route::International),
-            route_note(Route::International).to_lowercase().trim_end_matches('.'),
         )
     };
     let country_options = {
         let mut codes: Vec<(u16, String)> = COUNTRY_CODES
             .iter()
-            .map(|(c, name)| (*c, format!("+{c} {name}")))
+            .map(|(c, name)| (*c, format!("+{c} {}", name(lang))))
             .collect();
         if !codes.iter().any(|(c, _)| *c == setup.default_country_code) {
             codes.insert(
@@ -332,7 +347,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
         let mobile = setup.registered_mobile.clone();
         view! {
             <Notice kind=NoticeKind::Info>
-                {format!("Trial account: messages can only go to your registered mobile +{mobile}.")}
+                {tr::compose_trial_note(lang, mobile)}
             </Notice>
         }
     });
@@ -342,14 +357,14 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
         {trial_note}
         <form class="composer" on:submit=on_check novalidate>
             <fieldset class="card">
-                <legend>"Route for Hong Kong numbers"</legend>
+                <legend>{tr::compose_route_legend(lang)}</legend>
                 <div class="choices">{route_options}</div>
                 <p class="field-hint" data-testid="composer-other-routes">{other_routes}</p>
                 <Show when=shows_sender_id>
                     <div class="field">
-                        <label for="composer-sender-id">"Sender ID"</label>
+                        <label for="composer-sender-id">{tr::compose_sender_id(lang)}</label>
                         {if sender_ids.is_empty() {
-                            view! { <p class="field-hint" id="composer-sender-id">"No sender ID yet: the Ferry operator creates them for your account. Until then use HK Economic for Hong Kong numbers."</p> }.into_any()
+                            view! { <p class="field-hint" id="composer-sender-id">{tr::compose_no_sender_id(lang)}</p> }.into_any()
                         } else {
                             let ids = sender_ids.clone();
                             view! {
@@ -361,15 +376,15 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                     </div>
                 </Show>
                 <div class="field">
-                    <span class="field-label" id="purpose-label">"Purpose"</span>
+                    <span class="field-label" id="purpose-label">{tr::compose_purpose(lang)}</span>
                     <p class="field-hint" id="purpose-hint">{if custom_signature {
-                        "Promotional messages must offer a way to unsubscribe."
+                        tr::compose_purpose_hint(lang)
                     } else {
-                        "Promotional messages must offer a way to unsubscribe. Mainland numbers need this declared, and take notifications only until your custom China signature is approved."
+                        tr::compose_purpose_hint_china(lang)
                     }}</p>
                     <div class="inline-choices" role="radiogroup" aria-labelledby="purpose-label" aria-describedby="purpose-hint">
-                        <label><input type="radio" name="purpose" prop:checked=move || purpose.get() == Some(Purpose::Notification) on:change=move |_| purpose.set(Some(Purpose::Notification))/>" Notification"</label>
-                        <label><input type="radio" name="purpose" prop:checked=move || purpose.get() == Some(Purpose::Promotion) on:change=move |_| purpose.set(Some(Purpose::Promotion))/>" Promotion"</label>
+                        <label><input type="radio" name="purpose" prop:checked=move || purpose.get() == Some(Purpose::Notification) on:change=move |_| purpose.set(Some(Purpose::Notification))/>" "{tr::compose_purpose_notification(lang)}</label>
+                        <label><input type="radio" name="purpose" prop:checked=move || purpose.get() == Some(Purpose::Promotion) on:change=move |_| purpose.set(Some(Purpose::Promotion))/>" "{tr::compose_purpose_promotion(lang)}</label>
                     </div>
                     <p class="field-error" role="alert">{move || field_error(check_value, "purpose").get()}</p>
                 </div>
@@ -377,7 +392,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
 
             <section class="card">
                 <div class="field" class:field-invalid=move || too_long().is_some()>
-                    <label for="composer-text">"Message"</label>
+                    <label for="composer-text">{tr::compose_message(lang)}</label>
                     <textarea
                         id="composer-text"
                         name="message"
@@ -399,8 +414,8 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
 
             <section class="card">
                 <div class="field">
-                    <label for="composer-recipients">"Recipients"</label>
-                    <p class="field-hint" id="composer-recipients-hint">"One number per line (commas also separate). Numbers without a country code take the one below; duplicates are sent once."</p>
+                    <label for="composer-recipients">{tr::compose_recipients(lang)}</label>
+                    <p class="field-hint" id="composer-recipients-hint">{tr::compose_recipients_hint(lang)}</p>
                     <textarea
                         id="composer-recipients"
                         name="recipients"
@@ -412,7 +427,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                     <p class="field-error" role="alert">{move || field_error(check_value, "recipients").get()}</p>
                 </div>
                 <div class="field">
-                    <label for="composer-country-code">"Country code for numbers without one"</label>
+                    <label for="composer-country-code">{tr::compose_country_code(lang)}</label>
                     <select id="composer-country-code" name="default_country_code"
                         on:change=move |ev| if let Ok(c) = event_target_value(&ev).parse() { country_code.set(c) }>
                         {country_options}
@@ -425,17 +440,17 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                     <label class="check" for="composer-filter-dnc">
                         <input id="composer-filter-dnc" type="checkbox" name="filter_dnc" aria-describedby="composer-filter-dnc-hint"
                             prop:checked=move || filter_dnc.get() on:change=move |ev| filter_dnc.set(event_target_checked(&ev))/>
-                        " Filter do-not-call numbers (free)"
+                        " "{tr::compose_filter_dnc(lang)}
                     </label>
-                    <p class="field-hint" id="composer-filter-dnc-hint">"Numbers on the OFCA do-not-call register are left out, unless you recorded their consent. They appear in the batch result as Do-Not-Call and are not charged. \"Check recipients and cost\" shows how many."</p>
+                    <p class="field-hint" id="composer-filter-dnc-hint">{tr::compose_filter_dnc_hint(lang)}</p>
                 </div>
                 <CostSummary total recipients quote=quote_now balance/>
             </section>
 
             <section class="card">
                 <div class="field">
-                    <label for="composer-schedule">"Send time (Hong Kong time)"</label>
-                    <p class="field-hint" id="composer-schedule-hint">"Leave empty to send now. Up to 5 years ahead; a scheduled batch can be deleted until 1 hour before its time, and cannot be changed."</p>
+                    <label for="composer-schedule">{tr::compose_schedule(lang)}</label>
+                    <p class="field-hint" id="composer-schedule-hint">{tr::compose_schedule_hint(lang)}</p>
                     <input id="composer-schedule" type="datetime-local" aria-describedby="composer-schedule-hint"
                         prop:value=move || schedule_at.get() on:input=move |ev| schedule_at.set(event_target_value(&ev))/>
                     <p class="field-error" role="alert">{move || field_error(send_value, "schedule_at").get()}</p>
@@ -451,7 +466,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                         class="button button-quiet"
                         disabled=move || check.pending().get() || too_long().is_some()
                     >
-                        {move || if check.pending().get() { "Checking…" } else { "Check recipients and cost" }}
+                        {move || if check.pending().get() { tr::compose_checking(lang) } else { tr::compose_check(lang) }}
                     </button>
                     <button
                         type="button"
@@ -460,7 +475,7 @@ fn Composer(setup: ComposerSetup) -> impl IntoView {
                         on:click=on_send
                         disabled=move || send.pending().get() || too_long().is_some()
                     >
-                        {move || if send.pending().get() { "Sending…" } else if schedule_at.with(|s| s.is_empty()) { "Send now" } else { "Schedule" }}
+                        {move || if send.pending().get() { tr::compose_sending(lang) } else if schedule_at.with(|s| s.is_empty()) { tr::compose_send_now(lang) } else { tr::compose_schedule_button(lang) }}
                     </button>
                 </div>
             </div>
@@ -478,6 +493,7 @@ fn UnsubscribeHelper(
     text: RwSignal<String>,
     hotline: String,
 ) -> impl IntoView {
+    let lang = use_lang();
     let missing = Memo::new(move |_| {
         purpose.get() == Some(Purpose::Promotion) && text.with(|t| !t.contains("EN/UN"))
     });
@@ -486,7 +502,7 @@ fn UnsubscribeHelper(
         missing.get().then(|| {
             let offer = match suffix.clone() {
                 Some(suffix) => {
-                    let label = format!("Append {suffix}");
+                    let label = tr::compose_uemo_append(lang, &suffix);
                     view! {
                         <button type="button" class="button button-quiet" on:click=move |_| {
                             text.update(|t| {
@@ -500,13 +516,13 @@ fn UnsubscribeHelper(
                     .into_any()
                 }
                 None => view! {
-                    <span>"Set an unsubscribe hotline on the "<a href="/account">"Account page"</a>" to append it here."</span>
+                    <span>{tr::compose_uemo_set_before(lang)}<a href="/account">{tr::compose_uemo_set_link(lang)}</a>{tr::compose_uemo_set_after(lang)}</span>
                 }
                 .into_any(),
             };
             view! {
                 <div class="notice notice-info" role="status" data-testid="uemo-warning">
-                    <p>"Promotional messages must tell recipients how to unsubscribe (Unsolicited Electronic Messages Ordinance): add EN/UN and your unsubscribe hotline."</p>
+                    <p>{tr::compose_uemo_warning(lang)}</p>
                     {offer}
                 </div>
             }

@@ -54,7 +54,9 @@ pub async fn check_broadcast(
             let viewer = crate::auth::context::require_customer()?;
             let state = crate::auth::context::server_state()?;
             let sender = sender(&state, viewer.account_id);
-            Ok(engine::broadcast::store::check(&sender, submission).await?)
+            let mut check = engine::broadcast::store::check(&sender, submission).await?;
+            crate::import::localise_reasons(&mut check.rejected);
+            Ok(check)
         }
         .await,
     )

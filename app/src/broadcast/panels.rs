@@ -4,31 +4,42 @@
 use super::composer::Analysis;
 use super::{BroadcastCheck, RouteQuote};
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang, Lang};
 use crate::ui::{Notice, NoticeKind};
 use leptos::prelude::*;
 use sms::encoding::{replace_lookalikes, NonGsmChar};
-use sms::{Encoding, Money};
+use sms::{Encoding, Money, Route};
+
+/// A route's name in `lang` (the `sms` crate's [`Route::label`] is English).
+pub(super) fn route_label(lang: Lang, route: Route) -> &'static str {
+    match route {
+        Route::HkBusiness => tr::compose_route_hk_business(lang),
+        Route::HkEconomic => tr::compose_route_hk_economic(lang),
+        Route::China => tr::compose_route_china(lang),
+        Route::International => tr::compose_route_international(lang),
+    }
+}
 
 #[component]
 pub(super) fn Counter(analysis: Memo<Analysis>) -> impl IntoView {
+    let lang = use_lang();
     let seg = move || analysis.with(|a| a.composition.standard.segmentation);
     view! {
         <p class="counter" id="composer-counter" aria-live="polite">
             <span class="counter-item" data-testid="composer-encoding">
-                {move || match seg().encoding { Encoding::Gsm7 => "GSM-7", Encoding::Ucs2 => "UCS-2 (Unicode)" }}
+                {move || match seg().encoding { Encoding::Gsm7 => "GSM-7", Encoding::Ucs2 => tr::compose_encoding_ucs2(lang) }}
             </span>
             <span class="counter-item" data-testid="composer-units">
-                {move || format!("{} characters", seg().units)}
+                {move || tr::compose_units(lang, seg().units)}
             </span>
             <span class="counter-item" data-testid="composer-parts">
                 {move || match seg().parts {
-                    Some(1) => "1 part".to_string(),
-                    Some(n) => format!("{n} parts"),
-                    None => "too long".to_string(),
+                    Some(n) => tr::compose_parts(lang, i64::from(n)),
+                    None => tr::compose_parts_too_long(lang).to_string(),
                 }}
             </span>
             <span class="counter-item" data-testid="composer-left">
-                {move || format!("{} left in this part", seg().units_left_in_part)}
+                {move || tr::compose_left_in_part(lang, seg().units_left_in_part)}
             </span>
         </p>
     }
@@ -36,15 +47,13 @@ pub(super) fn Counter(analysis: Memo<Analysis>) -> impl IntoView {
 
 #[component]
 pub(super) fn TooLongNotice(analysis: Memo<Analysis>) -> impl IntoView {
+    let lang = use_lang();
     move || {
         analysis.with(|a| a.composition.standard.segmentation.too_long).map(|t| {
             view! {
                 <Notice kind=NoticeKind::Error>
                     <span data-testid="composer-too-long">
-                        {format!(
-                            "Too long: {} characters, but at most {} fit in {} parts. Remove {} characters; Ferry never cuts a message.",
-                            t.units, t.limit, t.max_parts, t.units - t.limit
-                        )}
+                        {tr::compose_too_long(lang, t.limit, t.max_parts, t.units - t.limit, t.units)}
                     </span>
                 </Notice>
             }
@@ -55,6 +64,7 @@ pub(super) fn TooLongNotice(analysis: Memo<Analysis>) -> impl IntoView {
 /// Points at the characters that force UCS-2, which cuts a part from 160 to 70 characters.
 #[component]
 pub(super) fn NonGsmNotice(analysis: Memo<Analysis>, text: RwSignal<String>) -> impl IntoView {
+    let lang = use_lang();
     move || {
         let culprits = analysis.with(|a| a.non_gsm.clone());
         if culprits.is_empty() {
@@ -69,21 +79,22 @@ pub(super) fn NonGsmNotice(analysis: Memo<Analysis>, text: RwSignal<String>) -> 
         }
         Some(view! {
             <div class="notice notice-info" data-testid="composer-non-gsm">
-                <p>"These characters switch the message to UCS-2 (70 characters per part instead of 160):"</p>
+                <p>{tr::compose_non_gsm(lang)}</p>
                 <ul class="culprits">
                     {shown.into_iter().take(12).map(|c| {
                         let shown_char = if c.ch.is_whitespace() || c.ch.is_control() { format!("U+{:04X}", c.ch as u32) } else { c.ch.to_string() };
-                        let hint = match &c.suggestion {
-                            Some(s) if s.is_empty() => " (invisible: remove it)".to_string(),
-                            Some(s) => format!(" → {s}"),
-                            None => String::new(),
+                        let position = c.char_index + 1;
+                        let at = match &c.suggestion {
+                            Some(s) if s.is_empty() => tr::compose_culprit_invisible(lang, position),
+                            Some(s) => tr::compose_culprit_suggestion(lang, position, s),
+                            None => tr::compose_culprit_at(lang, position),
                         };
-                        view! { <li><code class="culprit">{shown_char}</code>{format!(" at character {}{hint}", c.char_index + 1)}</li> }
+                        view! { <li><code class="culprit">{shown_char}</code>{format!(" {at}")}</li> }
                     }).collect_view()}
                 </ul>
                 {replaceable.then(|| view! {
                     <button type="button" class="button button-quiet" on:click=move |_| text.update(|t| *t = replace_lookalikes(t))>
-                        "Replace look-alikes with GSM characters"
+                        {tr::compose_replace_lookalikes(lang)}
                     </button>
                 })}
             </div>
@@ -94,21 +105,21 @@ pub(super) fn NonGsmNotice(analysis: Memo<Analysis>, text: RwSignal<String>) -> 
 /// The China text as recipients will see it, with any illegal keywords highlighted.
 #[component]
 pub(super) fn ChinaPreview(analysis: Memo<Analysis>) -> impl IntoView {
+    let lang = use_lang();
     view! {
         <div class="china-preview">
-            <p class="field-label">"Recipients will see"</p>
+            <p class="field-label">{tr::compose_china_will_see(lang)}</p>
             <p class="preview-text" data-testid="composer-china-preview">
                 {move || analysis.with(|a| a.composition.china.text.clone())}
             </p>
             <p class="muted" data-testid="composer-china-parts">
                 {move || analysis.with(|a| match a.composition.china.parts() {
-                    Some(1) => "Mainland numbers: 1 part.".to_string(),
-                    Some(n) => format!("Mainland numbers: {n} parts."),
-                    None => "Too long for mainland numbers with the signature.".to_string(),
+                    Some(n) => tr::compose_china_parts(lang, i64::from(n)),
+                    None => tr::compose_china_too_long(lang).to_string(),
                 })}
             </p>
             {move || analysis.with(|a| {
-                a.composition.china.unsubscribe_appended.then(|| view! { <p class="muted">"The unsubscribe text /退訂回T fits in the last part at no extra cost, so it is added."</p> })
+                a.composition.china.unsubscribe_appended.then(|| view! { <p class="muted">{tr::compose_china_unsubscribe(lang)}</p> })
             })}
             {move || {
                 let (matches, pieces) = analysis.with(|a| (a.keyword_matches.clone(), a.highlighted.clone()));
@@ -117,7 +128,7 @@ pub(super) fn ChinaPreview(analysis: Memo<Analysis>) -> impl IntoView {
                     keywords.dedup();
                     view! {
                         <div class="notice notice-error" data-testid="composer-keywords">
-                            <p>{format!("China operators refuse messages containing {}: {}. The server will not accept this message for mainland numbers.", if keywords.len() == 1 { "this keyword" } else { "these keywords" }, keywords.join(", "))}</p>
+                            <p>{tr::compose_china_keywords(lang, keywords.len() as i64, keywords.join(tr::compose_list_separator(lang)))}</p>
                             <p class="preview-text" data-testid="composer-keyword-highlight">
                                 {pieces.into_iter().map(|(piece, hit)| if hit {
                                     view! { <mark class="keyword">{piece}</mark> }.into_any()
@@ -140,19 +151,20 @@ pub(super) fn CostSummary(
     quote: Memo<(Vec<RouteQuote>, Option<Money>)>,
     balance: Money,
 ) -> impl IntoView {
+    let lang = use_lang();
     view! {
         <div class="cost" aria-live="polite">
             <RouteMix quotes=Signal::derive(move || quote.with(|(q, _)| q.clone()))/>
             <p>
-                <span data-testid="composer-recipients">{move || match recipients.get() { 1 => "1 number".to_string(), n => format!("{n} numbers") }}</span>
-                " in all: "
+                <span data-testid="composer-recipients">{move || tr::compose_numbers(lang, recipients.get() as i64)}</span>
+                {tr::compose_in_all(lang)}
                 <strong class="cost-total" data-testid="composer-cost">
                     {move || total.get().map(|t| t.to_string()).unwrap_or_else(|| "—".into())}
                 </strong>
             </p>
             {move || total.get().and_then(|t| {
                 t.checked_sub(balance).filter(|s| s.minor() > 0).map(|short| view! {
-                    <p class="cost-warning">{format!("Your balance is {balance}: this needs {short} more.")}</p>
+                    <p class="cost-warning">{tr::compose_short(lang, balance, short)}</p>
                 })
             })}
         </div>
@@ -163,22 +175,23 @@ pub(super) fn CostSummary(
 /// live figures and in the server's check.
 #[component]
 pub(super) fn RouteMix(#[prop(into)] quotes: Signal<Vec<RouteQuote>>) -> impl IntoView {
+    let lang = use_lang();
     move || {
         let quotes = quotes.get();
         (!quotes.is_empty()).then(|| view! {
             <div class="table-wrap">
                 <table class="table route-mix" data-testid="route-mix">
                     <thead><tr>
-                        <th scope="col">"Route"</th>
-                        <th scope="col" class="num">"Numbers"</th>
-                        <th scope="col" class="num">"Parts each"</th>
-                        <th scope="col" class="num">"Per part"</th>
-                        <th scope="col" class="num">"Cost"</th>
+                        <th scope="col">{tr::compose_col_route(lang)}</th>
+                        <th scope="col" class="num">{tr::compose_col_numbers(lang)}</th>
+                        <th scope="col" class="num">{tr::compose_col_parts_each(lang)}</th>
+                        <th scope="col" class="num">{tr::compose_col_per_part(lang)}</th>
+                        <th scope="col" class="num">{tr::compose_col_cost(lang)}</th>
                     </tr></thead>
                     <tbody>
                         {quotes.into_iter().map(|q| view! {
                             <tr>
-                                <td>{q.route.label()}</td>
+                                <td>{route_label(lang, q.route)}</td>
                                 <td class="num">{q.recipients}</td>
                                 <td class="num">{if q.parts == 0 { "—".to_string() } else { q.parts.to_string() }}</td>
                                 <td class="num">{q.unit_price.to_string()}</td>
@@ -196,6 +209,7 @@ pub(super) fn RouteMix(#[prop(into)] quotes: Signal<Vec<RouteQuote>>) -> impl In
 pub(super) fn CheckResult(
     #[prop(into)] value: Signal<Option<Result<BroadcastCheck, AppError>>>,
 ) -> impl IntoView {
+    let lang = use_lang();
     move || {
         let Some(Ok(check)) = value.get() else {
             return None;
@@ -204,30 +218,31 @@ pub(super) fn CheckResult(
         let rejected_total = check.rejected_total;
         Some(view! {
             <section class="card check-result" data-testid="check-result" aria-live="polite">
-                <h2>"Checked by the server"</h2>
+                <h2>{tr::compose_checked(lang)}</h2>
                 <RouteMix quotes=Signal::derive({ let q = check.routes.clone(); move || q.clone() })/>
                 <p>
-                    {format!(
-                        "{} recipient{}, {} part{} as typed ({}, {} characters): ",
-                        check.recipients, if check.recipients == 1 { "" } else { "s" },
-                        check.parts, if check.parts == 1 { "" } else { "s" },
-                        check.encoding, check.units
+                    {tr::compose_check_summary(
+                        lang,
+                        check.encoding,
+                        i64::from(check.parts),
+                        check.recipients as i64,
+                        check.units,
                     )}
                     <strong data-testid="check-total">{check.total.to_string()}</strong>
                 </p>
-                {(check.duplicates_removed > 0).then(|| view! { <p class="muted">{format!("{} duplicate number(s) will be sent once.", check.duplicates_removed)}</p> })}
-                {(check.dnc_filtered > 0).then(|| view! { <p data-testid="check-dnc">{format!("{} number(s) on the do-not-call register will be left out, free of charge.", check.dnc_filtered)}</p> })}
-                {(check.opted_out > 0).then(|| view! { <p data-testid="check-opted-out">{format!("{} number(s) that replied STOP to you will be left out, free of charge.", check.opted_out)}</p> })}
+                {(check.duplicates_removed > 0).then(|| view! { <p class="muted">{tr::compose_check_duplicates(lang, check.duplicates_removed)}</p> })}
+                {(check.dnc_filtered > 0).then(|| view! { <p data-testid="check-dnc">{tr::compose_check_dnc(lang, check.dnc_filtered)}</p> })}
+                {(check.opted_out > 0).then(|| view! { <p data-testid="check-opted-out">{tr::compose_check_opted_out(lang, check.opted_out)}</p> })}
                 {match check.shortfall {
-                    Some(short) => view! { <Notice kind=NoticeKind::Error>{format!("Insufficient balance: {} available, {} more is needed.", check.balance, short)}</Notice> }.into_any(),
-                    None => view! { <Notice kind=NoticeKind::Success>{format!("Your balance of {} covers this batch.", check.balance)}</Notice> }.into_any(),
+                    Some(short) => view! { <Notice kind=NoticeKind::Error>{tr::compose_check_insufficient(lang, check.balance, short)}</Notice> }.into_any(),
+                    None => view! { <Notice kind=NoticeKind::Success>{tr::compose_check_covered(lang, check.balance)}</Notice> }.into_any(),
                 }}
                 {(!rejected.is_empty()).then(|| view! {
-                    <h3>{format!("{} row(s) will not be sent", rejected_total)}</h3>
-                    {(rejected_total > rejected.len() as u64).then(|| view! { <p class="muted">{format!("The first {} are listed.", rejected.len())}</p> })}
+                    <h3>{tr::compose_check_rejected(lang, rejected_total)}</h3>
+                    {(rejected_total > rejected.len() as u64).then(|| view! { <p class="muted">{tr::compose_check_first_listed(lang, rejected.len())}</p> })}
                     <div class="table-wrap">
                         <table class="table" data-testid="rejected-rows">
-                            <thead><tr><th scope="col">"Row"</th><th scope="col">"Number"</th><th scope="col">"Reason"</th></tr></thead>
+                            <thead><tr><th scope="col">{tr::compose_col_row(lang)}</th><th scope="col">{tr::compose_col_number(lang)}</th><th scope="col">{tr::compose_col_reason(lang)}</th></tr></thead>
                             <tbody>
                                 {rejected.into_iter().map(|r| view! { <tr><td>{r.row}</td><td>{r.input}</td><td>{r.reason}</td></tr> }).collect_view()}
                             </tbody>

@@ -9,6 +9,8 @@
 
 use super::store;
 use crate::auth::context::{RequestContext, ServerState};
+use crate::error::AppError;
+use crate::i18n::{tr, Lang};
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -84,13 +86,17 @@ pub(super) async fn batch_owner(
     ctx: &RequestContext,
     batch_id: i64,
     what: &str,
+    lang: Lang,
 ) -> Result<i64, Response> {
     let Some(viewer) = &ctx.viewer else {
-        return Err((StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response());
+        let text = AppError::Unauthenticated.localized(lang);
+        return Err((StatusCode::UNAUTHORIZED, text).into_response());
     };
     match store::summary(&state.db, viewer.account_id, batch_id).await {
         Ok(Some(_)) => Ok(viewer.account_id),
-        Ok(None) => Err((StatusCode::NOT_FOUND, "Not found.").into_response()),
+        Ok(None) => {
+            Err((StatusCode::NOT_FOUND, AppError::NotFound.localized(lang)).into_response())
+        }
         Err(e) => {
             tracing::error!(error = %e, "{what}");
             Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
@@ -109,8 +115,10 @@ pub async fn batch_events(
     State(state): State<ServerState>,
     Path(batch_id): Path<i64>,
     Extension(ctx): Extension<RequestContext>,
+    headers: http::HeaderMap,
 ) -> Response {
-    let account_id = match batch_owner(&state, &ctx, batch_id, "batch events").await {
+    let lang = crate::i18n::request_lang(&headers, Some(&ctx));
+    let account_id = match batch_owner(&state, &ctx, batch_id, "batch events", lang).await {
         Ok(id) => id,
         Err(response) => return response,
     };
@@ -118,7 +126,7 @@ pub async fn batch_events(
         return (
             StatusCode::TOO_MANY_REQUESTS,
             [(http::header::RETRY_AFTER, "30")],
-            format!("At most {MAX_STREAMS_PER_ACCOUNT} live progress views can be open at once; close another tab and reload."),
+            tr::results_too_many_streams(lang, MAX_STREAMS_PER_ACCOUNT),
         )
             .into_response();
     };

@@ -5,13 +5,18 @@
 use super::{store, MessageRow};
 use crate::auth::context::{RequestContext, ServerState};
 use crate::download::CHUNK;
+use crate::i18n::{tr, Lang};
 use crate::ledger::page::{csv_field, plain_amount};
 use crate::ui::format_hkt;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Extension;
 
-pub const HEADER: &str = "message_id,number,parts,status_code,status,error_code,error,charge_hkd,created_hkt,submitted_hkt,final_hkt,route,row,explanation\r\n";
+/// The header row in `lang` (the column names people read; the cells below stay the same in
+/// every language, for spreadsheets and scripts).
+pub fn header(lang: Lang) -> String {
+    format!("{}\r\n", tr::results_csv_header(lang))
+}
 
 pub fn csv_row(m: &MessageRow) -> String {
     let error = m.error_code.map(|e| e.label()).unwrap_or("");
@@ -46,18 +51,26 @@ pub async fn batch_csv(
     State(state): State<ServerState>,
     Path(batch_id): Path<i64>,
     Extension(ctx): Extension<RequestContext>,
+    headers: http::HeaderMap,
 ) -> Response {
-    let account_id = match super::events::batch_owner(&state, &ctx, batch_id, "batch csv").await {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
+    let lang = crate::i18n::request_lang(&headers, Some(&ctx));
+    let account_id =
+        match super::events::batch_owner(&state, &ctx, batch_id, "batch csv", lang).await {
+            Ok(id) => id,
+            Err(response) => return response,
+        };
     let db = state.db.clone();
-    crate::download::stream_csv(format!("batch-{batch_id}.csv"), HEADER, move |after| {
-        let db = db.clone();
-        async move {
-            let rows =
-                store::messages_after(&db, account_id, batch_id, after.unwrap_or(0), CHUNK).await?;
-            Ok(crate::download::chunk_result(&rows, |m| m.id, csv_row))
-        }
-    })
+    crate::download::stream_csv(
+        format!("batch-{batch_id}.csv"),
+        header(lang),
+        move |after| {
+            let db = db.clone();
+            async move {
+                let rows =
+                    store::messages_after(&db, account_id, batch_id, after.unwrap_or(0), CHUNK)
+                        .await?;
+                Ok(crate::download::chunk_result(&rows, |m| m.id, csv_row))
+            }
+        },
+    )
 }

@@ -2,12 +2,14 @@
 //! its messages (filtered, paged), deletion of a scheduled batch and resend.
 
 use super::{
-    batch_timeline, load_batch_detail, search_batches, BatchDetail, BatchSummary,
-    DeleteScheduledBatch, ResendBatch,
+    batch_timeline, error_text, explanation, load_batch_detail, route_label, search_batches,
+    status_label, BatchDetail, BatchSummary, DeleteScheduledBatch, ResendBatch,
 };
+use crate::i18n::{tr, use_lang};
 use crate::shell::RequireViewer;
 use crate::ui::{
-    action_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind, PageHeader, Pager,
+    action_error, format_hkt_in, EmptyState, FormError, Loading, Notice, NoticeKind, PageHeader,
+    Pager,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,8 +17,9 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 #[component]
 pub fn ResultsPage() -> impl IntoView {
+    let lang = use_lang();
     view! {
-        <Title text="Delivery Results"/>
+        <Title text=tr::results_title(lang)/>
         <RequireViewer>
             <Results/>
         </RequireViewer>
@@ -25,6 +28,7 @@ pub fn ResultsPage() -> impl IntoView {
 
 #[component]
 fn Results() -> impl IntoView {
+    let lang = use_lang();
     let query = use_query_map();
     let param = move |name: &'static str| query.with(|q| q.get(name).unwrap_or_default());
     let number = move |name: &'static str| param(name).parse::<i64>().unwrap_or(0);
@@ -41,19 +45,19 @@ fn Results() -> impl IntoView {
         |(from, to, sender_id, status, page)| search_batches(from, to, sender_id, status, page),
     );
     view! {
-        <PageHeader title="Delivery Results" subtitle="Your batches, newest first. Records older than 2 months are not kept."/>
+        <PageHeader title=tr::results_title(lang) subtitle=tr::results_subtitle(lang)/>
         <section class="card">
-            <form method="get" action="/results" class="filters" aria-label="Search batches">
+            <form method="get" action="/results" class="filters" aria-label=tr::results_search_label(lang)>
                 <div class="field">
-                    <label for="results-from">"Sent from"</label>
+                    <label for="results-from">{tr::results_sent_from(lang)}</label>
                     <input id="results-from" type="date" name="from" prop:value=move || param("from")/>
                 </div>
                 <div class="field">
-                    <label for="results-to">"To"</label>
+                    <label for="results-to">{tr::results_to(lang)}</label>
                     <input id="results-to" type="date" name="to" prop:value=move || param("to")/>
                 </div>
                 <div class="field">
-                    <label for="results-sender">"Sender ID"</label>
+                    <label for="results-sender">{tr::results_sender_id(lang)}</label>
                     <input id="results-sender" name="sender_id" list="results-sender-ids" prop:value=move || param("sender_id") autocomplete="off"/>
                     <datalist id="results-sender-ids">
                         <Suspense>{move || Suspend::new(async move {
@@ -62,41 +66,41 @@ fn Results() -> impl IntoView {
                     </datalist>
                 </div>
                 <div class="field">
-                    <label for="results-status">"With messages"</label>
+                    <label for="results-status">{tr::results_with_messages(lang)}</label>
                     <select id="results-status" name="status">
-                        <option value="" selected=move || number("status") == 0>"Any status"</option>
+                        <option value="" selected=move || number("status") == 0>{tr::results_any_status(lang)}</option>
                         {sms::DeliveryStatus::ALL.into_iter().map(|s| view! {
-                            <option value=s.code().to_string() selected=move || number("status") == i64::from(s)>{s.label()}</option>
+                            <option value=s.code().to_string() selected=move || number("status") == i64::from(s)>{status_label(lang, s)}</option>
                         }).collect_view()}
                     </select>
                 </div>
                 <div class="filter-actions">
-                    <button type="submit" class="button button-primary">"Search"</button>
-                    <a class="button button-quiet" href="/results">"Clear"</a>
+                    <button type="submit" class="button button-primary">{tr::results_search(lang)}</button>
+                    <a class="button button-quiet" href="/results">{tr::results_clear(lang)}</a>
                 </div>
             </form>
         </section>
-        <Suspense fallback=|| view! { <Loading what="batches"/> }>
+        <Suspense fallback=move || view! { <Loading what=tr::results_loading_batches(lang)/> }>
             {move || Suspend::new(async move {
                 match list.await {
                     Ok(l) if l.batches.is_empty() && l.total == 0 && query.with(|q| q.into_iter().all(|(k, v)| k.as_ref() == "page" || v.is_empty())) => view! {
-                        <section class="card"><EmptyState title="No batches yet"><p>"Send a broadcast and follow it here. " <a href="/broadcast">"Compose a message"</a></p></EmptyState></section>
+                        <section class="card"><EmptyState title=tr::results_no_batches_title(lang)><p>{tr::results_no_batches_text(lang)} " " <a href="/broadcast">{tr::results_compose(lang)}</a></p></EmptyState></section>
                     }.into_any(),
                     Ok(l) if l.batches.is_empty() => view! {
-                        <section class="card"><EmptyState title="No batches match"><p>"Nothing was sent in this period with these choices. " <a href="/results">"Show all batches"</a></p></EmptyState></section>
+                        <section class="card"><EmptyState title=tr::results_no_match_title(lang)><p>{tr::results_no_match_text(lang)} " " <a href="/results">{tr::results_show_all(lang)}</a></p></EmptyState></section>
                     }.into_any(),
                     Ok(l) => {
                         let (page, pages) = (l.page, l.pages);
                         view! {
                             <section class="card">
-                                <p class="muted" data-testid="batches-found">{format!("{} batch{} found", l.total, if l.total == 1 { "" } else { "es" })}</p>
+                                <p class="muted" data-testid="batches-found">{tr::results_batches_found(lang, l.total)}</p>
                                 <div class="table-wrap"><table class="table" data-testid="batches">
-                                    <thead><tr><th scope="col">"Batch"</th><th scope="col">"Created (HKT)"</th><th scope="col">"Send time"</th><th scope="col">"Sender ID"</th><th scope="col">"Message"</th><th scope="col" class="num">"Messages"</th><th scope="col">"Progress"</th><th scope="col" class="num">"Charge"</th></tr></thead>
+                                    <thead><tr><th scope="col">{tr::results_col_batch(lang)}</th><th scope="col">{tr::results_col_created(lang)}</th><th scope="col">{tr::results_send_time(lang)}</th><th scope="col">{tr::results_sender_id(lang)}</th><th scope="col">{tr::results_col_message(lang)}</th><th scope="col" class="num">{tr::results_col_messages(lang)}</th><th scope="col">{tr::results_progress(lang)}</th><th scope="col" class="num">{tr::results_col_charge(lang)}</th></tr></thead>
                                     <tbody>{l.batches.into_iter().map(|b| view! {
                                         <tr>
                                             <td><a href=format!("/results/{}", b.id)>{format!("#{}", b.id)}</a></td>
-                                            <td>{format_hkt(b.created_at)}</td>
-                                            <td>{if b.deleted { "deleted".to_string() } else if b.is_scheduled { format_hkt(b.scheduled_at) } else { "immediate".to_string() }}</td>
+                                            <td>{format_hkt_in(lang, b.created_at)}</td>
+                                            <td>{if b.deleted { tr::results_send_deleted(lang).to_string() } else if b.is_scheduled { format_hkt_in(lang, b.scheduled_at) } else { tr::results_send_immediate(lang).to_string() }}</td>
                                             <td>{b.sender_id.clone().unwrap_or_else(|| "—".into())}</td>
                                             <td class="clip">{b.content.chars().take(40).collect::<String>()}</td>
                                             <td class="num">{b.total_messages}</td>
@@ -105,11 +109,11 @@ fn Results() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}</tbody>
                                 </table></div>
-                                <Pager page pages previous="← Newer" next="Older →"/>
+                                <Pager page pages previous=tr::results_newer(lang) next=tr::results_older(lang)/>
                             </section>
                         }.into_any()
                     }
-                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                 }
             })}
         </Suspense>
@@ -118,6 +122,7 @@ fn Results() -> impl IntoView {
 
 #[component]
 pub fn BatchPage() -> impl IntoView {
+    let lang = use_lang();
     let params = use_params_map();
     let query = use_query_map();
     let batch_id =
@@ -168,13 +173,13 @@ pub fn BatchPage() -> impl IntoView {
     // resources in the same order (hydration).
     let timeline = Resource::new(batch_id, batch_timeline);
     view! {
-        <Title text="Batch"/>
+        <Title text=tr::results_batch(lang)/>
         <RequireViewer>
-            <Suspense fallback=|| view! { <Loading what="the batch"/> }>
+            <Suspense fallback=move || view! { <Loading what=tr::results_loading_batch(lang)/> }>
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(d) => view! { <BatchView detail=d delete timeline/> }.into_any(),
-                        Err(e) => view! { <PageHeader title="Batch"/><Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                        Err(e) => view! { <PageHeader title=tr::results_batch(lang)/><Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -188,6 +193,7 @@ fn BatchView(
     delete: ServerAction<DeleteScheduledBatch>,
     timeline: Resource<Result<super::StatusTimeline, crate::error::AppError>>,
 ) -> impl IntoView {
+    let lang = use_lang();
     let summary = RwSignal::new(detail.summary.clone());
     let id = detail.summary.id;
     follow_live(id, summary);
@@ -214,7 +220,12 @@ fn BatchView(
         .errors
         .iter()
         .filter(|e| e.code != sms::ErrorCode::DoNotCall && e.code != sms::ErrorCode::InvalidNumber)
-        .map(|e| (e.code.code(), format!("{} ({})", e.code, e.count)))
+        .map(|e| {
+            (
+                e.code.code(),
+                tr::results_error_count(lang, e.count, error_text(lang, e.code)),
+            )
+        })
         .collect();
     let query = use_query_map().get_untracked();
     let current = |name: &str| query.get(name).unwrap_or_default();
@@ -225,47 +236,47 @@ fn BatchView(
     let can_delete = detail.can_delete;
     let (page, pages) = (detail.page, detail.pages);
     view! {
-        <PageHeader title=format!("Batch #{id}") subtitle=detail.summary.content.clone()/>
+        <PageHeader title=tr::results_batch_title(lang, id) subtitle=detail.summary.content.clone()/>
         <section class="card" aria-labelledby="progress-heading">
-            <h2 id="progress-heading">"Progress"</h2>
+            <h2 id="progress-heading">{tr::results_progress(lang)}</h2>
             // A <progress> element, not a styled div: its width needs no inline style (which
             // the page's Content-Security-Policy refuses) and it is a progress bar to
             // assistive technology by itself.
             <progress class="progress" max="100" aria-labelledby="progress-heading" value=move || summary.with(|s| s.progress_percent())></progress>
-            <p data-testid="batch-progress">{move || summary.with(|s| format!("{} of {} messages final ({}%)", s.finished, s.total_messages, s.progress_percent()))}</p>
+            <p data-testid="batch-progress">{move || summary.with(|s| tr::results_progress_line(lang, s.finished, s.progress_percent(), s.total_messages))}</p>
             <dl class="facts">
-                <dt>"Route"</dt><dd>{detail.summary.route.parse::<sms::Route>().map(|r| r.label()).unwrap_or("?")}</dd>
-                <dt>"Sender ID"</dt><dd>{detail.summary.sender_id.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Send time"</dt><dd>{if detail.summary.is_scheduled { format_hkt(detail.summary.scheduled_at) } else { format!("immediately ({})", format_hkt(detail.summary.created_at)) }}</dd>
-                <dt>"Total messages"</dt><dd data-testid="batch-total">{detail.summary.total_messages}</dd>
-                <dt>"Total charge"</dt><dd data-testid="batch-charge">{move || summary.with(|s| s.total_charge.to_string())}</dd>
+                <dt>{tr::results_route(lang)}</dt><dd>{detail.summary.route.parse::<sms::Route>().map(|r| route_label(lang, r)).unwrap_or("?")}</dd>
+                <dt>{tr::results_sender_id(lang)}</dt><dd>{detail.summary.sender_id.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>{tr::results_send_time(lang)}</dt><dd>{if detail.summary.is_scheduled { format_hkt_in(lang, detail.summary.scheduled_at) } else { tr::results_send_immediately(lang, format_hkt_in(lang, detail.summary.created_at)) }}</dd>
+                <dt>{tr::results_total_messages(lang)}</dt><dd data-testid="batch-total">{detail.summary.total_messages}</dd>
+                <dt>{tr::results_total_charge(lang)}</dt><dd data-testid="batch-charge">{move || summary.with(|s| s.total_charge.to_string())}</dd>
             </dl>
             <ul class="status-counts" data-testid="batch-counts">
                 {move || summary.with(|s| s.counts.iter().map(|c| view! {
-                    <li><a href=format!("/results/{id}?status={}", c.status.code())><span class="badge">{c.label.clone()}</span>" "{c.count}</a></li>
+                    <li><a href=format!("/results/{id}?status={}", c.status.code())><span class="badge">{status_label(lang, c.status)}</span>" "{c.count}</a></li>
                 }).collect_view())}
             </ul>
-            {detail.summary.deleted.then(|| view! { <Notice kind=NoticeKind::Info>"This scheduled batch was deleted; nothing was sent."</Notice> })}
-            <p><a class="button button-quiet" href=format!("/batches/{id}/messages.csv") download=format!("batch-{id}.csv") data-testid="batch-export">"Export all messages (CSV)"</a></p>
+            {detail.summary.deleted.then(|| view! { <Notice kind=NoticeKind::Info>{tr::results_deleted_notice(lang)}</Notice> })}
+            <p><a class="button button-quiet" href=format!("/batches/{id}/messages.csv") download=format!("batch-{id}.csv") data-testid="batch-export">{tr::results_export(lang)}</a></p>
             {can_delete.then(|| view! {
                 <ActionForm action=delete attr:class="inline-form">
                     <input type="hidden" name="batch_id" value=id/>
                     <FormError error=action_error(delete.value())/>
-                    <button type="submit" class="button button-quiet">"Delete scheduled batch"</button>
+                    <button type="submit" class="button button-quiet">{tr::results_delete(lang)}</button>
                 </ActionForm>
             })}
         </section>
         {(!error_codes.is_empty()).then(|| view! {
             <section class="card" aria-labelledby="resend-heading">
-                <h2 id="resend-heading">"Resend"</h2>
-                <p class="muted">"Create a new batch of exactly the recipients whose messages ended with the errors you tick, under today's rules (current sender IDs, keyword library and do-not-call register)."</p>
+                <h2 id="resend-heading">{tr::results_resend(lang)}</h2>
+                <p class="muted">{tr::results_resend_text(lang)}</p>
                 <ActionForm action=resend attr:class="form">
                     <input type="hidden" name="batch_id" value=id/>
                     // The ticked codes travel as one comma-separated field.
                     <input type="hidden" name="error_codes" prop:value=move || chosen.with(|c| c.iter().map(u16::to_string).collect::<Vec<_>>().join(","))/>
                     <FormError error=action_error(resend.value())/>
                     <fieldset class="field">
-                        <legend>"Error codes"</legend>
+                        <legend>{tr::results_error_codes(lang)}</legend>
                         {error_codes.iter().map(|(c, label)| {
                             let c = *c;
                             let box_id = format!("resend-code-{c}");
@@ -286,70 +297,70 @@ fn BatchView(
                             }
                         }).collect_view()}
                     </fieldset>
-                    <button type="submit" class="button button-primary">"Resend to these recipients"</button>
+                    <button type="submit" class="button button-primary">{tr::results_resend_button(lang)}</button>
                 </ActionForm>
             </section>
         })}
         <section class="card" aria-labelledby="chart-heading">
-            <h2 id="chart-heading">"Status over time"</h2>
-            <Suspense fallback=|| view! { <Loading what="the chart"/> }>
+            <h2 id="chart-heading">{tr::results_status_over_time(lang)}</h2>
+            <Suspense fallback=move || view! { <Loading what=tr::results_loading_chart(lang)/> }>
                 {move || Suspend::new(async move {
                     match timeline.await {
                         Ok(t) => view! { <crate::chart::StatusChart timeline=t/> }.into_any(),
-                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                        Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                     }
                 })}
             </Suspense>
         </section>
         <section class="card" aria-labelledby="messages-heading">
-            <h2 id="messages-heading">"Messages"</h2>
-            <form method="get" action=format!("/results/{id}") class="filters" aria-label="Filter messages">
+            <h2 id="messages-heading">{tr::results_col_messages(lang)}</h2>
+            <form method="get" action=format!("/results/{id}") class="filters" aria-label=tr::results_filter_label(lang)>
                 <div class="field">
-                    <label for="messages-status">"Status"</label>
+                    <label for="messages-status">{tr::results_col_status(lang)}</label>
                     <select id="messages-status" name="status">
-                        <option value="" selected=status_now.is_empty()>"Any status"</option>
+                        <option value="" selected=status_now.is_empty()>{tr::results_any_status(lang)}</option>
                         {sms::DeliveryStatus::ALL.into_iter().map(|s| view! {
-                            <option value=s.code().to_string() selected=status_now == s.code().to_string()>{s.label()}</option>
+                            <option value=s.code().to_string() selected=status_now == s.code().to_string()>{status_label(lang, s)}</option>
                         }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
-                    <label for="messages-error">"Error"</label>
+                    <label for="messages-error">{tr::results_col_error(lang)}</label>
                     <select id="messages-error" name="error">
-                        <option value="" selected=error_now.is_empty()>"Any error"</option>
+                        <option value="" selected=error_now.is_empty()>{tr::results_any_error(lang)}</option>
                         {errors.into_iter().map(|e| view! {
-                            <option value=e.code.code().to_string() selected=error_now == e.code.code().to_string()>{format!("{} ({})", e.code, e.count)}</option>
+                            <option value=e.code.code().to_string() selected=error_now == e.code.code().to_string()>{tr::results_error_count(lang, e.count, error_text(lang, e.code))}</option>
                         }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
-                    <label for="messages-number">"Number contains"</label>
+                    <label for="messages-number">{tr::results_number_contains(lang)}</label>
                     <input id="messages-number" name="number" inputmode="tel" value=number_now/>
                 </div>
                 <div class="filter-actions">
-                    <button type="submit" class="button button-primary">"Filter"</button>
-                    <a class="button button-quiet" href=format!("/results/{id}")>"Clear"</a>
+                    <button type="submit" class="button button-primary">{tr::results_filter(lang)}</button>
+                    <a class="button button-quiet" href=format!("/results/{id}")>{tr::results_clear(lang)}</a>
                 </div>
             </form>
-            <p class="muted" data-testid="messages-matching">{if matching == 1 { "1 message matches".to_string() } else { format!("{matching} messages match") }}</p>
+            <p class="muted" data-testid="messages-matching">{tr::results_messages_match(lang, matching)}</p>
             {if detail.messages.is_empty() {
-                view! { <EmptyState title="No messages here"><p>"Nothing matches this filter."</p></EmptyState> }.into_any()
+                view! { <EmptyState title=tr::results_no_messages_title(lang)><p>{tr::results_no_messages_text(lang)}</p></EmptyState> }.into_any()
             } else {
                 view! {
                     <div class="table-wrap"><table class="table" data-testid="batch-messages">
-                        <thead><tr><th scope="col">"Message ID"</th><th scope="col">"Number"</th><th scope="col" class="num">"Parts"</th><th scope="col">"Status"</th><th scope="col">"Error"</th><th scope="col" class="num">"Charge"</th><th scope="col">"Route"</th><th scope="col">"Submitted"</th><th scope="col">"Final"</th><th scope="col">"Why"</th></tr></thead>
+                        <thead><tr><th scope="col">{tr::results_col_message_id(lang)}</th><th scope="col">{tr::results_col_number(lang)}</th><th scope="col" class="num">{tr::results_col_parts(lang)}</th><th scope="col">{tr::results_col_status(lang)}</th><th scope="col">{tr::results_col_error(lang)}</th><th scope="col" class="num">{tr::results_col_charge(lang)}</th><th scope="col">{tr::results_route(lang)}</th><th scope="col">{tr::results_col_submitted(lang)}</th><th scope="col">{tr::results_col_final(lang)}</th><th scope="col">{tr::results_col_why(lang)}</th></tr></thead>
                         <tbody>{detail.messages.into_iter().map(|m| view! {
                             <tr>
                                 <td>{m.id}</td>
                                 <td>{m.shown_number()}</td>
                                 <td class="num">{m.parts}</td>
-                                <td>{m.status_label()}</td>
-                                <td>{m.error_text().unwrap_or_default()}</td>
+                                <td>{status_label(lang, m.status)}</td>
+                                <td>{m.error_code.map(|e| error_text(lang, e)).unwrap_or_default()}</td>
                                 <td class="num">{m.charge.to_string()}</td>
-                                <td>{m.route.map(|r| r.label()).unwrap_or("")}</td>
-                                <td>{m.submitted_at.map(format_hkt).unwrap_or_default()}</td>
-                                <td>{m.done_at.map(format_hkt).unwrap_or_default()}</td>
-                                <td class="explanation">{m.explanation().unwrap_or_default()}</td>
+                                <td>{m.route.map(|r| route_label(lang, r)).unwrap_or("")}</td>
+                                <td>{m.submitted_at.map(|t| format_hkt_in(lang, t)).unwrap_or_default()}</td>
+                                <td>{m.done_at.map(|t| format_hkt_in(lang, t)).unwrap_or_default()}</td>
+                                <td class="explanation">{explanation(lang, &m).unwrap_or_default()}</td>
                             </tr>
                         }).collect_view()}</tbody>
                     </table></div>

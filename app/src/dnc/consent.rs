@@ -65,11 +65,16 @@ pub async fn import_consents(data: MultipartData) -> Result<ConsentImport, AppEr
             let viewer = crate::auth::context::require_customer()?.account_id;
             let db = crate::auth::context::server_state()?.db;
             let upload = crate::import::read_upload(data, crate::import::MAX_IMPORT_BYTES).await?;
+            let lang = crate::i18n::page_lang();
             let bytes = upload
                 .file
-                .ok_or_else(|| AppError::field("file", "Choose a CSV file."))?
+                .ok_or_else(|| {
+                    AppError::field("file", crate::i18n::tr::contacts_choose_consent_csv(lang))
+                })?
                 .bytes;
-            Ok(engine::dnc::consent::store::import_csv(&db, viewer, bytes).await?)
+            let mut result = engine::dnc::consent::store::import_csv(&db, viewer, bytes).await?;
+            crate::import::localise_reasons(&mut result.rejected);
+            Ok(result)
         }
         .await,
     )

@@ -33,12 +33,18 @@ pub async fn import_dnc_register(data: MultipartData) -> Result<RegisterImport, 
     crate::auth::context::as_staff(|staff, db| async move {
         let upload = crate::import::read_upload(data, MAX_REGISTER_BYTES).await?;
         let register_date = upload.text("register_date").to_string();
+        let lang = crate::i18n::page_lang();
         let bytes = upload
             .file
-            .ok_or_else(|| AppError::field("file", "Choose the register file (CSV) to import."))?
+            .ok_or_else(|| {
+                AppError::field("file", crate::i18n::tr::contacts_dnc_choose_file(lang))
+            })?
             .bytes;
         let staff_id = staff.account_id;
-        Ok(engine::dnc::store::import_register(&db, staff_id, &register_date, bytes).await?)
+        let mut result =
+            engine::dnc::store::import_register(&db, staff_id, &register_date, bytes).await?;
+        crate::import::localise_reasons(&mut result.rejected_examples);
+        Ok(result)
     })
     .await
 }

@@ -109,6 +109,84 @@ pub mod tr {
     include!(concat!(env!("OUT_DIR"), "/tr.rs"));
 }
 
+/// A piece of a `server-*` message template (see [`from_english`]).
+#[derive(Debug)]
+pub enum Segment {
+    Text(&'static str),
+    Var(&'static str),
+}
+
+/// `text` in `lang`, when it is a refusal the engine or the rules crate worded in English from
+/// one of the `server-*` messages (`app/locales/*/server.ftl`): the template is recognised, its
+/// variables' values are taken out of the English (and translated themselves when they are
+/// such a text too, e.g. the reason inside "Row 5: …"), and put into `lang`'s wording. English,
+/// and a text no template matches, come back as they are.
+pub fn from_english(lang: Lang, text: &str) -> String {
+    translate_server(lang, text, 0).unwrap_or_else(|| text.to_string())
+}
+
+fn translate_server(lang: Lang, text: &str, depth: u8) -> Option<String> {
+    let column = Lang::ALL.iter().position(|l| *l == lang)?.checked_sub(1)?;
+    if depth > 2 {
+        return None;
+    }
+    for (_, english, others) in tr::SERVER_TEMPLATES {
+        let mut values = Vec::new();
+        if !match_segments(english, text, &mut values) {
+            continue;
+        }
+        let mut out = String::new();
+        for segment in others.get(column)?.iter() {
+            match segment {
+                Segment::Text(t) => out.push_str(t),
+                Segment::Var(name) => {
+                    let value = values
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map_or("", |(_, v)| *v);
+                    match translate_server(lang, value, depth + 1) {
+                        Some(translated) => out.push_str(&translated),
+                        None => out.push_str(value),
+                    }
+                }
+            }
+        }
+        return Some(out);
+    }
+    None
+}
+
+/// Whether `text` is `segments` with some non-empty value for each variable; fills `values`.
+fn match_segments<'t>(
+    segments: &[Segment],
+    text: &'t str,
+    values: &mut Vec<(&'static str, &'t str)>,
+) -> bool {
+    match segments.split_first() {
+        None => text.is_empty(),
+        Some((Segment::Text(t), rest)) => text
+            .strip_prefix(t)
+            .is_some_and(|tail| match_segments(rest, tail, values)),
+        Some((Segment::Var(name), rest)) => {
+            // The value runs up to some later occurrence of what follows it; try each, shortest
+            // first, so "Row {$row}: {$reason}" splits at the first ": ".
+            let ends: Vec<usize> = match rest.first() {
+                None => vec![text.len()],
+                Some(Segment::Text(next)) => text.match_indices(next).map(|(i, _)| i).collect(),
+                Some(Segment::Var(_)) => text.char_indices().map(|(i, _)| i).skip(1).collect(),
+            };
+            for end in ends.into_iter().filter(|&e| e > 0) {
+                values.push((name, &text[..end]));
+                if match_segments(rest, &text[end..], values) {
+                    return true;
+                }
+                values.pop();
+            }
+            false
+        }
+    }
+}
+
 /// Makes the page's language available to every component below (called once, by `App`).
 pub fn provide_lang() {
     provide_context(page_lang());
@@ -193,6 +271,21 @@ mod tests {
         );
         assert_eq!(Lang::from_cookies("ferry_lang=xx"), None);
         assert_eq!(Lang::from_cookies("ferry_session=abc"), None);
+    }
+
+    #[test]
+    fn translates_engine_refusals_by_their_template() {
+        // From app/locales/*/server.ftl: a row template around the rules crate's reason.
+        let text = "Row 7: the number is not a valid number in its country.";
+        assert_eq!(from_english(Lang::En, text), text);
+        assert_eq!(
+            from_english(Lang::ZhHant, text),
+            "第 7 行：此號碼並非其所屬國家或地區的有效號碼。"
+        );
+        assert_eq!(
+            from_english(Lang::ZhHant, "no template says this"),
+            "no template says this"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod widget;
 
 use crate::error::AppError;
+use crate::i18n::{tr, Lang};
 pub use engine::import::*;
 use leptos::prelude::*;
 use server_fn::codec::{MultipartData, MultipartFormData};
@@ -18,8 +19,8 @@ pub async fn import_recipients(data: MultipartData) -> Result<ImportResult, AppE
 }
 
 /// The rejected rows as a CSV file the customer can download, fix and import again.
-pub fn rejected_csv(rows: &[RejectedRow]) -> String {
-    let mut out = String::from("row,input,reason\r\n");
+pub fn rejected_csv(lang: Lang, rows: &[RejectedRow]) -> String {
+    let mut out = format!("{}\r\n", tr::compose_import_csv_header(lang));
     for r in rows {
         out.push_str(&format!(
             "{},{},{}\r\n",
@@ -31,6 +32,18 @@ pub fn rejected_csv(rows: &[RejectedRow]) -> String {
     out
 }
 
+/// Words each refused row's reason (the engine's English) in the request's language.
+#[cfg(feature = "ssr")]
+pub fn localise_reasons(rows: &mut [RejectedRow]) {
+    let lang = crate::i18n::page_lang();
+    if lang == Lang::En {
+        return;
+    }
+    for r in rows {
+        r.reason = crate::i18n::from_english(lang, &r.reason);
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod server {
     use super::*;
@@ -38,23 +51,27 @@ mod server {
 
     pub async fn import(data: MultipartData) -> Result<ImportResult, AppError> {
         require_viewer()?;
+        let lang = crate::i18n::page_lang();
+        let say = |text: String| crate::i18n::from_english(lang, &text);
         let upload = read_upload(data, MAX_IMPORT_BYTES).await?;
         let default_country_code = match upload.text("default_country_code") {
             "" => sms::msisdn::HONG_KONG_CODE,
             code => code.trim_start_matches('+').parse::<u16>().map_err(|_| {
                 AppError::field(
                     "default_country_code",
-                    "Enter a country code as digits, e.g. 852.",
+                    tr::compose_import_country_code(lang),
                 )
             })?,
         };
         let bytes = upload
             .file
-            .ok_or_else(|| AppError::field("file", parse::ImportError::Empty.to_string()))?
+            .ok_or_else(|| AppError::field("file", say(parse::ImportError::Empty.to_string())))?
             .bytes;
-        parse_off_thread(move || parse::import(&bytes, default_country_code))
+        let mut result = parse_off_thread(move || parse::import(&bytes, default_country_code))
             .await?
-            .map_err(|e| AppError::field("file", e.to_string()))
+            .map_err(|e| AppError::field("file", say(e.to_string())))?;
+        localise_reasons(&mut result.rejected);
+        Ok(result)
     }
 
     /// Reads an import form: its text fields and the `file` field, which is refused the moment
@@ -63,11 +80,9 @@ mod server {
         data: MultipartData,
         limit: usize,
     ) -> Result<crate::upload::Upload, AppError> {
+        let lang = crate::i18n::page_lang();
         crate::upload::read(data, "file", limit, || {
-            format!(
-                "The file is over {0} MB; the limit is {0} MB. Split it into smaller files.",
-                limit / (1024 * 1024)
-            )
+            tr::compose_import_too_large(lang, limit / (1024 * 1024))
         })
         .await
     }
@@ -85,7 +100,7 @@ mod tests {
             input: "=HYPERLINK(1)".into(),
             reason: "not a phone number".into(),
         }];
-        let csv = super::rejected_csv(&rows);
+        let csv = super::rejected_csv(crate::i18n::Lang::En, &rows);
         assert_eq!(
             csv,
             "row,input,reason\r\n2,'=HYPERLINK(1),not a phone number\r\n"

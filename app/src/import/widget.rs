@@ -5,6 +5,7 @@
 use super::{import_recipients, rejected_csv, ImportResult};
 use crate::address_book::RejectedTable;
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang};
 use crate::ui::{Notice, NoticeKind};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -45,6 +46,7 @@ pub fn ImportNumbers(
     #[prop(into)]
     country_code: Signal<u16>,
 ) -> impl IntoView {
+    let lang = use_lang();
     let upload =
         Action::new_local(|data: &web_sys::FormData| import_recipients(data.clone().into()));
     let value = upload.value();
@@ -79,11 +81,11 @@ pub fn ImportNumbers(
     };
     view! {
         <div class="field import-numbers">
-            <label for="composer-import">"Import numbers (CSV, XLS, XLSX)"</label>
-            <p class="field-hint" id="composer-import-hint">"One number per row in the first column, up to 6 MB and 50,000 numbers; numbers without a country code take the one above. The numbers are added to the list above."</p>
+            <label for="composer-import">{tr::compose_import_label(lang)}</label>
+            <p class="field-hint" id="composer-import-hint">{tr::compose_import_hint(lang)}</p>
             <input id="composer-import" type="file" name="file" accept=".csv,.xls,.xlsx,text/csv"
                 aria-describedby="composer-import-hint" on:change=on_change disabled=move || upload.pending().get()/>
-            {move || upload.pending().get().then(|| view! { <p class="loading" role="status">"Reading the file…"</p> })}
+            {move || upload.pending().get().then(|| view! { <p class="loading" role="status">{tr::compose_import_reading(lang)}</p> })}
             {move || value.get().map(|r| view! { <ImportSummary result=r/> })}
         </div>
     }
@@ -91,6 +93,7 @@ pub fn ImportNumbers(
 
 #[component]
 fn ImportSummary(result: Result<ImportResult, AppError>) -> impl IntoView {
+    let lang = use_lang();
     match result {
         Err(e) => view! {
             <Notice kind=NoticeKind::Error>
@@ -100,16 +103,16 @@ fn ImportSummary(result: Result<ImportResult, AppError>) -> impl IntoView {
         .into_any(),
         Ok(r) => {
             let rejected = r.rejected.len();
-            let download = (rejected > 0).then(|| csv_data_url(&rejected_csv(&r.rejected)));
+            let download = (rejected > 0).then(|| csv_data_url(&rejected_csv(lang, &r.rejected)));
             view! {
                 <div class="import-summary" aria-live="polite">
                     <p>
-                        <span data-testid="import-imported">{format!("{} number{} imported", r.numbers.len(), if r.numbers.len() == 1 { "" } else { "s" })}</span>
-                        {(r.duplicates > 0).then(|| format!(" ({} duplicate{} collapsed)", r.duplicates, if r.duplicates == 1 { "" } else { "s" }))}
-                        ", "
-                        <span data-testid="import-rejected">{format!("{rejected} row{} rejected", if rejected == 1 { "" } else { "s" })}</span>
-                        "."
-                        {download.map(|href| view! { " " <a href=href download="rejected-rows.csv" data-testid="import-rejected-download">"Download rejected rows (CSV)"</a> })}
+                        <span data-testid="import-imported">{tr::compose_import_imported(lang, r.numbers.len() as i64)}</span>
+                        {(r.duplicates > 0).then(|| tr::compose_import_duplicates(lang, r.duplicates as i64))}
+                        {tr::compose_import_separator(lang)}
+                        <span data-testid="import-rejected">{tr::compose_import_rejected(lang, rejected as i64)}</span>
+                        {tr::compose_import_end(lang)}
+                        {download.map(|href| view! { " " <a href=href download="rejected-rows.csv" data-testid="import-rejected-download">{tr::compose_import_download(lang)}</a> })}
                     </p>
                     <RejectedTable rows=r.rejected/>
                 </div>

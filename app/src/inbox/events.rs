@@ -8,6 +8,8 @@
 
 use crate::auth::context::{RequestContext, ServerState};
 use crate::delivery::events::{session_alive, StreamSlot, MAX_STREAM_LIFETIME};
+use crate::error::AppError;
+use crate::i18n::tr;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -38,9 +40,12 @@ struct Follow {
 pub async fn inbox_events(
     State(state): State<ServerState>,
     Extension(ctx): Extension<RequestContext>,
+    headers: http::HeaderMap,
 ) -> Response {
+    let lang = crate::i18n::request_lang(&headers, Some(&ctx));
     let Some(viewer) = ctx.viewer.filter(|v| !v.is_staff()) else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+        let text = AppError::Unauthenticated.localized(lang);
+        return (StatusCode::UNAUTHORIZED, text).into_response();
     };
     let account_id = viewer.account_id;
     let Some(slot) = state.live_streams.acquire(account_id) else {
@@ -48,7 +53,7 @@ pub async fn inbox_events(
         return (
             StatusCode::TOO_MANY_REQUESTS,
             [(http::header::RETRY_AFTER, "60")],
-            "Too many live views are open for this account; close another tab.",
+            tr::inbox_too_many_streams(lang),
         )
             .into_response();
     };

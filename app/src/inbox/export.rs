@@ -4,6 +4,8 @@
 use super::{reply_filter, Reply};
 use crate::auth::context::{RequestContext, ServerState};
 use crate::download::CHUNK;
+use crate::error::AppError;
+use crate::i18n::{tr, Lang};
 use crate::ledger::page::csv_field;
 use crate::ui::format_hkt;
 use axum::extract::{Query, State};
@@ -12,8 +14,11 @@ use axum::Extension;
 use http::StatusCode;
 use serde::Deserialize;
 
-pub const HEADER: &str =
-    "reply_id,from,to,text,parts,missing_parts,copies,opted_out,in_reply_to_message_id,received_hkt\r\n";
+/// The header row in `lang` (the column names people read; the cells below stay the same in
+/// every language, for spreadsheets and scripts).
+pub fn header(lang: Lang) -> String {
+    format!("{}\r\n", tr::inbox_csv_header(lang))
+}
 
 pub fn csv_row(r: &Reply) -> String {
     format!(
@@ -43,17 +48,20 @@ pub async fn replies_csv(
     State(state): State<ServerState>,
     Extension(ctx): Extension<RequestContext>,
     Query(query): Query<ExportQuery>,
+    headers: http::HeaderMap,
 ) -> Response {
+    let lang = crate::i18n::request_lang(&headers, Some(&ctx));
     let Some(viewer) = ctx.viewer.filter(|v| !v.is_staff()) else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+        let text = AppError::Unauthenticated.localized(lang);
+        return (StatusCode::UNAUTHORIZED, text).into_response();
     };
-    let filter = match reply_filter(&query.number, &query.from, &query.to, 0, CHUNK) {
+    let filter = match reply_filter(lang, &query.number, &query.from, &query.to, 0, CHUNK) {
         Ok(filter) => filter,
-        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.localized(lang)).into_response(),
     };
     let account_id = viewer.account_id;
     let db = state.db.clone();
-    crate::download::stream_csv("replies.csv".to_string(), HEADER, move |after| {
+    crate::download::stream_csv("replies.csv".to_string(), header(lang), move |after| {
         let db = db.clone();
         let filter = filter.clone();
         async move {

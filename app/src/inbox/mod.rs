@@ -14,6 +14,8 @@ pub mod export;
 pub use engine::two_way::{ConversationLine, InboundNumber, Reply, UnroutedReply};
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::i18n::{tr, Lang};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -35,19 +37,17 @@ pub struct InboxPage {
 /// Hong Kong dates (YYYY-MM-DD, both days included), `before` a reply id (0 for the newest).
 #[cfg(feature = "ssr")]
 pub fn reply_filter(
+    lang: Lang,
     number: &str,
     from: &str,
     to: &str,
     before: i64,
     limit: i64,
 ) -> Result<engine::two_way::store::ReplyFilter, AppError> {
-    let period = crate::delivery::search_period(from, to)?;
+    let period = crate::delivery::search_period(lang, from, to)?;
     let number = number.trim();
     if !number.is_empty() && !number.chars().any(|c| c.is_ascii_digit()) {
-        return Err(AppError::field(
-            "number",
-            "Search by a phone number, e.g. 9123 4567 or +852 9123 4567.",
-        ));
+        return Err(AppError::field("number", tr::inbox_search_by_number(lang)));
     }
     Ok(engine::two_way::store::ReplyFilter {
         sender: Some(number.to_string()).filter(|n| !n.is_empty()),
@@ -65,9 +65,10 @@ pub async fn inbox_replies(
     to: String,
     before: i64,
 ) -> Result<InboxPage, AppError> {
+    let lang = crate::i18n::page_lang();
     crate::auth::context::as_customer(|viewer, db| async move {
         use engine::two_way::store;
-        let filter = reply_filter(&number, &from, &to, before, PAGE_SIZE + 1)?;
+        let filter = reply_filter(lang, &number, &from, &to, before, PAGE_SIZE + 1)?;
         let mut replies = store::replies(&db, viewer.account_id, &filter).await?;
         let more = replies.len() as i64 > PAGE_SIZE;
         replies.truncate(PAGE_SIZE as usize);
@@ -94,13 +95,11 @@ pub async fn inbox_replies(
 /// replies read.
 #[server(endpoint = "inbox_conversation")]
 pub async fn inbox_conversation(number: String) -> Result<Vec<ConversationLine>, AppError> {
+    let lang = crate::i18n::page_lang();
     crate::auth::context::as_customer(|viewer, db| async move {
         use engine::two_way::store;
         if !number.chars().any(|c| c.is_ascii_digit()) {
-            return Err(AppError::field(
-                "number",
-                "Open a conversation by its number.",
-            ));
+            return Err(AppError::field("number", tr::inbox_open_by_number(lang)));
         }
         let lines = store::conversation(&db, viewer.account_id, &number, 200).await?;
         store::mark_read(&db, viewer.account_id, Some(&number)).await?;

@@ -4,9 +4,10 @@
 use super::{
     inbox_conversation, inbox_replies, ConversationLine, InboxMarkAllRead, InboxPage, Reply,
 };
+use crate::i18n::{tr, use_lang, Lang};
 use crate::shell::RequireViewer;
 use crate::ui::{
-    action_error, format_hkt, EmptyState, FormError, Loading, Notice, NoticeKind, PageHeader,
+    action_error, format_hkt_in, EmptyState, FormError, Loading, Notice, NoticeKind, PageHeader,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -82,6 +83,7 @@ impl InboxLive {
 /// The navigation's Inbox link with its unread count.
 #[component]
 pub fn InboxNavLink() -> impl IntoView {
+    let lang = use_lang();
     let live = InboxLive::get();
     if let Some(live) = live {
         live.follow();
@@ -89,10 +91,10 @@ pub fn InboxNavLink() -> impl IntoView {
     let unread = move || live.and_then(|l| l.unread.get()).unwrap_or(0);
     view! {
         <leptos_router::components::A href="/inbox">
-            "Inbox"
+            {tr::inbox_title(lang)}
             <Show when=move || { unread() > 0 }>
                 " "
-                <span class="count-badge" data-testid="nav-unread" aria-label=move || format!("{} unread", unread())>
+                <span class="count-badge" data-testid="nav-unread" aria-label=move || tr::inbox_unread(lang, unread())>
                     {unread}
                 </span>
             </Show>
@@ -102,8 +104,9 @@ pub fn InboxNavLink() -> impl IntoView {
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
+    let lang = use_lang();
     view! {
-        <Title text="Inbox"/>
+        <Title text=tr::inbox_title(lang)/>
         <RequireViewer>
             <Inbox/>
         </RequireViewer>
@@ -112,6 +115,7 @@ pub fn InboxPage() -> impl IntoView {
 
 #[component]
 fn Inbox() -> impl IntoView {
+    let lang = use_lang();
     let query = use_query_map();
     let param = move |name: &'static str| query.with(|q| q.get(name).unwrap_or_default());
     let live = InboxLive::get();
@@ -136,40 +140,40 @@ fn Inbox() -> impl IntoView {
         format!("/inbox/replies.csv{}", q.to_query_string())
     };
     view! {
-        <PageHeader title="Inbox" subtitle="Replies to your inbound numbers, newest first. Replies older than 2 months are not kept."/>
+        <PageHeader title=tr::inbox_title(lang) subtitle=tr::inbox_subtitle(lang)/>
         <section class="card">
-            <form method="get" action="/inbox" class="filters" aria-label="Search replies">
+            <form method="get" action="/inbox" class="filters" aria-label=tr::inbox_search_label(lang)>
                 <div class="field">
-                    <label for="inbox-number">"From number"</label>
+                    <label for="inbox-number">{tr::inbox_from_number(lang)}</label>
                     <input id="inbox-number" name="number" inputmode="tel" autocomplete="off" prop:value=move || param("number")/>
                 </div>
                 <div class="field">
-                    <label for="inbox-from">"Received from"</label>
+                    <label for="inbox-from">{tr::inbox_received_from(lang)}</label>
                     <input id="inbox-from" type="date" name="from" prop:value=move || param("from")/>
                 </div>
                 <div class="field">
-                    <label for="inbox-to">"To"</label>
+                    <label for="inbox-to">{tr::inbox_to(lang)}</label>
                     <input id="inbox-to" type="date" name="to" prop:value=move || param("to")/>
                 </div>
                 <div class="filter-actions">
-                    <button type="submit" class="button button-primary">"Search"</button>
-                    <a class="button button-quiet" href="/inbox">"Clear"</a>
-                    <a class="button button-quiet" href=csv_href download>"Download CSV"</a>
+                    <button type="submit" class="button button-primary">{tr::inbox_search(lang)}</button>
+                    <a class="button button-quiet" href="/inbox">{tr::inbox_clear(lang)}</a>
+                    <a class="button button-quiet" href=csv_href download>{tr::inbox_download_csv(lang)}</a>
                 </div>
             </form>
         </section>
-        <Suspense fallback=|| view! { <Loading what="replies"/> }>
+        <Suspense fallback=move || view! { <Loading what=tr::inbox_loading_replies(lang)/> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(page) => inbox_list(page, query.get_untracked(), mark_all).into_any(),
-                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                    Ok(page) => inbox_list(lang, page, query.get_untracked(), mark_all).into_any(),
+                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                 }
             })}
         </Suspense>
     }
 }
 
-fn numbers_line(page: &InboxPage) -> impl IntoView {
+fn numbers_line(lang: Lang, page: &InboxPage) -> impl IntoView {
     let numbers: Vec<String> = page
         .numbers
         .iter()
@@ -177,18 +181,21 @@ fn numbers_line(page: &InboxPage) -> impl IntoView {
             if n.keyword.is_empty() {
                 format!("+{}", n.number)
             } else {
-                format!("+{} (keyword {})", n.number, n.keyword)
+                tr::inbox_number_with_keyword(lang, n.keyword.as_str(), format!("+{}", n.number))
             }
         })
         .collect();
     if numbers.is_empty() {
-        view! { <p class="muted" data-testid="inbox-numbers">"No inbound number is assigned to this account yet: ask Ferry's staff for one, then replies to it arrive here."</p> }.into_any()
+        view! { <p class="muted" data-testid="inbox-numbers">{tr::inbox_no_numbers(lang)}</p> }
+            .into_any()
     } else {
-        view! { <p class="muted" data-testid="inbox-numbers">{format!("Replies to {} arrive here.", numbers.join(", "))}</p> }.into_any()
+        let numbers = numbers.join(tr::inbox_list_separator(lang));
+        view! { <p class="muted" data-testid="inbox-numbers">{tr::inbox_numbers(lang, numbers)}</p> }.into_any()
     }
 }
 
 fn inbox_list(
+    lang: Lang,
     page: InboxPage,
     query: leptos_router::params::ParamsMap,
     mark_all: ServerAction<InboxMarkAllRead>,
@@ -196,7 +203,7 @@ fn inbox_list(
     let searching = ["number", "from", "to", "before"]
         .iter()
         .any(|k| query.get(k).is_some_and(|v| !v.is_empty()));
-    let numbers = numbers_line(&page);
+    let numbers = numbers_line(lang, &page);
     let older = page.next_before.map(|before| {
         let mut q = query.clone();
         q.remove("before");
@@ -207,22 +214,22 @@ fn inbox_list(
     let body = if page.replies.is_empty() {
         let (title, text) = if searching {
             (
-                "No replies match",
-                "Nothing arrived from this number in this period.",
+                tr::inbox_no_match_title(lang),
+                tr::inbox_no_match_text(lang),
             )
         } else {
             (
-                "No replies yet",
-                "When someone answers one of your messages, the reply shows here at once.",
+                tr::inbox_no_replies_title(lang),
+                tr::inbox_no_replies_text(lang),
             )
         };
         view! { <EmptyState title=title><p>{text}</p></EmptyState> }.into_any()
     } else {
         view! {
             <div class="table-wrap"><table class="table" data-testid="replies">
-                <caption class="visually-hidden">"Replies, newest first"</caption>
-                <thead><tr><th scope="col">"From"</th><th scope="col">"Message"</th><th scope="col">"To"</th><th scope="col">"Received (HKT)"</th></tr></thead>
-                <tbody>{page.replies.into_iter().map(reply_row).collect_view()}</tbody>
+                <caption class="visually-hidden">{tr::inbox_caption(lang)}</caption>
+                <thead><tr><th scope="col">{tr::inbox_col_from(lang)}</th><th scope="col">{tr::inbox_col_message(lang)}</th><th scope="col">{tr::inbox_to(lang)}</th><th scope="col">{tr::inbox_col_received(lang)}</th></tr></thead>
+                <tbody>{page.replies.into_iter().map(|r| reply_row(lang, r)).collect_view()}</tbody>
             </table></div>
         }
         .into_any()
@@ -231,44 +238,45 @@ fn inbox_list(
         <section class="card">
             {numbers}
             <div class="toolbar">
-                <p data-testid="inbox-unread">{format!("{unread} unread")}</p>
+                <p data-testid="inbox-unread">{tr::inbox_unread(lang, unread)}</p>
                 {(unread > 0).then(|| view! {
                     <ActionForm action=mark_all attr:class="inline-form">
                         <button type="submit" class="button button-quiet" disabled=move || mark_all.pending().get()>
-                            {move || if mark_all.pending().get() { "Marking…" } else { "Mark all read" }}
+                            {move || if mark_all.pending().get() { tr::inbox_marking(lang) } else { tr::inbox_mark_all_read(lang) }}
                         </button>
                     </ActionForm>
                 })}
             </div>
             <FormError error=action_error(mark_all.value())/>
             {body}
-            {older.map(|q| view! { <nav class="pager" aria-label="Pages"><a href=q>"Older →"</a></nav> })}
+            {older.map(|q| view! { <nav class="pager" aria-label=tr::inbox_pages(lang)><a href=q>{tr::inbox_older(lang)}</a></nav> })}
         </section>
     }
 }
 
-fn reply_row(r: Reply) -> impl IntoView {
+fn reply_row(lang: Lang, r: Reply) -> impl IntoView {
     let href = format!("/inbox/{}", r.sender);
     let class = if r.read { "" } else { "unread" };
     view! {
         <tr class=class>
-            <td><a href=href>{format!("+{}", r.sender)}</a>{(!r.read).then(|| view! { " " <span class="badge badge-warn">"New"</span> })}</td>
+            <td><a href=href>{format!("+{}", r.sender)}</a>{(!r.read).then(|| view! { " " <span class="badge badge-warn">{tr::inbox_new(lang)}</span> })}</td>
             <td class="message-text">
                 {r.text.clone()}
-                {r.opted_out.then(|| view! { " " <span class="badge badge-bad" title="This number is now on your opt-out list: Ferry will not send to it.">"Opted out"</span> })}
-                {(r.missing_parts > 0).then(|| view! { " " <span class="badge badge-warn" title="Parts of this reply never arrived.">{format!("{} of {} parts missing", r.missing_parts, r.parts)}</span> })}
-                {(r.copies > 1).then(|| view! { " " <span class="badge" title="The operator delivered it more than once; it is kept once.">{format!("delivered {}×", r.copies)}</span> })}
+                {r.opted_out.then(|| view! { " " <span class="badge badge-bad" title=tr::inbox_opted_out_title(lang)>{tr::inbox_opted_out(lang)}</span> })}
+                {(r.missing_parts > 0).then(|| view! { " " <span class="badge badge-warn" title=tr::inbox_missing_title(lang)>{tr::inbox_parts_missing(lang, r.missing_parts, r.parts)}</span> })}
+                {(r.copies > 1).then(|| view! { " " <span class="badge" title=tr::inbox_copies_title(lang)>{tr::inbox_copies(lang, r.copies)}</span> })}
             </td>
             <td>{format!("+{}", r.recipient)}</td>
-            <td>{format_hkt(r.received_at)}</td>
+            <td>{format_hkt_in(lang, r.received_at)}</td>
         </tr>
     }
 }
 
 #[component]
 pub fn ConversationPage() -> impl IntoView {
+    let lang = use_lang();
     view! {
-        <Title text="Conversation"/>
+        <Title text=tr::inbox_conversation(lang)/>
         <RequireViewer>
             <Conversation/>
         </RequireViewer>
@@ -277,6 +285,7 @@ pub fn ConversationPage() -> impl IntoView {
 
 #[component]
 fn Conversation() -> impl IntoView {
+    let lang = use_lang();
     let params = use_params_map();
     let number = move || params.with(|p| p.get("number").unwrap_or_default());
     let live = InboxLive::get();
@@ -285,30 +294,30 @@ fn Conversation() -> impl IntoView {
         |(number, _)| inbox_conversation(number),
     );
     view! {
-        <PageHeader title="Conversation" subtitle="Messages you sent to this number and its replies, oldest first."/>
-        <p><a href="/inbox">"← Inbox"</a></p>
-        <Suspense fallback=|| view! { <Loading what="the conversation"/> }>
+        <PageHeader title=tr::inbox_conversation(lang) subtitle=tr::inbox_conversation_subtitle(lang)/>
+        <p><a href="/inbox">{tr::inbox_back(lang)}</a></p>
+        <Suspense fallback=move || view! { <Loading what=tr::inbox_loading_conversation(lang)/> }>
             {move || Suspend::new(async move {
                 match lines.await {
                     Ok(lines) if lines.is_empty() => view! {
-                        <section class="card"><EmptyState title="Nothing with this number"><p>"No message was sent to it and no reply came from it (records older than 2 months are not kept)."</p></EmptyState></section>
+                        <section class="card"><EmptyState title=tr::inbox_nothing_title(lang)><p>{tr::inbox_nothing_text(lang)}</p></EmptyState></section>
                     }.into_any(),
                     Ok(lines) => view! {
                         <section class="card">
                             <h2>{format!("+{}", number())}</h2>
                             <ol class="conversation" data-testid="conversation">
-                                {lines.into_iter().map(conversation_line).collect_view()}
+                                {lines.into_iter().map(|line| conversation_line(lang, line)).collect_view()}
                             </ol>
                         </section>
                     }.into_any(),
-                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                 }
             })}
         </Suspense>
     }
 }
 
-fn conversation_line(line: ConversationLine) -> impl IntoView {
+fn conversation_line(lang: Lang, line: ConversationLine) -> impl IntoView {
     match line {
         ConversationLine::Sent {
             message_id,
@@ -318,7 +327,7 @@ fn conversation_line(line: ConversationLine) -> impl IntoView {
         } => view! {
             <li class="bubble bubble-sent">
                 <p class="bubble-text">{text}</p>
-                <p class="bubble-meta">{format!("You, {} · {} · message {message_id}", format_hkt(at), status.label())}</p>
+                <p class="bubble-meta">{tr::inbox_sent_meta(lang, format_hkt_in(lang, at), message_id, crate::delivery::status_label(lang, status))}</p>
             </li>
         }
         .into_any(),
@@ -326,8 +335,8 @@ fn conversation_line(line: ConversationLine) -> impl IntoView {
             <li class="bubble bubble-received">
                 <p class="bubble-text">{r.text}</p>
                 <p class="bubble-meta">
-                    {format!("Reply, {}", format_hkt(r.received_at))}
-                    {r.opted_out.then_some(" · opted out")}
+                    {tr::inbox_reply_meta(lang, format_hkt_in(lang, r.received_at))}
+                    {r.opted_out.then(|| format!(" · {}", tr::inbox_meta_opted_out(lang)))}
                 </p>
             </li>
         }

@@ -3,20 +3,43 @@
 
 use super::{hkt_date_to_ms, EntryKind, LedgerEntry, StatementFilter};
 use crate::error::AppError;
+use crate::i18n::{tr, use_lang, Lang};
 use crate::shell::RequireViewer;
-use crate::ui::{format_hkt, EmptyState, Loading, Notice, NoticeKind, PageHeader};
+use crate::ui::{format_hkt_in, EmptyState, Loading, Notice, NoticeKind, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-/// Builds a filter from the statement page's query parameters (`kind`, `from`, `to` dates).
-pub fn filter_from_query(kind: &str, from: &str, to: &str) -> Result<StatementFilter, AppError> {
+/// A ledger entry's type as people read it in `lang` (`Top-up`, 增值); "Other" for a type this
+/// build does not know. The CSV keeps [`EntryKind::label`].
+pub fn kind_label(lang: Lang, kind: &str) -> &'static str {
+    match EntryKind::parse(kind) {
+        Some(EntryKind::TrialCredit) => tr::ledger_kind_trial_credit(lang),
+        Some(EntryKind::TopUp) => tr::ledger_kind_top_up(lang),
+        Some(EntryKind::Bonus) => tr::ledger_kind_bonus(lang),
+        Some(EntryKind::Charge) => tr::ledger_kind_charge(lang),
+        Some(EntryKind::Refund) => tr::ledger_kind_refund(lang),
+        Some(EntryKind::TransferIn) => tr::ledger_kind_transfer_in(lang),
+        Some(EntryKind::TransferOut) => tr::ledger_kind_transfer_out(lang),
+        Some(EntryKind::Fee) => tr::ledger_kind_fee(lang),
+        None => tr::ledger_kind_other(lang),
+    }
+}
+
+/// Builds a filter from the statement page's query parameters (`kind`, `from`, `to` dates),
+/// its refusals worded in `lang`.
+pub fn filter_from_query(
+    lang: Lang,
+    kind: &str,
+    from: &str,
+    to: &str,
+) -> Result<StatementFilter, AppError> {
     let mut errors = crate::error::FieldErrors::default();
     let kind = match kind {
         "" => None,
         k if EntryKind::parse(k).is_some() => Some(k.to_string()),
         _ => {
-            errors.add("kind", "Choose a type from the list.");
+            errors.add("kind", tr::ledger_choose_type(lang));
             None
         }
     };
@@ -26,7 +49,7 @@ pub fn filter_from_query(kind: &str, from: &str, to: &str) -> Result<StatementFi
         }
         let ms = hkt_date_to_ms(value);
         if ms.is_none() {
-            errors.add(field, "Enter a date as YYYY-MM-DD.");
+            errors.add(field, tr::ledger_enter_date(lang));
         }
         ms
     };
@@ -50,7 +73,7 @@ pub async fn my_statement(
     crate::error::with_status(
         async {
             let viewer = crate::auth::context::require_viewer()?;
-            let filter = filter_from_query(&kind, &from, &to)?;
+            let filter = filter_from_query(crate::i18n::page_lang(), &kind, &from, &to)?;
             let db = crate::auth::context::server_state()?.db;
             Ok(super::store::entries(&db, viewer.account_id, &filter, 1_000).await?)
         }
@@ -60,8 +83,9 @@ pub async fn my_statement(
 
 #[component]
 pub fn StatementPage() -> impl IntoView {
+    let lang = use_lang();
     view! {
-        <Title text="Statement"/>
+        <Title text=tr::ledger_title(lang)/>
         <RequireViewer>
             <Statement/>
         </RequireViewer>
@@ -70,6 +94,7 @@ pub fn StatementPage() -> impl IntoView {
 
 #[component]
 fn Statement() -> impl IntoView {
+    let lang = use_lang();
     let query = use_query_map();
     let param = move |name: &'static str| query.with(|q| q.get(name).unwrap_or_default());
     let entries = Resource::new(
@@ -85,40 +110,40 @@ fn Statement() -> impl IntoView {
         )
     };
     view! {
-        <PageHeader title="Statement" subtitle="Every change to your balance, newest first. Amounts in HK$."/>
+        <PageHeader title=tr::ledger_title(lang) subtitle=tr::ledger_subtitle(lang)/>
         <section class="card">
             <form method="get" action="/account/statement" class="filters">
                 <div class="field">
-                    <label for="statement-kind">"Type"</label>
+                    <label for="statement-kind">{tr::ledger_col_type(lang)}</label>
                     <select id="statement-kind" name="kind">
-                        <option value="" selected=move || param("kind").is_empty()>"All types"</option>
+                        <option value="" selected=move || param("kind").is_empty()>{tr::ledger_all_types(lang)}</option>
                         {EntryKind::ALL.into_iter().map(|k| view! {
-                            <option value=k.as_str() selected=move || param("kind") == k.as_str()>{k.label()}</option>
+                            <option value=k.as_str() selected=move || param("kind") == k.as_str()>{kind_label(lang, k.as_str())}</option>
                         }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
-                    <label for="statement-from">"From"</label>
+                    <label for="statement-from">{tr::ledger_from(lang)}</label>
                     <input id="statement-from" type="date" name="from" prop:value=move || param("from")/>
                 </div>
                 <div class="field">
-                    <label for="statement-to">"To"</label>
+                    <label for="statement-to">{tr::ledger_to(lang)}</label>
                     <input id="statement-to" type="date" name="to" prop:value=move || param("to")/>
                 </div>
                 <div class="filter-actions">
-                    <button type="submit" class="button button-primary">"Show"</button>
-                    <a class="button button-quiet" href=csv_href download="statement.csv">"Export CSV"</a>
+                    <button type="submit" class="button button-primary">{tr::ledger_show(lang)}</button>
+                    <a class="button button-quiet" href=csv_href download="statement.csv">{tr::ledger_export_csv(lang)}</a>
                 </div>
             </form>
         </section>
-        <Suspense fallback=|| view! { <Loading what="the statement"/> }>
+        <Suspense fallback=move || view! { <Loading what=tr::ledger_loading(lang)/> }>
             {move || Suspend::new(async move {
                 match entries.await {
                     Ok(list) if list.is_empty() => view! {
-                        <section class="card"><EmptyState title="No entries"><p>"Nothing matches this filter."</p></EmptyState></section>
+                        <section class="card"><EmptyState title=tr::ledger_no_entries_title(lang)><p>{tr::ledger_no_entries_text(lang)}</p></EmptyState></section>
                     }.into_any(),
                     Ok(list) => view! { <section class="card"><StatementTable entries=list/></section> }.into_any(),
-                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.to_string()}</Notice> }.into_any(),
+                    Err(e) => view! { <Notice kind=NoticeKind::Error>{e.localized(lang)}</Notice> }.into_any(),
                 }
             })}
         </Suspense>
@@ -128,22 +153,24 @@ fn Statement() -> impl IntoView {
 /// A statement table; shared by the customer's statement and the staff account view.
 #[component]
 pub fn StatementTable(entries: Vec<LedgerEntry>) -> impl IntoView {
+    let lang = use_lang();
     view! {
         <div class="table-wrap">
             <table class="table" data-testid="statement">
                 <thead><tr>
-                    <th scope="col">"Date (HKT)"</th>
-                    <th scope="col">"Type"</th>
-                    <th scope="col">"Description"</th>
-                    <th scope="col" class="num">"Amount"</th>
-                    <th scope="col" class="num">"Balance"</th>
+                    <th scope="col">{tr::ledger_col_date(lang)}</th>
+                    <th scope="col">{tr::ledger_col_type(lang)}</th>
+                    <th scope="col">{tr::ledger_col_description(lang)}</th>
+                    <th scope="col" class="num">{tr::ledger_col_amount(lang)}</th>
+                    <th scope="col" class="num">{tr::ledger_col_balance(lang)}</th>
                 </tr></thead>
                 <tbody>
                     {entries.into_iter().map(|e| view! {
                         <tr>
-                            <td>{format_hkt(e.created_at)}</td>
-                            <td>{EntryKind::parse(&e.kind).map(EntryKind::label).unwrap_or("Other")}</td>
-                            <td>{e.description}</td>
+                            <td>{format_hkt_in(lang, e.created_at)}</td>
+                            <td>{kind_label(lang, &e.kind)}</td>
+                            // Stored in English; a `server-*` template words it in `lang`.
+                            <td>{crate::i18n::from_english(lang, &e.description)}</td>
                             <td class="num">{e.amount.to_string()}</td>
                             <td class="num">{e.balance_after.to_string()}</td>
                         </tr>
@@ -161,22 +188,25 @@ pub async fn statement_csv(
     axum::extract::State(state): axum::extract::State<crate::auth::context::ServerState>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
     axum::Extension(ctx): axum::Extension<crate::auth::context::RequestContext>,
+    headers: http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     use http::StatusCode;
+    let lang = crate::i18n::request_lang(&headers, Some(&ctx));
     let Some(viewer) = ctx.viewer else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+        let text = AppError::Unauthenticated.localized(lang);
+        return (StatusCode::UNAUTHORIZED, text).into_response();
     };
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
-    let filter = match filter_from_query(get("kind"), get("from"), get("to")) {
+    let filter = match filter_from_query(lang, get("kind"), get("from"), get("to")) {
         Ok(f) => f,
-        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.localized(lang)).into_response(),
     };
     let db = state.db.clone();
     let account_id = viewer.account_id;
     crate::download::stream_csv(
         "statement.csv".into(),
-        "date_hkt,type,description,amount_hkd,balance_hkd\r\n",
+        format!("{}\r\n", tr::ledger_csv_header(lang)),
         move |before| {
             let (db, filter) = (db.clone(), filter.clone());
             async move {
@@ -194,7 +224,7 @@ pub async fn statement_csv(
                     |e| {
                         format!(
                             "{},{},{},{},{}\r\n",
-                            format_hkt(e.created_at),
+                            crate::ui::format_hkt(e.created_at),
                             EntryKind::parse(&e.kind)
                                 .map(EntryKind::label)
                                 .unwrap_or("Other"),
@@ -246,11 +276,11 @@ mod tests {
 
     #[test]
     fn statement_filters_parse_hkt_dates_inclusively() {
-        let f = filter_from_query("top_up", "2026-11-01", "2026-11-30").expect("valid");
+        let f = filter_from_query(Lang::En, "top_up", "2026-11-01", "2026-11-30").expect("valid");
         assert_eq!(f.kind.as_deref(), Some("top_up"));
         assert_eq!(f.from, Some(1_793_462_400_000));
         assert_eq!(f.to, Some(1_796_054_400_000));
-        let err = filter_from_query("nope", "2026-13-01", "x").expect_err("invalid");
+        let err = filter_from_query(Lang::En, "nope", "2026-13-01", "x").expect_err("invalid");
         assert!(
             err.message_for("kind").is_some()
                 && err.message_for("from").is_some()

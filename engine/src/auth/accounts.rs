@@ -126,12 +126,15 @@ pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<i64, CreateA
 }
 
 /// Creates a trial account for a validated sign-up from `ip` (throttled per address), signs it
-/// in and sends its first mobile verification code. Returns the account and its session token.
+/// in and sends its first mobile verification code. `language` (the portal language it signed
+/// up in) becomes the account's, so the code's SMS is in it too. Returns the account and its
+/// session token.
 pub async fn sign_up(
     db: &Db,
     settings: &AuthSettings,
     new: ValidSignup,
     ip: IpAddr,
+    language: &str,
 ) -> Result<(i64, String), Error> {
     let ValidSignup {
         login_name,
@@ -180,6 +183,7 @@ pub async fn sign_up(
         other => Error::internal("create account", other),
     })?;
     tracing::info!(account_id, login = %login_name, ip = %ip, "account created");
+    set_language(db, account_id, language).await?;
     // A new customer is signed in straight away; the sign-in is recorded like any other.
     record_login_attempt(db, &login_name, Some(account_id), ip, true).await?;
     let token = create_session(db, account_id, ip, settings).await?;

@@ -76,8 +76,12 @@ pub async fn request(db: &Db, login_name: &str, ip: IpAddr) -> Result<(), Error>
         }
     };
     let code = one_time_code();
-    let text = format!(
-        "Your Ferry password reset code is {code}. It expires in 15 minutes. Do not share it."
+    let text = super::verify::code_text(
+        super::verify::account_language(db, account_id)
+            .await?
+            .as_deref(),
+        super::verify::CodeKind::PasswordReset,
+        &code,
     );
     match send_code_sms(
         db,

@@ -80,6 +80,44 @@ pub async fn pending_mobile(db: &Db, account_id: i64) -> Result<Option<String>, 
     .await?)
 }
 
+/// What a one-time code is for.
+#[derive(Debug, Clone, Copy)]
+pub enum CodeKind {
+    Verification,
+    PasswordReset,
+}
+
+/// The portal language the account chose (or signed up in), as its tag.
+pub async fn account_language(db: &Db, account_id: i64) -> Result<Option<String>, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar("SELECT language FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(db.pool())
+            .await?
+            .flatten(),
+    )
+}
+
+/// The SMS carrying a one-time code, in the account's language (Traditional Chinese for any
+/// `zh` tag, else English). Both fit one part: 160 GSM-7 or 70 UCS-2 characters.
+pub fn code_text(language: Option<&str>, kind: CodeKind, code: &str) -> String {
+    let chinese = language.is_some_and(|tag| tag.to_ascii_lowercase().starts_with("zh"));
+    match (kind, chinese) {
+        (CodeKind::Verification, false) => format!(
+            "Your Ferry verification code is {code}. It expires in 15 minutes. Do not share it."
+        ),
+        (CodeKind::Verification, true) => {
+            format!("你的 Ferry 驗證碼為 {code}，15 分鐘內有效，請勿向他人透露。")
+        }
+        (CodeKind::PasswordReset, false) => format!(
+            "Your Ferry password reset code is {code}. It expires in 15 minutes. Do not share it."
+        ),
+        (CodeKind::PasswordReset, true) => {
+            format!("你的 Ferry 重設密碼驗證碼為 {code}，15 分鐘內有效，請勿向他人透露。")
+        }
+    }
+}
+
 /// Sends a new verification code to the account's registered mobile.
 pub async fn send_verification(db: &Db, account_id: i64, ip: IpAddr) -> Result<(), Error> {
     let Some(mobile) = pending_mobile(db, account_id).await? else {
@@ -121,8 +159,10 @@ pub async fn send_verification(db: &Db, account_id: i64, ip: IpAddr) -> Result<(
         ))
     })?;
     let code = one_time_code();
-    let text = format!(
-        "Your Ferry verification code is {code}. It expires in 15 minutes. Do not share it."
+    let text = code_text(
+        account_language(db, account_id).await?.as_deref(),
+        CodeKind::Verification,
+        &code,
     );
     let batch_id = match send_code_sms(
         db,
@@ -227,5 +267,19 @@ mod tests {
         assert_eq!(clean_code(" 1234 5678 ").as_deref(), Some("12345678"));
         assert_eq!(clean_code("123456"), None);
         assert_eq!(clean_code("1234567a"), None);
+    }
+
+    #[test]
+    fn code_texts_fit_one_part_in_each_language() {
+        for language in [None, Some("en"), Some("zh-Hant")] {
+            for kind in [CodeKind::Verification, CodeKind::PasswordReset] {
+                let text = code_text(language, kind, "12345678");
+                let split = sms::segment::segment(&text, sms::segment::SegmentTable::Standard);
+                assert_eq!(split.parts, Some(1), "{text}");
+                assert!(text.contains("12345678"));
+            }
+        }
+        assert!(code_text(Some("zh-Hant"), CodeKind::Verification, "1").starts_with("你的"));
+        assert!(code_text(None, CodeKind::Verification, "1").starts_with("Your"));
     }
 }
