@@ -39,8 +39,14 @@ pub fn localise_reasons(rows: &mut [RejectedRow]) {
     if lang == Lang::En {
         return;
     }
+    // A list of 50,000 refused rows holds a handful of distinct reasons: word each once.
+    let mut worded: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for r in rows {
-        r.reason = crate::i18n::from_english(lang, &r.reason);
+        let reason = std::mem::take(&mut r.reason);
+        r.reason = worded
+            .entry(reason)
+            .or_insert_with_key(|english| crate::i18n::from_english(lang, english))
+            .clone();
     }
 }
 
