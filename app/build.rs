@@ -81,9 +81,8 @@ fn read_language(dir: &Path, errors: &mut Vec<String>) -> BTreeMap<String, Messa
         }
     };
     files.sort();
-    let mut terms: BTreeMap<String, Vec<Part>> = BTreeMap::new();
-    let mut messages = BTreeMap::new();
-    let mut parsed = Vec::new();
+    // (file name, text), read first: the parsed files borrow their text.
+    let mut sources = Vec::new();
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = format!(
@@ -91,13 +90,13 @@ fn read_language(dir: &Path, errors: &mut Vec<String>) -> BTreeMap<String, Messa
             dir.file_name().unwrap_or_default().to_string_lossy(),
             path.file_name().unwrap_or_default().to_string_lossy()
         );
-        let source = match std::fs::read_to_string(path) {
-            Ok(s) => s,
-            Err(e) => {
-                errors.push(format!("{name}: {e}"));
-                continue;
-            }
-        };
+        match std::fs::read_to_string(path) {
+            Ok(source) => sources.push((name, source)),
+            Err(e) => errors.push(format!("{name}: {e}")),
+        }
+    }
+    let mut resources = Vec::new();
+    for (name, source) in &sources {
         let resource = match fluent_syntax::parser::parse(source.as_str()) {
             Ok(r) => r,
             Err((r, errs)) => {
@@ -108,17 +107,20 @@ fn read_language(dir: &Path, errors: &mut Vec<String>) -> BTreeMap<String, Messa
                 r
             }
         };
-        // Terms first, from every file, so a message may use a term defined anywhere.
+        resources.push((name, resource));
+    }
+    // Terms first, from every file, so a message may use a term defined anywhere.
+    let mut terms: BTreeMap<String, Vec<Part>> = BTreeMap::new();
+    for (name, resource) in &resources {
         for entry in &resource.body {
             if let ast::Entry::Term(term) = entry {
-                let parts = convert(&term.value, &terms, &name, errors);
+                let parts = convert(&term.value, &terms, name, errors);
                 terms.insert(term.id.name.to_string(), parts);
             }
         }
-        parsed.push((name, source.clone()));
     }
-    for (name, source) in &parsed {
-        let (Ok(resource) | Err((resource, _))) = fluent_syntax::parser::parse(source.as_str());
+    let mut messages = BTreeMap::new();
+    for (name, resource) in resources {
         for entry in resource.body {
             let ast::Entry::Message(message) = entry else {
                 continue;

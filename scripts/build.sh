@@ -22,8 +22,7 @@ rm -rf "$stage" && mkdir -p "$stage/split"
 "$CARGO_TARGET_DIR/release/ferry-wasm-split" "$raw_wasm" "$stage/split" "$stage/main.wasm" ferry
 # --keep-lld-exports: the lazy modules find the main module's memory and table by those names.
 wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
-    --out-dir "$stage" --out-name ferry "$stage/main.wasm"
-mv "$stage/ferry.js" "$stage/ferry_bg.wasm" "$stage/split/"
+    --out-dir "$stage/split" --out-name ferry "$stage/main.wasm"
 for f in "$stage"/split/*.wasm; do
     printf '%s\0' "$f"
 done | xargs -0 -P "$(nproc)" -I{} "$FERRY_NODE_DIR/node_modules/.bin/wasm-opt" -Oz \

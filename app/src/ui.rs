@@ -233,30 +233,32 @@ pub fn ComingSoon(#[prop(into)] title: String, #[prop(into)] what: String) -> im
 
 /// Formats Unix milliseconds as Hong Kong time (UTC+8), e.g. `2026-11-26 21:05`.
 pub fn format_hkt(ms: i64) -> String {
-    use time::macros::{format_description, offset};
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
-        return String::from("—");
-    };
-    t.to_offset(offset!(+8))
-        .format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
-        .unwrap_or_else(|_| String::from("—"))
+    hkt(
+        ms,
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]"),
+    )
+}
+
+/// Unix milliseconds in Hong Kong time (UTC+8) as `format` writes it; "—" when out of range.
+fn hkt(ms: i64, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.to_offset(time::macros::offset!(+8)).format(format).ok())
+        .unwrap_or_else(|| String::from("—"))
 }
 
 /// Hong Kong time as a person reads it in `lang`: `2026-11-26 21:05` in English,
 /// `2026年11月26日 21:05` in Chinese. Files and APIs keep [`format_hkt`].
 pub fn format_hkt_in(lang: crate::i18n::Lang, ms: i64) -> String {
-    use time::macros::{format_description, offset};
-    if lang == crate::i18n::Lang::En {
-        return format_hkt(ms);
+    match lang {
+        crate::i18n::Lang::En => format_hkt(ms),
+        crate::i18n::Lang::ZhHant => hkt(
+            ms,
+            time::macros::format_description!(
+                "[year]年[month padding:none]月[day padding:none]日 [hour]:[minute]"
+            ),
+        ),
     }
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
-        return String::from("—");
-    };
-    t.to_offset(offset!(+8))
-        .format(format_description!(
-            "[year]年[month padding:none]月[day padding:none]日 [hour]:[minute]"
-        ))
-        .unwrap_or_else(|_| String::from("—"))
 }
 
 #[cfg(test)]

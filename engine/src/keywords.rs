@@ -168,22 +168,13 @@ pub mod store {
     /// One keyword per row, in the first column (a `keyword` header is skipped): what is
     /// valid, and the rows that are not, with why.
     fn parse_csv(bytes: &[u8]) -> Result<(Vec<String>, Vec<RejectedRow>), Error> {
-        use crate::import::parse::{sniff, FileKind};
-        let bad = |e: crate::import::parse::ImportError| Error::field("file", e.to_string());
-        if sniff(bytes).map_err(bad)? != FileKind::Csv {
-            return Err(Error::field(
-                "file",
-                "Import keywords from a CSV UTF-8 file: one keyword per row, in the first column.",
-            ));
-        }
+        let records = crate::import::csv_file_rows(
+            bytes,
+            "Import keywords from a CSV UTF-8 file: one keyword per row, in the first column.",
+        )?;
         let mut keywords = Vec::new();
         let mut rejected = Vec::new();
-        for (i, (line, cells)) in
-            crate::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
-                .map_err(bad)?
-                .into_iter()
-                .enumerate()
-        {
+        for (i, (line, cells)) in records.into_iter().enumerate() {
             let first = cells.first().map(String::as_str).unwrap_or_default();
             if first.trim().is_empty() || (i == 0 && first.trim().eq_ignore_ascii_case("keyword")) {
                 continue;

@@ -147,33 +147,38 @@ pub fn session_cookie(token: &str, settings: &AuthSettings) -> String {
     format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         settings.session_ttl.as_secs(),
-        if settings.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
+        secure_attribute(settings)
     )
 }
 
 pub fn clear_session_cookie(settings: &AuthSettings) -> String {
     format!(
         "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
-        if settings.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
+        secure_attribute(settings)
     )
+}
+
+/// `; Secure` when the site is served over HTTPS, for every cookie Ferry sets.
+pub fn secure_attribute(settings: &AuthSettings) -> &'static str {
+    if settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// Reads the session token from a `Cookie` header value.
 pub fn session_token_from_cookies(header: &str) -> Option<&str> {
+    cookie_value(header, SESSION_COOKIE).filter(|v| !v.is_empty())
+}
+
+/// The value of cookie `name` in a `Cookie` header value.
+pub fn cookie_value<'h>(header: &'h str, name: &str) -> Option<&'h str> {
     header
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value)
-        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

@@ -73,12 +73,9 @@ impl Lang {
     }
 
     /// The language named by a `Cookie` header's `ferry_lang`, if any.
+    #[cfg(feature = "ssr")]
     pub fn from_cookies(header: &str) -> Option<Lang> {
-        header
-            .split(';')
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .and_then(|(_, value)| Lang::from_tag(value))
+        crate::auth::context::cookie_value(header, COOKIE).and_then(Lang::from_tag)
     }
 }
 
@@ -263,6 +260,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn reads_the_cookie_among_others() {
         assert_eq!(

@@ -39,11 +39,7 @@ pub async fn switch_language(
     let cookie = format!(
         "{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
         lang.tag(),
-        if state.auth.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
+        crate::auth::context::secure_attribute(&state.auth)
     );
     (
         StatusCode::SEE_OTHER,

@@ -409,17 +409,13 @@ type ContactRow = (String, String, String);
 
 /// Reads a contacts CSV: the valid rows and the refused ones. Pure CPU work.
 fn parse_contacts(bytes: &[u8]) -> Result<(Vec<ContactRow>, Vec<RejectedRow>), Error> {
-    use crate::import::parse::{is_header, sniff, FileKind};
-    if sniff(bytes).map_err(|e| Error::field("file", e.to_string()))? != FileKind::Csv {
-        return Err(Error::field(
-            "file",
-            "Import contacts from a CSV UTF-8 file: name, number, and optionally a group.",
-        ));
-    }
+    use crate::import::parse::is_header;
+    let records = crate::import::csv_file_rows(
+        bytes,
+        "Import contacts from a CSV UTF-8 file: name, number, and optionally a group.",
+    )?;
     let mut rows: Vec<ContactRow> = Vec::new();
     let mut rejected = Vec::new();
-    let records = crate::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
-        .map_err(|e| Error::field("file", e.to_string()))?;
     for (i, (line, cells)) in records.into_iter().enumerate() {
         let cell = |n: usize| cells.get(n).map(String::as_str).unwrap_or_default();
         let (name, number, group) = (cell(0), cell(1), cell(2));

@@ -144,22 +144,14 @@ pub mod store {
     /// Imports `number,date,note` rows; a header row is skipped; every refused row is listed.
     /// Reads a consent CSV: the valid rows and the refused ones. Pure CPU work.
     fn parse_consents(bytes: &[u8]) -> Result<(Vec<ConsentRow>, Vec<RejectedRow>), Error> {
-        use crate::import::parse::{is_header, sniff, FileKind, ImportError};
-        let bad = |e: ImportError| Error::field("file", e.to_string());
-        if sniff(bytes).map_err(bad)? != FileKind::Csv {
-            return Err(Error::field(
-                "file",
-                "Import consent from a CSV UTF-8 file: number, consent date (YYYY-MM-DD), note.",
-            ));
-        }
+        use crate::import::parse::is_header;
+        let records = crate::import::csv_file_rows(
+            bytes,
+            "Import consent from a CSV UTF-8 file: number, consent date (YYYY-MM-DD), note.",
+        )?;
         let mut rows = Vec::new();
         let mut rejected = Vec::new();
-        for (i, (line, cells)) in
-            crate::import::parse::csv_rows(bytes, crate::import::MAX_IMPORT_NUMBERS)
-                .map_err(bad)?
-                .into_iter()
-                .enumerate()
-        {
+        for (i, (line, cells)) in records.into_iter().enumerate() {
             let cell = |n: usize| cells.get(n).map(String::as_str).unwrap_or_default();
             if cell(0).is_empty() {
                 continue;

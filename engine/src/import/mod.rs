@@ -53,6 +53,18 @@ pub struct RejectedRow {
 #[cfg(feature = "storage")]
 const MAX_CONCURRENT_PARSES: usize = 2;
 
+#[cfg(feature = "storage")]
+/// The records of a file that must be CSV (contacts, consents, keywords), each with its
+/// 1-based line number, at most [`MAX_IMPORT_NUMBERS`]; any other kind of file is refused on
+/// the `file` field with `not_csv`, which says what the file should hold.
+pub fn csv_file_rows(bytes: &[u8], not_csv: &str) -> Result<Vec<(usize, Vec<String>)>, Error> {
+    let bad = |e: parse::ImportError| Error::field("file", e.to_string());
+    if parse::sniff(bytes).map_err(bad)? != parse::FileKind::Csv {
+        return Err(Error::field("file", not_csv));
+    }
+    parse::csv_rows(bytes, MAX_IMPORT_NUMBERS).map_err(bad)
+}
+
 /// Runs `parse` on a blocking thread (parsing is CPU work, never done on the async
 /// workers), one of [`MAX_CONCURRENT_PARSES`] at a time.
 #[cfg(feature = "storage")]
