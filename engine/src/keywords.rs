@@ -287,5 +287,42 @@ pub mod store {
                 assert_eq!(actions, ["keyword.add", "keyword.import", "keyword.remove"]);
             }
         }
+
+        /// Hostile keyword files: too many rows, a workbook bomb, an over-long and a control-
+        /// character keyword. Each is refused with its reason, nothing else is refused with
+        /// it, and the library still answers afterwards.
+        #[tokio::test]
+        async fn hostile_keyword_files_are_refused_and_the_library_keeps_serving() {
+            for t in all_backends().await {
+                let f = fixture(&t.db).await;
+                let start = page(&t.db, "", 1).await.expect("page").total;
+
+                let many: String = (0..crate::import::MAX_IMPORT_NUMBERS + 1)
+                    .map(|i| format!("kw{i}\n"))
+                    .collect();
+                let e = import_csv(&t.db, f.staff, many.into_bytes())
+                    .await
+                    .expect_err("too many rows");
+                let why = e.message_for("file").expect("file error");
+                assert!(why.contains("50,000") || why.contains("50000"), "{why}");
+
+                let bomb = crate::import::test_files::xlsx_sheet_bomb(64 * 1024 * 1024);
+                let e = import_csv(&t.db, f.staff, bomb)
+                    .await
+                    .expect_err("workbook");
+                assert!(e.message_for("file").is_some(), "{}", t.name);
+
+                let long = "長".repeat(MAX_KEYWORD_CHARS + 1);
+                let csv = format!("{long}\n\"bad\u{7}bell\"\n賭博網站X\n").into_bytes();
+                let report = import_csv(&t.db, f.staff, csv).await.expect("import");
+                assert_eq!(report.added, 1, "{}", t.name);
+                let rows: Vec<usize> = report.rejected.iter().map(|r| r.row).collect();
+                assert_eq!(rows, [1, 2], "{}", t.name);
+                assert!(report.rejected.iter().all(|r| !r.reason.is_empty()));
+                assert!(report.rejected[0].input.chars().count() <= 64);
+
+                assert_eq!(page(&t.db, "", 1).await.expect("page").total, start + 1);
+            }
+        }
     }
 }
