@@ -5,10 +5,13 @@
 # npm-`smpp` SMSC (bench/smsc/counting-smsc.mjs, started here) or Ferry's in-process simulator.
 #
 # Usage: bench/dispatch.sh [--backend sqlite|postgres] [--smsc npm|simulator] [-n 50000]
-#                          [--timeline FILE] [--timeout S] [--keep-tmp]
+#                          [--window W] [--connections C] [--timeline FILE] [--timeout S]
+#                          [--keep-tmp]
 #   --backend  sqlite (default) or postgres (a new database on the cluster at FERRY_TEST_PG_URL;
 #              without it a throwaway cluster is started)
 #   --smsc     npm (default) or simulator
+#   --window W       the SMPP window of each connection (default 100)
+#   --connections C  SMPP connections (binds) to the SMSC, messages spread across them (1)
 #   --timeline FILE  JSON [{"t_s","accepted","delivered"}, ...] sampled every 250 ms
 #   --timeout S      stop `ferry-bench dispatch` after S seconds (default 600) and fail: a
 #              message that never completes would otherwise keep it waiting for its own 30 min
@@ -23,16 +26,18 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
-BACKEND=sqlite SMSC=npm N=50000 TIMELINE="" TIMEOUT=600
+BACKEND=sqlite SMSC=npm N=50000 TIMELINE="" TIMEOUT=600 WINDOW=100 CONNECTIONS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) BACKEND="$2"; shift 2 ;;
     --smsc) SMSC="$2"; shift 2 ;;
     -n) N="$2"; shift 2 ;;
+    --window) WINDOW="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
     --timeline) TIMELINE="$2"; shift 2 ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
     --keep-tmp) BENCH_KEEP_TMP=true; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "dispatch-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,7 +45,7 @@ done
 bench_init dispatch-bench
 check_ferry_bin
 [ "$BACKEND" = postgres ] && ensure_pg
-args=(dispatch --backend "$BACKEND" --messages "$N")
+args=(dispatch --backend "$BACKEND" --messages "$N" --window "$WINDOW" --connections "$CONNECTIONS")
 [ -n "$TIMELINE" ] && args+=(--timeline "$(realpath -m "$TIMELINE")")
 case "$SMSC" in
   npm) start_smsc; args+=(--smsc "127.0.0.1:$SMSC_PORT") ;;

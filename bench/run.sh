@@ -17,6 +17,8 @@
 #        rules     cargo bench -p sms --bench rules                   (criterion: segmentation, keywords)
 #        composer  end2end per-keystroke test in Chromium (WASM build)
 #        dispatch  bench/dispatch.sh: 50,000 messages x {SQLite, PostgreSQL} x {npm SMSC, simulator}
+#        scaling   bench/dispatch.sh, SQLite + npm SMSC, window 400 and 1,000, 2 and 4 connections
+#                  (one run each)
 #        peer      bench/ferry/run.sh (SQLite, PostgreSQL), bench/kannel/run.sh, and
 #                  bench/kannel/run.sh --store-file, back to back each round, 10,000 messages
 #        intake    bench/http-intake.sh: wrk, 50 connections, 15 s, SQLite and PostgreSQL
@@ -30,7 +32,8 @@
 #   --no-build     skip step 1 (use the existing $CARGO_TARGET_DIR/release/ferry and site);
 #                  import and rules still compile their bench targets with cargo: add
 #                  --skip import,rules to run no cargo at all
-#   --only LIST    comma-separated subset of: import,rules,composer,dispatch,peer,intake,results
+#   --only LIST    comma-separated subset of: import,rules,composer,dispatch,scaling,peer,intake,
+#                  results
 #   --skip LIST    the same, to leave out
 #   --out DIR      where raw results go (default bench/out/<timestamp>)
 #   --no-report    do not write BENCHMARKS.md (run bench/report.py DIR yourself)
@@ -43,7 +46,7 @@ source "$HERE/../scripts/common.sh"
 cd "$FERRY_ROOT"
 
 RUNS="" QUICK=false BUILD=true REPORT=true OUT=""
-ALL="import,rules,composer,dispatch,peer,intake,results"
+ALL="import,rules,composer,dispatch,scaling,peer,intake,results"
 ONLY="$ALL" SKIP=""
 ORIG_ARGS="$*"
 while [ $# -gt 0 ]; do
@@ -55,7 +58,7 @@ while [ $# -gt 0 ]; do
     --skip) SKIP="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --no-report) REPORT=false; shift ;;
-    -h|--help) sed -n '2,39p' "$HERE/run.sh" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,42p' "$HERE/run.sh" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -200,6 +203,15 @@ if wanted dispatch; then
           "$HERE/dispatch.sh" --backend "$backend" --smsc "$smsc" -n "$DISPATCH_N" --timeout "$DISPATCH_TIMEOUT" "${extra[@]}"
       done
     done
+  done
+fi
+if wanted scaling; then
+  # One run per setting: a sweep for its shape, against section 1's three runs at window 100.
+  note_command scaling "bench/dispatch.sh --backend sqlite --smsc npm -n $DISPATCH_N --window W --connections C"
+  for wc in 400/1 1000/1 100/2 100/4; do
+    bench_json scaling "scaling-w${wc%/*}-c${wc#*/}" \
+      "$HERE/dispatch.sh" --backend sqlite --smsc npm -n "$DISPATCH_N" --timeout "$DISPATCH_TIMEOUT" \
+      --window "${wc%/*}" --connections "${wc#*/}"
   done
 fi
 if wanted peer; then

@@ -20,6 +20,8 @@ pub enum DbError {
     },
     #[error("cannot connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
+    #[error("an in-memory SQLite database cannot be shared by the pool and the writer; give a file, e.g. sqlite://data/ferry.db")]
+    InMemory,
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -138,6 +140,11 @@ impl Db {
             Backend::Sqlite => sqlite_url_with_create(url)?,
             Backend::Postgres => url.to_string(),
         };
+        // The writer opens its own connection to the same file (see `crate::writer`).
+        let sqlite_file = sqlite_path(&url);
+        if backend == Backend::Sqlite && sqlite_file.is_none() {
+            return Err(DbError::InMemory);
+        }
         let options = AnyConnectOptions::from_str(&url)
             .map_err(DbError::Connect)?
             .log_statements(tracing::log::LevelFilter::Trace)
@@ -174,7 +181,7 @@ impl Db {
             .await
             .map_err(DbError::Connect)?;
         Ok(Db {
-            writer: crate::writer::Writer::start(pool.clone(), backend),
+            writer: crate::writer::Writer::start(pool.clone(), backend, sqlite_file),
             pool,
             backend,
         })
@@ -242,6 +249,27 @@ impl Db {
             + 'static,
     {
         self.writer.write(self, kind, rows, statements).await
+    }
+
+    /// Whether [`Db::write_native`] is the way to write the sending path (SQLite).
+    pub fn writes_natively(&self) -> bool {
+        self.writer.is_native()
+    }
+
+    /// [`Db::write`] with the statements run on the SQLite writer's own connection and thread,
+    /// prepared and cached; only when [`Db::writes_natively`].
+    pub async fn write_native<T, E, F>(
+        &self,
+        kind: crate::delivery::write_sizes::WriteKind,
+        rows: fn(&T) -> usize,
+        statements: F,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+    {
+        self.writer.write_native(kind, rows, statements).await
     }
 
     pub fn backend(&self) -> Backend {

@@ -18,12 +18,17 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use sqlx::{AnyConnection, AnyPool, Executor};
 use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 /// How many jobs one tick takes at most: a bound on how long a tick holds the write lock (the
 /// portal's own writes wait for it) and on how much one failed commit sends back.
 const MAX_JOBS_PER_TICK: usize = 256;
+
+/// Prepared statements the writer's own connection keeps: every statement of the sending
+/// path has a constant text, so each is parsed once per process.
+const NATIVE_STATEMENT_CACHE: usize = 128;
 
 /// What a caller is told when its write never ran: the writer stopped, or the tick's
 /// transaction broke before the job's turn (the cause is logged with the tick).
@@ -33,17 +38,68 @@ fn not_stored() -> sqlx::Error {
     )
 }
 
+/// An error of the writer's own connection, for callers whose error type is sqlx's.
+pub fn sqlx_error(e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("SQLite: {e}"))
+}
+
+fn panicked() -> sqlx::Error {
+    sqlx::Error::Protocol("a database write panicked; it was rolled back".into())
+}
+
 /// Delivers a job's result once the tick's commit is known (`Err`: the commit failed).
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
-/// A job: its statements on the tick's connection; whether they succeeded, and how to
-/// deliver the result.
-type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Done> + Send>;
+/// A job through sqlx: its statements on the tick's connection; whether they succeeded, and
+/// how to deliver the result.
+type AsyncJob = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Done> + Send>;
+/// A job on the writer's own SQLite connection, run on the writer's thread.
+type NativeJob = Box<dyn FnOnce(&rusqlite::Connection) -> Done + Send>;
+
+enum Job {
+    Async(AsyncJob),
+    Native(NativeJob),
+}
 
 struct Done {
     ok: bool,
     kind: WriteKind,
     rows: usize,
     finish: Finish,
+}
+
+/// The result of a job, and how its caller learns it once the commit is known.
+fn done<T, E>(
+    kind: WriteKind,
+    rows: fn(&T) -> usize,
+    result: Result<T, E>,
+    reply: oneshot::Sender<Result<T, E>>,
+) -> Done
+where
+    T: Send + 'static,
+    E: From<sqlx::Error> + Send + 'static,
+{
+    let ok = result.is_ok();
+    let n = result.as_ref().map_or(0, rows);
+    let finish: Finish = Box::new(move |commit: Result<(), String>| {
+        let _ = reply.send(match commit {
+            Ok(()) => result,
+            // Nothing of this tick is stored: the job's own result is void.
+            Err(why) if ok => Err(E::from(sqlx::Error::Protocol(why))),
+            Err(_) => result,
+        });
+    });
+    Done {
+        ok,
+        kind,
+        rows: n,
+        finish,
+    }
+}
+
+/// A tick's native jobs, handed to the writer's thread; `ran` says they are finished.
+struct NativeTick {
+    jobs: Vec<NativeJob>,
+    ran: oneshot::Sender<()>,
 }
 
 /// The process's writer for one database; cheap to clone.
@@ -55,25 +111,40 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task for `db` (SQLite), or a pass-through (PostgreSQL).
-    pub fn start(pool: AnyPool, backend: Backend) -> Writer {
-        match backend {
-            Backend::Postgres => Writer {
-                queue: None,
-                ticks: Default::default(),
-            },
-            Backend::Sqlite => {
+    /// Starts the writer task for `db` (SQLite, the database file at `path`), or a
+    /// pass-through (PostgreSQL).
+    pub fn start(pool: AnyPool, backend: Backend, path: Option<PathBuf>) -> Writer {
+        match (backend, path) {
+            (Backend::Sqlite, Some(path)) => {
                 let (queue, jobs) = mpsc::channel(4 * MAX_JOBS_PER_TICK);
                 let ticks = std::sync::Arc::<std::sync::atomic::AtomicU64>::default();
+                let (native, native_ticks) = std::sync::mpsc::channel::<NativeTick>();
+                // The writer's thread owns its connection; it ends when the task below drops
+                // its sender.
+                let spawned = std::thread::Builder::new()
+                    .name("ferry-writer".into())
+                    .spawn(move || native_thread(path, native_ticks));
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "cannot start the database writer's thread");
+                }
                 // The task holds the pool, not the `Db`: the `Db` holds this writer, and the
                 // task ends when the last `Db` (and with it the last sender) is gone.
-                tokio::spawn(run(pool, jobs, ticks.clone()));
+                tokio::spawn(run(pool, jobs, native, ticks.clone()));
                 Writer {
                     queue: Some(queue),
                     ticks,
                 }
             }
+            _ => Writer {
+                queue: None,
+                ticks: Default::default(),
+            },
         }
+    }
+
+    /// Whether writes go through the writer's own SQLite connection ([`Writer::write_native`]).
+    pub fn is_native(&self) -> bool {
+        self.queue.is_some()
     }
 
     /// Transactions this writer has committed (SQLite; 0 on PostgreSQL).
@@ -108,35 +179,50 @@ impl Writer {
             return Ok(value);
         };
         let (reply, answer) = oneshot::channel::<Result<T, E>>();
-        let job: Job = Box::new(move |conn: &mut AnyConnection| {
+        let job: AsyncJob = Box::new(move |conn: &mut AnyConnection| {
             async move {
-                let result = match AssertUnwindSafe(statements(conn)).catch_unwind().await {
-                    Ok(result) => result,
-                    Err(_) => Err(E::from(sqlx::Error::Protocol(
-                        "a database write panicked; it was rolled back".into(),
-                    ))),
-                };
-                let ok = result.is_ok();
-                let n = result.as_ref().map_or(0, rows);
-                let finish: Finish = Box::new(move |commit: Result<(), String>| {
-                    let _ = reply.send(match commit {
-                        Ok(()) => result,
-                        // Nothing of this tick is stored: the job's own result is void.
-                        Err(why) if ok => Err(E::from(sqlx::Error::Protocol(why))),
-                        Err(_) => result,
-                    });
-                });
-                Done {
-                    ok,
-                    kind,
-                    rows: n,
-                    finish,
-                }
+                let result = AssertUnwindSafe(statements(conn))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| Err(E::from(panicked())));
+                done(kind, rows, result, reply)
             }
             .boxed()
         });
         queue
-            .send((kind, job))
+            .send((kind, Job::Async(job)))
+            .await
+            .map_err(|_| E::from(not_stored()))?;
+        answer.await.map_err(|_| E::from(not_stored()))?
+    }
+
+    /// [`Writer::write`] for statements on the writer's own SQLite connection, run on its
+    /// thread with prepared, cached statements: what the sending path writes most. Only when
+    /// [`Writer::is_native`]; elsewhere the caller uses [`Writer::write`].
+    pub async fn write_native<T, E, F>(
+        &self,
+        kind: WriteKind,
+        rows: fn(&T) -> usize,
+        statements: F,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+    {
+        let Some(queue) = &self.queue else {
+            return Err(E::from(sqlx::Error::Protocol(
+                "the writer's own connection exists only for an SQLite file".into(),
+            )));
+        };
+        let (reply, answer) = oneshot::channel::<Result<T, E>>();
+        let job: NativeJob = Box::new(move |conn: &rusqlite::Connection| {
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| statements(conn)))
+                .unwrap_or_else(|_| Err(E::from(panicked())));
+            done(kind, rows, result, reply)
+        });
+        queue
+            .send((kind, Job::Native(job)))
             .await
             .map_err(|_| E::from(not_stored()))?;
         answer.await.map_err(|_| E::from(not_stored()))?
@@ -146,6 +232,7 @@ impl Writer {
 async fn run(
     pool: AnyPool,
     mut queue: mpsc::Receiver<(WriteKind, Job)>,
+    native: std::sync::mpsc::Sender<NativeTick>,
     ticks: std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) {
     while let Some(first) = queue.recv().await {
@@ -160,20 +247,143 @@ async fn run(
         // go before receipts: a receipt that overtook its submit's outcome then finds its
         // part in the same transaction instead of being parked until the next pass.
         jobs.sort_by_key(|(kind, _)| *kind);
-        tick(&pool, jobs.into_iter().map(|(_, job)| job).collect()).await;
-        ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (mut natives, mut asyncs) = (Vec::new(), Vec::new());
+        for (_, job) in jobs {
+            match job {
+                Job::Native(job) => natives.push(job),
+                Job::Async(job) => asyncs.push(job),
+            }
+        }
+        // The two kinds run one after the other, never at once: each is one transaction on
+        // its own connection, and the second would only wait for the first's lock.
+        if !natives.is_empty() {
+            let (ran, finished) = oneshot::channel();
+            if native.send(NativeTick { jobs: natives, ran }).is_ok() {
+                // Dropped unanswered only if the thread is gone; its jobs then were dropped
+                // too, and their callers were told.
+                let _ = finished.await;
+            }
+            ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if !asyncs.is_empty() {
+            tick(&pool, asyncs).await;
+            ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// The writer's thread: its own connection to the database file, opened (again) when a tick
+/// finds none, and one transaction per tick.
+fn native_thread(path: PathBuf, ticks: std::sync::mpsc::Receiver<NativeTick>) {
+    let mut conn: Option<rusqlite::Connection> = None;
+    while let Ok(NativeTick { jobs, ran }) = ticks.recv() {
+        if conn.is_none() {
+            match open_native(&path) {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, jobs = jobs.len(), "cannot open the writer's connection");
+                }
+            }
+        }
+        match &conn {
+            Some(c) => native_tick(c, jobs),
+            // Dropping the jobs tells their callers nothing was stored.
+            None => drop(jobs),
+        }
+        let _ = ran.send(());
+    }
+}
+
+/// The writer's connection, with the pool's settings: WAL, `synchronous = FULL` (a commit is
+/// on disk before anything is acknowledged), foreign keys, and the same busy timeout for the
+/// portal's own writes on the pool.
+fn open_native(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA cache_size = -65536; \
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(NATIVE_STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// [`tick`] on the writer's own connection.
+fn native_tick(conn: &rusqlite::Connection, jobs: Vec<NativeJob>) {
+    let started = Instant::now();
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::warn!(error = %e, jobs = jobs.len(), "cannot start a write tick");
+        return drop(jobs);
+    }
+    let mut done = Vec::with_capacity(jobs.len());
+    let mut broken = None;
+    for job in jobs {
+        if broken.is_some() {
+            done.push(not_run(job));
+            continue;
+        }
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            broken = Some(e.to_string());
+            done.push(not_run(job));
+            continue;
+        }
+        let job_started = Instant::now();
+        let result = job(conn);
+        let undo = if result.ok {
+            conn.execute_batch("RELEASE job")
+        } else {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+        };
+        if let Err(e) = undo {
+            broken = Some(e.to_string());
+        }
+        if result.ok && result.rows > 0 {
+            write_sizes::record(result.kind, result.rows, job_started.elapsed());
+        }
+        done.push(result);
+    }
+    let commit = match broken {
+        Some(why) => Err(why),
+        None => conn.execute_batch("COMMIT").map_err(|e| e.to_string()),
+    };
+    finish_tick(done, commit, started, || {
+        let _ = conn.execute_batch("ROLLBACK");
+    });
+}
+
+/// Tells every job of a tick how its commit went (rolling back first when it failed).
+fn finish_tick(
+    done: Vec<Done>,
+    commit: Result<(), String>,
+    started: Instant,
+    rollback: impl FnOnce(),
+) {
+    if let Err(why) = &commit {
+        tracing::warn!(error = %why, jobs = done.len(), "a write tick failed; nothing of it is stored");
+        rollback();
+    } else {
+        let rows = done.iter().filter(|d| d.ok).map(|d| d.rows).sum::<usize>();
+        if rows > 0 {
+            write_sizes::record(WriteKind::Tick, rows, started.elapsed());
+        }
+    }
+    for d in done {
+        (d.finish)(commit.clone());
     }
 }
 
 /// One transaction for `jobs`; every job learns the outcome of its commit.
-async fn tick(pool: &AnyPool, jobs: Vec<Job>) {
+async fn tick(pool: &AnyPool, jobs: Vec<AsyncJob>) {
     let started = Instant::now();
     let mut conn = match pool.acquire().await {
         Ok(conn) => conn,
-        Err(e) => return fail_unstarted(jobs, &e.to_string()).await,
+        Err(e) => return fail_unstarted(jobs, &e.to_string()),
     };
     if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
-        return fail_unstarted(jobs, &e.to_string()).await;
+        return fail_unstarted(jobs, &e.to_string());
     }
     let mut done = Vec::with_capacity(jobs.len());
     let mut broken = None;
@@ -214,23 +424,16 @@ async fn tick(pool: &AnyPool, jobs: Vec<Job>) {
             .map(|_| ())
             .map_err(|e| e.to_string()),
     };
-    if let Err(why) = &commit {
-        tracing::warn!(error = %why, jobs = done.len(), "a write tick failed; nothing of it is stored");
+    let failed = commit.is_err();
+    finish_tick(done, commit, started, || {});
+    if failed {
         let _ = conn.execute("ROLLBACK").await;
-    } else {
-        let rows = done.iter().filter(|d| d.ok).map(|d| d.rows).sum::<usize>();
-        if rows > 0 {
-            write_sizes::record(WriteKind::Tick, rows, started.elapsed());
-        }
-    }
-    for d in done {
-        (d.finish)(commit.clone());
     }
 }
 
 /// A job that could not run: dropping it drops its reply channel, which its caller reads as
 /// [`not_stored`]; it ran no statement.
-fn not_run(job: Job) -> Done {
+fn not_run<J>(job: J) -> Done {
     drop(job);
     Done {
         ok: false,
@@ -240,7 +443,7 @@ fn not_run(job: Job) -> Done {
     }
 }
 
-async fn fail_unstarted(jobs: Vec<Job>, why: &str) {
+fn fail_unstarted(jobs: Vec<AsyncJob>, why: &str) {
     tracing::warn!(error = %why, jobs = jobs.len(), "cannot start a write tick");
     drop(jobs);
 }
@@ -384,5 +587,81 @@ mod tests {
         // The writer goes on.
         insert(&t.db, 4).await.expect("stored");
         assert_eq!(stored(&t.db).await, [3, 4]);
+    }
+
+    async fn insert_native(db: &crate::db::Db, x: i64) -> Result<usize, sqlx::Error> {
+        db.write_native(
+            WriteKind::Receipt,
+            |n: &usize| *n,
+            move |conn| {
+                conn.execute("INSERT INTO writer_test (x) VALUES (?1)", [x])
+                    .map_err(super::sqlx_error)
+            },
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn native_writes_fail_or_panic_alone_and_share_ticks_with_the_others() {
+        let t = sqlite().await;
+        assert!(t.db.writes_natively());
+        t.db.pool()
+            .execute("CREATE TABLE writer_test (x INTEGER NOT NULL)")
+            .await
+            .expect("table");
+        let db = t.db.clone();
+        let hold = tokio::spawn(async move { busy(&db).await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (db1, db2, db3, db4) = (t.db.clone(), t.db.clone(), t.db.clone(), t.db.clone());
+        let fails = tokio::spawn(async move {
+            db1.write_native(
+                WriteKind::Outcome,
+                |_: &usize| 1,
+                |conn| {
+                    conn.execute("INSERT INTO writer_test (x) VALUES (1)", [])
+                        .map_err(super::sqlx_error)?;
+                    // A statement that fails after one that worked.
+                    conn.execute("INSERT INTO writer_test (x) VALUES (NULL)", [])
+                        .map_err(super::sqlx_error)
+                },
+            )
+            .await
+        });
+        let panics = tokio::spawn(async move {
+            db2.write_native(
+                WriteKind::Outcome,
+                |_: &usize| 1,
+                |conn| {
+                    conn.execute("INSERT INTO writer_test (x) VALUES (2)", [])
+                        .map_err(super::sqlx_error)?;
+                    if std::hint::black_box(true) {
+                        panic!("a bug in a write");
+                    }
+                    Ok::<usize, sqlx::Error>(1)
+                },
+            )
+            .await
+        });
+        let native = tokio::spawn(async move { insert_native(&db3, 3).await });
+        let through_sqlx = tokio::spawn(async move { insert(&db4, 4).await });
+        let failed = fails.await.expect("task").expect_err("refused");
+        assert!(failed.to_string().contains("NOT NULL"), "{failed}");
+        let panicked = panics.await.expect("task").expect_err("reported");
+        assert!(panicked.to_string().contains("panicked"), "{panicked}");
+        assert_eq!(native.await.expect("task").expect("stored"), 1);
+        assert_eq!(through_sqlx.await.expect("task").expect("stored"), 1);
+        hold.await.expect("task").expect("busy");
+        // The sqlx connection and the writer's own see one database.
+        assert_eq!(stored(&t.db).await, [3, 4]);
+        insert_native(&t.db, 5).await.expect("stored");
+        assert_eq!(stored(&t.db).await, [3, 4, 5]);
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_is_refused_with_its_reason() {
+        let err = crate::db::Db::connect("sqlite::memory:")
+            .await
+            .expect_err("refused");
+        assert!(err.to_string().contains("in-memory"), "{err}");
     }
 }

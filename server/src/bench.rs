@@ -176,6 +176,9 @@ pub struct DispatchArgs {
     /// The SMPP window: submits awaiting their response or their recording (the `[[smsc]]`
     /// `window` setting; it also bounds what a crash can resubmit).
     pub window: usize,
+    /// SMPP connections to the SMSC (`[[smsc]]` entries of equal priority serving every route),
+    /// each with its own window.
+    pub connections: usize,
 }
 
 /// `ferry bench dispatch`: the whole workload stored first, then timed from the dispatcher's
@@ -224,17 +227,23 @@ pub async fn dispatch(args: DispatchArgs) -> Result<serde_json::Value, BenchErro
             workers: 2,
             claim_batch: 500,
             idle_poll: Duration::from_millis(20),
-            smscs: vec![SmscConfig {
-                name: "bench".into(),
-                address,
-                system_id: "ferry".into(),
-                password: "pw".into(),
-                routes: Route::ALL.to_vec(),
-                window: args.window,
-                max_per_second: None,
-                msg_id_matching: smpp::MsgIdMatching::Auto,
-                priority: 1,
-            }],
+            smscs: (1..=args.connections.max(1))
+                .map(|n| SmscConfig {
+                    name: if n == 1 {
+                        "bench".into()
+                    } else {
+                        format!("bench-{n}")
+                    },
+                    address: address.clone(),
+                    system_id: "ferry".into(),
+                    password: "pw".into(),
+                    routes: Route::ALL.to_vec(),
+                    window: args.window,
+                    max_per_second: None,
+                    msg_id_matching: smpp::MsgIdMatching::Auto,
+                    priority: 1,
+                })
+                .collect(),
             ..DispatcherConfig::default()
         },
     );
@@ -297,6 +306,7 @@ pub async fn dispatch(args: DispatchArgs) -> Result<serde_json::Value, BenchErro
         "backend": match args.backend { Backend::Sqlite => "sqlite", Backend::Postgres => "postgres" },
         "smsc": if args.smsc.is_some() { "external" } else { "simulator" },
         "window": args.window,
+        "connections": args.connections,
         "messages": args.messages,
         "parts": parts_total,
         "accepted_s": accepted.as_secs_f64(),

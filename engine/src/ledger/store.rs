@@ -47,7 +47,12 @@ pub enum LedgerError {
     BadAmount(Money),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// From the SQLite writer's own connection ([`native`]).
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
 }
+
+pub mod native;
 
 /// A posting to make: `amount` is positive; debits are negated from `kind`.
 #[derive(Debug, Clone)]

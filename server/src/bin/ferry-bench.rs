@@ -35,6 +35,10 @@ enum BenchCommand {
         /// The SMPP window (the `[[smsc]]` `window` setting).
         #[arg(long, default_value_t = 100)]
         window: usize,
+        /// SMPP connections (binds) to the SMSC, each with its own window; messages are spread
+        /// across them.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+        connections: u16,
     },
     /// Migrate a database and create a customer with a sender ID, balance and a session for a
     /// `ferry serve` under load; prints the session cookie.
@@ -76,6 +80,7 @@ async fn main() -> ExitCode {
             messages,
             timeline,
             window,
+            connections,
         } => {
             server::bench::dispatch(server::bench::DispatchArgs {
                 backend,
@@ -83,6 +88,7 @@ async fn main() -> ExitCode {
                 messages,
                 timeline,
                 window,
+                connections: usize::from(connections),
             })
             .await
         }

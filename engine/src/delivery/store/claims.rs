@@ -10,6 +10,8 @@ use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
+mod native;
+
 // ----- the dispatcher's side -----
 
 /// A message claimed for sending, with what is needed to build and charge it.
@@ -119,6 +121,13 @@ pub async fn claim(
     lease_ms: i64,
 ) -> Result<Vec<ClaimedMessage>, sqlx::Error> {
     let (backend, node_id) = (db.backend(), node_id.to_string());
+    if db.writes_natively() {
+        return db
+            .write_native(WriteKind::Claim, Vec::len, move |conn| {
+                native::claim(conn, &node_id, limit, lease_ms).map_err(crate::writer::sqlx_error)
+            })
+            .await;
+    }
     db.write(WriteKind::Claim, Vec::len, move |conn| {
         claim_in(conn, backend, node_id, limit, lease_ms).boxed()
     })
@@ -134,24 +143,7 @@ async fn claim_in(
 ) -> Result<Vec<ClaimedMessage>, sqlx::Error> {
     let node_id = node_id.as_str();
     let now = now_ms();
-    let lock = if backend == Backend::Postgres {
-        "FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
-    let (waiting, processing) = (
-        sql_in(&DeliveryStatus::WAITING),
-        i64::from(DeliveryStatus::Processing),
-    );
-    let sql = format!(
-        "UPDATE messages SET claimed_until = $1, claimed_by = $2, attempts = attempts + 1, updated_at = $3 \
-         WHERE id IN (SELECT id FROM messages \
-            WHERE (status IN {waiting} OR (status = {processing} AND hold_minor > 0)) AND due_at <= $3 \
-            AND (claimed_until < $3 OR claimed_by IS NULL OR (claimed_by <> $2 AND claimed_by NOT IN \
-                 (SELECT node_id FROM dispatcher_nodes WHERE heartbeat_at > $4))) \
-            ORDER BY due_at, id LIMIT $5 {lock}) \
-         RETURNING id, batch_id, account_id, destination, parts, unit_price_minor, status, hold_minor, route, attempts"
-    );
+    let sql = claim_sql(backend);
     let mut claimed: Vec<ClaimedMessage> = sqlx::query_as::<_, ClaimRow>(&sql)
         .bind(now + lease_ms)
         .bind(node_id)
@@ -189,6 +181,55 @@ async fn claim_in(
         }
     }
     Ok(claimed)
+}
+
+/// The claim: `$1` claimed until, `$2` node, `$3` now, `$4` heartbeats newer than this are
+/// alive, `$5` limit.
+fn claim_sql(backend: Backend) -> String {
+    let (waiting, processing) = (
+        sql_in(&DeliveryStatus::WAITING),
+        i64::from(DeliveryStatus::Processing),
+    );
+    let free =
+        "(claimed_until < $3 OR claimed_by IS NULL OR (claimed_by <> $2 AND claimed_by NOT IN \
+                 (SELECT node_id FROM dispatcher_nodes WHERE heartbeat_at > $4)))";
+    // The due messages: waiting ones, and in-flight ones still holding their charge (found
+    // through their own small index, `messages_held`, not among every message in flight). On
+    // SQLite each kind is read in queue order from its index and stops at the limit, instead
+    // of every due message being sorted for each claim; its planner, without statistics,
+    // would otherwise take `messages_due` for the held ones too. PostgreSQL combines the
+    // indexes itself and needs the one SELECT for its row locks.
+    let due = match backend {
+        Backend::Sqlite => {
+            let arm = |filter: String| {
+                format!(
+                    "SELECT id, due_at FROM (SELECT id, due_at FROM messages {filter} \
+                     AND due_at <= $3 AND {free} ORDER BY due_at, id LIMIT $5)"
+                )
+            };
+            let mut arms: Vec<String> = DeliveryStatus::WAITING
+                .iter()
+                .map(|s| arm(format!("WHERE status = {}", s.code())))
+                .collect();
+            arms.push(arm(format!(
+                "INDEXED BY messages_held WHERE status = {processing} AND hold_minor > 0"
+            )));
+            format!(
+                "SELECT id FROM ({}) ORDER BY due_at, id LIMIT $5",
+                arms.join(" UNION ALL ")
+            )
+        }
+        Backend::Postgres => format!(
+            "SELECT id FROM messages \
+             WHERE (status IN {waiting} OR (status = {processing} AND hold_minor > 0)) AND due_at <= $3 \
+             AND {free} ORDER BY due_at, id LIMIT $5 FOR UPDATE SKIP LOCKED"
+        ),
+    };
+    format!(
+        "UPDATE messages SET claimed_until = $1, claimed_by = $2, attempts = attempts + 1, updated_at = $3 \
+         WHERE id IN ({due}) \
+         RETURNING id, batch_id, account_id, destination, parts, unit_price_minor, status, hold_minor, route, attempts"
+    )
 }
 
 /// The batch facts the dispatcher needs to build a message (batches never change once stored).
@@ -275,6 +316,13 @@ pub async fn prepare(
         .filter_map(|m| limits(m.batch_id).map(|limit| (m.batch_id, limit)))
         .collect();
     let messages = messages.to_vec();
+    if db.writes_natively() {
+        return db
+            .write_native(WriteKind::Hold, Vec::len, move |conn| {
+                native::prepare(conn, &messages, &limits)
+            })
+            .await;
+    }
     db.write(WriteKind::Hold, Vec::len, move |conn| {
         async move { prepare_in(conn, &messages, &limits).await }.boxed()
     })
@@ -287,21 +335,7 @@ async fn prepare_in(
     limits: &HashMap<i64, Money>,
 ) -> Result<Vec<Prepared>, LedgerError> {
     let now = now_ms();
-    let mut out: Vec<Option<Prepared>> = vec![None; messages.len()];
-    // Messages that hold their charge from an interrupted attempt are sent as they are.
-    let mut by_account: HashMap<i64, Vec<usize>> = HashMap::new();
-    for (i, m) in messages.iter().enumerate() {
-        if m.status == DeliveryStatus::Processing && m.hold.minor() > 0 {
-            out[i] = Some(Prepared::Send);
-        } else if limits
-            .get(&m.batch_id)
-            .is_some_and(|limit| m.charge() > *limit)
-        {
-            out[i] = Some(Prepared::Refused(ErrorCode::OverChargeLimit));
-        } else {
-            by_account.entry(m.account_id).or_default().push(i);
-        }
-    }
+    let (mut out, by_account) = first_decisions(messages, limits);
     // One hold for all of an account's messages when its balance covers them (the usual
     // case); otherwise one message at a time, in queue order, until the balance runs out.
     let mut newly_held = Vec::new();
@@ -347,10 +381,39 @@ async fn prepare_in(
             .await?;
         }
     }
-    Ok(out
-        .into_iter()
+    Ok(decided(out))
+}
+
+/// What is decided before any hold: messages that hold their charge from an interrupted
+/// attempt are sent as they are, those over their batch's single-SMS limit are refused; the
+/// rest, by account, still need their hold.
+#[allow(clippy::type_complexity)]
+fn first_decisions(
+    messages: &[ClaimedMessage],
+    limits: &HashMap<i64, Money>,
+) -> (Vec<Option<Prepared>>, HashMap<i64, Vec<usize>>) {
+    let mut out: Vec<Option<Prepared>> = vec![None; messages.len()];
+    let mut by_account: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, m) in messages.iter().enumerate() {
+        if m.status == DeliveryStatus::Processing && m.hold.minor() > 0 {
+            out[i] = Some(Prepared::Send);
+        } else if limits
+            .get(&m.batch_id)
+            .is_some_and(|limit| m.charge() > *limit)
+        {
+            out[i] = Some(Prepared::Refused(ErrorCode::OverChargeLimit));
+        } else {
+            by_account.entry(m.account_id).or_default().push(i);
+        }
+    }
+    (out, by_account)
+}
+
+/// Every message's decision (none is left undecided; `Unknown` would say a bug did).
+fn decided(out: Vec<Option<Prepared>>) -> Vec<Prepared> {
+    out.into_iter()
         .map(|d| d.unwrap_or(Prepared::Refused(ErrorCode::Unknown)))
-        .collect())
+        .collect()
 }
 
 /// Gives claimed-but-unsent messages back to the queue (shutdown, or the batch vanished).

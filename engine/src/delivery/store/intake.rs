@@ -10,6 +10,8 @@ use futures::FutureExt;
 use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
 
+mod native;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
     #[error("insufficient balance: the batch costs {total}, {available} is available; {shortfall} more is needed")]
@@ -20,6 +22,9 @@ pub enum BatchError {
     },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// From the SQLite writer's own connection.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error("the batch writer has stopped")]
@@ -190,6 +195,16 @@ impl Unsent {
 /// after the other and cannot together promise more than the balance (§14, playSMS #522).
 pub async fn create_batch(db: &Db, batch: &NewBatch) -> Result<i64, BatchError> {
     let batch = batch.clone();
+    if db.writes_natively() {
+        return db
+            .write_native(
+                WriteKind::Intake,
+                |(_, n): &(i64, usize)| *n,
+                move |conn| Ok((native::insert_batch(conn, &batch)?, batch.recipients.len())),
+            )
+            .await
+            .map(|(id, _)| id);
+    }
     db.write(
         WriteKind::Intake,
         |(_, n): &(i64, usize)| *n,
@@ -208,31 +223,21 @@ pub(super) async fn insert_batch(
     batch: &NewBatch,
 ) -> Result<i64, BatchError> {
     let now = now_ms();
-    let total = batch_cost(&batch.recipients).unwrap_or(Money::from_minor(i64::MAX));
+    let total = batch_total(batch);
     sqlx::query("UPDATE accounts SET balance_minor = balance_minor WHERE id = $1")
         .bind(batch.account_id)
         .execute(&mut *tx)
         .await?;
-    let available: i64 = sqlx::query_scalar(&format!(
-        "SELECT a.balance_minor - a.held_minor - \
-           CAST(COALESCE((SELECT SUM(m.parts * m.unit_price_minor) FROM messages m \
-                          WHERE m.account_id = a.id AND m.status IN {}), 0) AS BIGINT) \
-         FROM accounts a WHERE a.id = $1",
-        sql_in(&DeliveryStatus::WAITING)
-    ))
-    .bind(batch.account_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let available = Money::from_minor(available);
-    if total > available {
-        return Err(BatchError::InsufficientBalance {
-            total,
-            available,
-            shortfall: total.checked_sub(available).unwrap_or(total),
-        });
-    }
-    let due = batch.scheduled_at.unwrap_or(now).max(now);
-    let is_scheduled = batch.scheduled_at.is_some_and(|t| t > now);
+    let available: i64 = sqlx::query_scalar(&available_sql())
+        .bind(batch.account_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    covered(total, Money::from_minor(available))?;
+    let Timing {
+        due,
+        is_scheduled,
+        status,
+    } = Timing::of(batch, now);
     let batch_id: i64 = sqlx::query_scalar(
         "INSERT INTO batches (account_id, route, sender_id, purpose, content, final_text, encoding, parts, \
          validity_minutes, scheduled_at, is_scheduled, status, total_messages, estimated_cost_minor, resent_from, created_at, china_text, callback_url, idempotency_ref) \
@@ -262,11 +267,6 @@ pub(super) async fn insert_batch(
     let owes_callback = |status: DeliveryStatus| {
         i64::from(batch.callback_url.is_some() && status != DeliveryStatus::UploadFailed)
     };
-    let status = i64::from(if is_scheduled {
-        DeliveryStatus::Scheduling
-    } else {
-        DeliveryStatus::UploadSuccess
-    });
     // Multi-row inserts: 50,000 messages in 500 statements rather than 50,000 (playSMS #443
     // lost rows on big files; here they are all written in the same transaction or none are).
     // 100 rows each: SQLite finds `$N` placeholders by a linear search, so binding costs grow
@@ -311,6 +311,57 @@ pub(super) async fn insert_batch(
         q.execute(&mut *tx).await?;
     }
     Ok(batch_id)
+}
+
+/// What an account has for new batches: its balance, less holds, less what its waiting
+/// messages will cost. `$1` the account.
+fn available_sql() -> String {
+    format!(
+        "SELECT a.balance_minor - a.held_minor - \
+           CAST(COALESCE((SELECT SUM(m.parts * m.unit_price_minor) FROM messages m \
+                          WHERE m.account_id = a.id AND m.status IN {}), 0) AS BIGINT) \
+         FROM accounts a WHERE a.id = $1",
+        sql_in(&DeliveryStatus::WAITING)
+    )
+}
+
+/// What the batch costs (an overflow costs more than any balance).
+fn batch_total(batch: &NewBatch) -> Money {
+    batch_cost(&batch.recipients).unwrap_or(Money::from_minor(i64::MAX))
+}
+
+/// An insufficient balance is refused before anything is written.
+fn covered(total: Money, available: Money) -> Result<(), BatchError> {
+    if total > available {
+        return Err(BatchError::InsufficientBalance {
+            total,
+            available,
+            shortfall: total.checked_sub(available).unwrap_or(total),
+        });
+    }
+    Ok(())
+}
+
+/// When a batch's messages are due, and the status they wait in.
+struct Timing {
+    due: i64,
+    is_scheduled: bool,
+    status: i64,
+}
+
+impl Timing {
+    fn of(batch: &NewBatch, now: i64) -> Timing {
+        let is_scheduled = batch.scheduled_at.is_some_and(|t| t > now);
+        Timing {
+            due: batch.scheduled_at.unwrap_or(now).max(now),
+            is_scheduled,
+            status: i64::from(if is_scheduled {
+                DeliveryStatus::Scheduling
+            } else {
+                DeliveryStatus::UploadSuccess
+            }),
+        }
+    }
 }
 
 /// Group commit for batch submissions: requests queue their batch, one task stores everything
@@ -370,7 +421,21 @@ pub(super) async fn store_group(
 ) {
     let (batches, replies): (Vec<NewBatch>, Vec<_>) = group.into_iter().unzip();
     let batches = std::sync::Arc::new(batches);
-    let stored = {
+    let stored = if db.writes_natively() {
+        let batches = batches.clone();
+        db.write_native(WriteKind::Intake, stored_messages, move |conn| {
+            let mut outcomes = Vec::with_capacity(batches.len());
+            for batch in batches.iter() {
+                match native::insert_batch(conn, batch) {
+                    Ok(id) => outcomes.push(Ok((id, batch.recipients.len()))),
+                    Err(e @ BatchError::InsufficientBalance { .. }) => outcomes.push(Err(e)),
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok::<_, BatchError>(outcomes)
+        })
+        .await
+    } else {
         let batches = batches.clone();
         db.write(WriteKind::Intake, stored_messages, move |tx| {
             async move {

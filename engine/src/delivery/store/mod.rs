@@ -57,6 +57,19 @@ pub(crate) fn stored_error(code: Option<i64>) -> Option<ErrorCode> {
     code.map(|c| ErrorCode::try_from(c).unwrap_or(ErrorCode::Unknown))
 }
 
+/// A status column read on the SQLite writer's own connection ([`crate::writer`]); a code
+/// this build does not know fails the read, as it does through sqlx.
+pub(crate) fn status_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<DeliveryStatus> {
+    let code: i64 = row.get(index)?;
+    DeliveryStatus::try_from(code).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Integer,
+            Box::new(e),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,8 @@ use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
+mod native;
+
 /// One part the operator accepted: (part number, SMSC message id, its lookup keys).
 pub type AcceptedPart = (i64, String, Vec<String>);
 
@@ -74,8 +76,21 @@ pub async fn record_many(
     db: &Db,
     results: Vec<(ClaimedMessage, SubmitResult)>,
 ) -> Result<(), LedgerError> {
-    let backend = db.backend();
     let rows = results.len();
+    if db.writes_natively() {
+        return db
+            .write_native(
+                WriteKind::Outcome,
+                |n: &usize| *n,
+                move |conn| {
+                    native::record_many(conn, &results)?;
+                    Ok(rows)
+                },
+            )
+            .await
+            .map(|_| ());
+    }
+    let backend = db.backend();
     db.write(
         WriteKind::Outcome,
         |n: &usize| *n,
@@ -174,8 +189,8 @@ pub(super) async fn record_acceptances(
                 let m = accepted[i].message;
                 HeldCharge {
                     amount: accepted[i].held,
-                    description: format!("SMS to +{} (batch #{})", m.destination, m.batch_id),
-                    reference: format!("msg-{}", m.id),
+                    description: charge_description(m),
+                    reference: charge_reference(m),
                 }
             })
             .collect();
@@ -330,34 +345,22 @@ pub(super) async fn record_in(
         }
     };
     insert_parts(tx, m.id, smsc, accepted).await?;
-    // China knows only DELIVERED and UNDELIVERABLE, and UNDELIVERABLE is refunded (§5): a
-    // mainland message that ends here is not charged at all.
-    let is_china = m.route == Some(sms::Route::China);
-    let status = if is_china {
-        DeliveryStatus::Undeliverable
-    } else {
-        final_status
-    };
-    let delivered_parts = if is_china {
-        0
-    } else {
-        m.accepted_parts.len() + accepted.len()
-    };
-    let charge = m.charge_for_parts(delivered_parts).min(held);
+    let FinalOutcome {
+        status,
+        charge,
+        rest,
+        description,
+    } = final_outcome(m, held, final_status, accepted.len());
     if charge.minor() > 0 {
         charge_held(
             &mut *tx,
             m.account_id,
             charge,
-            &format!(
-                "SMS to +{} (batch #{}, {delivered_parts} of {} parts delivered)",
-                m.destination, m.batch_id, m.parts
-            ),
-            &format!("msg-{}", m.id),
+            &description,
+            &charge_reference(m),
         )
         .await?;
     }
-    let rest = held.checked_sub(charge).unwrap_or(Money::ZERO);
     if rest.minor() > 0 {
         release(&mut *tx, m.account_id, rest).await?;
     }
@@ -373,6 +376,57 @@ pub(super) async fn record_in(
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// The ledger reference of a message's one charge.
+fn charge_reference(m: &ClaimedMessage) -> String {
+    format!("msg-{}", m.id)
+}
+
+/// The ledger description of a message's charge on acceptance.
+fn charge_description(m: &ClaimedMessage) -> String {
+    format!("SMS to +{} (batch #{})", m.destination, m.batch_id)
+}
+
+/// How a message that ended without every part accepted is settled.
+struct FinalOutcome {
+    status: DeliveryStatus,
+    /// For the parts the operator took (this attempt's `accepted_now` and earlier ones).
+    charge: Money,
+    /// What is left of the hold, released.
+    rest: Money,
+    description: String,
+}
+
+fn final_outcome(
+    m: &ClaimedMessage,
+    held: Money,
+    final_status: DeliveryStatus,
+    accepted_now: usize,
+) -> FinalOutcome {
+    // China knows only DELIVERED and UNDELIVERABLE, and UNDELIVERABLE is refunded (§5): a
+    // mainland message that ends here is not charged at all.
+    let is_china = m.route == Some(sms::Route::China);
+    let status = if is_china {
+        DeliveryStatus::Undeliverable
+    } else {
+        final_status
+    };
+    let delivered_parts = if is_china {
+        0
+    } else {
+        m.accepted_parts.len() + accepted_now
+    };
+    let charge = m.charge_for_parts(delivered_parts).min(held);
+    FinalOutcome {
+        status,
+        charge,
+        rest: held.checked_sub(charge).unwrap_or(Money::ZERO),
+        description: format!(
+            "SMS to +{} (batch #{}, {delivered_parts} of {} parts delivered)",
+            m.destination, m.batch_id, m.parts
+        ),
+    }
 }
 
 /// Stores parts the operator accepted in an attempt that did not finish the message (their

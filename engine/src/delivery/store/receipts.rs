@@ -11,6 +11,8 @@ use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
+mod native;
+
 /// A delivery receipt as the dispatcher hands it over: every key it may be found under, in
 /// order, and the outcome.
 #[derive(Debug, Clone)]
@@ -75,6 +77,16 @@ struct WaitingReceipt {
 /// `unmatched_receipts` and applied when it is. Returns how many matched a part.
 pub async fn apply_receipts(db: &Db, receipts: Vec<Receipt>) -> Result<usize, LedgerError> {
     let rows = receipts.len();
+    if db.writes_natively() {
+        return db
+            .write_native(
+                WriteKind::Receipt,
+                |(_, rows): &(usize, usize)| *rows,
+                move |conn| Ok((native::apply_receipts(conn, &receipts)?, rows)),
+            )
+            .await
+            .map(|(matched, _)| matched);
+    }
     db.write(
         WriteKind::Receipt,
         |(_, rows): &(usize, usize)| *rows,
@@ -89,11 +101,7 @@ async fn apply_receipts_in(
     receipts: &[Receipt],
 ) -> Result<usize, LedgerError> {
     let now = now_ms();
-    // Every key of every receipt, looked up at once per SMSC, among messages still waiting for
-    // a final status: a looser key (hex<->decimal, unpadded) must not land on an older,
-    // finished message that happens to share it. Should two waiting messages share a key, the
-    // newest wins.
-    let mut parts_by_key: HashMap<(&str, &str), (i64, i64)> = HashMap::new();
+    // Every key of every receipt, looked up at once per SMSC ([`plan_receipts`] chooses).
     let mut keys_by_smsc: HashMap<&str, Vec<&str>> = HashMap::new();
     for r in receipts {
         keys_by_smsc
@@ -142,6 +150,38 @@ async fn apply_receipts_in(
             statuses.insert(m.id, m.status);
         }
     }
+    let ReceiptPlan {
+        rounds,
+        matched,
+        unmatched,
+    } = plan_receipts(receipts, candidates, &statuses);
+    store_unmatched(&mut *tx, &unmatched, now).await?;
+    for round in &rounds {
+        apply_part_updates(&mut *tx, round, now).await?;
+    }
+    Ok(matched)
+}
+
+/// What to do with a group of receipts: the parts they settle, in rounds (a part named twice
+/// in the group gets its second receipt in the next round, as if applied one by one), how many
+/// matched, and those to park until their part is known.
+pub(super) struct ReceiptPlan<'a> {
+    pub rounds: Vec<Vec<PartUpdate>>,
+    pub matched: usize,
+    pub unmatched: Vec<&'a Receipt>,
+}
+
+/// Matches receipts to parts: `candidates` are the (smsc, key, message, part) rows found under
+/// any of their keys, `statuses` the status of each candidate's message. Only messages still
+/// waiting for a final status are matched (a looser key, hex<->decimal or unpadded, must not
+/// land on an older, finished message that shares it); should two waiting messages share a
+/// key, the newest wins.
+pub(super) fn plan_receipts<'a>(
+    receipts: &'a [Receipt],
+    candidates: Vec<(&'a str, &'a str, i64, i64)>,
+    statuses: &HashMap<i64, DeliveryStatus>,
+) -> ReceiptPlan<'a> {
+    let mut parts_by_key: HashMap<(&str, &str), (i64, i64)> = HashMap::new();
     let waiting = |id: &i64| {
         statuses
             .get(id)
@@ -165,8 +205,7 @@ async fn apply_receipts_in(
             *slot = (message_id, part);
         }
     }
-    // Receipts in arrival order, in rounds: a part named twice in this group (a RETRY, then
-    // the final report) gets its second receipt in the next round, as if applied one by one.
+    // Receipts in arrival order, in rounds.
     let mut rounds: Vec<Vec<PartUpdate>> = Vec::new();
     let mut seen: HashMap<(i64, i64), usize> = HashMap::new();
     let mut matched = 0;
@@ -207,11 +246,11 @@ async fn apply_receipts_in(
             None => unmatched.push(r),
         }
     }
-    store_unmatched(&mut *tx, &unmatched, now).await?;
-    for round in &rounds {
-        apply_part_updates(&mut *tx, round, now).await?;
+    ReceiptPlan {
+        rounds,
+        matched,
+        unmatched,
     }
-    Ok(matched)
 }
 
 /// Parks receipts whose part is not known yet, each under every key it may be found by: one
@@ -337,20 +376,13 @@ pub(super) async fn apply_part_updates(
         let mut changes: HashMap<(DeliveryStatus, Option<ErrorCode>), Vec<i64>> = HashMap::new();
         let mut refunds = Vec::new();
         for msg in &messages {
-            if msg.status.is_final() {
+            let Some((status, error, refunded)) =
+                settle(msg, parts.get(&msg.id).map(Vec::as_slice).unwrap_or(&[]))
+            else {
                 continue;
-            }
-            let is_china = msg.route == sms::Route::China.as_str();
-            let (status, error) = derive_status(
-                parts.get(&msg.id).map(Vec::as_slice).unwrap_or(&[]),
-                msg.parts,
-                is_china,
-            );
-            if (status, error) == (msg.status, None) && status == DeliveryStatus::Processing {
-                continue;
-            }
+            };
             changes.entry((status, error)).or_default().push(msg.id);
-            if is_china && status == DeliveryStatus::Undeliverable {
+            if refunded {
                 refunds.push(msg);
             }
         }
@@ -371,6 +403,39 @@ pub(super) async fn apply_part_updates(
         }
     }
     Ok(())
+}
+
+/// A message's new status from its parts' outcomes (in part order), `None` when it does not
+/// change (final already, or still PROCESSING); and whether it is to be refunded (China
+/// knows no charge for UNDELIVERABLE, §5).
+fn settle(
+    msg: &MessageForReceipt,
+    parts: &[(DeliveryStatus, Option<ErrorCode>)],
+) -> Option<(DeliveryStatus, Option<ErrorCode>, bool)> {
+    if msg.status.is_final() {
+        return None;
+    }
+    let is_china = msg.route == sms::Route::China.as_str();
+    let (status, error) = derive_status(parts, msg.parts, is_china);
+    if (status, error) == (msg.status, None) && status == DeliveryStatus::Processing {
+        return None;
+    }
+    Some((
+        status,
+        error,
+        is_china && status == DeliveryStatus::Undeliverable,
+    ))
+}
+
+/// The ledger reference and description of a refunded China message.
+fn refund_entry(msg: &MessageForReceipt) -> (String, String) {
+    (
+        format!("msg-{}-refund", msg.id),
+        format!(
+            "Refund: undeliverable China SMS to +{} (batch #{})",
+            msg.destination, msg.batch_id
+        ),
+    )
 }
 
 /// A message's status from its parts' (in part order): any UNDELIVERABLE part makes it
@@ -416,6 +481,15 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
     {
         return Ok(0);
     }
+    if db.writes_natively() {
+        return db
+            .write_native(
+                WriteKind::Housekeeping,
+                |n: &usize| *n,
+                native::apply_unmatched_receipts,
+            )
+            .await;
+    }
     db.write(
         WriteKind::Housekeeping,
         |n: &usize| *n,
@@ -424,11 +498,11 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
     .await
 }
 
-/// Reads the waiting receipts inside the write, so what it applies is what it saw.
-async fn apply_unmatched_receipts_in(tx: &mut AnyConnection) -> Result<usize, LedgerError> {
-    // `+m.status`: start from the few waiting receipts' keys, not from every message in
-    // flight (which the index on status would otherwise invite).
-    let rows = sqlx::query_as::<_, WaitingReceipt>(&format!(
+/// The receipts waiting for their part that find it now, best key first, at most 2,000 rows.
+/// `+m.status`: start from the few waiting receipts' keys, not from every message in flight
+/// (which the index on status would otherwise invite).
+fn waiting_receipts_sql() -> String {
+    format!(
         "SELECT u.receipt_id, k.message_id, k.part, r.status, r.error_code \
          FROM unmatched_receipt_keys u \
          JOIN smsc_keys k ON k.smsc = u.smsc AND k.key = u.key \
@@ -436,11 +510,13 @@ async fn apply_unmatched_receipts_in(tx: &mut AnyConnection) -> Result<usize, Le
          JOIN unmatched_receipts r ON r.id = u.receipt_id \
          ORDER BY u.receipt_id, u.position LIMIT 2000",
         sql_in(&DeliveryStatus::IN_FLIGHT)
-    ))
-    .fetch_all(&mut *tx)
-    .await?;
-    // Each receipt once, under its best key (rows come best key first); a part named by
-    // several receipts gets them in arrival order, one round each, as `apply_receipts` does.
+    )
+}
+
+/// Each waiting receipt once, under its best key (`rows` come best key first); a part named
+/// by several receipts gets them in arrival order, one round each, as [`apply_receipts`] does.
+/// Returns the rounds and the receipts applied.
+fn plan_waiting(rows: Vec<WaitingReceipt>) -> (Vec<Vec<PartUpdate>>, Vec<i64>) {
     let mut applied = Vec::new();
     let mut rounds: Vec<Vec<PartUpdate>> = Vec::new();
     let mut seen: HashMap<(i64, i64), usize> = HashMap::new();
@@ -461,9 +537,21 @@ async fn apply_unmatched_receipts_in(tx: &mut AnyConnection) -> Result<usize, Le
         });
         *round += 1;
     }
+    (rounds, applied)
+}
+
+/// Parked receipts nobody claimed for a week are dropped.
+const UNMATCHED_KEPT_MS: i64 = 7 * 86_400_000;
+
+/// Reads the waiting receipts inside the write, so what it applies is what it saw.
+async fn apply_unmatched_receipts_in(tx: &mut AnyConnection) -> Result<usize, LedgerError> {
+    let rows = sqlx::query_as::<_, WaitingReceipt>(&waiting_receipts_sql())
+        .fetch_all(&mut *tx)
+        .await?;
+    let (rounds, applied) = plan_waiting(rows);
     let now = now_ms();
     sqlx::query("DELETE FROM unmatched_receipts WHERE received_at < $1")
-        .bind(now - 7 * 86_400_000)
+        .bind(now - UNMATCHED_KEPT_MS)
         .execute(&mut *tx)
         .await?;
     for round in &rounds {
@@ -517,15 +605,13 @@ pub(super) async fn refund(
     let MessageForReceipt {
         id: message_id,
         account_id,
-        batch_id,
-        ref destination,
         ..
     } = *msg;
     let charge = Money::from_minor(msg.charge_minor);
     if charge.minor() <= 0 {
         return Ok(());
     }
-    let reference = format!("msg-{message_id}-refund");
+    let (reference, description) = refund_entry(msg);
     let exists = sqlx::query(
         "SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'refund' AND reference = $2",
     )
@@ -542,9 +628,7 @@ pub(super) async fn refund(
             account_id,
             kind: EntryKind::Refund,
             amount: charge,
-            description: &format!(
-                "Refund: undeliverable China SMS to +{destination} (batch #{batch_id})"
-            ),
+            description: &description,
             reference: Some(&reference),
             created_by: None,
         },

@@ -1,0 +1,158 @@
+//! Submit outcomes on the SQLite writer's own connection ([`crate::writer`]): the rules of
+//! the parent module, one message at a time with prepared statements (on this connection a
+//! statement costs microseconds, so sets need no multi-row SQL).
+
+use super::{charge_description, charge_reference, final_outcome, AcceptedPart, FinalOutcome};
+use super::{ClaimedMessage, SubmitResult};
+use crate::db::now_ms;
+use crate::ledger::store::native::{charge_held, release};
+use crate::ledger::store::LedgerError;
+use rusqlite::{params, Connection, OptionalExtension};
+use sms::{DeliveryStatus, ErrorCode, Money};
+
+/// [`super::record_many`]: only messages still holding their charge are recorded (one recorded
+/// by an earlier attempt, or taken over after a crash, is left alone).
+pub(super) fn record_many(
+    conn: &Connection,
+    results: &[(ClaimedMessage, SubmitResult)],
+) -> Result<(), LedgerError> {
+    let processing = i64::from(DeliveryStatus::Processing);
+    for (m, result) in results {
+        let held: Option<i64> = conn
+            .prepare_cached(
+                "SELECT hold_minor FROM messages WHERE id = ?1 AND status = ?2 AND hold_minor > 0",
+            )?
+            .query_row(params![m.id, processing], |row| row.get(0))
+            .optional()?;
+        if let Some(held) = held {
+            record(conn, m, Money::from_minor(held), result)?;
+        }
+    }
+    Ok(())
+}
+
+fn record(
+    conn: &Connection,
+    m: &ClaimedMessage,
+    held: Money,
+    result: &SubmitResult,
+) -> Result<(), LedgerError> {
+    let now = now_ms();
+    let (final_status, error, smsc, accepted) = match result {
+        SubmitResult::Accepted {
+            smsc,
+            parts,
+            final_on_acceptance,
+            expires_at,
+        } => {
+            // The hold becomes the message's one charge.
+            let charged = charge_held(
+                conn,
+                m.account_id,
+                held,
+                &charge_description(m),
+                &charge_reference(m),
+            )?;
+            let status = if *final_on_acceptance {
+                DeliveryStatus::Submitted
+            } else {
+                DeliveryStatus::Processing
+            };
+            conn.prepare_cached(
+                "UPDATE messages SET status = ?1, charge_minor = charge_minor + ?2, hold_minor = 0, \
+                 submitted_at = ?3, expires_at = ?4, done_at = ?5, claimed_until = 0, updated_at = ?3 \
+                 WHERE id = ?6",
+            )?
+            .execute(params![
+                i64::from(status),
+                if charged { held.minor() } else { 0 },
+                now,
+                expires_at,
+                final_on_acceptance.then_some(now),
+                m.id
+            ])?;
+            return insert_parts(conn, m.id, smsc, parts, true);
+        }
+        SubmitResult::Retry {
+            retry_at,
+            smsc,
+            accepted,
+        } => {
+            insert_parts(conn, m.id, smsc, accepted, false)?;
+            conn.prepare_cached(
+                "UPDATE messages SET due_at = ?1, claimed_until = 0, updated_at = ?2 WHERE id = ?3",
+            )?
+            .execute(params![retry_at, now, m.id])?;
+            return Ok(());
+        }
+        SubmitResult::Rejected {
+            error,
+            smsc,
+            accepted,
+        } => (DeliveryStatus::Undeliverable, *error, smsc, accepted),
+        SubmitResult::Expired { smsc, accepted } => {
+            (DeliveryStatus::Expired, ErrorCode::Expired, smsc, accepted)
+        }
+    };
+    insert_parts(conn, m.id, smsc, accepted, false)?;
+    let FinalOutcome {
+        status,
+        charge,
+        rest,
+        description,
+    } = final_outcome(m, held, final_status, accepted.len());
+    if charge.minor() > 0 {
+        charge_held(
+            conn,
+            m.account_id,
+            charge,
+            &description,
+            &charge_reference(m),
+        )?;
+    }
+    if rest.minor() > 0 {
+        release(conn, m.account_id, rest)?;
+    }
+    conn.prepare_cached(
+        "UPDATE messages SET status = ?1, error_code = ?2, charge_minor = charge_minor + ?3, hold_minor = 0, \
+         done_at = ?4, claimed_until = 0, updated_at = ?4 WHERE id = ?5",
+    )?
+    .execute(params![
+        i64::from(status),
+        i64::from(error),
+        charge.minor(),
+        now,
+        m.id
+    ])?;
+    Ok(())
+}
+
+/// Stores accepted parts and their lookup keys. `in_flight`: on acceptance of the whole
+/// message a part stored before (by an attempt that did not finish) is in flight again.
+fn insert_parts(
+    conn: &Connection,
+    message_id: i64,
+    smsc: &str,
+    parts: &[AcceptedPart],
+    in_flight: bool,
+) -> Result<(), LedgerError> {
+    let processing = i64::from(DeliveryStatus::Processing);
+    let upsert = if in_flight {
+        "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id, status = excluded.status"
+    } else {
+        "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id"
+    };
+    for (part, smsc_id, keys) in parts {
+        conn.prepare_cached(upsert)?
+            .execute(params![message_id, part, smsc, smsc_id, processing])?;
+        let mut key_insert = conn.prepare_cached(
+            "INSERT INTO smsc_keys (smsc, key, message_id, part) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+        )?;
+        for key in keys {
+            key_insert.execute(params![smsc, key, message_id, part])?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! The ledger's postings of the sending path on the SQLite writer's own connection
+//! ([`crate::writer`]): the same statements and rules as their sqlx twins in the parent
+//! module, each prepared once per process.
+
+use super::LedgerError;
+use crate::db::now_ms;
+use crate::ledger::EntryKind;
+use rusqlite::{params, Connection, OptionalExtension};
+use sms::Money;
+
+/// [`super::release`]: gives back a hold.
+pub fn release(conn: &Connection, account_id: i64, amount: Money) -> Result<(), LedgerError> {
+    conn.prepare_cached(
+        "UPDATE accounts SET held_minor = held_minor - ?1 WHERE id = ?2 AND held_minor >= ?1",
+    )?
+    .execute(params![amount.minor(), account_id])?;
+    Ok(())
+}
+
+/// Whether an entry of `kind` with `reference` exists for the account.
+fn posted(
+    conn: &Connection,
+    account_id: i64,
+    kind: EntryKind,
+    reference: &str,
+) -> Result<bool, LedgerError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM ledger_entries WHERE account_id = ?1 AND kind = ?2 AND reference = ?3",
+        )?
+        .query_row(params![account_id, kind.as_str(), reference], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn insert_entry(
+    conn: &Connection,
+    account_id: i64,
+    kind: EntryKind,
+    delta: i64,
+    balance_after: i64,
+    description: &str,
+    reference: &str,
+) -> Result<(), LedgerError> {
+    conn.prepare_cached(
+        "INSERT INTO ledger_entries \
+         (account_id, kind, amount_minor, balance_after, description, reference, created_by, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
+    )?
+    .execute(params![
+        account_id,
+        kind.as_str(),
+        delta,
+        balance_after,
+        description,
+        reference,
+        now_ms()
+    ])?;
+    Ok(())
+}
+
+/// [`super::charge_held`]: turns a hold into the charge entry `reference` names, once; a
+/// message charged before (accepted twice after a crash) only has its hold released. A free
+/// message posts no entry. Returns whether it was posted now.
+pub fn charge_held(
+    conn: &Connection,
+    account_id: i64,
+    amount: Money,
+    description: &str,
+    reference: &str,
+) -> Result<bool, LedgerError> {
+    if amount.minor() <= 0 {
+        return Ok(false);
+    }
+    if posted(conn, account_id, EntryKind::Charge, reference)? {
+        release(conn, account_id, amount)?;
+        return Ok(false);
+    }
+    let balance_after: i64 = conn
+        .prepare_cached(
+            "UPDATE accounts SET balance_minor = balance_minor - ?1, held_minor = held_minor - ?1 \
+             WHERE id = ?2 AND held_minor >= ?1 RETURNING balance_minor",
+        )?
+        .query_row(params![amount.minor(), account_id], |row| row.get(0))
+        .optional()?
+        .ok_or(LedgerError::NoSuchAccount(account_id))?;
+    insert_entry(
+        conn,
+        account_id,
+        EntryKind::Charge,
+        -amount.minor(),
+        balance_after,
+        description,
+        reference,
+    )?;
+    Ok(true)
+}
+
+/// A refund of `amount` (a credit, never refused), once per `reference`. Returns whether it
+/// was posted now.
+pub fn refund(
+    conn: &Connection,
+    account_id: i64,
+    amount: Money,
+    description: &str,
+    reference: &str,
+) -> Result<bool, LedgerError> {
+    if amount.minor() <= 0 || posted(conn, account_id, EntryKind::Refund, reference)? {
+        return Ok(false);
+    }
+    let balance_after: i64 = conn
+        .prepare_cached(
+            "UPDATE accounts SET balance_minor = balance_minor + ?1 WHERE id = ?2 RETURNING balance_minor",
+        )?
+        .query_row(params![amount.minor(), account_id], |row| row.get(0))
+        .optional()?
+        .ok_or(LedgerError::NoSuchAccount(account_id))?;
+    insert_entry(
+        conn,
+        account_id,
+        EntryKind::Refund,
+        amount.minor(),
+        balance_after,
+        description,
+        reference,
+    )?;
+    Ok(true)
+}
