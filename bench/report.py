@@ -276,7 +276,39 @@ plot "{data}" using 1:2 with lines lw 2 title "accepted by the SMSC (submit_sm_r
 
 
 # ---- the report ------------------------------------------------------------------------------
+def previous_sections(md_path):
+    """The sections ("## ..." to the next "## ") and target rows of the BENCHMARKS.md being
+    replaced, and the date it was measured, so that a run of only some benchmarks (`--only`,
+    `--skip`) keeps the others' last figures instead of dropping them."""
+    if not os.path.exists(md_path):
+        return {}, [], None
+    text = open(md_path).read()
+    m = re.search(r"Measured by `bench/run.sh` on ([^;]+);", text)
+    sections, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = line
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    targets = [l for l in sections.get("## Targets", []) if l.startswith("| ") and not l.startswith("| target")]
+    return {k: "\n".join(v).strip() for k, v in sections.items()}, targets, m.group(1) if m else None
+
+
+def carried_over(previous, heading, when):
+    """`heading`'s section from the previous report, marked as not measured in this run."""
+    body = previous.get(heading)
+    if not body:
+        return None
+    if body.startswith("_Not measured in this run"):
+        return "\n".join([heading + "\n", body + "\n"])  # carried before: keep its own date
+    note = (f"_Not measured in this run (left out with `--only`/`--skip`): the figures of the run "
+            f"of {when or 'the previous report'}, carried over._\n")
+    return "\n".join([heading + "\n", note, body + "\n"])
+
+
 def render(out, md_path, chart_path):
+    previous, previous_targets, previous_when = previous_sections(md_path)
     settings = json.load(open(os.path.join(out, "settings.json"))) if os.path.exists(os.path.join(out, "settings.json")) else {}
     mach = json.load(open(os.path.join(out, "machine.json"))) if os.path.exists(os.path.join(out, "machine.json")) else machine()
     commands = []
@@ -295,6 +327,7 @@ def render(out, md_path, chart_path):
 
     md = []
     targets = []  # (target, measured, ok)
+    carried_targets = []  # rows of the previous report's targets table, for sections carried over
     w = md.append
     runs = settings.get("runs", "?")
     raw_dir = os.path.relpath(out, ROOT) if out.startswith(ROOT + os.sep) else out
@@ -579,7 +612,10 @@ def render(out, md_path, chart_path):
             targets.append((f"50k import {metric[7:].upper()} < {limit:g} s", sec(m[1]), ok))
         rows.append((label, sec(m[0]), sec(m[1]), sec(m[2]), len(vals), tgt))
     s.append(table(["what", "min", "median", "max", "runs", "target"], rows) + "\n" if rows else "_No import results._\n")
-    sections.append("\n".join(s))
+    kept = None if imports else carried_over(previous, "## 4. Import", previous_when)
+    if kept:
+        carried_targets.extend(t for t in previous_targets if t.startswith("| 50k import"))
+    sections.append(kept or "\n".join(s))
 
     # -- 5. composer
     s = ["## 5. Composer\n"]
@@ -616,7 +652,8 @@ def render(out, md_path, chart_path):
                        [("per keystroke (ms)", lo, med, hi, len(composer), f"< 16 ms (one frame) {check(ok)}")]) + "\n")
     else:
         s.append("_No Chromium result._\n")
-    sections.append("\n".join(s))
+    kept = None if (rules or composer) else carried_over(previous, "## 5. Composer", previous_when)
+    sections.append(kept or "\n".join(s))
 
     # -- 6. memory
     s = ["## 6. Memory\n"]
@@ -678,8 +715,10 @@ def render(out, md_path, chart_path):
 
     # -- targets summary first
     w("## Targets\n")
-    if targets:
-        w(table(["target", "measured", ""], [(t, m, check(ok)) for t, m, ok in targets]) + "\n")
+    if targets or carried_targets:
+        tbl = table(["target", "measured", ""], [(t, m, check(ok)) for t, m, ok in targets])
+        w("\n".join([tbl] + [row if "(carried over)" in row else row.rstrip(" |") + " (carried over) |"
+                         for row in carried_targets]) + "\n")
     for sec in sections:
         w(sec)
 

@@ -437,11 +437,24 @@ async fn heartbeat(db: Db, node_id: String, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// An early-receipt pass that applied this many is followed by another at once.
+const EARLY_RECEIPTS_BUSY_PASS: usize = 200;
+
 async fn housekeeping(db: Db, two_way: TwoWaySettings, mut stop: watch::Receiver<bool>) {
     let mut tick: u64 = 0;
     loop {
-        if let Err(e) = store::apply_unmatched_receipts(&db).await {
-            tracing::warn!(error = %e, "applying early receipts failed");
+        // Early receipts, in passes of at most 2,000 keys, again at once while passes come
+        // back busy: a burst of receipts that overtook their submit_sm_resp (a wide window, a
+        // fast SMSC) is applied as fast as it arrives, not one pass per 200 ms.
+        loop {
+            match store::apply_unmatched_receipts(&db).await {
+                Ok(n) if n >= EARLY_RECEIPTS_BUSY_PASS => {}
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "applying early receipts failed");
+                    break;
+                }
+            }
         }
         // Expiry every 2 s; early receipts every 200 ms.
         if tick.is_multiple_of(10) {
