@@ -22,6 +22,8 @@ pub enum DbError {
     Connect(#[source] sqlx::Error),
     #[error("an in-memory SQLite database cannot be shared by the pool and the writer; give a file, e.g. sqlite://data/ferry.db")]
     InMemory,
+    #[error("cannot start the database writer's thread: {0}")]
+    Writer(#[source] std::io::Error),
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -181,7 +183,8 @@ impl Db {
             .await
             .map_err(DbError::Connect)?;
         Ok(Db {
-            writer: crate::writer::Writer::start(pool.clone(), backend, sqlite_file),
+            writer: crate::writer::Writer::start(pool.clone(), backend, sqlite_file)
+                .map_err(DbError::Writer)?,
             pool,
             backend,
         })
@@ -296,7 +299,32 @@ pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split_once('?').map_or(rest, |(p, _)| p);
-    (!path.is_empty() && path != ":memory:").then(|| path.into())
+    (!path.is_empty() && path != ":memory:").then(|| percent_decoded(path).into())
+}
+
+/// A URL path as the file name it names (`my%20data` is `my data`), as sqlx reads it: the
+/// writer's own connection must open the file the pool opened.
+fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
@@ -308,7 +336,8 @@ fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
         None => (rest, None),
     };
     if path != ":memory:" {
-        if let Some(parent) = std::path::Path::new(path).parent() {
+        let file = percent_decoded(path);
+        if let Some(parent) = std::path::Path::new(&file).parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(|source| DbError::DataDir {
                     path: parent.display().to_string(),
@@ -425,6 +454,24 @@ mod tests {
         assert_eq!(placeholders(1, 1), "$1");
         assert_eq!(placeholders(2, 3), "$2, $3, $4");
         assert_eq!(placeholders(5, 0), "");
+    }
+
+    #[test]
+    fn an_sqlite_url_names_the_file_sqlx_opens() {
+        use super::sqlite_path;
+        let path = |url| sqlite_path(url).map(|p| p.display().to_string());
+        assert_eq!(
+            path("sqlite://data/ferry.db").as_deref(),
+            Some("data/ferry.db")
+        );
+        assert_eq!(
+            path("sqlite:///srv/my%20data/ferry%3F.db?mode=rwc").as_deref(),
+            Some("/srv/my data/ferry?.db")
+        );
+        // Not an escape: kept as written.
+        assert_eq!(path("sqlite://100%.db").as_deref(), Some("100%.db"));
+        assert_eq!(path("sqlite::memory:"), None);
+        assert_eq!(path("postgres://x/y"), None);
     }
 
     #[test]

@@ -113,7 +113,11 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer task for `db` (SQLite, the database file at `path`), or a
     /// pass-through (PostgreSQL).
-    pub fn start(pool: AnyPool, backend: Backend, path: Option<PathBuf>) -> Writer {
+    pub fn start(
+        pool: AnyPool,
+        backend: Backend,
+        path: Option<PathBuf>,
+    ) -> std::io::Result<Writer> {
         match (backend, path) {
             (Backend::Sqlite, Some(path)) => {
                 let (queue, jobs) = mpsc::channel(4 * MAX_JOBS_PER_TICK);
@@ -121,24 +125,21 @@ impl Writer {
                 let (native, native_ticks) = std::sync::mpsc::channel::<NativeTick>();
                 // The writer's thread owns its connection; it ends when the task below drops
                 // its sender.
-                let spawned = std::thread::Builder::new()
+                std::thread::Builder::new()
                     .name("ferry-writer".into())
-                    .spawn(move || native_thread(path, native_ticks));
-                if let Err(e) = spawned {
-                    tracing::error!(error = %e, "cannot start the database writer's thread");
-                }
+                    .spawn(move || native_thread(path, native_ticks))?;
                 // The task holds the pool, not the `Db`: the `Db` holds this writer, and the
                 // task ends when the last `Db` (and with it the last sender) is gone.
                 tokio::spawn(run(pool, jobs, native, ticks.clone()));
-                Writer {
+                Ok(Writer {
                     queue: Some(queue),
                     ticks,
-                }
+                })
             }
-            _ => Writer {
+            _ => Ok(Writer {
                 queue: None,
                 ticks: Default::default(),
-            },
+            }),
         }
     }
 
@@ -285,10 +286,25 @@ fn native_thread(path: PathBuf, ticks: std::sync::mpsc::Receiver<NativeTick>) {
                 }
             }
         }
-        match &conn {
-            Some(c) => native_tick(c, jobs),
+        let healthy = match &conn {
+            // A panic outside the jobs' own guard (in the tick's bookkeeping) must not end
+            // the thread, which would leave every later write unstored.
+            Some(c) => {
+                std::panic::catch_unwind(AssertUnwindSafe(|| native_tick(c, jobs)))
+                .is_ok()
+                // Out of any transaction, as a tick leaves it: a failed COMMIT whose ROLLBACK
+                // failed too would otherwise make every later BEGIN fail.
+                && c.is_autocommit()
+            }
             // Dropping the jobs tells their callers nothing was stored.
-            None => drop(jobs),
+            None => {
+                drop(jobs);
+                true
+            }
+        };
+        if !healthy {
+            tracing::warn!("the writer's connection is reopened after a failed tick");
+            conn = None;
         }
         let _ = ran.send(());
     }
