@@ -302,29 +302,12 @@ pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| percent_decoded(path).into())
 }
 
-/// A URL path as the file name it names (`my%20data` is `my data`), as sqlx reads it: the
-/// writer's own connection must open the file the pool opened.
+/// A URL path as the file name it names (`my%20data` is `my data`), decoded as sqlx decodes
+/// it: the writer's own connection must open the file the pool opened.
 fn percent_decoded(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {

@@ -329,21 +329,17 @@ fn open_native(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection>
 
 /// [`tick`] on the writer's own connection.
 fn native_tick(conn: &rusqlite::Connection, jobs: Vec<NativeJob>) {
-    let started = Instant::now();
+    let mut tick = TickProgress::new(jobs.len());
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::warn!(error = %e, jobs = jobs.len(), "cannot start a write tick");
         return drop(jobs);
     }
-    let mut done = Vec::with_capacity(jobs.len());
-    let mut broken = None;
     for job in jobs {
-        if broken.is_some() {
-            done.push(not_run(job));
+        let Some(job) = tick.runnable(job) else {
             continue;
-        }
+        };
         if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-            broken = Some(e.to_string());
-            done.push(not_run(job));
+            tick.not_started(job, e);
             continue;
         }
         let job_started = Instant::now();
@@ -353,47 +349,21 @@ fn native_tick(conn: &rusqlite::Connection, jobs: Vec<NativeJob>) {
         } else {
             conn.execute_batch("ROLLBACK TO job; RELEASE job")
         };
-        if let Err(e) = undo {
-            broken = Some(e.to_string());
-        }
-        if result.ok && result.rows > 0 {
-            write_sizes::record(result.kind, result.rows, job_started.elapsed());
-        }
-        done.push(result);
+        tick.ran(result, undo, job_started);
     }
-    let commit = match broken {
+    let commit = match tick.broken.clone() {
         Some(why) => Err(why),
         None => conn.execute_batch("COMMIT").map_err(|e| e.to_string()),
     };
-    finish_tick(done, commit, started, || {
+    if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
-    });
-}
-
-/// Tells every job of a tick how its commit went (rolling back first when it failed).
-fn finish_tick(
-    done: Vec<Done>,
-    commit: Result<(), String>,
-    started: Instant,
-    rollback: impl FnOnce(),
-) {
-    if let Err(why) = &commit {
-        tracing::warn!(error = %why, jobs = done.len(), "a write tick failed; nothing of it is stored");
-        rollback();
-    } else {
-        let rows = done.iter().filter(|d| d.ok).map(|d| d.rows).sum::<usize>();
-        if rows > 0 {
-            write_sizes::record(WriteKind::Tick, rows, started.elapsed());
-        }
     }
-    for d in done {
-        (d.finish)(commit.clone());
-    }
+    tick.finish(commit);
 }
 
 /// One transaction for `jobs`; every job learns the outcome of its commit.
 async fn tick(pool: &AnyPool, jobs: Vec<AsyncJob>) {
-    let started = Instant::now();
+    let mut tick = TickProgress::new(jobs.len());
     let mut conn = match pool.acquire().await {
         Ok(conn) => conn,
         Err(e) => return fail_unstarted(jobs, &e.to_string()),
@@ -401,17 +371,12 @@ async fn tick(pool: &AnyPool, jobs: Vec<AsyncJob>) {
     if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
         return fail_unstarted(jobs, &e.to_string());
     }
-    let mut done = Vec::with_capacity(jobs.len());
-    let mut broken = None;
     for job in jobs {
-        if broken.is_some() {
-            // The transaction is unusable: later jobs never ran.
-            done.push(not_run(job));
+        let Some(job) = tick.runnable(job) else {
             continue;
-        }
+        };
         if let Err(e) = conn.execute("SAVEPOINT job").await {
-            broken = Some(e.to_string());
-            done.push(not_run(job));
+            tick.not_started(job, e);
             continue;
         }
         let job_started = Instant::now();
@@ -424,15 +389,9 @@ async fn tick(pool: &AnyPool, jobs: Vec<AsyncJob>) {
                 Err(e) => Err(e),
             }
         };
-        if let Err(e) = undo {
-            broken = Some(e.to_string());
-        }
-        if result.ok && result.rows > 0 {
-            write_sizes::record(result.kind, result.rows, job_started.elapsed());
-        }
-        done.push(result);
+        tick.ran(result, undo, job_started);
     }
-    let commit = match broken {
+    let commit = match tick.broken.clone() {
         Some(why) => Err(why),
         None => conn
             .execute("COMMIT")
@@ -440,10 +399,73 @@ async fn tick(pool: &AnyPool, jobs: Vec<AsyncJob>) {
             .map(|_| ())
             .map_err(|e| e.to_string()),
     };
-    let failed = commit.is_err();
-    finish_tick(done, commit, started, || {});
-    if failed {
+    if commit.is_err() {
         let _ = conn.execute("ROLLBACK").await;
+    }
+    tick.finish(commit);
+}
+
+/// What a tick has done so far, on either connection: each job's result, and why its
+/// transaction broke, if it did (a failed savepoint, release or rollback to one).
+struct TickProgress {
+    started: Instant,
+    done: Vec<Done>,
+    broken: Option<String>,
+}
+
+impl TickProgress {
+    fn new(jobs: usize) -> TickProgress {
+        TickProgress {
+            started: Instant::now(),
+            done: Vec::with_capacity(jobs),
+            broken: None,
+        }
+    }
+
+    /// The job, unless the transaction broke: then it never runs.
+    fn runnable<J>(&mut self, job: J) -> Option<J> {
+        if self.broken.is_some() {
+            self.done.push(not_run(job));
+            return None;
+        }
+        Some(job)
+    }
+
+    /// The job's savepoint could not be made: the transaction is unusable.
+    fn not_started<J>(&mut self, job: J, why: impl std::fmt::Display) {
+        self.broken = Some(why.to_string());
+        self.done.push(not_run(job));
+    }
+
+    /// The job ran; `undo` is how its savepoint was released (or rolled back and released).
+    fn ran<U, E: std::fmt::Display>(&mut self, result: Done, undo: Result<U, E>, started: Instant) {
+        if let Err(e) = undo {
+            self.broken = Some(e.to_string());
+        }
+        if result.ok && result.rows > 0 {
+            write_sizes::record(result.kind, result.rows, started.elapsed());
+        }
+        self.done.push(result);
+    }
+
+    /// Tells every job how the tick's commit went; the caller has rolled back a failed one.
+    fn finish(self, commit: Result<(), String>) {
+        if let Err(why) = &commit {
+            tracing::warn!(error = %why, jobs = self.done.len(), "a write tick failed; nothing of it is stored");
+        } else {
+            let rows = self
+                .done
+                .iter()
+                .filter(|d| d.ok)
+                .map(|d| d.rows)
+                .sum::<usize>();
+            if rows > 0 {
+                write_sizes::record(WriteKind::Tick, rows, self.started.elapsed());
+            }
+        }
+        for d in self.done {
+            (d.finish)(commit.clone());
+        }
     }
 }
 

@@ -33,15 +33,27 @@ fn posted(
         .is_some())
 }
 
-fn insert_entry(
+/// One posting: `balance_update` (`?1` the amount, `?2` the account, `RETURNING
+/// balance_minor`) moves the balance, then the entry records it with the balance after.
+fn post(
     conn: &Connection,
+    balance_update: &str,
     account_id: i64,
     kind: EntryKind,
-    delta: i64,
-    balance_after: i64,
+    amount: Money,
     description: &str,
     reference: &str,
 ) -> Result<(), LedgerError> {
+    let balance_after: i64 = conn
+        .prepare_cached(balance_update)?
+        .query_row(params![amount.minor(), account_id], |row| row.get(0))
+        .optional()?
+        .ok_or(LedgerError::NoSuchAccount(account_id))?;
+    let delta = if kind.is_debit() {
+        -amount.minor()
+    } else {
+        amount.minor()
+    };
     conn.prepare_cached(
         "INSERT INTO ledger_entries \
          (account_id, kind, amount_minor, balance_after, description, reference, created_by, created_at) \
@@ -76,20 +88,13 @@ pub fn charge_held(
         release(conn, account_id, amount)?;
         return Ok(false);
     }
-    let balance_after: i64 = conn
-        .prepare_cached(
-            "UPDATE accounts SET balance_minor = balance_minor - ?1, held_minor = held_minor - ?1 \
-             WHERE id = ?2 AND held_minor >= ?1 RETURNING balance_minor",
-        )?
-        .query_row(params![amount.minor(), account_id], |row| row.get(0))
-        .optional()?
-        .ok_or(LedgerError::NoSuchAccount(account_id))?;
-    insert_entry(
+    post(
         conn,
+        "UPDATE accounts SET balance_minor = balance_minor - ?1, held_minor = held_minor - ?1 \
+         WHERE id = ?2 AND held_minor >= ?1 RETURNING balance_minor",
         account_id,
         EntryKind::Charge,
-        -amount.minor(),
-        balance_after,
+        amount,
         description,
         reference,
     )?;
@@ -108,19 +113,12 @@ pub fn refund(
     if amount.minor() <= 0 || posted(conn, account_id, EntryKind::Refund, reference)? {
         return Ok(false);
     }
-    let balance_after: i64 = conn
-        .prepare_cached(
-            "UPDATE accounts SET balance_minor = balance_minor + ?1 WHERE id = ?2 RETURNING balance_minor",
-        )?
-        .query_row(params![amount.minor(), account_id], |row| row.get(0))
-        .optional()?
-        .ok_or(LedgerError::NoSuchAccount(account_id))?;
-    insert_entry(
+    post(
         conn,
+        "UPDATE accounts SET balance_minor = balance_minor + ?1 WHERE id = ?2 RETURNING balance_minor",
         account_id,
         EntryKind::Refund,
-        amount.minor(),
-        balance_after,
+        amount,
         description,
         reference,
     )?;
