@@ -133,7 +133,9 @@ test('staff keep the keyword library in the console; composers opened afterwards
   await staff.getByRole('button', { name: 'Remove 閃電貸' }).click();
   await staff.getByText(`The library has ${before + 1} keywords.`).waitFor();
   await page.reload();
-  await page.getByLabel('Message').waitFor();
+  // The server-rendered field is there before the WASM is: text filled in before hydration
+  // never reaches the composer's signals, so its preview would never appear.
+  await waitHydrated(page);
   await page.getByLabel('Recipients').fill('+86 138 0013 8000');
   await page.getByLabel('Message').fill('閃電貸 今日批核');
   await page.getByTestId('composer-china-preview').waitFor();
