@@ -235,20 +235,40 @@ pub mod store {
         ip_allow_list: String,
     }
 
+    impl crate::reader::NativeRow for KeyRow {
+        fn from_native(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+            Ok(KeyRow {
+                id: row.get(0)?,
+                account_id: row.get(1)?,
+                revoked_at: row.get(2)?,
+                last_used_at: row.get(3)?,
+                last_used_ip: row.get(4)?,
+                status: row.get(5)?,
+                ip_allow_list: row.get(6)?,
+            })
+        }
+    }
+
     /// The caller behind `secret` calling from `ip`: a live key of a customer account, within
     /// its IP allow-list. Notes when and from where the key was last used.
     pub async fn authenticate(db: &Db, secret: &str, ip: IpAddr) -> Result<ApiCaller, KeyRefused> {
         if !secret.starts_with(KEY_PREFIX) || secret.len() > 200 {
             return Err(KeyRefused::Unknown);
         }
-        let row: Option<KeyRow> = sqlx::query_as(
+        const SQL: &str =
             "SELECT k.id, k.account_id, k.revoked_at, k.last_used_at, k.last_used_ip, \
                     a.status, a.ip_allow_list \
-             FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = $1",
-        )
-        .bind(hash_token(secret))
-        .fetch_optional(db.pool())
-        .await?;
+             FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = $1";
+        let hash = hash_token(secret);
+        let row: Option<KeyRow> = match db.native_reads() {
+            Some(readers) => readers.fetch_optional(SQL, &[&hash])?,
+            None => {
+                sqlx::query_as(SQL)
+                    .bind(hash)
+                    .fetch_optional(db.pool())
+                    .await?
+            }
+        };
         let row = row.ok_or(KeyRefused::Unknown)?;
         if row.revoked_at.is_some() {
             return Err(KeyRefused::Revoked);

@@ -121,6 +121,8 @@ pub struct Db {
     backend: Backend,
     /// The process's one writer of the sending path ([`crate::writer`]).
     writer: crate::writer::Writer,
+    /// Ferry's own read connections to an SQLite file ([`crate::reader`]).
+    readers: Option<std::sync::Arc<crate::reader::Readers>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -183,6 +185,9 @@ impl Db {
             .await
             .map_err(DbError::Connect)?;
         Ok(Db {
+            readers: sqlite_file
+                .clone()
+                .map(|path| std::sync::Arc::new(crate::reader::Readers::new(path))),
             writer: crate::writer::Writer::start(pool.clone(), backend, sqlite_file)
                 .map_err(DbError::Writer)?,
             pool,
@@ -273,6 +278,12 @@ impl Db {
         F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
     {
         self.writer.write_native(kind, rows, statements).await
+    }
+
+    /// The SQLite file's own read connections, for the short reads of the sending path
+    /// ([`crate::reader`]); `None` on PostgreSQL, where those reads go through sqlx.
+    pub fn native_reads(&self) -> Option<&crate::reader::Readers> {
+        self.readers.as_deref()
     }
 
     pub fn backend(&self) -> Backend {

@@ -42,6 +42,8 @@ pub mod email_replies;
 #[cfg(feature = "storage")]
 pub mod idempotency;
 #[cfg(feature = "storage")]
+pub mod reader;
+#[cfg(feature = "storage")]
 pub mod retention;
 /// Fixtures for store tests: accounts made through the engine's own functions.
 #[cfg(feature = "storage")]

@@ -64,6 +64,16 @@ pub mod store {
         unit_price_minor: i64,
     }
 
+    impl crate::reader::NativeRow for CurrentPriceRow {
+        fn from_native(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+            Ok(CurrentPriceRow {
+                route: row.get(0)?,
+                prefix: row.get(1)?,
+                unit_price_minor: row.get(2)?,
+            })
+        }
+    }
+
     #[derive(sqlx::FromRow)]
     struct StoredPriceRow {
         id: i64,
@@ -87,17 +97,18 @@ pub mod store {
 
     /// The prices in effect at `now`: for each (route, prefix) the latest row already in effect.
     pub async fn current(db: &Db, now: i64) -> Result<PriceList, sqlx::Error> {
-        let rows: Vec<CurrentPriceRow> = sqlx::query_as(
+        const SQL: &str =
             "SELECT p.route AS route, p.prefix AS prefix, p.unit_price_minor AS unit_price_minor \
              FROM prices p \
              WHERE p.effective_from <= $1 AND p.id = ( \
                 SELECT q.id FROM prices q WHERE q.route = p.route AND q.prefix = p.prefix \
                 AND q.effective_from <= $1 ORDER BY q.effective_from DESC, q.id DESC LIMIT 1) \
-             ORDER BY p.route, p.prefix",
-        )
-        .bind(now)
-        .fetch_all(db.pool())
-        .await?;
+             ORDER BY p.route, p.prefix";
+        // Staff keep the list: a few rows per route, read on every send.
+        let rows: Vec<CurrentPriceRow> = match db.native_reads() {
+            Some(readers) => readers.fetch_all(SQL, &[&now])?,
+            None => sqlx::query_as(SQL).bind(now).fetch_all(db.pool()).await?,
+        };
         let mut entries = Vec::with_capacity(rows.len());
         for r in rows {
             let Ok(route) = r.route.parse::<Route>() else {

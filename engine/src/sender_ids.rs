@@ -30,15 +30,33 @@ pub mod store {
         account_id: i64,
         active_only: bool,
     ) -> Result<Vec<SenderIdRecord>, Error> {
-        let rows: Vec<SenderIdRecord> = sqlx::query_as(
-            "SELECT id, sender_id, registered, status, created_at FROM sender_ids \
-             WHERE account_id = $1 AND (status = 'active' OR $2 = 0) ORDER BY id",
-        )
-        .bind(account_id)
-        .bind(i64::from(active_only))
-        .fetch_all(db.pool())
-        .await?;
+        const SQL: &str = "SELECT id, sender_id, registered, status, created_at FROM sender_ids \
+             WHERE account_id = $1 AND (status = 'active' OR $2 = 0) ORDER BY id";
+        let active_only = i64::from(active_only);
+        // An account has at most a handful of sender IDs.
+        let rows: Vec<SenderIdRecord> = match db.native_reads() {
+            Some(readers) => readers.fetch_all(SQL, &[&account_id, &active_only])?,
+            None => {
+                sqlx::query_as(SQL)
+                    .bind(account_id)
+                    .bind(active_only)
+                    .fetch_all(db.pool())
+                    .await?
+            }
+        };
         Ok(rows)
+    }
+
+    impl crate::reader::NativeRow for SenderIdRecord {
+        fn from_native(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+            Ok(SenderIdRecord {
+                id: row.get(0)?,
+                sender_id: row.get(1)?,
+                registered: row.get::<_, i64>(2)? != 0,
+                status: row.get(3)?,
+                created_at: row.get(4)?,
+            })
+        }
     }
 
     /// Staff give `account_id` a sender ID (audited); at most [`MAX_SENDER_IDS`] active.

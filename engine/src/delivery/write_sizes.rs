@@ -27,12 +27,14 @@ pub enum WriteKind {
     Reply,
     /// Early receipts applied once their part is known, and expiries.
     Housekeeping,
+    /// The API access log, stored in groups.
+    AccessLog,
     /// A whole tick of the writer: every write above that shared its transaction.
     Tick,
 }
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 8] = [
+    pub const ALL: [WriteKind; 9] = [
         WriteKind::Intake,
         WriteKind::Claim,
         WriteKind::Hold,
@@ -40,6 +42,7 @@ impl WriteKind {
         WriteKind::Receipt,
         WriteKind::Reply,
         WriteKind::Housekeeping,
+        WriteKind::AccessLog,
         WriteKind::Tick,
     ];
 
@@ -52,6 +55,7 @@ impl WriteKind {
             WriteKind::Receipt => "receipt",
             WriteKind::Reply => "reply",
             WriteKind::Housekeeping => "housekeeping",
+            WriteKind::AccessLog => "access_log",
             WriteKind::Tick => "tick",
         }
     }

@@ -202,6 +202,20 @@ pub mod store {
         default_country_code: i64,
     }
 
+    impl crate::reader::NativeRow for SettingsRow {
+        fn from_native(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+            Ok(SettingsRow {
+                validity_minutes: row.get(0)?,
+                single_sms_limit_minor: row.get(1)?,
+                ip_allow_list: row.get(2)?,
+                unsubscribe_hotline: row.get(3)?,
+                callback_url: row.get(4)?,
+                status_callback_url: row.get(5)?,
+                default_country_code: row.get(6)?,
+            })
+        }
+    }
+
     impl From<SettingsRow> for AccountSettings {
         fn from(r: SettingsRow) -> Self {
             AccountSettings {
@@ -218,13 +232,17 @@ pub mod store {
     }
 
     pub async fn load(db: &Db, account_id: i64) -> Result<AccountSettings, Error> {
-        let row: SettingsRow = sqlx::query_as(
-            "SELECT validity_minutes, single_sms_limit_minor, ip_allow_list, unsubscribe_hotline, callback_url, status_callback_url, default_country_code \
-             FROM accounts WHERE id = $1",
-        )
-        .bind(account_id)
-        .fetch_optional(db.pool())
-        .await?
+        const SQL: &str = "SELECT validity_minutes, single_sms_limit_minor, ip_allow_list, unsubscribe_hotline, callback_url, status_callback_url, default_country_code \
+             FROM accounts WHERE id = $1";
+        let row: SettingsRow = match db.native_reads() {
+            Some(readers) => readers.fetch_optional(SQL, &[&account_id])?,
+            None => {
+                sqlx::query_as(SQL)
+                    .bind(account_id)
+                    .fetch_optional(db.pool())
+                    .await?
+            }
+        }
         .ok_or(Error::NotFound)?;
         Ok(row.into())
     }

@@ -4,6 +4,7 @@ use super::*;
 use crate::db::{now_ms, Backend, Db};
 use crate::delivery::write_sizes::WriteKind;
 use crate::error::Error;
+use crate::reader::INLINE_ROWS;
 use futures::FutureExt;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -634,6 +635,20 @@ pub async fn opted_out_among(
     numbers: &[String],
 ) -> Result<std::collections::HashSet<String>, Error> {
     let mut found = std::collections::HashSet::new();
+    if numbers.is_empty() {
+        return Ok(found);
+    }
+    if let (Some(readers), true) = (db.native_reads(), numbers.len() <= INLINE_ROWS) {
+        // One statement text per list length up to INLINE_ROWS, each prepared once.
+        let sql = format!(
+            "SELECT number FROM opt_outs WHERE account_id = $1 AND number IN ({})",
+            crate::db::placeholders(2, numbers.len())
+        );
+        let mut params: Vec<&dyn rusqlite::ToSql> = vec![&account_id];
+        params.extend(numbers.iter().map(|n| n as &dyn rusqlite::ToSql));
+        found.extend(readers.fetch_all::<String>(&sql, &params)?);
+        return Ok(found);
+    }
     for chunk in numbers.chunks(1_000) {
         let sql = format!(
             "SELECT number FROM opt_outs WHERE account_id = $1 AND number IN ({})",

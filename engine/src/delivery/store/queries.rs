@@ -7,6 +7,7 @@ use crate::delivery::{
     BatchDetail, BatchFilter, BatchList, BatchSummary, ErrorCount, MessageFilter, MessageRow,
     StatusCount, StatusTimeline, TimelineSeries,
 };
+use crate::reader::INLINE_ROWS;
 use sms::{DeliveryStatus, ErrorCode, Money};
 use std::collections::HashMap;
 
@@ -337,6 +338,25 @@ pub(super) struct MessageRecord {
     reason: Option<String>,
 }
 
+impl crate::reader::NativeRow for MessageRecord {
+    fn from_native(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(MessageRecord {
+            id: row.get(0)?,
+            destination: row.get(1)?,
+            parts: row.get(2)?,
+            status: super::status_at(row, 3)?,
+            error_code: row.get(4)?,
+            charge_minor: row.get(5)?,
+            created_at: row.get(6)?,
+            submitted_at: row.get(7)?,
+            done_at: row.get(8)?,
+            route: row.get(9)?,
+            input_row: row.get(10)?,
+            reason: row.get(11)?,
+        })
+    }
+}
+
 impl From<MessageRecord> for MessageRow {
     fn from(r: MessageRecord) -> MessageRow {
         MessageRow {
@@ -365,18 +385,25 @@ pub async fn messages_after(
     after_id: i64,
     chunk: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
-    Ok(sqlx::query_as::<_, MessageRecord>(&format!(
+    let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.batch_id = $1 AND m.account_id = $2 AND m.id > $3 ORDER BY m.id LIMIT $4"
-    ))
-    .bind(batch_id)
-    .bind(account_id)
-    .bind(after_id)
-    .bind(chunk)
-    .fetch_all(db.pool())
-    .await?
-    .into_iter()
-    .map(MessageRow::from)
-    .collect())
+    );
+    let rows: Vec<MessageRecord> = match db.native_reads() {
+        // The answer to an API send: a page of at most a request's messages.
+        Some(readers) if usize::try_from(chunk).is_ok_and(|c| c <= INLINE_ROWS) => {
+            readers.fetch_all(&sql, &[&batch_id, &account_id, &after_id, &chunk])?
+        }
+        _ => {
+            sqlx::query_as(&sql)
+                .bind(batch_id)
+                .bind(account_id)
+                .bind(after_id)
+                .bind(chunk)
+                .fetch_all(db.pool())
+                .await?
+        }
+    };
+    Ok(rows.into_iter().map(MessageRow::from).collect())
 }
 
 /// One message of `account_id` by its id, with its batch's id; `None` for another account's

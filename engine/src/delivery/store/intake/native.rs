@@ -10,14 +10,12 @@ use std::sync::LazyLock;
 
 static AVAILABLE: LazyLock<String> = LazyLock::new(|| available_sql().replace('$', "?"));
 
-/// [`super::insert_batch`]: the account row is written first, so the balance check and the
-/// batch are one step for every other writer (SQLite has one at a time; the write lock is
-/// this transaction's from its first statement).
+/// [`super::insert_batch`]. The sqlx twin writes the account row first so that the balance
+/// check and the batch are one step for every other writer; here the tick's transaction took
+/// the write lock at its `BEGIN IMMEDIATE`, so the check and the batch are one step already.
 pub(super) fn insert_batch(conn: &Connection, batch: &NewBatch) -> Result<i64, BatchError> {
     let now = now_ms();
     let total = batch_total(batch);
-    conn.prepare_cached("UPDATE accounts SET balance_minor = balance_minor WHERE id = ?1")?
-        .execute(params![batch.account_id])?;
     let available: i64 = conn
         .prepare_cached(&AVAILABLE)?
         .query_row(params![batch.account_id], |row| row.get(0))?;
