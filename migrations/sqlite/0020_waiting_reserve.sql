@@ -4,16 +4,21 @@
 -- waiting. That sum was read from the account's waiting messages on every intake, inside the
 -- one writer every account shares: with 50,000 messages scheduled for tomorrow, each
 -- single-message API send summed 50,000 rows and the whole process fell from ~3,000 to ~200
--- sends per second. Intake adds a batch's cost once (a trigger per inserted row cost ~20 µs a
--- message); these triggers take it off as messages leave UPLOAD SUCCESS (2) and SCHEDULING (3)
--- (claimed, cancelled, expired, deleted), whichever statement moves them, so intake reads one
--- row.
+-- sends per second. These triggers keep the sum as messages enter and leave UPLOAD SUCCESS (2)
+-- and SCHEDULING (3), whichever statement moves them, so intake reads one row.
 -- PostgreSQL keeps reading the sum: there it serialises only that account's own sends.
 ALTER TABLE accounts ADD COLUMN waiting_minor INTEGER NOT NULL DEFAULT 0;
 
 UPDATE accounts SET waiting_minor = COALESCE((
     SELECT SUM(m.parts * m.unit_price_minor) FROM messages m
     WHERE m.account_id = accounts.id AND m.status IN (2, 3)), 0);
+
+CREATE TRIGGER messages_waiting_insert AFTER INSERT ON messages
+WHEN NEW.status IN (2, 3)
+BEGIN
+    UPDATE accounts SET waiting_minor = waiting_minor + NEW.parts * NEW.unit_price_minor
+    WHERE id = NEW.account_id;
+END;
 
 CREATE TRIGGER messages_waiting_delete AFTER DELETE ON messages
 WHEN OLD.status IN (2, 3)

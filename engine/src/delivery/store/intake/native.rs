@@ -95,9 +95,5 @@ pub(super) fn insert_batch(conn: &Connection, batch: &NewBatch) -> Result<i64, B
             owes_callback(u.status),
         ])?;
     }
-    // The waiting messages' cost, once per batch (migration 0020's triggers take it off as they
-    // leave waiting; refused rows cost nothing and never wait).
-    conn.prepare_cached("UPDATE accounts SET waiting_minor = waiting_minor + ?1 WHERE id = ?2")?
-        .execute(params![total.minor(), batch.account_id])?;
     Ok(batch_id)
 }
