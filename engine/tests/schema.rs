@@ -1,20 +1,11 @@
 //! The two migration sets (`migrations/sqlite`, `migrations/postgres`) must describe the same
 //! schema: the same tables, the same columns in each, the same named indexes on the same
 //! tables. Types differ by dialect (INTEGER/BIGINT, BLOB/BYTEA) and are not compared; a column,
-//! table or index added to one set only fails here, unless [`SQLITE_ONLY`] names it with its
-//! reason.
+//! table or index added to one set only fails here.
 
 use engine::db::testing;
 use sqlx::Row;
 use std::collections::BTreeSet;
-
-/// Columns one backend has on purpose, each with its reason.
-const SQLITE_ONLY: [(&str, &str); 1] = [(
-    "column accounts.waiting_minor only in SQLite",
-    "migration 0020: the waiting messages' cost, kept by triggers so that intake in the one \
-     writer every account shares reads one row; PostgreSQL sums them, serialising only that \
-     account's sends",
-)];
 
 type Schema = (BTreeSet<(String, String)>, BTreeSet<(String, String)>);
 
@@ -107,7 +98,6 @@ async fn both_migration_sets_build_the_same_tables_columns_and_indexes() {
     );
     assert!(!s_idx.is_empty(), "indexes were read");
     let mut diff = differences("column", &s_cols, &p_cols);
-    diff.retain(|d| !SQLITE_ONLY.iter().any(|(column, _why)| d == column));
     // Index names are compared with the table they are on.
     diff.extend(differences("index", &s_idx, &p_idx));
     assert!(

@@ -475,28 +475,10 @@ pub async fn daily_usage(
 /// One pass over the entries in `(account_id, id)` order (the index's order): a window sum
 /// gives each entry its running total, so the check grows with the number of entries, not
 /// with its square (the per-entry subquery it replaces took ~50 s on 50,000 entries).
-///
-/// On SQLite it also checks what the triggers of migration 0020 keep on each account: the cost
-/// of its waiting messages, which intake counts as spent.
 pub async fn accounts_out_of_balance(db: &crate::db::Db) -> Result<Vec<i64>, sqlx::Error> {
-    let mut ids: Vec<i64> = sqlx::query_scalar(OUT_OF_BALANCE)
+    sqlx::query_scalar(OUT_OF_BALANCE)
         .fetch_all(db.pool())
-        .await?;
-    if db.backend() == crate::db::Backend::Sqlite {
-        let waiting = crate::delivery::store::sql_in(&sms::DeliveryStatus::WAITING);
-        let out_of_step: Vec<i64> = sqlx::query_scalar(&format!(
-            "SELECT a.id FROM accounts a \
-               LEFT JOIN (SELECT account_id, SUM(parts * unit_price_minor) AS total FROM messages \
-                          WHERE status IN {waiting} GROUP BY account_id) w ON w.account_id = a.id \
-             WHERE a.waiting_minor <> COALESCE(w.total, 0)"
-        ))
-        .fetch_all(db.pool())
-        .await?;
-        ids.extend(out_of_step);
-        ids.sort_unstable();
-        ids.dedup();
-    }
-    Ok(ids)
+        .await
 }
 
 /// The statement behind [`accounts_out_of_balance`], also run on a backup file on its own.

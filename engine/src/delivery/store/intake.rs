@@ -315,8 +315,6 @@ pub(super) async fn insert_batch(
 
 /// What an account has for new batches: its balance, less holds, less what its waiting
 /// messages will cost. `$1` the account.
-/// What the account can still spend, summed from its waiting messages: PostgreSQL's intake
-/// (SQLite's reads a column the triggers of migration 0020 keep; see `native`).
 fn available_sql() -> String {
     format!(
         "SELECT a.balance_minor - a.held_minor - \

@@ -2,15 +2,13 @@
 //! module's checks and rows, with prepared statements (one execution per message; on this
 //! connection that costs microseconds, so no multi-row SQL is needed).
 
-use super::{batch_total, covered, BatchError, NewBatch, Timing};
+use super::{available_sql, batch_total, covered, BatchError, NewBatch, Timing};
 use crate::db::now_ms;
 use rusqlite::{params, Connection};
 use sms::{DeliveryStatus, Money};
+use std::sync::LazyLock;
 
-/// What the account can still spend: on SQLite its waiting messages' cost is kept on the
-/// account row by triggers (migration 0020), so intake reads one row however many are waiting.
-const AVAILABLE: &str =
-    "SELECT balance_minor - held_minor - waiting_minor FROM accounts WHERE id = ?1";
+static AVAILABLE: LazyLock<String> = LazyLock::new(|| available_sql().replace('$', "?"));
 
 /// [`super::insert_batch`]. The sqlx twin writes the account row first so that the balance
 /// check and the batch are one step for every other writer; here the tick's transaction took
@@ -19,7 +17,7 @@ pub(super) fn insert_batch(conn: &Connection, batch: &NewBatch) -> Result<i64, B
     let now = now_ms();
     let total = batch_total(batch);
     let available: i64 = conn
-        .prepare_cached(AVAILABLE)?
+        .prepare_cached(&AVAILABLE)?
         .query_row(params![batch.account_id], |row| row.get(0))?;
     covered(total, Money::from_minor(available))?;
     let Timing {
