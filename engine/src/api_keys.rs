@@ -259,16 +259,8 @@ pub mod store {
             "SELECT k.id, k.account_id, k.revoked_at, k.last_used_at, k.last_used_ip, \
                     a.status, a.ip_allow_list \
              FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = $1";
-        let hash = hash_token(secret);
-        let row: Option<KeyRow> = match db.native_reads() {
-            Some(readers) => readers.fetch_optional(SQL, &[&hash])?,
-            None => {
-                sqlx::query_as(SQL)
-                    .bind(hash)
-                    .fetch_optional(db.pool())
-                    .await?
-            }
-        };
+        let row: Option<KeyRow> =
+            crate::reader::fetch_optional(db, SQL, hash_token(secret)).await?;
         let row = row.ok_or(KeyRefused::Unknown)?;
         if row.revoked_at.is_some() {
             return Err(KeyRefused::Revoked);

@@ -113,8 +113,31 @@ impl Readers {
     }
 }
 
+/// The row `sql` (in sqlx's `$n` placeholders) yields for one bound value, if any: on the
+/// SQLite file's own connections ([`Readers`]), or through sqlx where there are none
+/// (PostgreSQL). For the lookups of one key or one account.
+pub async fn fetch_optional<'q, R, P>(
+    db: &crate::db::Db,
+    sql: &'q str,
+    param: P,
+) -> Result<Option<R>, sqlx::Error>
+where
+    R: NativeRow + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    P: 'q + rusqlite::ToSql + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
+{
+    match db.native_reads() {
+        Some(readers) => readers.fetch_optional(sql, &[&param]),
+        None => {
+            sqlx::query_as(sql)
+                .bind(param)
+                .fetch_optional(db.pool())
+                .await
+        }
+    }
+}
+
 /// sqlx's `$n` placeholders as SQLite's numbered `?n`, which binds a repeated `$1` once.
-fn native_sql(sql: &str) -> String {
+pub(crate) fn native_sql(sql: &str) -> String {
     sql.replace('$', "?")
 }
 

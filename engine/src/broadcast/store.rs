@@ -104,16 +104,9 @@ const INLINE_LIST_BYTES: usize = 64 * crate::reader::INLINE_ROWS;
 
 async fn account_facts(db: &Db, account_id: i64) -> Result<AccountFacts, Error> {
     const SQL: &str = "SELECT status, mobile, balance_minor, china_signature, default_country_code FROM accounts WHERE id = $1";
-    let row: AccountFactsRow = match db.native_reads() {
-        Some(readers) => readers.fetch_optional(SQL, &[&account_id])?,
-        None => {
-            sqlx::query_as(SQL)
-                .bind(account_id)
-                .fetch_optional(db.pool())
-                .await?
-        }
-    }
-    .ok_or(Error::NotFound)?;
+    let row: AccountFactsRow = crate::reader::fetch_optional(db, SQL, account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     Ok(AccountFacts {
         status: AccountStatus::parse(&row.status)
             .ok_or_else(|| Error::internal("account status", row.status))?,

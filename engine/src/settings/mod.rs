@@ -234,16 +234,9 @@ pub mod store {
     pub async fn load(db: &Db, account_id: i64) -> Result<AccountSettings, Error> {
         const SQL: &str = "SELECT validity_minutes, single_sms_limit_minor, ip_allow_list, unsubscribe_hotline, callback_url, status_callback_url, default_country_code \
              FROM accounts WHERE id = $1";
-        let row: SettingsRow = match db.native_reads() {
-            Some(readers) => readers.fetch_optional(SQL, &[&account_id])?,
-            None => {
-                sqlx::query_as(SQL)
-                    .bind(account_id)
-                    .fetch_optional(db.pool())
-                    .await?
-            }
-        }
-        .ok_or(Error::NotFound)?;
+        let row: SettingsRow = crate::reader::fetch_optional(db, SQL, account_id)
+            .await?
+            .ok_or(Error::NotFound)?;
         Ok(row.into())
     }
 

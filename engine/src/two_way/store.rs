@@ -638,22 +638,21 @@ pub async fn opted_out_among(
     if numbers.is_empty() {
         return Ok(found);
     }
+    let sql_for = |count: usize| {
+        format!(
+            "SELECT number FROM opt_outs WHERE account_id = $1 AND number IN ({})",
+            crate::db::placeholders(2, count)
+        )
+    };
     if let (Some(readers), true) = (db.native_reads(), numbers.len() <= INLINE_ROWS) {
         // One statement text per list length up to INLINE_ROWS, each prepared once.
-        let sql = format!(
-            "SELECT number FROM opt_outs WHERE account_id = $1 AND number IN ({})",
-            crate::db::placeholders(2, numbers.len())
-        );
         let mut params: Vec<&dyn rusqlite::ToSql> = vec![&account_id];
         params.extend(numbers.iter().map(|n| n as &dyn rusqlite::ToSql));
-        found.extend(readers.fetch_all::<String>(&sql, &params)?);
+        found.extend(readers.fetch_all::<String>(&sql_for(numbers.len()), &params)?);
         return Ok(found);
     }
     for chunk in numbers.chunks(1_000) {
-        let sql = format!(
-            "SELECT number FROM opt_outs WHERE account_id = $1 AND number IN ({})",
-            crate::db::placeholders(2, chunk.len())
-        );
+        let sql = sql_for(chunk.len());
         let mut q = sqlx::query_scalar::<_, String>(&sql).bind(account_id);
         for n in chunk {
             q = q.bind(n);

@@ -5,6 +5,7 @@ use super::{claim_sql, ClaimRow, ClaimedMessage, Prepared, NODE_TIMEOUT_MS};
 use crate::db::{now_ms, Backend};
 use crate::delivery::store::status_at;
 use crate::ledger::store::LedgerError;
+use crate::reader::native_sql;
 use rusqlite::{params, Connection};
 use sms::{DeliveryStatus, ErrorCode, Money};
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use std::sync::LazyLock;
 
 /// The claim with SQLite's numbered parameters (`?N` binds by its number, as `$N` does
 /// through sqlx; a `$N` name would be numbered by first appearance here).
-static CLAIM: LazyLock<String> = LazyLock::new(|| claim_sql(Backend::Sqlite).replace('$', "?"));
+static CLAIM: LazyLock<String> = LazyLock::new(|| native_sql(&claim_sql(Backend::Sqlite)));
 
 /// [`super::claim`].
 pub(super) fn claim(

@@ -4,11 +4,12 @@
 
 use super::{available_sql, batch_total, covered, BatchError, NewBatch, Timing};
 use crate::db::now_ms;
+use crate::reader::native_sql;
 use rusqlite::{params, Connection};
 use sms::{DeliveryStatus, Money};
 use std::sync::LazyLock;
 
-static AVAILABLE: LazyLock<String> = LazyLock::new(|| available_sql().replace('$', "?"));
+static AVAILABLE: LazyLock<String> = LazyLock::new(|| native_sql(&available_sql()));
 
 /// [`super::insert_batch`]. The sqlx twin writes the account row first so that the balance
 /// check and the batch are one step for every other writer; here the tick's transaction took
