@@ -215,6 +215,7 @@ async fn a_batch_over_the_balance_is_refused_whole_with_the_shortfall() {
         .await
         .expect_err("already promised");
         assert!(err.to_string().contains("insufficient balance"), "{err}");
+        check_ledger(&t).await;
     }
 }
 
@@ -247,6 +248,7 @@ async fn concurrent_submissions_for_the_last_credit_accept_exactly_what_the_bala
             }
         }
         assert_eq!(accepted, N - 1, "{}", t.name);
+        check_ledger(&t).await;
     }
 }
 
@@ -430,6 +432,9 @@ async fn scheduled_batches_wait_in_the_database_and_go_on_time_and_can_be_delete
             "{}: SCHEDULING until due",
             t.name
         );
+        // The scheduled messages' cost is what intake counts as spent (kept on the account row,
+        // checked against the messages by check_ledger).
+        check_ledger(&t).await;
         wait_final(&t.db, past, Duration::from_secs(10)).await;
         wait_final(&t.db, soon, Duration::from_secs(10)).await;
         assert!(messages(&t.db, later).await.iter().all(|m| m.status == 3));
@@ -451,6 +456,7 @@ async fn scheduled_batches_wait_in_the_database_and_go_on_time_and_can_be_delete
         assert!(messages(&t.db, later).await.is_empty());
         d.shutdown().await;
         sim.shutdown();
+        check_ledger(&t).await;
     }
 }
 
@@ -773,6 +779,8 @@ async fn a_message_over_the_single_sms_charge_limit_is_not_sent_or_charged() {
         );
         assert_eq!(sim.stats().accepted, 1);
         sim.shutdown();
+        // The refused message's cost left the account's waiting reserve.
+        check_ledger(&t).await;
     }
 }
 

@@ -565,6 +565,16 @@ async fn retention_deletes_final_messages_past_two_months_in_chunks_and_keeps_th
             .execute(t.db.pool())
             .await
             .expect("recent done");
+        // The statements above stand in for the dispatcher, which also takes the messages it
+        // sends off the account's waiting reserve (intake reserved them).
+        sqlx::query(
+            "UPDATE accounts SET waiting_minor = (SELECT COALESCE(SUM(parts * unit_price_minor), 0) \
+             FROM messages WHERE account_id = $1 AND status IN (2, 3)) WHERE id = $1",
+        )
+        .bind(account)
+        .execute(t.db.pool())
+        .await
+        .expect("reserve as dispatched");
         sqlx::query("UPDATE batches SET created_at = $1 WHERE id = $2")
             .bind(now - 200 * DAY)
             .bind(future)

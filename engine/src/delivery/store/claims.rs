@@ -4,7 +4,7 @@
 use super::sql_in;
 use crate::db::{id_list, now_ms, Backend, Db};
 use crate::delivery::write_sizes::WriteKind;
-use crate::ledger::store::{hold, LedgerError};
+use crate::ledger::store::{hold, LedgerError, UNRESERVE};
 use futures::FutureExt;
 use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
@@ -381,7 +381,26 @@ async fn prepare_in(
             .await?;
         }
     }
+    for (account_id, cost) in refused_cost(messages, &out) {
+        sqlx::query(UNRESERVE)
+            .bind(cost)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     Ok(decided(out))
+}
+
+/// What the refused messages (all of them waiting until now) would have cost, by account: it
+/// comes off what the account's waiting messages will cost.
+fn refused_cost(messages: &[ClaimedMessage], out: &[Option<Prepared>]) -> HashMap<i64, i64> {
+    super::cost_by_account(
+        messages
+            .iter()
+            .zip(out)
+            .filter(|(_, decision)| matches!(decision, Some(Prepared::Refused(_))))
+            .map(|(m, _)| (m.account_id, m.charge().minor())),
+    )
 }
 
 /// What is decided before any hold: messages that hold their charge from an interrupted

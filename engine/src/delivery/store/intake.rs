@@ -2,7 +2,7 @@
 //! transaction; the group-commit writer that lets many requests share one disk sync; and
 //! deleting a scheduled batch before it starts.
 
-use super::{insert_rows, sql_in};
+use super::insert_rows;
 use crate::db::{now_ms, Db};
 use crate::delivery::write_sizes::WriteKind;
 use crate::ledger::store::LedgerError;
@@ -224,15 +224,21 @@ pub(super) async fn insert_batch(
 ) -> Result<i64, BatchError> {
     let now = now_ms();
     let total = batch_total(batch);
-    sqlx::query("UPDATE accounts SET balance_minor = balance_minor WHERE id = $1")
+    // The check and the reservation are one statement, which locks the account row: concurrent
+    // batches are checked one after the other.
+    let reserved = sqlx::query(RESERVE)
+        .bind(total.minor())
         .bind(batch.account_id)
         .execute(&mut *tx)
-        .await?;
-    let available: i64 = sqlx::query_scalar(&available_sql())
-        .bind(batch.account_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    covered(total, Money::from_minor(available))?;
+        .await?
+        .rows_affected();
+    if reserved == 0 {
+        let available: i64 = sqlx::query_scalar(AVAILABLE)
+            .bind(batch.account_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        return Err(insufficient(total, Money::from_minor(available)));
+    }
     let Timing {
         due,
         is_scheduled,
@@ -314,32 +320,27 @@ pub(super) async fn insert_batch(
 }
 
 /// What an account has for new batches: its balance, less holds, less what its waiting
-/// messages will cost. `$1` the account.
-fn available_sql() -> String {
-    format!(
-        "SELECT a.balance_minor - a.held_minor - \
-           CAST(COALESCE((SELECT SUM(m.parts * m.unit_price_minor) FROM messages m \
-                          WHERE m.account_id = a.id AND m.status IN {}), 0) AS BIGINT) \
-         FROM accounts a WHERE a.id = $1",
-        sql_in(&DeliveryStatus::WAITING)
-    )
-}
+/// messages will cost (kept on the row, migration 0020). `$1` the account.
+pub(super) const AVAILABLE: &str =
+    "SELECT balance_minor - held_minor - waiting_minor FROM accounts WHERE id = $1";
+
+/// Reserves a batch's cost (`$1`) among the account's (`$2`) waiting messages if what it has
+/// for new batches covers it; changes nothing (no row) otherwise.
+pub(super) const RESERVE: &str = "UPDATE accounts SET waiting_minor = waiting_minor + $1 \
+     WHERE id = $2 AND balance_minor - held_minor - waiting_minor >= $1";
 
 /// What the batch costs (an overflow costs more than any balance).
 fn batch_total(batch: &NewBatch) -> Money {
     batch_cost(&batch.recipients).unwrap_or(Money::from_minor(i64::MAX))
 }
 
-/// An insufficient balance is refused before anything is written.
-fn covered(total: Money, available: Money) -> Result<(), BatchError> {
-    if total > available {
-        return Err(BatchError::InsufficientBalance {
-            total,
-            available,
-            shortfall: total.checked_sub(available).unwrap_or(total),
-        });
+/// The refusal of a batch whose reservation failed: what it costs and what the account has.
+fn insufficient(total: Money, available: Money) -> BatchError {
+    BatchError::InsufficientBalance {
+        total,
+        available,
+        shortfall: total.checked_sub(available).unwrap_or(total),
     }
-    Ok(())
 }
 
 /// When a batch's messages are due, and the status they wait in.
@@ -519,12 +520,23 @@ pub async fn delete_batch(
             DeleteOutcome::NotFound
         });
     }
-    sqlx::query("DELETE FROM messages WHERE batch_id = $1 AND status = $2 AND due_at > $3")
-        .bind(batch_id)
-        .bind(i64::from(DeliveryStatus::Scheduling))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    let deleted: Vec<(i64, i64)> = sqlx::query_as(
+        "DELETE FROM messages WHERE batch_id = $1 AND status = $2 AND due_at > $3 \
+         RETURNING account_id, parts * unit_price_minor",
+    )
+    .bind(batch_id)
+    .bind(i64::from(DeliveryStatus::Scheduling))
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    // They were reserved among the account's waiting messages at intake.
+    for (account, total) in super::cost_by_account(deleted) {
+        sqlx::query(crate::ledger::store::UNRESERVE)
+            .bind(total)
+            .bind(account)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(DeleteOutcome::Deleted)
 }

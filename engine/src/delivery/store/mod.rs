@@ -26,6 +26,19 @@ pub(crate) fn sql_in(statuses: &[DeliveryStatus]) -> String {
     format!("({})", codes.join(", "))
 }
 
+/// Costs of messages summed by account (`(account, cost)` pairs in, one total per account
+/// out), for the statements that take waiting messages off an account's reserve.
+pub(crate) fn cost_by_account(
+    costs: impl IntoIterator<Item = (i64, i64)>,
+) -> std::collections::HashMap<i64, i64> {
+    let mut totals = std::collections::HashMap::new();
+    for (account, cost) in costs {
+        let total: &mut i64 = totals.entry(account).or_default();
+        *total = total.saturating_add(cost);
+    }
+    totals
+}
+
 /// Every final status (§8) as SQL, for the statements that look only at finished messages.
 pub(crate) fn sql_final() -> String {
     let finals: Vec<DeliveryStatus> = DeliveryStatus::ALL

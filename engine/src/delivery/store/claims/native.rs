@@ -4,7 +4,7 @@
 use super::{claim_sql, ClaimRow, ClaimedMessage, Prepared, NODE_TIMEOUT_MS};
 use crate::db::{now_ms, Backend};
 use crate::delivery::store::status_at;
-use crate::ledger::store::LedgerError;
+use crate::ledger::store::{LedgerError, HOLD, UNRESERVE};
 use crate::reader::native_sql;
 use rusqlite::{params, Connection};
 use sms::{DeliveryStatus, ErrorCode, Money};
@@ -14,6 +14,8 @@ use std::sync::LazyLock;
 /// The claim with SQLite's numbered parameters (`?N` binds by its number, as `$N` does
 /// through sqlx; a `$N` name would be numbered by first appearance here).
 static CLAIM: LazyLock<String> = LazyLock::new(|| native_sql(&claim_sql(Backend::Sqlite)));
+static NATIVE_HOLD: LazyLock<String> = LazyLock::new(|| native_sql(HOLD));
+static NATIVE_UNRESERVE: LazyLock<String> = LazyLock::new(|| native_sql(UNRESERVE));
 
 /// [`super::claim`].
 pub(super) fn claim(
@@ -61,9 +63,7 @@ pub(super) fn claim(
 /// not cover it ([`crate::ledger::store::hold`]).
 fn hold(conn: &Connection, account_id: i64, amount: Money) -> rusqlite::Result<bool> {
     let n = conn
-        .prepare_cached(
-            "UPDATE accounts SET held_minor = held_minor + ?1 WHERE id = ?2 AND balance_minor - held_minor >= ?1",
-        )?
+        .prepare_cached(&NATIVE_HOLD)?
         .execute(params![amount.minor(), account_id])?;
     Ok(n == 1)
 }
@@ -116,6 +116,10 @@ pub(super) fn prepare(
                 m.id
             ])?;
         }
+    }
+    let mut unreserve = conn.prepare_cached(&NATIVE_UNRESERVE)?;
+    for (account_id, cost) in super::refused_cost(messages, &out) {
+        unreserve.execute(params![cost, account_id])?;
     }
     Ok(super::decided(out))
 }

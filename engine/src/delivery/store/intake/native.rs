@@ -2,25 +2,29 @@
 //! module's checks and rows, with prepared statements (one execution per message; on this
 //! connection that costs microseconds, so no multi-row SQL is needed).
 
-use super::{available_sql, batch_total, covered, BatchError, NewBatch, Timing};
+use super::{batch_total, insufficient, BatchError, NewBatch, Timing, AVAILABLE, RESERVE};
 use crate::db::now_ms;
 use crate::reader::native_sql;
 use rusqlite::{params, Connection};
 use sms::{DeliveryStatus, Money};
 use std::sync::LazyLock;
 
-static AVAILABLE: LazyLock<String> = LazyLock::new(|| native_sql(&available_sql()));
+static NATIVE_AVAILABLE: LazyLock<String> = LazyLock::new(|| native_sql(AVAILABLE));
+static NATIVE_RESERVE: LazyLock<String> = LazyLock::new(|| native_sql(RESERVE));
 
-/// [`super::insert_batch`]. The sqlx twin writes the account row first so that the balance
-/// check and the batch are one step for every other writer; here the tick's transaction took
-/// the write lock at its `BEGIN IMMEDIATE`, so the check and the batch are one step already.
+/// [`super::insert_batch`].
 pub(super) fn insert_batch(conn: &Connection, batch: &NewBatch) -> Result<i64, BatchError> {
     let now = now_ms();
     let total = batch_total(batch);
-    let available: i64 = conn
-        .prepare_cached(&AVAILABLE)?
-        .query_row(params![batch.account_id], |row| row.get(0))?;
-    covered(total, Money::from_minor(available))?;
+    let reserved = conn
+        .prepare_cached(&NATIVE_RESERVE)?
+        .execute(params![total.minor(), batch.account_id])?;
+    if reserved == 0 {
+        let available: i64 = conn
+            .prepare_cached(&NATIVE_AVAILABLE)?
+            .query_row(params![batch.account_id], |row| row.get(0))?;
+        return Err(insufficient(total, Money::from_minor(available)));
+    }
     let Timing {
         due,
         is_scheduled,
