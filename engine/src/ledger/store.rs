@@ -279,11 +279,11 @@ pub struct HeldCharge {
     pub reference: String,
 }
 
-/// [`charge_held`] for many charges of one account in a few statements: the references
-/// already charged are looked up at once, their holds released; the rest become one balance
-/// update and one multi-row insert whose running balances are those that posting them one by
-/// one would have written. Returns, per charge, whether it was posted now.
-pub async fn charge_held_many(
+/// Which of an account's held charges are to be posted now ([`post_held_charges`]): not those
+/// whose reference was charged before (a message accepted again after a crash), nor free ones
+/// (a verification code the installation pays for). Reads only: the caller can look this up
+/// before it takes the account's row lock.
+pub async fn charges_to_post(
     conn: &mut AnyConnection,
     account_id: i64,
     charges: &[HeldCharge],
@@ -300,15 +300,27 @@ pub async fn charge_held_many(
         }
         already.extend(query.fetch_all(&mut *conn).await?);
     }
-    // A free message (a verification code the installation pays for) posts no entry.
-    let posted: Vec<bool> = charges
+    Ok(charges
         .iter()
         .map(|c| c.amount.minor() > 0 && !already.contains(&c.reference))
-        .collect();
+        .collect())
+}
+
+/// [`charge_held`] for many charges of one account in a few statements, `posted` saying which
+/// ([`charges_to_post`]): the others' holds are released; the rest become one balance update
+/// and one multi-row insert whose running balances are those that posting them one by one
+/// would have written. It updates the account row, whose lock every other charge and hold of
+/// the account then waits for until the transaction ends: on PostgreSQL call it last.
+pub async fn post_held_charges(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    charges: &[HeldCharge],
+    posted: &[bool],
+) -> Result<(), LedgerError> {
     let sum = |post: bool| {
         charges
             .iter()
-            .zip(&posted)
+            .zip(posted)
             .filter(|(_, p)| **p == post)
             .map(|(c, _)| c.amount.minor())
             .sum::<i64>()
@@ -318,7 +330,7 @@ pub async fn charge_held_many(
         release(conn, account_id, Money::from_minor(to_release)).await?;
     }
     if to_charge == 0 {
-        return Ok(posted);
+        return Ok(());
     }
     let balance_now: i64 = sqlx::query_scalar(
         "UPDATE accounts SET balance_minor = balance_minor - $1, held_minor = held_minor - $1 \
@@ -333,7 +345,7 @@ pub async fn charge_held_many(
     let created_at = now_ms();
     let to_post: Vec<&HeldCharge> = charges
         .iter()
-        .zip(&posted)
+        .zip(posted)
         .filter(|(_, p)| **p)
         .map(|(c, _)| c)
         .collect();
@@ -357,7 +369,7 @@ pub async fn charge_held_many(
         }
         query.execute(&mut *conn).await?;
     }
-    Ok(posted)
+    Ok(())
 }
 
 /// Moves `amount` from one account to another: a transfer-out and a transfer-in entry in the

@@ -4,7 +4,9 @@
 use super::*;
 use crate::db::{id_list, now_ms, Backend, Db};
 use crate::delivery::write_sizes::WriteKind;
-use crate::ledger::store::{charge_held, charge_held_many, release, HeldCharge, LedgerError};
+use crate::ledger::store::{
+    charge_held, charges_to_post, post_held_charges, release, HeldCharge, LedgerError,
+};
 use futures::FutureExt;
 use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
@@ -181,8 +183,12 @@ pub(super) async fn record_acceptances(
     for (i, a) in accepted.iter().enumerate() {
         by_account.entry(a.message.account_id).or_default().push(i);
     }
+    // Which holds become charges is read first; the charges are posted last, so that the
+    // account row (which every other hold and charge of the account waits for on PostgreSQL)
+    // stays locked only for those statements and the commit.
     let mut charged = vec![false; accepted.len()];
-    for (account_id, indexes) in &by_account {
+    let mut to_post = Vec::with_capacity(by_account.len());
+    for (account_id, indexes) in by_account {
         let charges: Vec<HeldCharge> = indexes
             .iter()
             .map(|&i| {
@@ -194,10 +200,11 @@ pub(super) async fn record_acceptances(
                 }
             })
             .collect();
-        let posted = charge_held_many(&mut *tx, *account_id, &charges).await?;
-        for (&i, p) in indexes.iter().zip(posted) {
+        let posted = charges_to_post(&mut *tx, account_id, &charges).await?;
+        for (&i, &p) in indexes.iter().zip(&posted) {
             charged[i] = p;
         }
+        to_post.push((account_id, charges, posted));
     }
     // One UPDATE per (batch, final or not, charged now or not): the members share every value
     // but their ids. A batch's expiry times differ by the milliseconds between submits; the
@@ -285,6 +292,9 @@ pub(super) async fn record_acceptances(
             query = query.bind(*smsc).bind(*key);
         }
         query.execute(&mut *tx).await?;
+    }
+    for (account_id, charges, posted) in to_post {
+        post_held_charges(&mut *tx, account_id, &charges, &posted).await?;
     }
     Ok(())
 }
