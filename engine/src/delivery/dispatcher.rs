@@ -4,6 +4,7 @@
 //! it stopped; several dispatchers, in one process or many, share the work through claims.
 
 use super::store::{self, BatchForSending, ClaimedMessage, Prepared, Receipt, SubmitResult};
+use super::unrecorded::Unrecorded;
 use crate::db::{now_ms, Db};
 use crate::two_way::store as two_way_store;
 use crate::two_way::TwoWaySettings;
@@ -173,6 +174,8 @@ struct ClientSettings {
     throttle_backoff: Duration,
     max_deferrals: u32,
     two_way: TwoWaySettings,
+    /// Accepted parts whose outcome is still to be committed, which receipts wait for.
+    unrecorded: Arc<Unrecorded>,
 }
 
 /// The dispatcher's SMSC connections, which staff may change while it runs: cheap to clone
@@ -301,6 +304,7 @@ impl SmscLinks {
             c.msg_id_matching,
             settings.two_way.clone(),
             counters.clone(),
+            settings.unrecorded.clone(),
             events,
         ));
         tracing::info!(smsc = %c.name, address = %c.address, "SMSC connection started");
@@ -388,6 +392,7 @@ pub fn start(db: Db, config: DispatcherConfig) -> DispatcherHandle {
             throttle_backoff: config.throttle_backoff,
             max_deferrals: config.max_deferrals,
             two_way: config.two_way.clone(),
+            unrecorded: Arc::default(),
         },
         &config.smscs,
     );
@@ -552,6 +557,7 @@ async fn send_chunk(
     };
     let decisions = store::prepare(db, &claimed, &limits).await?;
     let smscs = links.snapshot();
+    let unrecorded = &links.inner.settings.unrecorded;
     let mut submits = JoinSet::new();
     let mut results = Vec::with_capacity(claimed.len());
     let mut permits = Vec::new();
@@ -574,6 +580,7 @@ async fn send_chunk(
         };
         let grace = config.expiry_grace;
         let links = links.clone();
+        let unrecorded = unrecorded.clone();
         submits.spawn(async move {
             let mut smsc = smsc;
             let mut permit = smsc.unrecorded.clone().acquire_owned().await.ok();
@@ -589,7 +596,7 @@ async fn send_chunk(
                     permit = smsc.unrecorded.clone().acquire_owned().await.ok();
                 }
             }
-            let result = submit_message(&smsc, &batch, &m, grace).await;
+            let result = submit_message(&smsc, &batch, &m, grace, &unrecorded).await;
             let counter = match result {
                 SubmitResult::Accepted { .. } => &smsc.counters.submits_accepted,
                 _ => &smsc.counters.submits_failed,
@@ -621,7 +628,22 @@ async fn send_chunk(
             None if results.is_empty() => break,
             None => {}
         }
-        store::record_many(db, std::mem::take(&mut results)).await?;
+        let recording: Vec<(String, Vec<String>)> = results
+            .iter()
+            .flat_map(|(_, r)| {
+                let (smsc, parts) = r.accepted_parts();
+                parts
+                    .iter()
+                    .map(move |(_, _, keys)| (smsc.to_owned(), keys.clone()))
+            })
+            .collect();
+        let recorded = store::record_many(db, std::mem::take(&mut results)).await;
+        unrecorded.settled(
+            recording
+                .iter()
+                .map(|(smsc, keys)| (smsc.as_str(), keys.as_slice())),
+        );
+        recorded?;
         permits.clear();
     }
     Ok(())
@@ -691,6 +713,7 @@ async fn submit_message(
     batch: &BatchForSending,
     m: &ClaimedMessage,
     grace: Duration,
+    unrecorded: &Unrecorded,
 ) -> SubmitResult {
     let route = m.route_in(batch);
     let outbound = OutboundMessage {
@@ -732,6 +755,7 @@ async fn submit_message(
         match smsc.handle.submit(part).await {
             Ok(SubmitOutcome::Accepted { message_id }) => {
                 let keys = smsc.config.msg_id_matching.submit_keys(&message_id);
+                unrecorded.accepted(&name, &keys);
                 accepted.push((number, message_id, keys));
             }
             Ok(SubmitOutcome::Rejected { command_status }) => {
@@ -780,6 +804,7 @@ async fn receipts_loop(
     matching: MsgIdMatching,
     two_way: TwoWaySettings,
     counters: Arc<LinkCounters>,
+    unrecorded: Arc<Unrecorded>,
     mut events: tokio::sync::mpsc::Receiver<Event>,
 ) {
     let mut inbound = Inbound::default();
@@ -794,6 +819,9 @@ async fn receipts_loop(
         if !inbound.receipts.is_empty() {
             let (receipts, acks): (Vec<Receipt>, Vec<_>) = inbound.receipts.drain(..).unzip();
             let count = receipts.len() as u64;
+            // A receipt that overtook its part's recording finds the part once it is committed,
+            // rather than being parked and matched again later.
+            unrecorded.wait_for(&receipts).await;
             let stored = store::apply_receipts(&db, receipts).await;
             if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store receipts; the SMSC will resend them");

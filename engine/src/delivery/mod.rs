@@ -12,6 +12,8 @@ pub mod staff_view;
 #[cfg(feature = "storage")]
 pub mod store;
 #[cfg(feature = "storage")]
+pub mod unrecorded;
+#[cfg(feature = "storage")]
 pub mod write_sizes;
 
 use serde::{Deserialize, Serialize};

@@ -62,6 +62,18 @@ impl SubmitResult {
     }
 }
 
+impl SubmitResult {
+    /// The SMSC and the parts it accepted in this attempt.
+    pub fn accepted_parts(&self) -> (&str, &[AcceptedPart]) {
+        match self {
+            SubmitResult::Accepted { smsc, parts, .. } => (smsc, parts),
+            SubmitResult::Rejected { smsc, accepted, .. }
+            | SubmitResult::Retry { smsc, accepted, .. }
+            | SubmitResult::Expired { smsc, accepted } => (smsc, accepted),
+        }
+    }
+}
+
 /// How long a message waits before its `attempts`-th retry: 2 s, doubling, at most 5 minutes.
 pub fn retry_delay_ms(attempts: i64) -> i64 {
     let doublings = attempts.clamp(1, 16) - 1;
