@@ -2,8 +2,8 @@
 # Keeps the shared build directory within the disk: every checkout path (this clone, CI's fresh
 # clones) builds its own ~700 MB test executables, and a debug build's incremental caches grow
 # with every edit. Keeps only the newest executable of each name in target/debug/deps (cargo
-# rebuilds one it needs and finds missing), drops incremental sessions untouched for a day,
-# and says how much disk is left.
+# rebuilds one it needs and finds missing), drops incremental sessions untouched for a day
+# (all of them when under 20 GB is free), and says how much disk is left.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 deps="$CARGO_TARGET_DIR/debug/deps"
@@ -22,6 +22,13 @@ if [ -d "$CARGO_TARGET_DIR/debug/incremental" ]; then
         -exec rm -rf {} +
 fi
 free_gb=$(df -P --block-size=1G "$CARGO_TARGET_DIR" | awk 'NR == 2 { print $4 }')
+# Incremental caches of a day of edits reached 15-18 GB, enough to fill the disk during a
+# test build (and then nothing, not even a shell, could start). They are only a cache: when
+# space is short they all go, and the next build is a full one.
+if [ "$free_gb" -lt 20 ] && [ -d "$CARGO_TARGET_DIR/debug/incremental" ]; then
+    find "$CARGO_TARGET_DIR/debug/incremental" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+    free_gb=$(df -P --block-size=1G "$CARGO_TARGET_DIR" | awk 'NR == 2 { print $4 }')
+fi
 log "build directory pruned: ${free_gb} GB free"
 if [ "$free_gb" -lt 20 ]; then
     log "warning: under 20 GB free; a full build and test run needs about 30 GB"
