@@ -969,3 +969,52 @@ async fn receipts_for_two_parts_of_one_message_at_once_finish_it_on_postgresql()
         assert_eq!(ms[0].status, 22, "both parts delivered: {ms:?}");
     }
 }
+
+/// A dispatcher whose lease ran out while it was slow prepares messages that another one took
+/// over and held meanwhile: it must leave them (not send them a second time) and give its own
+/// hold back, so the account's held and waiting amounts count each message once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_message_held_by_a_dispatcher_that_took_it_over_is_not_held_or_sent_again() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "takeover", Money::hkd(10)).await;
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "mine", &numbers(2, 9900)),
+        )
+        .await
+        .expect("batch");
+        store::heartbeat(&t.db, "slow-node")
+            .await
+            .expect("heartbeat");
+        let slow = store::claim(&t.db, "slow-node", 10, 60_000)
+            .await
+            .expect("claim");
+        assert_eq!(slow.len(), 2, "{}", t.name);
+        // The other node's prepare ran first (it found the slow node's claim expired).
+        let first = store::prepare(&t.db, &slow, &|_| None)
+            .await
+            .expect("holds");
+        assert!(
+            first.iter().all(|d| *d == store::Prepared::Send),
+            "{}",
+            t.name
+        );
+        let again = store::prepare(&t.db, &slow, &|_| None)
+            .await
+            .expect("again");
+        assert!(
+            again.iter().all(|d| *d == store::Prepared::TakenOver),
+            "{}: {again:?}",
+            t.name
+        );
+        let (held, waiting): (i64, i64) =
+            sqlx::query_as("SELECT held_minor, waiting_minor FROM accounts WHERE id = $1")
+                .bind(account)
+                .fetch_one(t.db.pool())
+                .await
+                .expect("account");
+        assert_eq!((held, waiting), (2 * 3_200, 0), "{}: held once", t.name);
+        check_ledger(&t).await;
+        assert!(messages(&t.db, batch).await.iter().all(|m| m.status == 4));
+    }
+}

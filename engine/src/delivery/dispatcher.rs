@@ -4,7 +4,7 @@
 //! it stopped; several dispatchers, in one process or many, share the work through claims.
 
 use super::store::{self, BatchForSending, ClaimedMessage, Prepared, Receipt, SubmitResult};
-use super::unrecorded::Unrecorded;
+use super::unrecorded::{Registration, Unrecorded};
 use crate::db::{now_ms, Db};
 use crate::two_way::store as two_way_store;
 use crate::two_way::TwoWaySettings;
@@ -596,13 +596,15 @@ async fn send_chunk(
                     permit = smsc.unrecorded.clone().acquire_owned().await.ok();
                 }
             }
-            let result = submit_message(&smsc, &batch, &m, grace, &unrecorded).await;
+            let mut registrations = Vec::new();
+            let result =
+                submit_message(&smsc, &batch, &m, grace, &unrecorded, &mut registrations).await;
             let counter = match result {
                 SubmitResult::Accepted { .. } => &smsc.counters.submits_accepted,
                 _ => &smsc.counters.submits_failed,
             };
             counter.fetch_add(1, Ordering::Relaxed);
-            (m, result, permit)
+            (m, result, (permit, registrations))
         });
     }
     // Record outcomes as they come: in groups while results keep arriving, and at once when
@@ -628,22 +630,9 @@ async fn send_chunk(
             None if results.is_empty() => break,
             None => {}
         }
-        let recording: Vec<(String, Vec<String>)> = results
-            .iter()
-            .flat_map(|(_, r)| {
-                let (smsc, parts) = r.accepted_parts();
-                parts
-                    .iter()
-                    .map(move |(_, _, keys)| (smsc.to_owned(), keys.clone()))
-            })
-            .collect();
-        let recorded = store::record_many(db, std::mem::take(&mut results)).await;
-        unrecorded.settled(
-            recording
-                .iter()
-                .map(|(smsc, keys)| (smsc.as_str(), keys.as_slice())),
-        );
-        recorded?;
+        // The permits and the parts' registrations (which receipts wait for) go once the
+        // outcomes are committed; on an error, as this function returns.
+        store::record_many(db, std::mem::take(&mut results)).await?;
         permits.clear();
     }
     Ok(())
@@ -713,7 +702,8 @@ async fn submit_message(
     batch: &BatchForSending,
     m: &ClaimedMessage,
     grace: Duration,
-    unrecorded: &Unrecorded,
+    unrecorded: &Arc<Unrecorded>,
+    registrations: &mut Vec<Registration>,
 ) -> SubmitResult {
     let route = m.route_in(batch);
     let outbound = OutboundMessage {
@@ -755,7 +745,7 @@ async fn submit_message(
         match smsc.handle.submit(part).await {
             Ok(SubmitOutcome::Accepted { message_id }) => {
                 let keys = smsc.config.msg_id_matching.submit_keys(&message_id);
-                unrecorded.accepted(&name, &keys);
+                registrations.push(unrecorded.accepted(&name, &keys));
                 accepted.push((number, message_id, keys));
             }
             Ok(SubmitOutcome::Rejected { command_status }) => {
@@ -798,6 +788,10 @@ async fn submit_message(
 /// Turns receipts into statuses and stores replies (MO messages), a few hundred per
 /// transaction, and acknowledges them to the SMSC only once stored (an unacknowledged one is
 /// redelivered after a crash). Runs until the SMSC client shuts down (its event channel closes).
+/// Queued events beyond which receipts are stored at once, without waiting for their parts'
+/// acceptances ([`Unrecorded::wait_for`]).
+const BACKLOG: usize = 1_000;
+
 async fn receipts_loop(
     db: Db,
     smsc: String,
@@ -820,8 +814,12 @@ async fn receipts_loop(
             let (receipts, acks): (Vec<Receipt>, Vec<_>) = inbound.receipts.drain(..).unzip();
             let count = receipts.len() as u64;
             // A receipt that overtook its part's recording finds the part once it is committed,
-            // rather than being parked and matched again later.
-            unrecorded.wait_for(&receipts).await;
+            // rather than being parked and matched again later. Not with a backlog of events:
+            // the SMPP session waits for room in this channel before it reads on, and a part's
+            // acceptance may need a response it has not read yet.
+            if events.len() < BACKLOG {
+                unrecorded.wait_for(&receipts).await;
+            }
             let stored = store::apply_receipts(&db, receipts).await;
             if let Err(e) = &stored {
                 tracing::warn!(error = %e, "could not store receipts; the SMSC will resend them");

@@ -13,7 +13,7 @@
 
 use super::store::Receipt;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
@@ -21,10 +21,9 @@ use tokio::sync::Notify;
 /// parked as unmatched (the commit failed or is slow, and the SMSC is waiting for its answer).
 pub const WAIT_LIMIT: Duration = Duration::from_secs(2);
 
-/// How long a key is waited for at all. A part whose outcome never reaches the writer (its
-/// submit task was lost with a failed chunk) is forgotten after this, rather than making its
-/// receipts wait [`WAIT_LIMIT`] for ever after. Longer than any submit takes: the SMPP
-/// response timeout is 20 s.
+/// How long a key is waited for at all, whatever happens to its registration: a safety net
+/// (a registration leaked by a bug would otherwise make its receipts wait [`WAIT_LIMIT`] for
+/// ever after). Longer than any submit takes: the SMPP response timeout is 20 s.
 const FORGET_AFTER: Duration = Duration::from_secs(120);
 
 type Pending = HashMap<(String, String), (usize, Instant)>;
@@ -37,9 +36,25 @@ pub struct Unrecorded {
     recorded: Notify,
 }
 
+/// One accepted part's keys, awaited until this is dropped ([`Unrecorded::accepted`]).
+pub struct Registration {
+    unrecorded: Arc<Unrecorded>,
+    smsc: String,
+    keys: Vec<String>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.unrecorded.settle(&self.smsc, &self.keys);
+    }
+}
+
 impl Unrecorded {
-    /// A part `smsc` accepted, under the keys its receipt may name it by.
-    pub fn accepted(&self, smsc: &str, keys: &[String]) {
+    /// A part `smsc` accepted, under the keys its receipt may name it by. It stays awaited
+    /// until the returned registration is dropped: after the outcome's commit, or when the
+    /// outcome will not be recorded (a failed commit, an aborted or panicked submit task),
+    /// whichever way the dispatcher's code leaves.
+    pub fn accepted(self: &Arc<Self>, smsc: &str, keys: &[String]) -> Registration {
         let now = Instant::now();
         let mut pending = self.lock();
         for key in keys {
@@ -48,21 +63,22 @@ impl Unrecorded {
                 .or_insert((0, now));
             *entry = (entry.0 + 1, now);
         }
+        Registration {
+            unrecorded: self.clone(),
+            smsc: smsc.to_owned(),
+            keys: keys.to_vec(),
+        }
     }
 
-    /// Parts whose outcome was committed (or failed to be: their receipts then stop waiting
-    /// and are parked).
-    pub fn settled<'a>(&self, parts: impl IntoIterator<Item = (&'a str, &'a [String])>) {
+    fn settle(&self, smsc: &str, keys: &[String]) {
         {
             let mut pending = self.lock();
-            for (smsc, keys) in parts {
-                for key in keys {
-                    let entry = (smsc.to_owned(), key.clone());
-                    if let Some((n, _)) = pending.get_mut(&entry) {
-                        *n -= 1;
-                        if *n == 0 {
-                            pending.remove(&entry);
-                        }
+            for key in keys {
+                let entry = (smsc.to_owned(), key.clone());
+                if let Some((n, _)) = pending.get_mut(&entry) {
+                    *n -= 1;
+                    if *n == 0 {
+                        pending.remove(&entry);
                     }
                 }
             }
@@ -113,7 +129,6 @@ impl Unrecorded {
 mod tests {
     use super::*;
     use sms::DeliveryStatus;
-    use std::sync::Arc;
 
     fn receipt(key: &str) -> Receipt {
         Receipt {
@@ -131,8 +146,7 @@ mod tests {
     #[tokio::test]
     async fn a_receipt_waits_until_its_part_is_recorded_and_others_do_not_wait() {
         let unrecorded = Arc::new(Unrecorded::default());
-        let accepted = part(&["abc", "x:1"]);
-        unrecorded.accepted("op", &accepted);
+        let registration = unrecorded.accepted("op", &part(&["abc", "x:1"]));
         // Another SMSC's key of the same text, and an unknown key, do not wait.
         let other = Receipt {
             smsc: "other".into(),
@@ -147,7 +161,7 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiting.is_finished(), "waits while the part is unrecorded");
-        unrecorded.settled([("op", accepted.as_slice())]);
+        drop(registration);
         tokio::time::timeout(Duration::from_millis(500), waiting)
             .await
             .expect("released by the commit")
@@ -157,8 +171,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_receipt_stops_waiting_after_the_limit() {
-        let unrecorded = Unrecorded::default();
-        unrecorded.accepted("op", &["k".to_string()]);
+        let unrecorded = Arc::new(Unrecorded::default());
+        let _registration = unrecorded.accepted("op", &["k".to_string()]);
         let started = tokio::time::Instant::now();
         unrecorded.wait_for(&[receipt("k")]).await;
         assert_eq!(started.elapsed(), WAIT_LIMIT);
@@ -166,13 +180,30 @@ mod tests {
 
     #[test]
     fn keys_shared_by_two_parts_stay_until_both_are_settled() {
-        let unrecorded = Unrecorded::default();
-        let (a, b) = (part(&["k"]), part(&["k"]));
-        unrecorded.accepted("op", &a);
-        unrecorded.accepted("op", &b);
-        unrecorded.settled([("op", a.as_slice())]);
+        let unrecorded = Arc::new(Unrecorded::default());
+        let a = unrecorded.accepted("op", &part(&["k"]));
+        let b = unrecorded.accepted("op", &part(&["k"]));
+        drop(a);
         assert!(unrecorded.awaited(&[receipt("k")]));
-        unrecorded.settled([("op", b.as_slice())]);
+        drop(b);
+        assert!(!unrecorded.awaited(&[receipt("k")]));
+    }
+
+    #[tokio::test]
+    async fn a_submit_task_that_is_aborted_releases_its_parts() {
+        let unrecorded = Arc::new(Unrecorded::default());
+        let task = {
+            let unrecorded = unrecorded.clone();
+            tokio::spawn(async move {
+                let _registration = unrecorded.accepted("op", &part(&["k"]));
+                std::future::pending::<()>().await;
+            })
+        };
+        while !unrecorded.awaited(&[receipt("k")]) {
+            tokio::task::yield_now().await;
+        }
+        task.abort();
+        let _ = task.await;
         assert!(!unrecorded.awaited(&[receipt("k")]));
     }
 }

@@ -176,13 +176,18 @@ pub async fn balance_and_entry_sum(
 /// Holds `amount` of the account's balance for waiting messages about to be submitted: it
 /// moves from what the waiting messages will cost (`waiting_minor`, reserved at intake) to what
 /// is held. `$1` the amount, `$2` the account. No row when balance - held does not cover it.
+///
+/// The statements that keep `waiting_minor` never take it below zero: were it ever out of
+/// step with the messages (a hand-edited row), its `CHECK` would otherwise fail every hold of
+/// the account's chunk and stop sending. `accounts_out_of_balance` reports such a row.
 pub(crate) const HOLD: &str = "UPDATE accounts SET held_minor = held_minor + $1, \
-     waiting_minor = waiting_minor - $1 WHERE id = $2 AND balance_minor - held_minor >= $1";
+     waiting_minor = CASE WHEN waiting_minor > $1 THEN waiting_minor - $1 ELSE 0 END \
+     WHERE id = $2 AND balance_minor - held_minor >= $1";
 
 /// Takes waiting messages that will not be sent (refused, or their schedule deleted) off what
 /// the account's waiting messages will cost. `$1` their cost, `$2` the account.
-pub(crate) const UNRESERVE: &str =
-    "UPDATE accounts SET waiting_minor = waiting_minor - $1 WHERE id = $2";
+pub(crate) const UNRESERVE: &str = "UPDATE accounts SET \
+     waiting_minor = CASE WHEN waiting_minor > $1 THEN waiting_minor - $1 ELSE 0 END WHERE id = $2";
 
 /// Holds `amount` of the account's available balance (balance - held) for waiting messages
 /// about to be submitted ([`HOLD`]). Returns false, changing nothing, when the available

@@ -8,7 +8,7 @@ use crate::ledger::store::{hold, LedgerError, UNRESERVE};
 use futures::FutureExt;
 use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 mod native;
 
@@ -300,6 +300,9 @@ pub enum Prepared {
     Send,
     /// Not sent, final, not charged (limit or balance).
     Refused(ErrorCode),
+    /// No longer waiting when it was to be held: another dispatcher took it over (its lease
+    /// ran out while this one was slow) and holds it now. Not sent here.
+    TakenOver,
 }
 
 /// Holds each message's charge (messages that already hold it, from an interrupted attempt,
@@ -316,6 +319,7 @@ pub async fn prepare(
         .filter_map(|m| limits(m.batch_id).map(|limit| (m.batch_id, limit)))
         .collect();
     let messages = messages.to_vec();
+    let backend = db.backend();
     if db.writes_natively() {
         return db
             .write_native(WriteKind::Hold, Vec::len, move |conn| {
@@ -324,18 +328,20 @@ pub async fn prepare(
             .await;
     }
     db.write(WriteKind::Hold, Vec::len, move |conn| {
-        async move { prepare_in(conn, &messages, &limits).await }.boxed()
+        async move { prepare_in(conn, backend, &messages, &limits).await }.boxed()
     })
     .await
 }
 
 async fn prepare_in(
     tx: &mut AnyConnection,
+    backend: Backend,
     messages: &[ClaimedMessage],
     limits: &HashMap<i64, Money>,
 ) -> Result<Vec<Prepared>, LedgerError> {
     let now = now_ms();
-    let (mut out, by_account) = first_decisions(messages, limits);
+    let still = still_waiting(&mut *tx, backend, messages).await?;
+    let (mut out, by_account) = first_decisions(messages, limits, &still);
     // One hold for all of an account's messages when its balance covers them (the usual
     // case); otherwise one message at a time, in queue order, until the balance runs out.
     let mut newly_held = Vec::new();
@@ -391,9 +397,44 @@ async fn prepare_in(
     Ok(decided(out))
 }
 
+/// Which of the claimed messages that need a hold are still waiting. One another dispatcher
+/// took over (this one's lease ran out while it was slow) and held meanwhile is not: it is
+/// left to that one. On PostgreSQL the rows are locked until the transaction ends, message
+/// rows before the account row as everywhere else, so the answer holds while the holds are
+/// taken.
+async fn still_waiting(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    messages: &[ClaimedMessage],
+) -> Result<HashSet<i64>, sqlx::Error> {
+    let candidates: Vec<i64> = messages
+        .iter()
+        .filter(|m| m.status != DeliveryStatus::Processing)
+        .map(|m| m.id)
+        .collect();
+    let lock = if backend == Backend::Postgres {
+        " ORDER BY id FOR UPDATE"
+    } else {
+        ""
+    };
+    let mut waiting = HashSet::new();
+    for chunk in candidates.chunks(500) {
+        waiting.extend(
+            sqlx::query_scalar::<_, i64>(&format!(
+                "SELECT id FROM messages WHERE id IN ({}) AND status IN {}{lock}",
+                id_list(chunk),
+                sql_in(&DeliveryStatus::WAITING)
+            ))
+            .fetch_all(&mut *tx)
+            .await?,
+        );
+    }
+    Ok(waiting)
+}
+
 /// What the refused messages (all of them waiting until now) would have cost, by account: it
 /// comes off what the account's waiting messages will cost.
-fn refused_cost(messages: &[ClaimedMessage], out: &[Option<Prepared>]) -> HashMap<i64, i64> {
+fn refused_cost(messages: &[ClaimedMessage], out: &[Option<Prepared>]) -> BTreeMap<i64, i64> {
     super::cost_by_account(
         messages
             .iter()
@@ -410,12 +451,16 @@ fn refused_cost(messages: &[ClaimedMessage], out: &[Option<Prepared>]) -> HashMa
 fn first_decisions(
     messages: &[ClaimedMessage],
     limits: &HashMap<i64, Money>,
-) -> (Vec<Option<Prepared>>, HashMap<i64, Vec<usize>>) {
+    still_waiting: &HashSet<i64>,
+) -> (Vec<Option<Prepared>>, BTreeMap<i64, Vec<usize>>) {
     let mut out: Vec<Option<Prepared>> = vec![None; messages.len()];
-    let mut by_account: HashMap<i64, Vec<usize>> = HashMap::new();
+    // By account in id order: the order every transaction locks account rows in.
+    let mut by_account: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     for (i, m) in messages.iter().enumerate() {
         if m.status == DeliveryStatus::Processing && m.hold.minor() > 0 {
             out[i] = Some(Prepared::Send);
+        } else if !still_waiting.contains(&m.id) {
+            out[i] = Some(Prepared::TakenOver);
         } else if limits
             .get(&m.batch_id)
             .is_some_and(|limit| m.charge() > *limit)

@@ -27,11 +27,12 @@ pub(crate) fn sql_in(statuses: &[DeliveryStatus]) -> String {
 }
 
 /// Costs of messages summed by account (`(account, cost)` pairs in, one total per account
-/// out), for the statements that take waiting messages off an account's reserve.
+/// out, in account id order: the order every transaction locks account rows in), for the
+/// statements that take waiting messages off an account's reserve.
 pub(crate) fn cost_by_account(
     costs: impl IntoIterator<Item = (i64, i64)>,
-) -> std::collections::HashMap<i64, i64> {
-    let mut totals = std::collections::HashMap::new();
+) -> std::collections::BTreeMap<i64, i64> {
+    let mut totals = std::collections::BTreeMap::new();
     for (account, cost) in costs {
         let total: &mut i64 = totals.entry(account).or_default();
         *total = total.saturating_add(cost);

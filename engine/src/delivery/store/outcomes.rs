@@ -62,18 +62,6 @@ impl SubmitResult {
     }
 }
 
-impl SubmitResult {
-    /// The SMSC and the parts it accepted in this attempt.
-    pub fn accepted_parts(&self) -> (&str, &[AcceptedPart]) {
-        match self {
-            SubmitResult::Accepted { smsc, parts, .. } => (smsc, parts),
-            SubmitResult::Rejected { smsc, accepted, .. }
-            | SubmitResult::Retry { smsc, accepted, .. }
-            | SubmitResult::Expired { smsc, accepted } => (smsc, accepted),
-        }
-    }
-}
-
 /// How long a message waits before its `attempts`-th retry: 2 s, doubling, at most 5 minutes.
 pub fn retry_delay_ms(attempts: i64) -> i64 {
     let doublings = attempts.clamp(1, 16) - 1;
@@ -191,7 +179,8 @@ pub(super) async fn record_acceptances(
         return Ok(());
     }
     let now = now_ms();
-    let mut by_account: HashMap<i64, Vec<usize>> = HashMap::new();
+    // In account id order: the order every transaction locks account rows in.
+    let mut by_account: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
     for (i, a) in accepted.iter().enumerate() {
         by_account.entry(a.message.account_id).or_default().push(i);
     }

@@ -3,12 +3,12 @@
 
 use super::{claim_sql, ClaimRow, ClaimedMessage, Prepared, NODE_TIMEOUT_MS};
 use crate::db::{now_ms, Backend};
-use crate::delivery::store::status_at;
+use crate::delivery::store::{sql_in, status_at};
 use crate::ledger::store::{LedgerError, HOLD, UNRESERVE};
 use crate::reader::native_sql;
 use rusqlite::{params, Connection};
 use sms::{DeliveryStatus, ErrorCode, Money};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 /// The claim with SQLite's numbered parameters (`?N` binds by its number, as `$N` does
@@ -16,6 +16,13 @@ use std::sync::LazyLock;
 static CLAIM: LazyLock<String> = LazyLock::new(|| native_sql(&claim_sql(Backend::Sqlite)));
 static NATIVE_HOLD: LazyLock<String> = LazyLock::new(|| native_sql(HOLD));
 static NATIVE_UNRESERVE: LazyLock<String> = LazyLock::new(|| native_sql(UNRESERVE));
+/// Whether a claimed message is still waiting ([`super::first_decisions`]).
+static STILL_WAITING: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT 1 FROM messages WHERE id = ?1 AND status IN {}",
+        sql_in(&DeliveryStatus::WAITING)
+    )
+});
 
 /// [`super::claim`].
 pub(super) fn claim(
@@ -77,7 +84,17 @@ pub(super) fn prepare(
     limits: &HashMap<i64, Money>,
 ) -> Result<Vec<Prepared>, LedgerError> {
     let now = now_ms();
-    let (mut out, by_account) = super::first_decisions(messages, limits);
+    let mut still_waiting = HashSet::new();
+    let mut waiting = conn.prepare_cached(&STILL_WAITING)?;
+    for m in messages
+        .iter()
+        .filter(|m| m.status != DeliveryStatus::Processing)
+    {
+        if waiting.exists(params![m.id])? {
+            still_waiting.insert(m.id);
+        }
+    }
+    let (mut out, by_account) = super::first_decisions(messages, limits, &still_waiting);
     let mut newly_held = Vec::new();
     for (account_id, indexes) in by_account {
         let total: i64 = indexes.iter().map(|&i| messages[i].charge().minor()).sum();
