@@ -70,6 +70,12 @@ impl From<ClaimRow> for ClaimedMessage {
 }
 
 impl ClaimedMessage {
+    /// Held by an earlier attempt (interrupted by a crash or a lost connection): sent as it is,
+    /// without a new hold. Every other claimed message was waiting when claimed.
+    fn holds_its_charge(&self) -> bool {
+        self.status == DeliveryStatus::Processing && self.hold.minor() > 0
+    }
+
     pub fn charge(&self) -> Money {
         Money::from_minor(self.unit_price.minor().saturating_mul(self.parts))
     }
@@ -409,7 +415,7 @@ async fn still_waiting(
 ) -> Result<HashSet<i64>, sqlx::Error> {
     let candidates: Vec<i64> = messages
         .iter()
-        .filter(|m| m.status != DeliveryStatus::Processing)
+        .filter(|m| !m.holds_its_charge())
         .map(|m| m.id)
         .collect();
     let lock = if backend == Backend::Postgres {
@@ -457,7 +463,7 @@ fn first_decisions(
     // By account in id order: the order every transaction locks account rows in.
     let mut by_account: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     for (i, m) in messages.iter().enumerate() {
-        if m.status == DeliveryStatus::Processing && m.hold.minor() > 0 {
+        if m.holds_its_charge() {
             out[i] = Some(Prepared::Send);
         } else if !still_waiting.contains(&m.id) {
             out[i] = Some(Prepared::TakenOver);

@@ -86,10 +86,7 @@ pub(super) fn prepare(
     let now = now_ms();
     let mut still_waiting = HashSet::new();
     let mut waiting = conn.prepare_cached(&STILL_WAITING)?;
-    for m in messages
-        .iter()
-        .filter(|m| m.status != DeliveryStatus::Processing)
-    {
+    for m in messages.iter().filter(|m| !m.holds_its_charge()) {
         if waiting.exists(params![m.id])? {
             still_waiting.insert(m.id);
         }
