@@ -12,7 +12,8 @@
 #   --smsc     npm (default) or simulator
 #   --window W       the SMPP window of each connection (default 100)
 #   --connections C  SMPP connections (binds) to the SMSC, messages spread across them (1)
-#   --timeline FILE  JSON [{"t_s","accepted","delivered"}, ...] sampled every 250 ms
+#   --timeline FILE  JSON [{"t_s","accepted","receipts"}, ...] sampled every 250 ms from the
+#              dispatcher's counters (messages accepted by the SMSC, receipts stored: one per part)
 #   --timeout S      stop `ferry-bench dispatch` after S seconds (default 600) and fail: a
 #              message that never completes would otherwise keep it waiting for its own 30 min
 # Env: FERRY_BIN (default $CARGO_TARGET_DIR/release/ferry).
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --timeline) TIMELINE="$2"; shift 2 ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
     --keep-tmp) BENCH_KEEP_TMP=true; shift ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "dispatch-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -222,8 +222,11 @@ def pick_timeline(out, dispatch_runs):
 
 
 def rates_from_timeline(samples, window_s=1.0):
-    """Cumulative (t_s, accepted, delivered) samples -> per-second rates over a sliding window."""
-    pts = [(0.0, 0, 0)] + [(s["t_s"], s["accepted"], s["delivered"]) for s in samples]
+    """Cumulative (t_s, accepted, receipts) samples -> per-second rates over a sliding window.
+    `receipts` counts receipts stored (one per part); timelines of older runs have `delivered`
+    (messages) instead."""
+    pts = [(0.0, 0, 0)] + [(s["t_s"], s["accepted"], s.get("receipts", s.get("delivered", 0)))
+                           for s in samples]
     out = []
     j = 0
     for i in range(1, len(pts)):
@@ -246,7 +249,7 @@ def make_chart(out, timeline_file, chart_path, title):
     rows = rates_from_timeline(samples)
     data = os.path.join(out, "throughput.dat")
     with open(data, "w") as f:
-        f.write("# t_s accepted_per_s delivered_per_s (1 s sliding window over 250 ms samples)\n")
+        f.write("# t_s accepted_per_s receipts_per_s (1 s sliding window over 250 ms samples)\n")
         for t, a, d in rows:
             f.write(f"{t:.3f} {a:.1f} {d:.1f}\n")
     script = os.path.join(out, "throughput.gp")
@@ -255,14 +258,14 @@ def make_chart(out, timeline_file, chart_path, title):
 set output "{chart_path}"
 set title "{title}"
 set xlabel "seconds since the run started"
-set ylabel "messages per second"
+set ylabel "per second"
 set grid
 set key top right
 set yrange [0:*]
 set format y "%'.0f"
 set decimalsign locale
-plot "{data}" using 1:2 with lines lw 2 title "accepted by the SMSC (submit_sm_resp)", \\
-     "{data}" using 1:3 with lines lw 2 title "receipts applied (DELIVRD)"
+plot "{data}" using 1:2 with lines lw 2 title "messages accepted by the SMSC (submit_sm_resp)", \\
+     "{data}" using 1:3 with lines lw 2 title "receipts stored (one per part)"
 """)
     r = subprocess.run(["gnuplot", script], capture_output=True, text=True)
     if r.returncode != 0:
@@ -431,8 +434,9 @@ def render(out, md_path, chart_path):
         if note is None:
             s.append(f"![messages per second over time, SQLite + npm SMSC]({rel})\n")
             s.append(f"Throughput over time for the SQLite + npm SMSC run with the median receipts/s (run {k}): "
-                     "the per-second rate of messages accepted by the SMSC and of receipts applied "
-                     "(the derivative of the cumulative counts that `--timeline` samples every 250 ms, "
+                     "the per-second rate of messages accepted by the SMSC and of receipts stored, one per "
+                     "part (the derivative of the dispatcher's cumulative counters, which `--timeline` "
+                     "samples every 250 ms, "
                      "over a 1 s sliding window).\n")
         else:
             s.append(f"_Chart not drawn: {note}_\n")
