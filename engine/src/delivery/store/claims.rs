@@ -217,42 +217,35 @@ fn claim_sql(backend: Backend) -> String {
     // only for a query that repeats their condition, as these do; on PostgreSQL each arm locks
     // what it reads (`FOR UPDATE SKIP LOCKED`, which a UNION does not take), so an arm may
     // lock up to `$5` rows the claim does not take, released at its commit.
-    let due = match backend {
-        Backend::Sqlite => {
-            let arm = |filter: String| {
-                format!(
-                    "SELECT id, due_at FROM (SELECT id, due_at FROM messages {filter} \
-                     AND due_at <= $3 AND {free} ORDER BY due_at, id LIMIT $5)"
-                )
-            };
-            let arms = [
-                arm(format!("INDEXED BY messages_due WHERE status IN {waiting}")),
-                arm(format!(
-                    "INDEXED BY messages_held WHERE status = {processing} AND hold_minor > 0"
-                )),
-            ];
-            format!(
-                "SELECT id FROM ({}) ORDER BY due_at, id LIMIT $5",
-                arms.join(" UNION ALL ")
-            )
-        }
-        Backend::Postgres => {
-            let arm = |filter: String| {
-                format!(
-                    "SELECT id, due_at FROM (SELECT id, due_at FROM messages WHERE {filter} \
-                     AND due_at <= $3 AND {free} ORDER BY due_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) AS arm"
-                )
-            };
-            let arms = [
-                arm(format!("status IN {waiting}")),
-                arm(format!("status = {processing} AND hold_minor > 0")),
-            ];
-            format!(
-                "SELECT id FROM ({}) AS due ORDER BY due_at, id LIMIT $5",
-                arms.join(" UNION ALL ")
-            )
-        }
+    // SQLite is told which index to read; PostgreSQL locks in each arm.
+    let sqlite = backend == Backend::Sqlite;
+    let lock = if sqlite {
+        ""
+    } else {
+        " FOR UPDATE SKIP LOCKED"
     };
+    let arm = |index: &str, filter: String| {
+        let hint = if sqlite {
+            format!("INDEXED BY {index} ")
+        } else {
+            String::new()
+        };
+        format!(
+            "SELECT id, due_at FROM (SELECT id, due_at FROM messages {hint}WHERE {filter} \
+             AND due_at <= $3 AND {free} ORDER BY due_at, id LIMIT $5{lock}) AS arm"
+        )
+    };
+    let arms = [
+        arm("messages_due", format!("status IN {waiting}")),
+        arm(
+            "messages_held",
+            format!("status = {processing} AND hold_minor > 0"),
+        ),
+    ];
+    let due = format!(
+        "SELECT id FROM ({}) AS due ORDER BY due_at, id LIMIT $5",
+        arms.join(" UNION ALL ")
+    );
     format!(
         "UPDATE messages SET claimed_until = $1, claimed_by = $2, attempts = attempts + 1, updated_at = $3 \
          WHERE id IN ({due}) \
