@@ -395,8 +395,10 @@ def render(out, md_path, chart_path):
         "**npm SMSC** = the npm `smpp` package as a server (`bench/smsc/counting-smsc.mjs`), which "
         "acknowledges each submit_sm and returns a receipt for each; **simulator** = Ferry's "
         "built-in SMSC simulator in the same process. *accepted/s* = messages / time until the SMSC "
-        "accepted the last one (submit_sm_resp recorded); *parts/s* = the same for SMPP parts; "
-        "*receipts/s* = messages / time until the last receipt was applied. `ferry-bench dispatch` samples "
+        "accepted the last one (its submit_sm_resp received, by the dispatcher's counter; before "
+        "2026-12-05 night: its outcome committed); *parts/s* = the same for SMPP parts; "
+        "*receipts/s* = messages / time until the last receipt was applied (the dispatcher's "
+        "receipt counter complete and every message DELIVERED in the database). `ferry-bench dispatch` samples "
         "its progress every 250 ms, so both times are rounded up to the next sample (at most 250 ms).\n"
     )
     rows = []
