@@ -45,9 +45,11 @@ ensure_smpp_module() {
     (cd "$FERRY_ROOT/end2end" && npm ci --no-audit --no-fund >&2)
   fi
 }
+# SMSC_NODE_FLAGS: extra node flags for the SMSC, e.g. "--cpu-prof --cpu-prof-dir=DIR" to see
+# where its CPU goes (node refuses --cpu-prof in NODE_OPTIONS).
 start_smsc() {
   ensure_smpp_module
-  node "$BENCH_DIR/smsc/counting-smsc.mjs" --port 0 --control-port 0 \
+  node ${SMSC_NODE_FLAGS:-} "$BENCH_DIR/smsc/counting-smsc.mjs" --port 0 --control-port 0 \
     --stats "$BENCH_TMP/smsc-stats.json" >"$BENCH_TMP/smsc.out" 2>"$BENCH_TMP/smsc.err" &
   SMSC_PID=$!
   for _ in $(seq 100); do grep -q '^control ' "$BENCH_TMP/smsc.out" 2>/dev/null && break; sleep 0.1; done
