@@ -40,6 +40,73 @@ pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// `column IN (…)` over ids bound as the one parameter `$n` ([`id_array`]): the statement's
+/// text is then the same for any number of ids. PostgreSQL parses a statement once per
+/// connection when its text repeats, instead of on every call (half a millisecond for a
+/// 500-id list, issue 13), and a list needs no chunking to stay under the parameter limit.
+pub fn in_ids(backend: Backend, column: &str, n: usize) -> String {
+    match backend {
+        Backend::Postgres => format!("{column} = ANY(${n}::int8[])"),
+        Backend::Sqlite => format!("{column} IN (SELECT value FROM json_each(${n}))"),
+    }
+}
+
+/// The parameter of [`in_ids`]: a PostgreSQL array literal, or a JSON array for SQLite.
+pub fn id_array(backend: Backend, ids: &[i64]) -> String {
+    let (open, close) = match backend {
+        Backend::Postgres => ('{', '}'),
+        Backend::Sqlite => ('[', ']'),
+    };
+    let mut out = String::with_capacity(2 + ids.len() * 8);
+    out.push(open);
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out.push(close);
+    out
+}
+
+/// Integers as a PostgreSQL array literal, bound as text and cast in the statement
+/// (`$1::int8[]`, e.g. in `unnest`): the `Any` driver binds no arrays.
+pub fn pg_int8_array(values: impl IntoIterator<Item = i64>) -> String {
+    let values: Vec<i64> = values.into_iter().collect();
+    id_array(Backend::Postgres, &values)
+}
+
+/// Strings as a PostgreSQL array literal (`$1::text[]`). Every element is quoted, so any
+/// text, including what an SMSC sends as a message id (quotes, backslashes, braces, commas,
+/// the word NULL, nothing at all), comes back as it was.
+pub fn pg_text_array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::from("{");
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in item.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+/// The backend a connection talks to.
+pub fn backend_of(conn: &sqlx::AnyConnection) -> Backend {
+    if conn.backend_name() == "PostgreSQL" {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
 /// Numbered bind placeholders `$start, $start+1, …`, `count` of them: the inside of an
 /// `IN (…)` whose values are bound one by one. Both backends cap the number of parameters of
 /// one statement, so callers chunk long lists. `placeholders(2, 3)` is `"$2, $3, $4"`.
@@ -466,6 +533,60 @@ mod tests {
         assert_eq!(path("sqlite://100%.db").as_deref(), Some("100%.db"));
         assert_eq!(path("sqlite::memory:"), None);
         assert_eq!(path("postgres://x/y"), None);
+    }
+
+    #[test]
+    fn array_literals_quote_every_string() {
+        use super::{id_array, pg_int8_array, pg_text_array, Backend};
+        assert_eq!(id_array(Backend::Postgres, &[1, -2, 30]), "{1,-2,30}");
+        assert_eq!(id_array(Backend::Sqlite, &[1, -2, 30]), "[1,-2,30]");
+        assert_eq!(id_array(Backend::Postgres, &[]), "{}");
+        assert_eq!(pg_int8_array([7, 8]), "{7,8}");
+        assert_eq!(
+            pg_text_array(["a", "", "NULL", r#"q"t\b"#, "{,}"]),
+            r#"{"a","","NULL","q\"t\\b","{,}"}"#
+        );
+        assert_eq!(pg_text_array([]), "{}");
+    }
+
+    /// What an SMSC may put in a message id comes back from the database as it went in, and
+    /// an id list finds exactly its rows, on both backends.
+    #[tokio::test]
+    async fn array_parameters_round_trip_on_every_backend() {
+        use super::{id_array, in_ids, pg_text_array};
+        for t in super::testing::all_backends().await {
+            let backend = t.db.backend();
+            let ids: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT id FROM (SELECT 1 AS id UNION ALL SELECT 2 UNION ALL SELECT 3) AS t \
+                 WHERE {} ORDER BY id",
+                in_ids(backend, "id", 1)
+            ))
+            .bind(id_array(backend, &[3, 1, 99]))
+            .fetch_all(t.db.pool())
+            .await
+            .expect("ids");
+            assert_eq!(ids, vec![1, 3], "{}", t.name);
+            if backend != super::Backend::Postgres {
+                continue;
+            }
+            let hostile = [
+                "1A2B",
+                "",
+                "NULL",
+                "with space",
+                r#"quote " and \ backslash"#,
+                "{brace},comma",
+                "香港",
+            ];
+            let back: Vec<String> = sqlx::query_scalar(
+                "SELECT x FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n",
+            )
+            .bind(pg_text_array(hostile))
+            .fetch_all(t.db.pool())
+            .await
+            .expect("texts");
+            assert_eq!(back, hostile);
+        }
     }
 
     #[test]

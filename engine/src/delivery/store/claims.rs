@@ -2,7 +2,7 @@
 //! also across processes), the batch facts a message is built from, and holding its charge.
 
 use super::sql_in;
-use crate::db::{id_list, now_ms, Backend, Db};
+use crate::db::{now_ms, pg_int8_array, Backend, Db};
 use crate::delivery::write_sizes::WriteKind;
 use crate::ledger::store::{hold, LedgerError, UNRESERVE};
 use futures::FutureExt;
@@ -126,7 +126,7 @@ pub async fn claim(
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<ClaimedMessage>, sqlx::Error> {
-    let (backend, node_id) = (db.backend(), node_id.to_string());
+    let node_id = node_id.to_string();
     if db.writes_natively() {
         return db
             .write_native(WriteKind::Claim, Vec::len, move |conn| {
@@ -135,30 +135,28 @@ pub async fn claim(
             .await;
     }
     db.write(WriteKind::Claim, Vec::len, move |conn| {
-        claim_in(conn, backend, node_id, limit, lease_ms).boxed()
+        claim_in(conn, node_id, limit, lease_ms).boxed()
     })
     .await
 }
 
+/// [`claim`] on PostgreSQL (SQLite always writes natively).
 async fn claim_in(
     conn: &mut AnyConnection,
-    backend: Backend,
     node_id: String,
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<ClaimedMessage>, sqlx::Error> {
     let node_id = node_id.as_str();
     let now = now_ms();
-    if backend == Backend::Postgres {
-        // The claim must read each queue in index order and stop at its limit, whatever the
-        // statistics say. Before `messages` is first analysed (a new install's first big
-        // batch, or a queue that grew faster than autovacuum analyses it) PostgreSQL guesses a
-        // few hundred due rows and prefers a bitmap scan, which loses the order: every due
-        // message was read and sorted for each claim (50,000 of them, 40 ms a claim, seen with
-        // auto_explain). Only this transaction is affected.
-        conn.execute("SET LOCAL enable_bitmapscan = off").await?;
-    }
-    let sql = claim_sql(backend);
+    // The claim must read each queue in index order and stop at its limit, whatever the
+    // statistics say. Before `messages` is first analysed (a new install's first big batch, or
+    // a queue that grew faster than autovacuum analyses it) PostgreSQL guesses a few hundred
+    // due rows and prefers a bitmap scan, which loses the order: every due message was read
+    // and sorted for each claim (50,000 of them, 40 ms a claim, seen with auto_explain). Only
+    // this transaction is affected.
+    conn.execute("SET LOCAL enable_bitmapscan = off").await?;
+    let sql = claim_sql(Backend::Postgres);
     let mut claimed: Vec<ClaimedMessage> = sqlx::query_as::<_, ClaimRow>(&sql)
         .bind(now + lease_ms)
         .bind(node_id)
@@ -178,16 +176,14 @@ async fn claim_in(
         .collect();
     if !retried.is_empty() {
         let mut accepted: HashMap<i64, Vec<i64>> = HashMap::new();
-        for chunk in retried.chunks(500) {
-            for (message_id, part) in sqlx::query_as::<_, (i64, i64)>(&format!(
-                "SELECT message_id, part FROM message_parts WHERE message_id IN ({}) ORDER BY part",
-                id_list(chunk)
-            ))
-            .fetch_all(&mut *conn)
-            .await?
-            {
-                accepted.entry(message_id).or_default().push(part);
-            }
+        for (message_id, part) in sqlx::query_as::<_, (i64, i64)>(
+            "SELECT message_id, part FROM message_parts WHERE message_id = ANY($1::int8[]) ORDER BY part",
+        )
+        .bind(pg_int8_array(retried))
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            accepted.entry(message_id).or_default().push(part);
         }
         for m in &mut claimed {
             if let Some(parts) = accepted.remove(&m.id) {
@@ -340,7 +336,6 @@ pub async fn prepare(
         .filter_map(|m| limits(m.batch_id).map(|limit| (m.batch_id, limit)))
         .collect();
     let messages = messages.to_vec();
-    let backend = db.backend();
     if db.writes_natively() {
         return db
             .write_native(WriteKind::Hold, Vec::len, move |conn| {
@@ -349,19 +344,19 @@ pub async fn prepare(
             .await;
     }
     db.write(WriteKind::Hold, Vec::len, move |conn| {
-        async move { prepare_in(conn, backend, &messages, &limits).await }.boxed()
+        async move { prepare_in(conn, &messages, &limits).await }.boxed()
     })
     .await
 }
 
+/// [`prepare`] on PostgreSQL (SQLite always writes natively).
 async fn prepare_in(
     tx: &mut AnyConnection,
-    backend: Backend,
     messages: &[ClaimedMessage],
     limits: &HashMap<i64, Money>,
 ) -> Result<Vec<Prepared>, LedgerError> {
     let now = now_ms();
-    let still = still_waiting(&mut *tx, backend, messages).await?;
+    let still = still_waiting(&mut *tx, messages).await?;
     let (mut out, by_account) = first_decisions(messages, limits, &still);
     // One hold for all of an account's messages when its balance covers them (the usual
     // case); otherwise one message at a time, in queue order, until the balance runs out.
@@ -385,13 +380,14 @@ async fn prepare_in(
             }
         }
     }
-    let processing = i64::from(DeliveryStatus::Processing);
-    for chunk in newly_held.chunks(500) {
-        let list = id_list(chunk);
-        sqlx::query(&format!(
-            "UPDATE messages SET status = {processing}, hold_minor = unit_price_minor * parts, updated_at = $1 WHERE id IN ({list})"
-        ))
+    if !newly_held.is_empty() {
+        sqlx::query(
+            "UPDATE messages SET status = $1, hold_minor = unit_price_minor * parts, updated_at = $2 \
+             WHERE id = ANY($3::int8[])",
+        )
+        .bind(i64::from(DeliveryStatus::Processing))
         .bind(now)
+        .bind(pg_int8_array(newly_held))
         .execute(&mut *tx)
         .await?;
     }
@@ -420,12 +416,10 @@ async fn prepare_in(
 
 /// Which of the claimed messages that need a hold are still waiting. One another dispatcher
 /// took over (this one's lease ran out while it was slow) and held meanwhile is not: it is
-/// left to that one. On PostgreSQL the rows are locked until the transaction ends, message
-/// rows before the account row as everywhere else, so the answer holds while the holds are
-/// taken.
+/// left to that one. The rows are locked until the transaction ends, message rows before the
+/// account row as everywhere else, so the answer holds while the holds are taken.
 async fn still_waiting(
     tx: &mut AnyConnection,
-    backend: Backend,
     messages: &[ClaimedMessage],
 ) -> Result<HashSet<i64>, sqlx::Error> {
     let candidates: Vec<i64> = messages
@@ -433,24 +427,17 @@ async fn still_waiting(
         .filter(|m| !m.holds_its_charge())
         .map(|m| m.id)
         .collect();
-    let lock = if backend == Backend::Postgres {
-        " ORDER BY id FOR UPDATE"
-    } else {
-        ""
-    };
-    let mut waiting = HashSet::new();
-    for chunk in candidates.chunks(500) {
-        waiting.extend(
-            sqlx::query_scalar::<_, i64>(&format!(
-                "SELECT id FROM messages WHERE id IN ({}) AND status IN {}{lock}",
-                id_list(chunk),
-                sql_in(&DeliveryStatus::WAITING)
-            ))
-            .fetch_all(&mut *tx)
-            .await?,
-        );
+    if candidates.is_empty() {
+        return Ok(HashSet::new());
     }
-    Ok(waiting)
+    let waiting = sqlx::query_scalar::<_, i64>(&format!(
+        "SELECT id FROM messages WHERE id = ANY($1::int8[]) AND status IN {} ORDER BY id FOR UPDATE",
+        sql_in(&DeliveryStatus::WAITING)
+    ))
+    .bind(pg_int8_array(candidates))
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(waiting.into_iter().collect())
 }
 
 /// What the refused messages (all of them waiting until now) would have cost, by account: it

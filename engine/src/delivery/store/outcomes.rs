@@ -2,7 +2,7 @@
 //! expired; the charges that follow; and messages that outlived their validity period.
 
 use super::*;
-use crate::db::{id_list, now_ms, Backend, Db};
+use crate::db::{now_ms, pg_int8_array, pg_text_array, Db};
 use crate::delivery::write_sizes::WriteKind;
 use crate::ledger::store::{
     charge_held, charges_to_post, post_held_charges, release, HeldCharge, LedgerError,
@@ -79,6 +79,8 @@ pub async fn record_many(
     results: Vec<(ClaimedMessage, SubmitResult)>,
 ) -> Result<(), LedgerError> {
     let rows = results.len();
+    // SQLite always writes natively (an SQLite database is a file the writer opens), so the
+    // statements below through sqlx are PostgreSQL's.
     if db.writes_natively() {
         return db
             .write_native(
@@ -92,13 +94,12 @@ pub async fn record_many(
             .await
             .map(|_| ());
     }
-    let backend = db.backend();
     db.write(
         WriteKind::Outcome,
         |n: &usize| *n,
         move |conn| {
             async move {
-                record_many_in(conn, backend, &results).await?;
+                record_many_in(conn, &results).await?;
                 Ok(rows)
             }
             .boxed()
@@ -108,28 +109,25 @@ pub async fn record_many(
     .map(|_| ())
 }
 
+/// [`record_many`] on PostgreSQL. Every statement has one text whatever the number of rows
+/// (ids and values bound as arrays), so each connection parses it once.
 async fn record_many_in(
     tx: &mut AnyConnection,
-    backend: Backend,
     results: &[(ClaimedMessage, SubmitResult)],
 ) -> Result<(), LedgerError> {
     // Guard: only messages still holding their charge are recorded (a message recorded by an
-    // earlier attempt, or taken over after a crash, is left alone).
-    let ids = id_list(&results.iter().map(|(m, _)| m.id).collect::<Vec<_>>());
+    // earlier attempt, or taken over after a crash, is left alone). The rows are locked, so a
+    // second recorder of the same message (a claim taken over from a process presumed dead)
+    // waits, then finds the hold gone and skips it.
     let mut holding: HashMap<i64, i64> = HashMap::new();
-    let processing = i64::from(DeliveryStatus::Processing);
-    // On PostgreSQL the rows are locked, so a second recorder of the same message (a claim
-    // taken over from a process presumed dead) waits, then finds the hold gone and skips it.
-    let lock = if backend == Backend::Postgres {
-        "FOR UPDATE"
-    } else {
-        ""
-    };
     if !results.is_empty() {
         holding.extend(
-            sqlx::query_as::<_, (i64, i64)>(&format!(
-                "SELECT id, hold_minor FROM messages WHERE id IN ({ids}) AND status = {processing} AND hold_minor > 0 {lock}"
-            ))
+            sqlx::query_as::<_, (i64, i64)>(
+                "SELECT id, hold_minor FROM messages WHERE id = ANY($1::int8[]) AND status = $2 \
+                 AND hold_minor > 0 FOR UPDATE",
+            )
+            .bind(pg_int8_array(results.iter().map(|(m, _)| m.id)))
+            .bind(i64::from(DeliveryStatus::Processing))
             .fetch_all(&mut *tx)
             .await?,
         );
@@ -229,19 +227,19 @@ pub(super) async fn record_acceptances(
         } else {
             "charge_minor"
         };
-        let list = id_list(&ids);
         sqlx::query(&format!(
             "UPDATE messages SET status = $1, charge_minor = {charge}, hold_minor = 0, submitted_at = $2, \
-             expires_at = $3, done_at = $4, claimed_until = 0, updated_at = $2 WHERE id IN ({list})"
+             expires_at = $3, done_at = $4, claimed_until = 0, updated_at = $2 WHERE id = ANY($5::int8[])"
         ))
         .bind(i64::from(status))
         .bind(now)
         .bind(expires_at)
         .bind(final_on_acceptance.then_some(now))
+        .bind(pg_int8_array(ids))
         .execute(&mut *tx)
         .await?;
     }
-    // The parts and their lookup keys, many rows per statement.
+    // The parts and their lookup keys: one statement each for the whole group.
     let parts: Vec<(i64, i64, &str, &str)> = accepted
         .iter()
         .flat_map(|a| {
@@ -250,25 +248,7 @@ pub(super) async fn record_acceptances(
                 .map(move |(part, id, _)| (a.message.id, *part, a.smsc, id.as_str()))
         })
         .collect();
-    let processing = i64::from(DeliveryStatus::Processing);
-    for chunk in parts.chunks(64) {
-        let mut sql = insert_rows(
-            "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES ",
-            chunk,
-            |i, (message_id, part, _, _)| {
-                let (smsc, id) = (2 * i + 1, 2 * i + 2);
-                format!("({message_id}, {part}, ${smsc}, ${id}, {processing})")
-            },
-        );
-        sql.push_str(&format!(
-            " ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id, status = {processing}",
-        ));
-        let mut query = sqlx::query(&sql);
-        for (_, _, smsc, id) in chunk {
-            query = query.bind(*smsc).bind(*id);
-        }
-        query.execute(&mut *tx).await?;
-    }
+    insert_part_rows(&mut *tx, &parts, true).await?;
     let keys: Vec<(i64, i64, &str, &str)> = accepted
         .iter()
         .flat_map(|a| {
@@ -278,22 +258,7 @@ pub(super) async fn record_acceptances(
             })
         })
         .collect();
-    for chunk in keys.chunks(64) {
-        let mut sql = insert_rows(
-            "INSERT INTO smsc_keys (smsc, key, message_id, part) VALUES ",
-            chunk,
-            |i, (message_id, part, _, _)| {
-                let (smsc, key) = (2 * i + 1, 2 * i + 2);
-                format!("(${smsc}, ${key}, {message_id}, {part})")
-            },
-        );
-        sql.push_str(" ON CONFLICT DO NOTHING");
-        let mut query = sqlx::query(&sql);
-        for (_, _, smsc, key) in chunk {
-            query = query.bind(*smsc).bind(*key);
-        }
-        query.execute(&mut *tx).await?;
-    }
+    insert_key_rows(&mut *tx, &keys).await?;
     for (account_id, charges, posted) in to_post {
         post_held_charges(&mut *tx, account_id, &charges, &posted).await?;
     }
@@ -448,30 +413,74 @@ pub(super) async fn insert_parts(
     smsc: &str,
     parts: &[AcceptedPart],
 ) -> Result<(), sqlx::Error> {
-    for (part, smsc_id, keys) in parts {
-        sqlx::query(
-            "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, smsc_message_id = excluded.smsc_message_id",
-        )
-        .bind(message_id)
-        .bind(part)
-        .bind(smsc)
-        .bind(smsc_id)
-        .bind(i64::from(DeliveryStatus::Processing))
-        .execute(&mut *tx)
-        .await?;
-        for key in keys {
-            sqlx::query(
-                "INSERT INTO smsc_keys (smsc, key, message_id, part) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(smsc)
-            .bind(key)
-            .bind(message_id)
-            .bind(part)
-            .execute(&mut *tx)
-            .await?;
-        }
+    let rows: Vec<(i64, i64, &str, &str)> = parts
+        .iter()
+        .map(|(part, id, _)| (message_id, *part, smsc, id.as_str()))
+        .collect();
+    insert_part_rows(&mut *tx, &rows, false).await?;
+    let keys: Vec<(i64, i64, &str, &str)> = parts
+        .iter()
+        .flat_map(|(part, _, keys)| {
+            keys.iter()
+                .map(move |k| (message_id, *part, smsc, k.as_str()))
+        })
+        .collect();
+    insert_key_rows(tx, &keys).await
+}
+
+/// (message, part, SMSC, SMSC message id) rows of `message_parts`, in one statement on
+/// PostgreSQL. `in_flight`: on acceptance of the whole message a part stored before (by an
+/// attempt that did not finish) is in flight again; otherwise it keeps its status.
+async fn insert_part_rows(
+    tx: &mut AnyConnection,
+    rows: &[(i64, i64, &str, &str)],
+    in_flight: bool,
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
     }
+    let status = if in_flight {
+        ", status = excluded.status"
+    } else {
+        ""
+    };
+    sqlx::query(&format!(
+        "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) \
+         SELECT message_id, part, smsc, smsc_message_id, $5 \
+         FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[]) AS r(message_id, part, smsc, smsc_message_id) \
+         ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, \
+         smsc_message_id = excluded.smsc_message_id{status}"
+    ))
+    .bind(pg_int8_array(rows.iter().map(|r| r.0)))
+    .bind(pg_int8_array(rows.iter().map(|r| r.1)))
+    .bind(pg_text_array(rows.iter().map(|r| r.2)))
+    .bind(pg_text_array(rows.iter().map(|r| r.3)))
+    .bind(i64::from(DeliveryStatus::Processing))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// (message, part, SMSC, key) rows of `smsc_keys`, in one statement on PostgreSQL.
+async fn insert_key_rows(
+    tx: &mut AnyConnection,
+    keys: &[(i64, i64, &str, &str)],
+) -> Result<(), sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO smsc_keys (smsc, key, message_id, part) \
+         SELECT smsc, key, message_id, part \
+         FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[]) AS r(smsc, key, message_id, part) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(pg_text_array(keys.iter().map(|k| k.2)))
+    .bind(pg_text_array(keys.iter().map(|k| k.3)))
+    .bind(pg_int8_array(keys.iter().map(|k| k.0)))
+    .bind(pg_int8_array(keys.iter().map(|k| k.1)))
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
