@@ -56,7 +56,10 @@ fn LanguageSwitch() -> impl IntoView {
     };
     view! {
         <form method="post" action="/language" class="inline-form lang-switch">
-            <input type="hidden" name="next" prop:value=next/>
+            // An attribute, not a property: properties are not in the server's HTML, and a
+            // switch pressed before the page is interactive (the WebAssembly still loading)
+            // sent the visitor to the start page instead of back to this one.
+            <input type="hidden" name="next" value=next/>
             <button type="submit" name="lang" value=other.tag() lang=other.tag()
                 class="button button-quiet" title=tr::nav_language_title(lang)>
                 {other.native_name()}

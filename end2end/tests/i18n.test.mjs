@@ -74,6 +74,19 @@ test('a Chinese browser signs up, verifies, composes and reads results in Chines
   await context.close();
 });
 
+test('the switch keeps the page before the page is interactive (no JavaScript)', async () => {
+  const context = await browser.newContext({ locale: 'en-GB', javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${ferry.url}/signup`);
+  assert.equal(await htmlLang(page), 'en');
+  await page.getByRole('button', { name: '繁體中文' }).click();
+  await page.waitForURL(`${ferry.url}/signup`);
+  await page.getByRole('heading', { name: '建立試用帳戶' }).waitFor();
+  assert.equal(page.url(), `${ferry.url}/signup`);
+  assert.equal(await htmlLang(page), 'zh-Hant');
+  await context.close();
+});
+
 test('the switch changes the language of the same page and is remembered on the login', async () => {
   const context = await browser.newContext({ locale: 'en-GB' });
   const page = await context.newPage();
