@@ -53,27 +53,16 @@ pub fn in_ids(backend: Backend, column: &str, n: usize) -> String {
 
 /// The parameter of [`in_ids`]: a PostgreSQL array literal, or a JSON array for SQLite.
 pub fn id_array(backend: Backend, ids: &[i64]) -> String {
-    let (open, close) = match backend {
-        Backend::Postgres => ('{', '}'),
-        Backend::Sqlite => ('[', ']'),
-    };
-    let mut out = String::with_capacity(2 + ids.len() * 8);
-    out.push(open);
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&id.to_string());
+    match backend {
+        Backend::Postgres => format!("{{{}}}", id_list(ids)),
+        Backend::Sqlite => format!("[{}]", id_list(ids)),
     }
-    out.push(close);
-    out
 }
 
 /// Integers as a PostgreSQL array literal, bound as text and cast in the statement
 /// (`$1::int8[]`, e.g. in `unnest`): the `Any` driver binds no arrays.
 pub fn pg_int8_array(values: impl IntoIterator<Item = i64>) -> String {
-    let values: Vec<i64> = values.into_iter().collect();
-    id_array(Backend::Postgres, &values)
+    id_array(Backend::Postgres, &values.into_iter().collect::<Vec<_>>())
 }
 
 /// Strings as a PostgreSQL array literal (`$1::text[]`). Every element is quoted, so any
