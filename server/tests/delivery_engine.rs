@@ -739,6 +739,97 @@ async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_
     }
 }
 
+/// Receipts parked by an earlier version, whose `Auto` keys named the hex and decimal readings
+/// of their id as `x:`/`d:` (parts no longer store those keys), find parts stored with today's
+/// keys once a dispatcher's start has given those keys their current `z:` forms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn receipts_parked_by_an_earlier_version_find_parts_stored_with_todays_keys() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "upgrade", Money::hkd(10)).await;
+        let batch = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "upgrade", &numbers(2, 9850)),
+        )
+        .await
+        .expect("batch");
+        store::heartbeat(&t.db, "upgrade-node")
+            .await
+            .expect("heartbeat");
+        let claimed = store::claim(&t.db, "upgrade-node", 10, 60_000)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 2, "{}", t.name);
+        store::prepare(&t.db, &claimed, &|_| None)
+            .await
+            .expect("holds");
+        let smsc = "sim";
+        // What the earlier version's `receipt_keys` made of a decimal receipt id for a hex
+        // submit id, and of a hex one for a decimal submit id.
+        let parked = |keys: &[&str]| store::Receipt {
+            smsc: smsc.into(),
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            status: sms::DeliveryStatus::Delivered,
+            error: None,
+        };
+        store::apply_receipts(
+            &t.db,
+            vec![
+                parked(&["6699", "x:6699", "d:26265", "z:6699"]),
+                parked(&["1a2b3c", "d:1715004", "z:1a2b3c"]),
+            ],
+        )
+        .await
+        .expect("parked");
+        let results: Vec<_> = claimed
+            .iter()
+            .zip(["1A2B", "1715004"])
+            .map(|(m, id)| {
+                (
+                    m.clone(),
+                    store::SubmitResult::Accepted {
+                        smsc: smsc.into(),
+                        parts: vec![(1, id.to_string(), MsgIdMatching::Auto.submit_keys(id))],
+                        final_on_acceptance: false,
+                        expires_at: now_ms() + 3_600_000,
+                    },
+                )
+            })
+            .collect();
+        store::record_many(&t.db, results).await.expect("accepted");
+        assert_eq!(
+            store::apply_unmatched_receipts(&t.db).await.expect("pass"),
+            0,
+            "{}: the parts no longer have x:/d: keys",
+            t.name
+        );
+        assert_eq!(
+            store::add_current_forms_to_parked_keys(&t.db)
+                .await
+                .expect("brought up to date"),
+            3,
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            store::apply_unmatched_receipts(&t.db).await.expect("pass"),
+            2,
+            "{}",
+            t.name
+        );
+        let ms = messages(&t.db, batch).await;
+        assert!(ms.iter().all(|m| m.status == 22), "{}: {ms:?}", t.name);
+        assert_eq!(
+            store::add_current_forms_to_parked_keys(&t.db)
+                .await
+                .expect("nothing left"),
+            0,
+            "{}",
+            t.name
+        );
+        check_ledger(&t).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_message_over_the_single_sms_charge_limit_is_not_sent_or_charged() {
     for t in all_backends().await {

@@ -19,7 +19,9 @@
 //! - the raw id, as is;
 //! - `x:<n>`: the submit id read as hex has value n (the receipt, read as decimal, looks for it);
 //! - `d:<n>`: the submit id read as decimal has value n (the receipt, read as hex, looks for it);
-//! - `z:<id>`: lower-cased, leading zeros removed.
+//! - `z:<id>`: lower-cased, leading zeros removed. `Auto` writes the hex and decimal readings
+//!   in this form too (`z:` and the number in hex, or in decimal), which for an id that is
+//!   one of those numbers is its own `z:` key: see [`MsgIdMatching::submit_keys`].
 //!
 //! A looser mode finds more matches but can, when the exact id is missing, match a different
 //! message whose id happens to read the same under another base; that is why exact comes first
@@ -104,12 +106,12 @@ fn unpadded(id: &str) -> String {
 }
 
 impl MsgIdMatching {
-    /// Keys to store for an id from `submit_sm_resp`.
+    /// Keys to store for an id from `submit_sm_resp` (`Auto`: the id and its `z:` form).
     pub fn submit_keys(self, id: &str) -> Vec<String> {
         self.keys(id, from_hex, from_decimal)
     }
 
-    /// Keys to look a receipt id up by, best first. The receipt reads its id the other way
+    /// Keys to look a receipt up by, best first. The receipt reads its id the other way
     /// round: in decimal it finds a submit id that was hex, and vice versa.
     pub fn receipt_keys(self, id: &str) -> Vec<String> {
         self.keys(id, from_decimal, from_hex)
@@ -117,6 +119,15 @@ impl MsgIdMatching {
 
     /// `id` itself, then the forms this matching allows: `x:N` is the number of a submit id
     /// written in hex, `d:N` of one written in decimal, `z:` the id without leading zeros.
+    ///
+    /// `Auto` writes the two numbers as `z:` forms instead, the number in hex and in decimal:
+    /// an id that reads as hex with value n *is* n in hex once unpadded and lower-cased, so
+    /// its hex reading and its `z:` form are one key (the same for decimal). A submit id then
+    /// stores two keys, itself and its `z:` form, where `x:`/`d:` made three or four: each is
+    /// a row the writer inserts per accepted part, and those rows were a fifth of its work per
+    /// message. Only an id whose reading is not its own `z:` form (a sign, or longer than 32
+    /// digits with padding) stores a third. Parts stored with `x:`/`d:` keys by an earlier
+    /// version have their `z:` key too, which these receipt keys find.
     fn keys(
         self,
         id: &str,
@@ -133,13 +144,32 @@ impl MsgIdMatching {
             MsgIdMatching::SubmitDecimalReceiptHex => keys.extend(d()),
             MsgIdMatching::IgnoreLeadingZeros => keys.push(unpadded(id)),
             MsgIdMatching::Auto => {
-                keys.extend(x());
-                keys.extend(d());
-                keys.push(unpadded(id));
+                let forms = [
+                    x_number(id).map(|n| format!("z:{n:x}")),
+                    d_number(id).map(|n| format!("z:{n}")),
+                    Some(unpadded(id)),
+                ];
+                for key in forms.into_iter().flatten() {
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
             }
         }
         keys.dedup();
         keys
+    }
+
+    /// The `Auto` lookup key an earlier version's `x:N`/`d:N` key stands for (a receipt parked
+    /// by it, matched against parts stored with [`MsgIdMatching::submit_keys`]); `None` for
+    /// any other key.
+    pub fn current_form(key: &str) -> Option<String> {
+        if let Some(n) = key.strip_prefix("x:") {
+            return n.parse::<u128>().ok().map(|n| format!("z:{n:x}"));
+        }
+        key.strip_prefix("d:")
+            .and_then(|n| n.parse::<u128>().ok())
+            .map(|n| format!("z:{n}"))
     }
 }
 
@@ -332,5 +362,117 @@ mod tests {
         }
         assert_eq!(MsgIdMatching::Auto.receipt_keys("42")[0], "42");
         assert!(!matches(MsgIdMatching::Auto, "abc-1", "abc-2"));
+    }
+
+    /// The `Auto` keys of the version before `z:` forms replaced `x:`/`d:`: the reference
+    /// the current keys must match exactly like.
+    fn earlier_auto_keys(id: &str, submit: bool) -> Vec<String> {
+        type Reading = fn(&str) -> Option<u128>;
+        let (x_number, d_number): (Reading, Reading) = if submit {
+            (from_hex, from_decimal)
+        } else {
+            (from_decimal, from_hex)
+        };
+        let id = id.trim();
+        let mut keys = vec![id.to_owned()];
+        keys.extend(x_number(id).map(|n| format!("x:{n}")));
+        keys.extend(d_number(id).map(|n| format!("d:{n}")));
+        keys.push(unpadded(id));
+        keys.dedup();
+        keys
+    }
+
+    fn shares_a_key(a: &[String], b: &[String]) -> bool {
+        a.iter().any(|k| b.contains(k))
+    }
+
+    /// Ids as SMSCs write them: hex in either case, decimal, zero-padded, and a few that are
+    /// neither.
+    fn corpus() -> Vec<String> {
+        let mut ids = vec![
+            "abc-1".to_owned(),
+            "abc-2".to_owned(),
+            "0".to_owned(),
+            "000".to_owned(),
+            "ffffffffffffffffffffffffffffffff".to_owned(),
+        ];
+        for n in [
+            0u128, 9, 10, 12, 18, 26, 255, 4660, 6699, 0x1a2b3c, 1_715_004, 99_999_999,
+        ] {
+            ids.push(format!("{n:X}"));
+            ids.push(format!("{n:x}"));
+            ids.push(format!("{n}"));
+            ids.push(format!("{n:08X}"));
+            ids.push(format!("{n:010}"));
+        }
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    #[test]
+    fn auto_stores_the_id_and_its_unpadded_form_for_usual_ids() {
+        assert_eq!(MsgIdMatching::Auto.submit_keys("1A2B"), ["1A2B", "z:1a2b"]);
+        assert_eq!(
+            MsgIdMatching::Auto.submit_keys(" 0001715004 "),
+            ["0001715004", "z:1715004"]
+        );
+        assert_eq!(
+            MsgIdMatching::Auto.submit_keys("abc-1"),
+            ["abc-1", "z:abc-1"]
+        );
+        // A reading that is not its own unpadded form keeps a key of its own.
+        assert_eq!(
+            MsgIdMatching::Auto.submit_keys("+1A"),
+            ["+1A", "z:1a", "z:+1a"]
+        );
+        assert_eq!(
+            MsgIdMatching::Auto.receipt_keys("1715004"),
+            ["1715004", "z:1a2b3c", "z:24203268", "z:1715004"]
+        );
+    }
+
+    #[test]
+    fn auto_matches_exactly_the_pairs_the_x_and_d_keys_matched() {
+        let ids = corpus();
+        let mut matched = 0;
+        for submit in &ids {
+            for receipt in &ids {
+                let before = shares_a_key(
+                    &earlier_auto_keys(submit, true),
+                    &earlier_auto_keys(receipt, false),
+                );
+                assert_eq!(
+                    matches(MsgIdMatching::Auto, submit, receipt),
+                    before,
+                    "submit {submit}, receipt {receipt}"
+                );
+                // A part stored by the earlier version is found by today's receipt keys.
+                assert_eq!(
+                    shares_a_key(
+                        &earlier_auto_keys(submit, true),
+                        &MsgIdMatching::Auto.receipt_keys(receipt)
+                    ),
+                    before,
+                    "stored before: submit {submit}, receipt {receipt}"
+                );
+                // A receipt parked by the earlier version finds today's parts once its
+                // `x:`/`d:` keys have their current forms beside them.
+                let mut parked = earlier_auto_keys(receipt, false);
+                parked.extend(
+                    parked
+                        .clone()
+                        .iter()
+                        .filter_map(|k| MsgIdMatching::current_form(k)),
+                );
+                assert_eq!(
+                    shares_a_key(&MsgIdMatching::Auto.submit_keys(submit), &parked),
+                    before,
+                    "parked before: submit {submit}, receipt {receipt}"
+                );
+                matched += usize::from(before);
+            }
+        }
+        assert!(matched > ids.len(), "the corpus has cross-format pairs");
     }
 }

@@ -446,6 +446,16 @@ async fn heartbeat(db: Db, node_id: String, mut stop: watch::Receiver<bool>) {
 const EARLY_RECEIPTS_BUSY_PASS: usize = 200;
 
 async fn housekeeping(db: Db, two_way: TwoWaySettings, mut stop: watch::Receiver<bool>) {
+    match store::add_current_forms_to_parked_keys(&db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            keys = n,
+            "keys of receipts parked by an earlier version brought up to date"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "bringing the keys of parked receipts up to date failed")
+        }
+    }
     let mut tick: u64 = 0;
     loop {
         // Early receipts, in passes of at most 2,000 keys, again at once while passes come

@@ -318,6 +318,19 @@ pub async fn charges_to_post(
         .collect())
 }
 
+/// The balance after each of `charges`, posted one after the other from `balance_before`:
+/// what posting them one by one would have written in their entries.
+pub(crate) fn running_balances(balance_before: i64, charges: &[&HeldCharge]) -> Vec<i64> {
+    let mut balance = balance_before;
+    charges
+        .iter()
+        .map(|c| {
+            balance -= c.amount.minor();
+            balance
+        })
+        .collect()
+}
+
 /// [`charge_held`] for many charges of one account in a few statements, `posted` saying which
 /// ([`charges_to_post`]): the others' holds are released; the rest become one balance update
 /// and one multi-row insert whose running balances are those that posting them one by one
@@ -354,7 +367,6 @@ pub async fn post_held_charges(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(LedgerError::NoSuchAccount(account_id))?;
-    let mut balance = balance_now + to_charge;
     let created_at = now_ms();
     let to_post: Vec<&HeldCharge> = charges
         .iter()
@@ -362,13 +374,7 @@ pub async fn post_held_charges(
         .filter(|(_, p)| **p)
         .map(|(c, _)| c)
         .collect();
-    let balances_after: Vec<i64> = to_post
-        .iter()
-        .map(|c| {
-            balance -= c.amount.minor();
-            balance
-        })
-        .collect();
+    let balances_after = running_balances(balance_now + to_charge, &to_post);
     // One statement whatever the number of charges; `WITH ORDINALITY` keeps the entries in
     // the order of their running balances.
     sqlx::query(

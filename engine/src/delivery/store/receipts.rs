@@ -516,6 +516,50 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
     .await
 }
 
+/// Receipts parked by an earlier version carry `x:`/`d:` keys for the hex and decimal
+/// readings of their id, which parts stored today no longer have (`Auto` stores those
+/// readings as `z:` forms, [`smpp::msgid::MsgIdMatching::submit_keys`]). Gives each such key
+/// its current form beside it, at the same position, so that the parked receipt finds its
+/// part. Run when a dispatcher starts: a rolling upgrade ends with a newer process starting
+/// after the last older one stopped. Keys of connections set to one direction keep matching
+/// by their `x:`/`d:` keys, which their parts still store. Returns the keys added.
+pub async fn add_current_forms_to_parked_keys(db: &Db) -> Result<usize, sqlx::Error> {
+    db.write(
+        WriteKind::Housekeeping,
+        |n: &usize| *n,
+        |conn| {
+            async move {
+                let earlier: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT smsc, key, receipt_id, position FROM unmatched_receipt_keys \
+                     WHERE key LIKE 'x:%' OR key LIKE 'd:%'",
+                )
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut added = 0;
+                for (smsc, key, receipt_id, position) in earlier {
+                    let Some(current) = smpp::msgid::MsgIdMatching::current_form(&key) else {
+                        continue;
+                    };
+                    added += sqlx::query(
+                        "INSERT INTO unmatched_receipt_keys (smsc, key, receipt_id, position) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&smsc)
+                    .bind(&current)
+                    .bind(receipt_id)
+                    .bind(position)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected() as usize;
+                }
+                Ok(added)
+            }
+            .boxed()
+        },
+    )
+    .await
+}
+
 /// The receipts waiting for their part that find it now, best key first, at most 2,000 rows.
 /// `+m.status`: start from the few waiting receipts' keys, not from every message in flight
 /// (which the index on status would otherwise invite).

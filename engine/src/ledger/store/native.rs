@@ -2,7 +2,7 @@
 //! ([`crate::writer`]): the same statements and rules as their sqlx twins in the parent
 //! module, each prepared once per process.
 
-use super::LedgerError;
+use super::{running_balances, HeldCharge, LedgerError};
 use crate::db::now_ms;
 use crate::ledger::EntryKind;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -33,6 +33,10 @@ fn posted(
         .is_some())
 }
 
+const INSERT_ENTRY: &str = "INSERT INTO ledger_entries \
+     (account_id, kind, amount_minor, balance_after, description, reference, created_by, created_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)";
+
 /// One posting: `balance_update` (`?1` the amount, `?2` the account, `RETURNING
 /// balance_minor`) moves the balance, then the entry records it with the balance after.
 fn post(
@@ -54,12 +58,7 @@ fn post(
     } else {
         amount.minor()
     };
-    conn.prepare_cached(
-        "INSERT INTO ledger_entries \
-         (account_id, kind, amount_minor, balance_after, description, reference, created_by, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
-    )?
-    .execute(params![
+    conn.prepare_cached(INSERT_ENTRY)?.execute(params![
         account_id,
         kind.as_str(),
         delta,
@@ -99,6 +98,70 @@ pub fn charge_held(
         reference,
     )?;
     Ok(true)
+}
+
+/// [`super::post_held_charges`] for the writer's connection, with the check of
+/// [`super::charges_to_post`]: each held charge becomes its entry unless its reference was
+/// charged before (then its hold is only released); free ones post nothing. One balance
+/// update for them all, the entries carrying the running balances that posting them one by
+/// one would have written. Returns which were posted now.
+pub fn charge_held_many(
+    conn: &Connection,
+    account_id: i64,
+    charges: &[HeldCharge],
+) -> Result<Vec<bool>, LedgerError> {
+    let mut posted_now = Vec::with_capacity(charges.len());
+    for c in charges {
+        posted_now.push(
+            c.amount.minor() > 0 && !posted(conn, account_id, EntryKind::Charge, &c.reference)?,
+        );
+    }
+    let sum = |post: bool| {
+        charges
+            .iter()
+            .zip(&posted_now)
+            .filter(|(_, p)| **p == post)
+            .map(|(c, _)| c.amount.minor().max(0))
+            .sum::<i64>()
+    };
+    let (to_charge, to_release) = (sum(true), sum(false));
+    if to_release > 0 {
+        release(conn, account_id, Money::from_minor(to_release))?;
+    }
+    if to_charge == 0 {
+        return Ok(posted_now);
+    }
+    let balance_now: i64 = conn
+        .prepare_cached(
+            "UPDATE accounts SET balance_minor = balance_minor - ?1, held_minor = held_minor - ?1 \
+             WHERE id = ?2 AND held_minor >= ?1 RETURNING balance_minor",
+        )?
+        .query_row(params![to_charge, account_id], |row| row.get(0))
+        .optional()?
+        .ok_or(LedgerError::NoSuchAccount(account_id))?;
+    let to_post: Vec<&HeldCharge> = charges
+        .iter()
+        .zip(&posted_now)
+        .filter(|(_, p)| **p)
+        .map(|(c, _)| c)
+        .collect();
+    let created_at = now_ms();
+    let mut insert = conn.prepare_cached(INSERT_ENTRY)?;
+    for (c, balance_after) in to_post
+        .iter()
+        .zip(running_balances(balance_now + to_charge, &to_post))
+    {
+        insert.execute(params![
+            account_id,
+            EntryKind::Charge.as_str(),
+            -c.amount.minor(),
+            balance_after,
+            c.description,
+            c.reference,
+            created_at
+        ])?;
+    }
+    Ok(posted_now)
 }
 
 /// A refund of `amount` (a credit, never refused), once per `reference`. Returns whether it

@@ -3,30 +3,96 @@
 //! statement costs microseconds, so sets need no multi-row SQL).
 
 use super::{charge_description, charge_reference, final_outcome, AcceptedPart, FinalOutcome};
-use super::{ClaimedMessage, SubmitResult};
+use super::{Acceptance, ClaimedMessage, SubmitResult};
 use crate::db::now_ms;
-use crate::ledger::store::native::{charge_held, release};
-use crate::ledger::store::LedgerError;
+use crate::ledger::store::native::{charge_held, charge_held_many, release};
+use crate::ledger::store::{HeldCharge, LedgerError};
 use rusqlite::{params, Connection, OptionalExtension};
 use sms::{DeliveryStatus, ErrorCode, Money};
+use std::collections::BTreeMap;
 
 /// [`super::record_many`]: only messages still holding their charge are recorded (one recorded
-/// by an earlier attempt, or taken over after a crash, is left alone).
+/// by an earlier attempt, or taken over after a crash, is left alone). Acceptances, nearly
+/// all of them, post their charges per account: one balance update for the group.
 pub(super) fn record_many(
     conn: &Connection,
     results: &[(ClaimedMessage, SubmitResult)],
 ) -> Result<(), LedgerError> {
     let processing = i64::from(DeliveryStatus::Processing);
-    for (m, result) in results {
-        let held: Option<i64> = conn
-            .prepare_cached(
-                "SELECT hold_minor FROM messages WHERE id = ?1 AND status = ?2 AND hold_minor > 0",
-            )?
-            .query_row(params![m.id, processing], |row| row.get(0))
-            .optional()?;
-        if let Some(held) = held {
-            record(conn, m, Money::from_minor(held), result)?;
+    let mut accepted: Vec<Acceptance> = Vec::new();
+    {
+        let mut holding = conn.prepare_cached(
+            "SELECT hold_minor FROM messages WHERE id = ?1 AND status = ?2 AND hold_minor > 0",
+        )?;
+        for (m, result) in results {
+            let held: Option<i64> = holding
+                .query_row(params![m.id, processing], |row| row.get(0))
+                .optional()?;
+            let Some(held) = held else { continue };
+            match result {
+                SubmitResult::Accepted {
+                    smsc,
+                    parts,
+                    final_on_acceptance,
+                    expires_at,
+                } => accepted.push(Acceptance {
+                    message: m,
+                    held: Money::from_minor(held),
+                    smsc,
+                    parts,
+                    final_on_acceptance: *final_on_acceptance,
+                    expires_at: *expires_at,
+                }),
+                other => record(conn, m, Money::from_minor(held), other)?,
+            }
         }
+    }
+    record_acceptances(conn, &accepted)
+}
+
+/// Acceptances: each hold becomes the message's one charge (per account, in account order as
+/// everywhere else), then the messages and their parts are written.
+fn record_acceptances(conn: &Connection, accepted: &[Acceptance]) -> Result<(), LedgerError> {
+    let mut by_account: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, a) in accepted.iter().enumerate() {
+        by_account.entry(a.message.account_id).or_default().push(i);
+    }
+    let mut charged = vec![false; accepted.len()];
+    for (account_id, indexes) in by_account {
+        let charges: Vec<HeldCharge> = indexes
+            .iter()
+            .map(|&i| HeldCharge {
+                amount: accepted[i].held,
+                description: charge_description(accepted[i].message),
+                reference: charge_reference(accepted[i].message),
+            })
+            .collect();
+        let posted = charge_held_many(conn, account_id, &charges)?;
+        for (&i, p) in indexes.iter().zip(posted) {
+            charged[i] = p;
+        }
+    }
+    let now = now_ms();
+    let mut update = conn.prepare_cached(
+        "UPDATE messages SET status = ?1, charge_minor = charge_minor + ?2, hold_minor = 0, \
+         submitted_at = ?3, expires_at = ?4, done_at = ?5, claimed_until = 0, updated_at = ?3 \
+         WHERE id = ?6",
+    )?;
+    for (a, was_charged) in accepted.iter().zip(charged) {
+        let status = if a.final_on_acceptance {
+            DeliveryStatus::Submitted
+        } else {
+            DeliveryStatus::Processing
+        };
+        update.execute(params![
+            i64::from(status),
+            if was_charged { a.held.minor() } else { 0 },
+            now,
+            a.expires_at,
+            a.final_on_acceptance.then_some(now),
+            a.message.id
+        ])?;
+        insert_parts(conn, a.message.id, a.smsc, a.parts, true)?;
     }
     Ok(())
 }
@@ -45,33 +111,17 @@ fn record(
             final_on_acceptance,
             expires_at,
         } => {
-            // The hold becomes the message's one charge.
-            let charged = charge_held(
+            return record_acceptances(
                 conn,
-                m.account_id,
-                held,
-                &charge_description(m),
-                &charge_reference(m),
-            )?;
-            let status = if *final_on_acceptance {
-                DeliveryStatus::Submitted
-            } else {
-                DeliveryStatus::Processing
-            };
-            conn.prepare_cached(
-                "UPDATE messages SET status = ?1, charge_minor = charge_minor + ?2, hold_minor = 0, \
-                 submitted_at = ?3, expires_at = ?4, done_at = ?5, claimed_until = 0, updated_at = ?3 \
-                 WHERE id = ?6",
-            )?
-            .execute(params![
-                i64::from(status),
-                if charged { held.minor() } else { 0 },
-                now,
-                expires_at,
-                final_on_acceptance.then_some(now),
-                m.id
-            ])?;
-            return insert_parts(conn, m.id, smsc, parts, true);
+                &[Acceptance {
+                    message: m,
+                    held,
+                    smsc,
+                    parts,
+                    final_on_acceptance: *final_on_acceptance,
+                    expires_at: *expires_at,
+                }],
+            );
         }
         SubmitResult::Retry {
             retry_at,

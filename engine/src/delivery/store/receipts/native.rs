@@ -11,7 +11,7 @@ use crate::ledger::store::native::refund;
 use crate::ledger::store::LedgerError;
 use rusqlite::{params, Connection, OptionalExtension};
 use sms::{DeliveryStatus, Money};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// [`super::apply_receipts`]: returns how many receipts matched a part.
@@ -21,38 +21,51 @@ pub(super) fn apply_receipts(
 ) -> Result<usize, LedgerError> {
     let now = now_ms();
     let mut candidates: Vec<(&str, &str, i64, i64)> = Vec::new();
-    let mut looked_up = HashSet::new();
+    let mut statuses: HashMap<i64, DeliveryStatus> = HashMap::new();
+    // Keys looked up so far, and whether a message still waiting was found under each.
+    let mut looked_up: HashMap<(&str, &str), bool> = HashMap::new();
     {
         let mut lookup = conn.prepare_cached(
             "SELECT message_id, part FROM smsc_keys WHERE smsc = ?1 AND key = ?2",
         )?;
+        let mut status = conn.prepare_cached("SELECT status FROM messages WHERE id = ?1")?;
         for r in receipts {
+            // A receipt goes to the first of its keys that finds a waiting message
+            // (`plan_receipts`), so the looser keys after it need no lookup: usually the
+            // SMSC's own id finds the part and one lookup of three or four is made.
             for key in &r.keys {
-                if !looked_up.insert((r.smsc.as_str(), key.as_str())) {
+                let slot = (r.smsc.as_str(), key.as_str());
+                if let Some(&found_waiting) = looked_up.get(&slot) {
+                    if found_waiting {
+                        break;
+                    }
                     continue;
                 }
+                let mut found_waiting = false;
                 let found = lookup.query_map(params![r.smsc, key], |row| {
                     Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
                 })?;
                 for row in found {
                     let (message_id, part) = row?;
-                    candidates.push((r.smsc.as_str(), key.as_str(), message_id, part));
+                    if let std::collections::hash_map::Entry::Vacant(unknown) =
+                        statuses.entry(message_id)
+                    {
+                        if let Some(s) = status
+                            .query_row(params![message_id], |row| status_at(row, 0))
+                            .optional()?
+                        {
+                            unknown.insert(s);
+                        }
+                    }
+                    found_waiting |= statuses
+                        .get(&message_id)
+                        .is_some_and(|s| DeliveryStatus::IN_FLIGHT.contains(s));
+                    candidates.push((slot.0, slot.1, message_id, part));
                 }
-            }
-        }
-    }
-    let mut statuses: HashMap<i64, DeliveryStatus> = HashMap::new();
-    {
-        let mut status = conn.prepare_cached("SELECT status FROM messages WHERE id = ?1")?;
-        for &(_, _, message_id, _) in &candidates {
-            if statuses.contains_key(&message_id) {
-                continue;
-            }
-            if let Some(s) = status
-                .query_row(params![message_id], |row| status_at(row, 0))
-                .optional()?
-            {
-                statuses.insert(message_id, s);
+                looked_up.insert(slot, found_waiting);
+                if found_waiting {
+                    break;
+                }
             }
         }
     }
