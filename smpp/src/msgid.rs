@@ -125,9 +125,14 @@ impl MsgIdMatching {
     /// its hex reading and its `z:` form are one key (the same for decimal). A submit id then
     /// stores two keys, itself and its `z:` form, where `x:`/`d:` made three or four: each is
     /// a row the writer inserts per accepted part, and those rows were a fifth of its work per
-    /// message. Only an id whose reading is not its own `z:` form (a sign, or longer than 32
-    /// digits with padding) stores a third. Parts stored with `x:`/`d:` keys by an earlier
-    /// version have their `z:` key too, which these receipt keys find.
+    /// message. Parts stored with `x:`/`d:` keys by an earlier version have their `z:` key
+    /// too, which these receipt keys find.
+    ///
+    /// Two differences from `x:`/`d:`, both at ids no SMSC writes: an id with a sign (`+1A`,
+    /// which Rust's parser reads as a number) has no readings, so it matches only by itself
+    /// and its `z:` form; and a zero-padded id longer than 32 characters, which had no
+    /// readings (too long to parse), is found by a receipt that names its number in the other
+    /// base, as a shorter one always was.
     fn keys(
         self,
         id: &str,
@@ -144,9 +149,12 @@ impl MsgIdMatching {
             MsgIdMatching::SubmitDecimalReceiptHex => keys.extend(d()),
             MsgIdMatching::IgnoreLeadingZeros => keys.push(unpadded(id)),
             MsgIdMatching::Auto => {
+                // A sign is not part of an SMSC's number: its readings would be `z:` forms of
+                // a different id.
+                let digits = id.bytes().all(|b| b.is_ascii_hexdigit());
                 let forms = [
-                    x_number(id).map(|n| format!("z:{n:x}")),
-                    d_number(id).map(|n| format!("z:{n}")),
+                    x_number(id).filter(|_| digits).map(|n| format!("z:{n:x}")),
+                    d_number(id).filter(|_| digits).map(|n| format!("z:{n}")),
                     Some(unpadded(id)),
                 ];
                 for key in forms.into_iter().flatten() {
@@ -387,7 +395,7 @@ mod tests {
     }
 
     /// Ids as SMSCs write them: hex in either case, decimal, zero-padded, and a few that are
-    /// neither.
+    /// neither (without a sign and at most 32 characters: `keys` says what differs there).
     fn corpus() -> Vec<String> {
         let mut ids = vec![
             "abc-1".to_owned(),
@@ -421,11 +429,15 @@ mod tests {
             MsgIdMatching::Auto.submit_keys("abc-1"),
             ["abc-1", "z:abc-1"]
         );
-        // A reading that is not its own unpadded form keeps a key of its own.
-        assert_eq!(
-            MsgIdMatching::Auto.submit_keys("+1A"),
-            ["+1A", "z:1a", "z:+1a"]
-        );
+        // A sign is no part of a number: such an id matches only by itself and its z: form.
+        assert_eq!(MsgIdMatching::Auto.submit_keys("+1A"), ["+1A", "z:+1a"]);
+        assert!(!matches(MsgIdMatching::Auto, "+1A", "26"));
+        assert!(!matches(MsgIdMatching::Auto, "+26", "1A"));
+        assert!(matches(MsgIdMatching::Auto, "+1A", "+1a"));
+        // Zero-padded past 32 characters: found by its number in the other base too.
+        let long = format!("{}1A2B3C", "0".repeat(30));
+        assert_eq!(MsgIdMatching::Auto.submit_keys(&long).len(), 2);
+        assert!(matches(MsgIdMatching::Auto, &long, "1715004"));
         assert_eq!(
             MsgIdMatching::Auto.receipt_keys("1715004"),
             ["1715004", "z:1a2b3c", "z:24203268", "z:1715004"]

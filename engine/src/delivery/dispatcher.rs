@@ -446,18 +446,21 @@ async fn heartbeat(db: Db, node_id: String, mut stop: watch::Receiver<bool>) {
 const EARLY_RECEIPTS_BUSY_PASS: usize = 200;
 
 async fn housekeeping(db: Db, two_way: TwoWaySettings, mut stop: watch::Receiver<bool>) {
-    match store::add_current_forms_to_parked_keys(&db).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            keys = n,
-            "keys of receipts parked by an earlier version brought up to date"
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "bringing the keys of parked receipts up to date failed")
-        }
-    }
     let mut tick: u64 = 0;
     loop {
+        // At start, then once a minute (300 ticks of 200 ms).
+        if tick.is_multiple_of(300) {
+            match store::add_current_forms_to_parked_keys(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    keys = n,
+                    "keys of receipts parked by an earlier version brought up to date"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "bringing the keys of parked receipts up to date failed")
+                }
+            }
+        }
         // Early receipts, in passes of at most 2,000 keys, again at once while passes come
         // back busy: a burst of receipts that overtook their submit_sm_resp (a wide window, a
         // fast SMSC) is applied as fast as it arrives, not one pass per 200 ms.

@@ -520,19 +520,29 @@ pub async fn apply_unmatched_receipts(db: &Db) -> Result<usize, LedgerError> {
 /// readings of their id, which parts stored today no longer have (`Auto` stores those
 /// readings as `z:` forms, [`smpp::msgid::MsgIdMatching::submit_keys`]). Gives each such key
 /// its current form beside it, at the same position, so that the parked receipt finds its
-/// part. Run when a dispatcher starts: a rolling upgrade ends with a newer process starting
-/// after the last older one stopped. Keys of connections set to one direction keep matching
-/// by their `x:`/`d:` keys, which their parts still store. Returns the keys added.
+/// part. Run when a dispatcher starts and then once a minute, while older processes may still
+/// be parking receipts during a rolling upgrade. Keys of connections set to one direction keep
+/// matching by their `x:`/`d:` keys, which their parts still store (the `z:` keys added beside
+/// them find nothing). Returns the keys added.
 pub async fn add_current_forms_to_parked_keys(db: &Db) -> Result<usize, sqlx::Error> {
     db.write(
         WriteKind::Housekeeping,
         |n: &usize| *n,
         |conn| {
             async move {
-                let earlier: Vec<(String, String, i64, i64)> = sqlx::query_as(
-                    "SELECT smsc, key, receipt_id, position FROM unmatched_receipt_keys \
-                     WHERE key LIKE 'x:%' OR key LIKE 'd:%'",
-                )
+                // On PostgreSQL the receipts are locked against deletion until the keys are
+                // added: an older process applying one meanwhile would otherwise make the
+                // insert fail its foreign key and undo the whole pass. (SQLite's writer is
+                // alone.)
+                let lock = match crate::db::backend_of(conn) {
+                    crate::db::Backend::Postgres => " FOR KEY SHARE OF r",
+                    crate::db::Backend::Sqlite => "",
+                };
+                let earlier: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
+                    "SELECT k.smsc, k.key, k.receipt_id, k.position FROM unmatched_receipt_keys k \
+                     JOIN unmatched_receipts r ON r.id = k.receipt_id \
+                     WHERE k.key LIKE 'x:%' OR k.key LIKE 'd:%'{lock}"
+                ))
                 .fetch_all(&mut *conn)
                 .await?;
                 let mut added = 0;

@@ -24,7 +24,13 @@ pub(super) fn record_many(
         let mut holding = conn.prepare_cached(
             "SELECT hold_minor FROM messages WHERE id = ?1 AND status = ?2 AND hold_minor > 0",
         )?;
+        // Holds are read before any is released: a message named twice in the group (no
+        // caller does) would otherwise be recorded, and charged, twice.
+        let mut seen = std::collections::HashSet::new();
         for (m, result) in results {
+            if !seen.insert(m.id) {
+                continue;
+            }
             let held: Option<i64> = holding
                 .query_row(params![m.id, processing], |row| row.get(0))
                 .optional()?;
