@@ -652,17 +652,8 @@ async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_
         )
         .await
         .expect("batch");
-        store::heartbeat(&t.db, "parked-node")
-            .await
-            .expect("heartbeat");
-        let claimed = store::claim(&t.db, "parked-node", 10, 60_000)
-            .await
-            .expect("claim");
+        let claimed = claim_and_hold(&t.db, "parked-node").await;
         assert_eq!(claimed.len(), 3, "{}", t.name);
-        let decisions = store::prepare(&t.db, &claimed, &|_| None)
-            .await
-            .expect("holds");
-        assert!(decisions.iter().all(|d| *d == store::Prepared::Send));
         let smsc = "sim";
         let receipt = |id: &str, status, error| store::Receipt {
             smsc: smsc.into(),
@@ -752,16 +743,8 @@ async fn receipts_parked_by_an_earlier_version_find_parts_stored_with_todays_key
         )
         .await
         .expect("batch");
-        store::heartbeat(&t.db, "upgrade-node")
-            .await
-            .expect("heartbeat");
-        let claimed = store::claim(&t.db, "upgrade-node", 10, 60_000)
-            .await
-            .expect("claim");
+        let claimed = claim_and_hold(&t.db, "upgrade-node").await;
         assert_eq!(claimed.len(), 2, "{}", t.name);
-        store::prepare(&t.db, &claimed, &|_| None)
-            .await
-            .expect("holds");
         let smsc = "sim";
         // What the earlier version's `receipt_keys` made of a decimal receipt id for a hex
         // submit id, and of a hex one for a decimal submit id.
@@ -1003,16 +986,8 @@ async fn receipts_for_two_parts_of_one_message_at_once_finish_it_on_postgresql()
         )
         .await
         .expect("batch");
-        store::heartbeat(&t.db, "two-node")
-            .await
-            .expect("heartbeat");
-        let claimed = store::claim(&t.db, "two-node", 10, 60_000)
-            .await
-            .expect("claim");
+        let claimed = claim_and_hold(&t.db, "two-node").await;
         assert_eq!(claimed.len(), 1);
-        store::prepare(&t.db, &claimed, &|_| None)
-            .await
-            .expect("hold");
         let (smsc, matching) = ("sim", MsgIdMatching::Exact);
         let accepted = store::SubmitResult::Accepted {
             smsc: smsc.into(),

@@ -318,17 +318,51 @@ pub async fn charges_to_post(
         .collect())
 }
 
-/// The balance after each of `charges`, posted one after the other from `balance_before`:
-/// what posting them one by one would have written in their entries.
-pub(crate) fn running_balances(balance_before: i64, charges: &[&HeldCharge]) -> Vec<i64> {
-    let mut balance = balance_before;
-    charges
-        .iter()
-        .map(|c| {
-            balance -= c.amount.minor();
-            balance
-        })
-        .collect()
+/// How one account's held charges are posted, `posted` saying which ([`charges_to_post`]):
+/// the sum to charge, the sum whose hold is only released, and the charges to post, in order.
+/// Shared by both backends' group postings ([`post_held_charges`],
+/// [`native::charge_held_many`]).
+pub(crate) struct HeldPostings<'a> {
+    pub to_charge: i64,
+    pub to_release: i64,
+    pub to_post: Vec<&'a HeldCharge>,
+}
+
+impl<'a> HeldPostings<'a> {
+    pub(crate) fn new(charges: &'a [HeldCharge], posted: &[bool]) -> HeldPostings<'a> {
+        let sum = |post: bool| {
+            charges
+                .iter()
+                .zip(posted)
+                .filter(|(_, p)| **p == post)
+                .map(|(c, _)| c.amount.minor())
+                .sum::<i64>()
+        };
+        HeldPostings {
+            to_charge: sum(true),
+            to_release: sum(false),
+            to_post: charges
+                .iter()
+                .zip(posted)
+                .filter(|(_, p)| **p)
+                .map(|(c, _)| c)
+                .collect(),
+        }
+    }
+
+    /// The balance after each charge to post, given the balance after all of them (what the
+    /// one balance update returned): what posting them one by one would have written in their
+    /// entries.
+    pub(crate) fn balances_after(&self, balance_now: i64) -> Vec<i64> {
+        let mut balance = balance_now + self.to_charge;
+        self.to_post
+            .iter()
+            .map(|c| {
+                balance -= c.amount.minor();
+                balance
+            })
+            .collect()
+    }
 }
 
 /// [`charge_held`] for many charges of one account in a few statements, `posted` saying which
@@ -343,38 +377,25 @@ pub async fn post_held_charges(
     charges: &[HeldCharge],
     posted: &[bool],
 ) -> Result<(), LedgerError> {
-    let sum = |post: bool| {
-        charges
-            .iter()
-            .zip(posted)
-            .filter(|(_, p)| **p == post)
-            .map(|(c, _)| c.amount.minor())
-            .sum::<i64>()
-    };
-    let (to_charge, to_release) = (sum(true), sum(false));
-    if to_release > 0 {
-        release(conn, account_id, Money::from_minor(to_release)).await?;
+    let postings = HeldPostings::new(charges, posted);
+    if postings.to_release > 0 {
+        release(conn, account_id, Money::from_minor(postings.to_release)).await?;
     }
-    if to_charge == 0 {
+    if postings.to_charge == 0 {
         return Ok(());
     }
     let balance_now: i64 = sqlx::query_scalar(
         "UPDATE accounts SET balance_minor = balance_minor - $1, held_minor = held_minor - $1 \
          WHERE id = $2 AND held_minor >= $1 RETURNING balance_minor",
     )
-    .bind(to_charge)
+    .bind(postings.to_charge)
     .bind(account_id)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(LedgerError::NoSuchAccount(account_id))?;
     let created_at = now_ms();
-    let to_post: Vec<&HeldCharge> = charges
-        .iter()
-        .zip(posted)
-        .filter(|(_, p)| **p)
-        .map(|(c, _)| c)
-        .collect();
-    let balances_after = running_balances(balance_now + to_charge, &to_post);
+    let balances_after = postings.balances_after(balance_now);
+    let to_post = &postings.to_post;
     // One statement whatever the number of charges; `WITH ORDINALITY` keeps the entries in
     // the order of their running balances.
     sqlx::query(

@@ -4,7 +4,7 @@
 use engine::db::testing::TestDb;
 use engine::db::{now_ms, Db};
 use engine::delivery::dispatcher::{self, DispatcherConfig, DispatcherHandle, SmscConfig};
-use engine::delivery::store::NewBatch;
+use engine::delivery::store::{self, ClaimedMessage, NewBatch};
 use engine::ledger::store::{accounts_out_of_balance, post, Posting};
 use engine::ledger::EntryKind;
 use smpp::{Behaviour, MsgIdMatching, Outcome, Simulator, SimulatorConfig, SimulatorHandle};
@@ -122,6 +122,21 @@ pub struct Msg {
     pub status: i64,
     pub error: Option<i64>,
     pub charge: i64,
+}
+
+/// What a dispatcher worker does before it submits, by hand: `node` beats, claims the due
+/// messages (at most 10) and holds their charges, every one of which the balance covers.
+pub async fn claim_and_hold(db: &Db, node: &str) -> Vec<ClaimedMessage> {
+    store::heartbeat(db, node).await.expect("heartbeat");
+    let claimed = store::claim(db, node, 10, 60_000).await.expect("claim");
+    let decisions = store::prepare(db, &claimed, &|_| None)
+        .await
+        .expect("holds");
+    assert!(
+        decisions.iter().all(|d| *d == store::Prepared::Send),
+        "{decisions:?}"
+    );
+    claimed
 }
 
 pub async fn messages(db: &Db, batch_id: i64) -> Vec<Msg> {

@@ -137,21 +137,10 @@ async fn record_many_in(
         let Some(held) = holding.remove(&m.id) else {
             continue;
         };
-        match result {
-            SubmitResult::Accepted {
-                smsc,
-                parts,
-                final_on_acceptance,
-                expires_at,
-            } => accepted.push(Acceptance {
-                message: m,
-                held: Money::from_minor(held),
-                smsc,
-                parts,
-                final_on_acceptance: *final_on_acceptance,
-                expires_at: *expires_at,
-            }),
-            other => record_in(&mut *tx, m, Money::from_minor(held), other).await?,
+        let held = Money::from_minor(held);
+        match Acceptance::of(m, held, result) {
+            Some(a) => accepted.push(a),
+            None => record_in(&mut *tx, m, held, result).await?,
         }
     }
     record_acceptances(&mut *tx, &accepted).await?;
@@ -165,6 +154,32 @@ pub(super) struct Acceptance<'a> {
     parts: &'a [(i64, String, Vec<String>)],
     final_on_acceptance: bool,
     expires_at: i64,
+}
+
+impl<'a> Acceptance<'a> {
+    /// `result` as the acceptance of `message`, which holds `held`, if it is one.
+    pub(super) fn of(
+        message: &'a ClaimedMessage,
+        held: Money,
+        result: &'a SubmitResult,
+    ) -> Option<Acceptance<'a>> {
+        match result {
+            SubmitResult::Accepted {
+                smsc,
+                parts,
+                final_on_acceptance,
+                expires_at,
+            } => Some(Acceptance {
+                message,
+                held,
+                smsc,
+                parts,
+                final_on_acceptance: *final_on_acceptance,
+                expires_at: *expires_at,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Acceptance turns each hold into the message's one charge (per account, one balance update
@@ -276,24 +291,8 @@ pub(super) async fn record_in(
 ) -> Result<(), LedgerError> {
     let now = now_ms();
     let (final_status, error, smsc, accepted) = match result {
-        SubmitResult::Accepted {
-            smsc,
-            parts,
-            final_on_acceptance,
-            expires_at,
-        } => {
-            return record_acceptances(
-                tx,
-                &[Acceptance {
-                    message: m,
-                    held,
-                    smsc,
-                    parts,
-                    final_on_acceptance: *final_on_acceptance,
-                    expires_at: *expires_at,
-                }],
-            )
-            .await;
+        SubmitResult::Accepted { .. } => {
+            return record_acceptances(tx, Acceptance::of(m, held, result).as_slice()).await;
         }
         SubmitResult::Retry {
             retry_at,

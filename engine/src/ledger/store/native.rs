@@ -2,7 +2,7 @@
 //! ([`crate::writer`]): the same statements and rules as their sqlx twins in the parent
 //! module, each prepared once per process.
 
-use super::{running_balances, HeldCharge, LedgerError};
+use super::{HeldCharge, HeldPostings, LedgerError};
 use crate::db::now_ms;
 use crate::ledger::EntryKind;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -116,19 +116,11 @@ pub fn charge_held_many(
             c.amount.minor() > 0 && !posted(conn, account_id, EntryKind::Charge, &c.reference)?,
         );
     }
-    let sum = |post: bool| {
-        charges
-            .iter()
-            .zip(&posted_now)
-            .filter(|(_, p)| **p == post)
-            .map(|(c, _)| c.amount.minor().max(0))
-            .sum::<i64>()
-    };
-    let (to_charge, to_release) = (sum(true), sum(false));
-    if to_release > 0 {
-        release(conn, account_id, Money::from_minor(to_release))?;
+    let postings = HeldPostings::new(charges, &posted_now);
+    if postings.to_release > 0 {
+        release(conn, account_id, Money::from_minor(postings.to_release))?;
     }
-    if to_charge == 0 {
+    if postings.to_charge == 0 {
         return Ok(posted_now);
     }
     let balance_now: i64 = conn
@@ -136,20 +128,15 @@ pub fn charge_held_many(
             "UPDATE accounts SET balance_minor = balance_minor - ?1, held_minor = held_minor - ?1 \
              WHERE id = ?2 AND held_minor >= ?1 RETURNING balance_minor",
         )?
-        .query_row(params![to_charge, account_id], |row| row.get(0))
+        .query_row(params![postings.to_charge, account_id], |row| row.get(0))
         .optional()?
         .ok_or(LedgerError::NoSuchAccount(account_id))?;
-    let to_post: Vec<&HeldCharge> = charges
-        .iter()
-        .zip(&posted_now)
-        .filter(|(_, p)| **p)
-        .map(|(c, _)| c)
-        .collect();
     let created_at = now_ms();
     let mut insert = conn.prepare_cached(INSERT_ENTRY)?;
-    for (c, balance_after) in to_post
+    for (c, balance_after) in postings
+        .to_post
         .iter()
-        .zip(running_balances(balance_now + to_charge, &to_post))
+        .zip(postings.balances_after(balance_now))
     {
         insert.execute(params![
             account_id,

@@ -34,22 +34,12 @@ pub(super) fn record_many(
             let held: Option<i64> = holding
                 .query_row(params![m.id, processing], |row| row.get(0))
                 .optional()?;
-            let Some(held) = held else { continue };
-            match result {
-                SubmitResult::Accepted {
-                    smsc,
-                    parts,
-                    final_on_acceptance,
-                    expires_at,
-                } => accepted.push(Acceptance {
-                    message: m,
-                    held: Money::from_minor(held),
-                    smsc,
-                    parts,
-                    final_on_acceptance: *final_on_acceptance,
-                    expires_at: *expires_at,
-                }),
-                other => record(conn, m, Money::from_minor(held), other)?,
+            let Some(held) = held.map(Money::from_minor) else {
+                continue;
+            };
+            match Acceptance::of(m, held, result) {
+                Some(a) => accepted.push(a),
+                None => record(conn, m, held, result)?,
             }
         }
     }
@@ -111,23 +101,8 @@ fn record(
 ) -> Result<(), LedgerError> {
     let now = now_ms();
     let (final_status, error, smsc, accepted) = match result {
-        SubmitResult::Accepted {
-            smsc,
-            parts,
-            final_on_acceptance,
-            expires_at,
-        } => {
-            return record_acceptances(
-                conn,
-                &[Acceptance {
-                    message: m,
-                    held,
-                    smsc,
-                    parts,
-                    final_on_acceptance: *final_on_acceptance,
-                    expires_at: *expires_at,
-                }],
-            );
+        SubmitResult::Accepted { .. } => {
+            return record_acceptances(conn, Acceptance::of(m, held, result).as_slice());
         }
         SubmitResult::Retry {
             retry_at,
