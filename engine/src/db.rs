@@ -221,9 +221,16 @@ impl Db {
                     if backend == Backend::Sqlite {
                         // FULL: a commit is on disk before we answer, so an accepted message or
                         // charge survives power loss, not only a process crash.
+                        // The writer's checkpoint threshold too: a portal commit should not
+                        // copy the WAL the writer's checkpoint thread is copying anyway.
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;",
+                            format!(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; \
+                                 PRAGMA wal_autocheckpoint = {};",
+                                crate::writer::WAL_AUTOCHECKPOINT_PAGES
+                            )
+                            .as_str(),
                         )
                         .await?;
                     } else {

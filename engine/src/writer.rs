@@ -125,9 +125,14 @@ impl Writer {
                 let (native, native_ticks) = std::sync::mpsc::channel::<NativeTick>();
                 // The writer's thread owns its connection; it ends when the task below drops
                 // its sender.
+                let (committed, commits) = std::sync::mpsc::sync_channel::<()>(1);
+                let checkpointer_path = path.clone();
+                std::thread::Builder::new()
+                    .name("ferry-checkpoint".into())
+                    .spawn(move || checkpoint_thread(checkpointer_path, commits))?;
                 std::thread::Builder::new()
                     .name("ferry-writer".into())
-                    .spawn(move || native_thread(path, native_ticks))?;
+                    .spawn(move || native_thread(path, native_ticks, committed))?;
                 // The task holds the pool, not the `Db`: the `Db` holds this writer, and the
                 // task ends when the last `Db` (and with it the last sender) is gone.
                 tokio::spawn(run(pool, jobs, native, ticks.clone()));
@@ -274,8 +279,13 @@ async fn run(
 }
 
 /// The writer's thread: its own connection to the database file, opened (again) when a tick
-/// finds none, and one transaction per tick.
-fn native_thread(path: PathBuf, ticks: std::sync::mpsc::Receiver<NativeTick>) {
+/// finds none, and one transaction per tick. After each tick it tells the checkpoint thread
+/// there is something to copy (`committed` holds one notice at most; more are the same one).
+fn native_thread(
+    path: PathBuf,
+    ticks: std::sync::mpsc::Receiver<NativeTick>,
+    committed: std::sync::mpsc::SyncSender<()>,
+) {
     let mut conn: Option<rusqlite::Connection> = None;
     while let Ok(NativeTick { jobs, ran }) = ticks.recv() {
         if conn.is_none() {
@@ -307,6 +317,64 @@ fn native_thread(path: PathBuf, ticks: std::sync::mpsc::Receiver<NativeTick>) {
             conn = None;
         }
         let _ = ran.send(());
+        let _ = committed.try_send(());
+    }
+}
+
+/// WAL frames (pages) after which a commit checkpoints on the committing connection itself.
+/// The checkpoint thread has normally copied all but the last few by then, so this one is
+/// short; what it adds is that nothing is left to copy when the next transaction starts, which
+/// is when SQLite starts the WAL over from its beginning (a background checkpoint never
+/// catches up with a writer that keeps committing, and the WAL would grow for as long as the
+/// load lasts). SQLite's default is 1,000.
+pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 4_000;
+
+/// The least time between two background checkpoints: each syncs the database file, and a
+/// page changed by many ticks in between is copied once.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The checkpoint thread: copies committed pages from the WAL into the database file on its
+/// own connection, at most every [`CHECKPOINT_EVERY`] while the writer commits. Done by the
+/// committing connection (SQLite's default), every thousandth page a commit would stop all
+/// writes while it copies about 4 MB and syncs the database file; here the writer goes on
+/// meanwhile (a PASSIVE checkpoint never blocks it, nor readers). It ends with the writer's
+/// thread. A failure is logged and tried again at the next commit: the writer's own
+/// checkpoints ([`WAL_AUTOCHECKPOINT_PAGES`]) still bound the WAL without this thread.
+fn checkpoint_thread(path: PathBuf, commits: std::sync::mpsc::Receiver<()>) {
+    let mut conn: Option<rusqlite::Connection> = None;
+    let mut last = Instant::now();
+    while commits.recv().is_ok() {
+        let since = last.elapsed();
+        if since < CHECKPOINT_EVERY {
+            std::thread::sleep(CHECKPOINT_EVERY - since);
+        }
+        // The commits made while this thread slept are in this checkpoint.
+        let _ = commits.try_recv();
+        last = Instant::now();
+        if conn.is_none() {
+            conn = open_native(&path)
+                .inspect_err(
+                    |e| tracing::warn!(error = %e, "cannot open the checkpoint connection"),
+                )
+                .ok();
+        }
+        let Some(c) = &conn else { continue };
+        // (busy, frames in the WAL, frames copied); busy when another checkpoint was running.
+        match c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        }) {
+            Ok((busy, frames, copied)) => {
+                tracing::trace!(busy, frames, copied, elapsed = ?last.elapsed(), "checkpoint");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "background checkpoint failed");
+                conn = None;
+            }
+        }
     }
 }
 
@@ -323,6 +391,7 @@ fn open_native(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection>
          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA cache_size = -65536; \
          PRAGMA temp_store = MEMORY;",
     )?;
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
     conn.set_prepared_statement_cache_capacity(NATIVE_STATEMENT_CACHE);
     Ok(conn)
 }
@@ -351,6 +420,7 @@ fn native_tick(conn: &rusqlite::Connection, jobs: Vec<NativeJob>) {
         };
         tick.ran(result, undo, job_started);
     }
+    let commit_started = Instant::now();
     let commit = match tick.broken.clone() {
         Some(why) => Err(why),
         None => conn.execute_batch("COMMIT").map_err(|e| e.to_string()),
@@ -358,7 +428,7 @@ fn native_tick(conn: &rusqlite::Connection, jobs: Vec<NativeJob>) {
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
-    tick.finish(commit);
+    tick.finish(commit, commit_started);
 }
 
 /// One transaction for `jobs`; every job learns the outcome of its commit.
@@ -391,6 +461,7 @@ async fn tick(pool: &AnyPool, jobs: Vec<AsyncJob>) {
         };
         tick.ran(result, undo, job_started);
     }
+    let commit_started = Instant::now();
     let commit = match tick.broken.clone() {
         Some(why) => Err(why),
         None => conn
@@ -402,7 +473,7 @@ async fn tick(pool: &AnyPool, jobs: Vec<AsyncJob>) {
     if commit.is_err() {
         let _ = conn.execute("ROLLBACK").await;
     }
-    tick.finish(commit);
+    tick.finish(commit, commit_started);
 }
 
 /// What a tick has done so far, on either connection: each job's result, and why its
@@ -448,8 +519,9 @@ impl TickProgress {
         self.done.push(result);
     }
 
-    /// Tells every job how the tick's commit went; the caller has rolled back a failed one.
-    fn finish(self, commit: Result<(), String>) {
+    /// Tells every job how the tick's commit (begun at `commit_started`) went; the caller
+    /// has rolled back a failed one.
+    fn finish(self, commit: Result<(), String>, commit_started: Instant) {
         if let Err(why) = &commit {
             tracing::warn!(error = %why, jobs = self.done.len(), "a write tick failed; nothing of it is stored");
         } else {
@@ -460,6 +532,7 @@ impl TickProgress {
                 .map(|d| d.rows)
                 .sum::<usize>();
             if rows > 0 {
+                write_sizes::record(WriteKind::Commit, rows, commit_started.elapsed());
                 write_sizes::record(WriteKind::Tick, rows, self.started.elapsed());
             }
         }
@@ -701,5 +774,55 @@ mod tests {
             .await
             .expect_err("refused");
         assert!(err.to_string().contains("in-memory"), "{err}");
+    }
+
+    /// The database file alone (as a copy without its WAL) and the rows of `writer_test` in it,
+    /// if it can be read.
+    fn rows_in_database_file(file: &std::path::Path, copy: &std::path::Path) -> Option<i64> {
+        std::fs::copy(file, copy).ok()?;
+        let conn = rusqlite::Connection::open(copy).ok()?;
+        conn.query_row("SELECT COUNT(*) FROM writer_test", [], |r| r.get(0))
+            .ok()
+    }
+
+    #[tokio::test]
+    async fn committed_pages_reach_the_database_file_without_another_write() {
+        let t = sqlite().await;
+        t.db.pool()
+            .execute(
+                "PRAGMA wal_checkpoint(TRUNCATE); CREATE TABLE writer_test (x INTEGER NOT NULL)",
+            )
+            .await
+            .expect("table");
+        let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(t.db.pool())
+            .await
+            .expect("pragma");
+        assert_eq!(autocheckpoint, i64::from(super::WAL_AUTOCHECKPOINT_PAGES));
+        let writes: Vec<_> = (0..300)
+            .map(|x| {
+                let db = t.db.clone();
+                tokio::spawn(async move { insert_native(&db, x).await })
+            })
+            .collect();
+        for w in writes {
+            w.await.expect("task").expect("stored");
+        }
+        // Far below the writer's own checkpoint threshold: only the checkpoint thread copies
+        // these pages into the file, within CHECKPOINT_EVERY of the last commit.
+        let file = crate::db::sqlite_path(&t.url).expect("sqlite file");
+        let copy = file.with_file_name("copy.db");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let rows = rows_in_database_file(&file, &copy);
+            if rows == Some(300) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the database file still holds {rows:?} of 300 rows"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }

@@ -290,7 +290,7 @@ fn write_transaction_sizes(out: &mut String) {
     }
     let _ = writeln!(
         out,
-        "# HELP ferry_writer_tick_seconds_total Time write transactions took from begin to commit, by kind."
+        "# HELP ferry_writer_tick_seconds_total Time write transactions took from begin to commit, by kind (commit: the COMMIT alone)."
     );
     let _ = writeln!(out, "# TYPE ferry_writer_tick_seconds_total counter");
     for s in &sizes {

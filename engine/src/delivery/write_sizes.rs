@@ -31,10 +31,13 @@ pub enum WriteKind {
     AccessLog,
     /// A whole tick of the writer: every write above that shared its transaction.
     Tick,
+    /// A tick's `COMMIT` alone (on SQLite: the WAL append, its sync, and a checkpoint when
+    /// one is due), counted in the tick's rows.
+    Commit,
 }
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 9] = [
+    pub const ALL: [WriteKind; 10] = [
         WriteKind::Intake,
         WriteKind::Claim,
         WriteKind::Hold,
@@ -44,6 +47,7 @@ impl WriteKind {
         WriteKind::Housekeeping,
         WriteKind::AccessLog,
         WriteKind::Tick,
+        WriteKind::Commit,
     ];
 
     pub fn label(self) -> &'static str {
@@ -57,6 +61,7 @@ impl WriteKind {
             WriteKind::Housekeeping => "housekeeping",
             WriteKind::AccessLog => "access_log",
             WriteKind::Tick => "tick",
+            WriteKind::Commit => "commit",
         }
     }
 
