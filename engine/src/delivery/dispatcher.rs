@@ -621,34 +621,101 @@ async fn send_chunk(
         });
     }
     // Record outcomes as they come: in groups while results keep arriving, and at once when
-    // none is ready (so the window permits they hold go back to waiting submits).
+    // none is ready and no group is being recorded (so the window permits they hold go back
+    // to waiting submits). While a group is being recorded the next one grows, and is
+    // recorded beside it once it is large enough: a group need not wait for the previous
+    // one's commit (several round trips on PostgreSQL), and groups stay large.
+    let mut recording: JoinSet<Result<(), crate::ledger::store::LedgerError>> = JoinSet::new();
+    let mut failed: Option<ChunkError> = None;
     loop {
-        let next = match submits.try_join_next() {
-            Some(done) => Some(done),
-            None if !results.is_empty() => None,
-            None => submits.join_next().await,
-        };
-        match next {
-            Some(Ok((m, result, permit))) => {
-                results.push((m, result));
-                permits.push(permit);
-                if results.len() < 64 {
-                    continue;
-                }
+        while results.len() < MAX_OUTCOME_GROUP {
+            match submits.try_join_next() {
+                Some(done) => take_result(done, &mut results, &mut permits),
+                None => break,
             }
-            Some(Err(e)) => {
-                tracing::error!(error = %e, "a submit task failed");
-                continue;
-            }
-            None if results.is_empty() => break,
-            None => {}
         }
-        // The permits and the parts' registrations (which receipts wait for) go once the
-        // outcomes are committed; on an error, as this function returns.
-        store::record_many(db, std::mem::take(&mut results)).await?;
-        permits.clear();
+        let record_now = results.len() >= MAX_OUTCOME_GROUP
+            || (!results.is_empty() && recording.is_empty())
+            || (results.len() >= MIN_GROUP_BESIDE_ANOTHER
+                && recording.len() < GROUPS_RECORDED_AT_ONCE);
+        if record_now {
+            while recording.len() >= GROUPS_RECORDED_AT_ONCE {
+                note_failure(&mut failed, recording.join_next().await);
+            }
+            // The permits and the parts' registrations (which receipts wait for) go once the
+            // outcomes are committed, or their recording failed.
+            let (group, held) = (std::mem::take(&mut results), std::mem::take(&mut permits));
+            let db = db.clone();
+            recording.spawn(async move {
+                let recorded = store::record_many(&db, group).await;
+                drop(held);
+                recorded
+            });
+            continue;
+        }
+        if submits.is_empty() && recording.is_empty() {
+            break;
+        }
+        tokio::select! {
+            Some(done) = submits.join_next(), if !submits.is_empty() => {
+                take_result(done, &mut results, &mut permits);
+            }
+            Some(finished) = recording.join_next(), if !recording.is_empty() => {
+                note_failure(&mut failed, Some(finished));
+            }
+            else => {}
+        }
     }
-    Ok(())
+    // Every group's recording has finished (above) before the caller may give the chunk's
+    // messages back: one given back while its acceptance could still commit would be sent
+    // again.
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Outcomes recorded in one write, at most.
+const MAX_OUTCOME_GROUP: usize = 64;
+/// The least outcomes a group needs to be recorded while another group of the same worker is
+/// still being recorded; smaller ones wait for more results or for that commit.
+const MIN_GROUP_BESIDE_ANOTHER: usize = 32;
+/// Groups of one worker's outcomes being recorded at the same time, at most.
+const GROUPS_RECORDED_AT_ONCE: usize = 3;
+
+type ChunkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A finished submit task's message and result into the group being gathered, its permit
+/// (and registrations) with them.
+fn take_result<P>(
+    done: Result<(ClaimedMessage, SubmitResult, P), tokio::task::JoinError>,
+    results: &mut Vec<(ClaimedMessage, SubmitResult)>,
+    permits: &mut Vec<P>,
+) {
+    match done {
+        Ok((m, result, permit)) => {
+            results.push((m, result));
+            permits.push(permit);
+        }
+        Err(e) => tracing::error!(error = %e, "a submit task failed"),
+    }
+}
+
+/// Keeps the first failure of a group's recording (a recording task that panicked is one);
+/// later ones are logged.
+fn note_failure(
+    failed: &mut Option<ChunkError>,
+    finished: Option<Result<Result<(), crate::ledger::store::LedgerError>, tokio::task::JoinError>>,
+) {
+    let e: ChunkError = match finished {
+        None | Some(Ok(Ok(()))) => return,
+        Some(Ok(Err(e))) => Box::new(e),
+        Some(Err(e)) => Box::new(e),
+    };
+    match failed {
+        Some(_) => tracing::warn!(error = %e, "recording submit outcomes failed"),
+        None => *failed = Some(e),
+    }
 }
 
 /// The connection for `route` (failover, §12): of the connections serving it, the bound ones
