@@ -1084,3 +1084,65 @@ async fn a_message_held_by_a_dispatcher_that_took_it_over_is_not_held_or_sent_ag
         assert!(messages(&t.db, batch).await.iter().all(|m| m.status == 4));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_facts_for_a_whole_chunk_come_in_one_read_and_an_unknown_route_is_not_sent() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "facts", Money::hkd(100)).await;
+        let business = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkBusiness, "Business", &numbers(1, 9000)),
+        )
+        .await
+        .expect("batch");
+        let economic = create_batch(
+            &t.db,
+            &new_batch(account, Route::HkEconomic, "Economic", &numbers(1, 9100)),
+        )
+        .await
+        .expect("batch");
+        let future = create_batch(
+            &t.db,
+            &new_batch(
+                account,
+                Route::HkBusiness,
+                "Later version",
+                &numbers(1, 9200),
+            ),
+        )
+        .await
+        .expect("batch");
+        // A route written by a later version of Ferry.
+        sqlx::query("UPDATE batches SET route = 'hk_carrier_pigeon' WHERE id = $1")
+            .bind(future)
+            .execute(t.db.pool())
+            .await
+            .expect("route");
+        let missing = future + 1_000;
+        let facts = store::batches_for_sending(&t.db, &[business, economic, future, missing])
+            .await
+            .expect("facts");
+        assert_eq!(facts.len(), 3, "{}: the missing batch is left out", t.name);
+        let b = facts[&business].as_ref().expect("known route");
+        assert_eq!(
+            (b.route, b.final_text.as_str(), b.sender_id.is_some()),
+            (Route::HkBusiness, "Business", true),
+            "{}",
+            t.name
+        );
+        let e = facts[&economic].as_ref().expect("known route");
+        assert_eq!(
+            (e.route, e.final_text.as_str()),
+            (Route::HkEconomic, "Economic")
+        );
+        assert!(
+            facts[&future].is_none(),
+            "{}: an unknown route is not sent, and fails no other batch",
+            t.name
+        );
+        assert!(store::batches_for_sending(&t.db, &[])
+            .await
+            .expect("none")
+            .is_empty());
+    }
+}

@@ -536,17 +536,51 @@ async fn worker(
     }
 }
 
-async fn batch_info(
+/// Batches whose facts a dispatcher keeps at most; past it the cache starts over. An API
+/// caller's every message is a batch of its own, so an unbounded cache would grow with every
+/// message sent for as long as the process runs.
+const MAX_CACHED_BATCHES: usize = 10_000;
+
+/// The facts of every batch of `claimed`, from the cache or, for those not in it, one query.
+async fn batch_infos(
     db: &Db,
     cache: &Mutex<HashMap<i64, Option<Arc<BatchForSending>>>>,
-    batch_id: i64,
-) -> Result<Option<Arc<BatchForSending>>, sqlx::Error> {
-    if let Some(b) = cache.lock().await.get(&batch_id) {
-        return Ok(b.clone());
+    claimed: &[ClaimedMessage],
+) -> Result<HashMap<i64, Option<Arc<BatchForSending>>>, sqlx::Error> {
+    let mut infos = HashMap::new();
+    let mut missing = Vec::new();
+    {
+        let cached = cache.lock().await;
+        for m in claimed {
+            if infos.contains_key(&m.batch_id) {
+                continue;
+            }
+            match cached.get(&m.batch_id) {
+                Some(b) => {
+                    infos.insert(m.batch_id, b.clone());
+                }
+                None => {
+                    infos.insert(m.batch_id, None);
+                    missing.push(m.batch_id);
+                }
+            }
+        }
     }
-    let b = store::batch_for_sending(db, batch_id).await?.map(Arc::new);
-    cache.lock().await.insert(batch_id, b.clone());
-    Ok(b)
+    if missing.is_empty() {
+        return Ok(infos);
+    }
+    let mut found = store::batches_for_sending(db, &missing).await?;
+    let mut cached = cache.lock().await;
+    if cached.len() + missing.len() > MAX_CACHED_BATCHES {
+        cached.clear();
+    }
+    for id in missing {
+        // A batch not found stays None (not sent), as one whose route is unknown.
+        let b = found.remove(&id).flatten().map(Arc::new);
+        cached.insert(id, b.clone());
+        infos.insert(id, b);
+    }
+    Ok(infos)
 }
 
 async fn send_chunk(
@@ -556,12 +590,7 @@ async fn send_chunk(
     cache: &Mutex<HashMap<i64, Option<Arc<BatchForSending>>>>,
     claimed: Vec<ClaimedMessage>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let mut infos = HashMap::new();
-    for m in &claimed {
-        if let std::collections::hash_map::Entry::Vacant(slot) = infos.entry(m.batch_id) {
-            slot.insert(batch_info(db, cache, m.batch_id).await?);
-        }
-    }
+    let infos = batch_infos(db, cache, &claimed).await?;
     let limits = |batch_id: i64| {
         infos
             .get(&batch_id)

@@ -2,7 +2,7 @@
 //! also across processes), the batch facts a message is built from, and holding its charge.
 
 use super::sql_in;
-use crate::db::{now_ms, pg_int8_array, Backend, Db};
+use crate::db::{id_array, in_ids, now_ms, pg_int8_array, Backend, Db};
 use crate::delivery::write_sizes::WriteKind;
 use crate::ledger::store::{hold, LedgerError, UNRESERVE};
 use futures::FutureExt;
@@ -290,24 +290,54 @@ impl BatchForSending {
     }
 }
 
-pub async fn batch_for_sending(
+/// The facts of each of `batch_ids` the dispatcher sends with, in one statement: `None` for a
+/// batch whose route this version does not know (it is not sent, rather than failing the
+/// dispatcher's round for every other batch). Batches not found are left out.
+pub async fn batches_for_sending(
     db: &Db,
-    batch_id: i64,
-) -> Result<Option<BatchForSending>, sqlx::Error> {
-    // A batch whose route this version does not know is not sent (None), rather than
-    // failing the dispatcher's round for every other batch.
-    match sqlx::query_as::<_, BatchForSending>(
-        "SELECT b.route, b.sender_id, b.final_text, b.china_text, b.validity_minutes, \
-         a.single_sms_limit_minor, b.scheduled_at AS due_at \
-         FROM batches b JOIN accounts a ON a.id = b.account_id WHERE b.id = $1",
-    )
-    .bind(batch_id)
-    .fetch_optional(db.pool())
-    .await
-    {
-        Err(sqlx::Error::ColumnDecode { index, .. }) if index.contains("route") => Ok(None),
-        other => other,
+    batch_ids: &[i64],
+) -> Result<HashMap<i64, Option<BatchForSending>>, sqlx::Error> {
+    type Row = (
+        i64,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        i64,
+        Option<i64>,
+        i64,
+    );
+    if batch_ids.is_empty() {
+        return Ok(HashMap::new());
     }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT b.id, b.route, b.sender_id, b.final_text, b.china_text, b.validity_minutes, \
+         a.single_sms_limit_minor, b.scheduled_at \
+         FROM batches b JOIN accounts a ON a.id = b.account_id WHERE {}",
+        in_ids(db.backend(), "b.id", 1)
+    ))
+    .bind(id_array(db.backend(), batch_ids))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, route, sender_id, final_text, china_text, validity_minutes, limit, due_at)| {
+                let batch = sms::Route::try_from(route)
+                    .ok()
+                    .map(|route| BatchForSending {
+                        route,
+                        sender_id,
+                        final_text,
+                        china_text,
+                        validity_minutes,
+                        single_sms_limit_minor: limit,
+                        due_at,
+                    });
+                (id, batch)
+            },
+        )
+        .collect())
 }
 
 /// What the dispatcher decided before submitting a claimed message.
