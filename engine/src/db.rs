@@ -179,6 +179,9 @@ pub struct Db {
     writer: crate::writer::Writer,
     /// Ferry's own read connections to an SQLite file ([`crate::reader`]).
     readers: Option<std::sync::Arc<crate::reader::Readers>>,
+    /// Rung when this process stored messages due now, so its idle dispatcher workers claim
+    /// them at once instead of at their next poll.
+    due: std::sync::Arc<tokio::sync::Notify>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -255,6 +258,7 @@ impl Db {
                 .map_err(DbError::Writer)?,
             pool,
             backend,
+            due: Default::default(),
         })
     }
 
@@ -298,6 +302,18 @@ impl Db {
 
     pub fn writer(&self) -> &crate::writer::Writer {
         &self.writer
+    }
+
+    /// Tells this process's waiting dispatcher workers that messages due now were committed.
+    /// Other processes on the same database find them at their next poll.
+    pub fn note_due(&self) {
+        self.due.notify_waiters();
+    }
+
+    /// What [`Db::note_due`] rings: a worker creates its `notified()` future before it claims,
+    /// so a batch stored between an empty claim and its wait still wakes it.
+    pub fn due(&self) -> &tokio::sync::Notify {
+        &self.due
     }
 
     /// Runs `statements` as one write of the sending path: on SQLite in the writer's next

@@ -1146,3 +1146,45 @@ async fn batch_facts_for_a_whole_chunk_come_in_one_read_and_an_unknown_route_is_
             .is_empty());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_dispatcher_sends_a_batch_as_soon_as_it_is_stored_not_at_its_next_poll() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "wake", Money::hkd(100)).await;
+        let sim = simulator(fast(vec![(Outcome::Delivered, 1)])).await;
+        // Polls only once a minute: within the test's time, only the intake's wake-up can
+        // start the send.
+        let d = engine::delivery::dispatcher::start(
+            t.db.clone(),
+            engine::delivery::dispatcher::DispatcherConfig {
+                idle_poll: Duration::from_secs(60),
+                smscs: vec![sim_smsc(&sim, 50, MsgIdMatching::Auto)],
+                ..Default::default()
+            },
+        );
+        // Both workers have found nothing and wait.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for (i, first) in [9500u64, 9600].into_iter().enumerate() {
+            let batch = create_batch(
+                &t.db,
+                &new_batch(
+                    account,
+                    Route::HkBusiness,
+                    "Your code is 4321",
+                    &numbers(2, first),
+                ),
+            )
+            .await
+            .expect("batch");
+            let ms = wait_final(&t.db, batch, Duration::from_secs(20)).await;
+            assert!(
+                ms.iter().all(|m| m.status == 22),
+                "{}: batch {i} delivered without waiting for a poll: {ms:?}",
+                t.name
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        d.shutdown().await;
+        check_ledger(&t).await;
+    }
+}

@@ -509,6 +509,10 @@ async fn worker(
         if *stop.borrow() {
             return;
         }
+        // Listening before the claim: a batch committed after an empty claim still wakes us.
+        let due = db.due().notified();
+        tokio::pin!(due);
+        due.as_mut().enable();
         let claimed = match store::claim(&db, &config.node_id, config.claim_batch, lease_ms).await {
             Ok(c) => c,
             Err(e) => {
@@ -519,6 +523,7 @@ async fn worker(
         if claimed.is_empty() {
             tokio::select! {
                 _ = tokio::time::sleep(config.idle_poll) => {}
+                _ = &mut due => {}
                 _ = stop.changed() => return,
             }
             continue;

@@ -194,6 +194,19 @@ impl Unsent {
 /// cost) covers it. The account row is locked first, so concurrent submissions are checked one
 /// after the other and cannot together promise more than the balance (§14, playSMS #522).
 pub async fn create_batch(db: &Db, batch: &NewBatch) -> Result<i64, BatchError> {
+    let stored = store_batch(db, batch).await;
+    if stored.is_ok() && is_due_now(batch) {
+        db.note_due();
+    }
+    stored
+}
+
+/// Whether a batch's messages are due as soon as it is stored (not scheduled for later).
+fn is_due_now(batch: &NewBatch) -> bool {
+    batch.scheduled_at.is_none_or(|at| at <= now_ms())
+}
+
+async fn store_batch(db: &Db, batch: &NewBatch) -> Result<i64, BatchError> {
     let batch = batch.clone();
     if db.writes_natively() {
         return db
@@ -456,6 +469,13 @@ pub(super) async fn store_group(
     };
     match stored {
         Ok(outcomes) => {
+            if batches
+                .iter()
+                .zip(&outcomes)
+                .any(|(batch, outcome)| outcome.is_ok() && is_due_now(batch))
+            {
+                db.note_due();
+            }
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(outcome.map(|(id, _)| id));
             }
