@@ -1188,3 +1188,77 @@ async fn an_idle_dispatcher_sends_a_batch_as_soon_as_it_is_stored_not_at_its_nex
         check_ledger(&t).await;
     }
 }
+
+/// Two outcome groups recorded at once, each with a refusal for one account and an acceptance
+/// for the other, in opposite orders: the refusal releases its hold as it comes and the
+/// acceptance posts its charge last, so without a common order the two transactions lock the
+/// two account rows the opposite way round (on PostgreSQL a deadlock, and the failed group's
+/// accepted message would be sent again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn groups_recorded_at_once_across_two_accounts_never_deadlock() {
+    const PAIRS: usize = 25;
+    for t in all_backends().await {
+        let alice = customer(&t.db, "cross-a", Money::hkd(100)).await;
+        let bob = customer(&t.db, "cross-b", Money::hkd(100)).await;
+        for (account, first) in [(alice, 11_000u64), (bob, 12_000)] {
+            create_batch(
+                &t.db,
+                &new_batch(
+                    account,
+                    Route::HkBusiness,
+                    "cross",
+                    &numbers(2 * PAIRS, first),
+                ),
+            )
+            .await
+            .expect("batch");
+        }
+        store::heartbeat(&t.db, "cross-node").await.expect("beat");
+        let claimed = store::claim(&t.db, "cross-node", 1_000, 60_000)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 4 * PAIRS);
+        let decisions = store::prepare(&t.db, &claimed, &|_| None)
+            .await
+            .expect("holds");
+        assert!(decisions.iter().all(|d| *d == store::Prepared::Send));
+        let of = |account: i64| -> Vec<_> {
+            claimed
+                .iter()
+                .filter(|m| m.account_id == account)
+                .cloned()
+                .collect()
+        };
+        let (a, b) = (of(alice), of(bob));
+        let accepted = |m: &store::ClaimedMessage| {
+            let id = format!("cross-{}", m.id);
+            store::SubmitResult::Accepted {
+                smsc: "sim".into(),
+                parts: vec![(1, id.clone(), MsgIdMatching::Exact.submit_keys(&id))],
+                final_on_acceptance: false,
+                expires_at: now_ms() + 3_600_000,
+            }
+        };
+        let refused = || store::SubmitResult::refused(sms::ErrorCode::Unknown);
+        for i in 0..PAIRS {
+            let one = vec![
+                (a[2 * i].clone(), refused()),
+                (b[2 * i].clone(), accepted(&b[2 * i])),
+            ];
+            let other = vec![
+                (b[2 * i + 1].clone(), refused()),
+                (a[2 * i + 1].clone(), accepted(&a[2 * i + 1])),
+            ];
+            let (x, y) = tokio::join!(
+                store::record_many(&t.db, one),
+                store::record_many(&t.db, other)
+            );
+            x.unwrap_or_else(|e| panic!("{}: pair {i}, first group: {e}", t.name));
+            y.unwrap_or_else(|e| panic!("{}: pair {i}, second group: {e}", t.name));
+        }
+        for account in [alice, bob] {
+            assert_eq!(charges(&t.db, account).await, PAIRS as i64, "{}", t.name);
+        }
+        check_ledger(&t).await;
+    }
+}

@@ -132,8 +132,30 @@ async fn record_many_in(
             .await?,
         );
     }
+    // A message that did not end accepted charges or releases its hold as it comes, locking
+    // its account row there; acceptances post theirs last, in account id order. A group with
+    // both and several accounts could then lock two accounts in the opposite order to another
+    // group recorded at the same time (a deadlock, the group's accepted messages given back and
+    // sent again), so such a group locks every account it touches first, in id order, the
+    // order every transaction locks account rows in. A group of acceptances only (the usual
+    // one) keeps its account rows locked for its last statements alone.
+    let recorded: Vec<&(ClaimedMessage, SubmitResult)> = results
+        .iter()
+        .filter(|(m, _)| holding.contains_key(&m.id))
+        .collect();
+    let accounts: std::collections::BTreeSet<i64> =
+        recorded.iter().map(|(m, _)| m.account_id).collect();
+    let settles_as_it_goes = recorded
+        .iter()
+        .any(|(m, r)| Acceptance::of(m, Money::ZERO, r).is_none());
+    if settles_as_it_goes && accounts.len() > 1 {
+        sqlx::query("SELECT id FROM accounts WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE")
+            .bind(pg_int8_array(accounts))
+            .fetch_all(&mut *tx)
+            .await?;
+    }
     let mut accepted = Vec::new();
-    for (m, result) in results {
+    for (m, result) in recorded {
         let Some(held) = holding.remove(&m.id) else {
             continue;
         };
