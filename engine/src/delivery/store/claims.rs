@@ -249,11 +249,11 @@ fn claim_sql(backend: Backend) -> String {
     )
 }
 
-/// The batch facts the dispatcher needs to build a message (batches never change once stored).
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// The batch facts the dispatcher needs to build a message (batches never change once stored;
+/// the account's single-SMS limit is read with them). Read by [`batches_for_sending`].
+#[derive(Debug, Clone)]
 pub struct BatchForSending {
     /// The batch's Hong Kong choice (the route of messages without one of their own).
-    #[sqlx(try_from = "String")]
     pub route: sms::Route,
     pub sender_id: Option<String>,
     pub final_text: String,
