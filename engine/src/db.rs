@@ -222,20 +222,8 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // FULL: a commit is on disk before we answer, so an accepted message or
-                        // charge survives power loss, not only a process crash.
-                        // The writer's checkpoint threshold too: a portal commit should not
-                        // copy the WAL the writer's checkpoint thread is copying anyway.
-                        conn.execute(
-                            format!(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; \
-                                 PRAGMA wal_autocheckpoint = {};",
-                                crate::writer::WAL_AUTOCHECKPOINT_PAGES
-                            )
-                            .as_str(),
-                        )
-                        .await?;
+                        conn.execute(crate::writer::sqlite_write_pragmas().as_str())
+                            .await?;
                     } else {
                         // Plan each statement for its own values. A generic plan made while
                         // a table was still small (a fresh install's first big batch grows

@@ -378,20 +378,27 @@ fn checkpoint_thread(path: PathBuf, commits: std::sync::mpsc::Receiver<()>) {
     }
 }
 
-/// The writer's connection, with the pool's settings: WAL, `synchronous = FULL` (a commit is
-/// on disk before anything is acknowledged), foreign keys, and the same busy timeout for the
-/// portal's own writes on the pool.
+/// The settings of every connection that writes the SQLite file (the writer's, the checkpoint
+/// thread's and the pool's): WAL, `synchronous = FULL` (a commit is on disk before anything is
+/// acknowledged, so an accepted message or charge survives power loss, not only a process
+/// crash), foreign keys, one busy timeout, and one checkpoint threshold (a portal commit should
+/// not copy the WAL the checkpoint thread is copying anyway).
+pub fn sqlite_write_pragmas() -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 15000; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+    )
+}
+
+/// The writer's connection, with the pool's settings ([`sqlite_write_pragmas`]) and a larger
+/// page cache.
 fn open_native(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA cache_size = -65536; \
-         PRAGMA temp_store = MEMORY;",
-    )?;
-    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
+    conn.execute_batch(&sqlite_write_pragmas())?;
+    conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")?;
     conn.set_prepared_statement_cache_capacity(NATIVE_STATEMENT_CACHE);
     Ok(conn)
 }

@@ -285,10 +285,11 @@ pub async fn dispatch(args: DispatchArgs) -> Result<serde_json::Value, BenchErro
         });
         let at = started.elapsed();
         let confirm = receipts >= parts_total && confirmed_at.is_none_or(|c| at >= c + quarter);
-        let point = json!({ "t_s": at.as_secs_f64(), "accepted": accepted, "receipts": receipts });
+        let point =
+            || json!({ "t_s": at.as_secs_f64(), "accepted": accepted, "receipts": receipts });
         if at >= sampled_at + quarter {
             sampled_at = at;
-            timeline.push(point.clone());
+            timeline.push(point());
         }
         if accepted_at.is_none() && accepted >= args.messages {
             accepted_at = Some(at);
@@ -300,7 +301,7 @@ pub async fn dispatch(args: DispatchArgs) -> Result<serde_json::Value, BenchErro
                 .await?;
             if delivered >= total {
                 if sampled_at != at {
-                    timeline.push(point);
+                    timeline.push(point());
                 }
                 break Ok(at);
             }

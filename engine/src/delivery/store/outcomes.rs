@@ -147,7 +147,7 @@ async fn record_many_in(
         recorded.iter().map(|(m, _)| m.account_id).collect();
     let settles_as_it_goes = recorded
         .iter()
-        .any(|(m, r)| Acceptance::of(m, Money::ZERO, r).is_none());
+        .any(|(_, r)| !matches!(r, SubmitResult::Accepted { .. }));
     if settles_as_it_goes && accounts.len() > 1 {
         sqlx::query("SELECT id FROM accounts WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE")
             .bind(pg_int8_array(accounts))
