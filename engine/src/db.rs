@@ -65,6 +65,15 @@ pub fn pg_int8_array(values: impl IntoIterator<Item = i64>) -> String {
     id_array(Backend::Postgres, &values.into_iter().collect::<Vec<_>>())
 }
 
+/// Booleans as a PostgreSQL array literal (`$1::bool[]`).
+pub fn pg_bool_array(values: impl IntoIterator<Item = bool>) -> String {
+    let items: Vec<&str> = values
+        .into_iter()
+        .map(|b| if b { "t" } else { "f" })
+        .collect();
+    format!("{{{}}}", items.join(","))
+}
+
 /// Strings as a PostgreSQL array literal (`$1::text[]`). Every element is quoted, so any
 /// text, including what an SMSC sends as a message id (quotes, backslashes, braces, commas,
 /// the word NULL, nothing at all), comes back as it was.
@@ -324,6 +333,39 @@ impl Db {
             + 'static,
     {
         self.writer.write(self, kind, rows, statements).await
+    }
+
+    /// [`Db::write`] for a write that is one statement (PostgreSQL): run outside a transaction
+    /// block, it commits as it ends, without a further round trip for `COMMIT`, during which
+    /// the rows it locked would stay locked (an account's row, which every other charge and
+    /// hold of the account waits for). `statement` must run exactly one statement. On SQLite
+    /// it is [`Db::write`].
+    pub async fn write_one_statement<T, E, F>(
+        &self,
+        kind: crate::delivery::write_sizes::WriteKind,
+        rows: fn(&T) -> usize,
+        statement: F,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+        F: for<'c> FnOnce(
+                &'c mut sqlx::AnyConnection,
+            ) -> futures::future::BoxFuture<'c, Result<T, E>>
+            + Send
+            + 'static,
+    {
+        if self.backend != Backend::Postgres {
+            return self.write(kind, rows, statement).await;
+        }
+        let started = std::time::Instant::now();
+        let mut conn = self.pool.acquire().await?;
+        let value = statement(&mut conn).await?;
+        let n = rows(&value);
+        if n > 0 {
+            crate::delivery::write_sizes::record(kind, n, started.elapsed());
+        }
+        Ok(value)
     }
 
     /// Whether [`Db::write_native`] is the way to write the sending path (SQLite).

@@ -1262,3 +1262,146 @@ async fn groups_recorded_at_once_across_two_accounts_never_deadlock() {
         check_ledger(&t).await;
     }
 }
+
+/// One outcome group of acceptances for two accounts, interleaved, one message of which was
+/// charged before under its reference (accepted again after a crash): every other hold becomes
+/// its one charge with the running balances of posting them one by one, the charged one's hold
+/// is only released, and an account whose hold no longer covers its charges fails the whole
+/// group, leaving every message holding for its next attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_of_acceptances_charges_each_hold_once_across_accounts() {
+    for t in all_backends().await {
+        let alice = customer(&t.db, "group-a", Money::hkd(100)).await;
+        let bob = customer(&t.db, "group-b", Money::hkd(100)).await;
+        let carol = customer(&t.db, "group-c", Money::hkd(100)).await;
+        // Alice's charges differ (one or two parts), so the entries' running balances show
+        // the order they were posted in.
+        let long = "x".repeat(200);
+        for (account, text, count, first) in [
+            (alice, "group", 2, 21_000u64),
+            (alice, long.as_str(), 1, 21_500),
+            (bob, "group", 3, 22_000),
+            (carol, "group", 3, 23_000),
+        ] {
+            create_batch(
+                &t.db,
+                &new_batch(account, Route::HkBusiness, text, &numbers(count, first)),
+            )
+            .await
+            .expect("batch");
+        }
+        store::heartbeat(&t.db, "group-node").await.expect("beat");
+        let claimed = store::claim(&t.db, "group-node", 1_000, 60_000)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 9);
+        store::prepare(&t.db, &claimed, &|_| None)
+            .await
+            .expect("holds");
+        let holds: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT id, hold_minor FROM messages WHERE account_id IN ($1, $2)",
+        )
+        .bind(alice)
+        .bind(bob)
+        .fetch_all(t.db.pool())
+        .await
+        .expect("holds")
+        .into_iter()
+        .collect();
+        let of = |account: i64| -> Vec<store::ClaimedMessage> {
+            claimed
+                .iter()
+                .filter(|m| m.account_id == account)
+                .cloned()
+                .collect()
+        };
+        let accepted = |m: &store::ClaimedMessage| {
+            let id = format!("group-{}", m.id);
+            store::SubmitResult::Accepted {
+                smsc: "sim".into(),
+                parts: vec![(1, id.clone(), MsgIdMatching::Exact.submit_keys(&id))],
+                final_on_acceptance: false,
+                expires_at: now_ms() + 3_600_000,
+            }
+        };
+        let (a, b, c) = (of(alice), of(bob), of(carol));
+        assert_ne!(holds[&a[0].id], holds[&a[2].id], "{}", t.name);
+        // Alice's second message already has its charge.
+        let mut tx = t.db.pool().begin().await.expect("tx");
+        post(
+            &mut tx,
+            Posting {
+                account_id: alice,
+                kind: EntryKind::Charge,
+                amount: Money::from_minor(holds[&a[1].id]),
+                description: "charged before",
+                reference: Some(&format!("msg-{}", a[1].id)),
+                created_by: None,
+            },
+        )
+        .await
+        .expect("charge");
+        tx.commit().await.expect("commit");
+        // Carol's hold was taken away (staff corrected it by hand): her charges cannot post.
+        sqlx::query("UPDATE accounts SET held_minor = 0 WHERE id = $1")
+            .bind(carol)
+            .execute(t.db.pool())
+            .await
+            .expect("held");
+        let group = |of: &[&store::ClaimedMessage]| -> Vec<_> {
+            of.iter().map(|m| ((*m).clone(), accepted(m))).collect()
+        };
+        let failed = store::record_many(&t.db, group(&[&a[0], &c[0], &b[0]])).await;
+        assert!(
+            matches!(failed, Err(engine::ledger::store::LedgerError::NoSuchAccount(id)) if id == carol),
+            "{}: {failed:?}",
+            t.name
+        );
+        let holding: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE account_id IN ($1, $2) AND hold_minor > 0",
+        )
+        .bind(alice)
+        .bind(bob)
+        .fetch_one(t.db.pool())
+        .await
+        .expect("holding");
+        assert_eq!(holding, 6, "{}: the failed group left no trace", t.name);
+
+        store::record_many(&t.db, group(&[&a[0], &b[0], &a[1], &b[1], &a[2], &b[2]]))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        assert_eq!(charges(&t.db, alice).await, 3, "{}", t.name);
+        assert_eq!(charges(&t.db, bob).await, 3, "{}", t.name);
+        for (account, of) in [(alice, &a), (bob, &b)] {
+            let spent: i64 = of.iter().map(|m| holds[&m.id]).sum();
+            assert_eq!(
+                balance(&t.db, account).await,
+                (Money::hkd(100).minor() - spent, 0),
+                "{}: balance and held",
+                t.name
+            );
+        }
+        let charged: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, charge_minor, hold_minor FROM messages WHERE account_id IN ($1, $2) ORDER BY id",
+        )
+        .bind(alice)
+        .bind(bob)
+        .fetch_all(t.db.pool())
+        .await
+        .expect("messages");
+        for (id, charge, hold) in charged {
+            let expected = if id == a[1].id { 0 } else { holds[&id] };
+            assert_eq!((charge, hold), (expected, 0), "{}: message {id}", t.name);
+        }
+        let parts: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM smsc_keys k JOIN message_parts p \
+             ON p.message_id = k.message_id AND p.part = k.part WHERE k.smsc = 'sim' \
+             AND p.smsc_message_id = 'group-' || p.message_id",
+        )
+        .fetch_one(t.db.pool())
+        .await
+        .expect("parts");
+        assert!(parts >= 6, "{}: parts and keys of all six: {parts}", t.name);
+        check_ledger(&t).await;
+    }
+}

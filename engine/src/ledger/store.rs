@@ -1,7 +1,7 @@
 //! Posting entries and checking the ledger's invariant.
 
 use super::{EntryKind, LedgerEntry};
-use crate::db::{now_ms, pg_int8_array, pg_text_array};
+use crate::db::now_ms;
 use sms::Money;
 use sqlx::AnyConnection;
 
@@ -284,136 +284,95 @@ pub struct HeldCharge {
     pub reference: String,
 }
 
-/// Which of an account's held charges are to be posted now ([`post_held_charges`]): not those
-/// whose reference was charged before (a message accepted again after a crash), nor free ones
-/// (a verification code the installation pays for). Reads only: the caller can look this up
-/// before it takes the account's row lock. PostgreSQL only (SQLite posts charges on the
-/// writer's own connection, [`native`]): the references are one array parameter.
-pub async fn charges_to_post(
-    conn: &mut AnyConnection,
-    account_id: i64,
-    charges: &[HeldCharge],
-) -> Result<Vec<bool>, LedgerError> {
-    let mut already = std::collections::HashSet::new();
-    if !charges.is_empty() {
-        already.extend(
-            // `account_id + 0` keeps the planner from reading every entry of the account
-            // through `ledger_entries_account_time`: the statistics of a ledger that grew
-            // since it was last analysed (a new install's first big batch) promised a few
-            // rows there, and each check read them all (9 ms at 1,000 entries, growing with
-            // the ledger). The unique index on (reference, account_id, kind) finds each one.
-            sqlx::query_scalar::<_, String>(
-                "SELECT reference FROM ledger_entries WHERE reference = ANY($2::text[]) \
-                 AND account_id + 0 = $1 AND kind = 'charge'",
-            )
-            .bind(account_id)
-            .bind(pg_text_array(charges.iter().map(|c| c.reference.as_str())))
-            .fetch_all(&mut *conn)
-            .await?,
-        );
-    }
-    Ok(charges
+/// [`charge_held`] for many held charges of any accounts, as `WITH` clauses of one PostgreSQL
+/// statement that also writes what the charges are for (one round trip instead of one per
+/// step). The statement's earlier clause `held_charges(account_id, amount, description,
+/// reference, n, ...)` names the charges, `n` ordering them; these clauses follow it and add:
+/// - `charges`: `held_charges` with `posted`, whether the hold becomes its charge now: not if
+///   its reference was charged before (a message accepted again after a crash: its hold is
+///   only released) nor if it is free (a verification code the installation pays for);
+/// - `charge_sums(account_id, to_charge, to_release)`;
+/// - the caller's `writes`, (name, data-modifying statement with `RETURNING`) that may read
+///   `charges`: they run to completion before any account row is locked;
+/// - `charged_accounts(id)`: the accounts, locked in id order (the order every transaction
+///   locks account rows in), then one balance update each; an account of `charge_sums`
+///   missing here does not hold enough for its charges, and the statement must fail (select
+///   `ferry_cannot_charge(account_id)` for it, see [`cannot_charge`]);
+/// - one ledger entry per posted charge, in `n` order per account, carrying the running
+///   balance that posting them one by one would have written, created at `created_at` (a
+///   parameter such as `$5`).
+///
+/// Every other charge and hold of an account waits for its row while it is locked, so the
+/// account rows are locked last: then only the balance update, the ledger entries and the
+/// commit keep them.
+pub(crate) fn held_charge_clauses(created_at: &str, writes: &[(&str, String)]) -> String {
+    let writes_sql: String = writes
         .iter()
-        .map(|c| c.amount.minor() > 0 && !already.contains(&c.reference))
-        .collect())
-}
-
-/// How one account's held charges are posted, `posted` saying which ([`charges_to_post`]):
-/// the sum to charge, the sum whose hold is only released, and the charges to post, in order.
-/// Shared by both backends' group postings ([`post_held_charges`],
-/// [`native::charge_held_many`]).
-pub(crate) struct HeldPostings<'a> {
-    pub to_charge: i64,
-    pub to_release: i64,
-    pub to_post: Vec<&'a HeldCharge>,
-}
-
-impl<'a> HeldPostings<'a> {
-    pub(crate) fn new(charges: &'a [HeldCharge], posted: &[bool]) -> HeldPostings<'a> {
-        let sum = |post: bool| {
-            charges
-                .iter()
-                .zip(posted)
-                .filter(|(_, p)| **p == post)
-                .map(|(c, _)| c.amount.minor())
-                .sum::<i64>()
-        };
-        HeldPostings {
-            to_charge: sum(true),
-            to_release: sum(false),
-            to_post: charges
-                .iter()
-                .zip(posted)
-                .filter(|(_, p)| **p)
-                .map(|(c, _)| c)
-                .collect(),
-        }
-    }
-
-    /// The balance after each charge to post, given the balance after all of them (what the
-    /// one balance update returned): what posting them one by one would have written in their
-    /// entries.
-    pub(crate) fn balances_after(&self, balance_now: i64) -> Vec<i64> {
-        let mut balance = balance_now + self.to_charge;
-        self.to_post
-            .iter()
-            .map(|c| {
-                balance -= c.amount.minor();
-                balance
-            })
-            .collect()
-    }
-}
-
-/// [`charge_held`] for many charges of one account in a few statements, `posted` saying which
-/// ([`charges_to_post`]): the others' holds are released; the rest become one balance update
-/// and one multi-row insert whose running balances are those that posting them one by one
-/// would have written. It updates the account row, whose lock every other charge and hold of
-/// the account then waits for until the transaction ends: call it last. PostgreSQL only, like
-/// [`charges_to_post`].
-pub async fn post_held_charges(
-    conn: &mut AnyConnection,
-    account_id: i64,
-    charges: &[HeldCharge],
-    posted: &[bool],
-) -> Result<(), LedgerError> {
-    let postings = HeldPostings::new(charges, posted);
-    if postings.to_release > 0 {
-        release(conn, account_id, Money::from_minor(postings.to_release)).await?;
-    }
-    if postings.to_charge == 0 {
-        return Ok(());
-    }
-    let balance_now: i64 = sqlx::query_scalar(
-        "UPDATE accounts SET balance_minor = balance_minor - $1, held_minor = held_minor - $1 \
-         WHERE id = $2 AND held_minor >= $1 RETURNING balance_minor",
+        .map(|(name, sql)| format!("{name} AS ({sql}), "))
+        .collect();
+    // An uncorrelated condition is checked once, before the accounts are read: counting each
+    // write's rows runs it to completion first.
+    let written: Vec<String> = writes
+        .iter()
+        .map(|(name, _)| format!("(SELECT count(*) FROM {name})"))
+        .chain(std::iter::once("0".to_string()))
+        .collect();
+    let written = written.join(" + ");
+    // `account_id + 0` keeps the planner from reading every entry of the account through
+    // `ledger_entries_account_time`: the statistics of a ledger that grew since it was last
+    // analysed (a new install's first big batch) promised a few rows there, and each check
+    // read them all (9 ms at 1,000 entries, growing with the ledger). The unique index on
+    // (reference, account_id, kind) finds each one.
+    format!(
+        "charges AS ( \
+           SELECT h.*, h.amount > 0 AND NOT EXISTS ( \
+             SELECT 1 FROM ledger_entries l WHERE l.reference = h.reference \
+             AND l.account_id + 0 = h.account_id AND l.kind = 'charge') AS posted \
+           FROM held_charges h), \
+         charge_sums AS ( \
+           SELECT account_id, \
+             COALESCE(sum(amount) FILTER (WHERE posted), 0)::int8 AS to_charge, \
+             COALESCE(sum(amount) FILTER (WHERE NOT posted), 0)::int8 AS to_release \
+           FROM charges GROUP BY account_id), \
+         {writes_sql}\
+         charge_accounts AS MATERIALIZED ( \
+           SELECT id FROM accounts WHERE id IN (SELECT account_id FROM charge_sums) \
+             AND ({written}) >= 0 \
+           ORDER BY id FOR UPDATE), \
+         charged_accounts AS ( \
+           UPDATE accounts a SET balance_minor = a.balance_minor - s.to_charge, \
+             held_minor = a.held_minor - s.to_charge \
+               - CASE WHEN a.held_minor >= s.to_release THEN s.to_release ELSE 0 END \
+           FROM charge_sums s JOIN charge_accounts l ON l.id = s.account_id \
+           WHERE a.id = s.account_id AND a.held_minor \
+             - CASE WHEN a.held_minor >= s.to_release THEN s.to_release ELSE 0 END >= s.to_charge \
+           RETURNING a.id, a.balance_minor, s.to_charge), \
+         charge_entries AS ( \
+           INSERT INTO ledger_entries (account_id, kind, amount_minor, balance_after, description, \
+             reference, created_by, created_at) \
+           SELECT c.account_id, 'charge', -c.amount, \
+             ca.balance_minor + ca.to_charge - (sum(c.amount) OVER (PARTITION BY c.account_id ORDER BY c.n))::int8, \
+             c.description, c.reference, NULL, {created_at} \
+           FROM charges c JOIN charged_accounts ca ON ca.id = c.account_id \
+           WHERE c.posted ORDER BY c.account_id, c.n)"
     )
-    .bind(postings.to_charge)
-    .bind(account_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(LedgerError::NoSuchAccount(account_id))?;
-    let created_at = now_ms();
-    let balances_after = postings.balances_after(balance_now);
-    let to_post = &postings.to_post;
-    // One statement whatever the number of charges; `WITH ORDINALITY` keeps the entries in
-    // the order of their running balances.
-    sqlx::query(
-        "INSERT INTO ledger_entries (account_id, kind, amount_minor, balance_after, description, reference, created_by, created_at) \
-         SELECT $1, 'charge', amount, balance_after, description, reference, NULL, $2 \
-         FROM unnest($3::int8[], $4::int8[], $5::text[], $6::text[]) WITH ORDINALITY \
-         AS r(amount, balance_after, description, reference, n) ORDER BY n",
-    )
-    .bind(account_id)
-    .bind(created_at)
-    .bind(pg_int8_array(to_post.iter().map(|c| -c.amount.minor())))
-    .bind(pg_int8_array(balances_after))
-    .bind(pg_text_array(to_post.iter().map(|c| c.description.as_str())))
-    .bind(pg_text_array(to_post.iter().map(|c| c.reference.as_str())))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
+
+/// The account a statement of [`held_charge_clauses`] failed for, because it did not hold
+/// enough for its charges (`ferry_cannot_charge`, migration 0024, raises SQLSTATE `FY001`
+/// with the account's id in its message); `None` for any other error.
+pub(crate) fn cannot_charge(error: &sqlx::Error) -> Option<i64> {
+    let sqlx::Error::Database(e) = error else {
+        return None;
+    };
+    if e.code().as_deref() != Some(CANNOT_CHARGE) {
+        return None;
+    }
+    e.message().split_whitespace().find_map(|w| w.parse().ok())
+}
+
+/// The SQLSTATE of `ferry_cannot_charge`.
+const CANNOT_CHARGE: &str = "FY001";
 
 /// Moves `amount` from one account to another: a transfer-out and a transfer-in entry in the
 /// caller's transaction, sharing one reference. The two rows are always locked lower id first,

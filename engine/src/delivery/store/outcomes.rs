@@ -2,11 +2,9 @@
 //! expired; the charges that follow; and messages that outlived their validity period.
 
 use super::*;
-use crate::db::{now_ms, pg_int8_array, pg_text_array, Db};
+use crate::db::{now_ms, pg_bool_array, pg_int8_array, pg_text_array, Db};
 use crate::delivery::write_sizes::WriteKind;
-use crate::ledger::store::{
-    charge_held, charges_to_post, post_held_charges, release, HeldCharge, LedgerError,
-};
+use crate::ledger::store::{charge_held, held_charge_clauses, release, LedgerError};
 use futures::FutureExt;
 use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::AnyConnection;
@@ -94,6 +92,34 @@ pub async fn record_many(
             .await
             .map(|_| ());
     }
+    // A group of acceptances only (nearly every group) is one statement, which commits as it
+    // ends ([`Db::write_one_statement`]): its account row stays locked for the statement
+    // alone, not also for the round trip of a `COMMIT`, and every other group of the account
+    // waits for that lock.
+    if results
+        .iter()
+        .all(|(_, r)| matches!(r, SubmitResult::Accepted { .. }))
+    {
+        return db
+            .write_one_statement(
+                WriteKind::Outcome,
+                |n: &usize| *n,
+                move |conn| {
+                    async move {
+                        let accepted: Vec<Acceptance> = results
+                            .iter()
+                            // The statement charges the hold it reads under its lock.
+                            .filter_map(|(m, r)| Acceptance::of(m, m.hold, r))
+                            .collect();
+                        record_acceptances(conn, &accepted).await?;
+                        Ok(rows)
+                    }
+                    .boxed()
+                },
+            )
+            .await
+            .map(|_| ());
+    }
     db.write(
         WriteKind::Outcome,
         |n: &usize| *n,
@@ -133,12 +159,11 @@ async fn record_many_in(
         );
     }
     // A message that did not end accepted charges or releases its hold as it comes, locking
-    // its account row there; acceptances post theirs last, in account id order. A group with
-    // both and several accounts could then lock two accounts in the opposite order to another
-    // group recorded at the same time (a deadlock, the group's accepted messages given back and
-    // sent again), so such a group locks every account it touches first, in id order, the
-    // order every transaction locks account rows in. A group of acceptances only (the usual
-    // one) keeps its account rows locked for its last statements alone.
+    // its account row there; acceptances post theirs last, locking their accounts in id order.
+    // A group with both and several accounts could then lock two accounts in the opposite
+    // order to another group recorded at the same time (a deadlock, the group's accepted
+    // messages given back and sent again), so such a group locks every account it touches
+    // first, in id order, the order every transaction locks account rows in.
     let recorded: Vec<&(ClaimedMessage, SubmitResult)> = results
         .iter()
         .filter(|(m, _)| holding.contains_key(&m.id))
@@ -204,79 +229,25 @@ impl<'a> Acceptance<'a> {
     }
 }
 
-/// Acceptance turns each hold into the message's one charge (per account, one balance update
-/// and one multi-row ledger insert) and records the parts' SMSC ids and lookup keys.
+/// Acceptance turns each hold into the message's one charge and records the parts' SMSC ids
+/// and lookup keys, in one statement for the whole group whatever its size: the messages still
+/// holding their charge are locked and read (the others, recorded by an earlier attempt or by
+/// a dispatcher that took the claim over, are left alone, as in [`record_many_in`]); their
+/// holds become charges per [`held_charge_clauses`] (which locks the accounts in id order);
+/// the messages, parts and keys are written. PostgreSQL; the hold charged is the one read
+/// under the lock, not `Acceptance::held`. A message named twice is recorded once.
 pub(super) async fn record_acceptances(
-    tx: &mut AnyConnection,
+    conn: &mut AnyConnection,
     accepted: &[Acceptance<'_>],
 ) -> Result<(), LedgerError> {
+    let mut seen = std::collections::HashSet::new();
+    let accepted: Vec<&Acceptance> = accepted
+        .iter()
+        .filter(|a| seen.insert(a.message.id))
+        .collect();
     if accepted.is_empty() {
         return Ok(());
     }
-    let now = now_ms();
-    // In account id order: the order every transaction locks account rows in.
-    let mut by_account: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
-    for (i, a) in accepted.iter().enumerate() {
-        by_account.entry(a.message.account_id).or_default().push(i);
-    }
-    // Which holds become charges is read first; the charges are posted last, so that the
-    // account row (which every other hold and charge of the account waits for on PostgreSQL)
-    // stays locked only for those statements and the commit.
-    let mut charged = vec![false; accepted.len()];
-    let mut to_post = Vec::with_capacity(by_account.len());
-    for (account_id, indexes) in by_account {
-        let charges: Vec<HeldCharge> = indexes
-            .iter()
-            .map(|&i| {
-                let m = accepted[i].message;
-                HeldCharge {
-                    amount: accepted[i].held,
-                    description: charge_description(m),
-                    reference: charge_reference(m),
-                }
-            })
-            .collect();
-        let posted = charges_to_post(&mut *tx, account_id, &charges).await?;
-        for (&i, &p) in indexes.iter().zip(&posted) {
-            charged[i] = p;
-        }
-        to_post.push((account_id, charges, posted));
-    }
-    // One UPDATE per (batch, final or not, charged now or not): the members share every value
-    // but their ids. A batch's expiry times differ by the milliseconds between submits; the
-    // group takes its earliest.
-    let mut groups: HashMap<(i64, bool, bool), (i64, Vec<i64>)> = HashMap::new();
-    for (a, was_charged) in accepted.iter().zip(&charged) {
-        let g = groups
-            .entry((a.message.batch_id, a.final_on_acceptance, *was_charged))
-            .or_insert((a.expires_at, Vec::new()));
-        g.0 = g.0.min(a.expires_at);
-        g.1.push(a.message.id);
-    }
-    for ((_, final_on_acceptance, was_charged), (expires_at, ids)) in groups {
-        let status = if final_on_acceptance {
-            DeliveryStatus::Submitted
-        } else {
-            DeliveryStatus::Processing
-        };
-        let charge = if was_charged {
-            "charge_minor + hold_minor"
-        } else {
-            "charge_minor"
-        };
-        sqlx::query(&format!(
-            "UPDATE messages SET status = $1, charge_minor = {charge}, hold_minor = 0, submitted_at = $2, \
-             expires_at = $3, done_at = $4, claimed_until = 0, updated_at = $2 WHERE id = ANY($5::int8[])"
-        ))
-        .bind(i64::from(status))
-        .bind(now)
-        .bind(expires_at)
-        .bind(final_on_acceptance.then_some(now))
-        .bind(pg_int8_array(ids))
-        .execute(&mut *tx)
-        .await?;
-    }
-    // The parts and their lookup keys: one statement each for the whole group.
     let parts: Vec<(i64, i64, &str, &str)> = accepted
         .iter()
         .flat_map(|a| {
@@ -285,7 +256,6 @@ pub(super) async fn record_acceptances(
                 .map(move |(part, id, _)| (a.message.id, *part, a.smsc, id.as_str()))
         })
         .collect();
-    insert_part_rows(&mut *tx, &parts, true).await?;
     let keys: Vec<(i64, i64, &str, &str)> = accepted
         .iter()
         .flat_map(|a| {
@@ -295,11 +265,89 @@ pub(super) async fn record_acceptances(
             })
         })
         .collect();
-    insert_key_rows(&mut *tx, &keys).await?;
-    for (account_id, charges, posted) in to_post {
-        post_held_charges(&mut *tx, account_id, &charges, &posted).await?;
+    let descriptions: Vec<String> = accepted
+        .iter()
+        .map(|a| charge_description(a.message))
+        .collect();
+    let references: Vec<String> = accepted
+        .iter()
+        .map(|a| charge_reference(a.message))
+        .collect();
+    // `n` orders each account's charges (their ledger entries) as the group lists them.
+    let sql = format!(
+        "WITH holding AS MATERIALIZED ( \
+           SELECT id, hold_minor FROM messages WHERE id = ANY($1::int8[]) AND status = $8 \
+           AND hold_minor > 0 FOR UPDATE), \
+         held_charges AS ( \
+           SELECT r.account_id, m.hold_minor AS amount, r.description, r.reference, r.n, \
+             r.message_id, r.status, r.expires_at, r.final_on_acceptance \
+           FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::int8[], \
+             $7::bool[]) WITH ORDINALITY \
+             AS r(message_id, account_id, description, reference, status, expires_at, \
+             final_on_acceptance, n) \
+           JOIN holding m ON m.id = r.message_id), \
+         {charges} \
+         SELECT ferry_cannot_charge(account_id) FROM charge_sums \
+         WHERE account_id NOT IN (SELECT id FROM charged_accounts)",
+        charges = held_charge_clauses(
+            "$9",
+            &[
+                (
+                    "accepted_messages",
+                    "UPDATE messages SET status = c.status, \
+                       charge_minor = messages.charge_minor \
+                         + CASE WHEN c.posted THEN c.amount ELSE 0 END, \
+                       hold_minor = 0, submitted_at = $9, expires_at = c.expires_at, \
+                       done_at = CASE WHEN c.final_on_acceptance THEN $9 END, \
+                       claimed_until = 0, updated_at = $9 \
+                     FROM charges c WHERE messages.id = c.message_id RETURNING 1"
+                        .to_string(),
+                ),
+                (
+                    "accepted_parts",
+                    part_rows_sql(10, true, "message_id IN (SELECT id FROM holding)")
+                        + " RETURNING 1",
+                ),
+                (
+                    "accepted_keys",
+                    key_rows_sql(14, "message_id IN (SELECT id FROM holding)") + " RETURNING 1",
+                ),
+            ]
+        ),
+    );
+    let result = sqlx::query(&sql)
+        .bind(pg_int8_array(accepted.iter().map(|a| a.message.id)))
+        .bind(pg_int8_array(accepted.iter().map(|a| a.message.account_id)))
+        .bind(pg_text_array(descriptions.iter().map(String::as_str)))
+        .bind(pg_text_array(references.iter().map(String::as_str)))
+        .bind(pg_int8_array(accepted.iter().map(|a| {
+            i64::from(if a.final_on_acceptance {
+                DeliveryStatus::Submitted
+            } else {
+                DeliveryStatus::Processing
+            })
+        })))
+        .bind(pg_int8_array(accepted.iter().map(|a| a.expires_at)))
+        .bind(pg_bool_array(
+            accepted.iter().map(|a| a.final_on_acceptance),
+        ))
+        .bind(i64::from(DeliveryStatus::Processing))
+        .bind(now_ms())
+        .bind(pg_int8_array(parts.iter().map(|r| r.0)))
+        .bind(pg_int8_array(parts.iter().map(|r| r.1)))
+        .bind(pg_text_array(parts.iter().map(|r| r.2)))
+        .bind(pg_text_array(parts.iter().map(|r| r.3)))
+        .bind(pg_text_array(keys.iter().map(|k| k.2)))
+        .bind(pg_text_array(keys.iter().map(|k| k.3)))
+        .bind(pg_int8_array(keys.iter().map(|k| k.0)))
+        .bind(pg_int8_array(keys.iter().map(|k| k.1)))
+        .execute(&mut *conn)
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => Err(crate::ledger::store::cannot_charge(&e)
+            .map_or(LedgerError::from(e), LedgerError::NoSuchAccount)),
     }
-    Ok(())
 }
 
 /// Records an attempt that did not end with every part accepted: its accepted parts are
@@ -460,26 +508,35 @@ async fn insert_part_rows(
     if rows.is_empty() {
         return Ok(());
     }
+    sqlx::query(&part_rows_sql(1, in_flight, "true"))
+        .bind(pg_int8_array(rows.iter().map(|r| r.0)))
+        .bind(pg_int8_array(rows.iter().map(|r| r.1)))
+        .bind(pg_text_array(rows.iter().map(|r| r.2)))
+        .bind(pg_text_array(rows.iter().map(|r| r.3)))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// The insert of [`insert_part_rows`], its four parameters numbered from `first`: the
+/// parts' message ids, part numbers, SMSCs and SMSC message ids (arrays); `only` (SQL)
+/// chooses the rows to insert.
+fn part_rows_sql(first: usize, in_flight: bool, only: &str) -> String {
     let status = if in_flight {
         ", status = excluded.status"
     } else {
         ""
     };
-    sqlx::query(&format!(
+    let [ids, parts, smscs, smsc_ids] = std::array::from_fn(|i| first + i);
+    let processing = i64::from(DeliveryStatus::Processing);
+    format!(
         "INSERT INTO message_parts (message_id, part, smsc, smsc_message_id, status) \
-         SELECT message_id, part, smsc, smsc_message_id, $5 \
-         FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[]) AS r(message_id, part, smsc, smsc_message_id) \
+         SELECT message_id, part, smsc, smsc_message_id, {processing} \
+         FROM unnest(${ids}::int8[], ${parts}::int8[], ${smscs}::text[], ${smsc_ids}::text[]) \
+         AS r(message_id, part, smsc, smsc_message_id) WHERE {only} \
          ON CONFLICT (message_id, part) DO UPDATE SET smsc = excluded.smsc, \
          smsc_message_id = excluded.smsc_message_id{status}"
-    ))
-    .bind(pg_int8_array(rows.iter().map(|r| r.0)))
-    .bind(pg_int8_array(rows.iter().map(|r| r.1)))
-    .bind(pg_text_array(rows.iter().map(|r| r.2)))
-    .bind(pg_text_array(rows.iter().map(|r| r.3)))
-    .bind(i64::from(DeliveryStatus::Processing))
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    )
 }
 
 /// (message, part, SMSC, key) rows of `smsc_keys`, in one statement on PostgreSQL.
@@ -490,19 +547,28 @@ async fn insert_key_rows(
     if keys.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    sqlx::query(&key_rows_sql(1, "true"))
+        .bind(pg_text_array(keys.iter().map(|k| k.2)))
+        .bind(pg_text_array(keys.iter().map(|k| k.3)))
+        .bind(pg_int8_array(keys.iter().map(|k| k.0)))
+        .bind(pg_int8_array(keys.iter().map(|k| k.1)))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// The insert of [`insert_key_rows`], its four parameters numbered from `first`: the keys'
+/// SMSCs, keys, message ids and part numbers (arrays); `only` (SQL) chooses the rows to
+/// insert.
+fn key_rows_sql(first: usize, only: &str) -> String {
+    let [smscs, keys, ids, parts] = std::array::from_fn(|i| first + i);
+    format!(
         "INSERT INTO smsc_keys (smsc, key, message_id, part) \
          SELECT smsc, key, message_id, part \
-         FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[]) AS r(smsc, key, message_id, part) \
-         ON CONFLICT DO NOTHING",
+         FROM unnest(${smscs}::text[], ${keys}::text[], ${ids}::int8[], ${parts}::int8[]) \
+         AS r(smsc, key, message_id, part) WHERE {only} \
+         ON CONFLICT DO NOTHING"
     )
-    .bind(pg_text_array(keys.iter().map(|k| k.2)))
-    .bind(pg_text_array(keys.iter().map(|k| k.3)))
-    .bind(pg_int8_array(keys.iter().map(|k| k.0)))
-    .bind(pg_int8_array(keys.iter().map(|k| k.1)))
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }
 
 /// Messages with no final receipt after their validity period (and a grace period) end

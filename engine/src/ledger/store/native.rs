@@ -2,7 +2,7 @@
 //! ([`crate::writer`]): the same statements and rules as their sqlx twins in the parent
 //! module, each prepared once per process.
 
-use super::{HeldCharge, HeldPostings, LedgerError};
+use super::{HeldCharge, LedgerError};
 use crate::db::now_ms;
 use crate::ledger::EntryKind;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -100,8 +100,8 @@ pub fn charge_held(
     Ok(true)
 }
 
-/// [`super::post_held_charges`] for the writer's connection, with the check of
-/// [`super::charges_to_post`]: each held charge becomes its entry unless its reference was
+/// [`super::held_charge_clauses`] for one account on the writer's connection, with prepared
+/// statements: each held charge becomes its entry unless its reference was
 /// charged before (then its hold is only released); free ones post nothing. One balance
 /// update for them all, the entries carrying the running balances that posting them one by
 /// one would have written. Returns which were posted now.
@@ -173,4 +173,49 @@ pub fn refund(
         reference,
     )?;
     Ok(true)
+}
+
+/// How one account's held charges are posted, `posted` saying which: the sum to charge, the
+/// sum whose hold is only released, and the charges to post, in order.
+struct HeldPostings<'a> {
+    to_charge: i64,
+    to_release: i64,
+    to_post: Vec<&'a HeldCharge>,
+}
+
+impl<'a> HeldPostings<'a> {
+    fn new(charges: &'a [HeldCharge], posted: &[bool]) -> HeldPostings<'a> {
+        let sum = |post: bool| {
+            charges
+                .iter()
+                .zip(posted)
+                .filter(|(_, p)| **p == post)
+                .map(|(c, _)| c.amount.minor())
+                .sum::<i64>()
+        };
+        HeldPostings {
+            to_charge: sum(true),
+            to_release: sum(false),
+            to_post: charges
+                .iter()
+                .zip(posted)
+                .filter(|(_, p)| **p)
+                .map(|(c, _)| c)
+                .collect(),
+        }
+    }
+
+    /// The balance after each charge to post, given the balance after all of them (what the
+    /// one balance update returned): what posting them one by one would have written in their
+    /// entries.
+    fn balances_after(&self, balance_now: i64) -> Vec<i64> {
+        let mut balance = balance_now + self.to_charge;
+        self.to_post
+            .iter()
+            .map(|c| {
+                balance -= c.amount.minor();
+                balance
+            })
+            .collect()
+    }
 }
