@@ -273,11 +273,56 @@ pub(super) async fn record_acceptances(
         .iter()
         .map(|a| charge_reference(a.message))
         .collect();
-    // `n` orders each account's charges (their ledger entries) as the group lists them.
-    let sql = format!(
+    let result = sqlx::query(&acceptances_sql())
+        .bind(pg_int8_array(accepted.iter().map(|a| a.message.id)))
+        .bind(pg_int8_array(accepted.iter().map(|a| a.message.account_id)))
+        .bind(pg_text_array(descriptions.iter().map(String::as_str)))
+        .bind(pg_text_array(references.iter().map(String::as_str)))
+        .bind(pg_int8_array(accepted.iter().map(|a| {
+            i64::from(if a.final_on_acceptance {
+                DeliveryStatus::Submitted
+            } else {
+                DeliveryStatus::Processing
+            })
+        })))
+        .bind(pg_int8_array(accepted.iter().map(|a| a.expires_at)))
+        .bind(pg_bool_array(
+            accepted.iter().map(|a| a.final_on_acceptance),
+        ))
+        .bind(i64::from(DeliveryStatus::Processing))
+        .bind(now_ms())
+        .bind(pg_int8_array(parts.iter().map(|r| r.0)))
+        .bind(pg_int8_array(parts.iter().map(|r| r.1)))
+        .bind(pg_text_array(parts.iter().map(|r| r.2)))
+        .bind(pg_text_array(parts.iter().map(|r| r.3)))
+        .bind(pg_text_array(keys.iter().map(|k| k.2)))
+        .bind(pg_text_array(keys.iter().map(|k| k.3)))
+        .bind(pg_int8_array(keys.iter().map(|k| k.0)))
+        .bind(pg_int8_array(keys.iter().map(|k| k.1)))
+        .execute(&mut *conn)
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => Err(crate::ledger::store::cannot_charge(&e)
+            .map_or(LedgerError::from(e), LedgerError::NoSuchAccount)),
+    }
+}
+
+/// The statement of [`record_acceptances`]. Its parameters: the messages' ids, accounts,
+/// charge descriptions and references, statuses, expiry times and whether they end on
+/// acceptance ($1-$7, arrays in the group's order, which `n` keeps for each account's ledger
+/// entries); PROCESSING ($8); now ($9); the parts ($10-$13) and keys ($14-$17) as
+/// [`part_rows_sql`] and [`key_rows_sql`] take them.
+///
+/// It is planned once per connection ([`crate::db::KEYED_PLANS`]), so every row it reads is
+/// found by a key: the messages by id (`status + 0` and `hold_minor + 0` keep the planner from
+/// the status indexes, which would read every message in flight), the charges by reference,
+/// the accounts by id.
+fn acceptances_sql() -> String {
+    format!(
         "WITH holding AS MATERIALIZED ( \
-           SELECT id, hold_minor FROM messages WHERE id = ANY($1::int8[]) AND status = $8 \
-           AND hold_minor > 0 FOR UPDATE), \
+           SELECT id, hold_minor FROM messages WHERE id = ANY($1::int8[]) AND status + 0 = $8 \
+           AND hold_minor + 0 > 0 FOR UPDATE), \
          held_charges AS ( \
            SELECT r.account_id, m.hold_minor AS amount, r.description, r.reference, r.n, \
              r.message_id, r.status, r.expires_at, r.final_on_acceptance \
@@ -314,40 +359,7 @@ pub(super) async fn record_acceptances(
                 ),
             ]
         ),
-    );
-    let result = sqlx::query(&sql)
-        .bind(pg_int8_array(accepted.iter().map(|a| a.message.id)))
-        .bind(pg_int8_array(accepted.iter().map(|a| a.message.account_id)))
-        .bind(pg_text_array(descriptions.iter().map(String::as_str)))
-        .bind(pg_text_array(references.iter().map(String::as_str)))
-        .bind(pg_int8_array(accepted.iter().map(|a| {
-            i64::from(if a.final_on_acceptance {
-                DeliveryStatus::Submitted
-            } else {
-                DeliveryStatus::Processing
-            })
-        })))
-        .bind(pg_int8_array(accepted.iter().map(|a| a.expires_at)))
-        .bind(pg_bool_array(
-            accepted.iter().map(|a| a.final_on_acceptance),
-        ))
-        .bind(i64::from(DeliveryStatus::Processing))
-        .bind(now_ms())
-        .bind(pg_int8_array(parts.iter().map(|r| r.0)))
-        .bind(pg_int8_array(parts.iter().map(|r| r.1)))
-        .bind(pg_text_array(parts.iter().map(|r| r.2)))
-        .bind(pg_text_array(parts.iter().map(|r| r.3)))
-        .bind(pg_text_array(keys.iter().map(|k| k.2)))
-        .bind(pg_text_array(keys.iter().map(|k| k.3)))
-        .bind(pg_int8_array(keys.iter().map(|k| k.0)))
-        .bind(pg_int8_array(keys.iter().map(|k| k.1)))
-        .execute(&mut *conn)
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) => Err(crate::ledger::store::cannot_charge(&e)
-            .map_or(LedgerError::from(e), LedgerError::NoSuchAccount)),
-    }
+    )
 }
 
 /// Records an attempt that did not end with every part accepted: its accepted parts are
@@ -619,4 +631,79 @@ pub async fn expire_overdue(db: &Db) -> Result<u64, LedgerError> {
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::acceptances_sql;
+    use crate::db::testing::postgres;
+    use sqlx::Executor;
+
+    /// The acceptance statement is planned once per connection ([`crate::db::KEYED_PLANS`]).
+    /// Planned on a new install's empty tables, the plan must still find every row by a key
+    /// (a unique index and a condition on it): a plan that read a table or an index whole
+    /// would be kept while the tables grow, and slow every group by their size.
+    #[tokio::test]
+    async fn the_acceptance_statement_finds_every_row_by_a_key_whatever_the_tables_held() {
+        let Some(t) = postgres().await else {
+            return;
+        };
+        let mut conn = t.db.pool().acquire().await.expect("connection");
+        for setting in crate::db::KEYED_PLANS {
+            conn.execute(*setting).await.expect("setting");
+        }
+        let types = "int8[], int8[], text[], text[], int8[], int8[], bool[], int8, int8, \
+                     int8[], int8[], text[], text[], text[], text[], int8[], int8[]";
+        conn.execute(format!("PREPARE acceptances ({types}) AS {}", acceptances_sql()).as_str())
+            .await
+            .expect("prepare");
+        let args = "'{1,2}', '{1,1}', '{a,b}', '{msg-1,msg-2}', '{4,4}', '{0,0}', '{f,f}', 4, 0, \
+                    '{1,2}', '{1,1}', '{s,s}', '{x,y}', '{s,s}', '{x,y}', '{1,2}', '{1,1}'";
+        let plan: Vec<String> =
+            sqlx::query_scalar(&format!("EXPLAIN (COSTS OFF) EXECUTE acceptances({args})"))
+                .fetch_all(&mut *conn)
+                .await
+                .expect("explain");
+        let unique: Vec<String> = sqlx::query_scalar(
+            "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE i.indisunique",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .expect("unique indexes");
+        let plan_text = plan.join("\n");
+        // A generic plan: its conditions name parameters, not the values above.
+        assert!(plan_text.contains("$1"), "{plan_text}");
+        let mut scans = 0;
+        for (i, line) in plan.iter().enumerate() {
+            assert!(
+                !line.contains("Seq Scan") && !line.contains("Bitmap"),
+                "a table read whole: {line}\n{plan_text}"
+            );
+            let Some(rest) = line
+                .split_once("Index Scan using ")
+                .or_else(|| line.split_once("Index Only Scan using "))
+                .map(|(_, rest)| rest)
+            else {
+                continue;
+            };
+            scans += 1;
+            let index = rest.split_whitespace().next().unwrap_or_default();
+            assert!(
+                unique.iter().any(|u| u == index),
+                "not a key: {line}\n{plan_text}"
+            );
+            // The scan's details follow it, up to the next plan node.
+            let details: Vec<&String> = plan[i + 1..]
+                .iter()
+                .take_while(|l| !l.contains("->"))
+                .collect();
+            assert!(
+                details.iter().any(|l| l.contains("Index Cond")),
+                "an index read whole: {line}\n{plan_text}"
+            );
+        }
+        // Messages (the guard and the update), charges before, and accounts (lock, update).
+        assert!(scans >= 5, "{plan_text}");
+    }
 }
