@@ -406,6 +406,12 @@ impl Db {
         Ok(value)
     }
 
+    /// The connections of [`Db::write_one_statement`] (PostgreSQL), for tests of their plans.
+    #[cfg(test)]
+    pub(crate) fn keyed_pool(&self) -> Option<&AnyPool> {
+        self.keyed.as_ref()
+    }
+
     /// Whether [`Db::write_native`] is the way to write the sending path (SQLite).
     pub fn writes_natively(&self) -> bool {
         self.writer.is_native()

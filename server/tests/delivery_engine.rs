@@ -1405,3 +1405,123 @@ async fn a_group_of_acceptances_charges_each_hold_once_across_accounts() {
         check_ledger(&t).await;
     }
 }
+
+/// A free message (a verification code the installation pays for: price 0, so nothing held)
+/// is sent, recorded, retried and finished like any other, and charges nothing. (It was never
+/// recorded: every recorder looked for a message holding its charge, and a free one holds
+/// nothing, so it stayed PROCESSING with its receipts parked.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_free_message_is_recorded_retried_and_finished_without_a_charge() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "free", Money::ZERO).await;
+        let sim = simulator(fast(vec![(Outcome::Delivered, 1)])).await;
+        let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
+        let dests = numbers(3, 31_000);
+        let batch = create_batch(
+            &t.db,
+            &NewBatch {
+                sender_id: Some("FerryTest".to_string()),
+                ..NewBatch::on_route(
+                    account,
+                    Route::HkBusiness,
+                    "Your code is 123456",
+                    dests.iter().map(|n| (n.clone(), Money::ZERO)),
+                )
+            },
+        )
+        .await
+        .expect("batch");
+        let ms = wait_final(&t.db, batch, Duration::from_secs(20)).await;
+        d.shutdown().await;
+        assert!(
+            ms.iter().all(|m| m.status == 22 && m.charge == 0),
+            "{}: {ms:?}",
+            t.name
+        );
+        assert_eq!(charges(&t.db, account).await, 0, "{}", t.name);
+        assert_eq!(balance(&t.db, account).await, (0, 0), "{}", t.name);
+        sim.shutdown();
+
+        // An attempt that is to be retried leaves a free message waiting, claimed again when
+        // due, and its next acceptance is recorded.
+        create_batch(
+            &t.db,
+            &NewBatch::on_route(
+                account,
+                Route::HkBusiness,
+                "Your code is 654321",
+                [("85290032000".to_string(), Money::ZERO)],
+            ),
+        )
+        .await
+        .expect("batch");
+        store::heartbeat(&t.db, "free-node").await.expect("beat");
+        let claim = || async {
+            let claimed = store::claim(&t.db, "free-node", 10, 60_000)
+                .await
+                .expect("claim");
+            let decisions = store::prepare(&t.db, &claimed, &|_| None)
+                .await
+                .expect("prepare");
+            assert_eq!(decisions, vec![store::Prepared::Send], "{}", t.name);
+            claimed
+        };
+        let first = claim().await;
+        store::record_many(
+            &t.db,
+            vec![(
+                first[0].clone(),
+                store::SubmitResult::Retry {
+                    retry_at: now_ms(),
+                    smsc: "sim".into(),
+                    accepted: Vec::new(),
+                },
+            )],
+        )
+        .await
+        .expect("retry");
+        let again = claim().await;
+        assert_eq!(again[0].id, first[0].id, "{}: claimed again", t.name);
+        let id = format!("free-{}", again[0].id);
+        store::record_many(
+            &t.db,
+            vec![(
+                again[0].clone(),
+                store::SubmitResult::Accepted {
+                    smsc: "sim".into(),
+                    parts: vec![(1, id.clone(), MsgIdMatching::Exact.submit_keys(&id))],
+                    final_on_acceptance: false,
+                    expires_at: now_ms() + 3_600_000,
+                },
+            )],
+        )
+        .await
+        .expect("accepted");
+        let (status, submitted): (i64, Option<i64>) =
+            sqlx::query_as("SELECT status, submitted_at FROM messages WHERE id = $1")
+                .bind(again[0].id)
+                .fetch_one(t.db.pool())
+                .await
+                .expect("message");
+        assert_eq!(status, 4, "{}: PROCESSING, awaiting its receipt", t.name);
+        assert!(submitted.is_some(), "{}", t.name);
+        // Recorded once: a late second outcome for it is left alone.
+        store::record_many(
+            &t.db,
+            vec![(
+                again[0].clone(),
+                store::SubmitResult::refused(sms::ErrorCode::Unknown),
+            )],
+        )
+        .await
+        .expect("late outcome");
+        let status: i64 = sqlx::query_scalar("SELECT status FROM messages WHERE id = $1")
+            .bind(again[0].id)
+            .fetch_one(t.db.pool())
+            .await
+            .expect("status");
+        assert_eq!(status, 4, "{}", t.name);
+        assert_eq!(charges(&t.db, account).await, 0, "{}", t.name);
+        check_ledger(&t).await;
+    }
+}

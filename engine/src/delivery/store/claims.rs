@@ -8,7 +8,7 @@ use crate::ledger::store::{hold, LedgerError, UNRESERVE};
 use futures::FutureExt;
 use sms::{DeliveryStatus, ErrorCode, Money};
 use sqlx::{AnyConnection, Executor};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 mod native;
 
@@ -74,6 +74,15 @@ impl ClaimedMessage {
     /// without a new hold. Every other claimed message was waiting when claimed.
     fn holds_its_charge(&self) -> bool {
         self.status == DeliveryStatus::Processing && self.hold.minor() > 0
+    }
+
+    /// Costs nothing (a verification code the installation pays for): there is no charge to
+    /// hold, so it is sent from its waiting status and stays in it until its outcome is
+    /// recorded (acceptance, refusal or expiry end it there; a retry leaves it waiting, to be
+    /// claimed again like any waiting message). A paid message is PROCESSING and holds its
+    /// charge meanwhile; see [`super::outcomes`]' `IN_ATTEMPT`.
+    pub fn is_free(&self) -> bool {
+        self.charge().minor() == 0
     }
 
     pub fn charge(&self) -> Money {
@@ -388,6 +397,27 @@ async fn prepare_in(
     let now = now_ms();
     let still = still_waiting(&mut *tx, messages).await?;
     let (mut out, by_account) = first_decisions(messages, limits, &still);
+    // Holds go account by account in id order, but the reservations of refused messages are
+    // given back after them: an account whose messages were all refused would be locked after
+    // a higher one that was held (against another transaction locking the two in id order, a
+    // deadlock). A chunk of several accounts locks them all first, in id order.
+    let accounts: BTreeSet<i64> = by_account
+        .keys()
+        .copied()
+        .chain(
+            messages
+                .iter()
+                .zip(&out)
+                .filter(|(_, d)| matches!(d, Some(Prepared::Refused(_))))
+                .map(|(m, _)| m.account_id),
+        )
+        .collect();
+    if accounts.len() > 1 {
+        sqlx::query("SELECT id FROM accounts WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE")
+            .bind(pg_int8_array(accounts))
+            .fetch_all(&mut *tx)
+            .await?;
+    }
     // One hold for all of an account's messages when its balance covers them (the usual
     // case); otherwise one message at a time, in queue order, until the balance runs out.
     let mut newly_held = Vec::new();
@@ -396,7 +426,7 @@ async fn prepare_in(
         if hold(&mut *tx, account_id, Money::from_minor(total)).await? {
             for i in indexes {
                 out[i] = Some(Prepared::Send);
-                newly_held.push(messages[i].id);
+                newly_held.extend(held_id(&messages[i]));
             }
             continue;
         }
@@ -404,7 +434,7 @@ async fn prepare_in(
             let m = &messages[i];
             if hold(&mut *tx, m.account_id, m.charge()).await? {
                 out[i] = Some(Prepared::Send);
-                newly_held.push(m.id);
+                newly_held.extend(held_id(m));
             } else {
                 out[i] = Some(Prepared::Refused(ErrorCode::InsufficientBalance));
             }
@@ -442,6 +472,12 @@ async fn prepare_in(
             .await?;
     }
     Ok(decided(out))
+}
+
+/// The message to mark as holding its charge once its hold is taken: none for a free one,
+/// which holds nothing and stays waiting ([`ClaimedMessage::is_free`]).
+fn held_id(m: &ClaimedMessage) -> Option<i64> {
+    (!m.is_free()).then_some(m.id)
 }
 
 /// Which of the claimed messages that need a hold are still waiting. One another dispatcher

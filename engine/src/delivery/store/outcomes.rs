@@ -66,6 +66,21 @@ pub fn retry_delay_ms(attempts: i64) -> i64 {
     (2_000i64 << doublings).min(5 * 60_000)
 }
 
+/// The messages whose outcome is still to be recorded, as an SQL condition: a paid message
+/// holds its charge (PROCESSING, `hold_minor > 0`) until then; a free one, with nothing to
+/// hold, stays waiting ([`ClaimedMessage::is_free`]). A message whose outcome was recorded
+/// (by an earlier attempt, or by a dispatcher that took its claim over) is neither.
+/// `processing` is the parameter holding PROCESSING; `keyed` adds `+ 0` to every column, so
+/// that no index on them can serve the condition ([`acceptances_sql`]).
+pub(super) fn in_attempt(processing: &str, keyed: bool) -> String {
+    let k = if keyed { " + 0" } else { "" };
+    format!(
+        "((status{k} = {processing} AND hold_minor{k} > 0) \
+         OR (status{k} IN {waiting} AND unit_price_minor{k} = 0))",
+        waiting = sql_in(&DeliveryStatus::WAITING)
+    )
+}
+
 /// Records the outcome of one attempt. Acceptance turns the hold into the message's one charge
 /// and records its parts' SMSC ids (receipts that arrived first are applied by
 /// [`apply_unmatched_receipts`]).
@@ -141,17 +156,18 @@ async fn record_many_in(
     tx: &mut AnyConnection,
     results: &[(ClaimedMessage, SubmitResult)],
 ) -> Result<(), LedgerError> {
-    // Guard: only messages still holding their charge are recorded (a message recorded by an
-    // earlier attempt, or taken over after a crash, is left alone). The rows are locked, so a
-    // second recorder of the same message (a claim taken over from a process presumed dead)
-    // waits, then finds the hold gone and skips it.
+    // Guard: only messages still in their attempt are recorded ([`in_attempt`]; a message
+    // recorded by an earlier attempt, or taken over after a crash, is left alone). The rows are
+    // locked, in id order as everywhere else, so a second recorder of the same message (a claim
+    // taken over from a process presumed dead) waits, then finds it recorded and skips it.
     let mut holding: HashMap<i64, i64> = HashMap::new();
     if !results.is_empty() {
         holding.extend(
-            sqlx::query_as::<_, (i64, i64)>(
-                "SELECT id, hold_minor FROM messages WHERE id = ANY($1::int8[]) AND status = $2 \
-                 AND hold_minor > 0 FOR UPDATE",
-            )
+            sqlx::query_as::<_, (i64, i64)>(&format!(
+                "SELECT id, hold_minor FROM messages WHERE id = ANY($1::int8[]) AND {} \
+                 ORDER BY id FOR UPDATE",
+                in_attempt("$2", false)
+            ))
             .bind(pg_int8_array(results.iter().map(|(m, _)| m.id)))
             .bind(i64::from(DeliveryStatus::Processing))
             .fetch_all(&mut *tx)
@@ -315,14 +331,14 @@ pub(super) async fn record_acceptances(
 /// [`part_rows_sql`] and [`key_rows_sql`] take them.
 ///
 /// It is planned once per connection ([`crate::db::KEYED_PLANS`]), so every row it reads is
-/// found by a key: the messages by id (`status + 0` and `hold_minor + 0` keep the planner from
-/// the status indexes, which would read every message in flight), the charges by reference,
-/// the accounts by id.
+/// found by a key: the messages by id (`in_attempt`'s `+ 0` keeps the planner from the status
+/// indexes, which would read every message in flight), the charges by reference, the accounts
+/// by id.
 fn acceptances_sql() -> String {
     format!(
         "WITH holding AS MATERIALIZED ( \
-           SELECT id, hold_minor FROM messages WHERE id = ANY($1::int8[]) AND status + 0 = $8 \
-           AND hold_minor + 0 > 0 FOR UPDATE), \
+           SELECT id, hold_minor FROM messages WHERE id = ANY($1::int8[]) AND {in_attempt} \
+           ORDER BY id FOR UPDATE), \
          held_charges AS ( \
            SELECT r.account_id, m.hold_minor AS amount, r.description, r.reference, r.n, \
              r.message_id, r.status, r.expires_at, r.final_on_acceptance \
@@ -334,6 +350,7 @@ fn acceptances_sql() -> String {
          {charges} \
          SELECT ferry_cannot_charge(account_id) FROM charge_sums \
          WHERE account_id NOT IN (SELECT id FROM charged_accounts)",
+        in_attempt = in_attempt("$8", true),
         charges = held_charge_clauses(
             "$9",
             &[
@@ -648,10 +665,12 @@ mod tests {
         let Some(t) = postgres().await else {
             return;
         };
-        let mut conn = t.db.pool().acquire().await.expect("connection");
-        for setting in crate::db::KEYED_PLANS {
-            conn.execute(*setting).await.expect("setting");
-        }
+        let mut conn =
+            t.db.keyed_pool()
+                .expect("PostgreSQL has keyed connections")
+                .acquire()
+                .await
+                .expect("connection");
         let types = "int8[], int8[], text[], text[], int8[], int8[], bool[], int8, int8, \
                      int8[], int8[], text[], text[], text[], text[], int8[], int8[]";
         conn.execute(format!("PREPARE acceptances ({types}) AS {}", acceptances_sql()).as_str())
@@ -664,8 +683,12 @@ mod tests {
                 .fetch_all(&mut *conn)
                 .await
                 .expect("explain");
-        let unique: Vec<String> = sqlx::query_scalar(
-            "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+        // Each unique index with its first column: a condition on a later column alone reads
+        // the whole index.
+        let unique: Vec<(String, String)> = sqlx::query_as(
+            "SELECT c.relname::text, a.attname::text FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
              WHERE i.indisunique",
         )
         .fetch_all(&mut *conn)
@@ -689,18 +712,19 @@ mod tests {
             };
             scans += 1;
             let index = rest.split_whitespace().next().unwrap_or_default();
-            assert!(
-                unique.iter().any(|u| u == index),
-                "not a key: {line}\n{plan_text}"
-            );
+            let Some((_, first)) = unique.iter().find(|(name, _)| name == index) else {
+                panic!("not a key: {line}\n{plan_text}");
+            };
             // The scan's details follow it, up to the next plan node.
             let details: Vec<&String> = plan[i + 1..]
                 .iter()
                 .take_while(|l| !l.contains("->"))
                 .collect();
             assert!(
-                details.iter().any(|l| l.contains("Index Cond")),
-                "an index read whole: {line}\n{plan_text}"
+                details
+                    .iter()
+                    .any(|l| l.contains("Index Cond") && l.contains(&format!("({first} ="))),
+                "an index read whole (no condition on {first}): {line}\n{plan_text}"
             );
         }
         // Messages (the guard and the update), charges before, and accounts (lock, update).

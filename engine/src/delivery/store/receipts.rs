@@ -416,6 +416,8 @@ pub(super) async fn apply_part_updates(
             .execute(&mut *tx)
             .await?;
         }
+        // In account id order: the order every transaction locks account rows in.
+        refunds.sort_by_key(|m| (m.account_id, m.id));
         for msg in refunds {
             refund(tx, msg).await?;
         }

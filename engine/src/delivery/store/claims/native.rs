@@ -1,7 +1,7 @@
 //! Claims and holds on the SQLite writer's own connection ([`crate::writer`]): the same claim
 //! statement as the parent module's, prepared once, and the holds message by message.
 
-use super::{claim_sql, ClaimRow, ClaimedMessage, Prepared, NODE_TIMEOUT_MS};
+use super::{claim_sql, held_id, ClaimRow, ClaimedMessage, Prepared, NODE_TIMEOUT_MS};
 use crate::db::{now_ms, Backend};
 use crate::delivery::store::{sql_in, status_at};
 use crate::ledger::store::{LedgerError, HOLD, UNRESERVE};
@@ -98,7 +98,7 @@ pub(super) fn prepare(
         if hold(conn, account_id, Money::from_minor(total))? {
             for i in indexes {
                 out[i] = Some(Prepared::Send);
-                newly_held.push(messages[i].id);
+                newly_held.extend(held_id(&messages[i]));
             }
             continue;
         }
@@ -106,7 +106,7 @@ pub(super) fn prepare(
             let m = &messages[i];
             if hold(conn, m.account_id, m.charge())? {
                 out[i] = Some(Prepared::Send);
-                newly_held.push(m.id);
+                newly_held.extend(held_id(m));
             } else {
                 out[i] = Some(Prepared::Refused(ErrorCode::InsufficientBalance));
             }

@@ -21,9 +21,7 @@ pub(super) fn record_many(
     let processing = i64::from(DeliveryStatus::Processing);
     let mut accepted: Vec<Acceptance> = Vec::new();
     {
-        let mut holding = conn.prepare_cached(
-            "SELECT hold_minor FROM messages WHERE id = ?1 AND status = ?2 AND hold_minor > 0",
-        )?;
+        let mut holding = conn.prepare_cached(&HOLDING)?;
         // Holds are read before any is released: a message named twice in the group (no
         // caller does) would otherwise be recorded, and charged, twice.
         let mut seen = std::collections::HashSet::new();
@@ -45,6 +43,14 @@ pub(super) fn record_many(
     }
     record_acceptances(conn, &accepted)
 }
+
+/// The hold of a message whose outcome is still to be recorded ([`super::in_attempt`]).
+static HOLDING: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT hold_minor FROM messages WHERE id = ?1 AND {}",
+        super::in_attempt("?2", false)
+    )
+});
 
 /// Acceptances: each hold becomes the message's one charge (per account, in account order as
 /// everywhere else), then the messages and their parts are written.
