@@ -1525,3 +1525,99 @@ async fn a_free_message_is_recorded_retried_and_finished_without_a_charge() {
         check_ledger(&t).await;
     }
 }
+
+/// Two chunks held at once, each with a message one account cannot afford and one the other
+/// account can, in opposite orders: a hold locks the account it takes, and a refusal gives the
+/// refused message's reservation back afterwards, so without a common order the two
+/// transactions lock the two account rows the opposite way round (on PostgreSQL a deadlock,
+/// the chunk's messages given back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn holds_for_two_accounts_at_once_never_deadlock() {
+    const PAIRS: usize = 20;
+    const DEAR: i64 = 1_000_000; // HK$100, more than either account keeps for it
+    for t in all_backends().await {
+        let opening = Money::from_minor(PAIRS as i64 * (PRICE.minor() + DEAR));
+        let alice = customer(&t.db, "holds-a", opening).await;
+        let bob = customer(&t.db, "holds-b", opening).await;
+        for (account, first) in [(alice, 41_000u64), (bob, 42_000)] {
+            create_batch(
+                &t.db,
+                &new_batch(account, Route::HkBusiness, "cheap", &numbers(PAIRS, first)),
+            )
+            .await
+            .expect("cheap batch");
+            create_batch(
+                &t.db,
+                &NewBatch {
+                    sender_id: Some("FerryTest".to_string()),
+                    ..NewBatch::on_route(
+                        account,
+                        Route::HkBusiness,
+                        "dear",
+                        numbers(PAIRS, first + 500)
+                            .into_iter()
+                            .map(|n| (n, Money::from_minor(DEAR))),
+                    )
+                },
+            )
+            .await
+            .expect("dear batch");
+            // Staff take the dear messages' share away: the cheap ones still fit.
+            let mut tx = t.db.pool().begin().await.expect("tx");
+            post(
+                &mut tx,
+                Posting {
+                    account_id: account,
+                    kind: EntryKind::Fee,
+                    amount: Money::from_minor(PAIRS as i64 * DEAR),
+                    description: "fee",
+                    reference: None,
+                    created_by: None,
+                },
+            )
+            .await
+            .expect("fee");
+            tx.commit().await.expect("commit");
+        }
+        store::heartbeat(&t.db, "holds-node").await.expect("beat");
+        let claimed = store::claim(&t.db, "holds-node", 1_000, 60_000)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 4 * PAIRS, "{}", t.name);
+        let of = |account: i64, dear: bool| -> Vec<store::ClaimedMessage> {
+            claimed
+                .iter()
+                .filter(|m| m.account_id == account && (m.unit_price.minor() == DEAR) == dear)
+                .cloned()
+                .collect()
+        };
+        let (a_cheap, a_dear, b_cheap, b_dear) = (
+            of(alice, false),
+            of(alice, true),
+            of(bob, false),
+            of(bob, true),
+        );
+        for i in 0..PAIRS {
+            let one = vec![a_dear[i].clone(), b_cheap[i].clone()];
+            let other = vec![a_cheap[i].clone(), b_dear[i].clone()];
+            let (x, y) = tokio::join!(
+                store::prepare(&t.db, &one, &|_| None),
+                store::prepare(&t.db, &other, &|_| None)
+            );
+            let refused = store::Prepared::Refused(sms::ErrorCode::InsufficientBalance);
+            let x = x.unwrap_or_else(|e| panic!("{}: pair {i}, first chunk: {e}", t.name));
+            let y = y.unwrap_or_else(|e| panic!("{}: pair {i}, second chunk: {e}", t.name));
+            assert_eq!(x, vec![refused, store::Prepared::Send], "{}", t.name);
+            assert_eq!(y, vec![store::Prepared::Send, refused], "{}", t.name);
+        }
+        for account in [alice, bob] {
+            assert_eq!(
+                balance(&t.db, account).await,
+                (PAIRS as i64 * PRICE.minor(), PAIRS as i64 * PRICE.minor()),
+                "{}: every cheap message held",
+                t.name
+            );
+        }
+        check_ledger(&t).await;
+    }
+}
