@@ -685,18 +685,7 @@ async fn parked_receipts_are_applied_together_in_arrival_order_once_their_parts_
         let results: Vec<_> = claimed
             .iter()
             .enumerate()
-            .map(|(i, m)| {
-                let id = format!("early-{i}");
-                (
-                    m.clone(),
-                    store::SubmitResult::Accepted {
-                        smsc: smsc.into(),
-                        parts: vec![(1, id.clone(), MsgIdMatching::Exact.submit_keys(&id))],
-                        final_on_acceptance: false,
-                        expires_at: now_ms() + 3_600_000,
-                    },
-                )
-            })
+            .map(|(i, m)| (m.clone(), accepted_as(&format!("early-{i}"))))
             .collect();
         store::record_many(&t.db, results).await.expect("accepted");
         assert_eq!(
@@ -1230,15 +1219,7 @@ async fn groups_recorded_at_once_across_two_accounts_never_deadlock() {
                 .collect()
         };
         let (a, b) = (of(alice), of(bob));
-        let accepted = |m: &store::ClaimedMessage| {
-            let id = format!("cross-{}", m.id);
-            store::SubmitResult::Accepted {
-                smsc: "sim".into(),
-                parts: vec![(1, id.clone(), MsgIdMatching::Exact.submit_keys(&id))],
-                final_on_acceptance: false,
-                expires_at: now_ms() + 3_600_000,
-            }
-        };
+        let accepted = |m: &store::ClaimedMessage| accepted_as(&format!("cross-{}", m.id));
         let refused = || store::SubmitResult::refused(sms::ErrorCode::Unknown);
         for i in 0..PAIRS {
             let one = vec![
@@ -1290,14 +1271,8 @@ async fn a_group_of_acceptances_charges_each_hold_once_across_accounts() {
             .await
             .expect("batch");
         }
-        store::heartbeat(&t.db, "group-node").await.expect("beat");
-        let claimed = store::claim(&t.db, "group-node", 1_000, 60_000)
-            .await
-            .expect("claim");
+        let claimed = claim_and_hold(&t.db, "group-node").await;
         assert_eq!(claimed.len(), 9);
-        store::prepare(&t.db, &claimed, &|_| None)
-            .await
-            .expect("holds");
         let holds: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
             "SELECT id, hold_minor FROM messages WHERE account_id IN ($1, $2)",
         )
@@ -1315,15 +1290,7 @@ async fn a_group_of_acceptances_charges_each_hold_once_across_accounts() {
                 .cloned()
                 .collect()
         };
-        let accepted = |m: &store::ClaimedMessage| {
-            let id = format!("group-{}", m.id);
-            store::SubmitResult::Accepted {
-                smsc: "sim".into(),
-                parts: vec![(1, id.clone(), MsgIdMatching::Exact.submit_keys(&id))],
-                final_on_acceptance: false,
-                expires_at: now_ms() + 3_600_000,
-            }
-        };
+        let accepted = |m: &store::ClaimedMessage| accepted_as(&format!("group-{}", m.id));
         let (a, b, c) = (of(alice), of(bob), of(carol));
         assert_ne!(holds[&a[0].id], holds[&a[2].id], "{}", t.name);
         // Alice's second message already has its charge.
@@ -1455,18 +1422,8 @@ async fn a_free_message_is_recorded_retried_and_finished_without_a_charge() {
         )
         .await
         .expect("batch");
-        store::heartbeat(&t.db, "free-node").await.expect("beat");
-        let claim = || async {
-            let claimed = store::claim(&t.db, "free-node", 10, 60_000)
-                .await
-                .expect("claim");
-            let decisions = store::prepare(&t.db, &claimed, &|_| None)
-                .await
-                .expect("prepare");
-            assert_eq!(decisions, vec![store::Prepared::Send], "{}", t.name);
-            claimed
-        };
-        let first = claim().await;
+        let first = claim_and_hold(&t.db, "free-node").await;
+        assert_eq!(first.len(), 1, "{}", t.name);
         store::record_many(
             &t.db,
             vec![(
@@ -1480,19 +1437,14 @@ async fn a_free_message_is_recorded_retried_and_finished_without_a_charge() {
         )
         .await
         .expect("retry");
-        let again = claim().await;
+        let again = claim_and_hold(&t.db, "free-node").await;
+        assert_eq!(again.len(), 1, "{}", t.name);
         assert_eq!(again[0].id, first[0].id, "{}: claimed again", t.name);
-        let id = format!("free-{}", again[0].id);
         store::record_many(
             &t.db,
             vec![(
                 again[0].clone(),
-                store::SubmitResult::Accepted {
-                    smsc: "sim".into(),
-                    parts: vec![(1, id.clone(), MsgIdMatching::Exact.submit_keys(&id))],
-                    final_on_acceptance: false,
-                    expires_at: now_ms() + 3_600_000,
-                },
+                accepted_as(&format!("free-{}", again[0].id)),
             )],
         )
         .await

@@ -139,6 +139,21 @@ pub async fn claim_and_hold(db: &Db, node: &str) -> Vec<ClaimedMessage> {
     claimed
 }
 
+/// The operator's acceptance of a one-part message as SMSC `sim` id `smsc_id` (looked up
+/// exactly), valid for an hour: what a submit's response records.
+pub fn accepted_as(smsc_id: &str) -> store::SubmitResult {
+    store::SubmitResult::Accepted {
+        smsc: "sim".into(),
+        parts: vec![(
+            1,
+            smsc_id.to_string(),
+            MsgIdMatching::Exact.submit_keys(smsc_id),
+        )],
+        final_on_acceptance: false,
+        expires_at: now_ms() + 3_600_000,
+    }
+}
+
 pub async fn messages(db: &Db, batch_id: i64) -> Vec<Msg> {
     sqlx::query("SELECT destination, status, error_code, charge_minor FROM messages WHERE batch_id = $1 ORDER BY id")
         .bind(batch_id)

@@ -80,7 +80,7 @@ impl ClaimedMessage {
     /// hold, so it is sent from its waiting status and stays in it until its outcome is
     /// recorded (acceptance, refusal or expiry end it there; a retry leaves it waiting, to be
     /// claimed again like any waiting message). A paid message is PROCESSING and holds its
-    /// charge meanwhile; see [`super::outcomes`]' `IN_ATTEMPT`.
+    /// charge meanwhile (`outcomes::in_attempt` says which messages an outcome is recorded for).
     pub fn is_free(&self) -> bool {
         self.charge().minor() == 0
     }

@@ -71,7 +71,7 @@ pub fn retry_delay_ms(attempts: i64) -> i64 {
 /// hold, stays waiting ([`ClaimedMessage::is_free`]). A message whose outcome was recorded
 /// (by an earlier attempt, or by a dispatcher that took its claim over) is neither.
 /// `processing` is the parameter holding PROCESSING; `keyed` adds `+ 0` to every column, so
-/// that no index on them can serve the condition ([`acceptances_sql`]).
+/// that no index on them can serve the condition ([`ACCEPTANCES`]).
 pub(super) fn in_attempt(processing: &str, keyed: bool) -> String {
     let k = if keyed { " + 0" } else { "" };
     format!(
@@ -289,7 +289,7 @@ pub(super) async fn record_acceptances(
         .iter()
         .map(|a| charge_reference(a.message))
         .collect();
-    let result = sqlx::query(&acceptances_sql())
+    let result = sqlx::query(&ACCEPTANCES)
         .bind(pg_int8_array(accepted.iter().map(|a| a.message.id)))
         .bind(pg_int8_array(accepted.iter().map(|a| a.message.account_id)))
         .bind(pg_text_array(descriptions.iter().map(String::as_str)))
@@ -333,8 +333,8 @@ pub(super) async fn record_acceptances(
 /// It is planned once per connection ([`crate::db::KEYED_PLANS`]), so every row it reads is
 /// found by a key: the messages by id (`in_attempt`'s `+ 0` keeps the planner from the status
 /// indexes, which would read every message in flight), the charges by reference, the accounts
-/// by id.
-fn acceptances_sql() -> String {
+/// by id. Built once: every group runs it.
+static ACCEPTANCES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "WITH holding AS MATERIALIZED ( \
            SELECT id, hold_minor FROM messages WHERE id = ANY($1::int8[]) AND {in_attempt} \
@@ -377,7 +377,7 @@ fn acceptances_sql() -> String {
             ]
         ),
     )
-}
+});
 
 /// Records an attempt that did not end with every part accepted: its accepted parts are
 /// stored; a refusal or an expiry ends the message, charging only the parts the operator took;
@@ -652,7 +652,7 @@ pub async fn expire_overdue(db: &Db) -> Result<u64, LedgerError> {
 
 #[cfg(test)]
 mod tests {
-    use super::acceptances_sql;
+    use super::ACCEPTANCES;
     use crate::db::testing::postgres;
     use sqlx::Executor;
 
@@ -673,7 +673,7 @@ mod tests {
                 .expect("connection");
         let types = "int8[], int8[], text[], text[], int8[], int8[], bool[], int8, int8, \
                      int8[], int8[], text[], text[], text[], text[], int8[], int8[]";
-        conn.execute(format!("PREPARE acceptances ({types}) AS {}", acceptances_sql()).as_str())
+        conn.execute(format!("PREPARE acceptances ({types}) AS {}", *ACCEPTANCES).as_str())
             .await
             .expect("prepare");
         let args = "'{1,2}', '{1,1}', '{a,b}', '{msg-1,msg-2}', '{4,4}', '{0,0}', '{f,f}', 4, 0, \
