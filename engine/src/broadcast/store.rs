@@ -10,7 +10,7 @@ use crate::db::Db;
 use crate::delivery::store::{BatchError, BatchWriter, NewBatch, Recipient, Unsent};
 use crate::error::{Error, FieldErrors};
 use crate::pricing::store::current as current_prices;
-use sms::{ChinaSignature, HkRouteChoice, KeywordSet, Money, Msisdn, Route};
+use sms::{ChinaSignature, HkRouteChoice, KeywordSet, Money, Route};
 use std::collections::HashMap;
 
 /// Pasted lists are bounded like uploads (§6: 50,000 numbers).
@@ -223,11 +223,7 @@ pub async fn check_and_price(
         )
     })?;
     let default_country_code = default_country_code.unwrap_or(facts.default_country_code);
-    if Msisdn::parse("12345678", default_country_code)
-        == Err(sms::msisdn::MsisdnError::UnknownDefaultCountry(
-            default_country_code,
-        ))
-    {
+    if !sms::msisdn::is_known_country_code(default_country_code) {
         return Err(Error::field(
             "default_country_code",
             format!("{default_country_code} is not a country code."),

@@ -20,10 +20,7 @@ pub struct Normalizer {
 impl Normalizer {
     /// `None` when the default country code is unknown.
     pub fn new(default_country_code: u16) -> Option<Normalizer> {
-        // A known code parses some number (or fails for a reason other than the code).
-        if let Err(sms::msisdn::MsisdnError::UnknownDefaultCountry(_)) =
-            Msisdn::parse("12345678", default_country_code)
-        {
+        if !sms::msisdn::is_known_country_code(default_country_code) {
             return None;
         }
         Some(Normalizer {

@@ -264,11 +264,7 @@ pub mod store {
                 ),
             ));
         }
-        if sms::Msisdn::parse("12345678", settings.default_country_code)
-            == Err(sms::msisdn::MsisdnError::UnknownDefaultCountry(
-                settings.default_country_code,
-            ))
-        {
+        if !sms::msisdn::is_known_country_code(settings.default_country_code) {
             return Err(Error::field(
                 "default_country_code",
                 format!("+{} is not a country code.", settings.default_country_code),

@@ -30,10 +30,12 @@ use http::{header, HeaderMap, StatusCode};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-/// What every API handler sees.
+/// What every API handler sees. axum clones the state for every request (the extractor and
+/// the key middleware each take one): behind an `Arc` that is one count, not a copy of every
+/// setting and handle.
 #[derive(Clone)]
 pub struct ApiState {
-    pub server: ServerState,
+    pub server: Arc<ServerState>,
     limiter: Arc<limiter::RateLimiter>,
 }
 
@@ -46,7 +48,7 @@ impl ApiState {
     /// The state of one door; each door built from it has its own rate limiter.
     pub fn new(server: ServerState, settings: &ApiSettings) -> ApiState {
         ApiState {
-            server,
+            server: Arc::new(server),
             limiter: Arc::new(limiter::RateLimiter::new(
                 settings.requests_per_second,
                 settings.burst,
