@@ -36,6 +36,17 @@ EOF
 }
 
 vm_hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# cpu_ms PID...: user + system CPU milliseconds the processes have used so far (0 for one gone).
+cpu_ms() {
+  local tck total=0 pid t
+  tck="$(getconf CLK_TCK)"
+  for pid in "$@"; do
+    # Fields after "pid (comm) ": state is 1st, utime 12th, stime 13th.
+    t="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')"
+    total=$((total + ${t:-0}))
+  done
+  echo $((total * 1000 / tck))
+}
 
 # ---- the counting SMSC (bench/smsc/counting-smsc.mjs, the npm `smpp` package) -----------------
 SMSC_PID="" SMSC_PORT="" SMSC_CONTROL=""

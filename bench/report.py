@@ -575,6 +575,42 @@ def render(out, md_path, chart_path):
     if rows:
         s.append("Ratios of medians (Ferry / Kannel; above 1 = Ferry faster):\n")
         s.append(table(["pair", "receipts / s", "accepted / s", "HTTP req / s", "target (receipts)"], rows) + "\n")
+    cpu_rows = []
+    cpu_med = {}
+    for g in order:
+        rs = [r for r in groups.get(g, []) if isinstance(r.get("cpu_us_per_message"), dict)]
+        if not rs:
+            continue
+        parts = {k: mmm([r["cpu_us_per_message"].get(k) for r in rs]) for k in ("gateway", "load_generator", "smsc")}
+        if not all(parts.values()):
+            continue
+        totals = mmm([sum(r["cpu_us_per_message"].get(k, 0) for k in ("gateway", "load_generator", "smsc")) for r in rs])
+        cpus = mmm([r.get("cpus") for r in rs])
+        cores = cpus[1] if cpus else 2
+        cpu_med[g] = (parts["gateway"][1], totals[1])
+        cpu_rows.append((g, f"{parts['gateway'][1]:,.0f}", f"{parts['load_generator'][1]:,.0f}",
+                         f"{parts['smsc'][1]:,.0f}", f"{totals[1]:,.0f}",
+                         f"{cores * 1e6 / totals[1]:,.0f}" if totals[1] else "–"))
+    if cpu_rows:
+        s.append(
+            "Where the cores go (median µs of CPU per message over the load, user + system, from "
+            "`/proc` for the gateway and the SMSC and from the load generator itself; the load "
+            "generator for Kannel also receives its delivery reports). All of it shares the "
+            "machine's cores, so *cores ÷ total* bounds receipts/s when the machine is saturated:\n"
+        )
+        s.append(table(["system", "gateway", "load generator", "SMSC", "total", "cores ÷ total (msg/s)"], cpu_rows) + "\n")
+        f, k = cpu_med.get("Ferry (SQLite)"), cpu_med.get("Kannel (memory queue)")
+        kr = med_of("Kannel (memory queue)", "receipts_per_s")
+        if f and k and kr:
+            cores = (mmm([r.get("cpus") for r in groups["Ferry (SQLite)"]]) or (0, 2, 0))[1]
+            need_total = cores * 1e6 / (3 * kr)
+            harness = f[1] - f[0]
+            s.append(
+                f"3× Kannel's median ({kr:,.0f} receipts/s) is {3 * kr:,.0f} receipts/s: at most "
+                f"{need_total:,.0f} µs of the cores per message, all processes together. Ferry's harness "
+                f"(load generator + SMSC) alone takes {harness:,.0f} µs, which leaves "
+                f"{max(need_total - harness, 0):,.0f} µs for Ferry against the {f[0]:,.0f} µs it uses.\n"
+            )
     ferry_dups = [r for r in peer if r.get("peer") == "ferry" and r.get("smsc_duplicate_submits")]
     if ferry_dups:
         s.append("**Duplicates**: the SMSC received a message Ferry had already submitted in "

@@ -20,7 +20,9 @@
 # with the same definitions as the Kannel run: http_rps = N / (last response - first request);
 # accepted_per_s = N / (last submit_sm at the SMSC - first request); receipts_per_s and
 # elapsed_s = until the SMSC had Ferry's deliver_sm_resp for all N receipts; peak_rss_kb =
-# VmHWM of the `ferry serve` process. Exits non-zero if anything was incomplete.
+# VmHWM of the `ferry serve` process; cpu_us_per_message = user + system CPU over the load per
+# message of `ferry serve`, the load generator and the SMSC, which share the machine's cores.
+# Exits non-zero if anything was incomplete.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib.sh"
 
@@ -45,12 +47,15 @@ start_ferry_serve
 bench_say "ferry serve on 127.0.0.1:$FERRY_PORT ($BACKEND), SMSC 127.0.0.1:$SMSC_PORT; sending $N messages at concurrency $C"
 
 LOADAVG="$(cut -d' ' -f1 /proc/loadavg)"
+# CPU of `ferry serve` and of the SMSC over the load (the load generator reports its own).
+CPU0_FERRY="$(cpu_ms "$FERRY_PID")" CPU0_SMSC="$(cpu_ms "$SMSC_PID")"
 node "$BENCH_DIR/ferry/loadgen.mjs" --url "http://127.0.0.1:$FERRY_PORT" --api-key "$FERRY_API_KEY" \
   --smsc-control "http://127.0.0.1:$SMSC_CONTROL" -n "$N" -c "$C" --timeout-s "$TIMEOUT" \
   >"$BENCH_TMP/loadgen.json" 2> >(tee "$BENCH_TMP/loadgen.err" >&2) &
 LG_PID=$!
 wait "$LG_PID" || die "load or receipts incomplete: $(cat "$BENCH_TMP/loadgen.json" 2>/dev/null)"
 HWM="$(vm_hwm_kb "$FERRY_PID")"
+CPU_FERRY=$(( $(cpu_ms "$FERRY_PID") - CPU0_FERRY )) CPU_SMSC=$(( $(cpu_ms "$SMSC_PID") - CPU0_SMSC ))
 check_ledger
 DB_BYTES=0
 [ "$BACKEND" = sqlite ] && DB_BYTES="$(du -cb "$BENCH_TMP"/ferry.db* 2>/dev/null | awk 'END {print $1}')"
@@ -58,7 +63,7 @@ DB_BYTES=0
 node -e '
   const fs = require("fs");
   const lg = JSON.parse(fs.readFileSync(process.argv[1]));
-  const [backend, n, c, hwm, loadavg, cpus, dbBytes, ledgerFile] = process.argv.slice(2);
+  const [backend, n, c, hwm, loadavg, cpus, dbBytes, ledgerFile, cpuFerry, cpuSmsc] = process.argv.slice(2);
   const ledger = JSON.parse(fs.readFileSync(ledgerFile));
   const N = Number(n), t0 = lg.first_request_ms, s = (ms) => (ms - t0) / 1000;
   const r = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
@@ -77,5 +82,12 @@ node -e '
     loadavg_1m_at_start: Number(loadavg), cpus: Number(cpus),
     ledger_consistent: ledger.consistent, ledger_entries: ledger.entries,
     ledger_check_ms: r(ledger.check_ms),
+    // CPU per message over the load, microseconds: the gateway, and the harness beside it on
+    // the same cores (load generator, SMSC).
+    cpu_us_per_message: {
+      gateway: r(Number(cpuFerry) * 1000 / N, 0),
+      load_generator: r(lg.loadgen_cpu_ms * 1000 / N, 0),
+      smsc: r(Number(cpuSmsc) * 1000 / N, 0),
+    },
   }));
-' "$BENCH_TMP/loadgen.json" "$BACKEND" "$N" "$C" "$HWM" "$LOADAVG" "$(nproc)" "$DB_BYTES" "$BENCH_TMP/ledger.json"
+' "$BENCH_TMP/loadgen.json" "$BACKEND" "$N" "$C" "$HWM" "$LOADAVG" "$(nproc)" "$DB_BYTES" "$BENCH_TMP/ledger.json" "$CPU_FERRY" "$CPU_SMSC"

@@ -25,7 +25,7 @@
 // that would otherwise dominate the run. `new_connections` in the output counts the connections
 // opened (C when keep-alive held throughout).
 import http from 'node:http';
-import { load } from '../lib/load.mjs';
+import { cpuMs, load } from '../lib/load.mjs';
 
 function parseArgs(argv) {
   const o = {
@@ -111,6 +111,9 @@ function sendOne(i) {
   return request({ path: `${base.pathname}?${q}`, method: 'GET' });
 }
 
+// This process's own CPU from the first request to the last receipt (see BENCHMARKS.md: the
+// load generator shares the machine with the gateway it measures).
+const cpuAtStart = process.cpuUsage();
 const { accepted, rejected, errors, samples, firstRequestMs, lastResponseMs } =
   await run(o.n, sendOne, (status) => status === 202 || status === 200);
 log(`${accepted} accepted, ${rejected} rejected, ${errors} errors in ` +
@@ -142,6 +145,7 @@ process.stdout.write(JSON.stringify({
   first_request_ms: firstRequestMs, last_response_ms: lastResponseMs,
   final_receipts: finalReceipts, failed_receipts: failedReceipts, dlr_by_type: dlrByType,
   last_final_receipt_ms: lastFinalMs, new_connections: connections.newConnections, complete,
+  loadgen_cpu_ms: cpuMs(process.cpuUsage(cpuAtStart)),
 }) + '\n');
 sink.close();
 sink.closeAllConnections?.();

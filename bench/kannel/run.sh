@@ -28,6 +28,8 @@
 # Prints one JSON line on stdout:
 #   {"peer":"kannel","store_file":false,"messages":10000,"http_rps":..,"accepted_per_s":..,
 #    "receipts_per_s":..,"elapsed_s":..,"peak_rss_kb":..,  ...extra detail fields}
+#   cpu_us_per_message = user + system CPU per message over the load of bearerbox + smsbox,
+#   the load generator (with the delivery-report sink) and the SMSC, which share the cores.
 # Progress and errors go to stderr. Exits non-zero (with the reason and log tails) if anything
 # fails, e.g. not every request was accepted or not every receipt arrived in time.
 # Installs what it needs (kannel, nodejs, npm, curl, and the `smpp` npm package in end2end/) if
@@ -287,6 +289,17 @@ say "online: SMSC 127.0.0.1:$SMSC_PORT, sendsms 127.0.0.1:$SENDSMS_PORT, store_f
 # ---- the load ----------------------------------------------------------------------------------
 say "sending $N messages at concurrency $C"
 LOADAVG="$(cut -d' ' -f1 /proc/loadavg)" # other work on the machine skews the figures
+# user + system CPU milliseconds of processes so far (fields after "pid (comm) ": utime 12th,
+# stime 13th), as bench/lib.sh's cpu_ms: Kannel's boxes and the SMSC over the load.
+cpu_ms() {
+  local total=0 pid t
+  for pid in "$@"; do
+    t="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')"
+    total=$((total + ${t:-0}))
+  done
+  echo $((total * 1000 / $(getconf CLK_TCK)))
+}
+CPU0_KANNEL="$(cpu_ms "$BB_PID" "$SB_PID")" CPU0_SMSC="$(cpu_ms "$SMSC_PID")"
 # In the background + wait, so a SIGINT/SIGTERM to this script is handled at once.
 node "$HERE/loadgen.mjs" --sendsms "http://127.0.0.1:$SENDSMS_PORT/cgi-bin/sendsms" \
   --user bench --pass bench -n "$N" -c "$C" --dlr-mask "$DLR_MASK" --timeout-s "$TIMEOUT" --to-base "$TO_BASE" \
@@ -301,6 +314,7 @@ fi
 hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 LG_PID=""
 BB_HWM="$(hwm "$BB_PID")"; SB_HWM="$(hwm "$SB_PID")"
+CPU_KANNEL=$(( $(cpu_ms "$BB_PID" "$SB_PID") - CPU0_KANNEL )) CPU_SMSC=$(( $(cpu_ms "$SMSC_PID") - CPU0_SMSC ))
 # The sink can have the last final report before Kannel's last deliver_sm_resp reached the
 # SMSC: give the SMSC's receipt-ack count up to 10 s to catch up (it is a detail field only).
 for _ in $(seq 100); do
@@ -315,8 +329,8 @@ $STORE_FILE && STORE_BYTES="$(stat -c %s "$TMP/kannel.store" 2>/dev/null || echo
 node -e '
   const fs = require("fs");
   const [lg, sm] = [process.argv[1], process.argv[2]].map(f => JSON.parse(fs.readFileSync(f)));
-  const [storeFile, n, bbHwm, sbHwm, c, mask, storeBytes, dlrStorage, loadavg, cpus, links, delay] =
-    process.argv.slice(3);
+  const [storeFile, n, bbHwm, sbHwm, c, mask, storeBytes, dlrStorage, loadavg, cpus, links, delay,
+    cpuKannel, cpuSmsc] = process.argv.slice(3);
   const N = Number(n), t0 = lg.first_request_ms, s = (ms) => (ms - t0) / 1000;
   if (sm.submits < N) { console.error(`kannel-bench: FAILED: the SMSC saw ${sm.submits} of ${N} submits`); process.exit(1); }
   const r = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
@@ -335,6 +349,14 @@ node -e '
     dlr_by_type: lg.dlr_by_type, http_connections: lg.new_connections, bearerbox_rss_kb: Number(bbHwm), smsbox_rss_kb: Number(sbHwm),
     store_file_bytes_at_end: Number(storeBytes), loadavg_1m_at_start: Number(loadavg),
     cpus: Number(cpus),
+    // As the Ferry half: CPU per message over the load, microseconds (bearerbox + smsbox; the
+    // load generator, which here also takes the delivery reports; the SMSC).
+    cpu_us_per_message: {
+      gateway: r(Number(cpuKannel) * 1000 / N, 0),
+      load_generator: r(lg.loadgen_cpu_ms * 1000 / N, 0),
+      smsc: r(Number(cpuSmsc) * 1000 / N, 0),
+    },
   }));
 ' "$TMP/loadgen.json" "$TMP/smsc-final.json" "$STORE_FILE" "$N" "$BB_HWM" "$SB_HWM" "$C" \
-  "$DLR_MASK" "$STORE_BYTES" "$DLR_STORAGE" "$LOADAVG" "$(nproc)" "$SMSC_LINKS" "$RECEIPT_DELAY_MS"
+  "$DLR_MASK" "$STORE_BYTES" "$DLR_STORAGE" "$LOADAVG" "$(nproc)" "$SMSC_LINKS" "$RECEIPT_DELAY_MS" \
+  "$CPU_KANNEL" "$CPU_SMSC"

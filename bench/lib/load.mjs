@@ -5,6 +5,9 @@ import http from 'node:http';
 
 const nowMs = () => performance.timeOrigin + performance.now();
 
+/// User + system milliseconds of a `process.cpuUsage()` reading (microseconds).
+export const cpuMs = (u) => Math.round((u.user + u.system) / 1000);
+
 /// Keep-alive connections, `connections` at most, and at most `connectBurst` of them opening
 /// (connected but not yet answered) at once, so a run measures the server, not a SYN flood.
 function burstLimitedAgent(connections, connectBurst) {

@@ -76,6 +76,17 @@ struct AccountFacts {
     /// The account's approved custom China signature, if any.
     china_signature: Option<String>,
     default_country_code: u16,
+    /// The account's settings a send takes when the request names none.
+    defaults: SendDefaults,
+}
+
+/// What a send takes from the account's settings when the request names none (read with the
+/// account's other facts: one read of its row, not two).
+#[derive(Debug, Clone)]
+pub struct SendDefaults {
+    pub validity_minutes: i64,
+    /// Empty when the account has none.
+    pub status_callback_url: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -85,6 +96,8 @@ struct AccountFactsRow {
     balance_minor: i64,
     china_signature: Option<String>,
     default_country_code: i64,
+    validity_minutes: i64,
+    status_callback_url: String,
 }
 
 impl crate::reader::NativeRow for AccountFactsRow {
@@ -95,6 +108,8 @@ impl crate::reader::NativeRow for AccountFactsRow {
             balance_minor: row.get(2)?,
             china_signature: row.get(3)?,
             default_country_code: row.get(4)?,
+            validity_minutes: row.get(5)?,
+            status_callback_url: row.get(6)?,
         })
     }
 }
@@ -103,7 +118,9 @@ impl crate::reader::NativeRow for AccountFactsRow {
 const INLINE_LIST_BYTES: usize = 64 * crate::reader::INLINE_ROWS;
 
 async fn account_facts(db: &Db, account_id: i64) -> Result<AccountFacts, Error> {
-    const SQL: &str = "SELECT status, mobile, balance_minor, china_signature, default_country_code FROM accounts WHERE id = $1";
+    const SQL: &str =
+        "SELECT status, mobile, balance_minor, china_signature, default_country_code, \
+        validity_minutes, status_callback_url FROM accounts WHERE id = $1";
     let row: AccountFactsRow = crate::reader::fetch_optional(db, SQL, account_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -115,6 +132,10 @@ async fn account_facts(db: &Db, account_id: i64) -> Result<AccountFacts, Error> 
         china_signature: row.china_signature,
         default_country_code: u16::try_from(row.default_country_code)
             .unwrap_or(sms::msisdn::HONG_KONG_CODE),
+        defaults: SendDefaults {
+            validity_minutes: row.validity_minutes,
+            status_callback_url: row.status_callback_url,
+        },
     })
 }
 
@@ -174,6 +195,7 @@ pub struct Priced {
     pub composition: Composition,
     pub recipients: Vec<Recipient>,
     pub unsent: Vec<Unsent>,
+    pub defaults: SendDefaults,
 }
 
 /// The too-long message for a text on `table` (§4, §14: Ferry never cuts).
@@ -456,6 +478,7 @@ pub async fn check_and_price(
         composition,
         recipients: priced,
         unsent,
+        defaults: facts.defaults,
     })
 }
 
@@ -522,6 +545,7 @@ pub async fn submit_checked(
         composition,
         recipients,
         unsent,
+        defaults,
     } = check_and_price(sender, &submission).await?;
     let mut errors = FieldErrors::default();
     // A sender ID is shown on HK Business and International; a list of only HK Economic and
@@ -588,10 +612,9 @@ pub async fn submit_checked(
         None => None,
     };
     errors.into_result()?;
-    let settings = crate::settings::store::load(db, account_id).await?;
-    let validity_minutes = validity_minutes.unwrap_or(settings.validity_minutes);
+    let validity_minutes = validity_minutes.unwrap_or(defaults.validity_minutes);
     let callback_url =
-        callback_url.or_else(|| Some(settings.status_callback_url).filter(|url| !url.is_empty()));
+        callback_url.or_else(|| Some(defaults.status_callback_url).filter(|url| !url.is_empty()));
     let has_china = recipients.iter().any(|r| r.route == Route::China);
     let batch = NewBatch {
         account_id,

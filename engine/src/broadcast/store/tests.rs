@@ -666,6 +666,79 @@ async fn only_the_accounts_own_active_sender_ids_can_be_used() {
     }
 }
 
+/// A send takes the account's validity and status callback when it names none, and its own
+/// when it does (both read with the account's other facts, in one read of its row).
+#[tokio::test]
+async fn a_send_takes_the_accounts_defaults_unless_it_names_its_own() {
+    for t in all_backends().await {
+        let f = fixture(&t.db).await;
+        let writer = BatchWriter::start(t.db.clone());
+        sqlx::query(
+            "UPDATE accounts SET validity_minutes = 7, status_callback_url = $1 WHERE id = $2",
+        )
+        .bind("https://acme.example/status")
+        .bind(f.customer)
+        .execute(t.db.pool())
+        .await
+        .expect("settings");
+        let primary = sender(&t.db, f.customer);
+        let stored = |id: i64| {
+            let db = t.db.clone();
+            async move {
+                let row =
+                    sqlx::query("SELECT validity_minutes, callback_url FROM batches WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(db.pool())
+                        .await
+                        .expect("batch");
+                (
+                    row.try_get::<i64, _>(0).expect("validity"),
+                    row.try_get::<Option<String>, _>(1).expect("callback"),
+                )
+            }
+        };
+        let economic = || submission(Route::HkEconomic, "Hi", "9123 4567");
+
+        let id = submit(&primary, &writer, economic(), "", "")
+            .await
+            .expect("defaults");
+        assert_eq!(
+            stored(id).await,
+            (7, Some("https://acme.example/status".into())),
+            "{}",
+            t.name
+        );
+
+        let own = SendOptions {
+            validity_minutes: Some(30),
+            callback_url: Some("https://orders.acme.example/status"),
+            ..SendOptions::default()
+        };
+        let id = submit_checked(&primary, &writer, economic(), &own)
+            .await
+            .expect("own")
+            .batch_id;
+        assert_eq!(
+            stored(id).await,
+            (30, Some("https://orders.acme.example/status".into())),
+            "{}",
+            t.name
+        );
+
+        // Another account's settings are not this one's.
+        let sub = sender(&t.db, f.sub_account);
+        let id = submit(&sub, &writer, economic(), "", "")
+            .await
+            .expect("sub");
+        assert_eq!(
+            stored(id).await,
+            (crate::settings::DEFAULT_VALIDITY_MINUTES, None),
+            "{}",
+            t.name
+        );
+    }
+}
+
 /// §2: a trial account sends only to its registered mobile, once that mobile is verified;
 /// staff accounts never send.
 #[tokio::test]
