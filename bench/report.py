@@ -587,7 +587,7 @@ def render(out, md_path, chart_path):
         totals = mmm([sum(r["cpu_us_per_message"].get(k, 0) for k in ("gateway", "load_generator", "smsc")) for r in rs])
         cpus = mmm([r.get("cpus") for r in rs])
         cores = cpus[1] if cpus else 2
-        cpu_med[g] = (parts["gateway"][1], totals[1])
+        cpu_med[g] = (parts["gateway"][1], totals[1], cores)
         cpu_rows.append((g, f"{parts['gateway'][1]:,.0f}", f"{parts['load_generator'][1]:,.0f}",
                          f"{parts['smsc'][1]:,.0f}", f"{totals[1]:,.0f}",
                          f"{cores * 1e6 / totals[1]:,.0f}" if totals[1] else "–"))
@@ -602,8 +602,7 @@ def render(out, md_path, chart_path):
         f, k = cpu_med.get("Ferry (SQLite)"), cpu_med.get("Kannel (memory queue)")
         kr = med_of("Kannel (memory queue)", "receipts_per_s")
         if f and k and kr:
-            cores = (mmm([r.get("cpus") for r in groups["Ferry (SQLite)"]]) or (0, 2, 0))[1]
-            need_total = cores * 1e6 / (3 * kr)
+            need_total = f[2] * 1e6 / (3 * kr)
             harness = f[1] - f[0]
             s.append(
                 f"3× Kannel's median ({kr:,.0f} receipts/s) is {3 * kr:,.0f} receipts/s: at most "

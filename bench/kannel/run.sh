@@ -35,6 +35,9 @@
 # Installs what it needs (kannel, nodejs, npm, curl, and the `smpp` npm package in end2end/) if
 # missing. Everything it starts is stopped and its temp dir removed on exit, even on failure.
 set -euo pipefail
+# For cpu_ms only: this script keeps its own process handling (say, stop, die, cleanup below).
+# shellcheck source=../lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib.sh"
 
 N=10000
 C=100
@@ -289,16 +292,7 @@ say "online: SMSC 127.0.0.1:$SMSC_PORT, sendsms 127.0.0.1:$SENDSMS_PORT, store_f
 # ---- the load ----------------------------------------------------------------------------------
 say "sending $N messages at concurrency $C"
 LOADAVG="$(cut -d' ' -f1 /proc/loadavg)" # other work on the machine skews the figures
-# user + system CPU milliseconds of processes so far (fields after "pid (comm) ": utime 12th,
-# stime 13th), as bench/lib.sh's cpu_ms: Kannel's boxes and the SMSC over the load.
-cpu_ms() {
-  local total=0 pid t
-  for pid in "$@"; do
-    t="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')"
-    total=$((total + ${t:-0}))
-  done
-  echo $((total * 1000 / $(getconf CLK_TCK)))
-}
+# CPU of Kannel's boxes and of the SMSC over the load (cpu_ms: bench/lib.sh).
 CPU0_KANNEL="$(cpu_ms "$BB_PID" "$SB_PID")" CPU0_SMSC="$(cpu_ms "$SMSC_PID")"
 # In the background + wait, so a SIGINT/SIGTERM to this script is handled at once.
 node "$HERE/loadgen.mjs" --sendsms "http://127.0.0.1:$SENDSMS_PORT/cgi-bin/sendsms" \

@@ -6,7 +6,7 @@
 use app::ledger::EntryKind;
 use engine::db::{now_ms, Db};
 use engine::delivery::store::{create_batch, NewBatch};
-use engine::ledger::store::{accounts_out_of_balance, post, Posting};
+use engine::ledger::store::accounts_out_of_balance;
 use rand::Rng;
 use smpp::{Behaviour, Outcome, Simulator, SimulatorConfig};
 use sms::{Money, Route};
@@ -51,21 +51,7 @@ async fn kill_9_five_times_loses_nothing_and_charges_nothing_twice() {
     .expect("id");
     let price = Money::from_minor(3_200);
     let opening = Money::hkd(10_000);
-    let mut tx = db.pool().begin().await.expect("tx");
-    post(
-        &mut tx,
-        Posting {
-            account_id: account,
-            kind: EntryKind::TopUp,
-            amount: opening,
-            description: "t",
-            reference: None,
-            created_by: None,
-        },
-    )
-    .await
-    .expect("top up");
-    tx.commit().await.expect("commit");
+    common::dispatch::post_entry(&db, account, EntryKind::TopUp, opening, "t").await;
     let recipients: Vec<(String, Money)> = (0..MESSAGES)
         .map(|i| (format!("8529{:07}", i), price))
         .collect();

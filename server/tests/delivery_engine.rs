@@ -120,21 +120,14 @@ async fn insufficient_balance_in_the_middle_of_a_batch_stops_those_messages_unch
         .await
         .expect("accepted: balance covers it now");
         // Before dispatch, staff take HK$0.64 away (e.g. a fee): the balance now covers 3.
-        let mut tx = t.db.pool().begin().await.expect("tx");
-        post(
-            &mut tx,
-            Posting {
-                account_id: account,
-                kind: EntryKind::Fee,
-                amount: Money::from_minor(6_400),
-                description: "fee",
-                reference: None,
-                created_by: None,
-            },
+        post_entry(
+            &t.db,
+            account,
+            EntryKind::Fee,
+            Money::from_minor(6_400),
+            "fee",
         )
-        .await
-        .expect("fee");
-        tx.commit().await.expect("commit");
+        .await;
         let sim = simulator(fast(vec![(Outcome::Delivered, 1)])).await;
         let d = dispatcher_for(&t.db, &sim, MsgIdMatching::Auto);
         let ms = wait_final(&t.db, batch, Duration::from_secs(20)).await;
@@ -153,21 +146,7 @@ async fn insufficient_balance_in_the_middle_of_a_batch_stops_those_messages_unch
             "a charge equal to the balance is accepted; never below zero"
         );
         // A top-up does not retry them (§7): they stay UNDELIVERABLE.
-        let mut tx = t.db.pool().begin().await.expect("tx");
-        post(
-            &mut tx,
-            Posting {
-                account_id: account,
-                kind: EntryKind::TopUp,
-                amount: Money::hkd(300),
-                description: "t",
-                reference: None,
-                created_by: None,
-            },
-        )
-        .await
-        .expect("top up");
-        tx.commit().await.expect("commit");
+        post_entry(&t.db, account, EntryKind::TopUp, Money::hkd(300), "t").await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let after = messages(&t.db, batch).await;
         assert_eq!(after.iter().filter(|m| m.error == Some(16)).count(), 2);
@@ -1515,21 +1494,8 @@ async fn holds_for_two_accounts_at_once_never_deadlock() {
             .await
             .expect("dear batch");
             // Staff take the dear messages' share away: the cheap ones still fit.
-            let mut tx = t.db.pool().begin().await.expect("tx");
-            post(
-                &mut tx,
-                Posting {
-                    account_id: account,
-                    kind: EntryKind::Fee,
-                    amount: Money::from_minor(PAIRS as i64 * DEAR),
-                    description: "fee",
-                    reference: None,
-                    created_by: None,
-                },
-            )
-            .await
-            .expect("fee");
-            tx.commit().await.expect("commit");
+            let fee = Money::from_minor(PAIRS as i64 * DEAR);
+            post_entry(&t.db, account, EntryKind::Fee, fee, "fee").await;
         }
         store::heartbeat(&t.db, "holds-node").await.expect("beat");
         let claimed = store::claim(&t.db, "holds-node", 1_000, 60_000)

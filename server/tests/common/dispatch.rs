@@ -28,23 +28,35 @@ pub async fn customer(db: &Db, login: &str, balance: Money) -> i64 {
     .try_get(0)
     .expect("id");
     if balance.minor() > 0 {
-        let mut tx = db.pool().begin().await.expect("tx");
-        post(
-            &mut tx,
-            Posting {
-                account_id: id,
-                kind: EntryKind::TopUp,
-                amount: balance,
-                description: "top-up",
-                reference: None,
-                created_by: None,
-            },
-        )
-        .await
-        .expect("top up");
-        tx.commit().await.expect("commit");
+        post_entry(db, id, EntryKind::TopUp, balance, "top-up").await;
     }
     id
+}
+
+/// One ledger entry on `account_id` (a top-up, or a fee staff take), in a transaction of its
+/// own.
+pub async fn post_entry(
+    db: &Db,
+    account_id: i64,
+    kind: EntryKind,
+    amount: Money,
+    description: &str,
+) {
+    let mut tx = db.pool().begin().await.expect("tx");
+    post(
+        &mut tx,
+        Posting {
+            account_id,
+            kind,
+            amount,
+            description,
+            reference: None,
+            created_by: None,
+        },
+    )
+    .await
+    .expect(description);
+    tx.commit().await.expect("commit");
 }
 
 pub fn numbers(n: usize, first: u64) -> Vec<String> {

@@ -343,7 +343,6 @@ pub async fn balance(t: &TestDb, login: &str) -> i64 {
 
 /// A signed-in customer allowed to send anywhere (status normal), with `balance` to spend.
 pub async fn normal_customer(t: &TestDb, login: &str, balance: sms::Money) -> (Client, i64) {
-    use engine::ledger::store::{post, Posting};
     let mut c = Client::new(t);
     sign_up(&mut c, login).await;
     let id = account_id(t, login).await;
@@ -352,20 +351,6 @@ pub async fn normal_customer(t: &TestDb, login: &str, balance: sms::Money) -> (C
         .execute(t.db.pool())
         .await
         .expect("normal");
-    let mut tx = t.db.pool().begin().await.expect("tx");
-    post(
-        &mut tx,
-        Posting {
-            account_id: id,
-            kind: app::ledger::EntryKind::TopUp,
-            amount: balance,
-            description: "top-up",
-            reference: None,
-            created_by: None,
-        },
-    )
-    .await
-    .expect("top up");
-    tx.commit().await.expect("commit");
+    dispatch::post_entry(&t.db, id, app::ledger::EntryKind::TopUp, balance, "top-up").await;
     (c, id)
 }
