@@ -10,9 +10,11 @@
 //! [`INLINE_ROWS`] numbers or rows, the small price list. They take tens of microseconds, less
 //! than a hand-off, so they may run on an async worker; a read that grows with a customer's
 //! list or a table stays on sqlx. WAL readers never wait for the writer, and each statement
-//! sees the last committed state, as a pool connection's would.
+//! sees the last committed state, as a pool connection's would; inside [`Readers::snapshot`]
+//! a task's reads share one read transaction instead (one state, one start).
 
 use crate::writer::sqlx_error;
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -38,6 +40,12 @@ impl NativeRow for String {
     }
 }
 
+tokio::task_local! {
+    /// The read transaction a task's reads share while [`Readers::snapshot`] runs: the file it
+    /// reads, and its connection once the first read has begun it.
+    static SNAPSHOT: RefCell<(PathBuf, Option<rusqlite::Connection>)>;
+}
+
 /// The idle list of read connections to one SQLite file.
 #[derive(Debug)]
 pub struct Readers {
@@ -55,21 +63,73 @@ impl Readers {
 
     /// Runs `read` on an idle connection (or a new one), on this thread. The connection goes
     /// back to the idle list afterwards; a read that panics drops it.
+    /// Inside [`Readers::snapshot`] it runs in the task's read transaction instead.
     pub fn read<T>(
         &self,
         read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
     ) -> Result<T, sqlx::Error> {
-        let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let conn = match taken {
-            Some(conn) => conn,
-            None => self.open().map_err(sqlx_error)?,
-        };
+        let in_snapshot = SNAPSHOT
+            .try_with(|snapshot| snapshot.borrow().0.as_os_str() == self.path.as_os_str())
+            .unwrap_or(false);
+        if in_snapshot {
+            return SNAPSHOT.with(|snapshot| {
+                let mut snapshot = snapshot.borrow_mut();
+                let conn = match snapshot.1.take() {
+                    Some(conn) => conn,
+                    None => {
+                        let conn = self.take()?;
+                        conn.execute_batch("BEGIN").map_err(sqlx_error)?;
+                        conn
+                    }
+                };
+                let result = read(&conn).map_err(sqlx_error);
+                snapshot.1 = Some(conn);
+                result
+            });
+        }
+        let conn = self.take()?;
         let result = read(&conn).map_err(sqlx_error);
+        self.give_back(conn);
+        result
+    }
+
+    /// Runs `work` with every read it makes on this file (through [`Readers::read`], on this
+    /// task) in one read transaction: they see one committed state, and begin once instead
+    /// of once each. Each begin costs a lock on the WAL index, and a reader that finds the
+    /// WAL moved since its last read starts its page cache over: a send's checks made four.
+    /// The transaction ends when `work` does, so a write `work` awaits is not seen by the
+    /// reads after it: keep writes out.
+    pub async fn snapshot<F: std::future::Future>(&self, work: F) -> F::Output {
+        SNAPSHOT
+            .scope(RefCell::new((self.path.clone(), None)), async {
+                let out = work.await;
+                if let Some(conn) = SNAPSHOT.with(|snapshot| snapshot.borrow_mut().1.take()) {
+                    // A read transaction has nothing to commit; ending it lets checkpoints
+                    // pass the state it saw. One that cannot end is closed instead.
+                    if conn.execute_batch("COMMIT").is_ok() {
+                        self.give_back(conn);
+                    }
+                }
+                out
+            })
+            .await
+    }
+
+    /// An idle connection, or a new one.
+    fn take(&self) -> Result<rusqlite::Connection, sqlx::Error> {
+        let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match taken {
+            Some(conn) => Ok(conn),
+            None => self.open().map_err(sqlx_error),
+        }
+    }
+
+    /// Keeps `conn` for the next read, up to [`MAX_IDLE`] connections.
+    fn give_back(&self, conn: rusqlite::Connection) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
             idle.push(conn);
         }
-        result
     }
 
     /// Every row `sql` (in sqlx's `$n` placeholders) yields for `params`.
@@ -202,5 +262,69 @@ mod tests {
             .expect("count");
         assert_eq!(count, 3);
         assert_eq!(readers.idle.lock().expect("idle").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn reads_in_a_snapshot_see_one_state_and_give_their_connection_back() {
+        let t = testing::sqlite().await;
+        let readers = t.db.native_reads().expect("an SQLite file reads natively");
+        sqlx::query("CREATE TABLE snapshot_probe (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)")
+            .execute(t.db.pool())
+            .await
+            .expect("create");
+        sqlx::query("INSERT INTO snapshot_probe (id, n) VALUES (1, 10)")
+            .execute(t.db.pool())
+            .await
+            .expect("insert");
+        let sql = "SELECT n FROM snapshot_probe WHERE id = $1";
+        let read_n = || -> i64 {
+            readers
+                .read(|conn| conn.query_row(&super::native_sql(sql), [1_i64], |r| r.get(0)))
+                .expect("read")
+        };
+        let (before, after) = readers
+            .snapshot(async {
+                let before = read_n();
+                // A commit between two reads of one snapshot is not seen by the second.
+                sqlx::query("UPDATE snapshot_probe SET n = 11 WHERE id = 1")
+                    .execute(t.db.pool())
+                    .await
+                    .expect("update");
+                (before, read_n())
+            })
+            .await;
+        assert_eq!(
+            (before, after),
+            (10, 10),
+            "one state for the whole snapshot"
+        );
+        assert_eq!(read_n(), 11, "after it, reads see the commit");
+        assert_eq!(
+            readers.idle.lock().expect("idle").len(),
+            1,
+            "the snapshot's connection went back to the idle list, and was reused"
+        );
+
+        // Another task's reads, meanwhile, are not in it.
+        let outside = readers
+            .snapshot(async {
+                let inside = read_n();
+                sqlx::query("UPDATE snapshot_probe SET n = 12 WHERE id = 1")
+                    .execute(t.db.pool())
+                    .await
+                    .expect("update");
+                let db = t.db.clone();
+                let other_task = tokio::spawn(async move {
+                    let readers = db.native_reads().expect("native reads");
+                    readers
+                        .read(|conn| conn.query_row(&super::native_sql(sql), [1_i64], |r| r.get(0)))
+                        .expect("read")
+                })
+                .await
+                .expect("task");
+                (inside, other_task)
+            })
+            .await;
+        assert_eq!(outside, (11, 12));
     }
 }

@@ -539,36 +539,52 @@ pub async fn submit_checked(
         idempotency_ref,
     } = *options;
     let (db, account_id) = (sender.db, sender.account_id);
-    let Priced {
-        check,
-        choice,
-        composition,
-        recipients,
-        unsent,
-        defaults,
-    } = check_and_price(sender, &submission).await?;
-    let mut errors = FieldErrors::default();
-    // A sender ID is shown on HK Business and International; a list of only HK Economic and
-    // mainland numbers needs none.
-    let shows_sender_id = recipients.iter().any(|r| r.route.allows_sender_id());
-    let sender_id = if shows_sender_id {
-        let mine = crate::sender_ids::store::list(db, account_id, true).await?;
-        let needs = recipients
-            .iter()
-            .find(|r| r.route.allows_sender_id())
-            .map(|r| r.route.label())
-            .unwrap_or_default();
-        if mine.is_empty() {
-            errors.add("sender_id", format!("Numbers on the {needs} route show a sender ID, and this account has none yet. Ask the Ferry operator to create one, or use HK Economic for Hong Kong numbers."));
-            None
-        } else if let Some(s) = mine.into_iter().find(|s| s.sender_id == sender_id.trim()) {
-            Some(s.sender_id)
+    // The checks read the account, its prices, opt-outs and sender IDs: on SQLite in one read
+    // transaction, ended before the batch is written.
+    let checks = async {
+        let priced = check_and_price(sender, &submission).await?;
+        // A sender ID is shown on HK Business and International; a list of only HK Economic
+        // and mainland numbers needs none.
+        let mine = if priced.recipients.iter().any(|r| r.route.allows_sender_id()) {
+            Some(crate::sender_ids::store::list(db, account_id, true).await?)
         } else {
-            errors.add("sender_id", "Choose one of your sender IDs.");
             None
+        };
+        Ok::<_, Error>((priced, mine))
+    };
+    let (
+        Priced {
+            check,
+            choice,
+            composition,
+            recipients,
+            unsent,
+            defaults,
+        },
+        mine,
+    ) = match db.native_reads() {
+        Some(readers) => readers.snapshot(checks).await?,
+        None => checks.await?,
+    };
+    let mut errors = FieldErrors::default();
+    let sender_id = match mine {
+        Some(mine) => {
+            let needs = recipients
+                .iter()
+                .find(|r| r.route.allows_sender_id())
+                .map(|r| r.route.label())
+                .unwrap_or_default();
+            if mine.is_empty() {
+                errors.add("sender_id", format!("Numbers on the {needs} route show a sender ID, and this account has none yet. Ask the Ferry operator to create one, or use HK Economic for Hong Kong numbers."));
+                None
+            } else if let Some(s) = mine.into_iter().find(|s| s.sender_id == sender_id.trim()) {
+                Some(s.sender_id)
+            } else {
+                errors.add("sender_id", "Choose one of your sender IDs.");
+                None
+            }
         }
-    } else {
-        None
+        None => None,
     };
     let now = crate::db::now_ms();
     let scheduled_at = match schedule_at.trim() {
