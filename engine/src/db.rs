@@ -540,6 +540,67 @@ pub mod testing {
         format!("{}_{n:016x}", std::process::id())
     }
 
+    /// Test databases on the cluster are named `ferry_test_<host>_<pid>_<random>`: the
+    /// machine and process that made them, so a later run can tell which are left over.
+    const PG_PREFIX: &str = "ferry_test_";
+
+    /// This machine, as eight hex digits of its host name (database names are at most 63
+    /// bytes).
+    fn host_tag() -> String {
+        use std::hash::{Hash, Hasher};
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        host.trim().hash(&mut hasher);
+        format!("{:08x}", hasher.finish() as u32)
+    }
+
+    /// Whether a test database named `name` was left by a process of this machine that has
+    /// ended. A test cannot drop its own database (there is no async drop, and its pool may
+    /// still be open), so each test process drops its ended predecessors' once, when it makes
+    /// its first: a development cluster kept across runs otherwise fills its disk (1,225
+    /// databases, 16 GB, once). Databases of live processes and of other machines sharing the
+    /// cluster are kept; so are all of them where `/proc` cannot say which processes live.
+    fn left_over(name: &str, host: &str) -> bool {
+        let Some(rest) = name.strip_prefix(PG_PREFIX) else {
+            return false;
+        };
+        let parts: Vec<&str> = rest.split('_').collect();
+        let pid = match parts.as_slice() {
+            [h, pid, _] if *h == host => pid,
+            // Named before the host was part of the name.
+            [pid, _] => pid,
+            _ => return false,
+        };
+        let proc = std::path::Path::new("/proc");
+        pid.parse::<u32>().is_ok() && proc.join("self").exists() && !proc.join(pid).exists()
+    }
+
+    /// Drops the test databases [`left_over`] by ended processes of this machine, once per
+    /// process. Best effort: a failure is noted and the test goes on.
+    async fn drop_left_over(admin: &Db) {
+        static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+        SWEPT
+            .get_or_init(|| async {
+                let host = host_tag();
+                let names: Vec<String> = match sqlx::query_scalar(
+                    "SELECT datname::text FROM pg_database WHERE datname LIKE 'ferry\\_test\\_%'",
+                )
+                .fetch_all(admin.pool())
+                .await
+                {
+                    Ok(names) => names,
+                    Err(e) => return eprintln!("note: cannot list old test databases: {e}"),
+                };
+                for name in names.iter().filter(|n| left_over(n, &host)) {
+                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    if let Err(e) = admin.pool().execute(drop.as_str()).await {
+                        eprintln!("note: cannot drop the old test database {name}: {e}");
+                    }
+                }
+            })
+            .await;
+    }
+
     pub async fn sqlite() -> TestDb {
         let dir = std::env::temp_dir().join(format!("ferry-test-{}", unique_suffix()));
         let url = format!("sqlite://{}/ferry.db", dir.display());
@@ -564,10 +625,11 @@ pub mod testing {
             eprintln!("note: FERRY_TEST_PG_URL not set; PostgreSQL half of this test skipped");
             return None;
         };
-        let name = format!("ferry_test_{}", unique_suffix());
+        let name = format!("{PG_PREFIX}{}_{}", host_tag(), unique_suffix());
         let admin = Db::connect(&format!("{base}/postgres"))
             .await
             .expect("connect to the test cluster");
+        drop_left_over(&admin).await;
         admin
             .pool()
             .execute(format!("CREATE DATABASE {name}").as_str())
@@ -583,6 +645,41 @@ pub mod testing {
             url,
             _dir: None,
         })
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn only_databases_of_ended_processes_of_this_machine_are_left_over() {
+        let host = host_tag();
+        let me = std::process::id();
+        // Above any pid_max Linux allows (2^22): no such process.
+        let ended = 99_999_999;
+        assert!(left_over(&format!("ferry_test_{host}_{ended}_00ab"), &host));
+        assert!(
+            left_over(&format!("ferry_test_{ended}_00ab"), &host),
+            "the old names"
+        );
+        assert!(
+            !left_over(&format!("ferry_test_{host}_{me}_00ab"), &host),
+            "alive"
+        );
+        assert!(
+            !left_over(&format!("ferry_test_{me}_00ab"), &host),
+            "alive, old name"
+        );
+        assert!(
+            !left_over(&format!("ferry_test_0badc0de_{ended}_00ab"), &host),
+            "another machine's"
+        );
+        for other in [
+            "ferry",
+            "ferry_bench_1_2",
+            "postgres",
+            "ferry_test_x_y_z_w",
+            "ferry_test_abc_00ab",
+        ] {
+            assert!(!left_over(other, &host), "{other}");
+        }
     }
 
     /// Every backend available to this run: SQLite always, PostgreSQL when configured.
