@@ -511,6 +511,8 @@ pub struct SendOptions<'a> {
     pub callback_url: Option<&'a str>,
     /// The idempotency claim the request holds, stored with the batch.
     pub idempotency_ref: Option<&'a str>,
+    /// How many of the stored batch's messages to answer with ([`Submitted::messages`]).
+    pub answer_messages: usize,
 }
 
 /// A stored batch and the server's figures for it.
@@ -520,6 +522,8 @@ pub struct Submitted {
     pub check: BroadcastCheck,
     /// When the batch goes out (ms); `None` for now.
     pub scheduled_at: Option<i64>,
+    /// Its first [`SendOptions::answer_messages`] messages in id order, as stored.
+    pub messages: Vec<crate::delivery::MessageRow>,
 }
 
 /// Submits a broadcast: the same check, then the batch stored in one transaction before the
@@ -537,6 +541,7 @@ pub async fn submit_checked(
         validity_minutes,
         callback_url,
         idempotency_ref,
+        answer_messages,
     } = *options;
     let (db, account_id) = (sender.db, sender.account_id);
     // The checks read the account, its prices, opt-outs and sender IDs: on SQLite in one read
@@ -654,13 +659,14 @@ pub async fn submit_checked(
         idempotency_ref: idempotency_ref.map(str::to_string),
     };
     let (messages, unsent) = (batch.recipients.len(), batch.unsent.len());
-    match batches.submit(batch).await {
-        Ok(id) => {
-            tracing::info!(batch_id = id, account_id = account_id, messages, unsent, "batch accepted");
+    match batches.submit_answered(batch, answer_messages).await {
+        Ok(stored) => {
+            tracing::info!(batch_id = stored.id, account_id = account_id, messages, unsent, "batch accepted");
             Ok(Submitted {
-                batch_id: id,
+                batch_id: stored.id,
                 check,
                 scheduled_at,
+                messages: stored.messages,
             })
         }
         Err(BatchError::InsufficientBalance { total, available, shortfall }) => Err(Error::InsufficientBalance(format!(

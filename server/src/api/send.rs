@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use engine::broadcast::store::{submit_checked, SendOptions, Sender, Submitted};
 use engine::broadcast::{Purpose, Submission};
-use engine::delivery::store as delivery;
 use engine::delivery::MessageRow;
 use http::{HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -221,22 +220,14 @@ fn hkt_minute(s: &str) -> Option<String> {
     hkt.format(&format).ok()
 }
 
-async fn submit(
-    state: &ApiState,
-    caller: &Caller,
-    body: &Bytes,
-    max: usize,
-    idempotency_ref: Option<&str>,
-) -> Result<Submitted, ApiError> {
-    submit_request(state, caller, parse_body(body)?, max, idempotency_ref).await
-}
-
-/// Carries out a send request, however it arrived (JSON here, SOAP in `crate::soap`).
+/// Carries out a send request, however it arrived (JSON here, SOAP in `crate::soap`, mail in
+/// `crate::smtp`): at most `max` numbers, answered with the stored batch's first
+/// `answer_messages` messages.
 pub(crate) async fn submit_request(
     state: &ApiState,
     caller: &Caller,
     request: SendRequest,
-    max: usize,
+    (max, answer_messages): (usize, usize),
     idempotency_ref: Option<&str>,
 ) -> Result<Submitted, ApiError> {
     let (submission, fields) = request.into_submission(max)?;
@@ -251,6 +242,7 @@ pub(crate) async fn submit_request(
         validity_minutes: fields.validity_minutes,
         callback_url: fields.callback_url.as_deref(),
         idempotency_ref,
+        answer_messages,
     };
     submit_checked(&sender, &state.server.batches, submission, &options)
         .await
@@ -341,11 +333,12 @@ pub(crate) fn unread_body(rejection: BytesRejection) -> ApiError {
 }
 
 /// What both sends share: the body read (or refused with the error shape), the send carried out
-/// at most once per idempotency key, and 201 with what `answer` makes of the stored batch.
+/// at most once per idempotency key, and 201 with what `answer` makes of the stored batch
+/// (with its first `answer_messages` messages).
 async fn accept<T: serde::Serialize>(
     call: (&ApiState, &Caller, &HeaderMap),
     body: Result<Bytes, BytesRejection>,
-    (endpoint, max): (&str, usize),
+    (endpoint, max, answer_messages): (&str, usize, usize),
     answer: impl AsyncFnOnce(Submitted) -> Result<T, ApiError>,
 ) -> Response {
     let (state, caller, headers) = call;
@@ -361,7 +354,9 @@ async fn accept<T: serde::Serialize>(
         endpoint,
         &body,
         async |claim: Option<&str>| {
-            let submitted = submit(state, caller, &body, max, claim).await?;
+            let request = parse_body(&body)?;
+            let submitted =
+                submit_request(state, caller, request, (max, answer_messages), claim).await?;
             Ok((StatusCode::CREATED, to_value(&answer(submitted).await?)?))
         },
     )
@@ -381,22 +376,20 @@ pub async fn send(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let one_request = ("/messages", MAX_MESSAGE_RECIPIENTS);
+    // The batch holds every item, the accepted numbers and the refused rows: it answers with
+    // them all.
+    let one_request = (
+        "/messages",
+        MAX_MESSAGE_RECIPIENTS,
+        2 * MAX_MESSAGE_RECIPIENTS,
+    );
     accept(
         (&state, &caller, &headers),
         body,
         one_request,
         async |submitted| {
-            // The batch holds every item: the accepted numbers and the refused rows.
-            let rows = delivery::messages_after(
-                &state.server.db,
-                caller.account_id,
-                submitted.batch_id,
-                0,
-                (2 * MAX_MESSAGE_RECIPIENTS) as i64,
-            )
-            .await?;
-            let (refused, accepted): (Vec<&MessageRow>, Vec<&MessageRow>) = rows
+            let (refused, accepted): (Vec<&MessageRow>, Vec<&MessageRow>) = submitted
+                .messages
                 .iter()
                 .partition(|m| m.status == DeliveryStatus::UploadFailed);
             Ok(MessagesSent {
@@ -432,7 +425,7 @@ pub async fn send_batch(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let bulk = ("/batches", engine::broadcast::store::MAX_RECIPIENTS);
+    let bulk = ("/batches", engine::broadcast::store::MAX_RECIPIENTS, 0);
     accept((&state, &caller, &headers), body, bulk, async |submitted| {
         Ok(batch_accepted(&submitted))
     })

@@ -694,7 +694,17 @@ async fn send_mail(context: &Context, caller: &Caller, mail: mail::MailSend) -> 
     }
     let reference = email_intake::batch_ref(&mail.identity);
     let max = engine::broadcast::store::MAX_RECIPIENTS;
-    let submitted = submit_request(&context.api, caller, mail.request, max, Some(&reference)).await;
+    // A short list's message ids are listed in the reply: the batch answers with its first
+    // messages (accepted and refused rows).
+    let answered = 2 * LISTED_IDS as usize;
+    let submitted = submit_request(
+        &context.api,
+        caller,
+        mail.request,
+        (max, answered),
+        Some(&reference),
+    )
+    .await;
     let submitted = match submitted {
         Ok(submitted) => submitted,
         Err(e) => {
@@ -726,17 +736,14 @@ async fn send_mail(context: &Context, caller: &Caller, mail: mail::MailSend) -> 
         check.recipients, check.rejected_total, check.parts, check.total
     )];
     if check.recipients as i64 <= LISTED_IDS {
-        if let Ok(rows) =
-            engine::delivery::store::messages_after(db, account, batch_id, 0, 2 * LISTED_IDS).await
-        {
-            let ids: Vec<String> = rows
-                .iter()
-                .filter(|m| m.status != sms::DeliveryStatus::UploadFailed)
-                .map(|m| format!("{}={}", m.destination, m.id))
-                .collect();
-            for chunk in ids.chunks(10) {
-                lines.push(format!("2.0.0 message ids {}", chunk.join(" ")));
-            }
+        let ids: Vec<String> = submitted
+            .messages
+            .iter()
+            .filter(|m| m.status != sms::DeliveryStatus::UploadFailed)
+            .map(|m| format!("{}={}", m.destination, m.id))
+            .collect();
+        for chunk in ids.chunks(10) {
+            lines.push(format!("2.0.0 message ids {}", chunk.join(" ")));
         }
     } else {
         lines.push(format!(

@@ -275,7 +275,7 @@ async fn carry_out(state: &ApiState, caller: &Caller, op: &Element) -> Result<St
                 state,
                 caller,
                 request,
-                engine::broadcast::store::MAX_RECIPIENTS,
+                (engine::broadcast::store::MAX_RECIPIENTS, 0),
                 None,
             )
             .await

@@ -455,6 +455,46 @@ async fn invalid_repeated_and_do_not_call_rows_are_kept_with_their_reasons_and_t
     }
 }
 
+/// The API's send answers with its messages as its transaction stored them, read by the
+/// writer before the commit: the same rows a read after it finds (the accepted numbers and the
+/// refused rows, in id order), only as many as asked for, and none unless asked.
+#[tokio::test]
+async fn a_send_answers_with_its_stored_messages_as_a_read_after_it_would() {
+    for t in all_backends().await {
+        let f = fixture(&t.db).await;
+        let s = sender(&t.db, f.customer);
+        let writer = BatchWriter::start(t.db.clone());
+        let list = "9123 4567\nnot a number\n+852 9123 4567\n6123 4567\n12";
+        for (asked, answered) in [(40, 5), (3, 3), (0, 0)] {
+            let options = SendOptions {
+                sender_id: SENDER_ID,
+                answer_messages: asked,
+                ..SendOptions::default()
+            };
+            let sub = submission(Route::HkBusiness, "Your code is 123456", list);
+            let submitted = submit_checked(&s, &writer, sub, &options)
+                .await
+                .expect("submit");
+            let read_after = crate::delivery::store::messages_after(
+                &t.db,
+                f.customer,
+                submitted.batch_id,
+                0,
+                40,
+            )
+            .await
+            .expect("read");
+            assert_eq!(read_after.len(), 5, "{}", t.name);
+            assert_eq!(
+                submitted.messages,
+                read_after[..answered],
+                "{}: asked for {asked}",
+                t.name
+            );
+        }
+    }
+}
+
 /// §7: a batch costing more than the available balance is refused whole, with the shortfall,
 /// and leaves no batch, message, hold or entry; one costing exactly the balance is accepted
 /// (§14, playSMS #363), and what waits to be sent is no longer available.

@@ -384,10 +384,21 @@ impl Timing {
 /// disk sync instead of paying one each.
 #[derive(Debug, Clone)]
 pub struct BatchWriter {
-    queue: tokio::sync::mpsc::Sender<(
-        NewBatch,
-        tokio::sync::oneshot::Sender<Result<i64, BatchError>>,
-    )>,
+    queue: tokio::sync::mpsc::Sender<Queued>,
+}
+
+/// A batch waiting for the writer: how many of its messages to answer with, and where.
+type Queued = (
+    NewBatch,
+    usize,
+    tokio::sync::oneshot::Sender<Result<StoredBatch, BatchError>>,
+);
+
+/// A stored batch: its id and, when asked for, its first messages as committed.
+#[derive(Debug, Clone)]
+pub struct StoredBatch {
+    pub id: i64,
+    pub messages: Vec<crate::delivery::MessageRow>,
 }
 
 /// Batches stored per transaction at most.
@@ -396,10 +407,7 @@ pub(super) const GROUP: usize = 256;
 impl BatchWriter {
     /// Starts the writer on the current Tokio runtime.
     pub fn start(db: Db) -> BatchWriter {
-        let (queue, mut rx) = tokio::sync::mpsc::channel::<(
-            NewBatch,
-            tokio::sync::oneshot::Sender<Result<i64, BatchError>>,
-        )>(4 * GROUP);
+        let (queue, mut rx) = tokio::sync::mpsc::channel::<Queued>(4 * GROUP);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut group = vec![first];
@@ -417,31 +425,49 @@ impl BatchWriter {
 
     /// Stores `batch` (with others queued at the same time) and returns its id once committed.
     pub async fn submit(&self, batch: NewBatch) -> Result<i64, BatchError> {
+        Ok(self.submit_answered(batch, 0).await?.id)
+    }
+
+    /// [`BatchWriter::submit`], also answering with the batch's first `messages` messages (in
+    /// id order, as [`super::messages_after`] reads them) as its transaction stored them: read
+    /// on the writer's connection before the commit, where a read after it would begin a read
+    /// transaction and find its page cache stale (the API's send answers with its messages).
+    pub async fn submit_answered(
+        &self,
+        batch: NewBatch,
+        messages: usize,
+    ) -> Result<StoredBatch, BatchError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.queue
-            .send((batch, reply))
+            .send((batch, messages, reply))
             .await
             .map_err(|_| BatchError::WriterStopped)?;
         answer.await.map_err(|_| BatchError::WriterStopped)?
     }
 }
 
-pub(super) async fn store_group(
-    db: &Db,
-    group: Vec<(
-        NewBatch,
-        tokio::sync::oneshot::Sender<Result<i64, BatchError>>,
-    )>,
-) {
-    let (batches, replies): (Vec<NewBatch>, Vec<_>) = group.into_iter().unzip();
-    let batches = std::sync::Arc::new(batches);
+pub(super) async fn store_group(db: &Db, group: Vec<Queued>) {
+    let (mut batches, mut answered, mut replies) = (Vec::new(), Vec::new(), Vec::new());
+    for (batch, messages, reply) in group {
+        batches.push(batch);
+        answered.push(i64::try_from(messages).unwrap_or(i64::MAX));
+        replies.push(reply);
+    }
+    let (batches, answered) = (std::sync::Arc::new(batches), std::sync::Arc::new(answered));
     let stored = if db.writes_natively() {
-        let batches = batches.clone();
+        let (batches, answered) = (batches.clone(), answered.clone());
         db.write_native(WriteKind::Intake, stored_messages, move |conn| {
             let mut outcomes = Vec::with_capacity(batches.len());
-            for batch in batches.iter() {
+            for (batch, &messages) in batches.iter().zip(answered.iter()) {
                 match native::insert_batch(conn, batch) {
-                    Ok(id) => outcomes.push(Ok((id, batch.recipients.len()))),
+                    Ok(id) => {
+                        let rows = if messages > 0 {
+                            native::first_messages(conn, batch.account_id, id, messages)?
+                        } else {
+                            Vec::new()
+                        };
+                        outcomes.push(Ok((id, batch.recipients.len(), rows)));
+                    }
                     Err(e @ BatchError::InsufficientBalance { .. }) => outcomes.push(Err(e)),
                     Err(e) => return Err(e),
                 }
@@ -450,13 +476,26 @@ pub(super) async fn store_group(
         })
         .await
     } else {
-        let batches = batches.clone();
+        let (batches, answered) = (batches.clone(), answered.clone());
         db.write(WriteKind::Intake, stored_messages, move |tx| {
             async move {
                 let mut outcomes = Vec::with_capacity(batches.len());
-                for batch in batches.iter() {
+                for (batch, &messages) in batches.iter().zip(answered.iter()) {
                     match insert_batch(&mut *tx, batch).await {
-                        Ok(id) => outcomes.push(Ok((id, batch.recipients.len()))),
+                        Ok(id) => {
+                            let rows = if messages > 0 {
+                                super::queries::first_messages_in(
+                                    &mut *tx,
+                                    batch.account_id,
+                                    id,
+                                    messages,
+                                )
+                                .await?
+                            } else {
+                                Vec::new()
+                            };
+                            outcomes.push(Ok((id, batch.recipients.len(), rows)));
+                        }
                         Err(e @ BatchError::InsufficientBalance { .. }) => outcomes.push(Err(e)),
                         Err(e) => return Err(e),
                     }
@@ -477,14 +516,27 @@ pub(super) async fn store_group(
                 db.note_due();
             }
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                let _ = reply.send(outcome.map(|(id, _)| id));
+                let _ = reply.send(outcome.map(|(id, _, messages)| StoredBatch { id, messages }));
             }
         }
         Err(e) => {
             // One request's failure must not fail the others: store them one by one.
             tracing::warn!(error = %e, batches = replies.len(), "group insert failed; storing one by one");
-            for (batch, reply) in batches.iter().zip(replies) {
-                let _ = reply.send(create_batch(db, batch).await);
+            for ((batch, &messages), reply) in batches.iter().zip(answered.iter()).zip(replies) {
+                let stored = match create_batch(db, batch).await {
+                    Ok(id) if messages > 0 => {
+                        super::messages_after(db, batch.account_id, id, 0, messages)
+                            .await
+                            .map(|messages| StoredBatch { id, messages })
+                            .map_err(BatchError::from)
+                    }
+                    Ok(id) => Ok(StoredBatch {
+                        id,
+                        messages: Vec::new(),
+                    }),
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(stored);
             }
         }
     }
@@ -493,13 +545,17 @@ pub(super) async fn store_group(
 /// Messages stored by a group: what its transaction is measured in.
 // The writer's row counter is a `fn(&T)` of the job's own result type, a `Vec` here.
 #[allow(clippy::ptr_arg)]
-fn stored_messages(outcomes: &Vec<Result<(i64, usize), BatchError>>) -> usize {
+fn stored_messages(outcomes: &Vec<Result<StoredRows, BatchError>>) -> usize {
     outcomes
         .iter()
         .flatten()
-        .map(|(_, messages)| messages)
+        .map(|(_, messages, _)| messages)
         .sum()
 }
+
+/// A batch stored by a group: its id, how many messages it sends, and the messages it
+/// answers with.
+type StoredRows = (i64, usize, Vec<crate::delivery::MessageRow>);
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum DeleteOutcome {

@@ -385,16 +385,14 @@ pub async fn messages_after(
     after_id: i64,
     chunk: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.batch_id = $1 AND m.account_id = $2 AND m.id > $3 ORDER BY m.id LIMIT $4"
-    );
+    let sql = &*MESSAGES_AFTER;
     let rows: Vec<MessageRecord> = match db.native_reads() {
         // The answer to an API send: a page of at most a request's messages.
         Some(readers) if usize::try_from(chunk).is_ok_and(|c| c <= INLINE_ROWS) => {
-            readers.fetch_all(&sql, &[&batch_id, &account_id, &after_id, &chunk])?
+            readers.fetch_all(sql, &[&batch_id, &account_id, &after_id, &chunk])?
         }
         _ => {
-            sqlx::query_as(&sql)
+            sqlx::query_as(sql)
                 .bind(batch_id)
                 .bind(account_id)
                 .bind(after_id)
@@ -403,6 +401,32 @@ pub async fn messages_after(
                 .await?
         }
     };
+    Ok(rows.into_iter().map(MessageRow::from).collect())
+}
+
+/// [`messages_after`]'s statement: `$1` the batch, `$2` the account, `$3` the last id seen,
+/// `$4` how many.
+pub(super) static MESSAGES_AFTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.batch_id = $1 AND m.account_id = $2 AND m.id > $3 ORDER BY m.id LIMIT $4"
+    )
+});
+
+/// The first `limit` messages of a batch in id order, on a connection inside the transaction
+/// that stored it ([`super::BatchWriter::submit_answered`]).
+pub(super) async fn first_messages_in(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    batch_id: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let rows: Vec<MessageRecord> = sqlx::query_as(&MESSAGES_AFTER)
+        .bind(batch_id)
+        .bind(account_id)
+        .bind(0_i64)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
     Ok(rows.into_iter().map(MessageRow::from).collect())
 }
 

@@ -2,9 +2,11 @@
 //! module's checks and rows, with prepared statements (one execution per message; on this
 //! connection that costs microseconds, so no multi-row SQL is needed).
 
+use super::super::queries::{MessageRecord, MESSAGES_AFTER};
 use super::{batch_total, insufficient, BatchError, NewBatch, Timing, AVAILABLE, RESERVE};
 use crate::db::now_ms;
-use crate::reader::native_sql;
+use crate::delivery::MessageRow;
+use crate::reader::{native_sql, NativeRow};
 use rusqlite::{params, Connection};
 use sms::{DeliveryStatus, Money};
 use std::sync::LazyLock;
@@ -100,3 +102,21 @@ pub(super) fn insert_batch(conn: &Connection, batch: &NewBatch) -> Result<i64, B
     }
     Ok(batch_id)
 }
+
+/// [`super::super::queries::first_messages_in`] on the writer's own connection.
+pub(super) fn first_messages(
+    conn: &Connection,
+    account_id: i64,
+    batch_id: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, BatchError> {
+    let rows = conn
+        .prepare_cached(&NATIVE_MESSAGES_AFTER)?
+        .query_map(params![batch_id, account_id, 0_i64, limit], |row| {
+            MessageRecord::from_native(row)
+        })?
+        .collect::<rusqlite::Result<Vec<MessageRecord>>>()?;
+    Ok(rows.into_iter().map(MessageRow::from).collect())
+}
+
+static NATIVE_MESSAGES_AFTER: LazyLock<String> = LazyLock::new(|| native_sql(&MESSAGES_AFTER));
