@@ -826,6 +826,76 @@ async fn a_message_over_the_single_sms_charge_limit_is_not_sent_or_charged() {
     }
 }
 
+/// The limit is the customer's setting, not the batch's: lowered while a batch goes out, it
+/// applies to the messages not yet held (the dispatcher once kept it with the batch's facts,
+/// and sent the rest of the batch under the old one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_single_sms_limit_set_while_a_batch_goes_out_stops_the_rest_of_it() {
+    for t in all_backends().await {
+        let account = customer(&t.db, "limit-later", Money::hkd(10)).await;
+        let mut behaviour = fast(vec![(Outcome::Delivered, 1)]);
+        // One message at a time, each answered after 400 ms: the limit is set while the
+        // first one waits for its answer.
+        behaviour.response_delay = Duration::from_millis(400);
+        let sim = simulator(behaviour).await;
+        let d = engine::delivery::dispatcher::start(
+            t.db.clone(),
+            engine::delivery::dispatcher::DispatcherConfig {
+                workers: 1,
+                claim_batch: 1,
+                idle_poll: Duration::from_millis(50),
+                expiry_grace: Duration::from_millis(500),
+                smscs: vec![sim_smsc(&sim, 1, MsgIdMatching::Auto)],
+                ..Default::default()
+            },
+        );
+        // Two parts at HK$0.32: HK$0.64 each.
+        let batch = create_batch(
+            &t.db,
+            &new_batch(
+                account,
+                Route::HkBusiness,
+                &"x".repeat(200),
+                &numbers(3, 9600),
+            ),
+        )
+        .await
+        .expect("batch");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while messages(&t.db, batch).await.iter().all(|m| m.status == 2) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: nothing held",
+                t.name
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        sqlx::query("UPDATE accounts SET single_sms_limit_minor = 5000 WHERE id = $1")
+            .bind(account)
+            .execute(t.db.pool())
+            .await
+            .expect("limit");
+        let ms = wait_final(&t.db, batch, Duration::from_secs(20)).await;
+        d.shutdown().await;
+        let outcomes: Vec<(i64, Option<i64>, i64)> =
+            ms.iter().map(|m| (m.status, m.error, m.charge)).collect();
+        assert_eq!(
+            outcomes,
+            [(22, None, 6400), (21, Some(12), 0), (21, Some(12), 0)],
+            "{}: the first went out before the limit, the rest are over it",
+            t.name
+        );
+        assert_eq!(
+            sim.stats().accepted,
+            2,
+            "{}: the first message's two parts",
+            t.name
+        );
+        sim.shutdown();
+        check_ledger(&t).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_restarted_dispatcher_finishes_the_batch_without_charging_twice() {
     for t in all_backends().await {
@@ -1025,17 +1095,13 @@ async fn a_message_held_by_a_dispatcher_that_took_it_over_is_not_held_or_sent_ag
             .expect("claim");
         assert_eq!(slow.len(), 2, "{}", t.name);
         // The other node's prepare ran first (it found the slow node's claim expired).
-        let first = store::prepare(&t.db, &slow, &|_| None)
-            .await
-            .expect("holds");
+        let first = store::prepare(&t.db, &slow).await.expect("holds");
         assert!(
             first.iter().all(|d| *d == store::Prepared::Send),
             "{}",
             t.name
         );
-        let again = store::prepare(&t.db, &slow, &|_| None)
-            .await
-            .expect("again");
+        let again = store::prepare(&t.db, &slow).await.expect("again");
         assert!(
             again.iter().all(|d| *d == store::Prepared::TakenOver),
             "{}: {again:?}",
@@ -1186,9 +1252,7 @@ async fn groups_recorded_at_once_across_two_accounts_never_deadlock() {
             .await
             .expect("claim");
         assert_eq!(claimed.len(), 4 * PAIRS);
-        let decisions = store::prepare(&t.db, &claimed, &|_| None)
-            .await
-            .expect("holds");
+        let decisions = store::prepare(&t.db, &claimed).await.expect("holds");
         assert!(decisions.iter().all(|d| *d == store::Prepared::Send));
         let of = |account: i64| -> Vec<_> {
             claimed
@@ -1518,10 +1582,7 @@ async fn holds_for_two_accounts_at_once_never_deadlock() {
         for i in 0..PAIRS {
             let one = vec![a_dear[i].clone(), b_cheap[i].clone()];
             let other = vec![a_cheap[i].clone(), b_dear[i].clone()];
-            let (x, y) = tokio::join!(
-                store::prepare(&t.db, &one, &|_| None),
-                store::prepare(&t.db, &other, &|_| None)
-            );
+            let (x, y) = tokio::join!(store::prepare(&t.db, &one), store::prepare(&t.db, &other));
             let refused = store::Prepared::Refused(sms::ErrorCode::InsufficientBalance);
             let x = x.unwrap_or_else(|e| panic!("{}: pair {i}, first chunk: {e}", t.name));
             let y = y.unwrap_or_else(|e| panic!("{}: pair {i}, second chunk: {e}", t.name));

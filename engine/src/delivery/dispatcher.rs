@@ -596,13 +596,7 @@ async fn send_chunk(
     claimed: Vec<ClaimedMessage>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let infos = batch_infos(db, cache, &claimed).await?;
-    let limits = |batch_id: i64| {
-        infos
-            .get(&batch_id)
-            .and_then(|b| b.as_ref())
-            .and_then(|b| b.single_sms_limit())
-    };
-    let decisions = store::prepare(db, &claimed, &limits).await?;
+    let decisions = store::prepare(db, &claimed).await?;
     let smscs = links.snapshot();
     let unrecorded = &links.inner.settings.unrecorded;
     let mut submits = JoinSet::new();

@@ -141,9 +141,7 @@ pub struct Msg {
 pub async fn claim_and_hold(db: &Db, node: &str) -> Vec<ClaimedMessage> {
     store::heartbeat(db, node).await.expect("heartbeat");
     let claimed = store::claim(db, node, 10, 60_000).await.expect("claim");
-    let decisions = store::prepare(db, &claimed, &|_| None)
-        .await
-        .expect("holds");
+    let decisions = store::prepare(db, &claimed).await.expect("holds");
     assert!(
         decisions.iter().all(|d| *d == store::Prepared::Send),
         "{decisions:?}"

@@ -258,8 +258,8 @@ fn claim_sql(backend: Backend) -> String {
     )
 }
 
-/// The batch facts the dispatcher needs to build a message (batches never change once stored;
-/// the account's single-SMS limit is read with them). Read by [`batches_for_sending`].
+/// The batch facts the dispatcher needs to build a message (batches never change once stored,
+/// so the dispatcher keeps them). Read by [`batches_for_sending`].
 #[derive(Debug, Clone)]
 pub struct BatchForSending {
     /// The batch's Hong Kong choice (the route of messages without one of their own).
@@ -269,16 +269,11 @@ pub struct BatchForSending {
     /// What mainland recipients receive (signature and suffix).
     pub china_text: Option<String>,
     pub validity_minutes: i64,
-    pub single_sms_limit_minor: Option<i64>,
     /// When the batch was due to go out: the validity period counts from here.
     pub due_at: i64,
 }
 
 impl BatchForSending {
-    pub fn single_sms_limit(&self) -> Option<Money> {
-        self.single_sms_limit_minor.map(Money::from_minor)
-    }
-
     /// The text a message on `route` carries.
     pub fn text_for(&self, route: sms::Route) -> &str {
         match (route, &self.china_text) {
@@ -313,7 +308,6 @@ pub async fn batches_for_sending(
         String,
         Option<String>,
         i64,
-        Option<i64>,
         i64,
     );
     if batch_ids.is_empty() {
@@ -321,8 +315,7 @@ pub async fn batches_for_sending(
     }
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT b.id, b.route, b.sender_id, b.final_text, b.china_text, b.validity_minutes, \
-         a.single_sms_limit_minor, b.scheduled_at \
-         FROM batches b JOIN accounts a ON a.id = b.account_id WHERE {}",
+         b.scheduled_at FROM batches b WHERE {}",
         in_ids(db.backend(), "b.id", 1)
     ))
     .bind(id_array(db.backend(), batch_ids))
@@ -331,7 +324,7 @@ pub async fn batches_for_sending(
     Ok(rows
         .into_iter()
         .map(
-            |(id, route, sender_id, final_text, china_text, validity_minutes, limit, due_at)| {
+            |(id, route, sender_id, final_text, china_text, validity_minutes, due_at)| {
                 let batch = sms::Route::try_from(route)
                     .ok()
                     .map(|route| BatchForSending {
@@ -340,7 +333,6 @@ pub async fn batches_for_sending(
                         final_text,
                         china_text,
                         validity_minutes,
-                        single_sms_limit_minor: limit,
                         due_at,
                     });
                 (id, batch)
@@ -364,39 +356,55 @@ pub enum Prepared {
 /// Holds each message's charge (messages that already hold it, from an interrupted attempt,
 /// keep their hold), or refuses it: over the account's single-SMS limit, or not covered by the
 /// available balance (§7: UNDELIVERABLE, `16 Insufficient Balance`, not charged, not retried).
-/// One transaction for the whole chunk.
-pub async fn prepare(
-    db: &Db,
-    messages: &[ClaimedMessage],
-    limits: &(dyn Fn(i64) -> Option<Money> + Sync),
-) -> Result<Vec<Prepared>, LedgerError> {
-    let limits: HashMap<i64, Money> = messages
-        .iter()
-        .filter_map(|m| limits(m.batch_id).map(|limit| (m.batch_id, limit)))
-        .collect();
+/// One transaction for the whole chunk. The limits are read in it: the customer may change
+/// theirs while a batch goes out, and the messages not yet held follow the new one.
+pub async fn prepare(db: &Db, messages: &[ClaimedMessage]) -> Result<Vec<Prepared>, LedgerError> {
     let messages = messages.to_vec();
     if db.writes_natively() {
         return db
             .write_native(WriteKind::Hold, Vec::len, move |conn| {
-                native::prepare(conn, &messages, &limits)
+                native::prepare(conn, &messages)
             })
             .await;
     }
     db.write(WriteKind::Hold, Vec::len, move |conn| {
-        async move { prepare_in(conn, &messages, &limits).await }.boxed()
+        async move { prepare_in(conn, &messages).await }.boxed()
     })
     .await
 }
+
+/// The accounts of `messages` (those still to be held) whose single-SMS charge limit
+/// [`prepare`] reads.
+fn limited_accounts(messages: &[ClaimedMessage]) -> BTreeSet<i64> {
+    messages
+        .iter()
+        .filter(|m| !m.holds_its_charge())
+        .map(|m| m.account_id)
+        .collect()
+}
+
+/// An account's single-SMS charge limit, if it has one.
+pub(super) const SINGLE_SMS_LIMIT: &str =
+    "SELECT single_sms_limit_minor FROM accounts WHERE id = $1 AND single_sms_limit_minor IS NOT NULL";
 
 /// [`prepare`] on PostgreSQL (SQLite always writes natively).
 async fn prepare_in(
     tx: &mut AnyConnection,
     messages: &[ClaimedMessage],
-    limits: &HashMap<i64, Money>,
 ) -> Result<Vec<Prepared>, LedgerError> {
     let now = now_ms();
     let still = still_waiting(&mut *tx, messages).await?;
-    let (mut out, by_account) = first_decisions(messages, limits, &still);
+    let mut limits = HashMap::new();
+    for account_id in limited_accounts(messages) {
+        let limit: Option<i64> = sqlx::query_scalar(SINGLE_SMS_LIMIT)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(limit) = limit {
+            limits.insert(account_id, Money::from_minor(limit));
+        }
+    }
+    let (mut out, by_account) = first_decisions(messages, &limits, &still);
     // Holds go account by account in id order, but the reservations of refused messages are
     // given back after them: an account whose messages were all refused would be locked after
     // a higher one that was held (against another transaction locking the two in id order, a
@@ -522,6 +530,7 @@ fn refused_cost(messages: &[ClaimedMessage], out: &[Option<Prepared>]) -> BTreeM
 /// attempt are sent as they are, those over their batch's single-SMS limit are refused; the
 /// rest, by account, still need their hold.
 #[allow(clippy::type_complexity)]
+/// `limits`: each account's single-SMS charge limit, for those that have one.
 fn first_decisions(
     messages: &[ClaimedMessage],
     limits: &HashMap<i64, Money>,
@@ -536,7 +545,7 @@ fn first_decisions(
         } else if !still_waiting.contains(&m.id) {
             out[i] = Some(Prepared::TakenOver);
         } else if limits
-            .get(&m.batch_id)
+            .get(&m.account_id)
             .is_some_and(|limit| m.charge() > *limit)
         {
             out[i] = Some(Prepared::Refused(ErrorCode::OverChargeLimit));

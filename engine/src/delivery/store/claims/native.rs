@@ -6,7 +6,7 @@ use crate::db::{now_ms, Backend};
 use crate::delivery::store::{sql_in, status_at};
 use crate::ledger::store::{LedgerError, HOLD, UNRESERVE};
 use crate::reader::native_sql;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use sms::{DeliveryStatus, ErrorCode, Money};
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -16,6 +16,8 @@ use std::sync::LazyLock;
 static CLAIM: LazyLock<String> = LazyLock::new(|| native_sql(&claim_sql(Backend::Sqlite)));
 static NATIVE_HOLD: LazyLock<String> = LazyLock::new(|| native_sql(HOLD));
 static NATIVE_UNRESERVE: LazyLock<String> = LazyLock::new(|| native_sql(UNRESERVE));
+static NATIVE_SINGLE_SMS_LIMIT: LazyLock<String> =
+    LazyLock::new(|| native_sql(super::SINGLE_SMS_LIMIT));
 /// Whether a claimed message is still waiting ([`super::first_decisions`]).
 static STILL_WAITING: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -81,7 +83,6 @@ fn hold(conn: &Connection, account_id: i64, amount: Money) -> rusqlite::Result<b
 pub(super) fn prepare(
     conn: &Connection,
     messages: &[ClaimedMessage],
-    limits: &HashMap<i64, Money>,
 ) -> Result<Vec<Prepared>, LedgerError> {
     let now = now_ms();
     let mut still_waiting = HashSet::new();
@@ -91,7 +92,17 @@ pub(super) fn prepare(
             still_waiting.insert(m.id);
         }
     }
-    let (mut out, by_account) = super::first_decisions(messages, limits, &still_waiting);
+    let mut limits = HashMap::new();
+    let mut limit_of = conn.prepare_cached(&NATIVE_SINGLE_SMS_LIMIT)?;
+    for account_id in super::limited_accounts(messages) {
+        if let Some(limit) = limit_of
+            .query_row(params![account_id], |row| row.get::<_, i64>(0))
+            .optional()?
+        {
+            limits.insert(account_id, Money::from_minor(limit));
+        }
+    }
+    let (mut out, by_account) = super::first_decisions(messages, &limits, &still_waiting);
     let mut newly_held = Vec::new();
     for (account_id, indexes) in by_account {
         let total: i64 = indexes.iter().map(|&i| messages[i].charge().minor()).sum();
