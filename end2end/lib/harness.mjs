@@ -63,6 +63,7 @@ export async function startFerry({ env: extra = {} } = {}) {
     url,
     staff: { login, password },
     stdout: () => out,
+    stderr: () => err,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); });
@@ -78,6 +79,39 @@ export async function launchBrowser() {
 /** Waits until the WASM has hydrated the page (the app root says so). */
 export async function waitHydrated(page) {
   await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+/**
+ * What a page fetched that did not arrive (network failures, answers of 400 and above), for a
+ * failing test's message: not part of `watchPage`'s problems, because navigations legitimately
+ * abort requests and some pages are meant to answer 403.
+ */
+export function recordNetwork(page) {
+  const log = [];
+  page.on('requestfailed', (r) => log.push(`failed: ${r.method()} ${r.url()} (${r.failure()?.errorText})`));
+  page.on('response', (r) => { if (r.status() >= 400) log.push(`${r.status()}: ${r.request().method()} ${r.url()}`); });
+  return log;
+}
+
+/**
+ * Runs `wait`; if it throws, throws again with what the page and the server saw: the
+ * console's errors, the requests that did not arrive, the page's URL and text, and the end of
+ * Ferry's log. A flaky wait then explains itself in CI's output.
+ */
+export async function explained(wait, { page, problems = [], network = [], ferry }) {
+  try {
+    return await wait();
+  } catch (e) {
+    const text = await page.locator('body').innerText({ timeout: 2_000 }).catch((x) => `(unreadable: ${x.message})`);
+    e.message += [
+      `\n--- page ${page.url()}`,
+      `--- console: ${problems.join(' | ') || 'none'}`,
+      `--- requests that did not arrive: ${network.join(' | ') || 'none'}`,
+      `--- page text: ${text.slice(0, 800)}`,
+      `--- ferry's log (end): ${(ferry?.stderr?.() ?? '').slice(-2000) || 'empty'}`,
+    ].join('\n');
+    throw e;
+  }
 }
 
 /** Collects console errors and failed requests so a test can assert the page is clean. */

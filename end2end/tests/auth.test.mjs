@@ -1,15 +1,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFerry, launchBrowser, waitHydrated, watchPage, uniqueLogin, signUp, logIn, lastCodeSms } from '../lib/harness.mjs';
+import { startFerry, launchBrowser, waitHydrated, watchPage, recordNetwork, explained, uniqueLogin, signUp, logIn, lastCodeSms } from '../lib/harness.mjs';
 
 let ferry;
 let browser;
 
 /** After signing out: on the sign-in page, and staying there (no redirect loop between it and
  * the account page, which the stale success of an earlier sign-in once caused). */
-async function signedOutAndSettled(page) {
+async function signedOutAndSettled(page, seen = {}) {
   await page.waitForURL(`${ferry.url}/login`);
-  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  // Once (of many CI runs) the sign-in form did not appear after the second sign-out, with
+  // nothing else to go on: a failure here now says what the page and Ferry saw.
+  await explained(() => page.getByRole('button', { name: 'Sign in' }).waitFor(), { page, ferry, ...seen });
   const entries = await page.evaluate(() => history.length);
   await page.waitForTimeout(1_000);
   assert.equal(page.url(), `${ferry.url}/login`);
@@ -22,6 +24,7 @@ test('sign up, see HK$5.00, sign out, sign in again, sign out', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems = watchPage(page);
+  const network = recordNetwork(page);
   const login = uniqueLogin('acme');
 
   await signUp(page, ferry.url, login);
@@ -36,7 +39,7 @@ test('sign up, see HK$5.00, sign out, sign in again, sign out', async () => {
   assert.equal(session.sameSite, 'Strict');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await signedOutAndSettled(page);
+  await signedOutAndSettled(page, { problems, network });
   await page.goto(`${ferry.url}/account`);
   await page.waitForURL(`${ferry.url}/login`);
 
@@ -45,7 +48,7 @@ test('sign up, see HK$5.00, sign out, sign in again, sign out', async () => {
   await page.getByTestId('account-balance').filter({ hasText: 'HK$5.00' }).waitFor();
 
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await signedOutAndSettled(page);
+  await signedOutAndSettled(page, { problems, network });
   assert.deepEqual(problems, []);
   await context.close();
 });
