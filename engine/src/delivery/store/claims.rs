@@ -527,10 +527,9 @@ fn refused_cost(messages: &[ClaimedMessage], out: &[Option<Prepared>]) -> BTreeM
 }
 
 /// What is decided before any hold: messages that hold their charge from an interrupted
-/// attempt are sent as they are, those over their batch's single-SMS limit are refused; the
-/// rest, by account, still need their hold.
+/// attempt are sent as they are, those over their account's single-SMS limit (`limits`, for
+/// the accounts that have one) are refused; the rest, by account, still need their hold.
 #[allow(clippy::type_complexity)]
-/// `limits`: each account's single-SMS charge limit, for those that have one.
 fn first_decisions(
     messages: &[ClaimedMessage],
     limits: &HashMap<i64, Money>,
