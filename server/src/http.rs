@@ -26,8 +26,9 @@ pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// responses (live progress, CSV exports) only need their first byte within it.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Per-process settings the middleware needs.
-#[derive(Clone)]
+/// Per-process settings the middleware needs, shared behind an `Arc`: axum clones a
+/// middleware's state for every request, and cloning these (strings, lists, a dozen handles)
+/// was a visible part of serving one.
 struct Guard {
     state: ServerState,
     trusted_proxies: engine::settings::IpAllowList,
@@ -131,7 +132,10 @@ pub fn router(config: &Config, state: ServerState) -> Router {
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(options)
         .merge(crate::api::router(guard.state.clone(), &config.api))
-        .layer(middleware::from_fn_with_state(guard, request_guard))
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(guard),
+            request_guard,
+        ))
         .layer(middleware::from_fn(multipart_guard))
         // Bodies read whole (forms, JSON): a 50,000-number list is about 1 MB.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BODY_BYTES))
@@ -241,7 +245,11 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// Runs before every request: works out who is calling and from where, refuses cross-site
 /// writes, and records authenticated API calls with their source IP (§13).
-async fn request_guard(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
+async fn request_guard(
+    State(guard): State<std::sync::Arc<Guard>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let ip = client_ip(&req, &guard.trusted_proxies);
 
     // The API authenticates with a key in a header, never with the session cookie, so a

@@ -11,6 +11,7 @@
 use phonenumber::{country, metadata::DATABASE, Mode, PhoneNumber, Type};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Hong Kong's country calling code, the usual default.
 pub const HONG_KONG_CODE: u16 = 852;
@@ -64,13 +65,20 @@ impl Msisdn {
         let cleaned = clean(input)?;
         let region = region_for_code(default_country_code)
             .ok_or(MsisdnError::UnknownDefaultCountry(default_country_code))?;
+        if let Some(shape) = HongKongShape::of(&cleaned, default_country_code) {
+            return shape.verdict(|| Msisdn::parse_slowly(&cleaned, region));
+        }
+        Msisdn::parse_slowly(&cleaned, region)
+    }
 
+    /// [`Msisdn::parse`] by libphonenumber, for a `cleaned` number and the default's region.
+    fn parse_slowly(cleaned: &str, region: country::Id) -> Result<Msisdn, MsisdnError> {
         if let Some(rest) = cleaned.strip_prefix("00") {
             if let Ok(m) = Msisdn::from_parsed(parse(Some(region), &format!("+{rest}"))) {
                 return Ok(m);
             }
         }
-        let local = Msisdn::from_parsed(parse(Some(region), &cleaned));
+        let local = Msisdn::from_parsed(parse(Some(region), cleaned));
         // "8613800138000" with default 852: written with a foreign country code but no "+".
         // Only tried for 10+ digits after the default country failed, so a mistyped local
         // number (8 or 9 digits in Hong Kong) is never reinterpreted as a foreign one.
@@ -189,6 +197,88 @@ pub fn is_possible_mobile(digits: &str) -> bool {
             lengths.contains(&national_len)
         })
     })
+}
+
+/// The shapes nearly every Hong Kong number is written in, once [`clean`]ed: the 8-digit
+/// national number (first digit 2-9) alone with 852 as the default, after `+852`, or after
+/// `852` with 852 as the default.
+///
+/// For these, libphonenumber's verdict depends only on the national number's first four
+/// digits: every 8-digit pattern in Hong Kong's metadata (mobile, fixed line, pager,
+/// personal, UAN, ...) is a prefix of at most four digits followed by `\d{4}` or `\d{5}`. So
+/// [`Msisdn::parse`] asks libphonenumber once per prefix and shape (its regular expressions,
+/// behind one process-wide lock in the `phonenumber` crate, were the largest part of an API
+/// send's own work) and reuses the verdict. `tests::hong_kong_shapes_agree_with_libphonenumber`
+/// compares both on every prefix with every fifth digit, so metadata that one day looks
+/// further into the number fails that test rather than changing a verdict.
+#[derive(Clone, Copy)]
+struct HongKongShape<'a> {
+    /// Index into [`HONG_KONG_VERDICTS`].
+    shape: usize,
+    /// The 8 national digits.
+    national: &'a str,
+}
+
+/// Per shape, per 4-digit prefix: 0 not asked yet, 1 valid, otherwise
+/// [`HongKongShape::REFUSALS`]`[v - 2]`. Atomics rather than a lock: two threads that ask
+/// about the same prefix at once both compute, and store, the same verdict.
+static HONG_KONG_VERDICTS: [[AtomicU8; 10_000]; 3] =
+    [const { [const { AtomicU8::new(0) }; 10_000] }; 3];
+
+impl<'a> HongKongShape<'a> {
+    /// The refusals a whole prefix can get (none of them carries a part of the number).
+    const REFUSALS: [MsisdnError; 5] = [
+        MsisdnError::Invalid,
+        MsisdnError::NotMobile,
+        MsisdnError::TooShort,
+        MsisdnError::TooLong,
+        MsisdnError::UnknownCountryCode,
+    ];
+
+    fn of(cleaned: &'a str, default_country_code: u16) -> Option<HongKongShape<'a>> {
+        let (shape, national) = match cleaned.strip_prefix("+852") {
+            Some(national) => (0, national),
+            None if default_country_code != HONG_KONG_CODE => return None,
+            None => match cleaned.strip_prefix("852") {
+                Some(national) if national.len() == 8 => (1, national),
+                _ => (2, cleaned),
+            },
+        };
+        let digits = national.as_bytes();
+        (digits.len() == 8 && digits.iter().all(u8::is_ascii_digit) && digits[0] >= b'2')
+            .then_some(HongKongShape { shape, national })
+    }
+
+    /// The verdict on this number: remembered for its prefix, or `parse`'s, then remembered.
+    fn verdict(
+        self,
+        parse: impl FnOnce() -> Result<Msisdn, MsisdnError>,
+    ) -> Result<Msisdn, MsisdnError> {
+        let prefix = self.national.as_bytes()[..4]
+            .iter()
+            .fold(0, |n, d| n * 10 + usize::from(d - b'0'));
+        let slot = &HONG_KONG_VERDICTS[self.shape][prefix];
+        let number = || Msisdn(format!("852{}", self.national));
+        match slot.load(Ordering::Relaxed) {
+            0 => {}
+            1 => return Ok(number()),
+            v => return Err(Self::REFUSALS[usize::from(v - 2)].clone()),
+        }
+        let result = parse();
+        let code = match &result {
+            Ok(m) if *m == number() => Some(1),
+            Ok(_) => None,
+            Err(e) => Self::REFUSALS
+                .iter()
+                .position(|r| r == e)
+                .and_then(|i| u8::try_from(i + 2).ok()),
+        };
+        // A verdict of any other kind (none is known) is not remembered.
+        if let Some(code) = code {
+            slot.store(code, Ordering::Relaxed);
+        }
+        result
+    }
 }
 
 /// Types that can take an SMS. `FixedLineOrMobile` is kept because some plans (e.g. the US)
@@ -310,6 +400,55 @@ mod tests {
 
     fn hk(input: &str) -> Result<String, MsisdnError> {
         Msisdn::parse(input, HONG_KONG_CODE).map(String::from)
+    }
+
+    /// [`HongKongShape`]'s remembered verdicts against libphonenumber's own, for every
+    /// 4-digit prefix with every fifth digit, in every shape: a number that differs from the
+    /// one its prefix's verdict was learnt from only in a later digit must get the same one.
+    #[test]
+    fn hong_kong_shapes_agree_with_libphonenumber() {
+        let hk = region_for_code(HONG_KONG_CODE).expect("852");
+        let cn = region_for_code(CHINA_CODE).expect("86");
+        let suffixes = [
+            "0000", "1999", "2468", "3057", "4999", "5000", "6789", "7310", "8642", "9999",
+        ];
+        let mut checked = 0;
+        for prefix in 2000..=9999 {
+            for suffix in suffixes {
+                let national = format!("{prefix}{suffix}");
+                for (input, default, region) in [
+                    (national.clone(), HONG_KONG_CODE, hk),
+                    (format!("852{national}"), HONG_KONG_CODE, hk),
+                    (format!("+852{national}"), HONG_KONG_CODE, hk),
+                    (format!("+852{national}"), CHINA_CODE, cn),
+                ] {
+                    assert!(HongKongShape::of(&input, default).is_some(), "{input}");
+                    assert_eq!(
+                        Msisdn::parse(&input, default),
+                        Msisdn::parse_slowly(&input, region),
+                        "{input} (default {default})"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 8_000 * suffixes.len() * 4);
+    }
+
+    #[test]
+    fn other_shapes_are_not_taken_for_hong_kong_ones() {
+        for (input, default) in [
+            ("1234567", HONG_KONG_CODE),      // 7 digits
+            ("912345678", HONG_KONG_CODE),    // 9 digits
+            ("12345678", HONG_KONG_CODE),     // starts with 1
+            ("91234567", CHINA_CODE),         // no country code, another default
+            ("85291234567", CHINA_CODE),      // 852 without + is only HK's when HK is the default
+            ("+85312345678", HONG_KONG_CODE), // Macau
+            ("00852 9123 4567", HONG_KONG_CODE),
+        ] {
+            let cleaned = clean(input).expect("cleans");
+            assert!(HongKongShape::of(&cleaned, default).is_none(), "{input}");
+        }
     }
 
     #[test]

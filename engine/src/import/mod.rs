@@ -4,8 +4,6 @@
 //! the composer appends the numbers to its recipients box, so the import itself sends nothing.
 
 #[cfg(feature = "storage")]
-pub mod fast;
-#[cfg(feature = "storage")]
 pub mod parse;
 #[cfg(feature = "storage")]
 mod xls;

@@ -3,9 +3,9 @@
 //! content (a renamed file is read for what it is), and every way a file can be unreadable
 //! ends in an [`ImportError`] that tells the customer what to do, never a panic.
 
-use super::fast::Normalizer;
 use super::RejectedRow;
 use super::{ImportResult, MAX_IMPORT_BYTES, MAX_IMPORT_NUMBERS};
+use sms::Msisdn;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
@@ -136,7 +136,7 @@ pub fn import(bytes: &[u8], default_country_code: u16) -> Result<ImportResult, I
 
 /// Gathers the numbers cell by cell: the header row, duplicates and rejections.
 struct Collector {
-    normalizer: Normalizer,
+    default_country_code: u16,
     seen: HashSet<String>,
     numbers: Vec<String>,
     duplicates: u64,
@@ -150,7 +150,8 @@ struct Collector {
 impl Collector {
     fn new(default_country_code: u16) -> Result<Collector, ImportError> {
         Ok(Collector {
-            normalizer: Normalizer::new(default_country_code)
+            default_country_code: sms::msisdn::is_known_country_code(default_country_code)
+                .then_some(default_country_code)
                 .ok_or(ImportError::UnknownCountryCode(default_country_code))?,
             seen: HashSet::new(),
             numbers: Vec::new(),
@@ -173,7 +174,10 @@ impl Collector {
             return ControlFlow::Break(());
         }
         let first = std::mem::replace(&mut self.first, false);
-        match self.normalizer.normalize(input) {
+        match Msisdn::parse(input, self.default_country_code)
+            .map(String::from)
+            .map_err(|e| e.to_string())
+        {
             Ok(number) => {
                 if self.seen.contains(&number) {
                     self.duplicates += 1;
