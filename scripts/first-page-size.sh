@@ -19,8 +19,8 @@ main = gz("ferry_bg.wasm") + gz("ferry.js") + sum(gz(f) for f in loader)
 with open(os.path.join(pkg, "__wasm_split_manifest.json")) as f:
     manifest = json.load(f)
 groups = {}
-for split, files in manifest.items():
-    group = split.rsplit("_", 1)[0]
+# One split per page group, named after it (app/src/lib.rs, `page_group!`).
+for group, files in manifest.items():
     groups[group] = (len(files), sum(gz(stem + ".wasm") for stem in files))
 print(f"main module and loader: {main:,} B gzip")
 for group, (count, size) in sorted(groups.items()):

@@ -95,6 +95,11 @@ fn set_content_security_policy() {
 /// of its pages is shown, and a customer's download never carries the staff console. Groups,
 /// not one split per page: every split adds a file for each combination of splits that share
 /// code, and 27 splits made 500 files.
+///
+/// What Leptos's `#[lazy]` generates, but `fallible`: when a group's code cannot be
+/// downloaded (the connection dropped), `#[lazy]` panics and leaves a dead page; here the
+/// route shows [`shell::PageLoadFailed`] with a way to try again. The split is named after
+/// its group (the manifest's keys, which the server reads to preload a page's modules).
 macro_rules! page_group {
     ($(#[doc = $doc:literal])* $group:ident, $preload:ident, $which:ident { $($route:ident => $($page:ident)::+,)* }) => {
         // Each variant is named after the route it shows.
@@ -103,14 +108,19 @@ macro_rules! page_group {
         enum $which { $($route,)* }
 
         $(#[doc = $doc])*
-        #[lazy]
-        fn $group(page: $which) -> AnyView {
-            match page {
+        #[cfg_attr(feature = "hydrate", ::leptos::wasm_split::wasm_split(
+            $group,
+            wasm_split_path = ::leptos::wasm_split,
+            preload(#[doc(hidden)] #[allow(non_snake_case)] $preload),
+            fallible
+        ))]
+        fn $group(page: $which) -> Result<AnyView, PageLoadError> {
+            Ok(match page {
                 $($which::$route => {
                     use $($page)::+ as Page;
                     view! { <Page/> }.into_any()
                 })*
-            }
+            })
         }
 
         $(
@@ -122,17 +132,36 @@ macro_rules! page_group {
                 }
 
                 async fn view(_: Self) -> AnyView {
-                    $group($which::$route).await
+                    // In the browser the group's code is downloaded first; on the server it is
+                    // all there, and rendering the page names its modules for preloading.
+                    #[cfg(feature = "hydrate")]
+                    let page = $group($which::$route).await;
+                    #[cfg(not(feature = "hydrate"))]
+                    let page = {
+                        ::leptos::prefetch_lazy_fn_on_server(stringify!($group));
+                        $group($which::$route)
+                    };
+                    page.unwrap_or_else(|PageLoadError| view! { <shell::PageLoadFailed/> }.into_any())
                 }
 
                 async fn preload() {
-                    // Only the browser build splits; on the server the pages are all there.
-                    #[cfg(target_arch = "wasm32")]
-                    $preload().await;
+                    // A failed download is not remembered: `view` tries again, and says so
+                    // if that fails too.
+                    #[cfg(feature = "hydrate")]
+                    let _ = $preload().await;
                 }
             }
         )*
     };
+}
+
+/// A page group's code could not be downloaded.
+struct PageLoadError;
+
+impl From<leptos::wasm_split::SplitLoaderError> for PageLoadError {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        PageLoadError
+    }
 }
 
 page_group! {

@@ -208,6 +208,26 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
+/// Shown instead of a page whose code could not be downloaded (the connection dropped while
+/// the browser fetched the page group's WebAssembly). Trying again downloads it again: a
+/// failed download is not remembered, so the retry starts afresh.
+#[component]
+pub fn PageLoadFailed() -> impl IntoView {
+    let lang = use_lang();
+    let retry = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    };
+    view! {
+        <Title text=tr::page_load_failed_title(lang)/>
+        <PageHeader title=tr::page_load_failed_title(lang)/>
+        <Notice kind=NoticeKind::Error>{tr::page_load_failed_text(lang)}</Notice>
+        <p><button type="button" class="button" on:click=retry>{tr::page_load_failed_retry(lang)}</button></p>
+    }
+}
+
 /// `/`: customers start at the composer, staff at the console, visitors at sign-in.
 #[component]
 pub fn Home() -> impl IntoView {

@@ -17,10 +17,11 @@ before(async () => {
   ferry = await startFerry();
   browser = await launchBrowser();
   pkg = join(process.env.FERRY_SITE_DIR, 'pkg');
-  // split name (`<group>_<hash>`) -> the module files it needs, as the build wrote them.
+  // page group (each split is named after its group) -> the module files it needs, as the
+  // build wrote them.
   const manifest = JSON.parse(readFileSync(join(pkg, '__wasm_split_manifest.json'), 'utf8'));
-  groups = Object.fromEntries(Object.entries(manifest).map(([split, stems]) => [
-    split.replace(/_\d+$/, ''), stems.map((s) => `${s}.wasm`),
+  groups = Object.fromEntries(Object.entries(manifest).map(([group, stems]) => [
+    group, stems.map((s) => `${s}.wasm`),
   ]));
 });
 after(async () => { await browser?.close(); await ferry?.stop(); });
@@ -85,5 +86,36 @@ test("a customer's pages never download the staff console, and each hydrates whe
     assert.ok(files.has(file), `${file} was downloaded`);
   }
   assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a page whose code cannot be downloaded says so and loads when tried again, instead of staying blank", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = watchPage(page);
+  await signUp(page, ferry.url, uniqueLogin('dropped'));
+  await page.goto(`${ferry.url}/account`);
+  await waitHydrated(page);
+  // The composer's own modules (those the account page did not already need) fail as they
+  // would when the connection drops while the browser fetches them.
+  const composerOnly = groups.composer_page.filter((f) => !groups.customer_pages.includes(f));
+  assert.ok(composerOnly.length > 0, 'the composer has code of its own');
+  const dropped = [];
+  const drop = (route) => { dropped.push(new URL(route.request().url()).pathname); return route.abort('connectionreset'); };
+  const isComposerModule = (url) => composerOnly.some((f) => url.pathname === `/pkg/${f}`);
+  await page.route(isComposerModule, drop);
+  await page.getByRole('link', { name: 'Broadcast SMS' }).click();
+  await page.waitForURL(`${ferry.url}/broadcast`);
+  await page.getByRole('heading', { name: 'This page did not load' }).waitFor();
+  await page.getByRole('alert').filter({ hasText: 'the connection may have dropped' }).waitFor();
+  assert.ok(dropped.length > 0, 'the composer modules were requested and dropped');
+  // The page is not dead: the navigation still works and nothing panicked.
+  assert.deepEqual(problems.filter((p) => /panicked|unreachable|RuntimeError/.test(p)), []);
+  await page.unroute(isComposerModule, drop);
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await page.getByLabel('Message').waitFor();
+  await waitHydrated(page);
+  await page.getByLabel('Message').pressSequentially('hello');
+  await page.getByTestId('composer-units').filter({ hasText: '5 characters' }).waitFor();
   await context.close();
 });

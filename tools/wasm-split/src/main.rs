@@ -1,6 +1,7 @@
-//! Splits the browser half's WebAssembly at every `#[lazy]` function (Leptos lazy routes), so a
-//! page downloads only the code it runs. Runs on cargo's output, before wasm-bindgen and
-//! wasm-opt, which would drop the relocations the split needs.
+//! Splits the browser half's WebAssembly at every split point (the page groups of
+//! `app/src/lib.rs`, Leptos lazy routes), so a page downloads only the code it runs. Runs on
+//! cargo's output, before wasm-bindgen and wasm-opt, which would drop the relocations the
+//! split needs.
 //!
 //! Usage: `ferry-wasm-split <input.wasm> <pkg dir> <main out.wasm> <output name>`
 //!
