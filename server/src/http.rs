@@ -13,6 +13,8 @@ use http::{header, HeaderValue, Method, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::{IpAddr, SocketAddr};
+use tower_http::map_request_body::MapRequestBodyLayer;
+use tower_http::map_response_body::MapResponseBodyLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -131,40 +133,22 @@ pub fn router(config: &Config, state: ServerState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(options)
-        .merge(crate::api::router(guard.state.clone(), &config.api))
-        .layer(middleware::from_fn_with_state(
-            std::sync::Arc::new(guard),
-            request_guard,
-        ))
-        .layer(middleware::from_fn(multipart_guard))
-        // Bodies read whole (forms, JSON): a 50,000-number list is about 1 MB.
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BODY_BYTES))
-        // Every body, streamed uploads included: the largest file (10 MB) and its framing.
-        // A larger Content-Length is refused before a byte is read.
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            MAX_BODY_BYTES,
-        ))
-        // A body that stops arriving, and a request that takes too long as a whole.
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            BODY_IDLE_TIMEOUT,
-        ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            panic_response,
-        ))
+        .merge(crate::api::router(guard.state.clone(), &config.api));
+    // Over HTTPS, browsers are told never to use plain HTTP for this host again.
+    let hsts = config.tls.cert.is_some().then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_str(&format!("max-age={}", config.tls.hsts_max_age_s))
+                .unwrap_or(HeaderValue::from_static("max-age=31536000")),
+        )
+    });
+    // Every request passes these, outermost first. One stack around the whole router rather
+    // than `Router::layer`, which boxes each route once per layer: axum clones a route's
+    // service for every request, so a dozen layers were a dozen allocations per request.
+    let every_request = tower::ServiceBuilder::new()
+        .option_layer(hsts)
         .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
+            header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
         // Pages set their own policy, with the nonce of their scripts (`app::shell`); every
@@ -176,18 +160,44 @@ pub fn router(config: &Config, state: ServerState) -> Router {
             ),
         ))
         .layer(SetResponseHeaderLayer::overriding(
-            header::HeaderName::from_static("cross-origin-opener-policy"),
+            header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        // A body that stops arriving, and a request that takes too long as a whole.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        // The layers below change the bodies' types; the router and `from_fn` take axum's.
+        .layer(MapResponseBodyLayer::new(Body::new))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            BODY_IDLE_TIMEOUT,
+        ))
+        // Every body, streamed uploads included: the largest file (10 MB) and its framing.
+        // A larger Content-Length is refused before a byte is read.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
+        .layer(MapRequestBodyLayer::new(Body::new))
+        // Bodies read whole (forms, JSON): a 50,000-number list is about 1 MB.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BODY_BYTES))
+        .layer(middleware::from_fn(multipart_guard))
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(guard),
+            request_guard,
         ));
-    match config.tls.cert.is_some() {
-        // Over HTTPS, browsers are told never to use plain HTTP for this host again.
-        true => router.layer(SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_str(&format!("max-age={}", config.tls.hsts_max_age_s))
-                .unwrap_or(HeaderValue::from_static("max-age=31536000")),
-        )),
-        false => router,
-    }
+    Router::new().fallback_service(every_request.service(router))
 }
 
 /// The plain-HTTP listener of an HTTPS installation: every request, whatever its method, is

@@ -218,6 +218,117 @@ async fn cross_site_posts_are_refused_before_any_server_function_runs() {
     }
 }
 
+/// Every kind of response passes the same middleware: a page, a server function, the JSON
+/// API and its description, a refused cross-site post, a page that does not exist and a body over the
+/// limit all carry the security headers, and only pages get a policy that runs scripts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_the_security_headers() {
+    use tower::ServiceExt;
+    let t = engine::db::testing::sqlite().await;
+    let router = common::router_for(&t, [192, 0, 2, 10]);
+    let get = |path: &str| {
+        Request::get(path)
+            .header(header::HOST, "127.0.0.1:3000")
+            .body(Body::empty())
+            .expect("request")
+    };
+    let post = |path: &str, origin: &str, content_type: &str, body: Body| {
+        Request::post(path)
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .expect("request")
+    };
+    let same = "http://127.0.0.1:3000";
+    let form = "application/x-www-form-urlencoded";
+    let cases = [
+        ("page", get("/login"), StatusCode::OK),
+        (
+            "server function",
+            post(
+                "/api/login",
+                same,
+                form,
+                Body::from("login_name=a&password=b"),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "JSON API without a key",
+            post(
+                "/api/v1/messages",
+                same,
+                "application/json",
+                Body::from("{}"),
+            ),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "cross-site post",
+            post(
+                "/api/login",
+                "https://attacker.example",
+                form,
+                Body::from("a=b"),
+            ),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "API description",
+            get("/api/v1/openapi.json"),
+            StatusCode::OK,
+        ),
+        ("missing page", get("/no-such-page"), StatusCode::NOT_FOUND),
+        (
+            "body announced over the limit",
+            {
+                let mut req = post("/api/login", same, form, Body::from("a=b"));
+                let over = (server::http::MAX_BODY_BYTES + 1).to_string();
+                req.headers_mut()
+                    .insert(header::CONTENT_LENGTH, over.parse().expect("length"));
+                req
+            },
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        ("health", get("/healthz"), StatusCode::OK),
+    ];
+    for (what, req, status) in cases {
+        let response = router.clone().oneshot(req).await.expect("response");
+        assert_eq!(response.status(), status, "{what}");
+        let h = response.headers();
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "same-origin"),
+            ("cross-origin-opener-policy", "same-origin"),
+        ] {
+            assert_eq!(
+                h.get(name).map(|v| v.as_bytes()),
+                Some(value.as_bytes()),
+                "{what}: {name}"
+            );
+        }
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "{what}: plain HTTP"
+        );
+        let policy = h["content-security-policy"].to_str().expect("ascii");
+        if what == "page" || what == "missing page" {
+            assert!(
+                policy.contains("script-src 'self' 'nonce-"),
+                "{what}: {policy}"
+            );
+        } else {
+            assert_eq!(
+                policy,
+                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+                "{what}"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_staff_reach_the_admin_console_page_and_its_data() {
     for t in all_backends().await {
