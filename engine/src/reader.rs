@@ -78,7 +78,7 @@ impl Readers {
                     Some(conn) => conn,
                     None => {
                         let conn = self.take()?;
-                        conn.execute_batch("BEGIN").map_err(sqlx_error)?;
+                        run_cached(&conn, "BEGIN").map_err(sqlx_error)?;
                         conn
                     }
                 };
@@ -106,7 +106,7 @@ impl Readers {
                 if let Some(conn) = SNAPSHOT.with(|snapshot| snapshot.borrow_mut().1.take()) {
                     // A read transaction has nothing to commit; ending it lets checkpoints
                     // pass the state it saw. One that cannot end is closed instead.
-                    if conn.execute_batch("COMMIT").is_ok() {
+                    if run_cached(&conn, "COMMIT").is_ok() {
                         self.give_back(conn);
                     }
                 }
@@ -194,6 +194,13 @@ where
                 .await
         }
     }
+}
+
+/// A statement without rows (transaction control: `BEGIN`, `SAVEPOINT`, `COMMIT`, ...), prepared
+/// once per connection: the writer runs two per job and a send's check two per request, and
+/// parsing them each time was a visible part of both.
+pub(crate) fn run_cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 /// sqlx's `$n` placeholders as SQLite's numbered `?n`, which binds a repeated `$1` once.

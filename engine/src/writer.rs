@@ -406,7 +406,7 @@ fn open_native(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection>
 /// [`tick`] on the writer's own connection.
 fn native_tick(conn: &rusqlite::Connection, jobs: Vec<NativeJob>) {
     let mut tick = TickProgress::new(jobs.len());
-    if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
+    if let Err(e) = crate::reader::run_cached(conn, "BEGIN IMMEDIATE") {
         tracing::warn!(error = %e, jobs = jobs.len(), "cannot start a write tick");
         return drop(jobs);
     }
@@ -414,14 +414,14 @@ fn native_tick(conn: &rusqlite::Connection, jobs: Vec<NativeJob>) {
         let Some(job) = tick.runnable(job) else {
             continue;
         };
-        if let Err(e) = run_cached(conn, "SAVEPOINT job") {
+        if let Err(e) = crate::reader::run_cached(conn, "SAVEPOINT job") {
             tick.not_started(job, e);
             continue;
         }
         let job_started = Instant::now();
         let result = job(conn);
         let undo = if result.ok {
-            run_cached(conn, "RELEASE job")
+            crate::reader::run_cached(conn, "RELEASE job")
         } else {
             conn.execute_batch("ROLLBACK TO job; RELEASE job")
         };
@@ -430,18 +430,12 @@ fn native_tick(conn: &rusqlite::Connection, jobs: Vec<NativeJob>) {
     let commit_started = Instant::now();
     let commit = match tick.broken.clone() {
         Some(why) => Err(why),
-        None => run_cached(conn, "COMMIT").map_err(|e| e.to_string()),
+        None => crate::reader::run_cached(conn, "COMMIT").map_err(|e| e.to_string()),
     };
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
     tick.finish(commit, commit_started);
-}
-
-/// A transaction-control statement, prepared once: a tick runs two per job, and parsing them
-/// each time was a visible part of the writer's work.
-fn run_cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 /// One transaction for `jobs`; every job learns the outcome of its commit.
