@@ -190,6 +190,7 @@ pub fn router(config: &Config, state: ServerState) -> Router {
             MAX_BODY_BYTES,
         ))
         .layer(MapRequestBodyLayer::new(Body::new))
+        .layer(middleware::from_fn(cut_off_body))
         // Bodies read whole (forms, JSON): a 50,000-number list is about 1 MB.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BODY_BYTES))
         .layer(middleware::from_fn(multipart_guard))
@@ -198,6 +199,91 @@ pub fn router(config: &Config, state: ServerState) -> Router {
             request_guard,
         ));
     Router::new().fallback_service(every_request.service(router))
+}
+
+/// A body cut off while it was read, because it went over [`MAX_BODY_BYTES`] without saying
+/// so upfront (no Content-Length) or stopped arriving for [`BODY_IDLE_TIMEOUT`], is answered
+/// 413 or 408 with the API's error shape, as a body that announced its length is: readers that
+/// know these errors (the JSON API's) answer so themselves, but the server functions' reader
+/// does not, and answered 500 as if Ferry had failed.
+async fn cut_off_body(req: Request, next: Next) -> Response {
+    let cut = std::sync::Arc::new(std::sync::OnceLock::new());
+    let req = req.map(|body| {
+        Body::new(WatchedBody {
+            body,
+            cut: cut.clone(),
+        })
+    });
+    let response = next.run(req).await;
+    match cut.get() {
+        Some(&status) if response.status().is_server_error() => {
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                format!(
+                    "The request body is longer than {} MB.",
+                    MAX_BODY_BYTES >> 20
+                )
+            } else {
+                format!(
+                    "The request body stopped arriving for {} seconds.",
+                    BODY_IDLE_TIMEOUT.as_secs()
+                )
+            };
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "body_too_large"
+            } else {
+                "body_timeout"
+            };
+            crate::api::ApiError::new(status, code, message).into_response()
+        }
+        _ => response,
+    }
+}
+
+/// A request body that notes why it was cut off (see [`cut_off_body`]).
+struct WatchedBody {
+    body: Body,
+    cut: std::sync::Arc<std::sync::OnceLock<StatusCode>>,
+}
+
+impl http_body::Body for WatchedBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.body).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Err(e))) = &polled {
+            if let Some(status) = cut_off_status(e) {
+                let _ = self.cut.set(status);
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// 413 for a body over the limit, 408 for one that stopped arriving, from the error's chain.
+fn cut_off_status(error: &(dyn std::error::Error + 'static)) -> Option<StatusCode> {
+    let mut source = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return Some(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return Some(StatusCode::REQUEST_TIMEOUT);
+        }
+        source = e.source();
+    }
+    None
 }
 
 /// The plain-HTTP listener of an HTTPS installation: every request, whatever its method, is
@@ -633,5 +719,33 @@ mod tests {
         assert_eq!(client_ip(&req, &none).to_string(), "10.0.0.1");
         let req = from_peer("10.0.0.1", Some("not-an-ip"));
         assert_eq!(client_ip(&req, &proxies).to_string(), "10.0.0.1");
+    }
+
+    /// What the body layers' readers fail with is recognised under axum's wrapping.
+    #[tokio::test]
+    async fn a_cut_off_body_is_told_apart_by_why_it_was_cut() {
+        use http_body_util::BodyExt;
+        let over = Body::new(http_body_util::Limited::new(
+            Body::from(vec![b'a'; 100]),
+            10,
+        ));
+        let e = over.collect().await.expect_err("over the limit");
+        assert_eq!(cut_off_status(&e), Some(StatusCode::PAYLOAD_TOO_LARGE));
+
+        let silent = Body::from_stream(futures::stream::pending::<
+            Result<bytes::Bytes, std::io::Error>,
+        >());
+        let idle = Body::new(tower_http::timeout::TimeoutBody::new(
+            std::time::Duration::from_millis(10),
+            silent,
+        ));
+        let e = idle.collect().await.expect_err("idle");
+        assert_eq!(cut_off_status(&e), Some(StatusCode::REQUEST_TIMEOUT));
+
+        let other = Body::from_stream(futures::stream::once(async {
+            Err::<bytes::Bytes, _>(std::io::Error::other("reset"))
+        }));
+        let e = other.collect().await.expect_err("reset");
+        assert_eq!(cut_off_status(&e), None);
     }
 }
