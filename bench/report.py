@@ -636,7 +636,7 @@ def render(out, md_path, chart_path):
     for metric, label, limit in (
         ("import_csv", f"CSV, {imports[0].get('import_numbers', 50000) if imports else 50000:,} numbers", 1.0),
         ("import_xlsx", f"XLSX, {imports[0].get('import_numbers', 50000) if imports else 50000:,} numbers", 2.0),
-        ("msisdn_parse_only", "reference: number parsing alone, 50,000", None),
+        ("msisdn_parse_only", "reference: `Msisdn::parse` alone, 50,000", None),
         ("dnc_sqlite", f"do-not-call register, {dnc_n or 0:,} numbers, SQLite", None),
         ("dnc_postgresql", f"do-not-call register, {dnc_n or 0:,} numbers, PostgreSQL", None),
     ):
