@@ -201,14 +201,42 @@ pub fn router(config: &Config, state: ServerState) -> Router {
     Router::new().fallback_service(every_request.service(router))
 }
 
-/// A body cut off while it was read, because it went over [`MAX_BODY_BYTES`] without saying
-/// so upfront (no Content-Length) or stopped arriving for [`BODY_IDLE_TIMEOUT`], is answered
-/// 413 or 408 with the API's error shape, as a body that announced its length is: readers that
-/// know these errors (the JSON API's) answer so themselves, but the server functions' reader
-/// does not, and answered 500 as if Ferry had failed.
+/// The portal's requests (server functions, forms): a body cut off while it was read, because
+/// it went over its limit without saying so upfront (no Content-Length) or stopped arriving
+/// for [`BODY_IDLE_TIMEOUT`], is answered 413 or 408 with the portal's error (what the page
+/// shows), as a body that announced its length is. The server functions' reader does not know
+/// these errors and answered 500, as if Ferry had failed.
+///
+/// The limit: [`MAX_BODY_BYTES`] for multipart uploads (read as streams, each field bounded by
+/// its reader), [`MAX_FORM_BODY_BYTES`] for every other body, which is read whole: the server
+/// functions read forms and JSON whole up to [`MAX_BODY_BYTES`] before. The doors with API keys
+/// (JSON, SOAP) are left alone: they read through axum's extractors, which have that limit
+/// (`DefaultBodyLimit`) and answer in their own shapes (a SOAP fault is a 500 by its standard).
 async fn cut_off_body(req: Request, next: Next) -> Response {
+    if crate::api::is_api_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        });
+    let limit = if multipart {
+        MAX_BODY_BYTES
+    } else {
+        MAX_FORM_BODY_BYTES
+    };
     let cut = std::sync::Arc::new(std::sync::OnceLock::new());
     let req = req.map(|body| {
+        let body = if multipart {
+            body
+        } else {
+            Body::new(http_body_util::Limited::new(body, limit))
+        };
         Body::new(WatchedBody {
             body,
             cut: cut.clone(),
@@ -218,22 +246,16 @@ async fn cut_off_body(req: Request, next: Next) -> Response {
     match cut.get() {
         Some(&status) if response.status().is_server_error() => {
             let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!(
-                    "The request body is longer than {} MB.",
-                    MAX_BODY_BYTES >> 20
-                )
+                format!("The request is larger than {} MB.", limit >> 20)
             } else {
                 format!(
-                    "The request body stopped arriving for {} seconds.",
+                    "The request stopped arriving for {} seconds; please try again.",
                     BODY_IDLE_TIMEOUT.as_secs()
                 )
             };
-            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                "body_too_large"
-            } else {
-                "body_timeout"
-            };
-            crate::api::ApiError::new(status, code, message).into_response()
+            // The encoding server functions answer errors in, so the page shows the message.
+            let error = app::error::AppError::field("body", message);
+            (status, axum::Json(error)).into_response()
         }
         _ => response,
     }
