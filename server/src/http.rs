@@ -216,6 +216,8 @@ async fn cut_off_body(req: Request, next: Next) -> Response {
     if crate::api::is_api_path(req.uri().path()) {
         return next.run(req).await;
     }
+    // The request's language from its cookie or Accept-Language: the session is read later.
+    let lang = app::i18n::request_lang(req.headers(), None);
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -254,7 +256,8 @@ async fn cut_off_body(req: Request, next: Next) -> Response {
                 )
             };
             // The encoding server functions answer errors in, so the page shows the message.
-            let error = app::error::AppError::field("body", message);
+            let error =
+                app::error::AppError::field("body", app::i18n::from_english(lang, &message));
             (status, axum::Json(error)).into_response()
         }
         _ => response,

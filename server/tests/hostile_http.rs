@@ -156,6 +156,22 @@ async fn a_body_that_goes_over_the_limit_unannounced_is_answered_413() {
             );
         }
     }
+    // In the reader's language.
+    let mut req = form_post(
+        "/api/login",
+        vec![b'a'; server::http::MAX_FORM_BODY_BYTES + 1],
+    );
+    req.headers_mut().insert(
+        header::ACCEPT_LANGUAGE,
+        "zh-HK,zh;q=0.9".parse().expect("header"),
+    );
+    let r = c.call(req).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let error: app::error::AppError = serde_json::from_str(&r.body).expect("AppError");
+    assert_eq!(
+        error,
+        app::error::AppError::field("body", "請求大於 4 MB。")
+    );
     // Under the limit, the same route answers for itself.
     let r = c
         .call(form_post("/api/login", b"login_name=a&password=b".to_vec()))

@@ -304,3 +304,7 @@ server-ledger-transfer-in-plain = Transfer from { $login }
 server-batch-reset-code = Password reset code
 server-batch-verification-code = Mobile verification code
 server-batch-not-sent-balance = (not sent: insufficient balance)
+
+## The HTTP stack (server/src/http.rs)
+server-http-body-too-large = The request is larger than { $mb } MB.
+server-http-body-stalled = The request stopped arriving for { $seconds } seconds; please try again.

@@ -301,3 +301,7 @@ server-ledger-transfer-in-plain = 由 { $login } 轉入
 server-batch-reset-code = 重設密碼驗證碼
 server-batch-verification-code = 流動電話驗證碼
 server-batch-not-sent-balance = （未有發送：餘額不足）
+
+## HTTP 層
+server-http-body-too-large = 請求大於 { $mb } MB。
+server-http-body-stalled = 請求已有 { $seconds } 秒沒有傳來；請再試一次。
