@@ -216,17 +216,17 @@ async fn cut_off_body(req: Request, next: Next) -> Response {
     if crate::api::is_api_path(req.uri().path()) {
         return next.run(req).await;
     }
-    // The request's language from its cookie or Accept-Language: the session is read later.
-    let lang = app::i18n::request_lang(req.headers(), None);
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/")
-        });
+        .is_some_and(names_multipart);
+    // What decides the answer's language (the session is read later), kept for the rare
+    // refusal rather than worked out for every request.
+    let language_headers: Vec<_> = [header::COOKIE, header::ACCEPT_LANGUAGE]
+        .into_iter()
+        .filter_map(|name| Some((name.clone(), req.headers().get(&name)?.clone())))
+        .collect();
     let limit = if multipart {
         MAX_BODY_BYTES
     } else {
@@ -255,6 +255,7 @@ async fn cut_off_body(req: Request, next: Next) -> Response {
                     BODY_IDLE_TIMEOUT.as_secs()
                 )
             };
+            let lang = app::i18n::request_lang(&language_headers.into_iter().collect(), None);
             // The encoding server functions answer errors in, so the page shows the message.
             let error =
                 app::error::AppError::field("body", app::i18n::from_english(lang, &message));
@@ -463,11 +464,7 @@ async fn multipart_guard(req: Request, next: Next) -> Response {
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let is_multipart = content_type.as_deref().is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/")
-        });
+        let is_multipart = content_type.as_deref().is_some_and(names_multipart);
         // RFC 2046: a boundary is 1 to 70 characters.
         let boundary_ok = content_type.as_deref().is_some_and(|ct| {
             multer::parse_boundary(ct).is_ok_and(|b| (1..=70).contains(&b.len()))
@@ -490,6 +487,14 @@ async fn multipart_guard(req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+/// Whether a Content-Type names a multipart body (any subtype, any case).
+fn names_multipart(content_type: &str) -> bool {
+    content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/")
 }
 
 /// A body that returns `Pending` (waking itself at once) after every frame, so a reader that
