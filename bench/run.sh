@@ -20,7 +20,9 @@
 #        scaling   bench/dispatch.sh, SQLite + npm SMSC, window 400 and 1,000, 2 and 4 connections
 #                  (one run each)
 #        peer      bench/ferry/run.sh (SQLite, PostgreSQL), bench/kannel/run.sh, and
-#                  bench/kannel/run.sh --store-file, back to back each round, 10,000 messages
+#                  bench/kannel/run.sh --store-file, back to back each round, 10,000 messages,
+#                  driven by `ferry-bench load-ferry|load-kannel`; then Ferry (SQLite) and Kannel
+#                  again with the Node load generators of earlier reports (--loadgen node)
 #        intake    bench/http-intake.sh: wrk, 50 connections, 15 s, SQLite and PostgreSQL
 #        results   ferry-bench results (results pages on a 50,000-message batch), once per backend
 #   5. bench/report.py: BENCHMARKS.md at the repo root and the chart bench/throughput.png
@@ -218,11 +220,15 @@ if wanted peer; then
   note_command peer-ferry "bench/ferry/run.sh --backend sqlite|postgres -n $PEER_N -c 100"
   note_command peer-kannel "bench/kannel/run.sh -n $PEER_N -c 100 --to-base 85261000000"
   note_command peer-kannel-store "bench/kannel/run.sh --store-file -n $PEER_N -c 100 --to-base 85261000000"
+  note_command peer-js "bench/ferry/run.sh --loadgen node --backend sqlite -n $PEER_N -c 100; bench/kannel/run.sh --loadgen node -n $PEER_N -c 100 --to-base 85261000000"
   for ((k = 1; k <= RUNS; k++)); do
     bench_json peer "peer-ferry-sqlite-$k" "$HERE/ferry/run.sh" --backend sqlite -n "$PEER_N" -c 100
     bench_json peer "peer-kannel-$k" "$HERE/kannel/run.sh" -n "$PEER_N" -c 100 --to-base 85261000000
     bench_json peer "peer-kannel-store-$k" "$HERE/kannel/run.sh" --store-file -n "$PEER_N" -c 100 --to-base 85261000000
     bench_json peer "peer-ferry-postgres-$k" "$HERE/ferry/run.sh" --backend postgres -n "$PEER_N" -c 100
+    # The earlier harness (Node load generators), for comparison with earlier reports only.
+    bench_json peer "peer-ferry-sqlite-js-$k" "$HERE/ferry/run.sh" --loadgen node --backend sqlite -n "$PEER_N" -c 100
+    bench_json peer "peer-kannel-js-$k" "$HERE/kannel/run.sh" --loadgen node -n "$PEER_N" -c 100 --to-base 85261000000
   done
 fi
 if wanted intake; then

@@ -30,7 +30,8 @@ export FERRY_SCHEMATHESIS="$HOME/.cache/ferry/venv/bin/schemathesis"
 export FERRY_PYTHON="$HOME/.cache/ferry/venv/bin/python"
 
 log "cargo test (SQLite and PostgreSQL, SMPP over loopback)"
-cargo test -p sms -p smpp -p ferry-engine -p app --features app/ssr,ferry-engine/storage -p server
+# server/bench: the benchmark harness (its load generator has tests of its own).
+cargo test -p sms -p smpp -p ferry-engine -p app --features app/ssr,ferry-engine/storage,server/bench -p server
 
 log "browser tests (headless Chromium)"
 export FERRY_BIN="$CARGO_TARGET_DIR/debug/ferry"

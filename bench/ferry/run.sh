@@ -12,6 +12,8 @@
 #   -c C        requests in flight (default 100)
 #   --timeout S seconds to wait for every submit and receipt after the last request (default 600)
 #   --keep-tmp  keep the temp dir (config, database, logs) and print its path
+#   --loadgen L rust (default; `ferry-bench load-ferry`) or node (loadgen.mjs): the same
+#               requests; see server/src/bench/load.rs
 # Env: FERRY_BIN (default $CARGO_TARGET_DIR/release/ferry), FERRY_SITE_OUT.
 #
 # Prints one JSON line on stdout:
@@ -26,15 +28,16 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib.sh"
 
-BACKEND=sqlite N=10000 C=100 TIMEOUT=600
+BACKEND=sqlite N=10000 C=100 TIMEOUT=600 LOADGEN="${BENCH_LOADGEN:-rust}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) BACKEND="$2"; shift 2 ;;
     -n) N="$2"; shift 2 ;;
+    --loadgen) LOADGEN="$2"; shift 2 ;;
     -c) C="$2"; shift 2 ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
     --keep-tmp) BENCH_KEEP_TMP=true; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ferry-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -49,7 +52,12 @@ bench_say "ferry serve on 127.0.0.1:$FERRY_PORT ($BACKEND), SMSC 127.0.0.1:$SMSC
 LOADAVG="$(cut -d' ' -f1 /proc/loadavg)"
 # CPU of `ferry serve` and of the SMSC over the load (the load generator reports its own).
 CPU0_FERRY="$(cpu_ms "$FERRY_PID")" CPU0_SMSC="$(cpu_ms "$SMSC_PID")"
-node "$BENCH_DIR/ferry/loadgen.mjs" --url "http://127.0.0.1:$FERRY_PORT" --api-key "$FERRY_API_KEY" \
+case "$LOADGEN" in
+  rust) LOADGEN_CMD=("$FERRY_BENCH_BIN" load-ferry) ;;
+  node) LOADGEN_CMD=(node "$BENCH_DIR/ferry/loadgen.mjs") ;;
+  *) die "--loadgen is rust or node, not $LOADGEN" ;;
+esac
+"${LOADGEN_CMD[@]}" --url "http://127.0.0.1:$FERRY_PORT" --api-key "$FERRY_API_KEY" \
   --smsc-control "http://127.0.0.1:$SMSC_CONTROL" -n "$N" -c "$C" --timeout-s "$TIMEOUT" \
   >"$BENCH_TMP/loadgen.json" 2> >(tee "$BENCH_TMP/loadgen.err" >&2) &
 LG_PID=$!
@@ -68,7 +76,7 @@ node -e '
   const N = Number(n), t0 = lg.first_request_ms, s = (ms) => (ms - t0) / 1000;
   const r = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
   console.log(JSON.stringify({
-    peer: "ferry", backend, messages: N,
+    peer: "ferry", backend, messages: N, loadgen: lg.loadgen ?? "node",
     http_rps: r(N / s(lg.last_response_ms)),
     accepted_per_s: r(N / s(lg.last_submit_ms)),
     receipts_per_s: r(N / s(lg.last_receipt_ack_ms)),

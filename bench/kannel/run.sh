@@ -24,6 +24,8 @@
 #   --to-base B   message i goes to number B + i (default 85260000000; bench/run.sh passes
 #                 85261000000, the numbers Ferry's half uses)
 #   --keep-tmp    keep the temp dir (config, logs, store file) and print its path
+#   --loadgen L   rust (default; `ferry-bench load-kannel`, built with the bench) or node
+#                 (loadgen.mjs): the same requests and sink; see server/src/bench/load.rs
 #
 # Prints one JSON line on stdout:
 #   {"peer":"kannel","store_file":false,"messages":10000,"http_rps":..,"accepted_per_s":..,
@@ -50,9 +52,11 @@ TIMEOUT=600
 LOG_LEVEL=1
 TO_BASE=85260000000
 KEEP_TMP=false
+LOADGEN="${BENCH_LOADGEN:-rust}"
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) N="$2"; shift 2 ;;
+    --loadgen) LOADGEN="$2"; shift 2 ;;
     -c) C="$2"; shift 2 ;;
     --store-file) STORE_FILE=true; shift ;;
     --dlr-sqlite) DLR_STORAGE=sqlite3; shift ;;
@@ -63,7 +67,7 @@ while [ $# -gt 0 ]; do
     --log-level) LOG_LEVEL="$2"; shift 2 ;;
     --to-base) TO_BASE="$2"; shift 2 ;;
     --keep-tmp) KEEP_TMP=true; shift ;;
-    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "kannel-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -295,7 +299,12 @@ LOADAVG="$(cut -d' ' -f1 /proc/loadavg)" # other work on the machine skews the f
 # CPU of Kannel's boxes and of the SMSC over the load (cpu_ms: bench/lib.sh).
 CPU0_KANNEL="$(cpu_ms "$BB_PID" "$SB_PID")" CPU0_SMSC="$(cpu_ms "$SMSC_PID")"
 # In the background + wait, so a SIGINT/SIGTERM to this script is handled at once.
-node "$HERE/loadgen.mjs" --sendsms "http://127.0.0.1:$SENDSMS_PORT/cgi-bin/sendsms" \
+case "$LOADGEN" in
+  rust) LOADGEN_CMD=("$FERRY_BENCH_BIN" load-kannel) ;;
+  node) LOADGEN_CMD=(node "$HERE/loadgen.mjs") ;;
+  *) die "--loadgen is rust or node, not $LOADGEN" ;;
+esac
+"${LOADGEN_CMD[@]}" --sendsms "http://127.0.0.1:$SENDSMS_PORT/cgi-bin/sendsms" \
   --user bench --pass bench -n "$N" -c "$C" --dlr-mask "$DLR_MASK" --timeout-s "$TIMEOUT" --to-base "$TO_BASE" \
   >"$TMP/loadgen.json" 2> >(tee "$TMP/loadgen.err" >&2) &
 LG_PID=$!
@@ -329,7 +338,7 @@ node -e '
   if (sm.submits < N) { console.error(`kannel-bench: FAILED: the SMSC saw ${sm.submits} of ${N} submits`); process.exit(1); }
   const r = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
   console.log(JSON.stringify({
-    peer: "kannel", store_file: storeFile === "true", messages: N,
+    peer: "kannel", store_file: storeFile === "true", messages: N, loadgen: lg.loadgen ?? "node",
     http_rps: r(N / s(lg.last_response_ms)),
     accepted_per_s: r(N / s(sm.last_submit_ms)),
     receipts_per_s: r(N / s(lg.last_final_receipt_ms)),

@@ -14,6 +14,8 @@ use sqlx::Row;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+pub mod load;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     #[error("database: {0}")]

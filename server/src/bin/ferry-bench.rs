@@ -64,10 +64,118 @@ enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         runs: usize,
     },
+    /// The peer benchmark's load on Ferry: N `POST /api/v1/messages` with an API key, one
+    /// message each, until the counting SMSC has every submit and every receipt's
+    /// acknowledgement (bench/ferry/run.sh). Exits non-zero if the run was incomplete.
+    LoadFerry {
+        /// Ferry's base URL, http://IP:PORT.
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        api_key: String,
+        /// The counting SMSC's control URL, http://IP:PORT.
+        #[arg(long)]
+        smsc_control: String,
+        #[arg(long, default_value = "FerryBench")]
+        sender_id: String,
+        #[arg(long, default_value = "hk_business")]
+        route: String,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// The same load on Kannel: N `GET /cgi-bin/sendsms` with a `dlr-url` on a sink this
+    /// command serves, until every final delivery report has arrived (bench/kannel/run.sh).
+    LoadKannel {
+        /// Kannel's sendsms URL, http://IP:PORT/cgi-bin/sendsms.
+        #[arg(long)]
+        sendsms: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        pass: String,
+        #[arg(long, default_value = "12345")]
+        from: String,
+        #[arg(long, default_value_t = 31)]
+        dlr_mask: u32,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// What both loads share (see server/src/bench/load.rs).
+#[derive(clap::Args)]
+struct LoadArgs {
+    /// Requests, one message each.
+    #[arg(short = 'n', default_value_t = 10_000)]
+    n: u64,
+    /// Requests in flight, each on its own keep-alive connection.
+    #[arg(short = 'c', default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..))]
+    c: u16,
+    /// Message i goes to this number + i.
+    #[arg(long, default_value_t = 85_261_000_000)]
+    to_base: u64,
+    /// Seconds to wait for the receipts after the last answer.
+    #[arg(long, default_value_t = 600)]
+    timeout_s: u64,
+    /// Connections opening (not yet answered) at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    connect_burst: u16,
+}
+
+impl LoadArgs {
+    fn load(&self) -> server::bench::load::Load {
+        server::bench::load::Load {
+            n: self.n,
+            c: usize::from(self.c),
+            to_base: self.to_base,
+            timeout: std::time::Duration::from_secs(self.timeout_s),
+            connect_burst: usize::from(self.connect_burst),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let command = Cli::parse().command;
+    let runtime = match command {
+        // One thread, as the JavaScript load generators had: what it costs is what the
+        // gateway under test does not get of the machine's two cores.
+        BenchCommand::LoadFerry { .. } | BenchCommand::LoadKannel { .. } => {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        }
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    };
+    match runtime {
+        Ok(runtime) => runtime.block_on(run(command)),
+        Err(e) => {
+            eprintln!("ferry-bench: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a load's JSON line; exits non-zero when it was incomplete.
+fn load_result(result: Result<(serde_json::Value, bool), server::bench::BenchError>) -> ExitCode {
+    match result {
+        Ok((line, complete)) => {
+            println!("{line}");
+            if complete {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("ferry-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: BenchCommand) -> ExitCode {
     // Quiet unless asked: `RUST_LOG=sqlx::query=debug` lists every statement a run makes, which
     // is how a change in statements per message shows up before it shows in the figures.
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG") {
@@ -76,7 +184,6 @@ async fn main() -> ExitCode {
             .with_writer(std::io::stderr)
             .init();
     }
-    let command = Cli::parse().command;
     let result = match command {
         BenchCommand::Dispatch {
             backend,
@@ -105,6 +212,46 @@ async fn main() -> ExitCode {
             messages,
             runs,
         } => server::bench::results(backend, messages, runs).await,
+        BenchCommand::LoadFerry {
+            url,
+            api_key,
+            smsc_control,
+            sender_id,
+            route,
+            load,
+        } => {
+            return load_result(
+                server::bench::load::ferry(server::bench::load::FerryLoad {
+                    load: load.load(),
+                    url,
+                    api_key,
+                    smsc_control,
+                    sender_id,
+                    route,
+                })
+                .await,
+            )
+        }
+        BenchCommand::LoadKannel {
+            sendsms,
+            user,
+            pass,
+            from,
+            dlr_mask,
+            load,
+        } => {
+            return load_result(
+                server::bench::load::kannel(server::bench::load::KannelLoad {
+                    load: load.load(),
+                    sendsms,
+                    user,
+                    pass,
+                    from,
+                    dlr_mask,
+                })
+                .await,
+            )
+        }
     };
     match result {
         Ok(line) => {
