@@ -194,6 +194,8 @@ pub struct Db {
     /// PostgreSQL: the connections of [`Db::write_one_statement`], which plan each statement
     /// once ([`KEYED_PLANS`]).
     keyed: Option<AnyPool>,
+    /// The price list as last read ([`crate::pricing::store::current`]).
+    prices: std::sync::Arc<crate::pricing::store::PriceCache>,
 }
 
 /// The planner settings of [`Db::write_one_statement`]'s connections. Elsewhere each statement
@@ -293,6 +295,7 @@ impl Db {
             pool,
             backend,
             due: Default::default(),
+            prices: Default::default(),
         })
     }
 
@@ -435,6 +438,11 @@ impl Db {
 
     /// The SQLite file's own read connections, for the short reads of the sending path
     /// ([`crate::reader`]); `None` on PostgreSQL, where those reads go through sqlx.
+    /// The price list as last read, shared by every clone of this handle.
+    pub(crate) fn price_cache(&self) -> &crate::pricing::store::PriceCache {
+        &self.prices
+    }
+
     pub fn native_reads(&self) -> Option<&crate::reader::Readers> {
         self.readers.as_deref()
     }

@@ -57,30 +57,25 @@ pub mod store {
     use super::*;
     use crate::db::Db;
 
-    #[derive(sqlx::FromRow)]
-    struct CurrentPriceRow {
-        route: String,
-        prefix: String,
-        unit_price_minor: i64,
-    }
-
-    impl crate::reader::NativeRow for CurrentPriceRow {
-        fn from_native(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-            Ok(CurrentPriceRow {
-                route: row.get(0)?,
-                prefix: row.get(1)?,
-                unit_price_minor: row.get(2)?,
-            })
-        }
-    }
-
-    #[derive(sqlx::FromRow)]
-    struct StoredPriceRow {
+    #[derive(Debug, sqlx::FromRow)]
+    pub struct StoredPriceRow {
         id: i64,
         route: String,
         prefix: String,
         unit_price_minor: i64,
         effective_from: i64,
+    }
+
+    impl crate::reader::NativeRow for StoredPriceRow {
+        fn from_native(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+            Ok(StoredPriceRow {
+                id: row.get(0)?,
+                route: row.get(1)?,
+                prefix: row.get(2)?,
+                unit_price_minor: row.get(3)?,
+                effective_from: row.get(4)?,
+            })
+        }
     }
 
     impl From<StoredPriceRow> for PriceRow {
@@ -96,32 +91,100 @@ pub mod store {
     }
 
     /// The prices in effect at `now`: for each (route, prefix) the latest row already in effect.
+    ///
+    /// Every send reads the list, and it changes a few times a year: the rows are kept in
+    /// memory (per [`Db`], shared by its clones) and read again only when the table's
+    /// [`PriceStamp`] has moved. Staff only ever add rows (a new price, or one effective
+    /// later), so a row count and the highest id tell any change apart, including a row
+    /// added by another process on the same PostgreSQL database, and a row with a lower id
+    /// that commits after a higher one. A price scheduled for later takes effect by itself:
+    /// what is in effect is worked out at `now` from the rows, as the query did.
     pub async fn current(db: &Db, now: i64) -> Result<PriceList, sqlx::Error> {
-        const SQL: &str =
-            "SELECT p.route AS route, p.prefix AS prefix, p.unit_price_minor AS unit_price_minor \
-             FROM prices p \
-             WHERE p.effective_from <= $1 AND p.id = ( \
-                SELECT q.id FROM prices q WHERE q.route = p.route AND q.prefix = p.prefix \
-                AND q.effective_from <= $1 ORDER BY q.effective_from DESC, q.id DESC LIMIT 1) \
-             ORDER BY p.route, p.prefix";
-        // Staff keep the list: a few rows per route, read on every send.
-        let rows: Vec<CurrentPriceRow> = match db.native_reads() {
-            Some(readers) => readers.fetch_all(SQL, &[&now])?,
-            None => sqlx::query_as(SQL).bind(now).fetch_all(db.pool()).await?,
+        const STAMP: &str =
+            "SELECT COUNT(*) AS row_count, COALESCE(MAX(id), 0) AS last_id FROM prices";
+        const ROWS: &str = "SELECT id, route, prefix, unit_price_minor, effective_from FROM prices";
+        let stamp: PriceStamp = match db.native_reads() {
+            Some(readers) => readers.fetch_optional(STAMP, &[])?,
+            None => sqlx::query_as(STAMP).fetch_optional(db.pool()).await?,
+        }
+        .unwrap_or_default();
+        let cache = db.price_cache();
+        if let Some(rows) = cache.rows_at(stamp) {
+            return Ok(in_effect(&rows, now));
+        }
+        // Read in the same read transaction as the stamp when the caller holds one (a send's
+        // check does), so the rows are the ones the stamp describes.
+        let rows: Vec<StoredPriceRow> = match db.native_reads() {
+            Some(readers) => readers.fetch_all(ROWS, &[])?,
+            None => sqlx::query_as(ROWS).fetch_all(db.pool()).await?,
         };
-        let mut entries = Vec::with_capacity(rows.len());
-        for r in rows {
+        let rows = std::sync::Arc::new(rows);
+        cache.keep(stamp, std::sync::Arc::clone(&rows));
+        Ok(in_effect(&rows, now))
+    }
+
+    /// What tells one state of the `prices` table from another: its row count and highest
+    /// id (the table only grows).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow)]
+    pub struct PriceStamp {
+        row_count: i64,
+        last_id: i64,
+    }
+
+    impl crate::reader::NativeRow for PriceStamp {
+        fn from_native(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+            Ok(PriceStamp {
+                row_count: row.get(0)?,
+                last_id: row.get(1)?,
+            })
+        }
+    }
+
+    /// The `prices` rows as last read, with their stamp.
+    #[derive(Debug, Default)]
+    pub struct PriceCache(
+        std::sync::Mutex<Option<(PriceStamp, std::sync::Arc<Vec<StoredPriceRow>>)>>,
+    );
+
+    impl PriceCache {
+        fn rows_at(&self, stamp: PriceStamp) -> Option<std::sync::Arc<Vec<StoredPriceRow>>> {
+            let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            kept.as_ref()
+                .filter(|(at, _)| *at == stamp)
+                .map(|(_, rows)| std::sync::Arc::clone(rows))
+        }
+
+        fn keep(&self, stamp: PriceStamp, rows: std::sync::Arc<Vec<StoredPriceRow>>) {
+            *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, rows));
+        }
+    }
+
+    /// For each (route, prefix), the row in effect at `now`: the latest `effective_from` not
+    /// after it, the higher id on a tie; sorted by route, then prefix.
+    fn in_effect(rows: &[StoredPriceRow], now: i64) -> PriceList {
+        let mut latest: std::collections::BTreeMap<(&str, &str), &StoredPriceRow> =
+            std::collections::BTreeMap::new();
+        for row in rows.iter().filter(|r| r.effective_from <= now) {
+            let slot = latest
+                .entry((row.route.as_str(), row.prefix.as_str()))
+                .or_insert(row);
+            if (row.effective_from, row.id) > (slot.effective_from, slot.id) {
+                *slot = row;
+            }
+        }
+        let mut entries = Vec::with_capacity(latest.len());
+        for r in latest.into_values() {
             let Ok(route) = r.route.parse::<Route>() else {
                 tracing::error!(route = %r.route, "unknown route in the price list");
                 continue;
             };
             entries.push(PriceEntry {
                 route,
-                prefix: r.prefix,
+                prefix: r.prefix.clone(),
                 unit_price: Money::from_minor(r.unit_price_minor),
             });
         }
-        Ok(PriceList(entries))
+        PriceList(entries)
     }
 
     /// A row of the price list as staff see it, scheduled ones included.
@@ -206,5 +269,106 @@ mod tests {
         assert_eq!(estimate_digits("+853 6612 3456", 852), "85366123456");
         assert_eq!(estimate_digits("00853 6612 3456", 852), "85366123456");
         assert_eq!(estimate_digits("8613800138000", 852), "8613800138000");
+    }
+}
+
+#[cfg(all(test, feature = "storage"))]
+mod store_tests {
+    use super::store::current;
+    use super::*;
+    use crate::db::testing::all_backends;
+    use crate::db::{now_ms, Db};
+
+    /// What the list was read with before it was kept in memory: the rows in effect, by SQL.
+    async fn by_query(db: &Db, now: i64) -> PriceList {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT p.route, p.prefix, p.unit_price_minor FROM prices p \
+             WHERE p.effective_from <= $1 AND p.id = ( \
+                SELECT q.id FROM prices q WHERE q.route = p.route AND q.prefix = p.prefix \
+                AND q.effective_from <= $1 ORDER BY q.effective_from DESC, q.id DESC LIMIT 1) \
+             ORDER BY p.route, p.prefix",
+        )
+        .bind(now)
+        .fetch_all(db.pool())
+        .await
+        .expect("prices by query");
+        PriceList(
+            rows.into_iter()
+                .map(|(route, prefix, minor)| PriceEntry {
+                    route: route.parse().expect("route"),
+                    prefix,
+                    unit_price: Money::from_minor(minor),
+                })
+                .collect(),
+        )
+    }
+
+    /// A row added behind the handle's back, as staff in another process would.
+    async fn add(db: &Db, id: Option<i64>, route: &str, prefix: &str, minor: i64, from: i64) {
+        let q = match id {
+            Some(_) => "INSERT INTO prices (id, route, prefix, unit_price_minor, effective_from, created_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            None => "INSERT INTO prices (route, prefix, unit_price_minor, effective_from, created_at) VALUES ($2, $3, $4, $5, $5)",
+        };
+        sqlx::query(q)
+            .bind(id.unwrap_or(0))
+            .bind(route)
+            .bind(prefix)
+            .bind(minor)
+            .bind(from)
+            .execute(db.pool())
+            .await
+            .expect("add a price");
+    }
+
+    #[tokio::test]
+    async fn the_kept_list_follows_every_change_to_the_table_and_the_clock() {
+        for t in all_backends().await {
+            let db = &t.db;
+            let now = now_ms();
+            let hour = 3_600_000;
+            let check = |at: i64| async move {
+                let kept = current(db, at).await.expect("current");
+                assert_eq!(kept, by_query(db, at).await, "at {at}");
+                kept
+            };
+            let seeded = check(now).await;
+            assert!(seeded.base_price(Route::HkBusiness).is_some());
+            // Read twice from memory: the same list.
+            assert_eq!(check(now).await, seeded);
+
+            // A new price in effect now replaces the route's general one.
+            add(db, None, "HK_BUSINESS", "", 4_100, now - 1).await;
+            let changed = check(now).await;
+            assert_eq!(
+                changed.base_price(Route::HkBusiness),
+                Some(Money::from_minor(4_100))
+            );
+
+            // One scheduled for later changes nothing until its time, then takes effect
+            // without any further change to the table.
+            add(db, None, "HK_BUSINESS", "", 4_300, now + hour).await;
+            assert_eq!(check(now).await, changed);
+            assert_eq!(
+                check(now + 2 * hour).await.base_price(Route::HkBusiness),
+                Some(Money::from_minor(4_300))
+            );
+
+            // A row whose id is below the highest (on PostgreSQL, one that committed after
+            // a later one): the count tells it apart.
+            add(db, Some(0), "INTERNATIONAL", "853", 2_900, now - 1).await;
+            let macau = check(now).await;
+            assert_eq!(
+                macau.unit_price(Route::International, "85366123456"),
+                Some(Money::from_minor(2_900))
+            );
+
+            // Two entries for one (route, prefix) at the same moment: the higher id wins.
+            add(db, None, "CHINA", "", 5_000, now - 10).await;
+            add(db, None, "CHINA", "", 5_100, now - 10).await;
+            assert_eq!(
+                check(now).await.base_price(Route::China),
+                Some(Money::from_minor(5_100))
+            );
+        }
     }
 }
