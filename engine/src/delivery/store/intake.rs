@@ -378,13 +378,30 @@ impl Timing {
     }
 }
 
-/// Group commit for batch submissions: requests queue their batch, one task stores everything
-/// queued in one transaction and answers each request only after that commit (a batch is
+/// Group commit for batch submissions: requests queue their batch, and everything queued is
+/// stored in one transaction, each request answered only after that commit (a batch is
 /// accepted only once durable). Under load, hundreds of single-message requests share one
 /// disk sync instead of paying one each.
+///
+/// On SQLite the group is formed by the writer itself: a batch waits in a list, and the
+/// writer's job takes the list when its tick runs, so every batch that arrived while the
+/// previous tick ran goes into the next one. (A task that gathered a group, handed it over
+/// and waited for its commit before gathering the next made a request wait for up to three
+/// ticks: the one running, the one its group missed while the task waited, and its own.)
+/// On PostgreSQL, where each group is a transaction of its own, one task stores one group
+/// at a time.
 #[derive(Debug, Clone)]
 pub struct BatchWriter {
-    queue: tokio::sync::mpsc::Sender<Queued>,
+    db: Db,
+    way: Way,
+}
+
+#[derive(Debug, Clone)]
+enum Way {
+    /// SQLite: the batches waiting for the writer's next tick.
+    Waiting(std::sync::Arc<Waiting>),
+    /// PostgreSQL: the queue of the task that stores one group at a time.
+    Queue(tokio::sync::mpsc::Sender<Queued>),
 }
 
 /// A batch waiting for the writer: how many of its messages to answer with, and where.
@@ -404,10 +421,39 @@ pub struct StoredBatch {
 /// Batches stored per transaction at most.
 pub(super) const GROUP: usize = 256;
 
+/// The batches waiting for the SQLite writer, in arrival order. There is always a job on its
+/// way for every [`GROUP`] of them (or part of one): the batch that makes the list one longer
+/// than a multiple of [`GROUP`] starts one, and each job takes at most [`GROUP`].
+#[derive(Debug, Default)]
+struct Waiting(std::sync::Mutex<Vec<Queued>>);
+
+impl Waiting {
+    /// Adds a batch; true when it needs a job of its own.
+    fn push(&self, queued: Queued) -> bool {
+        let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        list.push(queued);
+        list.len() % GROUP == 1
+    }
+
+    /// The oldest [`GROUP`] batches at most.
+    fn take(&self) -> Vec<Queued> {
+        let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = list.len().min(GROUP);
+        list.drain(..n).collect()
+    }
+}
+
 impl BatchWriter {
     /// Starts the writer on the current Tokio runtime.
     pub fn start(db: Db) -> BatchWriter {
+        if db.writes_natively() {
+            return BatchWriter {
+                db,
+                way: Way::Waiting(Default::default()),
+            };
+        }
         let (queue, mut rx) = tokio::sync::mpsc::channel::<Queued>(4 * GROUP);
+        let task_db = db.clone();
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut group = vec![first];
@@ -417,10 +463,13 @@ impl BatchWriter {
                         Err(_) => break,
                     }
                 }
-                store_group(&db, group).await;
+                store_group(&task_db, group).await;
             }
         });
-        BatchWriter { queue }
+        BatchWriter {
+            db,
+            way: Way::Queue(queue),
+        }
     }
 
     /// Stores `batch` (with others queued at the same time) and returns its id once committed.
@@ -438,57 +487,95 @@ impl BatchWriter {
         messages: usize,
     ) -> Result<StoredBatch, BatchError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.queue
-            .send((batch, messages, reply))
-            .await
-            .map_err(|_| BatchError::WriterStopped)?;
+        match &self.way {
+            Way::Waiting(waiting) => {
+                if waiting.push((batch, messages, reply)) {
+                    // A task of its own: the batches of the group are stored and answered
+                    // even if this request is dropped meanwhile.
+                    let (db, waiting) = (self.db.clone(), std::sync::Arc::clone(waiting));
+                    tokio::spawn(async move { store_waiting(&db, waiting).await });
+                }
+            }
+            Way::Queue(queue) => queue
+                .send((batch, messages, reply))
+                .await
+                .map_err(|_| BatchError::WriterStopped)?,
+        }
         answer.await.map_err(|_| BatchError::WriterStopped)?
     }
 }
 
-pub(super) async fn store_group(db: &Db, group: Vec<Queued>) {
-    let (mut batches, mut answered, mut replies) = (Vec::new(), Vec::new(), Vec::new());
-    for (batch, messages, reply) in group {
-        batches.push(batch);
-        answered.push(i64::try_from(messages).unwrap_or(i64::MAX));
-        replies.push(reply);
-    }
-    let (batches, answered) = (std::sync::Arc::new(batches), std::sync::Arc::new(answered));
-    let stored = if db.writes_natively() {
-        let (batches, answered) = (batches.clone(), answered.clone());
-        db.write_native(WriteKind::Intake, stored_messages, move |conn| {
-            let mut outcomes = Vec::with_capacity(batches.len());
-            for (batch, &messages) in batches.iter().zip(answered.iter()) {
-                match native::insert_batch(conn, batch) {
-                    Ok(id) => {
-                        let rows = if messages > 0 {
-                            native::first_messages(conn, batch.account_id, id, messages)?
-                        } else {
-                            Vec::new()
-                        };
-                        outcomes.push(Ok((id, batch.recipients.len(), rows)));
-                    }
-                    Err(e @ BatchError::InsufficientBalance { .. }) => outcomes.push(Err(e)),
-                    Err(e) => return Err(e),
-                }
+/// One job of the SQLite writer: the waiting batches its tick finds, stored in it.
+async fn store_waiting(db: &Db, waiting: std::sync::Arc<Waiting>) {
+    // The group the job took, kept here so that whatever happens to the job (its commit
+    // fails, it panics) its batches are answered.
+    let taken: std::sync::Arc<std::sync::Mutex<Option<Vec<Queued>>>> = Default::default();
+    let slot = std::sync::Arc::clone(&taken);
+    let job_waiting = std::sync::Arc::clone(&waiting);
+    let stored = db
+        .write_native(WriteKind::Intake, stored_messages, move |conn| {
+            let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+            let group = slot.insert(job_waiting.take());
+            let mut outcomes = Vec::with_capacity(group.len());
+            for (batch, messages, _) in group.iter() {
+                outcomes.push(insert_native(conn, batch, *messages)?);
             }
             Ok::<_, BatchError>(outcomes)
         })
-        .await
-    } else {
-        let (batches, answered) = (batches.clone(), answered.clone());
-        db.write(WriteKind::Intake, stored_messages, move |tx| {
+        .await;
+    let taken = taken.lock().unwrap_or_else(|e| e.into_inner()).take();
+    // A job that never ran (the writer has stopped) leaves its group waiting: answered here.
+    let group = taken.unwrap_or_else(|| waiting.take());
+    answer_group(db, group, stored).await;
+}
+
+/// One batch of a group on the writer's connection; a batch refused for the balance is
+/// answered so without failing the others.
+fn insert_native(
+    conn: &rusqlite::Connection,
+    batch: &NewBatch,
+    messages: usize,
+) -> Result<Result<StoredRows, BatchError>, BatchError> {
+    match native::insert_batch(conn, batch) {
+        Ok(id) => {
+            let messages = i64::try_from(messages).unwrap_or(i64::MAX);
+            let rows = if messages > 0 {
+                native::first_messages(conn, batch.account_id, id, messages)?
+            } else {
+                Vec::new()
+            };
+            Ok(Ok((id, batch.recipients.len(), rows)))
+        }
+        Err(e @ BatchError::InsufficientBalance { .. }) => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// PostgreSQL: one group in a transaction of its own.
+pub(super) async fn store_group(db: &Db, group: Vec<Queued>) {
+    let (mut jobs, mut replies) = (
+        Vec::with_capacity(group.len()),
+        Vec::with_capacity(group.len()),
+    );
+    for (batch, messages, reply) in group {
+        jobs.push((batch, i64::try_from(messages).unwrap_or(i64::MAX)));
+        replies.push(reply);
+    }
+    let jobs = std::sync::Arc::new(jobs);
+    let job_batches = std::sync::Arc::clone(&jobs);
+    let stored = db
+        .write(WriteKind::Intake, stored_messages, move |tx| {
             async move {
-                let mut outcomes = Vec::with_capacity(batches.len());
-                for (batch, &messages) in batches.iter().zip(answered.iter()) {
+                let mut outcomes = Vec::with_capacity(job_batches.len());
+                for (batch, messages) in job_batches.iter() {
                     match insert_batch(&mut *tx, batch).await {
                         Ok(id) => {
-                            let rows = if messages > 0 {
+                            let rows = if *messages > 0 {
                                 super::queries::first_messages_in(
                                     &mut *tx,
                                     batch.account_id,
                                     id,
-                                    messages,
+                                    *messages,
                                 )
                                 .await?
                             } else {
@@ -504,27 +591,43 @@ pub(super) async fn store_group(db: &Db, group: Vec<Queued>) {
             }
             .boxed()
         })
-        .await
-    };
+        .await;
+    // The job (and its handle on the batches) is gone once its transaction has ended.
+    let jobs = std::sync::Arc::try_unwrap(jobs).unwrap_or_else(|jobs| (*jobs).clone());
+    let group = jobs
+        .into_iter()
+        .zip(replies)
+        .map(|((batch, messages), reply)| (batch, usize::try_from(messages).unwrap_or(0), reply))
+        .collect();
+    answer_group(db, group, stored).await;
+}
+
+/// Answers each batch of a group with what its transaction did; when the transaction as a
+/// whole failed, one request's failure must not fail the others: they are stored one by one.
+async fn answer_group(
+    db: &Db,
+    group: Vec<Queued>,
+    stored: Result<Vec<Result<StoredRows, BatchError>>, BatchError>,
+) {
     match stored {
         Ok(outcomes) => {
-            if batches
+            if group
                 .iter()
                 .zip(&outcomes)
-                .any(|(batch, outcome)| outcome.is_ok() && is_due_now(batch))
+                .any(|((batch, _, _), outcome)| outcome.is_ok() && is_due_now(batch))
             {
                 db.note_due();
             }
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            for ((_, _, reply), outcome) in group.into_iter().zip(outcomes) {
                 let _ = reply.send(outcome.map(|(id, _, messages)| StoredBatch { id, messages }));
             }
         }
         Err(e) => {
-            // One request's failure must not fail the others: store them one by one.
-            tracing::warn!(error = %e, batches = replies.len(), "group insert failed; storing one by one");
-            for ((batch, &messages), reply) in batches.iter().zip(answered.iter()).zip(replies) {
-                let stored = match create_batch(db, batch).await {
+            tracing::warn!(error = %e, batches = group.len(), "group insert failed; storing one by one");
+            for (batch, messages, reply) in group {
+                let stored = match create_batch(db, &batch).await {
                     Ok(id) if messages > 0 => {
+                        let messages = i64::try_from(messages).unwrap_or(i64::MAX);
                         super::messages_after(db, batch.account_id, id, 0, messages)
                             .await
                             .map(|messages| StoredBatch { id, messages })
@@ -615,4 +718,117 @@ pub async fn delete_batch(
     }
     tx.commit().await?;
     Ok(DeleteOutcome::Deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::all_backends;
+    use crate::testing::{count, customer, staff};
+    use futures::FutureExt;
+
+    const PRICE: Money = Money::from_minor(300);
+
+    fn one_number(account_id: i64, i: u64) -> NewBatch {
+        NewBatch::on_route(
+            account_id,
+            sms::Route::HkBusiness,
+            &format!("burst {i}"),
+            [(format!("8526{i:07}"), PRICE)],
+        )
+    }
+
+    /// More requests at once than one group takes: every one is stored once and answered
+    /// with its own batch and message (on SQLite the writer's ticks take the waiting batches
+    /// a group at a time).
+    #[tokio::test]
+    async fn a_burst_larger_than_a_group_is_stored_and_answered_one_batch_each() {
+        const N: u64 = 2 * GROUP as u64 + 37;
+        for t in all_backends().await {
+            let staff_id = staff(&t.db, "admin").await;
+            let account = customer(&t.db, "burst", staff_id, Money::from_minor(1_000_000)).await;
+            let writer = BatchWriter::start(t.db.clone());
+            let tasks: Vec<_> = (0..N)
+                .map(|i| {
+                    let writer = writer.clone();
+                    tokio::spawn(async move {
+                        (i, writer.submit_answered(one_number(account, i), 1).await)
+                    })
+                })
+                .collect();
+            let mut ids = std::collections::HashSet::new();
+            let answers = tokio::time::timeout(
+                std::time::Duration::from_secs(60),
+                futures::future::join_all(tasks),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("{}: a request was never answered", t.name));
+            for answer in answers {
+                let (i, stored) = answer.expect("task");
+                let stored = stored.unwrap_or_else(|e| panic!("{}: #{i}: {e}", t.name));
+                assert!(
+                    ids.insert(stored.id),
+                    "{}: batch {} twice",
+                    t.name,
+                    stored.id
+                );
+                assert_eq!(stored.messages.len(), 1, "{}", t.name);
+                assert_eq!(
+                    stored.messages[0].destination,
+                    format!("8526{i:07}"),
+                    "{}: #{i} answered with another request's message",
+                    t.name
+                );
+            }
+            assert_eq!(
+                count(
+                    &t.db,
+                    "SELECT COUNT(*) FROM messages WHERE account_id = $1",
+                    account
+                )
+                .await,
+                i64::try_from(N).expect("n"),
+                "{}",
+                t.name
+            );
+        }
+    }
+
+    /// A request that goes away once its batch is queued (its client hung up) does not take
+    /// the batch with it: a queued batch is stored as if it had waited.
+    #[tokio::test]
+    async fn a_queued_batch_is_stored_when_its_request_goes_away() {
+        for t in all_backends().await {
+            let staff_id = staff(&t.db, "admin").await;
+            let account = customer(&t.db, "gone", staff_id, Money::from_minor(10_000)).await;
+            let writer = BatchWriter::start(t.db.clone());
+            // Polled once (the batch is queued), then dropped.
+            assert!(writer
+                .submit_answered(one_number(account, 1), 0)
+                .now_or_never()
+                .is_none());
+            let stored = async {
+                loop {
+                    let n = count(
+                        &t.db,
+                        "SELECT COUNT(*) FROM messages WHERE account_id = $1",
+                        account,
+                    )
+                    .await;
+                    if n == 1 {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(10), stored)
+                .await
+                .unwrap_or_else(|_| panic!("{}: the dropped request's batch was lost", t.name));
+            // The writer goes on: the next request is answered.
+            writer
+                .submit(one_number(account, 2))
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        }
+    }
 }
