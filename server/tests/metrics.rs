@@ -109,8 +109,9 @@ async fn a_running_ferry_reports_health_readiness_and_metrics() {
         "the one API call: {text}"
     );
     assert!(text.contains("# TYPE ferry_http_request_duration_seconds histogram"));
-    // The writer's ticks: the three messages went in with one intake transaction, were held,
-    // recorded and had their receipts stored in transactions of at most three rows.
+    // The writer's ticks: the three messages went in with one intake transaction, were
+    // claimed and held (one job on SQLite), recorded and had their receipts stored in
+    // transactions of at most three rows.
     assert_eq!(
         value(&text, "ferry_writer_tick_rows_sum{kind=\"intake\"}"),
         Some(3.0),
@@ -121,7 +122,7 @@ async fn a_running_ferry_reports_health_readiness_and_metrics() {
         Some(1.0),
         "{text}"
     );
-    for kind in ["claim", "hold", "outcome", "receipt"] {
+    for kind in ["claim", "outcome", "receipt"] {
         let rows = value(
             &text,
             &format!("ferry_writer_tick_rows_sum{{kind=\"{kind}\"}}"),

@@ -513,11 +513,18 @@ async fn worker(
         let due = db.due().notified();
         tokio::pin!(due);
         due.as_mut().enable();
-        let claimed = match store::claim(&db, &config.node_id, config.claim_batch, lease_ms).await {
+        let (claimed, decisions) = match store::claim_and_prepare(
+            &db,
+            &config.node_id,
+            config.claim_batch,
+            lease_ms,
+        )
+        .await
+        {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming messages failed");
-                Vec::new()
+                (Vec::new(), Vec::new())
             }
         };
         if claimed.is_empty() {
@@ -529,7 +536,7 @@ async fn worker(
             continue;
         }
         let ids: Vec<i64> = claimed.iter().map(|m| m.id).collect();
-        if let Err(e) = send_chunk(&db, &config, &links, &batches, claimed).await {
+        if let Err(e) = send_chunk(&db, &config, &links, &batches, claimed, decisions).await {
             tracing::warn!(error = %e, "sending a chunk failed; its messages will be retried");
             // Give them back at once rather than when the lease runs out; a message whose
             // submit went through is then resubmitted (and still charged once).
@@ -594,9 +601,9 @@ async fn send_chunk(
     links: &SmscLinks,
     cache: &Mutex<HashMap<i64, Option<Arc<BatchForSending>>>>,
     claimed: Vec<ClaimedMessage>,
+    decisions: Vec<Prepared>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let infos = batch_infos(db, cache, &claimed).await?;
-    let decisions = store::prepare(db, &claimed).await?;
     let smscs = links.snapshot();
     let unrecorded = &links.inner.settings.unrecorded;
     let mut submits = JoinSet::new();

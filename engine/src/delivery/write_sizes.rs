@@ -15,9 +15,10 @@ use std::time::Duration;
 pub enum WriteKind {
     /// Batches from the portal and the APIs, counted in messages.
     Intake,
-    /// Due messages claimed by a dispatcher worker.
+    /// Due messages claimed by a dispatcher worker (on SQLite with their charges held, in
+    /// the same job).
     Claim,
-    /// Charges held before submit.
+    /// Charges held before submit, when they are a write of their own (PostgreSQL).
     Hold,
     /// Submit outcomes (acceptances and their charges, retries, refusals).
     Outcome,

@@ -373,6 +373,39 @@ pub async fn prepare(db: &Db, messages: &[ClaimedMessage]) -> Result<Vec<Prepare
     .await
 }
 
+/// [`claim`], then [`prepare`] for what it claimed. On SQLite both are one job of the writer's
+/// tick: a dispatcher worker waits for one commit before it submits, not two, and sends
+/// nothing meanwhile. That is what a crash between the two already leaves (claimed messages
+/// holding their charges), which the next claim takes over. On PostgreSQL, two transactions
+/// as before.
+pub async fn claim_and_prepare(
+    db: &Db,
+    node_id: &str,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<(Vec<ClaimedMessage>, Vec<Prepared>), LedgerError> {
+    if db.writes_natively() {
+        let node_id = node_id.to_string();
+        return db
+            .write_native(
+                WriteKind::Claim,
+                |(claimed, _): &(Vec<ClaimedMessage>, Vec<Prepared>)| claimed.len(),
+                move |conn| {
+                    let claimed = native::claim(conn, &node_id, limit, lease_ms)?;
+                    let decisions = native::prepare(conn, &claimed)?;
+                    Ok((claimed, decisions))
+                },
+            )
+            .await;
+    }
+    let claimed = claim(db, node_id, limit, lease_ms).await?;
+    if claimed.is_empty() {
+        return Ok((claimed, Vec::new()));
+    }
+    let decisions = prepare(db, &claimed).await?;
+    Ok((claimed, decisions))
+}
+
 /// The accounts of `messages` (those still to be held) whose single-SMS charge limit
 /// [`prepare`] reads.
 fn limited_accounts(messages: &[ClaimedMessage]) -> BTreeSet<i64> {
