@@ -127,7 +127,7 @@ enabled = false
 [dispatcher]
 enabled = true
 workers = ${FERRY_BENCH_WORKERS:-2}
-claim_batch = ${FERRY_BENCH_CLAIM_BATCH:-500}
+claim_batch = ${FERRY_BENCH_CLAIM_BATCH:-200}
 
 [retention]
 enabled = false
