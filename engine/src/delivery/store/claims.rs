@@ -301,44 +301,76 @@ pub async fn batches_for_sending(
     db: &Db,
     batch_ids: &[i64],
 ) -> Result<HashMap<i64, Option<BatchForSending>>, sqlx::Error> {
-    type Row = (
-        i64,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-        i64,
-        i64,
-    );
     if batch_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let sql = format!(
         "SELECT b.id, b.route, b.sender_id, b.final_text, b.china_text, b.validity_minutes, \
          b.scheduled_at FROM batches b WHERE {}",
         in_ids(db.backend(), "b.id", 1)
-    ))
-    .bind(id_array(db.backend(), batch_ids))
-    .fetch_all(db.pool())
-    .await?;
+    );
+    let rows: Vec<SendingRow> = match db.native_reads() {
+        // A chunk's batches (every API message is a batch of its own) are primary-key
+        // lookups: on the caller's thread, a bounded number at a time, rather than a hand-off
+        // to a pool connection's thread for each chunk the dispatcher claims.
+        Some(readers) => {
+            let mut rows = Vec::with_capacity(batch_ids.len());
+            for ids in batch_ids.chunks(crate::reader::INLINE_ROWS) {
+                rows.extend(
+                    readers.fetch_all::<SendingRow>(&sql, &[&id_array(db.backend(), ids)])?,
+                );
+            }
+            rows
+        }
+        None => {
+            sqlx::query_as(&sql)
+                .bind(id_array(db.backend(), batch_ids))
+                .fetch_all(db.pool())
+                .await?
+        }
+    };
     Ok(rows
         .into_iter()
-        .map(
-            |(id, route, sender_id, final_text, china_text, validity_minutes, due_at)| {
-                let batch = sms::Route::try_from(route)
-                    .ok()
-                    .map(|route| BatchForSending {
-                        route,
-                        sender_id,
-                        final_text,
-                        china_text,
-                        validity_minutes,
-                        due_at,
-                    });
-                (id, batch)
-            },
-        )
+        .map(|r| {
+            let batch = sms::Route::try_from(r.route)
+                .ok()
+                .map(|route| BatchForSending {
+                    route,
+                    sender_id: r.sender_id,
+                    final_text: r.final_text,
+                    china_text: r.china_text,
+                    validity_minutes: r.validity_minutes,
+                    due_at: r.scheduled_at,
+                });
+            (r.id, batch)
+        })
         .collect())
+}
+
+/// A batch's row as [`batches_for_sending`] reads it.
+#[derive(sqlx::FromRow)]
+struct SendingRow {
+    id: i64,
+    route: String,
+    sender_id: Option<String>,
+    final_text: String,
+    china_text: Option<String>,
+    validity_minutes: i64,
+    scheduled_at: i64,
+}
+
+impl crate::reader::NativeRow for SendingRow {
+    fn from_native(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(SendingRow {
+            id: row.get(0)?,
+            route: row.get(1)?,
+            sender_id: row.get(2)?,
+            final_text: row.get(3)?,
+            china_text: row.get(4)?,
+            validity_minutes: row.get(5)?,
+            scheduled_at: row.get(6)?,
+        })
+    }
 }
 
 /// What the dispatcher decided before submitting a claimed message.

@@ -831,4 +831,29 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", t.name));
         }
     }
+    /// What a dispatcher reads of the batches it claimed, for more batches than one read on
+    /// SQLite's own connections takes: every one found, with its own text.
+    #[tokio::test]
+    async fn the_batches_a_claim_sends_are_read_whatever_their_number() {
+        for t in all_backends().await {
+            let staff_id = staff(&t.db, "admin").await;
+            let account = customer(&t.db, "many", staff_id, Money::from_minor(1_000_000)).await;
+            let writer = BatchWriter::start(t.db.clone());
+            let mut ids = Vec::new();
+            for i in 0..150 {
+                ids.push(writer.submit(one_number(account, i)).await.expect("stored"));
+            }
+            let mut asked = ids.clone();
+            asked.push(ids[149] + 1_000);
+            let found = crate::delivery::store::batches_for_sending(&t.db, &asked)
+                .await
+                .expect("read");
+            assert_eq!(found.len(), 150, "{}", t.name);
+            for (i, id) in ids.iter().enumerate() {
+                let batch = found[id].as_ref().expect("a batch on a known route");
+                assert_eq!(batch.final_text, format!("burst {i}"), "{}", t.name);
+                assert_eq!(batch.route, sms::Route::HkBusiness, "{}", t.name);
+            }
+        }
+    }
 }
