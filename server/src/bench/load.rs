@@ -203,7 +203,12 @@ async fn send(
 ) -> Sent {
     if connection.as_ref().is_none_or(|c| c.sender.is_closed()) {
         *connection = None;
-        match connect(addr, burst, tally).await {
+        let mut connected = connect(addr, burst, tally).await;
+        if matches!(connected, Err(Sent::Refused(_))) {
+            // A refused connection never reached the server: tried once more.
+            connected = connect(addr, burst, tally).await;
+        }
+        match connected {
             Ok(c) => *connection = Some(c),
             Err(e) => return e,
         }
@@ -264,7 +269,7 @@ async fn run(
                     if i >= n {
                         break;
                     }
-                    let mut sent = send(
+                    let sent = send(
                         &mut connection,
                         addr,
                         &burst,
@@ -272,16 +277,6 @@ async fn run(
                         request.request(i, &host),
                     )
                     .await;
-                    if matches!(sent, Sent::Refused(_)) {
-                        sent = send(
-                            &mut connection,
-                            addr,
-                            &burst,
-                            &tally,
-                            request.request(i, &host),
-                        )
-                        .await;
-                    }
                     match sent {
                         Sent::Answer(status, body) => {
                             tally.answer(i, status, &body, request.accepted(status))
