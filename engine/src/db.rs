@@ -436,13 +436,13 @@ impl Db {
         self.writer.write_native(kind, rows, statements).await
     }
 
-    /// The SQLite file's own read connections, for the short reads of the sending path
-    /// ([`crate::reader`]); `None` on PostgreSQL, where those reads go through sqlx.
     /// The price list as last read, shared by every clone of this handle.
     pub(crate) fn price_cache(&self) -> &crate::pricing::store::PriceCache {
         &self.prices
     }
 
+    /// The SQLite file's own read connections, for the short reads of the sending path
+    /// ([`crate::reader`]); `None` on PostgreSQL, where those reads go through sqlx.
     pub fn native_reads(&self) -> Option<&crate::reader::Readers> {
         self.readers.as_deref()
     }

@@ -58,7 +58,7 @@ pub mod store {
     use crate::db::Db;
 
     #[derive(Debug, sqlx::FromRow)]
-    pub struct StoredPriceRow {
+    struct StoredPriceRow {
         id: i64,
         route: String,
         prefix: String,
@@ -90,6 +90,12 @@ pub mod store {
         }
     }
 
+    /// Every row of the price list, newest-effective first within each route and prefix (a
+    /// tie: the later row first): the order [`in_effect`] reads them in.
+    const ALL_ROWS: &str =
+        "SELECT id, route, prefix, unit_price_minor, effective_from FROM prices \
+         ORDER BY route, prefix, effective_from DESC, id DESC";
+
     /// The prices in effect at `now`: for each (route, prefix) the latest row already in effect.
     ///
     /// Every send reads the list, and it changes a few times a year: the rows are kept in
@@ -98,29 +104,51 @@ pub mod store {
     /// later), so a row count and the highest id tell any change apart, including a row
     /// added by another process on the same PostgreSQL database, and a row with a lower id
     /// that commits after a higher one. A price scheduled for later takes effect by itself:
-    /// what is in effect is worked out at `now` from the rows, as the query did.
+    /// what is in effect is worked out at `now` from the rows, by the staff page's own rule.
     pub async fn current(db: &Db, now: i64) -> Result<PriceList, sqlx::Error> {
         const STAMP: &str =
             "SELECT COUNT(*) AS row_count, COALESCE(MAX(id), 0) AS last_id FROM prices";
-        const ROWS: &str = "SELECT id, route, prefix, unit_price_minor, effective_from FROM prices";
         let stamp: PriceStamp = match db.native_reads() {
             Some(readers) => readers.fetch_optional(STAMP, &[])?,
             None => sqlx::query_as(STAMP).fetch_optional(db.pool()).await?,
         }
         .unwrap_or_default();
         let cache = db.price_cache();
-        if let Some(rows) = cache.rows_at(stamp) {
-            return Ok(in_effect(&rows, now));
-        }
-        // Read in the same read transaction as the stamp when the caller holds one (a send's
-        // check does), so the rows are the ones the stamp describes.
-        let rows: Vec<StoredPriceRow> = match db.native_reads() {
-            Some(readers) => readers.fetch_all(ROWS, &[])?,
-            None => sqlx::query_as(ROWS).fetch_all(db.pool()).await?,
+        let rows = match cache.rows_at(stamp) {
+            Some(rows) => rows,
+            None => {
+                // Read in the same read transaction as the stamp when the caller holds one (a
+                // send's check does), so the rows are the ones the stamp describes.
+                let rows = match db.native_reads() {
+                    Some(readers) => readers
+                        .fetch_all::<StoredPriceRow>(ALL_ROWS, &[])?
+                        .into_iter()
+                        .map(PriceRow::from)
+                        .collect(),
+                    None => all_rows(db).await?,
+                };
+                let rows = std::sync::Arc::new(rows);
+                cache.keep(stamp, std::sync::Arc::clone(&rows));
+                rows
+            }
         };
-        let rows = std::sync::Arc::new(rows);
-        cache.keep(stamp, std::sync::Arc::clone(&rows));
-        Ok(in_effect(&rows, now))
+        let mut entries = Vec::new();
+        for (r, _) in rows
+            .iter()
+            .zip(in_effect(&rows, now))
+            .filter(|(_, current)| *current)
+        {
+            let Ok(route) = r.route.parse::<Route>() else {
+                tracing::error!(route = %r.route, "unknown route in the price list");
+                continue;
+            };
+            entries.push(PriceEntry {
+                route,
+                prefix: r.prefix.clone(),
+                unit_price: r.unit_price,
+            });
+        }
+        Ok(PriceList(entries))
     }
 
     /// What tells one state of the `prices` table from another: its row count and highest
@@ -142,49 +170,28 @@ pub mod store {
 
     /// The `prices` rows as last read, with their stamp.
     #[derive(Debug, Default)]
-    pub struct PriceCache(
-        std::sync::Mutex<Option<(PriceStamp, std::sync::Arc<Vec<StoredPriceRow>>)>>,
-    );
+    pub struct PriceCache(std::sync::Mutex<Option<(PriceStamp, std::sync::Arc<Vec<PriceRow>>)>>);
 
     impl PriceCache {
-        fn rows_at(&self, stamp: PriceStamp) -> Option<std::sync::Arc<Vec<StoredPriceRow>>> {
+        fn rows_at(&self, stamp: PriceStamp) -> Option<std::sync::Arc<Vec<PriceRow>>> {
             let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
             kept.as_ref()
                 .filter(|(at, _)| *at == stamp)
                 .map(|(_, rows)| std::sync::Arc::clone(rows))
         }
 
-        fn keep(&self, stamp: PriceStamp, rows: std::sync::Arc<Vec<StoredPriceRow>>) {
+        fn keep(&self, stamp: PriceStamp, rows: std::sync::Arc<Vec<PriceRow>>) {
             *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, rows));
         }
     }
 
-    /// For each (route, prefix), the row in effect at `now`: the latest `effective_from` not
-    /// after it, the higher id on a tie; sorted by route, then prefix.
-    fn in_effect(rows: &[StoredPriceRow], now: i64) -> PriceList {
-        let mut latest: std::collections::BTreeMap<(&str, &str), &StoredPriceRow> =
-            std::collections::BTreeMap::new();
-        for row in rows.iter().filter(|r| r.effective_from <= now) {
-            let slot = latest
-                .entry((row.route.as_str(), row.prefix.as_str()))
-                .or_insert(row);
-            if (row.effective_from, row.id) > (slot.effective_from, slot.id) {
-                *slot = row;
-            }
-        }
-        let mut entries = Vec::with_capacity(latest.len());
-        for r in latest.into_values() {
-            let Ok(route) = r.route.parse::<Route>() else {
-                tracing::error!(route = %r.route, "unknown route in the price list");
-                continue;
-            };
-            entries.push(PriceEntry {
-                route,
-                prefix: r.prefix.clone(),
-                unit_price: Money::from_minor(r.unit_price_minor),
-            });
-        }
-        PriceList(entries)
+    /// Whether each of `rows` (in [`all_rows`]' order) is in effect at `now`: the first row of
+    /// its route and prefix that has started.
+    pub fn in_effect(rows: &[PriceRow], now: i64) -> Vec<bool> {
+        let mut seen = std::collections::HashSet::new();
+        rows.iter()
+            .map(|r| r.effective_from <= now && seen.insert((r.route.as_str(), r.prefix.as_str())))
+            .collect()
     }
 
     /// A row of the price list as staff see it, scheduled ones included.
@@ -197,13 +204,9 @@ pub mod store {
         pub effective_from: i64,
     }
 
+    /// Every row, newest-effective first within each route and prefix.
     pub async fn all_rows(db: &Db) -> Result<Vec<PriceRow>, sqlx::Error> {
-        let rows: Vec<StoredPriceRow> = sqlx::query_as(
-            "SELECT id, route, prefix, unit_price_minor, effective_from FROM prices \
-             ORDER BY route, prefix, effective_from DESC, id DESC",
-        )
-        .fetch_all(db.pool())
-        .await?;
+        let rows: Vec<StoredPriceRow> = sqlx::query_as(ALL_ROWS).fetch_all(db.pool()).await?;
         Ok(rows.into_iter().map(PriceRow::from).collect())
     }
 }
@@ -369,6 +372,20 @@ mod store_tests {
                 check(now).await.base_price(Route::China),
                 Some(Money::from_minor(5_100))
             );
+
+            // The staff page marks the same rows as in effect.
+            let marked: Vec<PriceEntry> = crate::staff::prices::store::rows(db)
+                .await
+                .expect("staff rows")
+                .into_iter()
+                .filter(|r| r.current)
+                .map(|r| PriceEntry {
+                    route: r.route.parse().expect("route"),
+                    prefix: r.prefix,
+                    unit_price: r.unit_price,
+                })
+                .collect();
+            assert_eq!(PriceList(marked), check(now_ms()).await, "{}", t.name);
         }
     }
 }

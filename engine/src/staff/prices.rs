@@ -43,23 +43,18 @@ pub mod store {
     pub async fn rows(db: &Db) -> Result<Vec<PriceRowView>, Error> {
         let now = now_ms();
         let rows = crate::pricing::store::all_rows(db).await?;
-        let mut seen = std::collections::HashSet::new();
+        let current = crate::pricing::store::in_effect(&rows, now);
         Ok(rows
             .into_iter()
-            .map(|r| {
-                // Rows come newest-effective first per (route, prefix): the first one already in
-                // effect is the current price.
-                let current =
-                    r.effective_from <= now && seen.insert((r.route.clone(), r.prefix.clone()));
-                PriceRowView {
-                    id: r.id,
-                    route: r.route,
-                    prefix: r.prefix,
-                    unit_price: r.unit_price,
-                    effective_from: r.effective_from,
-                    current,
-                    scheduled: r.effective_from > now,
-                }
+            .zip(current)
+            .map(|(r, current)| PriceRowView {
+                id: r.id,
+                route: r.route,
+                prefix: r.prefix,
+                unit_price: r.unit_price,
+                effective_from: r.effective_from,
+                current,
+                scheduled: r.effective_from > now,
             })
             .collect())
     }
