@@ -407,9 +407,9 @@ pub async fn prepare(db: &Db, messages: &[ClaimedMessage]) -> Result<Vec<Prepare
 
 /// [`claim`], then [`prepare`] for what it claimed. On SQLite both are one job of the writer's
 /// tick: a dispatcher worker waits for one commit before it submits, not two, and sends
-/// nothing meanwhile. That is what a crash between the two already leaves (claimed messages
-/// holding their charges), which the next claim takes over. On PostgreSQL, two transactions
-/// as before.
+/// nothing meanwhile. The holds now come before the batches' facts are read; a failure there
+/// leaves claimed messages holding their charges, as a crash before submitting always could,
+/// and the next claim takes them over. On PostgreSQL, two transactions as before.
 pub async fn claim_and_prepare(
     db: &Db,
     node_id: &str,

@@ -558,7 +558,7 @@ pub(super) async fn store_group(db: &Db, group: Vec<Queued>) {
         Vec::with_capacity(group.len()),
     );
     for (batch, messages, reply) in group {
-        jobs.push((batch, i64::try_from(messages).unwrap_or(i64::MAX)));
+        jobs.push((batch, messages));
         replies.push(reply);
     }
     let jobs = std::sync::Arc::new(jobs);
@@ -575,7 +575,7 @@ pub(super) async fn store_group(db: &Db, group: Vec<Queued>) {
                                     &mut *tx,
                                     batch.account_id,
                                     id,
-                                    *messages,
+                                    i64::try_from(*messages).unwrap_or(i64::MAX),
                                 )
                                 .await?
                             } else {
@@ -597,7 +597,7 @@ pub(super) async fn store_group(db: &Db, group: Vec<Queued>) {
     let group = jobs
         .into_iter()
         .zip(replies)
-        .map(|((batch, messages), reply)| (batch, usize::try_from(messages).unwrap_or(0), reply))
+        .map(|((batch, messages), reply)| (batch, messages, reply))
         .collect();
     answer_group(db, group, stored).await;
 }
