@@ -93,8 +93,8 @@ fn setup(what: impl std::fmt::Display) -> BenchError {
     BenchError::Setup(what.to_string())
 }
 
-/// `http://host:port/path` → the address and the path.
-fn split_url(url: &str) -> Result<(SocketAddr, String), BenchError> {
+/// `http://IP:PORT/…` → the address to connect to, and the URL parsed.
+fn split_url(url: &str) -> Result<(SocketAddr, hyper::Uri), BenchError> {
     let uri: hyper::Uri = url.parse().map_err(|e| setup(format!("{url}: {e}")))?;
     if uri.scheme_str() != Some("http") {
         return Err(setup(format!("{url}: only http:// is supported")));
@@ -106,12 +106,12 @@ fn split_url(url: &str) -> Result<(SocketAddr, String), BenchError> {
         .as_str()
         .parse()
         .map_err(|e| setup(format!("{url}: the host must be IP:PORT ({e})")))?;
-    Ok((addr, uri.path().to_string()))
+    Ok((addr, uri))
 }
 
 /// One request of a load: how to build message i's request.
 trait Request: Send + Sync + 'static {
-    fn request(&self, i: u64, host: &str) -> hyper::Request<Full<Bytes>>;
+    fn request(&self, i: u64, host: &str) -> hyper::http::Result<hyper::Request<Full<Bytes>>>;
     fn accepted(&self, status: u16) -> bool;
 }
 
@@ -269,14 +269,10 @@ async fn run(
                     if i >= n {
                         break;
                     }
-                    let sent = send(
-                        &mut connection,
-                        addr,
-                        &burst,
-                        &tally,
-                        request.request(i, &host),
-                    )
-                    .await;
+                    let sent = match request.request(i, &host) {
+                        Ok(built) => send(&mut connection, addr, &burst, &tally, built).await,
+                        Err(e) => Sent::Failed(format!("cannot build the request: {e}")),
+                    };
                     match sent {
                         Sent::Answer(status, body) => {
                             tally.answer(i, status, &body, request.accepted(status))
@@ -299,6 +295,36 @@ async fn run(
 
 fn log(message: impl std::fmt::Display) {
     eprintln!("loadgen: {message}");
+}
+
+impl Tally {
+    /// The fields both loads print about their requests, with `complete` and this
+    /// process's CPU since `cpu_at_start`, then the load's own `fields`.
+    fn line(
+        &self,
+        n: u64,
+        first_request_ms: f64,
+        complete: bool,
+        cpu_at_start: u64,
+        fields: serde_json::Value,
+    ) -> serde_json::Value {
+        let mut line = json!({
+            "requests": n,
+            "accepted": self.accepted.load(Ordering::Relaxed),
+            "rejected": self.rejected.load(Ordering::Relaxed),
+            "errors": self.errors.load(Ordering::Relaxed),
+            "first_request_ms": first_request_ms,
+            "last_response_ms": *self.last_response_ms.lock().unwrap_or_else(|e| e.into_inner()),
+            "new_connections": self.new_connections.load(Ordering::Relaxed),
+            "complete": complete,
+            "loadgen_cpu_ms": (cpu_us() - cpu_at_start) / 1000,
+            "loadgen": "rust",
+        });
+        if let (Some(line), serde_json::Value::Object(fields)) = (line.as_object_mut(), fields) {
+            line.extend(fields);
+        }
+        line
+    }
 }
 
 fn log_tally(tally: &Tally, first_request_ms: f64) {
@@ -333,7 +359,7 @@ struct FerrySend {
 }
 
 impl Request for FerrySend {
-    fn request(&self, i: u64, host: &str) -> hyper::Request<Full<Bytes>> {
+    fn request(&self, i: u64, host: &str) -> hyper::http::Result<hyper::Request<Full<Bytes>>> {
         let body = json!({
             "to": [format!("+{}", self.to_base + i)],
             "text": format!("ferry bench {i}"),
@@ -347,7 +373,6 @@ impl Request for FerrySend {
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .header(hyper::header::ACCEPT, "application/json")
             .body(Full::new(Bytes::from(body)))
-            .unwrap_or_default()
     }
 
     fn accepted(&self, status: u16) -> bool {
@@ -355,46 +380,52 @@ impl Request for FerrySend {
     }
 }
 
-/// One GET on a fresh connection (the SMSC's control port), parsed as JSON.
-async fn get_json(url: &str) -> Result<serde_json::Value, BenchError> {
-    let (addr, path) = split_url(url)?;
+/// One GET on a fresh connection: its status and body.
+async fn get(url: &str) -> Result<(hyper::StatusCode, Bytes), BenchError> {
+    let failed = |e: &dyn std::fmt::Display| setup(format!("{url}: {e}"));
+    let (addr, uri) = split_url(url)?;
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let stream = tokio::net::TcpStream::connect(addr)
         .await
-        .map_err(|e| setup(format!("{url}: {e}")))?;
+        .map_err(|e| failed(&e))?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|e| setup(format!("{url}: {e}")))?;
+        .map_err(|e| failed(&e))?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
-    let request = hyper::Request::get(path.as_str())
+    let request = hyper::Request::get(path)
         .header(hyper::header::HOST, addr.to_string())
         .body(Full::new(Bytes::new()))
-        .map_err(|e| setup(format!("{url}: {e}")))?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| setup(format!("{url}: {e}")))?;
-    if !response.status().is_success() {
-        return Err(setup(format!("{url}: HTTP {}", response.status())));
-    }
+        .map_err(|e| failed(&e))?;
+    let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
+    let status = response.status();
     let body = response
         .into_body()
         .collect()
         .await
-        .map_err(|e| setup(format!("{url}: {e}")))?
+        .map_err(|e| failed(&e))?
         .to_bytes();
+    Ok((status, body))
+}
+
+/// [`get`] on the SMSC's control port, parsed as JSON.
+async fn get_json(url: &str) -> Result<serde_json::Value, BenchError> {
+    let (status, body) = get(url).await?;
+    if !status.is_success() {
+        return Err(setup(format!("{url}: HTTP {status}")));
+    }
     serde_json::from_slice(&body).map_err(|e| setup(format!("{url}: {e}")))
 }
 
 /// Ferry's half; the JSON line of bench/ferry/loadgen.mjs, and whether the run was complete.
 pub async fn ferry(args: FerryLoad) -> Result<(serde_json::Value, bool), BenchError> {
-    let (_, path) = split_url(&format!(
+    let (_, uri) = split_url(&format!(
         "{}/api/v1/messages",
         args.url.trim_end_matches('/')
     ))?;
     let request = Arc::new(FerrySend {
-        path,
+        path: uri.path().to_string(),
         authorization: format!("Bearer {}", args.api_key),
         to_base: args.load.to_base,
         sender_id: args.sender_id.clone(),
@@ -450,24 +481,20 @@ pub async fn ferry(args: FerryLoad) -> Result<(serde_json::Value, bool), BenchEr
             count(&stats, "receipt_nacks")
         ));
     }
-    let line = json!({
-        "requests": n,
-        "accepted": accepted,
-        "rejected": tally.rejected.load(Ordering::Relaxed),
-        "errors": tally.errors.load(Ordering::Relaxed),
-        "first_request_ms": first_request_ms,
-        "last_response_ms": *tally.last_response_ms.lock().unwrap_or_else(|e| e.into_inner()),
-        "smsc_submits": stats["submits"],
-        "smsc_duplicate_submits": stats["duplicate_submits"],
-        "smsc_receipt_acks": stats["receipt_acks"],
-        "smsc_receipt_nacks": stats["receipt_nacks"],
-        "last_submit_ms": stats["last_submit_ms"],
-        "last_receipt_ack_ms": stats["last_receipt_ack_ms"],
-        "new_connections": tally.new_connections.load(Ordering::Relaxed),
-        "complete": complete,
-        "loadgen_cpu_ms": (cpu_us() - cpu_at_start) / 1000,
-        "loadgen": "rust",
-    });
+    let line = tally.line(
+        n,
+        first_request_ms,
+        complete,
+        cpu_at_start,
+        json!({
+            "smsc_submits": stats["submits"],
+            "smsc_duplicate_submits": stats["duplicate_submits"],
+            "smsc_receipt_acks": stats["receipt_acks"],
+            "smsc_receipt_nacks": stats["receipt_nacks"],
+            "last_submit_ms": stats["last_submit_ms"],
+            "last_receipt_ack_ms": stats["last_receipt_ack_ms"],
+        }),
+    );
     Ok((line, complete))
 }
 
@@ -480,7 +507,7 @@ struct KannelSend {
 }
 
 impl Request for KannelSend {
-    fn request(&self, i: u64, host: &str) -> hyper::Request<Full<Bytes>> {
+    fn request(&self, i: u64, host: &str) -> hyper::http::Result<hyper::Request<Full<Bytes>>> {
         // The same query as bench/kannel/loadgen.mjs's URLSearchParams, in the same order;
         // `%d` in the dlr-url is replaced by smsbox with the report's type.
         let dlr_url = format!("{}{i}&t=%d", self.dlr_url_head);
@@ -495,7 +522,6 @@ impl Request for KannelSend {
         hyper::Request::get(uri)
             .header(hyper::header::HOST, host)
             .body(Full::new(Bytes::new()))
-            .unwrap_or_default()
     }
 
     fn accepted(&self, status: u16) -> bool {
@@ -599,7 +625,7 @@ pub async fn kannel(args: KannelLoad) -> Result<(serde_json::Value, bool), Bench
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     log(format!("sink on 127.0.0.1:{sink_port}"));
 
-    let (_, path) = split_url(&args.sendsms)?;
+    let (_, uri) = split_url(&args.sendsms)?;
     let query_head = format!(
         "username={}&password={}&from={}",
         form_encode(&args.user),
@@ -607,7 +633,7 @@ pub async fn kannel(args: KannelLoad) -> Result<(serde_json::Value, bool), Bench
         form_encode(&args.from)
     );
     let request = Arc::new(KannelSend {
-        path,
+        path: uri.path().to_string(),
         query_head,
         dlr_url_head: format!("http://127.0.0.1:{sink_port}/dlr?i="),
         to_base: args.load.to_base,
@@ -659,22 +685,18 @@ pub async fn kannel(args: KannelLoad) -> Result<(serde_json::Value, bool), Bench
             missing.join(", ")
         ));
     }
-    let line = json!({
-        "requests": n,
-        "accepted": accepted,
-        "rejected": tally.rejected.load(Ordering::Relaxed),
-        "errors": tally.errors.load(Ordering::Relaxed),
-        "first_request_ms": first_request_ms,
-        "last_response_ms": *tally.last_response_ms.lock().unwrap_or_else(|e| e.into_inner()),
-        "final_receipts": final_receipts,
-        "failed_receipts": sink.failed_receipts.load(Ordering::Relaxed),
-        "dlr_by_type": *sink.by_type.lock().unwrap_or_else(|e| e.into_inner()),
-        "last_final_receipt_ms": *sink.last_final_ms.lock().unwrap_or_else(|e| e.into_inner()),
-        "new_connections": tally.new_connections.load(Ordering::Relaxed),
-        "complete": complete,
-        "loadgen_cpu_ms": (cpu_us() - cpu_at_start) / 1000,
-        "loadgen": "rust",
-    });
+    let line = tally.line(
+        n,
+        first_request_ms,
+        complete,
+        cpu_at_start,
+        json!({
+            "final_receipts": final_receipts,
+            "failed_receipts": sink.failed_receipts.load(Ordering::Relaxed),
+            "dlr_by_type": *sink.by_type.lock().unwrap_or_else(|e| e.into_inner()),
+            "last_final_receipt_ms": *sink.last_final_ms.lock().unwrap_or_else(|e| e.into_inner()),
+        }),
+    );
     server.abort();
     Ok((line, complete))
 }
@@ -807,7 +829,8 @@ mod tests {
                 let dlr = percent_decode(&dlr);
                 tokio::spawn(async move {
                     for t in ["8", "1"] {
-                        get_json_or_text(&dlr.replace("%d", t)).await;
+                        let (status, _) = get(&dlr.replace("%d", t)).await.expect("report");
+                        assert!(status.is_success());
                     }
                 });
                 (hyper::StatusCode::ACCEPTED, "0: Accepted for delivery")
@@ -846,29 +869,6 @@ mod tests {
             }
         }
         String::from_utf8(out).expect("utf-8")
-    }
-
-    /// One GET whose answer is not needed (the sink answers "ok").
-    async fn get_json_or_text(url: &str) {
-        let (addr, path) = split_url(url).expect("url");
-        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .expect("handshake");
-        tokio::spawn(connection);
-        let request = hyper::Request::get(path_and_query(url, &path))
-            .header(hyper::header::HOST, addr.to_string())
-            .body(Full::new(Bytes::new()))
-            .expect("request");
-        let response = sender.send_request(request).await.expect("answer");
-        assert!(response.status().is_success());
-    }
-
-    fn path_and_query(url: &str, path: &str) -> String {
-        match url.split_once('?') {
-            Some((_, q)) => format!("{path}?{q}"),
-            None => path.to_string(),
-        }
     }
 
     #[test]
